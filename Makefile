@@ -1,0 +1,79 @@
+# dbsnap workflows. `make test` is the test command; CI runs it through .ci/run.
+#
+# Database targets take the connection from the environment, which dbsnap reads
+# itself: DATABASE_URL, or DB_HOST DB_PORT DB_USER DB_PASS DB_NAME
+# (DB_ENGINE=postgres|mysql), or PG*. Variables given on the make command line
+# reach dbsnap too:  make export-schema DATABASE_URL=postgres://postgres@localhost/app
+# URLs are passed through the environment, never echoed, so passwords stay out of logs.
+
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+
+CARGO ?= cargo
+DBSNAP ?= target/release/dbsnap
+SCHEMA ?= sql/init_schema.sql
+DATA_FILE ?=
+OUT ?=
+YES ?=
+SOURCE_URL ?=
+TARGET_URL ?=
+MANIFEST ?=
+CHECKSUM ?=
+CORPUS ?= $(CURDIR)/../shared/corpus
+
+# Workflow targets build the release binary first, unless DBSNAP names another one.
+BIN := $(if $(filter target/release/dbsnap,$(DBSNAP)),build)
+
+.PHONY: all help build test init-fresh-db export-schema export-data verify demo bench fmt lint clean
+
+all: build
+
+help:
+	@echo 'make build                      cargo build --release'
+	@echo 'make test                       all tests, against servers found or started by scripts/test-dbs.sh'
+	@echo 'make export-schema [SCHEMA=..]  schema snapshot of $$DATABASE_URL / DB_* (default sql/init_schema.sql)'
+	@echo 'make init-fresh-db [SCHEMA=..] [DATA_FILE=..] [YES=1]  build a fresh database from a snapshot'
+	@echo 'make export-data [OUT=..]       data snapshot'
+	@echo 'make verify TARGET_URL=.. SOURCE_URL=..|MANIFEST=.. [CHECKSUM=1]'
+	@echo 'make demo                       Pagila: load, export-schema, init, compare with pg_dump'
+	@echo 'make bench | fmt | lint | clean'
+
+build:
+	$(CARGO) build --release
+
+test:
+	bash scripts/test-dbs.sh $(CARGO) test --release -- --test-threads=2
+
+init-fresh-db: $(BIN)
+	SCHEMA='$(SCHEMA)' DATA_FILE='$(DATA_FILE)' YES='$(YES)' DBSNAP='$(DBSNAP)' bash scripts/init_fresh_db.sh
+
+export-schema: $(BIN)
+	$(DBSNAP) export-schema -o $(SCHEMA)
+
+export-data: $(BIN)
+	$(DBSNAP) export-data $(if $(OUT),-o $(OUT))
+
+verify: $(BIN)
+	@target="$${TARGET_URL:-}" source="$${SOURCE_URL:-}" manifest="$${MANIFEST:-}"; \
+	if [[ -z $$target || -z $$source$$manifest ]]; then \
+	  echo 'make verify: set TARGET_URL, and SOURCE_URL or MANIFEST' >&2; exit 2; \
+	fi; \
+	if [[ -n $$manifest ]]; then from=(--manifest "$$manifest"); else from=(--source "$$source"); fi; \
+	echo "$(DBSNAP) verify $${from[0]} ... --target ... $(if $(filter 1,$(CHECKSUM)),--checksum)"; \
+	$(DBSNAP) verify "$${from[@]}" --target "$$target" $(if $(filter 1,$(CHECKSUM)),--checksum)
+
+demo: $(BIN)
+	DBSNAP='$(DBSNAP)' PAGILA_DIR='$(CORPUS)/pg/pagila' bash scripts/test-dbs.sh bash scripts/demo.sh
+
+bench: $(BIN)
+	DBSNAP='$(DBSNAP)' CORPUS='$(CORPUS)' bash scripts/test-dbs.sh bash scripts/bench.sh
+
+fmt:
+	$(CARGO) fmt --all
+
+lint:
+	$(CARGO) clippy --all-targets -- -D warnings
+	if command -v shellcheck >/dev/null; then shellcheck scripts/*.sh .ci/run; fi
+
+clean:
+	$(CARGO) clean

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Builds a fresh database from a schema snapshot, and optionally loads a data
+# snapshot, with `dbsnap init`. For people used to the old shell workflow.
+#
+# Usage: scripts/init_fresh_db.sh [SCHEMA_FILE] [DATA_FILE] [-- DBSNAP_INIT_ARGS...]
+#   SCHEMA_FILE  schema snapshot (default: $SCHEMA, else sql/init_schema.sql
+#                in the repository)
+#   DATA_FILE    data snapshot to load after the schema (default: $DATA_FILE)
+#
+# The target database comes from the environment, which dbsnap reads itself:
+#   DATABASE_URL, or DB_HOST DB_PORT DB_USER DB_PASS DB_NAME (DB_ENGINE=postgres|mysql),
+#   or PGHOST PGPORT PGUSER PGPASSWORD PGDATABASE.
+# YES=1      replace an existing database without asking (dbsnap init --yes)
+# DBSNAP=..  binary to run (default: target/release/dbsnap, built when missing)
+#
+# Example: DATABASE_URL=postgres://postgres@localhost/app_new YES=1 \
+#            scripts/init_fresh_db.sh sql/init_schema.sql
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+usage() { sed -n '2,18s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
+usage_error() {
+  printf 'init_fresh_db.sh: %s\n\n' "$1" >&2
+  usage >&2
+  exit 2
+}
+
+positional=()
+passthrough=()
+while (($#)); do
+  case $1 in
+    -h | --help)
+      usage
+      exit 0
+      ;;
+    --)
+      shift
+      passthrough=("$@")
+      break
+      ;;
+    -*) usage_error "unknown option: $1" ;;
+    *) positional+=("$1") ;;
+  esac
+  shift
+done
+((${#positional[@]} <= 2)) || usage_error "too many arguments"
+
+schema=${positional[0]:-${SCHEMA:-$ROOT/sql/init_schema.sql}}
+data=${positional[1]:-${DATA_FILE:-}}
+die() {
+  printf 'init_fresh_db.sh: %s\n' "$1" >&2
+  exit 1
+}
+[[ -f $schema ]] || die "schema file not found: $schema"
+[[ -z $data || -f $data ]] || die "data file not found: $data"
+
+args=(init --schema "$schema")
+if [[ -n $data ]]; then
+  args+=(--data "$data")
+fi
+case ${YES:-} in
+  1 | y | yes | true) args+=(--yes) ;;
+  "" | 0 | n | no | false) ;;
+  *) usage_error "YES must be 1 or empty, not '$YES'" ;;
+esac
+
+dbsnap=${DBSNAP:-$ROOT/target/release/dbsnap}
+if [[ -z ${DBSNAP:-} && ! -x $dbsnap ]]; then
+  echo "init_fresh_db.sh: building $dbsnap" >&2
+  cargo build --release --manifest-path "$ROOT/Cargo.toml" >&2
+fi
+
+exec "$dbsnap" "${args[@]}" "${passthrough[@]}"

@@ -1,0 +1,17 @@
+-- Tables, views, materialized views (and foreign tables, to report them).
+SELECT c.oid::int8 AS oid, n.nspname AS schema, c.relname AS name,
+       format('%I.%I', n.nspname, c.relname) AS qname, c.relkind::text AS kind,
+       c.relpersistence::text AS persistence, c.reloptions AS options,
+       CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END AS partkey,
+       CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid) END AS partbound,
+       c.relrowsecurity AS rls, c.relforcerowsecurity AS force_rls,
+       c.relreplident::text AS replident, c.reloftype <> 0 AS typed,
+       c.relispopulated AS populated,
+       CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid) END AS viewdef,
+       coalesce(am.amname, '') AS access_method
+FROM pg_catalog.pg_class c
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+LEFT JOIN pg_catalog.pg_am am ON am.oid = c.relam
+WHERE n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'
+  AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+ORDER BY n.nspname, c.relname

@@ -1,0 +1,30 @@
+use std::io::{BufWriter, Write};
+
+use anyhow::Result;
+
+use crate::cli::ExportSchemaArgs;
+use crate::config::ConnectionSpec;
+use crate::engine::{Engine, SchemaOptions};
+use crate::snapshot::output::Output;
+
+pub async fn run(args: ExportSchemaArgs) -> Result<u8> {
+    let spec = ConnectionSpec::resolve(&args.connect)?;
+    let engine = Engine::for_spec(&spec)?;
+    let opts = SchemaOptions { skip_unsupported: args.skip_unsupported };
+    let mut output = Output::create(&args.output)?;
+    let summary = {
+        let mut writer = BufWriter::with_capacity(256 * 1024, &mut output);
+        let summary = engine.export_schema(&opts, &mut writer).await?;
+        writer.flush()?;
+        summary
+    };
+    let to_stdout = output.is_stdout();
+    output.commit()?;
+    for object in &summary.skipped {
+        eprintln!("dbsnap: skipped unsupported {object}");
+    }
+    if !to_stdout {
+        eprintln!("dbsnap: wrote {} objects to {}", summary.objects, args.output.display());
+    }
+    Ok(0)
+}

@@ -1,0 +1,30 @@
+//! Engine-generic commands. Each resolves its connection, picks the engine
+//! and calls the engine's methods; none of them knows which database it talks to.
+
+mod export_schema;
+mod init;
+
+use anyhow::Result;
+
+use crate::cli::{Cli, Command};
+
+/// Runs a command and returns its exit code (0, or 3 for verification differences).
+pub async fn run(cli: Cli) -> Result<u8> {
+    match cli.command {
+        Command::ExportSchema(args) => export_schema::run(args).await,
+        Command::Init(args) => init::run(args).await,
+    }
+}
+
+/// Errors the user caused by how they called us exit with 2, everything else 1.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+pub fn exit_code_for(err: &anyhow::Error) -> u8 {
+    if err.chain().any(|c| c.is::<UsageError>()) {
+        2
+    } else {
+        1
+    }
+}

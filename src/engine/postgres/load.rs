@@ -1,0 +1,72 @@
+//! Running psql-dialect scripts (schema snapshots, pg_dump files) over tokio-postgres.
+
+use std::fs::File;
+use std::io::BufReader;
+use std::path::Path;
+
+use anyhow::{bail, Context, Result};
+use tokio_postgres::error::ErrorPosition;
+use tokio_postgres::Client;
+
+use super::server_message;
+use crate::script::{Item, PsqlReader};
+
+/// Which part of a schema snapshot to run. Statements before the first
+/// section marker (session settings) always run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sections {
+    All,
+}
+
+/// `PATH:LINE: server message`, with LINE moved to where the server points
+/// inside a multi-line statement.
+pub fn located_error(path: &Path, line: u64, sql: &str, err: &tokio_postgres::Error) -> anyhow::Error {
+    let mut line = line;
+    if let Some(ErrorPosition::Original(pos)) = err.as_db_error().and_then(|db| db.position()) {
+        let before = sql.chars().take((*pos as usize).saturating_sub(1));
+        line += before.filter(|&c| c == '\n').count() as u64;
+    }
+    anyhow::anyhow!("{}:{line}: {}", path.display(), server_message(err))
+}
+
+pub async fn run_schema(client: &Client, path: &Path, sections: Sections) -> Result<()> {
+    let file = File::open(path).with_context(|| format!("cannot open schema file {}", path.display()))?;
+    let mut reader = PsqlReader::new(BufReader::with_capacity(256 * 1024, file), path);
+    let mut is_snapshot = false;
+    let mut ended = false;
+    while let Some(item) = reader.next_item()? {
+        match item {
+            Item::Marker { text, line } => {
+                if text.starts_with("format") {
+                    is_snapshot = true;
+                } else if text == "end" {
+                    ended = true;
+                } else if ended {
+                    bail!("{}:{line}: content after the end marker", path.display());
+                }
+            }
+            Item::Statement { sql, line } => {
+                let _ = sections;
+                client.batch_execute(&sql).await.map_err(|e| located_error(path, line, &sql, &e))?;
+            }
+            Item::Meta { command, line } => {
+                // pg_dump 15.18+ brackets its output with \restrict / \unrestrict.
+                let word = command.split_whitespace().next().unwrap_or_default();
+                if !matches!(word, "restrict" | "unrestrict") {
+                    bail!("{}:{line}: unsupported psql meta-command \\{word}", path.display());
+                }
+            }
+            Item::CopyIn { line, .. } => {
+                bail!("{}:{line}: COPY data in a schema file; load data with `dbsnap import`", path.display())
+            }
+        }
+    }
+    if is_snapshot && !ended {
+        bail!(
+            "{}:{}: the schema file has no end marker (truncated?); nothing was replaced",
+            path.display(),
+            reader.line()
+        );
+    }
+    Ok(())
+}

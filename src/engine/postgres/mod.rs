@@ -1,0 +1,204 @@
+//! PostgreSQL engine: catalog reading, DDL generation, script loading.
+
+pub mod connect;
+mod load;
+mod quote;
+mod schema;
+
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use tokio_postgres::Client;
+
+use crate::config::ConnectionSpec;
+use crate::engine::order::{sort_objects, Section};
+use crate::engine::{SchemaOptions, SchemaSummary};
+
+pub struct Postgres {
+    spec: ConnectionSpec,
+}
+
+/// Always-quoted identifier, for names we put into statements ourselves.
+pub fn ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// The server's words for a failed statement, without anything from the URL.
+pub fn server_message(err: &tokio_postgres::Error) -> String {
+    match err.as_db_error() {
+        Some(db) => {
+            let mut msg = format!("{}: {}", db.severity(), db.message());
+            if let Some(detail) = db.detail() {
+                msg += &format!(" (DETAIL: {detail})");
+            }
+            if let Some(hint) = db.hint() {
+                msg += &format!(" (HINT: {hint})");
+            }
+            msg
+        }
+        None => err.to_string(),
+    }
+}
+
+const HEADER: &str = "\
+--
+-- dbsnap schema snapshot (PostgreSQL)
+-- Load with `dbsnap init --schema FILE` or `psql -v ON_ERROR_STOP=1 -f FILE`.
+-- Pre-data objects come first; post-data objects (indexes, constraints,
+-- foreign keys, triggers, rules, policies) after the marker, so that data
+-- can be loaded between the two sections.
+--
+-- dbsnap:format 1
+-- dbsnap:engine postgresql
+
+SET statement_timeout = 0;
+SET lock_timeout = 0;
+SET idle_in_transaction_session_timeout = 0;
+SET client_encoding = 'UTF8';
+SET standard_conforming_strings = on;
+SELECT pg_catalog.set_config('search_path', '', false);
+SET check_function_bodies = false;
+SET xmloption = content;
+SET client_min_messages = warning;
+SET row_security = off;
+";
+
+impl Postgres {
+    pub fn new(spec: ConnectionSpec) -> Postgres {
+        Postgres { spec }
+    }
+
+    pub fn spec(&self) -> &ConnectionSpec {
+        &self.spec
+    }
+
+    async fn connect_to(&self, dbname: &str) -> Result<Client> {
+        connect::connect(&self.spec.with_dbname(dbname)).await
+    }
+
+    /// A connection to a database other than the target, for CREATE/DROP DATABASE.
+    async fn maintenance(&self) -> Result<Client> {
+        match self.connect_to("postgres").await {
+            Ok(client) => Ok(client),
+            Err(first) => self.connect_to("template1").await.map_err(|_| first),
+        }
+    }
+
+    pub async fn export_schema(&self, opts: &SchemaOptions, out: &mut dyn Write) -> Result<SchemaSummary> {
+        let client = connect::connect(&self.spec).await?;
+        // An empty search_path makes the server qualify every name it prints.
+        client
+            .batch_execute(
+                "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; \
+                 SELECT pg_catalog.set_config('search_path', '', false);",
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("starting the export transaction: {}", server_message(&e)))?;
+        let catalog = schema::read_catalog(&client).await?;
+        let mut summary = SchemaSummary::default();
+        if !catalog.unsupported.is_empty() {
+            if !opts.skip_unsupported {
+                anyhow::bail!(
+                    "the database contains {} object(s) that dbsnap cannot export yet:\n  {}\n\
+                     Nothing was written. Pass --skip-unsupported to export without them.",
+                    catalog.unsupported.len(),
+                    catalog.unsupported.join("\n  ")
+                );
+            }
+            summary.skipped = catalog.unsupported.clone();
+        }
+        let (objects, warnings) = sort_objects(catalog.objects);
+        for w in warnings {
+            eprintln!("dbsnap: warning: {w}");
+        }
+        out.write_all(HEADER.as_bytes())?;
+        let mut section = None;
+        for obj in objects.iter().filter(|o| !o.sql.is_empty()) {
+            if section != Some(obj.section) {
+                section = Some(obj.section);
+                let name = match obj.section {
+                    Section::PreData => "pre-data",
+                    Section::PostData => "post-data",
+                };
+                write!(out, "\n-- dbsnap:section {name}\n")?;
+            }
+            write!(out, "\n-- {}\n{}", quote::comment_safe(&obj.label), obj.sql)?;
+            summary.objects += 1;
+        }
+        if section != Some(Section::PostData) {
+            write!(out, "\n-- dbsnap:section post-data\n")?;
+        }
+        write!(out, "\n-- dbsnap:end\n")?;
+        Ok(summary)
+    }
+
+    pub async fn database_exists(&self) -> Result<bool> {
+        let client = self.maintenance().await?;
+        let row = client
+            .query_opt("SELECT 1 FROM pg_catalog.pg_database WHERE datname = $1", &[&self.spec.dbname])
+            .await
+            .map_err(|e| anyhow::anyhow!("checking for database {}: {}", self.spec.dbname, server_message(&e)))?;
+        Ok(row.is_some())
+    }
+
+    pub async fn init(&self, schema_file: &Path) -> Result<()> {
+        let target = self.spec.dbname.clone();
+        let staging = staging_name(&target, "new");
+        let maint = self.maintenance().await?;
+        let run = |sql: String| {
+            let maint = &maint;
+            async move { maint.batch_execute(&sql).await.map_err(|e| anyhow::anyhow!("{}", server_message(&e))) }
+        };
+        run(format!("CREATE DATABASE {} TEMPLATE template0", ident(&staging)))
+            .await
+            .with_context(|| format!("creating the staging database {staging}"))?;
+
+        let built = async {
+            let client = self.connect_to(&staging).await?;
+            load::run_schema(&client, schema_file, load::Sections::All).await
+        }
+        .await;
+        if let Err(err) = built {
+            let _ = run(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", ident(&staging))).await;
+            return Err(err.context(format!("building {target} failed; the existing database was not touched")));
+        }
+
+        let exists = maint
+            .query_opt("SELECT 1 FROM pg_catalog.pg_database WHERE datname = $1", &[&target])
+            .await?
+            .is_some();
+        if exists {
+            let old = staging_name(&target, "old");
+            if let Err(err) = run(format!("ALTER DATABASE {} RENAME TO {}", ident(&target), ident(&old))).await {
+                let _ = run(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", ident(&staging))).await;
+                return Err(err.context(format!(
+                    "cannot replace {target} (close its other sessions first); it was left as it was"
+                )));
+            }
+            if let Err(err) = run(format!("ALTER DATABASE {} RENAME TO {}", ident(&staging), ident(&target))).await {
+                let _ = run(format!("ALTER DATABASE {} RENAME TO {}", ident(&old), ident(&target))).await;
+                let _ = run(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", ident(&staging))).await;
+                return Err(err.context(format!("cannot swap in the new {target}; the old one was restored")));
+            }
+            run(format!("DROP DATABASE {}", ident(&old)))
+                .await
+                .with_context(|| format!("the new {target} is in place, but the old copy {old} could not be dropped"))?;
+        } else {
+            run(format!("ALTER DATABASE {} RENAME TO {}", ident(&staging), ident(&target)))
+                .await
+                .with_context(|| format!("renaming the staging database to {target}"))?;
+        }
+        Ok(())
+    }
+}
+
+/// `app` -> `app__dbsnap_new_1234`, kept within PostgreSQL's 63-byte names.
+fn staging_name(target: &str, what: &str) -> String {
+    let suffix = format!("__dbsnap_{what}_{}", std::process::id());
+    let mut base = target.to_string();
+    while base.len() + suffix.len() > 63 {
+        base.pop();
+    }
+    base + &suffix
+}

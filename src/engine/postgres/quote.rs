@@ -1,0 +1,45 @@
+//! Quoting for the DDL we assemble ourselves. Identifiers come pre-quoted from
+//! the server (`quote_ident`, `format('%I')`), which knows its keywords.
+
+/// A string literal for a file that sets `standard_conforming_strings = on`.
+pub fn literal(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+/// `WITH (...)` storage options from a reloptions array (`name=value` items).
+pub fn options_clause(options: &[String]) -> String {
+    let items: Vec<String> = options
+        .iter()
+        .map(|opt| match opt.split_once('=') {
+            Some((name, value)) => format!("{name}={}", literal(value)),
+            None => opt.clone(),
+        })
+        .collect();
+    items.join(", ")
+}
+
+/// Text safe inside a one-line `--` comment (identifiers may hold newlines).
+pub fn comment_safe(s: &str) -> String {
+    s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn literals_double_quotes_and_keep_backslashes() {
+        assert_eq!(literal(r"it's a \ test"), r"'it''s a \ test'");
+    }
+
+    #[test]
+    fn options_are_quoted() {
+        let opts = vec!["fillfactor=70".to_string(), "check_option=local".to_string()];
+        assert_eq!(options_clause(&opts), "fillfactor='70', check_option='local'");
+    }
+
+    #[test]
+    fn comment_text_stays_on_one_line() {
+        assert_eq!(comment_safe("a\nb\r"), "a b ");
+    }
+}

@@ -1,0 +1,1064 @@
+//! Reader for psql-style scripts (what `pg_dump` writes in plain format).
+//!
+//! Lexing follows psql's own lexer: `'...'` (standard conforming), `E'...'` with backslash
+//! escapes, `"..."` identifiers, `$tag$...$tag$` bodies, `--` comments and nested `/* */`
+//! comments. Like psql, a `;` inside parentheses or inside the `BEGIN ... END` body of a
+//! `CREATE [OR REPLACE] FUNCTION|PROCEDURE` (SQL-standard bodies, `BEGIN ATOMIC`) does not end
+//! the statement.
+
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
+
+use super::{find, finish_sql, is_space, Item, LineSource, ScriptError};
+
+/// Target size of one chunk of COPY data.
+const COPY_CHUNK: usize = 256 * 1024;
+
+#[derive(Debug)]
+enum State {
+    /// Outside any quote or comment.
+    Normal,
+    /// Inside `'...'`; `escapes` is true for `E'...'` strings.
+    Quote { start: u64, escapes: bool },
+    /// Inside a `"..."` identifier.
+    Ident { start: u64 },
+    /// Inside a dollar-quoted body; `delim` is the full `$tag$`.
+    Dollar { start: u64, delim: Vec<u8> },
+    /// Inside a (nestable) `/* */` comment.
+    Comment { start: u64, depth: u32 },
+}
+
+#[derive(Debug)]
+struct CopyState {
+    /// Line where the COPY data begins.
+    data_start: u64,
+    /// The terminator has been consumed; the next `copy_chunk` returns `None`.
+    done: bool,
+}
+
+/// Streaming reader for psql scripts. See [`Item`] for what it yields.
+pub struct PsqlReader<R: BufRead> {
+    src: LineSource<R>,
+    state: State,
+    /// Raw bytes of the statement being assembled.
+    stmt: Vec<u8>,
+    in_stmt: bool,
+    stmt_line: u64,
+    /// Number of tokens seen in the current statement.
+    tokens: u64,
+    /// The first token of the statement is the word COPY.
+    is_copy: bool,
+    /// The previous token was the word FROM (at parenthesis depth 0).
+    prev_from: bool,
+    /// `FROM STDIN` has been seen in a COPY statement.
+    from_stdin: bool,
+    paren_depth: u32,
+    /// psql's heuristic for `CREATE FUNCTION ... BEGIN ATOMIC ... END`.
+    begin_depth: u32,
+    idents: [u8; 4],
+    ident_count: usize,
+    copy: Option<CopyState>,
+}
+
+impl<R: BufRead> PsqlReader<R> {
+    pub fn new(reader: R, path: impl Into<PathBuf>) -> Self {
+        PsqlReader {
+            src: LineSource::new(reader, path.into()),
+            state: State::Normal,
+            stmt: Vec::new(),
+            in_stmt: false,
+            stmt_line: 0,
+            tokens: 0,
+            is_copy: false,
+            prev_from: false,
+            from_stdin: false,
+            paren_depth: 0,
+            begin_depth: 0,
+            idents: [0; 4],
+            ident_count: 0,
+            copy: None,
+        }
+    }
+
+    /// 1-based number of the line the reader is at: the line most recently read (while in
+    /// COPY data, the last line of the most recent chunk).
+    pub fn line(&self) -> u64 {
+        self.src.current_line()
+    }
+
+    pub fn path(&self) -> &Path {
+        self.src.path()
+    }
+
+    /// The next item of the script, or `Ok(None)` at a clean end of file.
+    ///
+    /// If called while COPY data of a previous [`Item::CopyIn`] is still pending, the remaining
+    /// data is read and discarded first.
+    pub fn next_item(&mut self) -> Result<Option<Item>, ScriptError> {
+        while self.copy.is_some() {
+            self.copy_chunk()?;
+        }
+        loop {
+            if self.src.pos >= self.src.buf.len() {
+                if !self.src.next_line()? {
+                    return self.at_eof();
+                }
+                if !self.in_stmt && matches!(self.state, State::Normal) {
+                    if let Some(marker) = self.src.take_marker()? {
+                        return Ok(Some(marker));
+                    }
+                }
+            }
+            let buf = std::mem::take(&mut self.src.buf);
+            let result = self.scan(&buf);
+            self.src.buf = buf;
+            if let Some(item) = result? {
+                return Ok(Some(item));
+            }
+        }
+    }
+
+    /// After an [`Item::CopyIn`]: the next chunk of COPY data (whole lines, each ending in
+    /// `\n`, about 256 KiB; a longer single line is a chunk of its own). Returns `Ok(None)` once
+    /// the terminating `\.` line has been consumed (and when no COPY is in progress).
+    pub fn copy_chunk(&mut self) -> Result<Option<Vec<u8>>, ScriptError> {
+        let Some(copy) = self.copy.as_mut() else {
+            return Ok(None);
+        };
+        if copy.done {
+            self.copy = None;
+            return Ok(None);
+        }
+        let mut chunk = Vec::with_capacity(COPY_CHUNK + 16 * 1024);
+        let mut finished = false;
+        loop {
+            let start = chunk.len();
+            let n = match self.src.reader.read_until(b'\n', &mut chunk) {
+                Ok(n) => n,
+                Err(e) => {
+                    self.copy = None;
+                    return Err(self.src.io_error(e));
+                }
+            };
+            if n == 0 {
+                let data_start = copy.data_start;
+                self.copy = None;
+                self.src.eof = true;
+                return Err(self.src.error(
+                    self.src.line.max(data_start),
+                    format!(
+                        "unexpected end of file inside COPY data started at line {data_start} \
+                         (file truncated?)"
+                    ),
+                ));
+            }
+            self.src.line += 1;
+            let l = &chunk[start..];
+            if l.len() <= 4 && (l == b"\\.\n" || l == b"\\.\r\n" || l == b"\\.") {
+                chunk.truncate(start);
+                finished = true;
+                break;
+            }
+            if chunk.len() >= COPY_CHUNK {
+                break;
+            }
+        }
+        if finished {
+            if chunk.is_empty() {
+                self.copy = None;
+                return Ok(None);
+            }
+            copy.done = true;
+        }
+        Ok(Some(chunk))
+    }
+
+    fn at_eof(&mut self) -> Result<Option<Item>, ScriptError> {
+        let state = std::mem::replace(&mut self.state, State::Normal);
+        let in_stmt = std::mem::replace(&mut self.in_stmt, false);
+        self.stmt.clear();
+        let (line, what) = match state {
+            State::Normal if in_stmt => {
+                return Err(self.src.error(
+                    self.stmt_line,
+                    "unterminated statement at end of file (file truncated?)",
+                ))
+            }
+            State::Normal => return Ok(None),
+            State::Quote { start, .. } => (start, "quoted string"),
+            State::Ident { start } => (start, "quoted identifier"),
+            State::Dollar { start, .. } => (start, "dollar-quoted string"),
+            State::Comment { start, .. } => (start, "/* comment"),
+        };
+        Err(self.src.error(
+            line,
+            format!("unterminated {what} started at line {line} (file truncated?)"),
+        ))
+    }
+
+    fn begin_statement(&mut self, line: u64) {
+        self.in_stmt = true;
+        self.stmt_line = line;
+        self.stmt.clear();
+        self.tokens = 0;
+        self.is_copy = false;
+        self.prev_from = false;
+        self.from_stdin = false;
+        self.paren_depth = 0;
+        self.begin_depth = 0;
+        self.idents = [0; 4];
+        self.ident_count = 0;
+    }
+
+    fn end_statement(&mut self) -> Result<Item, ScriptError> {
+        self.in_stmt = false;
+        let bytes = std::mem::take(&mut self.stmt);
+        let line = self.stmt_line;
+        let sql = finish_sql(bytes, line, &self.src.path)?;
+        if self.is_copy && self.from_stdin {
+            self.copy = Some(CopyState {
+                data_start: self.src.line + 1,
+                done: false,
+            });
+            Ok(Item::CopyIn { sql, line })
+        } else {
+            Ok(Item::Statement { sql, line })
+        }
+    }
+
+    fn meta(&self, rest: &[u8]) -> Result<Item, ScriptError> {
+        let line = self.src.line;
+        let text = std::str::from_utf8(rest)
+            .map_err(|_| self.src.error(line, "invalid UTF-8 in meta-command"))?;
+        let command = text.trim_end();
+        if command == "." {
+            return Err(self.src.error(line, "unexpected \\. outside COPY data"));
+        }
+        Ok(Item::Meta {
+            command: command.to_string(),
+            line,
+        })
+    }
+
+    fn other_token(&mut self) {
+        self.tokens += 1;
+        self.prev_from = false;
+    }
+
+    fn word(&mut self, w: &[u8]) {
+        // COPY ... FROM STDIN detection.
+        if self.tokens == 0 {
+            self.is_copy = w.eq_ignore_ascii_case(b"copy");
+        }
+        if self.is_copy && self.paren_depth == 0 {
+            if self.prev_from && w.eq_ignore_ascii_case(b"stdin") {
+                self.from_stdin = true;
+            }
+            self.prev_from = w.eq_ignore_ascii_case(b"from");
+        } else {
+            self.prev_from = false;
+        }
+        self.tokens += 1;
+
+        // psql: track BEGIN ... END inside CREATE [OR REPLACE] FUNCTION|PROCEDURE.
+        const HEAD: [&[u8]; 5] = [b"create", b"function", b"procedure", b"or", b"replace"];
+        if self.ident_count < self.idents.len() && HEAD.iter().any(|h| w.eq_ignore_ascii_case(h)) {
+            self.idents[self.ident_count] = w[0].to_ascii_lowercase();
+        }
+        self.ident_count += 1;
+        let id = &self.idents;
+        if id[0] == b'c'
+            && (id[1] == b'f'
+                || id[1] == b'p'
+                || (id[1] == b'o' && id[2] == b'r' && (id[3] == b'f' || id[3] == b'p')))
+            && self.paren_depth == 0
+        {
+            if w.eq_ignore_ascii_case(b"begin") {
+                self.begin_depth += 1;
+            } else if w.eq_ignore_ascii_case(b"case") {
+                if self.begin_depth >= 1 {
+                    self.begin_depth += 1;
+                }
+            } else if w.eq_ignore_ascii_case(b"end") && self.begin_depth > 0 {
+                self.begin_depth -= 1;
+            }
+        }
+    }
+
+    /// Scans the rest of the current line (`buf[self.src.pos..]`). Returns an item when one is
+    /// complete (leaving `pos` just after it), or `None` once the line is consumed.
+    fn scan(&mut self, buf: &[u8]) -> Result<Option<Item>, ScriptError> {
+        let n = buf.len();
+        let line = self.src.line;
+        let mut i = self.src.pos;
+        // Start of the not-yet-saved part of the current statement within this line.
+        let mut seg = i;
+        while i < n {
+            match self.state {
+                State::Normal => {
+                    let c = buf[i];
+                    let next = buf.get(i + 1).copied();
+                    if !self.in_stmt {
+                        match c {
+                            c if is_space(c) => {
+                                i += 1;
+                                continue;
+                            }
+                            b'\\' => {
+                                self.src.pos = n;
+                                return self.meta(&buf[i + 1..]).map(Some);
+                            }
+                            b'-' if next == Some(b'-') => {
+                                i = n;
+                                continue;
+                            }
+                            b'/' if next == Some(b'*') => {
+                                self.state = State::Comment {
+                                    start: line,
+                                    depth: 1,
+                                };
+                                i += 2;
+                                continue;
+                            }
+                            b';' => {
+                                i += 1;
+                                continue;
+                            }
+                            _ => {
+                                self.begin_statement(line);
+                                seg = i;
+                            }
+                        }
+                    }
+                    match c {
+                        b'-' if next == Some(b'-') => i = n,
+                        b'/' if next == Some(b'*') => {
+                            self.state = State::Comment {
+                                start: line,
+                                depth: 1,
+                            };
+                            i += 2;
+                        }
+                        b'\'' => {
+                            self.state = State::Quote {
+                                start: line,
+                                escapes: false,
+                            };
+                            self.other_token();
+                            i += 1;
+                        }
+                        b'"' => {
+                            self.state = State::Ident { start: line };
+                            self.other_token();
+                            i += 1;
+                        }
+                        b'$' => {
+                            if let Some(len) = dollar_delim(&buf[i..]) {
+                                self.state = State::Dollar {
+                                    start: line,
+                                    delim: buf[i..i + len].to_vec(),
+                                };
+                                i += len;
+                            } else {
+                                // `$1` parameter (or a stray `$`).
+                                i += 1;
+                                while i < n && buf[i].is_ascii_digit() {
+                                    i += 1;
+                                }
+                            }
+                            self.other_token();
+                        }
+                        b';' if self.paren_depth == 0 && self.begin_depth == 0 => {
+                            self.stmt.extend_from_slice(&buf[seg..i]);
+                            self.src.pos = i + 1;
+                            let item = self.end_statement()?;
+                            if let Item::CopyIn { .. } = item {
+                                // Data starts on the next line; the rest of this one is
+                                // ignored, as psql does.
+                                self.src.pos = n;
+                            }
+                            return Ok(Some(item));
+                        }
+                        b'(' => {
+                            self.paren_depth += 1;
+                            self.other_token();
+                            i += 1;
+                        }
+                        b')' => {
+                            self.paren_depth = self.paren_depth.saturating_sub(1);
+                            self.other_token();
+                            i += 1;
+                        }
+                        c if is_ident_start(c) => {
+                            let mut j = i + 1;
+                            while j < n && is_ident_cont(buf[j]) {
+                                j += 1;
+                            }
+                            if j < n && buf[j] == b'\'' && (c == b'E' || c == b'e') && j == i + 1 {
+                                self.state = State::Quote {
+                                    start: line,
+                                    escapes: true,
+                                };
+                                self.other_token();
+                                i = j + 1;
+                            } else {
+                                self.word(&buf[i..j]);
+                                i = j;
+                            }
+                        }
+                        c if c.is_ascii_digit() => {
+                            let mut j = i + 1;
+                            while j < n && is_ident_cont(buf[j]) {
+                                j += 1;
+                            }
+                            self.other_token();
+                            i = j;
+                        }
+                        c if is_space(c) => i += 1,
+                        _ => {
+                            self.other_token();
+                            i += 1;
+                        }
+                    }
+                }
+                State::Quote { escapes, .. } => {
+                    let found = buf[i..]
+                        .iter()
+                        .position(|&c| c == b'\'' || (escapes && c == b'\\'));
+                    match found {
+                        None => i = n,
+                        Some(p) => {
+                            let k = i + p;
+                            if buf[k] == b'\\' || buf.get(k + 1) == Some(&b'\'') {
+                                // Backslash escape (E'' only) or doubled quote.
+                                i = (k + 2).min(n);
+                            } else {
+                                self.state = State::Normal;
+                                i = k + 1;
+                            }
+                        }
+                    }
+                }
+                State::Ident { .. } => match buf[i..].iter().position(|&c| c == b'"') {
+                    None => i = n,
+                    Some(p) => {
+                        let k = i + p;
+                        if buf.get(k + 1) == Some(&b'"') {
+                            i = k + 2;
+                        } else {
+                            self.state = State::Normal;
+                            i = k + 1;
+                        }
+                    }
+                },
+                State::Dollar { ref delim, .. } => match find(&buf[i..], delim) {
+                    None => i = n,
+                    Some(p) => {
+                        i += p + delim.len();
+                        self.state = State::Normal;
+                    }
+                },
+                State::Comment { ref mut depth, .. } => {
+                    while i < n {
+                        match buf[i..].iter().position(|&c| c == b'/' || c == b'*') {
+                            None => i = n,
+                            Some(p) => {
+                                let k = i + p;
+                                let next = buf.get(k + 1).copied();
+                                if buf[k] == b'/' && next == Some(b'*') {
+                                    *depth += 1;
+                                    i = k + 2;
+                                } else if buf[k] == b'*' && next == Some(b'/') {
+                                    *depth -= 1;
+                                    i = k + 2;
+                                    if *depth == 0 {
+                                        break;
+                                    }
+                                } else {
+                                    i = k + 1;
+                                }
+                            }
+                        }
+                    }
+                    if *depth == 0 {
+                        self.state = State::Normal;
+                    }
+                }
+            }
+        }
+        if self.in_stmt {
+            self.stmt.extend_from_slice(&buf[seg..n]);
+        }
+        self.src.pos = n;
+        Ok(None)
+    }
+}
+
+fn is_ident_start(c: u8) -> bool {
+    c.is_ascii_alphabetic() || c == b'_' || c >= 0x80
+}
+
+fn is_ident_cont(c: u8) -> bool {
+    is_ident_start(c) || c.is_ascii_digit() || c == b'$'
+}
+
+/// If `s` (starting with `$`) begins with a dollar-quote delimiter `$tag$`, its length.
+fn dollar_delim(s: &[u8]) -> Option<usize> {
+    let mut j = 1;
+    if s.get(1).is_some_and(|&c| is_ident_start(c)) {
+        j = 2;
+        while j < s.len() && (is_ident_start(s[j]) || s[j].is_ascii_digit()) {
+            j += 1;
+        }
+    }
+    (s.get(j) == Some(&b'$')).then_some(j + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{BufReader, Cursor};
+
+    /// An item plus, for COPY, the concatenated data and the number of chunks.
+    #[derive(Debug, PartialEq, Eq)]
+    enum Got {
+        Item(Item),
+        Copy(Item, Vec<u8>, usize),
+    }
+
+    fn reader(input: &[u8]) -> PsqlReader<Cursor<Vec<u8>>> {
+        PsqlReader::new(Cursor::new(input.to_vec()), "dump.sql")
+    }
+
+    fn read_all(input: &[u8]) -> Result<Vec<Got>, ScriptError> {
+        let mut r = reader(input);
+        let mut out = Vec::new();
+        while let Some(item) = r.next_item()? {
+            if let Item::CopyIn { .. } = item {
+                let mut data = Vec::new();
+                let mut chunks = 0;
+                while let Some(c) = r.copy_chunk()? {
+                    assert!(!c.is_empty());
+                    assert!(c.ends_with(b"\n"));
+                    data.extend_from_slice(&c);
+                    chunks += 1;
+                }
+                out.push(Got::Copy(item, data, chunks));
+            } else {
+                out.push(Got::Item(item));
+            }
+        }
+        // EOF is sticky.
+        assert_eq!(r.next_item().unwrap(), None);
+        Ok(out)
+    }
+
+    fn items(input: &str) -> Vec<Item> {
+        read_all(input.as_bytes())
+            .unwrap()
+            .into_iter()
+            .map(|g| match g {
+                Got::Item(i) | Got::Copy(i, ..) => i,
+            })
+            .collect()
+    }
+
+    fn stmt(sql: &str, line: u64) -> Item {
+        Item::Statement {
+            sql: sql.to_string(),
+            line,
+        }
+    }
+
+    fn meta(command: &str, line: u64) -> Item {
+        Item::Meta {
+            command: command.to_string(),
+            line,
+        }
+    }
+
+    fn err(input: &str) -> ScriptError {
+        read_all(input.as_bytes()).unwrap_err()
+    }
+
+    #[test]
+    fn simple_and_multiline_statements() {
+        let got =
+            items("SELECT 1;\n\nCREATE TABLE t (\n  a int,\n  b text\n);\nSELECT 2; SELECT 3;\n");
+        assert_eq!(
+            got,
+            vec![
+                stmt("SELECT 1", 1),
+                stmt("CREATE TABLE t (\n  a int,\n  b text\n)", 3),
+                stmt("SELECT 2", 7),
+                stmt("SELECT 3", 7),
+            ]
+        );
+    }
+
+    #[test]
+    fn empty_input_and_only_comments() {
+        assert_eq!(items(""), vec![]);
+        assert_eq!(items("\n\n  \n"), vec![]);
+        assert_eq!(
+            items("-- just a comment\n/* block\n comment */\n  -- x"),
+            vec![]
+        );
+        assert_eq!(items(";;\n;"), vec![]);
+    }
+
+    #[test]
+    fn comments_between_statements_dropped() {
+        let got = items(
+            "-- header\n/* a\n /* nested */ still comment ; */ SELECT 1;\n--\n-- Name: t\n--\nSELECT 2 -- trailing\n;\n",
+        );
+        assert_eq!(
+            got,
+            vec![stmt("SELECT 1", 3), stmt("SELECT 2 -- trailing", 7)]
+        );
+    }
+
+    #[test]
+    fn nested_block_comment_inside_statement() {
+        let got = items("SELECT /* a /* b; */ c; */ 1;\nSELECT 2;");
+        assert_eq!(
+            got,
+            vec![stmt("SELECT /* a /* b; */ c; */ 1", 1), stmt("SELECT 2", 2)]
+        );
+    }
+
+    #[test]
+    fn single_quotes() {
+        let got =
+            items("INSERT INTO t VALUES ('a;b', 'it''s -- not a comment', 'c:\\');\nSELECT 1;\n");
+        assert_eq!(
+            got,
+            vec![
+                stmt(
+                    "INSERT INTO t VALUES ('a;b', 'it''s -- not a comment', 'c:\\')",
+                    1
+                ),
+                stmt("SELECT 1", 2)
+            ]
+        );
+    }
+
+    #[test]
+    fn e_strings() {
+        let got =
+            items("SELECT E'it\\'s; ok', e'\\\\', E'a''b;';\nSELECT x'1F', U&'d\\0061t;a';\n");
+        assert_eq!(
+            got,
+            vec![
+                stmt("SELECT E'it\\'s; ok', e'\\\\', E'a''b;'", 1),
+                stmt("SELECT x'1F', U&'d\\0061t;a'", 2)
+            ]
+        );
+        // An identifier ending in E is not an E-string prefix.
+        let got = items("SELECT name'a\\';\nSELECT 2;");
+        assert_eq!(got, vec![stmt("SELECT name'a\\'", 1), stmt("SELECT 2", 2)]);
+    }
+
+    #[test]
+    fn double_quoted_identifiers() {
+        let got = items("CREATE TABLE \"we;ird\"\"--\nname\" (\"a/*\" int);\nSELECT 1;");
+        assert_eq!(
+            got,
+            vec![
+                stmt("CREATE TABLE \"we;ird\"\"--\nname\" (\"a/*\" int)", 1),
+                stmt("SELECT 1", 3)
+            ]
+        );
+    }
+
+    #[test]
+    fn dollar_quotes() {
+        let body = "CREATE FUNCTION f() RETURNS int AS $$\nBEGIN\n  -- comment; 'x\n  RETURN 1; /* ;\nEND;\n$$ LANGUAGE plpgsql";
+        let src = format!("{body};\nCREATE FUNCTION g() RETURNS text AS $fn$ SELECT $$;$$ || ';' $fn$ LANGUAGE sql;\nSELECT $1, $2::int, a$b$c FROM t;\n");
+        let got = items(&src);
+        assert_eq!(
+            got,
+            vec![
+                stmt(body, 1),
+                stmt("CREATE FUNCTION g() RETURNS text AS $fn$ SELECT $$;$$ || ';' $fn$ LANGUAGE sql", 7),
+                stmt("SELECT $1, $2::int, a$b$c FROM t", 8),
+            ]
+        );
+    }
+
+    #[test]
+    fn dollar_tag_prefix_is_not_close() {
+        let got = items("SELECT $a$ $ab$ ; $$a$ ;\nSELECT 2;");
+        assert_eq!(
+            got,
+            vec![stmt("SELECT $a$ $ab$ ; $$a$", 1), stmt("SELECT 2", 2)]
+        );
+    }
+
+    #[test]
+    fn begin_atomic_function_body() {
+        let f = "CREATE FUNCTION public.f(begin integer) RETURNS integer\n    LANGUAGE sql\n    BEGIN ATOMIC\n SELECT CASE WHEN true THEN 1 ELSE 2 END;\n SELECT 3;\nEND";
+        let p = "CREATE OR REPLACE PROCEDURE p()\n BEGIN ATOMIC\n INSERT INTO t VALUES (1);\nEND";
+        let got = items(&format!("{f};\n{p};\nBEGIN;\nSELECT 1;\nEND;\n"));
+        assert_eq!(
+            got,
+            vec![
+                stmt(f, 1),
+                stmt(p, 7),
+                stmt("BEGIN", 11),
+                stmt("SELECT 1", 12),
+                stmt("END", 13)
+            ]
+        );
+    }
+
+    #[test]
+    fn semicolon_inside_parentheses_like_psql() {
+        // pg_dump writes multi-action rules as `DO INSTEAD (a; b;)`.
+        let rule = "CREATE RULE r AS\n    ON INSERT TO public.v DO INSTEAD ( INSERT INTO a VALUES (1);\n INSERT INTO b VALUES (2);\n)";
+        let got = items(&format!("{rule};\nSELECT 1;\n"));
+        assert_eq!(got, vec![stmt(rule, 1), stmt("SELECT 1", 5)]);
+    }
+
+    #[test]
+    fn string_spanning_lines_reports_start_line() {
+        let got = items(
+            "SELECT 1;\n\nINSERT INTO t VALUES (\n'line1\nline2;', E'x\\'\ny');\nSELECT 2;\n",
+        );
+        assert_eq!(
+            got,
+            vec![
+                stmt("SELECT 1", 1),
+                stmt("INSERT INTO t VALUES (\n'line1\nline2;', E'x\\'\ny')", 3),
+                stmt("SELECT 2", 7)
+            ]
+        );
+        let e = err("SELECT 1;\nSELECT\n  'abc\n\n");
+        assert_eq!(e.line, 3);
+        assert_eq!(
+            e.message,
+            "unterminated quoted string started at line 3 (file truncated?)"
+        );
+        let e = err("SELECT 1;\nSELECT E'abc\\'\n;\n");
+        assert_eq!(e.line, 2);
+        assert!(e.message.contains("quoted string started at line 2"), "{e}");
+    }
+
+    #[test]
+    fn unterminated_things() {
+        let e = err("SELECT 1;\nCREATE TABLE t (\n a int\n");
+        assert_eq!(e.line, 2);
+        assert_eq!(
+            e.message,
+            "unterminated statement at end of file (file truncated?)"
+        );
+        assert_eq!(
+            e.to_string(),
+            "dump.sql:2: unterminated statement at end of file (file truncated?)"
+        );
+        let e = err("SELECT 1;\n\nCREATE FUNCTION f() AS $body$\nSELECT 1;\n");
+        assert_eq!(e.line, 3);
+        assert!(e
+            .message
+            .starts_with("unterminated dollar-quoted string started at line 3"));
+        let e = err("SELECT \"abc\n;\n");
+        assert!(e
+            .message
+            .starts_with("unterminated quoted identifier started at line 1"));
+        let e = err("SELECT 1;\n/* a /* b */\n");
+        assert_eq!(e.line, 2);
+        assert!(e
+            .message
+            .starts_with("unterminated /* comment started at line 2"));
+        // Trailing comments and whitespace only: clean EOF.
+        assert_eq!(items("SELECT 1;\n-- end\n\n"), vec![stmt("SELECT 1", 1)]);
+    }
+
+    #[test]
+    fn unterminated_last_statement_without_newline() {
+        let e = err("SELECT 1;\nSELECT 2");
+        assert_eq!(e.line, 2);
+        assert_eq!(
+            items("SELECT 1;\nSELECT 2;"),
+            vec![stmt("SELECT 1", 1), stmt("SELECT 2", 2)]
+        );
+    }
+
+    #[test]
+    fn meta_commands() {
+        let src = "\\restrict abcDEF123\n\nSET x = 1;\n  \\connect otherdb\nSELECT 1; \\gset\nSELECT '\\not meta';\nSELECT\n\\foo\n;\n\\unrestrict abcDEF123\r\n";
+        assert_eq!(
+            items(src),
+            vec![
+                meta("restrict abcDEF123", 1),
+                stmt("SET x = 1", 3),
+                meta("connect otherdb", 4),
+                stmt("SELECT 1", 5),
+                meta("gset", 5),
+                stmt("SELECT '\\not meta'", 6),
+                stmt("SELECT\n\\foo", 7),
+                meta("unrestrict abcDEF123", 10),
+            ]
+        );
+    }
+
+    #[test]
+    fn backslash_dot_outside_copy_is_error() {
+        let e = err("SELECT 1;\n\\.\n");
+        assert_eq!(e.line, 2);
+        assert_eq!(e.message, "unexpected \\. outside COPY data");
+    }
+
+    #[test]
+    fn markers() {
+        let src = "-- dbsnap:format 1\n-- dbsnap:section schema  \n--dbsnap:not a marker\n -- dbsnap:indented, not a marker\nSELECT 1\n-- dbsnap:inside statement\n;\nSELECT 2; -- dbsnap:not at column 0\n-- dbsnap:table public.t rows=3\n";
+        assert_eq!(
+            items(src),
+            vec![
+                Item::Marker {
+                    text: "format 1".into(),
+                    line: 1
+                },
+                Item::Marker {
+                    text: "section schema".into(),
+                    line: 2
+                },
+                stmt("SELECT 1\n-- dbsnap:inside statement", 5),
+                stmt("SELECT 2", 8),
+                Item::Marker {
+                    text: "table public.t rows=3".into(),
+                    line: 9
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn bom_and_crlf() {
+        let src = "\u{feff}-- dbsnap:format 1\r\nSELECT 1;\r\nCREATE TABLE t (\r\n a int\r\n);\r\n";
+        assert_eq!(
+            items(src),
+            vec![
+                Item::Marker {
+                    text: "format 1".into(),
+                    line: 1
+                },
+                stmt("SELECT 1", 2),
+                stmt("CREATE TABLE t (\r\n a int\r\n)", 3),
+            ]
+        );
+        assert_eq!(items("\u{feff}SELECT 1;"), vec![stmt("SELECT 1", 1)]);
+    }
+
+    #[test]
+    fn invalid_utf8_reports_line() {
+        let e = read_all(b"SELECT 1;\nINSERT INTO t\nVALUES ('\xff\xfe');\n").unwrap_err();
+        assert_eq!(e.line, 3);
+        assert!(e.message.contains("UTF-8"));
+    }
+
+    #[test]
+    fn copy_basic() {
+        let src = "SET a = 1;\nCOPY public.t (a, b) FROM stdin;\n1\thello\\tworld\n2\t\\N\n3\t\\\\.\n\\.\nSELECT 2;\n";
+        let got = read_all(src.as_bytes()).unwrap();
+        assert_eq!(
+            got,
+            vec![
+                Got::Item(stmt("SET a = 1", 1)),
+                Got::Copy(
+                    Item::CopyIn {
+                        sql: "COPY public.t (a, b) FROM stdin".into(),
+                        line: 2
+                    },
+                    b"1\thello\\tworld\n2\t\\N\n3\t\\\\.\n".to_vec(),
+                    1
+                ),
+                Got::Item(stmt("SELECT 2", 7)),
+            ]
+        );
+    }
+
+    #[test]
+    fn copy_terminator_must_be_exact() {
+        let data = "\\.x\n \\.\n\\\\.\n\\..\n";
+        let src = format!("COPY t FROM STDIN;\n{data}\\.\r\nSELECT 1;\n");
+        let got = read_all(src.as_bytes()).unwrap();
+        assert_eq!(got.len(), 2);
+        assert_eq!(
+            got[0],
+            Got::Copy(
+                Item::CopyIn {
+                    sql: "COPY t FROM STDIN".into(),
+                    line: 1
+                },
+                data.as_bytes().to_vec(),
+                1
+            )
+        );
+        assert_eq!(got[1], Got::Item(stmt("SELECT 1", 7)));
+        // Terminator on the very last line without newline.
+        let got = read_all(b"COPY t FROM stdin;\na\n\\.").unwrap();
+        assert_eq!(
+            got[0],
+            Got::Copy(
+                Item::CopyIn {
+                    sql: "COPY t FROM stdin".into(),
+                    line: 1
+                },
+                b"a\n".to_vec(),
+                1
+            )
+        );
+    }
+
+    #[test]
+    fn copy_empty_and_rest_of_line_ignored() {
+        let src = "copy t(a)\n  from\n\n  StdIn (FORMAT text); ignored stuff ;\n\\.\nSELECT 1;\n";
+        let got = read_all(src.as_bytes()).unwrap();
+        assert_eq!(
+            got,
+            vec![
+                Got::Copy(
+                    Item::CopyIn {
+                        sql: "copy t(a)\n  from\n\n  StdIn (FORMAT text)".into(),
+                        line: 1
+                    },
+                    vec![],
+                    0
+                ),
+                Got::Item(stmt("SELECT 1", 6)),
+            ]
+        );
+        let mut r = reader(b"COPY t FROM stdin;\n\\.\n");
+        assert!(matches!(r.next_item().unwrap(), Some(Item::CopyIn { .. })));
+        assert_eq!(r.copy_chunk().unwrap(), None);
+        assert_eq!(r.copy_chunk().unwrap(), None);
+        assert_eq!(r.next_item().unwrap(), None);
+    }
+
+    #[test]
+    fn copy_to_stdout_and_lookalikes_are_statements() {
+        let got = items("COPY t TO stdout;\nCOPY (SELECT * FROM stdin) TO STDOUT;\nCOPY t FROM '/tmp/stdin';\nSELECT 1 FROM stdin;\nCOPY t FROM \"stdin\";\n");
+        assert!(
+            got.iter().all(|i| matches!(i, Item::Statement { .. })),
+            "{got:?}"
+        );
+        assert_eq!(got.len(), 5);
+        // A comment between FROM and STDIN is fine.
+        let got = items("COPY t FROM /* x */ stdin;\n\\.\n");
+        assert!(matches!(got[0], Item::CopyIn { .. }));
+    }
+
+    #[test]
+    fn copy_large_is_chunked() {
+        let mut data = Vec::new();
+        for i in 0..100_000u32 {
+            data.extend_from_slice(format!("{i}\tvalue number {i}\t\\N\t2024-01-01\n").as_bytes());
+        }
+        let mut src = b"SELECT 0;\nCOPY public.big (id, v, n, d) FROM stdin;\n".to_vec();
+        src.extend_from_slice(&data);
+        src.extend_from_slice(b"\\.\n\nSELECT 1;\n");
+        // A small BufReader capacity exercises buffer refills.
+        let mut r = PsqlReader::new(BufReader::with_capacity(1000, Cursor::new(src)), "big.sql");
+        assert_eq!(r.next_item().unwrap(), Some(stmt("SELECT 0", 1)));
+        assert!(matches!(
+            r.next_item().unwrap(),
+            Some(Item::CopyIn { line: 2, .. })
+        ));
+        let mut joined = Vec::new();
+        let mut chunks = 0;
+        while let Some(c) = r.copy_chunk().unwrap() {
+            assert!(c.ends_with(b"\n"));
+            assert!(c.len() >= COPY_CHUNK || joined.len() + c.len() == data.len());
+            assert!(c.len() < COPY_CHUNK + 100);
+            chunks += 1;
+            joined.extend_from_slice(&c);
+        }
+        assert!(chunks > 5, "{chunks}");
+        assert_eq!(joined, data);
+        assert_eq!(r.line(), 100_003);
+        assert_eq!(r.next_item().unwrap(), Some(stmt("SELECT 1", 100_005)));
+        assert_eq!(r.next_item().unwrap(), None);
+    }
+
+    #[test]
+    fn copy_long_line_is_one_chunk() {
+        let long = "x".repeat(COPY_CHUNK * 2 + 7);
+        let src = format!("COPY t FROM stdin;\na\n{long}\nb\n\\.\n");
+        let mut r = reader(src.as_bytes());
+        r.next_item().unwrap();
+        let c1 = r.copy_chunk().unwrap().unwrap();
+        assert_eq!(c1, format!("a\n{long}\n").into_bytes());
+        assert_eq!(r.copy_chunk().unwrap().unwrap(), b"b\n");
+        assert_eq!(r.copy_chunk().unwrap(), None);
+    }
+
+    #[test]
+    fn copy_truncated() {
+        let mut r = reader(b"SELECT 1;\nCOPY t FROM stdin;\n1\n2\n");
+        r.next_item().unwrap();
+        r.next_item().unwrap();
+        let e = r.copy_chunk().unwrap_err();
+        assert_eq!(e.line, 4);
+        assert_eq!(
+            e.message,
+            "unexpected end of file inside COPY data started at line 3 (file truncated?)"
+        );
+        let e = err("COPY t FROM stdin;\n1\n2");
+        assert!(e.message.contains("started at line 2"), "{e}");
+        let e = err("COPY t FROM stdin;");
+        assert_eq!(e.line, 2);
+    }
+
+    #[test]
+    fn next_item_skips_unread_copy_data() {
+        let mut r = reader(b"COPY t FROM stdin;\n1\n2\n\\.\nSELECT 1;\n");
+        assert!(matches!(r.next_item().unwrap(), Some(Item::CopyIn { .. })));
+        assert_eq!(r.next_item().unwrap(), Some(stmt("SELECT 1", 5)));
+    }
+
+    #[test]
+    fn pg_dump_like_file() {
+        let src = "\\restrict Xyz\n--\n-- PostgreSQL database dump\n--\n\nSET statement_timeout = 0;\nSELECT pg_catalog.set_config('search_path', '', false);\n\nCREATE TABLE public.t (\n    id integer NOT NULL,\n    note text\n);\n\nCOPY public.t (id, note) FROM stdin;\n1\tsemi;colon\n2\t-- dash\n3\t'quote\n\\.\n\n\nALTER TABLE ONLY public.t\n    ADD CONSTRAINT t_pkey PRIMARY KEY (id);\n\n--\n-- PostgreSQL database dump complete\n--\n\n\\unrestrict Xyz\n\n";
+        let got = read_all(src.as_bytes()).unwrap();
+        assert_eq!(
+            got,
+            vec![
+                Got::Item(meta("restrict Xyz", 1)),
+                Got::Item(stmt("SET statement_timeout = 0", 6)),
+                Got::Item(stmt(
+                    "SELECT pg_catalog.set_config('search_path', '', false)",
+                    7
+                )),
+                Got::Item(stmt(
+                    "CREATE TABLE public.t (\n    id integer NOT NULL,\n    note text\n)",
+                    9
+                )),
+                Got::Copy(
+                    Item::CopyIn {
+                        sql: "COPY public.t (id, note) FROM stdin".into(),
+                        line: 14
+                    },
+                    b"1\tsemi;colon\n2\t-- dash\n3\t'quote\n".to_vec(),
+                    1
+                ),
+                Got::Item(stmt(
+                    "ALTER TABLE ONLY public.t\n    ADD CONSTRAINT t_pkey PRIMARY KEY (id)",
+                    21
+                )),
+                Got::Item(meta("unrestrict Xyz", 28)),
+            ]
+        );
+    }
+
+    #[test]
+    fn path_and_line_accessors() {
+        let mut r = reader(b"SELECT 1;\nSELECT\n2;\n");
+        assert_eq!(r.path(), Path::new("dump.sql"));
+        assert_eq!(r.line(), 1);
+        r.next_item().unwrap();
+        assert_eq!(r.line(), 1);
+        assert_eq!(r.next_item().unwrap(), Some(stmt("SELECT\n2", 2)));
+        assert_eq!(r.line(), 3);
+    }
+}

@@ -1,0 +1,3 @@
+//! Snapshot files: atomic, private output.
+
+pub mod output;
