@@ -7,4 +7,7 @@ SELECT p.oid::int8 AS oid, n.nspname AS schema, p.proname AS name,
 FROM pg_catalog.pg_proc p
 JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
 WHERE n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'
+  -- Range and multirange constructors are made by CREATE TYPE.
+  AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
+                  WHERE d.classid = 'pg_catalog.pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'i')
 ORDER BY n.nspname, p.proname, identity_args

@@ -1,11 +1,15 @@
 -- Tables, views, materialized views (and foreign tables, to report them).
 SELECT c.oid::int8 AS oid, n.nspname AS schema, c.relname AS name,
        format('%I.%I', n.nspname, c.relname) AS qname, c.relkind::text AS kind,
-       c.relpersistence::text AS persistence, c.reloptions AS options,
+       c.relpersistence::text AS persistence,
+       array_cat(c.reloptions,
+                 ARRAY(SELECT 'toast.' || o FROM pg_catalog.pg_class t, unnest(t.reloptions) o
+                       WHERE t.oid = c.reltoastrelid)) AS options,
        CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END AS partkey,
        CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid) END AS partbound,
        c.relrowsecurity AS rls, c.relforcerowsecurity AS force_rls,
-       c.relreplident::text AS replident, c.reloftype <> 0 AS typed,
+       c.relreplident::text AS replident,
+       CASE WHEN c.reloftype <> 0 THEN format_type(c.reloftype, NULL) END AS of_type,
        c.relispopulated AS populated,
        CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid) END AS viewdef,
        coalesce(am.amname, '') AS access_method

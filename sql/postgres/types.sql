@@ -5,7 +5,7 @@ SELECT t.oid::int8 AS oid, n.nspname AS schema, t.typname AS name,
        CASE WHEN t.typtype = 'd' THEN format_type(t.typbasetype, t.typtypmod) END AS base_type,
        CASE WHEN t.typtype = 'd' AND t.typcollation <> bt.typcollation
             THEN format('%I.%I', cn.nspname, co.collname) END AS collation,
-       t.typdefault AS default_expr, t.typnotnull AS not_null
+       pg_get_expr(t.typdefaultbin, 0) AS default_expr, t.typnotnull AS not_null
 FROM pg_catalog.pg_type t
 JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
 LEFT JOIN pg_catalog.pg_type bt ON bt.oid = t.typbasetype

@@ -6,6 +6,9 @@ SELECT 'operator ' || o.oid::regoperator::text AS object FROM pg_catalog.pg_oper
 UNION ALL
 SELECT 'cast (' || format_type(c.castsource, NULL) || ' AS ' || format_type(c.casttarget, NULL) || ')'
   FROM pg_catalog.pg_cast c WHERE c.oid >= 16384 AND (c.tableoid, c.oid) NOT IN (SELECT * FROM ext)
+   -- Casts between a range and its multirange are made with the range type.
+   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
+                   WHERE d.classid = c.tableoid AND d.objid = c.oid AND d.deptype = 'i')
 UNION ALL
 SELECT 'operator class ' || format('%I.%I', n.nspname, o.opcname) FROM pg_catalog.pg_opclass o
   JOIN pg_catalog.pg_namespace n ON n.oid = o.opcnamespace
@@ -43,9 +46,7 @@ SELECT 'foreign server ' || quote_ident(o.srvname) FROM pg_catalog.pg_foreign_se
 UNION ALL
 SELECT 'foreign table ' || c.oid::regclass::text FROM pg_catalog.pg_class c
  WHERE c.relkind = 'f' AND (c.tableoid, c.oid) NOT IN (SELECT * FROM ext)
-UNION ALL
-SELECT 'typed table ' || c.oid::regclass::text FROM pg_catalog.pg_class c
- WHERE c.reloftype <> 0 AND c.relkind IN ('r', 'p') AND (c.tableoid, c.oid) NOT IN (SELECT * FROM ext)
+
 UNION ALL
 SELECT 'publication ' || quote_ident(o.pubname) FROM pg_catalog.pg_publication o
 UNION ALL

@@ -130,6 +130,7 @@ struct Relation {
     rls: bool,
     force_rls: bool,
     replident: String,
+    of_type: Option<String>,
     populated: bool,
     viewdef: Option<String>,
 }
@@ -205,7 +206,11 @@ struct CatalogReader<'a> {
     /// Validated CHECKs go inside CREATE TABLE; their comments follow it.
     inline_checks: HashMap<u32, Vec<String>>,
     inline_check_comments: HashMap<u32, Vec<String>>,
+    inherited_checks: HashMap<u32, Vec<String>>,
     constraint_rows: Vec<Row>,
+    /// Column defaults that call user functions: (table, column) -> pg_attrdef oid.
+    /// They are set after the table, since such a function may read the table.
+    split_defaults: HashMap<(u32, i32), u32>,
     /// Index oid -> the key that creates it (an index or its constraint).
     index_owner: HashMap<u32, Key>,
 }
@@ -235,7 +240,9 @@ impl<'a> CatalogReader<'a> {
             identity: HashMap::new(),
             inline_checks: HashMap::new(),
             inline_check_comments: HashMap::new(),
+            inherited_checks: HashMap::new(),
             constraint_rows: Vec::new(),
+            split_defaults: HashMap::new(),
             index_owner: HashMap::new(),
         })
     }
@@ -539,14 +546,23 @@ impl<'a> CatalogReader<'a> {
                 rls: r.get("rls"),
                 force_rls: r.get("force_rls"),
                 replident: s(&r, "replident"),
+                of_type: opt(&r, "of_type"),
                 populated: r.get("populated"),
                 viewdef: opt(&r, "viewdef"),
             };
-            let typed: bool = r.get("typed");
-            if self.is_member(PG_CLASS, rel.oid) || rel.kind == "f" || typed {
+            if self.is_member(PG_CLASS, rel.oid) || rel.kind == "f" {
                 continue;
             }
             self.relations.insert(rel.oid, rel);
+        }
+        let defaults = "SELECT ad.oid::int8 AS oid, ad.adrelid::int8 AS relid, ad.adnum::int4 AS num, d.refobjid::int8 AS func \
+                        FROM pg_catalog.pg_attrdef ad JOIN pg_catalog.pg_depend d \
+                          ON d.classid = 'pg_catalog.pg_attrdef'::regclass AND d.objid = ad.oid \
+                         AND d.refclassid = 'pg_catalog.pg_proc'::regclass AND d.refobjid >= 16384";
+        for r in self.rows("column defaults", defaults).await? {
+            if !self.is_member(PG_PROC, oid(&r, "func")) {
+                self.split_defaults.insert((oid(&r, "relid"), r.get("num")), oid(&r, "oid"));
+            }
         }
         self.table_constraints();
         let mut oids: Vec<u32> = self.relations.keys().copied().collect();
@@ -563,6 +579,7 @@ impl<'a> CatalogReader<'a> {
             let key = Key::of(PG_CLASS, o);
             let (rls, force_rls, refresh) = (rel.rls, rel.force_rls, rel.kind == "m" && rel.populated);
             self.push(key, Section::PreData, group, (&schema, &name, ""), format!("{what} {qname}"), sql, deps);
+            self.push_split_defaults(o);
 
             if rls || force_rls {
                 let mut sql = String::new();
@@ -593,6 +610,22 @@ impl<'a> CatalogReader<'a> {
         Ok(())
     }
 
+    fn push_split_defaults(&mut self, relid: u32) {
+        let rel = &self.relations[&relid];
+        let mut items = Vec::new();
+        for c in self.columns.get(&relid).map(Vec::as_slice).unwrap_or(&[]) {
+            let Some(&attrdef) = self.split_defaults.get(&(relid, c.num)) else { continue };
+            if c.generated.is_empty() && (c.is_local || rel.partbound.is_some()) {
+                let sql = format!("ALTER TABLE ONLY {} ALTER COLUMN {} SET DEFAULT {};\n", rel.qname, c.qname, c.default_expr.as_deref().unwrap_or_default());
+                items.push((attrdef, sql, format!("DEFAULT {}.{}", rel.qname, c.qname), c.name.clone()));
+            }
+        }
+        let (schema, name) = (rel.schema.clone(), rel.name.clone());
+        for (attrdef, sql, label, column) in items {
+            self.push(Key::of(PG_ATTRDEF, attrdef), Section::PreData, group::OWNED_BY, (&schema, &name, &column), label, sql, vec![Key::of(PG_CLASS, relid)]);
+        }
+    }
+
     fn view_sql(&self, rel: &Relation) -> String {
         let what = relation_word(&rel.kind);
         let with = match &rel.options {
@@ -620,13 +653,17 @@ impl<'a> CatalogReader<'a> {
         let parents = self.parents.get(&rel.oid).cloned().unwrap_or_default();
         let deps: Vec<Key> = parents.iter().map(|(p, _)| Key::of(PG_CLASS, *p)).collect();
         let is_partition = rel.partbound.is_some();
+        // Partitions are created on their own and then attached, as pg_dump
+        // does: one attached later may differ from its parent in column order
+        // and defaults, and PARTITION OF would impose the parent's.
+        let attached = is_partition;
         let parent_cols: Vec<&Column> = parents.iter().flat_map(|(p, _)| self.columns.get(p).map(Vec::as_slice).unwrap_or(&[])).collect();
         let parent_col = |name: &str| parent_cols.iter().find(|c| c.name == name).copied();
 
         let mut items = Vec::new();
         let mut after = String::new();
         for c in cols {
-            if !c.is_local || is_partition {
+            if !c.is_local && !attached {
                 // Inherited: the parent defines it. Only differences are restated.
                 let p = parent_col(&c.name);
                 if c.not_null && !p.is_some_and(|p| p.not_null) {
@@ -634,6 +671,18 @@ impl<'a> CatalogReader<'a> {
                 }
                 if c.generated.is_empty() && c.default_expr.is_some() && c.default_expr != p.and_then(|p| p.default_expr.clone()) {
                     writeln!(after, "ALTER TABLE ONLY {q} ALTER COLUMN {} SET DEFAULT {};", c.qname, c.default_expr.as_deref().unwrap_or_default()).unwrap();
+                }
+            } else if rel.of_type.is_some() {
+                // A typed table's columns come from its type; only options are local.
+                let mut item = String::new();
+                if let Some(d) = &c.default_expr {
+                    write!(item, " DEFAULT {d}").unwrap();
+                }
+                if c.not_null {
+                    item.push_str(" NOT NULL");
+                }
+                if !item.is_empty() {
+                    items.push(format!("{} WITH OPTIONS{item}", c.qname));
                 }
             } else {
                 items.push(self.column_def(rel, c));
@@ -664,16 +713,25 @@ impl<'a> CatalogReader<'a> {
         }
 
         let unlogged = if rel.persistence == "u" { "UNLOGGED " } else { "" };
-        let mut sql = if let (Some(bound), Some((_, parent))) = (&rel.partbound, parents.first()) {
+        if attached {
+            // ATTACH PARTITION needs the parent's checks to be there already.
+            for check in self.inherited_checks.get(&rel.oid).map(Vec::as_slice).unwrap_or(&[]) {
+                items.push(check.clone());
+            }
+        }
+        let mut sql = if let (Some(bound), Some((_, parent)), false) = (&rel.partbound, parents.first(), attached) {
             let body = if items.is_empty() { String::new() } else { format!(" (\n    {}\n)", items.join(",\n    ")) };
             format!("CREATE {unlogged}TABLE {q} PARTITION OF {parent}{body}\n{bound}")
+        } else if let Some(of_type) = &rel.of_type {
+            let body = if items.is_empty() { String::new() } else { format!(" (\n    {}\n)", items.join(",\n    ")) };
+            format!("CREATE {unlogged}TABLE {q} OF {of_type}{body}")
         } else {
             let mut sql = format!("CREATE {unlogged}TABLE {q} (\n");
             if !items.is_empty() {
                 writeln!(sql, "    {}", items.join(",\n    ")).unwrap();
             }
             sql.push(')');
-            if !parents.is_empty() {
+            if !parents.is_empty() && !is_partition {
                 let names: Vec<&str> = parents.iter().map(|(_, n)| n.as_str()).collect();
                 write!(sql, "\nINHERITS ({})", names.join(", ")).unwrap();
             }
@@ -686,7 +744,10 @@ impl<'a> CatalogReader<'a> {
             write!(sql, "\nWITH ({})", options_clause(opts)).unwrap();
         }
         sql.push_str(";\n");
-        sql += &after;
+        if let (Some(bound), Some((_, parent)), true) = (&rel.partbound, parents.first(), attached) {
+            writeln!(sql, "ALTER TABLE ONLY {parent} ATTACH PARTITION {q} {bound};").unwrap();
+        }
+                sql += &after;
         match rel.replident.as_str() {
             "f" => writeln!(sql, "ALTER TABLE ONLY {q} REPLICA IDENTITY FULL;").unwrap(),
             "n" => writeln!(sql, "ALTER TABLE ONLY {q} REPLICA IDENTITY NOTHING;").unwrap(),
@@ -709,6 +770,8 @@ impl<'a> CatalogReader<'a> {
         }
         if c.generated == "s" {
             write!(def, " GENERATED ALWAYS AS ({}) STORED", c.default_expr.as_deref().unwrap_or_default()).unwrap();
+        } else if self.split_defaults.contains_key(&(rel.oid, c.num)) {
+            // Set by its own statement; see `split_defaults`.
         } else if let Some(d) = &c.default_expr {
             write!(def, " DEFAULT {d}").unwrap();
         }
@@ -823,6 +886,8 @@ impl CatalogReader<'_> {
                     if local {
                         self.inline_checks.entry(relid).or_default().push(format!("CONSTRAINT {qname} {def}"));
                         self.inline_check_comments.entry(relid).or_default().push(comment);
+                    } else {
+                        self.inherited_checks.entry(relid).or_default().push(format!("CONSTRAINT {qname} {def}"));
                     }
                     continue;
                 }
@@ -859,6 +924,10 @@ impl CatalogReader<'_> {
             }
             if r.get::<_, bool>("replident") {
                 writeln!(extra, "ALTER TABLE ONLY {} REPLICA IDENTITY USING INDEX {};", rel.qname, name_only(&qname)).unwrap();
+            }
+            for target in r.get::<_, Vec<String>>("stat_targets") {
+                let (column, value) = target.split_once(' ').unwrap_or_default();
+                writeln!(extra, "ALTER INDEX {qname} ALTER COLUMN {column} SET STATISTICS {value};").unwrap();
             }
             extra += &self.comment(PG_CLASS, o, 0, &format!("INDEX {qname}"));
             if let Some(parents) = self.parents.get(&o) {
@@ -969,7 +1038,7 @@ impl CatalogReader<'_> {
     /// Turns pg_depend rows into dependencies between the collected objects.
     async fn dependencies(&mut self) -> Result<()> {
         for r in self.rows("column defaults", "SELECT oid::int8 AS oid, adrelid::int8 AS relid FROM pg_catalog.pg_attrdef").await? {
-            self.owner_of.insert((PG_ATTRDEF, oid(&r, "oid")), Key::of(PG_CLASS, oid(&r, "relid")));
+            self.owner_of.entry((PG_ATTRDEF, oid(&r, "oid"))).or_insert(Key::of(PG_CLASS, oid(&r, "relid")));
         }
         for r in self.rows("view rules", "SELECT oid::int8 AS oid, ev_class::int8 AS relid FROM pg_catalog.pg_rewrite WHERE rulename = '_RETURN'").await? {
             self.owner_of.insert((PG_REWRITE, oid(&r, "oid")), Key::of(PG_CLASS, oid(&r, "relid")));
@@ -1018,6 +1087,22 @@ impl CatalogReader<'_> {
             let to = self.owner_of.get(&(ref_class, ref_oid)).copied().unwrap_or(Key::of(ref_class, ref_oid));
             if from != to && keys.contains(&from) && keys.contains(&to) {
                 self.objects[index[&from]].deps.push(to);
+            }
+        }
+        // A view can need a primary key (GROUP BY on it), which is post-data;
+        // such views, and whatever reads them, move to post-data too.
+        loop {
+            let post: HashSet<Key> = self.objects.iter().filter(|o| o.section == Section::PostData).map(|o| o.key).collect();
+            let mut moved = false;
+            for obj in &mut self.objects {
+                let movable = matches!(obj.sort_key.0, group::VIEW | group::FUNCTION | group::AGGREGATE);
+                if obj.section == Section::PreData && movable && obj.deps.iter().any(|d| post.contains(d)) {
+                    obj.section = Section::PostData;
+                    moved = true;
+                }
+            }
+            if !moved {
+                break;
             }
         }
         // A materialized view is refreshed after those it reads.
