@@ -8,7 +8,9 @@ SELECT a.attrelid::int8 AS relid, a.attnum::int4 AS num, a.attname AS name,
             THEN format('%I.%I', cn.nspname, co.collname) END AS collation,
        coalesce(a.attstattarget, -1)::int4 AS stat_target,
        CASE WHEN a.attstorage <> t.typstorage THEN a.attstorage::text END AS storage,
-       a.attoptions AS options,
+       -- Options named pg_* are the server's own bookkeeping (this build tags
+       -- every column with pg_attver), not settings a user made.
+       ARRAY(SELECT o FROM unnest(a.attoptions) o WHERE o !~ '^pg_') AS options,
        nullif(a.attcompression::text, '') AS compression
 FROM pg_catalog.pg_attribute a
 JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
