@@ -37,6 +37,27 @@ pub enum Command {
         If the database exists you are asked to type its name before it is replaced.\n\
         Without a terminal, init refuses unless --yes is given.")]
     Init(InitArgs),
+    /// Write a data-only snapshot of every table, with a manifest and end marker.
+    #[command(after_help = "Examples:\n  \
+        dbsnap export-data --url postgres://postgres@localhost/app\n  \
+        dbsnap export-data --url postgres://postgres@localhost/app -o backups/app.sql.zst\n  \
+        dbsnap export-data --url postgres://postgres@localhost/app --compress gzip --exclude-table-data 'audit_*'\n\n\
+        The default file name is sql/data_export_YYYYMMDD_HHMMSS.sql, with the time in UTC.\n\
+        All tables are read in one consistent snapshot. The file appears only when complete (mode 0600).")]
+    ExportData(ExportDataArgs),
+    /// Load a data file (ours or pg_dump's plain format) in one transaction.
+    #[command(after_help = "Examples:\n  \
+        dbsnap import --url postgres://postgres@localhost/app_new sql/data_export_20261121_020000.sql.gz\n  \
+        dbsnap import --url postgres://postgres@localhost/app --truncate --disable-constraints dump.sql\n\n\
+        Plain, gzip and zstd files are recognised by their content. On any error nothing is committed.")]
+    Import(ImportArgs),
+    /// Compare row counts, sequences and (with --checksum) content: exit 3 on differences.
+    #[command(after_help = "Examples:\n  \
+        dbsnap verify --source postgres://postgres@localhost/app --target postgres://postgres@localhost/app_new --checksum\n  \
+        dbsnap verify --manifest sql/data_export_20261121_020000.sql.gz --target postgres://postgres@localhost/app_new\n  \
+        dbsnap verify --manifest FILE --target URL --json | jq .differences\n\n\
+        Exit codes: 0 everything matches, 3 differences (all are listed), 1 could not check.")]
+    Verify(VerifyArgs),
 }
 
 /// How to reach a database. Resolution order: --url, DATABASE_URL, the DB_*
@@ -70,9 +91,74 @@ pub struct InitArgs {
     /// Schema snapshot to build from.
     #[arg(long, value_name = "PATH")]
     pub schema: PathBuf,
+    /// Data snapshot to load between the pre-data and post-data sections.
+    #[arg(long, value_name = "PATH")]
+    pub data: Option<PathBuf>,
     /// Replace an existing database without asking.
     #[arg(short = 'y', long)]
     pub yes: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportDataArgs {
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+    /// Output path (default sql/data_export_YYYYMMDD_HHMMSS.sql, UTC); `-` writes to stdout.
+    /// A .gz or .zst extension compresses.
+    #[arg(short = 'o', long = "output", value_name = "PATH")]
+    pub output: Option<PathBuf>,
+    /// Compression, if the file name does not say (.gz, .zst).
+    #[arg(long, value_enum, value_name = "KIND")]
+    pub compress: Option<crate::snapshot::compress::Compression>,
+    /// Only tables matching PATTERN (`*` wildcard; `schema.table` or `table`). Repeatable.
+    #[arg(long = "table", short = 't', value_name = "PATTERN")]
+    pub tables: Vec<String>,
+    /// Leave out tables matching PATTERN. Repeatable.
+    #[arg(long = "exclude-table", short = 'T', value_name = "PATTERN")]
+    pub exclude_tables: Vec<String>,
+    /// Keep the table in the file but leave out its rows. Repeatable.
+    #[arg(long = "exclude-table-data", value_name = "PATTERN")]
+    pub exclude_table_data: Vec<String>,
+    /// Print the manifest as JSON on stdout when done.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+    /// Data file: plain, .gz or .zst (recognised by content).
+    #[arg(value_name = "PATH")]
+    pub path: PathBuf,
+    /// Load with foreign keys and triggers not enforced (session_replication_role = replica).
+    #[arg(long)]
+    pub disable_constraints: bool,
+    /// Empty the file's tables first, in the same transaction, instead of failing on duplicates.
+    #[arg(long)]
+    pub truncate: bool,
+    /// Print the result as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The database to compare against.
+    #[arg(long, value_name = "URL", conflicts_with = "manifest", required_unless_present = "manifest")]
+    pub source: Option<String>,
+    /// A data snapshot whose manifest to compare against.
+    #[arg(long, value_name = "PATH")]
+    pub manifest: Option<PathBuf>,
+    /// The database being checked.
+    #[arg(long, value_name = "URL", env = "TARGET_URL")]
+    pub target: String,
+    /// Also compare order-independent content checksums.
+    #[arg(long)]
+    pub checksum: bool,
+    /// Print the result as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Parses the command line. Usage errors exit with 2, help and version with 0.

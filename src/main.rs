@@ -7,6 +7,7 @@ mod cli;
 mod commands;
 mod config;
 mod engine;
+mod progress;
 mod script;
 mod snapshot;
 

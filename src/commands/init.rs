@@ -12,11 +12,24 @@ pub async fn run(args: InitArgs) -> Result<u8> {
     if !args.schema.is_file() {
         bail!("schema file {} does not exist", args.schema.display());
     }
+    if let Some(data) = &args.data {
+        if !data.is_file() {
+            bail!("data file {} does not exist", data.display());
+        }
+    }
     if engine.database_exists().await? && !args.yes {
         confirm_replace(engine.database_name(), &engine.describe())?;
     }
-    engine.init(&args.schema).await?;
-    eprintln!("dbsnap: database {} built from {}", engine.database_name(), args.schema.display());
+    engine.init(&args.schema, args.data.as_deref()).await?;
+    match &args.data {
+        Some(data) => eprintln!(
+            "dbsnap: database {} built from {} with the data of {}",
+            engine.database_name(),
+            args.schema.display(),
+            data.display()
+        ),
+        None => eprintln!("dbsnap: database {} built from {}", engine.database_name(), args.schema.display()),
+    }
     Ok(0)
 }
 

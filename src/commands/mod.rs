@@ -1,8 +1,11 @@
 //! Engine-generic commands. Each resolves its connection, picks the engine
 //! and calls the engine's methods; none of them knows which database it talks to.
 
+mod export_data;
 mod export_schema;
+mod import;
 mod init;
+mod verify;
 
 use anyhow::Result;
 
@@ -13,6 +16,9 @@ pub async fn run(cli: Cli) -> Result<u8> {
     match cli.command {
         Command::ExportSchema(args) => export_schema::run(args).await,
         Command::Init(args) => init::run(args).await,
+        Command::ExportData(args) => export_data::run(args).await,
+        Command::Import(args) => import::run(args).await,
+        Command::Verify(args) => verify::run(args).await,
     }
 }
 

@@ -10,12 +10,69 @@ use std::path::Path;
 use anyhow::Result;
 
 use crate::config::{ConnectionSpec, EngineKind};
+use crate::snapshot::manifest::Manifest;
+
+#[derive(Debug, Default)]
+pub struct ImportSummary {
+    pub tables: usize,
+    pub rows: u64,
+    /// The file's manifest was checked against what was loaded.
+    pub verified: bool,
+}
 
 /// Options that shape a schema snapshot.
 #[derive(Debug, Clone, Default)]
 pub struct SchemaOptions {
     /// Leave out objects of unsupported kinds instead of failing.
     pub skip_unsupported: bool,
+}
+
+/// Which rows a data snapshot carries.
+#[derive(Debug, Clone, Default)]
+pub struct DataOptions {
+    /// Only tables matching one of these patterns (empty: all).
+    pub tables: Vec<String>,
+    pub exclude_tables: Vec<String>,
+    /// Tables whose definition stays but whose rows are left out.
+    pub exclude_table_data: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ImportOptions {
+    pub disable_constraints: bool,
+    /// Empty the file's tables first, in the same transaction.
+    pub truncate: bool,
+}
+
+/// How verify computes content checksums.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChecksumKind {
+    None,
+    /// An order-independent checksum computed by the server itself.
+    Server,
+    /// The checksum a data snapshot's manifest holds, over the snapshot's text form.
+    Snapshot,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct TableState {
+    pub name: String,
+    pub rows: u64,
+    pub checksum: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SequenceState {
+    pub name: String,
+    pub value: i128,
+    pub is_called: bool,
+}
+
+/// What a database holds, as verify compares it.
+#[derive(Debug, Clone, Default)]
+pub struct Inventory {
+    pub tables: Vec<TableState>,
+    pub sequences: Vec<SequenceState>,
 }
 
 /// What an export wrote, for the summary line.
@@ -55,9 +112,46 @@ impl Engine {
 
     /// Builds the target database from a schema file under a temporary name and
     /// swaps it in only when complete; the existing database is untouched on failure.
-    pub async fn init(&self, schema: &Path) -> Result<()> {
+    pub async fn init(&self, schema: &Path, data: Option<&Path>) -> Result<()> {
         match self {
-            Engine::Postgres(pg) => pg.init(schema).await,
+            Engine::Postgres(pg) => pg.init(schema, data).await,
+        }
+    }
+
+    /// Writes a data snapshot; returns its manifest.
+    pub async fn export_data(&self, opts: &DataOptions, out: &mut dyn Write) -> Result<Manifest> {
+        match self {
+            Engine::Postgres(pg) => pg.export_data(opts, out).await,
+        }
+    }
+
+    /// Loads a data file in one transaction; the target is unchanged on failure.
+    pub async fn import(&self, path: &Path, opts: &ImportOptions) -> Result<ImportSummary> {
+        match self {
+            Engine::Postgres(pg) => pg.import(path, opts).await,
+        }
+    }
+
+    /// The manifest of a data snapshot written for this engine.
+    pub async fn read_manifest(&self, path: &Path) -> Result<Manifest> {
+        let path = path.to_path_buf();
+        match self {
+            Engine::Postgres(pg) => {
+                let spec = pg.spec().clone();
+                tokio::task::spawn_blocking(move || postgres::Postgres::new(spec).read_manifest(&path)).await?
+            }
+        }
+    }
+
+    pub async fn inventory(&self, checksum: ChecksumKind) -> Result<Inventory> {
+        match self {
+            Engine::Postgres(pg) => pg.inventory(checksum).await,
+        }
+    }
+
+    pub fn engine_name(&self) -> &'static str {
+        match self {
+            Engine::Postgres(_) => "postgresql",
         }
     }
 

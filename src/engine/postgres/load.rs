@@ -16,6 +16,8 @@ use crate::script::{Item, PsqlReader};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Sections {
     All,
+    PreData,
+    PostData,
 }
 
 /// `PATH:LINE: server message`, with LINE moved to where the server points
@@ -34,6 +36,8 @@ pub async fn run_schema(client: &Client, path: &Path, sections: Sections) -> Res
     let mut reader = PsqlReader::new(BufReader::with_capacity(256 * 1024, file), path);
     let mut is_snapshot = false;
     let mut ended = false;
+    // Statements before the first section marker are session settings: always run.
+    let mut section: Option<String> = None;
     while let Some(item) = reader.next_item()? {
         match item {
             Item::Marker { text, line } => {
@@ -43,10 +47,19 @@ pub async fn run_schema(client: &Client, path: &Path, sections: Sections) -> Res
                     ended = true;
                 } else if ended {
                     bail!("{}:{line}: content after the end marker", path.display());
+                } else if let Some(name) = text.strip_prefix("section ") {
+                    section = Some(name.trim().to_string());
                 }
             }
             Item::Statement { sql, line } => {
-                let _ = sections;
+                let wanted = match (sections, section.as_deref()) {
+                    (Sections::All, _) | (_, None) => true,
+                    (Sections::PreData, Some(s)) => s == "pre-data",
+                    (Sections::PostData, Some(s)) => s == "post-data",
+                };
+                if !wanted {
+                    continue;
+                }
                 client.batch_execute(&sql).await.map_err(|e| located_error(path, line, &sql, &e))?;
             }
             Item::Meta { command, line } => {

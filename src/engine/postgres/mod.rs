@@ -1,6 +1,8 @@
 //! PostgreSQL engine: catalog reading, DDL generation, script loading.
 
 pub mod connect;
+mod data;
+mod import;
 mod load;
 mod quote;
 mod schema;
@@ -13,7 +15,8 @@ use tokio_postgres::Client;
 
 use crate::config::ConnectionSpec;
 use crate::engine::order::{sort_objects, Section};
-use crate::engine::{SchemaOptions, SchemaSummary};
+use crate::engine::{ChecksumKind, DataOptions, ImportOptions, ImportSummary, Inventory, SchemaOptions, SchemaSummary};
+use crate::snapshot::manifest::Manifest;
 
 pub struct Postgres {
     spec: ConnectionSpec,
@@ -142,7 +145,38 @@ impl Postgres {
         Ok(row.is_some())
     }
 
-    pub async fn init(&self, schema_file: &Path) -> Result<()> {
+    pub async fn export_data(&self, opts: &DataOptions, out: &mut dyn Write) -> Result<Manifest> {
+        let client = connect::connect(&self.spec).await?;
+        data::begin_snapshot(&client).await?;
+        data::export(&client, opts, out).await
+    }
+
+    pub async fn import(&self, path: &Path, opts: &ImportOptions) -> Result<ImportSummary> {
+        let client = connect::connect(&self.spec).await?;
+        client.batch_execute("BEGIN").await.map_err(|e| anyhow::anyhow!("{}", server_message(&e)))?;
+        if opts.disable_constraints {
+            disable_constraints(&client).await?;
+        }
+        // On any error the transaction is abandoned with the connection: nothing is committed.
+        let loaded = import::load(&client, path, opts).await?;
+        client
+            .batch_execute("COMMIT")
+            .await
+            .map_err(|e| anyhow::anyhow!("{}: committing: {}", path.display(), server_message(&e)))?;
+        Ok(ImportSummary { tables: loaded.tables.len(), rows: loaded.rows, verified: loaded.manifest_checked })
+    }
+
+    pub fn read_manifest(&self, path: &Path) -> Result<Manifest> {
+        import::read_manifest(path)
+    }
+
+    pub async fn inventory(&self, checksum: ChecksumKind) -> Result<Inventory> {
+        let client = connect::connect(&self.spec).await?;
+        data::begin_snapshot(&client).await?;
+        data::inventory(&client, checksum).await
+    }
+
+    pub async fn init(&self, schema_file: &Path, data_file: Option<&Path>) -> Result<()> {
         let target = self.spec.dbname.clone();
         let staging = staging_name(&target, "new");
         let maint = self.maintenance().await?;
@@ -156,7 +190,16 @@ impl Postgres {
 
         let built = async {
             let client = self.connect_to(&staging).await?;
-            load::run_schema(&client, schema_file, load::Sections::All).await
+            match data_file {
+                None => load::run_schema(&client, schema_file, load::Sections::All).await,
+                // Rows go in between, as pg_restore does: FK cycles, NOT VALID
+                // checks and triggers that write elsewhere all come through.
+                Some(data_file) => {
+                    load::run_schema(&client, schema_file, load::Sections::PreData).await?;
+                    import::load(&client, data_file, &ImportOptions::default()).await?;
+                    load::run_schema(&client, schema_file, load::Sections::PostData).await
+                }
+            }
         }
         .await;
         if let Err(err) = built {
@@ -191,6 +234,18 @@ impl Postgres {
         }
         Ok(())
     }
+}
+
+/// FK triggers and ordinary triggers off for this transaction.
+async fn disable_constraints(client: &Client) -> Result<()> {
+    client.batch_execute("SET LOCAL session_replication_role = replica").await.map_err(|e| {
+        anyhow::anyhow!(
+            "--disable-constraints needs SET session_replication_role, which this role may not do ({}). \
+             Ask for `GRANT SET ON PARAMETER session_replication_role TO <role>` (PostgreSQL 15+) or superuser, \
+             or build a fresh database with `dbsnap init --schema S --data FILE`, which adds constraints after the rows.",
+            server_message(&e)
+        )
+    })
 }
 
 /// `app` -> `app__dbsnap_new_1234`, kept within PostgreSQL's 63-byte names.

@@ -1,0 +1,57 @@
+use std::io::{BufWriter, Write};
+use std::path::PathBuf;
+
+use anyhow::Result;
+
+use crate::cli::ExportDataArgs;
+use crate::config::ConnectionSpec;
+use crate::engine::{DataOptions, Engine};
+use crate::snapshot::compress::Compression;
+use crate::snapshot::output::Output;
+
+pub async fn run(args: ExportDataArgs) -> Result<u8> {
+    let spec = ConnectionSpec::resolve(&args.connect)?;
+    let engine = Engine::for_spec(&spec)?;
+    let path = match &args.output {
+        Some(path) => path.clone(),
+        None => default_path(args.compress.unwrap_or(Compression::None)),
+    };
+    let compression = args.compress.unwrap_or_else(|| Compression::from_extension(&path));
+    let opts = DataOptions {
+        tables: args.tables.clone(),
+        exclude_tables: args.exclude_tables.clone(),
+        exclude_table_data: args.exclude_table_data.clone(),
+    };
+
+    let mut output = Output::create(&path)?;
+    let to_stdout = output.is_stdout();
+    let manifest = {
+        let mut encoder = compression.writer(BufWriter::with_capacity(1024 * 1024, &mut output))?;
+        let manifest = engine.export_data(&opts, &mut encoder).await?;
+        encoder.finish()?.flush()?;
+        manifest
+    };
+    output.commit()?;
+
+    let rows: u64 = manifest.tables.iter().map(|t| t.rows).sum();
+    if args.json && !to_stdout {
+        let json = serde_json::json!({
+            "path": path,
+            "engine": manifest.engine,
+            "tables": manifest.tables,
+            "sequences": manifest.sequences,
+            "rows": rows,
+        });
+        println!("{}", serde_json::to_string_pretty(&json)?);
+    }
+    if !to_stdout {
+        eprintln!("dbsnap: wrote {} tables, {rows} rows to {}", manifest.tables.len(), path.display());
+    }
+    Ok(0)
+}
+
+/// `sql/data_export_YYYYMMDD_HHMMSS.sql[.gz|.zst]`, time in UTC.
+fn default_path(compression: Compression) -> PathBuf {
+    let stamp = chrono::Utc::now().format("%Y%m%d_%H%M%S");
+    PathBuf::from(format!("sql/data_export_{stamp}.sql{}", compression.extension()))
+}

@@ -1,0 +1,33 @@
+use anyhow::{bail, Result};
+
+use crate::cli::ImportArgs;
+use crate::config::ConnectionSpec;
+use crate::engine::{Engine, ImportOptions};
+
+pub async fn run(args: ImportArgs) -> Result<u8> {
+    let spec = ConnectionSpec::resolve(&args.connect)?;
+    let engine = Engine::for_spec(&spec)?;
+    if !args.path.is_file() {
+        bail!("data file {} does not exist", args.path.display());
+    }
+    let opts = ImportOptions { disable_constraints: args.disable_constraints, truncate: args.truncate };
+    let summary = engine.import(&args.path, &opts).await?;
+    if args.json {
+        let json = serde_json::json!({
+            "path": args.path,
+            "tables": summary.tables,
+            "rows": summary.rows,
+            "manifest_verified": summary.verified,
+        });
+        println!("{}", serde_json::to_string_pretty(&json)?);
+    }
+    let checked = if summary.verified { ", matching the file's manifest" } else { "" };
+    eprintln!(
+        "dbsnap: loaded {} rows into {} tables of {} from {}{checked}",
+        summary.rows,
+        summary.tables,
+        engine.database_name(),
+        args.path.display()
+    );
+    Ok(0)
+}

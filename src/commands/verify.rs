@@ -1,0 +1,143 @@
+//! The swap-over gate: does the target hold what the source (or a snapshot) holds?
+
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+
+use anyhow::{Context, Result};
+use serde::Serialize;
+
+use crate::cli::VerifyArgs;
+use crate::config::ConnectionSpec;
+use crate::engine::{ChecksumKind, Engine, Inventory, SequenceState, TableState};
+
+#[derive(Debug, Serialize)]
+struct Row {
+    kind: &'static str,
+    name: String,
+    expected: Option<String>,
+    actual: Option<String>,
+    status: &'static str,
+}
+
+pub async fn run(args: VerifyArgs) -> Result<u8> {
+    let target_spec = ConnectionSpec::from_url(&args.target)?;
+    let target = Engine::for_spec(&target_spec)?;
+    let (expected, actual_kind, source_label) = match (&args.manifest, &args.source) {
+        (Some(path), _) => {
+            let manifest = target.read_manifest(path).await?;
+            let inventory = Inventory {
+                tables: manifest
+                    .tables
+                    .into_iter()
+                    .map(|t| TableState { name: t.name, rows: t.rows, checksum: Some(t.checksum) })
+                    .collect(),
+                sequences: manifest
+                    .sequences
+                    .into_iter()
+                    .map(|s| SequenceState { name: s.name, value: s.value, is_called: s.is_called })
+                    .collect(),
+            };
+            (inventory, ChecksumKind::Snapshot, path.display().to_string())
+        }
+        (None, Some(url)) => {
+            let source_spec = ConnectionSpec::from_url(url)?;
+            let source = Engine::for_spec(&source_spec)?;
+            let kind = if args.checksum { ChecksumKind::Server } else { ChecksumKind::None };
+            let inventory = source.inventory(kind).await.context("reading the source")?;
+            (inventory, ChecksumKind::Server, source_spec.redacted())
+        }
+        (None, None) => unreachable!("clap requires --source or --manifest"),
+    };
+    let kind = if args.checksum { actual_kind } else { ChecksumKind::None };
+    let actual = target.inventory(kind).await.context("reading the target")?;
+    let rows = compare(&expected, &actual, args.checksum);
+    let differences = rows.iter().filter(|r| r.status != "ok").count();
+
+    if args.json {
+        let json = serde_json::json!({
+            "source": source_label,
+            "target": target_spec.redacted(),
+            "checksum": args.checksum,
+            "tables": expected.tables.len().max(actual.tables.len()),
+            "sequences": expected.sequences.len().max(actual.sequences.len()),
+            "differences": rows.iter().filter(|r| r.status != "ok").collect::<Vec<_>>(),
+            "ok": differences == 0,
+        });
+        println!("{}", serde_json::to_string_pretty(&json)?);
+    } else {
+        print_table(&rows, std::io::stdout().is_terminal());
+        println!(
+            "{} tables, {} sequences checked{}: {}",
+            expected.tables.len().max(actual.tables.len()),
+            expected.sequences.len().max(actual.sequences.len()),
+            if args.checksum { " with checksums" } else { "" },
+            if differences == 0 { "everything matches".to_string() } else { format!("{differences} difference(s)") }
+        );
+    }
+    Ok(if differences == 0 { 0 } else { 3 })
+}
+
+fn compare(expected: &Inventory, actual: &Inventory, checksum: bool) -> Vec<Row> {
+    let mut rows = Vec::new();
+    let exp: BTreeMap<&str, &TableState> = expected.tables.iter().map(|t| (t.name.as_str(), t)).collect();
+    let act: BTreeMap<&str, &TableState> = actual.tables.iter().map(|t| (t.name.as_str(), t)).collect();
+    let names: std::collections::BTreeSet<&str> = exp.keys().chain(act.keys()).copied().collect();
+    for name in names {
+        let (e, a) = (exp.get(name), act.get(name));
+        let status = match (e, a) {
+            (Some(_), None) => "missing in target",
+            (None, Some(_)) => "not in source",
+            (Some(e), Some(a)) if e.rows != a.rows => "row count differs",
+            (Some(e), Some(a)) if checksum && e.checksum != a.checksum => "content differs",
+            _ => "ok",
+        };
+        let show = |t: Option<&&TableState>| {
+            t.map(|t| match (&t.checksum, checksum) {
+                (Some(c), true) => format!("{} rows {}", t.rows, short(c)),
+                _ => format!("{} rows", t.rows),
+            })
+        };
+        rows.push(Row { kind: "table", name: name.to_string(), expected: show(e), actual: show(a), status });
+    }
+    let exp: BTreeMap<&str, &SequenceState> = expected.sequences.iter().map(|s| (s.name.as_str(), s)).collect();
+    let act: BTreeMap<&str, &SequenceState> = actual.sequences.iter().map(|s| (s.name.as_str(), s)).collect();
+    let names: std::collections::BTreeSet<&str> = exp.keys().chain(act.keys()).copied().collect();
+    for name in names {
+        let (e, a) = (exp.get(name), act.get(name));
+        let status = match (e, a) {
+            (Some(_), None) => "missing in target",
+            (None, Some(_)) => "not in source",
+            (Some(e), Some(a)) if e.value != a.value || e.is_called != a.is_called => "position differs",
+            _ => "ok",
+        };
+        let show = |s: Option<&&SequenceState>| s.map(|s| format!("{}{}", s.value, if s.is_called { "" } else { " (not called)" }));
+        rows.push(Row { kind: "sequence", name: name.to_string(), expected: show(e), actual: show(a), status });
+    }
+    rows
+}
+
+fn short(checksum: &str) -> String {
+    let cut = checksum.len().min(18);
+    format!("{}…", &checksum[..cut])
+}
+
+fn print_table(rows: &[Row], color: bool) {
+    let width = rows.iter().map(|r| r.name.chars().count()).max().unwrap_or(4).clamp(4, 60);
+    let exp_w = rows.iter().filter_map(|r| r.expected.as_ref()).map(|s| s.chars().count()).max().unwrap_or(8).max(8);
+    let act_w = rows.iter().filter_map(|r| r.actual.as_ref()).map(|s| s.chars().count()).max().unwrap_or(6).max(6);
+    println!("{:<8} {:<width$} {:>exp_w$} {:>act_w$}  STATUS", "KIND", "NAME", "EXPECTED", "ACTUAL");
+    for r in rows {
+        let status = match (color, r.status) {
+            (true, "ok") => "\x1b[32mok\x1b[0m".to_string(),
+            (true, s) => format!("\x1b[31m{s}\x1b[0m"),
+            (false, s) => s.to_string(),
+        };
+        println!(
+            "{:<8} {:<width$} {:>exp_w$} {:>act_w$}  {status}",
+            r.kind,
+            r.name,
+            r.expected.as_deref().unwrap_or("-"),
+            r.actual.as_deref().unwrap_or("-"),
+        );
+    }
+}

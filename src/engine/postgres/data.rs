@@ -1,0 +1,273 @@
+//! Data snapshots for PostgreSQL: COPY out in one consistent snapshot, COPY in
+//! in one transaction, and the counts and checksums that verify compares.
+
+use std::collections::HashMap;
+use std::io::Write;
+
+use anyhow::{Context, Result};
+use futures_util::{pin_mut, StreamExt};
+use tokio_postgres::Client;
+
+use super::quote::literal;
+use super::server_message;
+use crate::engine::order::{sort_objects, SchemaObject, Section};
+use crate::engine::{DataOptions, Inventory, SequenceState, TableState};
+use crate::progress::Progress;
+use crate::snapshot::checksum::{LineHasher, RowChecksum};
+use crate::snapshot::manifest::{Manifest, SequenceEntry, TableEntry};
+
+/// Session settings that fix the text form of every value, so that the same
+/// rows always give the same bytes (and checksums) on any server.
+pub const TEXT_FORM: &str = "SET DateStyle = ISO, MDY; SET IntervalStyle = postgres; \
+     SET extra_float_digits = 3; SET TimeZone = 'UTC'; SET bytea_output = hex; \
+     SET client_encoding = 'UTF8'; SELECT pg_catalog.set_config('search_path', '', false);";
+
+const HEADER: &str = "\
+--
+-- dbsnap data snapshot (PostgreSQL)
+-- Load with `dbsnap import --url URL FILE`, `dbsnap init --schema S --data FILE`,
+-- or `psql -1 -v ON_ERROR_STOP=1 -f FILE` into a database built from the schema.
+-- The manifest at the end lists every table's rows and checksum.
+--
+-- dbsnap:format 1
+-- dbsnap:engine postgresql
+-- dbsnap:kind data
+";
+
+const SETTINGS: &str = "
+SET statement_timeout = 0;
+SET lock_timeout = 0;
+SET idle_in_transaction_session_timeout = 0;
+SET client_encoding = 'UTF8';
+SET standard_conforming_strings = on;
+SELECT pg_catalog.set_config('search_path', '', false);
+SET check_function_bodies = false;
+SET xmloption = content;
+SET client_min_messages = warning;
+SET row_security = off;
+";
+
+pub struct DataTable {
+    pub qname: String,
+    pub columns: Vec<String>,
+    pub estimate: u64,
+}
+
+impl DataTable {
+    fn column_list(&self) -> String {
+        if self.columns.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", self.columns.join(", "))
+        }
+    }
+}
+
+/// A simple pattern match for --table / --exclude-table: `*` matches any run
+/// of characters; a pattern without a dot matches the table name in any schema.
+pub fn pattern_matches(pattern: &str, qname: &str) -> bool {
+    fn glob(p: &[u8], s: &[u8]) -> bool {
+        match (p.first(), s.first()) {
+            (None, None) => true,
+            (Some(b'*'), _) => glob(&p[1..], s) || (!s.is_empty() && glob(p, &s[1..])),
+            (Some(a), Some(b)) if a == b => glob(&p[1..], &s[1..]),
+            _ => false,
+        }
+    }
+    let unquoted = qname.replace('"', "");
+    let name_only = unquoted.rsplit_once('.').map(|(_, n)| n).unwrap_or(&unquoted);
+    let target = if pattern.contains('.') { unquoted.as_str() } else { name_only };
+    glob(pattern.as_bytes(), target.as_bytes())
+}
+
+/// Tables in foreign-key order (referenced first), filtered by the options.
+pub async fn data_tables(client: &Client, opts: &DataOptions) -> Result<Vec<DataTable>> {
+    let rows = client
+        .query(include_str!("../../../sql/postgres/data_tables.sql"), &[])
+        .await
+        .map_err(|e| anyhow::anyhow!("listing tables: {}", server_message(&e)))?;
+    let mut by_root: HashMap<i64, Vec<i64>> = HashMap::new();
+    let mut objects = Vec::new();
+    for r in &rows {
+        let qname: String = r.get("qname");
+        let included = opts.tables.is_empty() || opts.tables.iter().any(|p| pattern_matches(p, &qname));
+        if !included || opts.exclude_tables.iter().any(|p| pattern_matches(p, &qname)) {
+            continue;
+        }
+        let (oid, root): (i64, i64) = (r.get("oid"), r.get("root"));
+        by_root.entry(root).or_default().push(oid);
+        objects.push(SchemaObject {
+            key: oid,
+            section: Section::PreData,
+            sort_key: (0, qname.clone(), String::new(), String::new()),
+            label: qname.clone(),
+            sql: String::new(),
+            deps: vec![root],
+        });
+    }
+    let mut edges: HashMap<i64, Vec<i64>> = HashMap::new();
+    for r in client
+        .query(include_str!("../../../sql/postgres/data_fk_edges.sql"), &[])
+        .await
+        .map_err(|e| anyhow::anyhow!("listing foreign keys: {}", server_message(&e)))?
+    {
+        edges.entry(r.get("referencing")).or_default().push(r.get("referenced"));
+    }
+    // A table depends on every table of the trees its tree references.
+    for obj in &mut objects {
+        let root = obj.deps[0];
+        obj.deps = edges
+            .get(&root)
+            .into_iter()
+            .flatten()
+            .filter(|r| **r != root)
+            .flat_map(|r| by_root.get(r).cloned().unwrap_or_default())
+            .collect();
+    }
+    // Cycles are expected (they are why FKs load after data); ignore the warnings.
+    let (sorted, _cycles) = sort_objects(objects);
+    let info: HashMap<i64, &tokio_postgres::Row> = rows.iter().map(|r| (r.get("oid"), r)).collect();
+    Ok(sorted
+        .into_iter()
+        .map(|o| {
+            let r = info[&o.key];
+            DataTable { qname: r.get("qname"), columns: r.get("columns"), estimate: r.get::<_, i64>("estimate") as u64 }
+        })
+        .collect())
+}
+
+pub async fn sequence_states(client: &Client) -> Result<Vec<SequenceState>> {
+    let names: Vec<String> = client
+        .query(include_str!("../../../sql/postgres/data_sequences.sql"), &[])
+        .await
+        .map_err(|e| anyhow::anyhow!("listing sequences: {}", server_message(&e)))?
+        .iter()
+        .map(|r| r.get("qname"))
+        .collect();
+    let mut states = Vec::with_capacity(names.len());
+    // One round trip per batch of sequences, not per sequence.
+    for batch in names.chunks(200) {
+        let sql = batch
+            .iter()
+            .map(|q| format!("SELECT {}::text AS name, last_value::text AS value, is_called FROM {q}", literal(q)))
+            .collect::<Vec<_>>()
+            .join(" UNION ALL ");
+        for r in client.query(&sql, &[]).await.map_err(|e| anyhow::anyhow!("reading sequences: {}", server_message(&e)))? {
+            let value: String = r.get("value");
+            states.push(SequenceState { name: r.get("name"), value: value.parse()?, is_called: r.get("is_called") });
+        }
+    }
+    Ok(states)
+}
+
+/// Streams one table's COPY text through `sink`, returning its checksum.
+async fn copy_table_out(client: &Client, table: &DataTable, mut sink: impl FnMut(&[u8]) -> Result<()>) -> Result<RowChecksum> {
+    let sql = format!("COPY {}{} TO STDOUT", table.qname, table.column_list());
+    let stream = client
+        .copy_out(sql.as_str())
+        .await
+        .map_err(|e| anyhow::anyhow!("reading table {}: {}", table.qname, server_message(&e)))?;
+    pin_mut!(stream);
+    let mut hasher = LineHasher::default();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| anyhow::anyhow!("reading table {}: {}", table.qname, server_message(&e)))?;
+        hasher.feed(&chunk);
+        sink(&chunk)?;
+    }
+    Ok(hasher.finish())
+}
+
+/// Writes the data snapshot. The client must be inside the export transaction.
+pub async fn export(client: &Client, opts: &DataOptions, out: &mut dyn Write) -> Result<Manifest> {
+    let tables = data_tables(client, opts).await?;
+    out.write_all(HEADER.as_bytes())?;
+    let names: Vec<&str> = tables.iter().map(|t| t.qname.as_str()).collect();
+    writeln!(out, "-- dbsnap:tables {}", serde_json::to_string(&names)?)?;
+    out.write_all(SETTINGS.as_bytes())?;
+
+    let mut manifest = Manifest { engine: "postgresql".into(), ..Manifest::default() };
+    let mut progress = Progress::new(tables.len() as u64, "tables");
+    for table in &tables {
+        progress.start(&table.qname);
+        let skip_rows = opts.exclude_table_data.iter().any(|p| pattern_matches(p, &table.qname));
+        write!(out, "\n-- dbsnap:table {}\nCOPY {}{} FROM stdin;\n", table.qname, table.qname, table.column_list())?;
+        let mut bytes = 0u64;
+        let checksum = if skip_rows {
+            RowChecksum::default()
+        } else {
+            copy_table_out(client, table, |chunk| {
+                bytes += chunk.len() as u64;
+                out.write_all(chunk)?;
+                Ok(())
+            })
+            .await?
+        };
+        out.write_all(b"\\.\n")?;
+        progress.add(checksum.rows(), bytes);
+        progress.done_one();
+        manifest.tables.push(TableEntry { name: table.qname.clone(), rows: checksum.rows(), checksum: checksum.hex() });
+    }
+    progress.finish();
+
+    let sequences = sequence_states(client).await?;
+    if !sequences.is_empty() {
+        out.write_all(b"\n")?;
+    }
+    for s in sequences {
+        writeln!(out, "SELECT pg_catalog.setval({}, {}, {});", literal(&s.name), s.value, s.is_called)?;
+        manifest.sequences.push(SequenceEntry { name: s.name, value: s.value, is_called: s.is_called });
+    }
+    out.write_all(b"\n")?;
+    out.write_all(manifest.render().as_bytes())?;
+    Ok(manifest)
+}
+
+/// Row counts (and checksums) of every table, and sequence positions.
+/// The client must be inside `begin_snapshot`.
+pub async fn inventory(client: &Client, checksum: crate::engine::ChecksumKind) -> Result<Inventory> {
+    use crate::engine::ChecksumKind;
+    let tables = data_tables(client, &DataOptions::default()).await?;
+    let mut states = Vec::with_capacity(tables.len());
+    for table in &tables {
+        let state = match checksum {
+            ChecksumKind::None => {
+                let row = client
+                    .query_one(&format!("SELECT count(*) FROM ONLY {}", table.qname), &[])
+                    .await
+                    .map_err(|e| anyhow::anyhow!("counting {}: {}", table.qname, server_message(&e)))?;
+                TableState { name: table.qname.clone(), rows: row.get::<_, i64>(0) as u64, checksum: None }
+            }
+            // Order-independent: the sum of a 64-bit slice of each row's md5.
+            ChecksumKind::Server => {
+                let sql = format!(
+                    "SELECT count(*), coalesce(sum(('x' || substr(md5(t::text), 1, 16))::bit(64)::int8::numeric), 0)::text \
+                     FROM ONLY {} AS t",
+                    table.qname
+                );
+                let row = client
+                    .query_one(&sql, &[])
+                    .await
+                    .map_err(|e| anyhow::anyhow!("checksumming {}: {}", table.qname, server_message(&e)))?;
+                TableState { name: table.qname.clone(), rows: row.get::<_, i64>(0) as u64, checksum: Some(format!("md5sum:{}", row.get::<_, String>(1))) }
+            }
+            // The same checksum as the snapshot manifest: over the COPY text.
+            ChecksumKind::Snapshot => {
+                let sum = copy_table_out(client, table, |_| Ok(())).await?;
+                TableState { name: table.qname.clone(), rows: sum.rows(), checksum: Some(sum.hex()) }
+            }
+        };
+        states.push(state);
+    }
+    let sequences = sequence_states(client).await?;
+    Ok(Inventory { tables: states, sequences })
+}
+
+/// Begins the consistent-snapshot transaction that export and verify read in.
+pub async fn begin_snapshot(client: &Client) -> Result<()> {
+    client
+        .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        .await
+        .map_err(|e| anyhow::anyhow!("starting the snapshot transaction: {}", server_message(&e)))?;
+    client.batch_execute(TEXT_FORM).await.context("setting the session's text formats")?;
+    Ok(())
+}

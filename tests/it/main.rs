@@ -1,0 +1,10 @@
+//! The one integration-test binary (ripgrep / sqlx style): every test module is
+//! compiled into `target/.../it`, sharing `support` and a single link step.
+//!
+//! Run with `make test` (servers found or started by scripts/test-dbs.sh), or
+//! `cargo test --release --test it` against the PostgreSQL named by
+//! DBSNAP_TEST_PG_URL (default postgres://postgres@127.0.0.1:5432/postgres).
+
+mod support;
+
+mod pg_schema;

@@ -1,0 +1,476 @@
+//! PostgreSQL schema snapshots: `dbsnap export-schema` and `dbsnap init`.
+//!
+//! The oracle is the server's own pg_dump: a database rebuilt from a snapshot must
+//! dump (schema-only, no owners/privileges) exactly like its source.
+
+use std::path::Path;
+
+use crate::support::pg::{server, Sample, TestDb};
+use crate::support::{assert_same_text, dbsnap, matching_lines, tempdir, Dbsnap, Run};
+
+const PRE_DATA: &str = "-- dbsnap:section pre-data";
+const POST_DATA: &str = "-- dbsnap:section post-data";
+const END: &str = "-- dbsnap:end";
+const ADVERSARIAL: &str = "pg/adversarial.sql";
+const UNSUPPORTED: &str = "pg/unsupported.sql";
+
+fn path_str(p: &Path) -> &str {
+    p.to_str().expect("UTF-8 path")
+}
+
+/// `dbsnap export-schema --url <db> -o <out> [extra...]`.
+fn export(db: &TestDb, out: &Path, extra: &[&str]) -> Run {
+    let url = db.url();
+    let mut args = vec!["export-schema", "--url", &url, "-o", path_str(out)];
+    args.extend_from_slice(extra);
+    dbsnap(&args, &[])
+}
+
+/// Exports `db` to `out`, asserting success; returns the file's text.
+#[track_caller]
+fn export_ok(db: &TestDb, out: &Path) -> String {
+    export(db, out, &[]).assert_success();
+    std::fs::read_to_string(out).unwrap_or_else(|e| panic!("reading {}: {e}", out.display()))
+}
+
+/// `dbsnap init --url <target> --schema <schema> [--yes]`.
+fn init(target: &TestDb, schema: &Path, yes: bool) -> Run {
+    let url = target.url();
+    let mut args = vec!["init", "--url", &url, "--schema", path_str(schema)];
+    if yes {
+        args.push("--yes");
+    }
+    dbsnap(&args, &[])
+}
+
+/// Loads a source, exports it, inits a fresh target from the snapshot and
+/// compares the two with pg_dump.
+fn round_trip(load: impl FnOnce(&TestDb)) {
+    let source = TestDb::create("src");
+    load(&source);
+    let dir = tempdir();
+    let schema = dir.join("schema.sql");
+    export_ok(&source, &schema);
+    let target = TestDb::reserve("dst");
+    init(&target, &schema, true).assert_success();
+    assert_same_text("pg_dump", "source", &source.pg_dump_schema(), "target", &target.pg_dump_schema());
+}
+
+// --- 1. round trips -------------------------------------------------------------------
+
+#[test]
+fn roundtrip_pagila() {
+    round_trip(|db| db.load(Sample::Pagila));
+}
+
+#[test]
+fn roundtrip_chinook() {
+    round_trip(|db| db.load(Sample::Chinook));
+}
+
+#[test]
+fn roundtrip_chinook_serial() {
+    round_trip(|db| db.load(Sample::ChinookSerial));
+}
+
+#[test]
+fn roundtrip_northwind() {
+    round_trip(|db| db.load(Sample::Northwind));
+}
+
+#[test]
+fn roundtrip_sakila_jooq() {
+    round_trip(|db| db.load(Sample::SakilaJooq));
+}
+
+#[test]
+fn roundtrip_adversarial() {
+    round_trip(|db| db.load_fixture(ADVERSARIAL));
+}
+
+// --- 2. determinism ------------------------------------------------------------------------
+
+/// The same database exported twice gives the same bytes, and so does the
+/// database rebuilt from the snapshot (other oids, same output).
+fn deterministic(load: impl FnOnce(&TestDb)) {
+    let source = TestDb::create("src");
+    load(&source);
+    let dir = tempdir();
+    let first = export_ok(&source, &dir.join("first.sql"));
+    let second = export_ok(&source, &dir.join("second.sql"));
+    assert_same_text("export", "first_export", &first, "second_export", &second);
+
+    let target = TestDb::reserve("dst");
+    init(&target, &dir.join("first.sql"), true).assert_success();
+    let rebuilt = export_ok(&target, &dir.join("rebuilt.sql"));
+    assert_same_text("export", "source_export", &first, "rebuilt_export", &rebuilt);
+}
+
+#[test]
+fn export_is_deterministic_adversarial() {
+    deterministic(|db| db.load_fixture(ADVERSARIAL));
+}
+
+#[test]
+fn export_is_deterministic_pagila() {
+    deterministic(|db| db.load(Sample::Pagila));
+}
+
+// --- 3. the file ---------------------------------------------------------------------------
+
+/// 1-based number of the single line equal to `marker`.
+#[track_caller]
+fn marker_line(text: &str, marker: &str) -> usize {
+    let found = matching_lines(text, |l| l == marker);
+    assert_eq!(found.len(), 1, "expected exactly one `{marker}` line, found {found:?}");
+    found[0].0
+}
+
+#[test]
+fn snapshot_file_mode_and_sections() {
+    use std::os::unix::fs::PermissionsExt;
+
+    let source = TestDb::create("src");
+    source.load_fixture(ADVERSARIAL);
+    let dir = tempdir();
+    let path = dir.join("schema.sql");
+    let text = export_ok(&source, &path);
+
+    let mode = std::fs::metadata(&path).expect("stat snapshot").permissions().mode() & 0o7777;
+    assert_eq!(mode, 0o600, "snapshot mode is {mode:o}, expected 600");
+    assert_eq!(dir.entries(), vec!["schema.sql".to_string()], "only the snapshot may be left in its directory");
+
+    let pre = marker_line(&text, PRE_DATA);
+    let post = marker_line(&text, POST_DATA);
+    let end = marker_line(&text, END);
+    assert!(pre < post && post < end, "markers out of order: pre-data {pre}, post-data {post}, end {end}");
+    let after_end = text.lines().skip(end).filter(|l| !l.trim().is_empty()).count();
+    assert_eq!(after_end, 0, "content after `{END}`");
+    assert!(text.ends_with('\n'), "snapshot does not end with a newline");
+
+    // Post-data objects: every one of these lines must come after the post-data
+    // marker (and before the end marker), and each kind must be present.
+    let kinds: [(&str, fn(&str) -> bool); 4] = [
+        ("FOREIGN KEY", |l| l.contains("FOREIGN KEY")),
+        ("CREATE [UNIQUE] INDEX", |l| l.starts_with("CREATE INDEX") || l.starts_with("CREATE UNIQUE INDEX")),
+        ("CREATE [CONSTRAINT] TRIGGER", |l| l.starts_with("CREATE TRIGGER") || l.starts_with("CREATE CONSTRAINT TRIGGER")),
+        ("CREATE POLICY", |l| l.starts_with("CREATE POLICY")),
+    ];
+    for (kind, pred) in kinds {
+        let lines = matching_lines(&text, pred);
+        assert!(!lines.is_empty(), "no `{kind}` line in the snapshot of the adversarial fixture");
+        let misplaced: Vec<_> = lines.iter().filter(|(n, _)| *n < post || *n > end).collect();
+        assert!(
+            misplaced.is_empty(),
+            "`{kind}` lines outside the post-data section (lines {post}..{end}): {misplaced:#?}"
+        );
+    }
+
+    // A few known objects of the fixture, by name.
+    let post_data_names = [
+        ("FOREIGN KEY", "fk_orphan_not_valid"),
+        ("FOREIGN KEY", "cycle_a_b_fk"),
+        ("INDEX", "\"Idx \"\"quoted\"\" größe\""),
+        ("INDEX", "docs_brin_idx"),
+        ("TRIGGER", "docs_touch"),
+        ("TRIGGER", "check_demo_deferred"),
+    ];
+    for (kind, name) in post_data_names {
+        let lines = matching_lines(&text, |l| l.contains(kind) && l.contains(name));
+        assert!(!lines.is_empty(), "no {kind} line naming {name}");
+        for (n, line) in lines {
+            assert!(n > post && n < end, "{kind} {name} at line {n} is not in post-data ({post}..{end}): {line}");
+        }
+    }
+    // ...and tables before the post-data marker.
+    for table in ["CREATE TABLE public.docs", "CREATE TABLE public.fk_child", "CREATE TABLE public.cycle_a"] {
+        let lines = matching_lines(&text, |l| l.starts_with(table) && l[table.len()..].starts_with([' ', '(']));
+        assert!(!lines.is_empty(), "no `{table}` line");
+        for (n, line) in lines {
+            assert!(n > pre && n < post, "`{line}` at line {n} is not in pre-data ({pre}..{post})");
+        }
+    }
+}
+
+// --- 4. plain psql --------------------------------------------------------------------------
+
+#[test]
+fn psql_loads_snapshot_unchanged() {
+    let source = TestDb::create("src");
+    source.load_fixture(ADVERSARIAL);
+    let dir = tempdir();
+    let schema = dir.join("schema.sql");
+    export_ok(&source, &schema);
+
+    let target = TestDb::create("psql");
+    target.psql_file(&schema);
+    assert_same_text("pg_dump", "source", &source.pg_dump_schema(), "psql_loaded", &target.pg_dump_schema());
+}
+
+// --- 5. refusal, and replacing with --yes ---------------------------------------------------
+
+/// An existing database with one table holding one row.
+fn existing_with_marker(label: &str) -> TestDb {
+    let db = TestDb::create(label);
+    db.psql("CREATE TABLE dbsnap_marker (id integer PRIMARY KEY, note text); INSERT INTO dbsnap_marker VALUES (1, 'keep me');");
+    db
+}
+
+/// What must not change when init leaves a database alone.
+struct Untouched {
+    oid: Option<u32>,
+    dump: String,
+}
+
+impl Untouched {
+    fn capture(db: &TestDb) -> Untouched {
+        Untouched { oid: db.oid(), dump: db.pg_dump_schema() }
+    }
+
+    #[track_caller]
+    fn check(&self, db: &TestDb) {
+        assert!(db.exists(), "database {} is gone", db.name());
+        assert_eq!(db.oid(), self.oid, "database {} was replaced (its oid changed)", db.name());
+        assert_eq!(db.psql("SELECT id || ':' || note FROM dbsnap_marker"), "1:keep me\n", "marker row changed");
+        assert_eq!(db.relations(), vec!["public.dbsnap_marker".to_string()], "relations of {} changed", db.name());
+        assert_same_text("pg_dump", "before", &self.dump, "after", &db.pg_dump_schema());
+        no_staging_leftovers(db);
+    }
+}
+
+#[track_caller]
+fn no_staging_leftovers(target: &TestDb) {
+    let left = server().databases_like(&format!("{}%dbsnap%", target.name()));
+    assert!(left.is_empty(), "staging databases left behind: {left:?}");
+}
+
+/// A small real snapshot (one table `from_snapshot`), exported by dbsnap.
+fn small_snapshot(dir: &Path) -> std::path::PathBuf {
+    let source = TestDb::create("small");
+    source.psql("CREATE TABLE from_snapshot (id integer PRIMARY KEY, label text NOT NULL); CREATE INDEX from_snapshot_label ON from_snapshot (label);");
+    let path = dir.join("small.sql");
+    export_ok(&source, &path);
+    path
+}
+
+#[test]
+fn init_refuses_existing_database_without_yes() {
+    let dir = tempdir();
+    let schema = small_snapshot(dir.path());
+    let target = existing_with_marker("existing");
+    let before = Untouched::capture(&target);
+
+    // stdin is null: not a terminal, nobody to ask.
+    let run = init(&target, &schema, false);
+    run.assert_code(1);
+    assert!(run.stderr.contains("refusing"), "stderr does not say it is refusing:\n{run}");
+    assert!(run.stderr.contains("--yes"), "stderr does not mention --yes:\n{run}");
+    before.check(&target);
+}
+
+#[test]
+fn init_yes_replaces_existing_database() {
+    let dir = tempdir();
+    let schema = small_snapshot(dir.path());
+    let target = existing_with_marker("existing");
+
+    init(&target, &schema, true).assert_success();
+    assert_eq!(target.relations(), vec!["public.from_snapshot".to_string()]);
+    no_staging_leftovers(&target);
+}
+
+// --- 6. a bad schema file ---------------------------------------------------------------
+
+#[test]
+fn init_failure_names_file_and_line_and_keeps_target() {
+    let dir = tempdir();
+    let schema = dir.join("bad schema.sql");
+    let text = "\
+-- hand-written schema; the CREATE TABLE broken line is wrong
+CREATE TABLE ok_one (id integer PRIMARY KEY);
+
+CREATE TABLE ok_two (
+    id integer,
+    note text DEFAULT 'semi; colon'
+);
+CREATE FUNCTION ok_fn() RETURNS integer
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    RETURN 1; -- a ; inside dollar quotes
+END $$;
+/* a block comment;
+   over two lines */
+CREATE TABLE broken (id nosuchtype);
+CREATE TABLE after_broken (id integer);
+";
+    std::fs::write(&schema, text).unwrap();
+    let bad_line = text.lines().position(|l| l.starts_with("CREATE TABLE broken")).unwrap() + 1;
+    assert_eq!(bad_line, 16);
+
+    let target = existing_with_marker("existing");
+    let before = Untouched::capture(&target);
+    let run = init(&target, &schema, true);
+    run.assert_code(1);
+    let location = format!("{}:{bad_line}:", schema.display());
+    assert!(run.stderr.contains(&location), "stderr does not name `{location}`:\n{run}");
+    assert!(
+        run.stderr.contains("type \"nosuchtype\" does not exist"),
+        "stderr lacks the server's message:\n{run}"
+    );
+    before.check(&target);
+}
+
+// --- 7. a truncated snapshot --------------------------------------------------------------
+
+#[test]
+fn init_rejects_truncated_snapshot() {
+    let source = TestDb::create("src");
+    source.load_fixture(ADVERSARIAL);
+    let dir = tempdir();
+    let full = export_ok(&source, &dir.join("full.sql"));
+
+    // Cut at an object boundary (a blank line followed by the object's `-- ` label)
+    // in the middle of the post-data section: every statement kept is complete, so
+    // only the missing end marker tells that the file is truncated.
+    let lines: Vec<&str> = full.lines().collect();
+    let post = marker_line(&full, POST_DATA) - 1;
+    let end = marker_line(&full, END) - 1;
+    let mid = post + (end - post) / 2;
+    let cut = (mid..end)
+        .find(|&i| lines[i].starts_with("-- ") && lines[i - 1].is_empty())
+        .expect("an object boundary in the second half of post-data");
+    assert!(cut > post + 2, "post-data section too small to cut");
+    let mut truncated = lines[..cut].join("\n");
+    truncated.push('\n');
+    let schema = dir.join("truncated.sql");
+    std::fs::write(&schema, &truncated).unwrap();
+
+    // Control: what is left is valid SQL on its own.
+    let control = TestDb::create("control");
+    control.psql_file(&schema);
+
+    let target = existing_with_marker("existing");
+    let before = Untouched::capture(&target);
+    let run = init(&target, &schema, true);
+    run.assert_code(1);
+    let stderr = run.stderr.to_lowercase();
+    assert!(
+        stderr.contains("truncated") || stderr.contains("end marker"),
+        "stderr does not say the snapshot is truncated:\n{run}"
+    );
+    before.check(&target);
+}
+
+// --- 8. unsupported objects ------------------------------------------------------------------
+
+#[test]
+fn export_fails_on_unsupported_objects() {
+    let source = TestDb::create("unsup");
+    source.load_fixture(UNSUPPORTED);
+    let dir = tempdir();
+    let out = dir.join("schema.sql");
+    let run = export(&source, &out, &[]);
+    run.assert_code(1);
+    let stderr = run.stderr.to_lowercase();
+    for kind in ["event trigger", "operator", "text search configuration"] {
+        assert!(stderr.contains(kind), "stderr does not list the {kind}:\n{run}");
+    }
+    assert!(!out.exists(), "{} was written although the export failed", out.display());
+    assert!(dir.entries().is_empty(), "files left behind: {:?}", dir.entries());
+}
+
+#[test]
+fn export_skip_unsupported_then_init() {
+    let source = TestDb::create("unsup");
+    source.load_fixture(UNSUPPORTED);
+    let dir = tempdir();
+    let out = dir.join("schema.sql");
+    let run = export(&source, &out, &["--skip-unsupported"]);
+    run.assert_success();
+    assert!(run.stderr.to_lowercase().contains("event trigger"), "skipped objects not listed on stderr:\n{run}");
+    let text = std::fs::read_to_string(&out).expect("read snapshot");
+    assert!(text.contains(END), "snapshot lacks its end marker");
+
+    let target = TestDb::reserve("dst");
+    init(&target, &out, true).assert_success();
+    let relations = target.relations();
+    for table in ["Unsupported \"x\".readings", "Unsupported \"x\".ddl_log"] {
+        assert!(relations.iter().any(|r| r == table), "{table} missing from the rebuilt database: {relations:?}");
+    }
+}
+
+// --- 9. usage errors ---------------------------------------------------------------------------
+
+#[test]
+fn usage_errors_exit_2() {
+    let url = server().url_for("postgres");
+    let cases: [&[&str]; 4] = [
+        &["export-schema", "--url", &url, "--no-such-flag"],
+        &["init", "--url", &url],
+        &["init", "--url", &url, "--schema", "x.sql", "--bogus"],
+        &["no-such-command"],
+    ];
+    for args in cases {
+        let run = dbsnap(args, &[]);
+        run.assert_code(2);
+        assert!(!run.stderr.trim().is_empty(), "usage error without a message:\n{run}");
+    }
+}
+
+// --- 10. passwords stay out of the output --------------------------------------------------
+
+#[test]
+fn password_never_printed() {
+    const SECRET: &str = "s3cretPW";
+    let dir = tempdir();
+    let out = dir.join("schema.sql");
+    let schema = dir.join("init.sql");
+    std::fs::write(&schema, "CREATE TABLE t (id integer);\n").unwrap();
+    let closed = format!("postgres://u:{SECRET}@127.0.0.1:1/x");
+    let srv = server();
+    let missing_db = format!(
+        "postgres://{}:{SECRET}@{}:{}/dbsnap_t_no_such_db_{}",
+        srv.user(),
+        srv.host(),
+        srv.port(),
+        std::process::id()
+    );
+
+    let runs = [
+        dbsnap(&["export-schema", "--url", &closed, "-o", path_str(&out)], &[]),
+        dbsnap(&["export-schema", "-o", path_str(&out)], &[("DATABASE_URL", &closed)]),
+        dbsnap(&["init", "--url", &closed, "--schema", path_str(&schema), "--yes"], &[]),
+        dbsnap(&["export-schema", "--url", &missing_db, "-o", path_str(&out)], &[]),
+    ];
+    for run in &runs {
+        run.assert_code(1);
+        assert!(!run.stdout.contains(SECRET), "password on stdout:\n{run}");
+        assert!(!run.stderr.contains(SECRET), "password on stderr:\n{run}");
+    }
+    assert!(!out.exists(), "a failed export wrote {}", out.display());
+}
+
+// --- 11. connection from DB_* -------------------------------------------------------------------
+
+#[test]
+fn connection_from_db_variables() {
+    let source = TestDb::create("env");
+    source.psql("CREATE TABLE env_marker_table (id integer);");
+    let srv = server();
+    // Dbsnap::new() removes DATABASE_URL, DB_* and PG* from the child; set only DB_*.
+    let mut cmd = Dbsnap::new()
+        .args(["export-schema", "-o", "-"])
+        .env_remove("DATABASE_URL")
+        .env("DB_HOST", srv.host())
+        .env("DB_PORT", srv.port().to_string())
+        .env("DB_USER", srv.user())
+        .env("DB_NAME", source.name());
+    if let Some(pass) = srv.password() {
+        cmd = cmd.env("DB_PASS", pass);
+    }
+    let run = cmd.run();
+    run.assert_success();
+    assert!(run.stdout.contains("env_marker_table"), "export is not of {}:\n{run}", source.name());
+    assert!(run.stdout.trim_end().ends_with(END), "stdout export lacks its end marker:\n{run}");
+}

@@ -1,0 +1,445 @@
+//! Shared helpers for the integration tests: running the dbsnap binary,
+//! comparing large texts, temporary directories and corpus paths.
+//! Engine-specific helpers live in submodules (`pg`; later `mysql`).
+
+// Not every test module uses every helper.
+#![allow(dead_code)]
+
+pub mod pg;
+
+use std::ffi::OsStr;
+use std::fmt::Write as _;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// Variables that select a database. They are removed from every dbsnap child by
+/// default, so that a developer's environment cannot redirect a test to another
+/// server; tests that exercise them set them explicitly.
+pub const CONNECTION_VARS: &[&str] = &[
+    "DATABASE_URL",
+    "DB_ENGINE",
+    "DB_HOST",
+    "DB_PORT",
+    "DB_USER",
+    "DB_PASS",
+    "DB_NAME",
+    "PGHOST",
+    "PGHOSTADDR",
+    "PGPORT",
+    "PGUSER",
+    "PGPASSWORD",
+    "PGDATABASE",
+    "PGSERVICE",
+];
+
+/// How long one dbsnap run may take before the test kills it and fails.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// The result of one dbsnap run.
+#[derive(Debug)]
+pub struct Run {
+    /// Exit code; `None` if the process was killed by a signal.
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+    /// The command line, with passwords in URLs redacted, for messages.
+    pub cmdline: String,
+}
+
+impl Run {
+    pub fn success(&self) -> bool {
+        self.code == Some(0)
+    }
+
+    /// Panics (showing stdout and stderr) unless the exit code is `code`.
+    #[track_caller]
+    pub fn assert_code(&self, code: i32) -> &Self {
+        assert_eq!(self.code, Some(code), "unexpected exit status\n{self}");
+        self
+    }
+
+    #[track_caller]
+    pub fn assert_success(&self) -> &Self {
+        self.assert_code(0)
+    }
+}
+
+impl std::fmt::Display for Run {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(f, "command: {}", self.cmdline)?;
+        writeln!(f, "exit code: {:?}", self.code)?;
+        writeln!(f, "--- stdout ({} bytes) ---\n{}", self.stdout.len(), truncate_middle(&self.stdout, 4000))?;
+        write!(f, "--- stderr ---\n{}", truncate_middle(&self.stderr, 8000))
+    }
+}
+
+/// Builder for a run of the dbsnap binary under test.
+///
+/// Defaults: stdin is **null** (so dbsnap sees no terminal and never prompts),
+/// stdout/stderr are captured, the variables in [`CONNECTION_VARS`] are removed,
+/// and the run is killed after [`DEFAULT_TIMEOUT`].
+pub struct Dbsnap {
+    cmd: Command,
+    shown: Vec<String>,
+    timeout: Duration,
+}
+
+impl Default for Dbsnap {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Dbsnap {
+    pub fn new() -> Dbsnap {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_dbsnap"));
+        cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        for var in CONNECTION_VARS {
+            cmd.env_remove(var);
+        }
+        Dbsnap { cmd, shown: vec!["dbsnap".to_string()], timeout: DEFAULT_TIMEOUT }
+    }
+
+    pub fn arg(mut self, arg: impl AsRef<OsStr>) -> Self {
+        self.shown.push(redact_url_password(&arg.as_ref().to_string_lossy()));
+        self.cmd.arg(arg);
+        self
+    }
+
+    pub fn args<I, S>(mut self, args: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        for a in args {
+            self = self.arg(a);
+        }
+        self
+    }
+
+    pub fn env(mut self, key: impl AsRef<OsStr>, value: impl AsRef<OsStr>) -> Self {
+        self.cmd.env(key, value);
+        self
+    }
+
+    pub fn env_remove(mut self, key: impl AsRef<OsStr>) -> Self {
+        self.cmd.env_remove(key);
+        self
+    }
+
+    pub fn current_dir(mut self, dir: impl AsRef<Path>) -> Self {
+        self.cmd.current_dir(dir);
+        self
+    }
+
+    /// Replaces the null stdin (e.g. with `Stdio::piped()` is NOT supported here:
+    /// nothing would feed it; use a file).
+    pub fn stdin(mut self, stdin: Stdio) -> Self {
+        self.cmd.stdin(stdin);
+        self
+    }
+
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Runs to completion (or kills the child and panics after the timeout).
+    pub fn run(mut self) -> Run {
+        let cmdline = self.shown.join(" ");
+        let mut child = self.cmd.spawn().unwrap_or_else(|e| panic!("cannot run {cmdline}: {e}"));
+        let out = read_in_thread(child.stdout.take().expect("piped stdout"));
+        let err = read_in_thread(child.stderr.take().expect("piped stderr"));
+        let deadline = Instant::now() + self.timeout;
+        let status = loop {
+            match child.try_wait() {
+                Ok(Some(status)) => break status,
+                Ok(None) if Instant::now() >= deadline => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    let stderr = String::from_utf8_lossy(&err.join().unwrap_or_default()).into_owned();
+                    panic!("{cmdline} did not finish within {:?}; killed it\n--- stderr ---\n{stderr}", self.timeout);
+                }
+                Ok(None) => thread::sleep(Duration::from_millis(10)),
+                Err(e) => panic!("waiting for {cmdline}: {e}"),
+            }
+        };
+        let stdout = String::from_utf8_lossy(&out.join().expect("stdout reader")).into_owned();
+        let stderr = String::from_utf8_lossy(&err.join().expect("stderr reader")).into_owned();
+        Run { code: status.code(), stdout, stderr, cmdline }
+    }
+}
+
+fn read_in_thread(mut r: impl Read + Send + 'static) -> thread::JoinHandle<Vec<u8>> {
+    thread::spawn(move || {
+        let mut buf = Vec::new();
+        let _ = r.read_to_end(&mut buf);
+        buf
+    })
+}
+
+/// Runs dbsnap with `args` and extra environment `env` (on top of the defaults
+/// of [`Dbsnap`]: null stdin, connection variables removed).
+pub fn dbsnap<S: AsRef<OsStr>>(args: &[S], env: &[(&str, &str)]) -> Run {
+    let mut cmd = Dbsnap::new().args(args);
+    for (k, v) in env {
+        cmd = cmd.env(k, v);
+    }
+    cmd.run()
+}
+
+/// `scheme://user:secret@host` -> `scheme://user:***@host` (for messages).
+pub fn redact_url_password(s: &str) -> String {
+    let Some(scheme_end) = s.find("://") else { return s.to_string() };
+    let rest = &s[scheme_end + 3..];
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let authority = &rest[..authority_end];
+    let Some(at) = authority.rfind('@') else { return s.to_string() };
+    let userinfo = &authority[..at];
+    let Some(colon) = userinfo.find(':') else { return s.to_string() };
+    format!("{}{}:***{}", &s[..scheme_end + 3], &userinfo[..colon], &rest[at..])
+}
+
+fn truncate_middle(s: &str, max: usize) -> String {
+    if s.len() <= max {
+        return s.to_string();
+    }
+    let mut head = max / 2;
+    while !s.is_char_boundary(head) {
+        head -= 1;
+    }
+    let mut tail = s.len() - max / 2;
+    while !s.is_char_boundary(tail) {
+        tail += 1;
+    }
+    format!("{}\n[... {} bytes left out ...]\n{}", &s[..head], tail - head, &s[tail..])
+}
+
+// --- paths -------------------------------------------------------------------
+
+/// The crate root.
+pub fn manifest_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `tests/fixtures/<rel>`.
+pub fn fixture(rel: &str) -> PathBuf {
+    let path = manifest_dir().join("tests/fixtures").join(rel);
+    assert!(path.is_file(), "missing fixture {}", path.display());
+    path
+}
+
+/// The shared sample-database corpus: `../shared/corpus/` beside the repository root.
+pub fn corpus_dir() -> PathBuf {
+    manifest_dir().join("../shared/corpus")
+}
+
+/// A file of the corpus, e.g. `corpus_file("pg/pagila/pagila-schema.sql")`.
+/// Panics (rather than skipping the test) when it is missing.
+pub fn corpus_file(rel: &str) -> PathBuf {
+    let path = corpus_dir().join(rel);
+    assert!(
+        path.is_file(),
+        "missing corpus file {}: the corpus must sit in ../shared/corpus beside the repository root",
+        path.display()
+    );
+    path
+}
+
+/// A temporary directory, deleted on drop unless the thread is panicking: then it
+/// is kept (and its path printed) so the files of a failed test can be inspected.
+pub struct ScratchDir {
+    dir: tempfile::TempDir,
+}
+
+impl ScratchDir {
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// `self.path().join(name)`.
+    pub fn join(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// Names of the entries in the directory, sorted.
+    pub fn entries(&self) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(self.path())
+            .expect("read scratch directory")
+            .map(|e| e.expect("read scratch directory").file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+}
+
+impl Drop for ScratchDir {
+    fn drop(&mut self) {
+        if thread::panicking() {
+            self.dir.disable_cleanup(true);
+            eprintln!("scratch directory kept for inspection: {}", self.dir.path().display());
+        }
+    }
+}
+
+/// A fresh scratch directory (see [`ScratchDir`]).
+pub fn tempdir() -> ScratchDir {
+    let dir = tempfile::Builder::new().prefix("dbsnap-it-").tempdir().expect("create a temporary directory");
+    ScratchDir { dir }
+}
+
+/// A directory under cargo's per-target scratch area (kept after the run) for
+/// artefacts that help diagnose a failure.
+pub fn artefact_dir(what: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("dbsnap-it").join(sanitize(what, 80));
+    std::fs::create_dir_all(&dir).expect("create artefact directory");
+    dir
+}
+
+/// Lowercase ASCII letters, digits and `_` only; at most `max` bytes.
+pub fn sanitize(s: &str, max: usize) -> String {
+    let mut out: String = s
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' })
+        .collect();
+    while out.contains("__") {
+        out = out.replace("__", "_");
+    }
+    let mut out = out.trim_matches('_').to_string();
+    out.truncate(max);
+    out.trim_end_matches('_').to_string()
+}
+
+/// The running test's name (`module::test` for libtest), without the module path.
+pub fn current_test_name() -> String {
+    let name = thread::current().name().unwrap_or("test").to_string();
+    name.rsplit("::").next().unwrap_or("test").to_string()
+}
+
+// --- comparing texts ------------------------------------------------------------
+
+/// Asserts two (large) texts are equal. On failure writes both to an artefact
+/// directory and panics with a unified diff of the differing region (a few hunks,
+/// not the whole texts).
+#[track_caller]
+pub fn assert_same_text(what: &str, left_name: &str, left: &str, right_name: &str, right: &str) {
+    if left == right {
+        return;
+    }
+    let dir = artefact_dir(&format!("{}_{}", current_test_name(), what));
+    let lpath = dir.join(format!("{}.txt", sanitize(left_name, 40)));
+    let rpath = dir.join(format!("{}.txt", sanitize(right_name, 40)));
+    let _ = std::fs::write(&lpath, left);
+    let _ = std::fs::write(&rpath, right);
+    panic!(
+        "{what}: {left_name} and {right_name} differ\n--- {left_name}\n+++ {right_name}\n{}\n(full texts: {} and {})",
+        unified_diff(left, right, 3, 120),
+        lpath.display(),
+        rpath.display()
+    );
+}
+
+/// A unified-style diff of `a` and `b` with `context` lines around changes,
+/// stopping after about `max_lines` output lines.
+pub fn unified_diff(a: &str, b: &str, context: usize, max_lines: usize) -> String {
+    let a: Vec<&str> = a.lines().collect();
+    let b: Vec<&str> = b.lines().collect();
+    let prefix = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    let suffix = a[prefix..].iter().rev().zip(b[prefix..].iter().rev()).take_while(|(x, y)| x == y).count();
+    let (am, bm) = (&a[prefix..a.len() - suffix], &b[prefix..b.len() - suffix]);
+
+    // Edit script over the differing middle: an LCS table when it is small
+    // enough, else everything in the middle counts as changed.
+    #[derive(Clone, Copy, PartialEq)]
+    enum Op {
+        Same,
+        Del,
+        Add,
+    }
+    let mut ops: Vec<(Op, usize, usize)> = Vec::new(); // (op, index in a, index in b)
+    for i in 0..prefix {
+        ops.push((Op::Same, i, i));
+    }
+    if am.len() <= 3000 && bm.len() <= 3000 {
+        let (n, m) = (am.len(), bm.len());
+        let mut lcs = vec![0u16; (n + 1) * (m + 1)];
+        for i in (0..n).rev() {
+            for j in (0..m).rev() {
+                lcs[i * (m + 1) + j] = if am[i] == bm[j] {
+                    lcs[(i + 1) * (m + 1) + j + 1] + 1
+                } else {
+                    lcs[(i + 1) * (m + 1) + j].max(lcs[i * (m + 1) + j + 1])
+                };
+            }
+        }
+        let (mut i, mut j) = (0, 0);
+        while i < n || j < m {
+            if i < n && j < m && am[i] == bm[j] {
+                ops.push((Op::Same, prefix + i, prefix + j));
+                i += 1;
+                j += 1;
+            } else if j < m && (i == n || lcs[i * (m + 1) + j + 1] >= lcs[(i + 1) * (m + 1) + j]) {
+                ops.push((Op::Add, prefix + i, prefix + j));
+                j += 1;
+            } else {
+                ops.push((Op::Del, prefix + i, prefix + j));
+                i += 1;
+            }
+        }
+    } else {
+        for i in 0..am.len() {
+            ops.push((Op::Del, prefix + i, prefix));
+        }
+        for j in 0..bm.len() {
+            ops.push((Op::Add, prefix + am.len(), prefix + j));
+        }
+    }
+    for k in 0..suffix {
+        ops.push((Op::Same, a.len() - suffix + k, b.len() - suffix + k));
+    }
+
+    // Group changes into hunks with context.
+    let changed: Vec<usize> = ops.iter().enumerate().filter(|(_, o)| o.0 != Op::Same).map(|(k, _)| k).collect();
+    let total_changes = changed.len();
+    let mut out = String::new();
+    let mut lines_out = 0;
+    let mut k = 0;
+    while k < changed.len() {
+        let start = changed[k].saturating_sub(context);
+        let mut end = changed[k];
+        while k < changed.len() && changed[k] <= end + 2 * context + 1 {
+            end = changed[k];
+            k += 1;
+        }
+        let end = (end + context + 1).min(ops.len());
+        let (_, a0, b0) = ops[start];
+        let _ = writeln!(out, "@@ -{} +{} @@", a0 + 1, b0 + 1);
+        for &(op, i, j) in &ops[start..end] {
+            match op {
+                Op::Same => {
+                    let _ = writeln!(out, " {}", a[i]);
+                }
+                Op::Del => {
+                    let _ = writeln!(out, "-{}", a[i]);
+                }
+                Op::Add => {
+                    let _ = writeln!(out, "+{}", b[j]);
+                }
+            }
+            lines_out += 1;
+            if lines_out >= max_lines {
+                let _ = writeln!(out, "[... diff cut; {total_changes} changed lines in all ...]");
+                return out;
+            }
+        }
+    }
+    out
+}
+
+/// Lines of `text`, numbered from 1, whose text satisfies `pred`.
+pub fn matching_lines(text: &str, pred: impl Fn(&str) -> bool) -> Vec<(usize, String)> {
+    text.lines().enumerate().filter(|(_, l)| pred(l)).map(|(i, l)| (i + 1, l.to_string())).collect()
+}
