@@ -58,6 +58,22 @@ pub enum Command {
         dbsnap verify --manifest FILE --target URL --json | jq .differences\n\n\
         Exit codes: 0 everything matches, 3 differences (all are listed), 1 could not check.")]
     Verify(VerifyArgs),
+    /// Check a data snapshot without a database: end marker, rows and checksums.
+    #[command(after_help = "Examples:\n  \
+        dbsnap check sql/data_export_20261121_020000.sql.zst\n  \
+        dbsnap check --json backup.sql.gz\n\n\
+        Exit codes: 0 the file is complete and matches its manifest, 1 it does not.")]
+    Check(CheckArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Data snapshot to check.
+    #[arg(value_name = "PATH")]
+    pub path: PathBuf,
+    /// Print the manifest as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// How to reach a database. Resolution order: --url, DATABASE_URL, the DB_*

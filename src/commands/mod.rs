@@ -1,6 +1,7 @@
 //! Engine-generic commands. Each resolves its connection, picks the engine
 //! and calls the engine's methods; none of them knows which database it talks to.
 
+mod check;
 mod export_data;
 mod export_schema;
 mod import;
@@ -19,6 +20,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
         Command::ExportData(args) => export_data::run(args).await,
         Command::Import(args) => import::run(args).await,
         Command::Verify(args) => verify::run(args).await,
+        Command::Check(args) => check::run(args).await,
     }
 }
 

@@ -143,6 +143,17 @@ impl Engine {
         }
     }
 
+    /// Checks a data snapshot on its own: end marker, rows and checksums.
+    pub async fn check_file(path: &Path) -> Result<Manifest> {
+        let path = path.to_path_buf();
+        let kind = crate::snapshot::detect_engine(&path)?;
+        tokio::task::spawn_blocking(move || match kind {
+            EngineKind::Postgres => postgres::Postgres::check_file(&path),
+            EngineKind::MySql => anyhow::bail!("{}: MySQL snapshots are not supported yet", path.display()),
+        })
+        .await?
+    }
+
     pub async fn inventory(&self, checksum: ChecksumKind) -> Result<Inventory> {
         match self {
             Engine::Postgres(pg) => pg.inventory(checksum).await,

@@ -48,12 +48,22 @@ fn init(target: &TestDb, schema: &Path, yes: bool) -> Run {
 fn round_trip(load: impl FnOnce(&TestDb)) {
     let source = TestDb::create("src");
     load(&source);
+    assert!(
+        !source.relations().is_empty(),
+        "the sample loaded no tables"
+    );
     let dir = tempdir();
     let schema = dir.join("schema.sql");
     export_ok(&source, &schema);
     let target = TestDb::reserve("dst");
     init(&target, &schema, true).assert_success();
-    assert_same_text("pg_dump", "source", &source.pg_dump_schema(), "target", &target.pg_dump_schema());
+    assert_same_text(
+        "pg_dump",
+        "source",
+        &source.pg_dump_schema(),
+        "target",
+        &target.pg_dump_schema(),
+    );
 }
 
 // --- 1. round trips -------------------------------------------------------------------
@@ -103,7 +113,13 @@ fn deterministic(load: impl FnOnce(&TestDb)) {
     let target = TestDb::reserve("dst");
     init(&target, &dir.join("first.sql"), true).assert_success();
     let rebuilt = export_ok(&target, &dir.join("rebuilt.sql"));
-    assert_same_text("export", "source_export", &first, "rebuilt_export", &rebuilt);
+    assert_same_text(
+        "export",
+        "source_export",
+        &first,
+        "rebuilt_export",
+        &rebuilt,
+    );
 }
 
 #[test]
@@ -122,7 +138,11 @@ fn export_is_deterministic_pagila() {
 #[track_caller]
 fn marker_line(text: &str, marker: &str) -> usize {
     let found = matching_lines(text, |l| l == marker);
-    assert_eq!(found.len(), 1, "expected exactly one `{marker}` line, found {found:?}");
+    assert_eq!(
+        found.len(),
+        1,
+        "expected exactly one `{marker}` line, found {found:?}"
+    );
     found[0].0
 }
 
@@ -136,15 +156,30 @@ fn snapshot_file_mode_and_sections() {
     let path = dir.join("schema.sql");
     let text = export_ok(&source, &path);
 
-    let mode = std::fs::metadata(&path).expect("stat snapshot").permissions().mode() & 0o7777;
+    let mode = std::fs::metadata(&path)
+        .expect("stat snapshot")
+        .permissions()
+        .mode()
+        & 0o7777;
     assert_eq!(mode, 0o600, "snapshot mode is {mode:o}, expected 600");
-    assert_eq!(dir.entries(), vec!["schema.sql".to_string()], "only the snapshot may be left in its directory");
+    assert_eq!(
+        dir.entries(),
+        vec!["schema.sql".to_string()],
+        "only the snapshot may be left in its directory"
+    );
 
     let pre = marker_line(&text, PRE_DATA);
     let post = marker_line(&text, POST_DATA);
     let end = marker_line(&text, END);
-    assert!(pre < post && post < end, "markers out of order: pre-data {pre}, post-data {post}, end {end}");
-    let after_end = text.lines().skip(end).filter(|l| !l.trim().is_empty()).count();
+    assert!(
+        pre < post && post < end,
+        "markers out of order: pre-data {pre}, post-data {post}, end {end}"
+    );
+    let after_end = text
+        .lines()
+        .skip(end)
+        .filter(|l| !l.trim().is_empty())
+        .count();
     assert_eq!(after_end, 0, "content after `{END}`");
     assert!(text.ends_with('\n'), "snapshot does not end with a newline");
 
@@ -152,14 +187,24 @@ fn snapshot_file_mode_and_sections() {
     // marker (and before the end marker), and each kind must be present.
     let kinds: [(&str, fn(&str) -> bool); 4] = [
         ("FOREIGN KEY", |l| l.contains("FOREIGN KEY")),
-        ("CREATE [UNIQUE] INDEX", |l| l.starts_with("CREATE INDEX") || l.starts_with("CREATE UNIQUE INDEX")),
-        ("CREATE [CONSTRAINT] TRIGGER", |l| l.starts_with("CREATE TRIGGER") || l.starts_with("CREATE CONSTRAINT TRIGGER")),
+        ("CREATE [UNIQUE] INDEX", |l| {
+            l.starts_with("CREATE INDEX") || l.starts_with("CREATE UNIQUE INDEX")
+        }),
+        ("CREATE [CONSTRAINT] TRIGGER", |l| {
+            l.starts_with("CREATE TRIGGER") || l.starts_with("CREATE CONSTRAINT TRIGGER")
+        }),
         ("CREATE POLICY", |l| l.starts_with("CREATE POLICY")),
     ];
     for (kind, pred) in kinds {
         let lines = matching_lines(&text, pred);
-        assert!(!lines.is_empty(), "no `{kind}` line in the snapshot of the adversarial fixture");
-        let misplaced: Vec<_> = lines.iter().filter(|(n, _)| *n < post || *n > end).collect();
+        assert!(
+            !lines.is_empty(),
+            "no `{kind}` line in the snapshot of the adversarial fixture"
+        );
+        let misplaced: Vec<_> = lines
+            .iter()
+            .filter(|(n, _)| *n < post || *n > end)
+            .collect();
         assert!(
             misplaced.is_empty(),
             "`{kind}` lines outside the post-data section (lines {post}..{end}): {misplaced:#?}"
@@ -179,15 +224,27 @@ fn snapshot_file_mode_and_sections() {
         let lines = matching_lines(&text, |l| l.contains(kind) && l.contains(name));
         assert!(!lines.is_empty(), "no {kind} line naming {name}");
         for (n, line) in lines {
-            assert!(n > post && n < end, "{kind} {name} at line {n} is not in post-data ({post}..{end}): {line}");
+            assert!(
+                n > post && n < end,
+                "{kind} {name} at line {n} is not in post-data ({post}..{end}): {line}"
+            );
         }
     }
     // ...and tables before the post-data marker.
-    for table in ["CREATE TABLE public.docs", "CREATE TABLE public.fk_child", "CREATE TABLE public.cycle_a"] {
-        let lines = matching_lines(&text, |l| l.starts_with(table) && l[table.len()..].starts_with([' ', '(']));
+    for table in [
+        "CREATE TABLE public.docs",
+        "CREATE TABLE public.fk_child",
+        "CREATE TABLE public.cycle_a",
+    ] {
+        let lines = matching_lines(&text, |l| {
+            l.starts_with(table) && l[table.len()..].starts_with([' ', '('])
+        });
         assert!(!lines.is_empty(), "no `{table}` line");
         for (n, line) in lines {
-            assert!(n > pre && n < post, "`{line}` at line {n} is not in pre-data ({pre}..{post})");
+            assert!(
+                n > pre && n < post,
+                "`{line}` at line {n} is not in pre-data ({pre}..{post})"
+            );
         }
     }
 }
@@ -204,7 +261,13 @@ fn psql_loads_snapshot_unchanged() {
 
     let target = TestDb::create("psql");
     target.psql_file(&schema);
-    assert_same_text("pg_dump", "source", &source.pg_dump_schema(), "psql_loaded", &target.pg_dump_schema());
+    assert_same_text(
+        "pg_dump",
+        "source",
+        &source.pg_dump_schema(),
+        "psql_loaded",
+        &target.pg_dump_schema(),
+    );
 }
 
 // --- 5. refusal, and replacing with --yes ---------------------------------------------------
@@ -224,16 +287,39 @@ struct Untouched {
 
 impl Untouched {
     fn capture(db: &TestDb) -> Untouched {
-        Untouched { oid: db.oid(), dump: db.pg_dump_schema() }
+        Untouched {
+            oid: db.oid(),
+            dump: db.pg_dump_schema(),
+        }
     }
 
     #[track_caller]
     fn check(&self, db: &TestDb) {
         assert!(db.exists(), "database {} is gone", db.name());
-        assert_eq!(db.oid(), self.oid, "database {} was replaced (its oid changed)", db.name());
-        assert_eq!(db.psql("SELECT id || ':' || note FROM dbsnap_marker"), "1:keep me\n", "marker row changed");
-        assert_eq!(db.relations(), vec!["public.dbsnap_marker".to_string()], "relations of {} changed", db.name());
-        assert_same_text("pg_dump", "before", &self.dump, "after", &db.pg_dump_schema());
+        assert_eq!(
+            db.oid(),
+            self.oid,
+            "database {} was replaced (its oid changed)",
+            db.name()
+        );
+        assert_eq!(
+            db.psql("SELECT id || ':' || note FROM dbsnap_marker"),
+            "1:keep me\n",
+            "marker row changed"
+        );
+        assert_eq!(
+            db.relations(),
+            vec!["public.dbsnap_marker".to_string()],
+            "relations of {} changed",
+            db.name()
+        );
+        assert_same_text(
+            "pg_dump",
+            "before",
+            &self.dump,
+            "after",
+            &db.pg_dump_schema(),
+        );
         no_staging_leftovers(db);
     }
 }
@@ -263,8 +349,14 @@ fn init_refuses_existing_database_without_yes() {
     // stdin is null: not a terminal, nobody to ask.
     let run = init(&target, &schema, false);
     run.assert_code(1);
-    assert!(run.stderr.contains("refusing"), "stderr does not say it is refusing:\n{run}");
-    assert!(run.stderr.contains("--yes"), "stderr does not mention --yes:\n{run}");
+    assert!(
+        run.stderr.contains("refusing"),
+        "stderr does not say it is refusing:\n{run}"
+    );
+    assert!(
+        run.stderr.contains("--yes"),
+        "stderr does not mention --yes:\n{run}"
+    );
     before.check(&target);
 }
 
@@ -305,7 +397,11 @@ CREATE TABLE broken (id nosuchtype);
 CREATE TABLE after_broken (id integer);
 ";
     std::fs::write(&schema, text).unwrap();
-    let bad_line = text.lines().position(|l| l.starts_with("CREATE TABLE broken")).unwrap() + 1;
+    let bad_line = text
+        .lines()
+        .position(|l| l.starts_with("CREATE TABLE broken"))
+        .unwrap()
+        + 1;
     assert_eq!(bad_line, 16);
 
     let target = existing_with_marker("existing");
@@ -313,7 +409,10 @@ CREATE TABLE after_broken (id integer);
     let run = init(&target, &schema, true);
     run.assert_code(1);
     let location = format!("{}:{bad_line}:", schema.display());
-    assert!(run.stderr.contains(&location), "stderr does not name `{location}`:\n{run}");
+    assert!(
+        run.stderr.contains(&location),
+        "stderr does not name `{location}`:\n{run}"
+    );
     assert!(
         run.stderr.contains("type \"nosuchtype\" does not exist"),
         "stderr lacks the server's message:\n{run}"
@@ -374,10 +473,21 @@ fn export_fails_on_unsupported_objects() {
     run.assert_code(1);
     let stderr = run.stderr.to_lowercase();
     for kind in ["event trigger", "operator", "text search configuration"] {
-        assert!(stderr.contains(kind), "stderr does not list the {kind}:\n{run}");
+        assert!(
+            stderr.contains(kind),
+            "stderr does not list the {kind}:\n{run}"
+        );
     }
-    assert!(!out.exists(), "{} was written although the export failed", out.display());
-    assert!(dir.entries().is_empty(), "files left behind: {:?}", dir.entries());
+    assert!(
+        !out.exists(),
+        "{} was written although the export failed",
+        out.display()
+    );
+    assert!(
+        dir.entries().is_empty(),
+        "files left behind: {:?}",
+        dir.entries()
+    );
 }
 
 #[test]
@@ -388,7 +498,10 @@ fn export_skip_unsupported_then_init() {
     let out = dir.join("schema.sql");
     let run = export(&source, &out, &["--skip-unsupported"]);
     run.assert_success();
-    assert!(run.stderr.to_lowercase().contains("event trigger"), "skipped objects not listed on stderr:\n{run}");
+    assert!(
+        run.stderr.to_lowercase().contains("event trigger"),
+        "skipped objects not listed on stderr:\n{run}"
+    );
     let text = std::fs::read_to_string(&out).expect("read snapshot");
     assert!(text.contains(END), "snapshot lacks its end marker");
 
@@ -396,7 +509,10 @@ fn export_skip_unsupported_then_init() {
     init(&target, &out, true).assert_success();
     let relations = target.relations();
     for table in ["Unsupported \"x\".readings", "Unsupported \"x\".ddl_log"] {
-        assert!(relations.iter().any(|r| r == table), "{table} missing from the rebuilt database: {relations:?}");
+        assert!(
+            relations.iter().any(|r| r == table),
+            "{table} missing from the rebuilt database: {relations:?}"
+        );
     }
 }
 
@@ -414,7 +530,10 @@ fn usage_errors_exit_2() {
     for args in cases {
         let run = dbsnap(args, &[]);
         run.assert_code(2);
-        assert!(!run.stderr.trim().is_empty(), "usage error without a message:\n{run}");
+        assert!(
+            !run.stderr.trim().is_empty(),
+            "usage error without a message:\n{run}"
+        );
     }
 }
 
@@ -438,10 +557,29 @@ fn password_never_printed() {
     );
 
     let runs = [
-        dbsnap(&["export-schema", "--url", &closed, "-o", path_str(&out)], &[]),
-        dbsnap(&["export-schema", "-o", path_str(&out)], &[("DATABASE_URL", &closed)]),
-        dbsnap(&["init", "--url", &closed, "--schema", path_str(&schema), "--yes"], &[]),
-        dbsnap(&["export-schema", "--url", &missing_db, "-o", path_str(&out)], &[]),
+        dbsnap(
+            &["export-schema", "--url", &closed, "-o", path_str(&out)],
+            &[],
+        ),
+        dbsnap(
+            &["export-schema", "-o", path_str(&out)],
+            &[("DATABASE_URL", &closed)],
+        ),
+        dbsnap(
+            &[
+                "init",
+                "--url",
+                &closed,
+                "--schema",
+                path_str(&schema),
+                "--yes",
+            ],
+            &[],
+        ),
+        dbsnap(
+            &["export-schema", "--url", &missing_db, "-o", path_str(&out)],
+            &[],
+        ),
     ];
     for run in &runs {
         run.assert_code(1);
@@ -471,6 +609,13 @@ fn connection_from_db_variables() {
     }
     let run = cmd.run();
     run.assert_success();
-    assert!(run.stdout.contains("env_marker_table"), "export is not of {}:\n{run}", source.name());
-    assert!(run.stdout.trim_end().ends_with(END), "stdout export lacks its end marker:\n{run}");
+    assert!(
+        run.stdout.contains("env_marker_table"),
+        "export is not of {}:\n{run}",
+        source.name()
+    );
+    assert!(
+        run.stdout.trim_end().ends_with(END),
+        "stdout export lacks its end marker:\n{run}"
+    );
 }

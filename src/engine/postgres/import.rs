@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use anyhow::{anyhow, bail, Result};
+use anyhow::{anyhow, bail, Context, Result};
 use bytes::Bytes;
 use futures_util::{pin_mut, SinkExt};
 use tokio::sync::mpsc;
@@ -226,18 +226,7 @@ pub async fn load(client: &Client, path: &Path, opts: &ImportOptions) -> Result<
         bail!("{display}: the end marker is missing: the file is truncated. Nothing was committed.");
     }
     // Our own files say what they hold; anything else loaded is damage.
-    for entry in &manifest.tables {
-        match sums.get(&entry.name) {
-            Some((rows, sum)) if *rows != entry.rows || *sum != entry.checksum => bail!(
-                "{display}: table {}: the file's data does not match its manifest ({rows} rows loaded, {} listed): \
-                 the file is corrupt. Nothing was committed.",
-                entry.name,
-                entry.rows
-            ),
-            None => bail!("{display}: table {} is listed in the manifest but has no data in the file. Nothing was committed.", entry.name),
-            _ => {}
-        }
-    }
+    compare_with_manifest(path, &manifest, &sums).context("nothing was committed")?;
     loaded.manifest_checked = !manifest.tables.is_empty();
     Ok(loaded)
 }
@@ -313,4 +302,59 @@ pub fn read_manifest(path: &Path) -> Result<Manifest> {
         bail!("{}: this is a {} snapshot, but the target is PostgreSQL", path.display(), manifest.engine);
     }
     Ok(manifest)
+}
+
+/// Reads a whole data snapshot without a database: every table's rows and
+/// checksum must match the manifest, and the end marker must be there.
+pub fn check_file(path: &Path) -> Result<Manifest> {
+    let mut reader = PsqlReader::new(compress::open(path)?, path);
+    let mut manifest = Manifest::default();
+    let mut sums: HashMap<String, (u64, String)> = HashMap::new();
+    let mut ended = false;
+    while let Some(item) = reader.next_item()? {
+        match item {
+            Item::Marker { text, line } => {
+                if text == "end" {
+                    ended = true;
+                } else {
+                    manifest.absorb(&text).map_err(|e| anyhow!("{}:{line}: bad manifest line: {e}", path.display()))?;
+                }
+            }
+            Item::CopyIn { sql, .. } => {
+                let mut hasher = LineHasher::default();
+                while let Some(chunk) = reader.copy_chunk()? {
+                    hasher.feed(&chunk);
+                }
+                let sum = hasher.finish();
+                sums.insert(copy_target(&sql), (sum.rows(), sum.hex()));
+            }
+            _ => {}
+        }
+    }
+    if !ended {
+        bail!("{}: the end marker is missing: the file is truncated", path.display());
+    }
+    compare_with_manifest(path, &manifest, &sums)?;
+    Ok(manifest)
+}
+
+fn compare_with_manifest(path: &Path, manifest: &Manifest, sums: &HashMap<String, (u64, String)>) -> Result<()> {
+    for entry in &manifest.tables {
+        match sums.get(&entry.name) {
+            None => bail!("{}: table {} is listed in the manifest but has no data in the file", path.display(), entry.name),
+            Some((rows, _)) if *rows != entry.rows => bail!(
+                "{}: table {}: {rows} rows in the file, {} in its manifest: the file is corrupt",
+                path.display(),
+                entry.name,
+                entry.rows
+            ),
+            Some((_, sum)) if *sum != entry.checksum => bail!(
+                "{}: table {}: the rows do not match the manifest's checksum: the file is corrupt",
+                path.display(),
+                entry.name
+            ),
+            Some(_) => {}
+        }
+    }
+    Ok(())
 }

@@ -170,6 +170,10 @@ impl Postgres {
         import::read_manifest(path)
     }
 
+    pub fn check_file(path: &Path) -> Result<Manifest> {
+        import::check_file(path)
+    }
+
     pub async fn inventory(&self, checksum: ChecksumKind) -> Result<Inventory> {
         let client = connect::connect(&self.spec).await?;
         data::begin_snapshot(&client).await?;

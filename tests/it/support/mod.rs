@@ -71,7 +71,12 @@ impl std::fmt::Display for Run {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         writeln!(f, "command: {}", self.cmdline)?;
         writeln!(f, "exit code: {:?}", self.code)?;
-        writeln!(f, "--- stdout ({} bytes) ---\n{}", self.stdout.len(), truncate_middle(&self.stdout, 4000))?;
+        writeln!(
+            f,
+            "--- stdout ({} bytes) ---\n{}",
+            self.stdout.len(),
+            truncate_middle(&self.stdout, 4000)
+        )?;
         write!(f, "--- stderr ---\n{}", truncate_middle(&self.stderr, 8000))
     }
 }
@@ -96,15 +101,22 @@ impl Default for Dbsnap {
 impl Dbsnap {
     pub fn new() -> Dbsnap {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_dbsnap"));
-        cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        cmd.stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
         for var in CONNECTION_VARS {
             cmd.env_remove(var);
         }
-        Dbsnap { cmd, shown: vec!["dbsnap".to_string()], timeout: DEFAULT_TIMEOUT }
+        Dbsnap {
+            cmd,
+            shown: vec!["dbsnap".to_string()],
+            timeout: DEFAULT_TIMEOUT,
+        }
     }
 
     pub fn arg(mut self, arg: impl AsRef<OsStr>) -> Self {
-        self.shown.push(redact_url_password(&arg.as_ref().to_string_lossy()));
+        self.shown
+            .push(redact_url_password(&arg.as_ref().to_string_lossy()));
         self.cmd.arg(arg);
         self
     }
@@ -150,7 +162,10 @@ impl Dbsnap {
     /// Runs to completion (or kills the child and panics after the timeout).
     pub fn run(mut self) -> Run {
         let cmdline = self.shown.join(" ");
-        let mut child = self.cmd.spawn().unwrap_or_else(|e| panic!("cannot run {cmdline}: {e}"));
+        let mut child = self
+            .cmd
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot run {cmdline}: {e}"));
         let out = read_in_thread(child.stdout.take().expect("piped stdout"));
         let err = read_in_thread(child.stderr.take().expect("piped stderr"));
         let deadline = Instant::now() + self.timeout;
@@ -160,8 +175,12 @@ impl Dbsnap {
                 Ok(None) if Instant::now() >= deadline => {
                     let _ = child.kill();
                     let _ = child.wait();
-                    let stderr = String::from_utf8_lossy(&err.join().unwrap_or_default()).into_owned();
-                    panic!("{cmdline} did not finish within {:?}; killed it\n--- stderr ---\n{stderr}", self.timeout);
+                    let stderr =
+                        String::from_utf8_lossy(&err.join().unwrap_or_default()).into_owned();
+                    panic!(
+                        "{cmdline} did not finish within {:?}; killed it\n--- stderr ---\n{stderr}",
+                        self.timeout
+                    );
                 }
                 Ok(None) => thread::sleep(Duration::from_millis(10)),
                 Err(e) => panic!("waiting for {cmdline}: {e}"),
@@ -169,7 +188,12 @@ impl Dbsnap {
         };
         let stdout = String::from_utf8_lossy(&out.join().expect("stdout reader")).into_owned();
         let stderr = String::from_utf8_lossy(&err.join().expect("stderr reader")).into_owned();
-        Run { code: status.code(), stdout, stderr, cmdline }
+        Run {
+            code: status.code(),
+            stdout,
+            stderr,
+            cmdline,
+        }
     }
 }
 
@@ -193,14 +217,25 @@ pub fn dbsnap<S: AsRef<OsStr>>(args: &[S], env: &[(&str, &str)]) -> Run {
 
 /// `scheme://user:secret@host` -> `scheme://user:***@host` (for messages).
 pub fn redact_url_password(s: &str) -> String {
-    let Some(scheme_end) = s.find("://") else { return s.to_string() };
+    let Some(scheme_end) = s.find("://") else {
+        return s.to_string();
+    };
     let rest = &s[scheme_end + 3..];
     let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
     let authority = &rest[..authority_end];
-    let Some(at) = authority.rfind('@') else { return s.to_string() };
+    let Some(at) = authority.rfind('@') else {
+        return s.to_string();
+    };
     let userinfo = &authority[..at];
-    let Some(colon) = userinfo.find(':') else { return s.to_string() };
-    format!("{}{}:***{}", &s[..scheme_end + 3], &userinfo[..colon], &rest[at..])
+    let Some(colon) = userinfo.find(':') else {
+        return s.to_string();
+    };
+    format!(
+        "{}{}:***{}",
+        &s[..scheme_end + 3],
+        &userinfo[..colon],
+        &rest[at..]
+    )
 }
 
 fn truncate_middle(s: &str, max: usize) -> String {
@@ -215,7 +250,12 @@ fn truncate_middle(s: &str, max: usize) -> String {
     while !s.is_char_boundary(tail) {
         tail += 1;
     }
-    format!("{}\n[... {} bytes left out ...]\n{}", &s[..head], tail - head, &s[tail..])
+    format!(
+        "{}\n[... {} bytes left out ...]\n{}",
+        &s[..head],
+        tail - head,
+        &s[tail..]
+    )
 }
 
 // --- paths -------------------------------------------------------------------
@@ -269,7 +309,12 @@ impl ScratchDir {
     pub fn entries(&self) -> Vec<String> {
         let mut names: Vec<String> = std::fs::read_dir(self.path())
             .expect("read scratch directory")
-            .map(|e| e.expect("read scratch directory").file_name().to_string_lossy().into_owned())
+            .map(|e| {
+                e.expect("read scratch directory")
+                    .file_name()
+                    .to_string_lossy()
+                    .into_owned()
+            })
             .collect();
         names.sort();
         names
@@ -280,21 +325,29 @@ impl Drop for ScratchDir {
     fn drop(&mut self) {
         if thread::panicking() {
             self.dir.disable_cleanup(true);
-            eprintln!("scratch directory kept for inspection: {}", self.dir.path().display());
+            eprintln!(
+                "scratch directory kept for inspection: {}",
+                self.dir.path().display()
+            );
         }
     }
 }
 
 /// A fresh scratch directory (see [`ScratchDir`]).
 pub fn tempdir() -> ScratchDir {
-    let dir = tempfile::Builder::new().prefix("dbsnap-it-").tempdir().expect("create a temporary directory");
+    let dir = tempfile::Builder::new()
+        .prefix("dbsnap-it-")
+        .tempdir()
+        .expect("create a temporary directory");
     ScratchDir { dir }
 }
 
 /// A directory under cargo's per-target scratch area (kept after the run) for
 /// artefacts that help diagnose a failure.
 pub fn artefact_dir(what: &str) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("dbsnap-it").join(sanitize(what, 80));
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join("dbsnap-it")
+        .join(sanitize(what, 80));
     std::fs::create_dir_all(&dir).expect("create artefact directory");
     dir
 }
@@ -303,7 +356,13 @@ pub fn artefact_dir(what: &str) -> PathBuf {
 pub fn sanitize(s: &str, max: usize) -> String {
     let mut out: String = s
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
         .collect();
     while out.contains("__") {
         out = out.replace("__", "_");
@@ -348,7 +407,12 @@ pub fn unified_diff(a: &str, b: &str, context: usize, max_lines: usize) -> Strin
     let a: Vec<&str> = a.lines().collect();
     let b: Vec<&str> = b.lines().collect();
     let prefix = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
-    let suffix = a[prefix..].iter().rev().zip(b[prefix..].iter().rev()).take_while(|(x, y)| x == y).count();
+    let suffix = a[prefix..]
+        .iter()
+        .rev()
+        .zip(b[prefix..].iter().rev())
+        .take_while(|(x, y)| x == y)
+        .count();
     let (am, bm) = (&a[prefix..a.len() - suffix], &b[prefix..b.len() - suffix]);
 
     // Edit script over the differing middle: an LCS table when it is small
@@ -402,7 +466,12 @@ pub fn unified_diff(a: &str, b: &str, context: usize, max_lines: usize) -> Strin
     }
 
     // Group changes into hunks with context.
-    let changed: Vec<usize> = ops.iter().enumerate().filter(|(_, o)| o.0 != Op::Same).map(|(k, _)| k).collect();
+    let changed: Vec<usize> = ops
+        .iter()
+        .enumerate()
+        .filter(|(_, o)| o.0 != Op::Same)
+        .map(|(k, _)| k)
+        .collect();
     let total_changes = changed.len();
     let mut out = String::new();
     let mut lines_out = 0;
@@ -431,7 +500,10 @@ pub fn unified_diff(a: &str, b: &str, context: usize, max_lines: usize) -> Strin
             }
             lines_out += 1;
             if lines_out >= max_lines {
-                let _ = writeln!(out, "[... diff cut; {total_changes} changed lines in all ...]");
+                let _ = writeln!(
+                    out,
+                    "[... diff cut; {total_changes} changed lines in all ...]"
+                );
                 return out;
             }
         }
@@ -441,5 +513,40 @@ pub fn unified_diff(a: &str, b: &str, context: usize, max_lines: usize) -> Strin
 
 /// Lines of `text`, numbered from 1, whose text satisfies `pred`.
 pub fn matching_lines(text: &str, pred: impl Fn(&str) -> bool) -> Vec<(usize, String)> {
-    text.lines().enumerate().filter(|(_, l)| pred(l)).map(|(i, l)| (i + 1, l.to_string())).collect()
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| pred(l))
+        .map(|(i, l)| (i + 1, l.to_string()))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_url_passwords() {
+        assert_eq!(
+            redact_url_password("postgres://u:pw@h:1/db?x=1"),
+            "postgres://u:***@h:1/db?x=1"
+        );
+        assert_eq!(
+            redact_url_password("postgres://u@h/db"),
+            "postgres://u@h/db"
+        );
+        assert_eq!(redact_url_password("--yes"), "--yes");
+    }
+
+    #[test]
+    fn diff_shows_only_the_changed_hunk() {
+        let a: String = (1..=100).map(|i| format!("line {i}\n")).collect();
+        let b = a
+            .replace("line 50\n", "line fifty\n")
+            .replace("line 90\n", "");
+        let d = unified_diff(&a, &b, 2, 100);
+        assert!(d.contains("-line 50\n+line fifty\n"), "{d}");
+        assert!(d.contains("-line 90\n"), "{d}");
+        assert!(!d.contains("line 10\n"), "{d}");
+        assert_eq!(d.matches("@@").count(), 4, "{d}");
+    }
 }

@@ -36,8 +36,12 @@ pub fn server() -> &'static PgServer {
             .ok()
             .filter(|s| !s.trim().is_empty())
             .unwrap_or_else(|| DEFAULT_PG_URL.to_string());
-        let url = url::Url::parse(&raw)
-            .unwrap_or_else(|e| panic!("DBSNAP_TEST_PG_URL={} is not a URL: {e}", redact_url_password(&raw)));
+        let url = url::Url::parse(&raw).unwrap_or_else(|e| {
+            panic!(
+                "DBSNAP_TEST_PG_URL={} is not a URL: {e}",
+                redact_url_password(&raw)
+            )
+        });
         let server = PgServer { url };
         if let Err(e) = server.try_psql(&server.maintenance_db(), "SELECT 1") {
             panic!(
@@ -54,7 +58,9 @@ impl PgServer {
     /// The URL's database (where CREATE/DROP DATABASE are issued).
     pub fn maintenance_db(&self) -> String {
         let path = self.url.path().trim_start_matches('/');
-        let db = percent_encoding::percent_decode_str(path).decode_utf8_lossy().into_owned();
+        let db = percent_encoding::percent_decode_str(path)
+            .decode_utf8_lossy()
+            .into_owned();
         if db.is_empty() {
             "postgres".to_string()
         } else {
@@ -65,7 +71,11 @@ impl PgServer {
     /// The server URL with its database replaced by `db` (query string kept).
     pub fn url_for(&self, db: &str) -> String {
         let mut url = self.url.clone();
-        let encoded = percent_encoding::utf8_percent_encode(db, percent_encoding::NON_ALPHANUMERIC).to_string();
+        const PATH_SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+            .remove(b'_')
+            .remove(b'-')
+            .remove(b'.');
+        let encoded = percent_encoding::utf8_percent_encode(db, PATH_SEGMENT).to_string();
         url.set_path(&format!("/{encoded}"));
         url.to_string()
     }
@@ -75,7 +85,11 @@ impl PgServer {
     }
 
     pub fn host(&self) -> String {
-        self.url.host_str().unwrap_or("127.0.0.1").trim_matches(['[', ']']).to_string()
+        self.url
+            .host_str()
+            .unwrap_or("127.0.0.1")
+            .trim_matches(['[', ']'])
+            .to_string()
     }
 
     pub fn port(&self) -> u16 {
@@ -83,7 +97,9 @@ impl PgServer {
     }
 
     pub fn user(&self) -> String {
-        let user = percent_encoding::percent_decode_str(self.url.username()).decode_utf8_lossy().into_owned();
+        let user = percent_encoding::percent_decode_str(self.url.username())
+            .decode_utf8_lossy()
+            .into_owned();
         if user.is_empty() {
             "postgres".to_string()
         } else {
@@ -92,9 +108,11 @@ impl PgServer {
     }
 
     pub fn password(&self) -> Option<String> {
-        self.url
-            .password()
-            .map(|p| percent_encoding::percent_decode_str(p).decode_utf8_lossy().into_owned())
+        self.url.password().map(|p| {
+            percent_encoding::percent_decode_str(p)
+                .decode_utf8_lossy()
+                .into_owned()
+        })
     }
 
     fn psql_command(&self, db: &str) -> Command {
@@ -121,7 +139,9 @@ impl PgServer {
         let writer = std::thread::spawn(move || {
             let _ = stdin.write_all(sql.as_bytes());
         });
-        let out = child.wait_with_output().map_err(|e| format!("waiting for psql: {e}"))?;
+        let out = child
+            .wait_with_output()
+            .map_err(|e| format!("waiting for psql: {e}"))?;
         let _ = writer.join();
         checked("psql", db, out)
     }
@@ -130,7 +150,8 @@ impl PgServer {
     /// Panics with psql's stderr on failure.
     #[track_caller]
     pub fn psql(&self, db: &str, sql: &str) -> String {
-        self.try_psql(db, sql).unwrap_or_else(|e| panic!("{e}\nSQL: {sql}"))
+        self.try_psql(db, sql)
+            .unwrap_or_else(|e| panic!("{e}\nSQL: {sql}"))
     }
 
     /// `psql -f path` into `db` with ON_ERROR_STOP; panics on failure.
@@ -170,8 +191,11 @@ impl PgServer {
     }
 
     pub fn database_exists(&self, db: &str) -> bool {
-        self.psql(&self.maintenance_db(), &format!("SELECT 1 FROM pg_database WHERE datname = {}", literal(db)))
-            .trim()
+        self.psql(
+            &self.maintenance_db(),
+            &format!("SELECT 1 FROM pg_database WHERE datname = {}", literal(db)),
+        )
+        .trim()
             == "1"
     }
 
@@ -179,7 +203,10 @@ impl PgServer {
     pub fn databases_like(&self, pattern: &str) -> Vec<String> {
         self.psql(
             &self.maintenance_db(),
-            &format!("SELECT datname FROM pg_database WHERE datname LIKE {} ORDER BY 1", literal(pattern)),
+            &format!(
+                "SELECT datname FROM pg_database WHERE datname LIKE {} ORDER BY 1",
+                literal(pattern)
+            ),
         )
         .lines()
         .map(str::to_string)
@@ -188,7 +215,13 @@ impl PgServer {
 
     /// The oid of database `db` (changes if the database is dropped and recreated).
     pub fn database_oid(&self, db: &str) -> Option<u32> {
-        let out = self.psql(&self.maintenance_db(), &format!("SELECT oid FROM pg_database WHERE datname = {}", literal(db)));
+        let out = self.psql(
+            &self.maintenance_db(),
+            &format!(
+                "SELECT oid FROM pg_database WHERE datname = {}",
+                literal(db)
+            ),
+        );
         out.trim().parse().ok()
     }
 }
@@ -198,8 +231,19 @@ fn checked(tool: &str, db: &str, out: Output) -> Result<String, String> {
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     } else {
         let stderr = String::from_utf8_lossy(&out.stderr);
-        let tail: Vec<&str> = stderr.lines().rev().take(40).collect::<Vec<_>>().into_iter().rev().collect();
-        Err(format!("{tool} on database {db} failed ({}):\n{}", out.status, tail.join("\n")))
+        let tail: Vec<&str> = stderr
+            .lines()
+            .rev()
+            .take(40)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
+        Err(format!(
+            "{tool} on database {db} failed ({}):\n{}",
+            out.status,
+            tail.join("\n")
+        ))
     }
 }
 
@@ -235,7 +279,10 @@ impl TestDb {
         let server = db.server;
         server.psql(
             &server.maintenance_db(),
-            &format!("CREATE DATABASE {} TEMPLATE template0 ENCODING 'UTF8'", ident(&db.name)),
+            &format!(
+                "CREATE DATABASE {} TEMPLATE template0 ENCODING 'UTF8'",
+                ident(&db.name)
+            ),
         );
         db
     }
@@ -247,7 +294,11 @@ impl TestDb {
         let server = server();
         let test = sanitize(&current_test_name(), 40);
         let label = sanitize(label, 20);
-        let mid = if label.is_empty() { test } else { format!("{test}_{label}") };
+        let mid = if label.is_empty() {
+            test
+        } else {
+            format!("{test}_{label}")
+        };
         for _ in 0..100 {
             let n = COUNTER.fetch_add(1, Ordering::Relaxed);
             let suffix = format!("_{}_{n}", std::process::id());
@@ -360,7 +411,13 @@ pub enum Sample {
 }
 
 impl Sample {
-    pub const ALL: [Sample; 5] = [Sample::Pagila, Sample::Chinook, Sample::ChinookSerial, Sample::Northwind, Sample::SakilaJooq];
+    pub const ALL: [Sample; 5] = [
+        Sample::Pagila,
+        Sample::Chinook,
+        Sample::ChinookSerial,
+        Sample::Northwind,
+        Sample::SakilaJooq,
+    ];
 
     pub fn files(self) -> Vec<PathBuf> {
         let rels: &[&str] = match self {
@@ -398,7 +455,9 @@ impl Sample {
 /// copies the script with every line up to and including the `\c ` line blanked
 /// (blank rather than removed, so psql's error line numbers still match the file).
 fn skip_through_connect(path: &Path) -> tempfile::NamedTempFile {
-    let reader = BufReader::new(std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display())));
+    let reader = BufReader::new(
+        std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display())),
+    );
     let mut lines = Vec::new();
     let mut connect_line = None;
     for (i, line) in reader.split(b'\n').enumerate() {
@@ -409,7 +468,11 @@ fn skip_through_connect(path: &Path) -> tempfile::NamedTempFile {
         lines.push(line);
     }
     let connect_line = connect_line.unwrap_or_else(|| panic!("{}: no `\\c ` line", path.display()));
-    let mut out = tempfile::Builder::new().prefix("dbsnap-it-").suffix(".sql").tempfile().expect("temp file");
+    let mut out = tempfile::Builder::new()
+        .prefix("dbsnap-it-")
+        .suffix(".sql")
+        .tempfile()
+        .expect("temp file");
     for (i, line) in lines.iter().enumerate() {
         if i > connect_line {
             out.write_all(line).expect("write temp file");
