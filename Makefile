@@ -24,7 +24,7 @@ CORPUS ?= $(CURDIR)/../shared/corpus
 # Workflow targets build the release binary first, unless DBSNAP names another one.
 BIN := $(if $(filter target/release/dbsnap,$(DBSNAP)),build)
 
-.PHONY: all help build test init-fresh-db export-schema export-data verify demo bench fmt lint clean
+.PHONY: all help build test init-fresh-db export-schema export-data rehearse nightly-export verify demo bench fmt lint clean
 
 all: build
 
@@ -33,7 +33,9 @@ help:
 	@echo 'make test                       all tests, against servers found or started by scripts/test-dbs.sh'
 	@echo 'make export-schema [SCHEMA=..]  schema snapshot of $$DATABASE_URL / DB_* (default sql/init_schema.sql)'
 	@echo 'make init-fresh-db [SCHEMA=..] [DATA_FILE=..] [YES=1]  build a fresh database from a snapshot'
-	@echo 'make export-data [OUT=..]       data snapshot'
+	@echo 'make export-data [OUT=..]       data snapshot (default sql/data_export_YYYYMMDD_HHMMSS.sql)'
+	@echo 'make rehearse [SCHEMA=..] [DATA_FILE=..]  scratch database from the newest export, verified'
+	@echo 'make nightly-export [EXPORT_DIR=..] [KEEP=7]  compressed, checked export; keeps the newest KEEP'
 	@echo 'make verify TARGET_URL=.. SOURCE_URL=..|MANIFEST=.. [CHECKSUM=1]'
 	@echo 'make demo                       Pagila: load, export-schema, init, compare with pg_dump'
 	@echo 'make bench | fmt | lint | clean'
@@ -51,7 +53,13 @@ export-schema: $(BIN)
 	$(DBSNAP) export-schema -o $(SCHEMA)
 
 export-data: $(BIN)
-	$(DBSNAP) export-data $(if $(OUT),-o $(OUT))
+	DBSNAP='$(DBSNAP)' bash scripts/export_data.sh $(OUT)
+
+rehearse: $(BIN)
+	DBSNAP='$(DBSNAP)' SCHEMA='$(SCHEMA)' DATA_FILE='$(DATA_FILE)' bash scripts/rehearse.sh
+
+nightly-export: $(BIN)
+	DBSNAP='$(DBSNAP)' bash scripts/nightly_export.sh
 
 verify: $(BIN)
 	@target="$${TARGET_URL:-}" source="$${SOURCE_URL:-}" manifest="$${MANIFEST:-}"; \

@@ -445,12 +445,13 @@ pub fn unified_diff(a: &str, b: &str, context: usize, max_lines: usize) -> Strin
                 ops.push((Op::Same, prefix + i, prefix + j));
                 i += 1;
                 j += 1;
-            } else if j < m && (i == n || lcs[i * (m + 1) + j + 1] >= lcs[(i + 1) * (m + 1) + j]) {
-                ops.push((Op::Add, prefix + i, prefix + j));
-                j += 1;
-            } else {
+            } else if i < n && (j == m || lcs[(i + 1) * (m + 1) + j] >= lcs[i * (m + 1) + j + 1]) {
+                // Deletions before additions, as diff -u prints them.
                 ops.push((Op::Del, prefix + i, prefix + j));
                 i += 1;
+            } else {
+                ops.push((Op::Add, prefix + i, prefix + j));
+                j += 1;
             }
         }
     } else {

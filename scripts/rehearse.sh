@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Staging rehearsal: build a scratch database from the schema snapshot and the
+# newest data export, verify it against the export's manifest, and report.
+#
+# Usage: scripts/rehearse.sh
+#   SCHEMA=..       schema snapshot (default: sql/init_schema.sql)
+#   DATA_FILE=..    data snapshot (default: the newest sql/data_export_* or backups/data_export_*)
+#   REHEARSAL_URL=.. scratch database (default: DATABASE_URL with the database
+#                   name suffixed _rehearsal); it is replaced on every run
+# Exit codes are verify's: 0 everything matches, 3 differences, 1 error.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+DBSNAP=${DBSNAP:-$ROOT/target/release/dbsnap}
+SCHEMA=${SCHEMA:-sql/init_schema.sql}
+
+case ${1:-} in
+  -h | --help)
+    sed -n '2,11s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
+    exit 0
+    ;;
+esac
+
+data=${DATA_FILE:-}
+if [[ -z $data ]]; then
+  # Names carry a UTC timestamp, so the newest sorts last.
+  data=$(find sql backups -maxdepth 1 -name 'data_export_*.sql*' -printf '%f %p\n' 2>/dev/null | sort | tail -n 1 | cut -d' ' -f2- || true)
+fi
+if [[ -z $data || ! -f $data ]]; then
+  echo "rehearse.sh: no data export found (set DATA_FILE, or run make export-data)" >&2
+  exit 1
+fi
+if [[ ! -f $SCHEMA ]]; then
+  echo "rehearse.sh: schema snapshot $SCHEMA not found (run make export-schema)" >&2
+  exit 1
+fi
+
+url=${REHEARSAL_URL:-}
+if [[ -z $url ]]; then
+  base=${DATABASE_URL:?rehearse.sh: set REHEARSAL_URL or DATABASE_URL}
+  query=
+  if [[ $base == *\?* ]]; then
+    query="?${base#*\?}"
+    base=${base%%\?*}
+  fi
+  url=${base}_rehearsal$query
+fi
+
+if [[ ! -x $DBSNAP ]]; then
+  (cd "$ROOT" && cargo build --release --quiet)
+fi
+
+start=$(date +%s)
+echo "rehearse: building the scratch database from $SCHEMA and $data" >&2
+"$DBSNAP" init --url "$url" --schema "$SCHEMA" --data "$data" --yes
+echo "rehearse: verifying it against the manifest of $data" >&2
+status=0
+"$DBSNAP" verify --manifest "$data" --target "$url" --checksum || status=$?
+echo "rehearse: finished in $(($(date +%s) - start)) s with status $status" >&2
+exit "$status"
