@@ -185,7 +185,8 @@ fn snapshot_file_mode_and_sections() {
 
     // Post-data objects: every one of these lines must come after the post-data
     // marker (and before the end marker), and each kind must be present.
-    let kinds: [(&str, fn(&str) -> bool); 4] = [
+    type LinePredicate = fn(&str) -> bool;
+    let kinds: [(&str, LinePredicate); 4] = [
         ("FOREIGN KEY", |l| l.contains("FOREIGN KEY")),
         ("CREATE [UNIQUE] INDEX", |l| {
             l.starts_with("CREATE INDEX") || l.starts_with("CREATE UNIQUE INDEX")

@@ -379,6 +379,20 @@ impl TestDb {
 impl Drop for TestDb {
     fn drop(&mut self) {
         if std::thread::panicking() {
+            // Never panic here: a failed query just means nothing to report.
+            let exists = self
+                .server
+                .try_psql(
+                    &self.server.maintenance_db(),
+                    &format!(
+                        "SELECT 1 FROM pg_database WHERE datname = {}",
+                        literal(&self.name)
+                    ),
+                )
+                .is_ok_and(|out| out.trim() == "1");
+            if !exists {
+                return;
+            }
             eprintln!(
                 "test database {} kept for inspection: psql '{}'",
                 self.name,
