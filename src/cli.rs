@@ -98,6 +98,13 @@ pub struct ExportSchemaArgs {
     /// stderr) instead of failing.
     #[arg(long)]
     pub skip_unsupported: bool,
+    /// MySQL/MariaDB: keep the tables' AUTO_INCREMENT=N counters (left out by
+    /// default so that the file depends only on the schema).
+    #[arg(long)]
+    pub keep_auto_increment: bool,
+    /// MySQL/MariaDB: keep DEFINER= clauses of views, routines, triggers and events.
+    #[arg(long)]
+    pub keep_definer: bool,
 }
 
 #[derive(Debug, Args)]

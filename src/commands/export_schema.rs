@@ -10,7 +10,11 @@ use crate::snapshot::output::Output;
 pub async fn run(args: ExportSchemaArgs) -> Result<u8> {
     let spec = ConnectionSpec::resolve(&args.connect)?;
     let engine = Engine::for_spec(&spec)?;
-    let opts = SchemaOptions { skip_unsupported: args.skip_unsupported };
+    let opts = SchemaOptions {
+        skip_unsupported: args.skip_unsupported,
+        keep_auto_increment: args.keep_auto_increment,
+        keep_definer: args.keep_definer,
+    };
     let mut output = Output::create(&args.output)?;
     let summary = {
         let mut writer = BufWriter::with_capacity(256 * 1024, &mut output);

@@ -1,6 +1,7 @@
 //! The engine seam: one closed enum over the supported databases. Commands call
 //! these methods and never branch on the engine themselves.
 
+pub mod mysql;
 pub mod order;
 pub mod postgres;
 
@@ -25,6 +26,10 @@ pub struct ImportSummary {
 pub struct SchemaOptions {
     /// Leave out objects of unsupported kinds instead of failing.
     pub skip_unsupported: bool,
+    /// MySQL: keep `AUTO_INCREMENT=N` table options (they make the file change with the data).
+    pub keep_auto_increment: bool,
+    /// MySQL: keep `DEFINER=` clauses (they name accounts the target may not have).
+    pub keep_definer: bool,
 }
 
 /// Which rows a data snapshot carries.
@@ -83,30 +88,35 @@ pub struct SchemaSummary {
     pub skipped: Vec<String>,
 }
 
+/// Text safe inside a one-line `--` comment (identifiers may hold newlines).
+pub fn comment_safe(s: &str) -> String {
+    s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
+}
+
 pub enum Engine {
     Postgres(postgres::Postgres),
+    MySql(mysql::MySql),
 }
 
 impl Engine {
     pub fn for_spec(spec: &ConnectionSpec) -> Result<Engine> {
         match spec.engine {
             EngineKind::Postgres => Ok(Engine::Postgres(postgres::Postgres::new(spec.clone()))),
-            EngineKind::MySql => anyhow::bail!(
-                "MySQL/MariaDB is not supported yet ({}); only postgres:// URLs work in this version",
-                spec.redacted()
-            ),
+            EngineKind::MySql => Ok(Engine::MySql(mysql::MySql::new(spec.clone()))),
         }
     }
 
     pub async fn export_schema(&self, opts: &SchemaOptions, out: &mut dyn Write) -> Result<SchemaSummary> {
         match self {
             Engine::Postgres(pg) => pg.export_schema(opts, out).await,
+            Engine::MySql(my) => my.export_schema(opts, out).await,
         }
     }
 
     pub async fn database_exists(&self) -> Result<bool> {
         match self {
             Engine::Postgres(pg) => pg.database_exists().await,
+            Engine::MySql(my) => my.database_exists().await,
         }
     }
 
@@ -115,6 +125,7 @@ impl Engine {
     pub async fn init(&self, schema: &Path, data: Option<&Path>) -> Result<()> {
         match self {
             Engine::Postgres(pg) => pg.init(schema, data).await,
+            Engine::MySql(my) => my.init(schema, data).await,
         }
     }
 
@@ -122,6 +133,7 @@ impl Engine {
     pub async fn export_data(&self, opts: &DataOptions, out: &mut dyn Write) -> Result<Manifest> {
         match self {
             Engine::Postgres(pg) => pg.export_data(opts, out).await,
+            Engine::MySql(_) => anyhow::bail!("todo"),
         }
     }
 
@@ -129,6 +141,7 @@ impl Engine {
     pub async fn import(&self, path: &Path, opts: &ImportOptions) -> Result<ImportSummary> {
         match self {
             Engine::Postgres(pg) => pg.import(path, opts).await,
+            Engine::MySql(_) => anyhow::bail!("todo"),
         }
     }
 
@@ -140,6 +153,7 @@ impl Engine {
                 let spec = pg.spec().clone();
                 tokio::task::spawn_blocking(move || postgres::Postgres::new(spec).read_manifest(&path)).await?
             }
+            Engine::MySql(_) => anyhow::bail!("todo"),
         }
     }
 
@@ -157,24 +171,28 @@ impl Engine {
     pub async fn inventory(&self, checksum: ChecksumKind) -> Result<Inventory> {
         match self {
             Engine::Postgres(pg) => pg.inventory(checksum).await,
+            Engine::MySql(_) => anyhow::bail!("todo"),
         }
     }
 
     pub fn engine_name(&self) -> &'static str {
         match self {
             Engine::Postgres(_) => "postgresql",
+            Engine::MySql(_) => "mysql",
         }
     }
 
     pub fn database_name(&self) -> &str {
         match self {
             Engine::Postgres(pg) => &pg.spec().dbname,
+            Engine::MySql(my) => &my.spec().dbname,
         }
     }
 
     pub fn describe(&self) -> String {
         match self {
             Engine::Postgres(pg) => pg.spec().redacted(),
+            Engine::MySql(my) => my.spec().redacted(),
         }
     }
 }

@@ -110,6 +110,7 @@ impl Postgres {
                 );
             }
             summary.skipped = catalog.unsupported.clone();
+            summary.skipped.extend(catalog.dependents.iter().map(|d| format!("{d} (needs a skipped object)")));
         }
         let (objects, warnings) = sort_objects(catalog.objects);
         for w in warnings {
@@ -126,7 +127,7 @@ impl Postgres {
                 };
                 write!(out, "\n-- dbsnap:section {name}\n")?;
             }
-            write!(out, "\n-- {}\n{}", quote::comment_safe(&obj.label), obj.sql)?;
+            write!(out, "\n-- {}\n{}", crate::engine::comment_safe(&obj.label), obj.sql)?;
             summary.objects += 1;
         }
         if section != Some(Section::PostData) {

@@ -18,10 +18,6 @@ pub fn options_clause(options: &[String]) -> String {
     items.join(", ")
 }
 
-/// Text safe inside a one-line `--` comment (identifiers may hold newlines).
-pub fn comment_safe(s: &str) -> String {
-    s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
-}
 
 #[cfg(test)]
 mod tests {
@@ -36,10 +32,5 @@ mod tests {
     fn options_are_quoted() {
         let opts = vec!["fillfactor=70".to_string(), "check_option=local".to_string()];
         assert_eq!(options_clause(&opts), "fillfactor='70', check_option='local'");
-    }
-
-    #[test]
-    fn comment_text_stays_on_one_line() {
-        assert_eq!(comment_safe("a\nb\r"), "a b ");
     }
 }

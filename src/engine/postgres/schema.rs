@@ -85,6 +85,8 @@ pub type Object = SchemaObject<Key>;
 pub struct Catalog {
     pub objects: Vec<Object>,
     pub unsupported: Vec<String>,
+    /// Objects that need an unsupported one (labels); skipped with it.
+    pub dependents: Vec<String>,
 }
 
 fn oid(row: &Row, col: &str) -> u32 {
@@ -169,11 +171,10 @@ impl Sequence {
 /// The session must have `search_path = ''` so that every name comes back qualified.
 pub async fn read_catalog(client: &Client) -> Result<Catalog> {
     let mut reader = CatalogReader::new(client).await?;
-    reader.unsupported = query(client, "unsupported", include_str!("../../../sql/postgres/unsupported.sql"))
-        .await?
-        .iter()
-        .map(|r| s(r, "object"))
-        .collect();
+    for r in query(client, "unsupported", include_str!("../../../sql/postgres/unsupported.sql")).await? {
+        reader.unsupported.push(s(&r, "object"));
+        reader.unsupported_keys.insert(Key::of(oid(&r, "class"), oid(&r, "oid")));
+    }
     reader.schemas().await?;
     reader.extensions().await?;
     reader.collations().await?;
@@ -184,7 +185,8 @@ pub async fn read_catalog(client: &Client) -> Result<Catalog> {
     reader.indexes().await?;
     reader.triggers_rules_policies_statistics().await?;
     reader.dependencies().await?;
-    Ok(Catalog { objects: reader.objects, unsupported: reader.unsupported })
+    let dependents = reader.dependents_of_unsupported();
+    Ok(Catalog { objects: reader.objects, unsupported: reader.unsupported, dependents })
 }
 
 async fn query(client: &Client, what: &str, sql: &str) -> Result<Vec<Row>> {
@@ -195,6 +197,9 @@ struct CatalogReader<'a> {
     client: &'a Client,
     objects: Vec<Object>,
     unsupported: Vec<String>,
+    unsupported_keys: HashSet<Key>,
+    /// Objects whose pg_depend rows point at an unsupported object.
+    needs_unsupported: HashSet<Key>,
     extension_members: HashSet<(u32, u32)>,
     comments: HashMap<(u32, u32, i32), String>,
     /// Where a catalog row's dependencies belong: sub-objects map to their owner.
@@ -231,6 +236,8 @@ impl<'a> CatalogReader<'a> {
             client,
             objects: Vec::new(),
             unsupported: Vec::new(),
+            unsupported_keys: HashSet::new(),
+            needs_unsupported: HashSet::new(),
             extension_members,
             comments,
             owner_of: HashMap::new(),
@@ -869,6 +876,29 @@ fn aggregate_sql(qname: &str, args: &str, a: &Row) -> String {
 }
 
 impl CatalogReader<'_> {
+    /// Removes the objects that need an unsupported object, directly or not,
+    /// and returns their labels: they could not be created without it.
+    fn dependents_of_unsupported(&mut self) -> Vec<String> {
+        let mut skipped = std::mem::take(&mut self.needs_unsupported);
+        loop {
+            let before = skipped.len();
+            for obj in &self.objects {
+                let main = Key { part: Part::Main, ..obj.key };
+                if obj.deps.iter().any(|d| skipped.contains(d)) || (obj.key != main && skipped.contains(&main)) {
+                    skipped.insert(obj.key);
+                }
+            }
+            if skipped.len() == before {
+                break;
+            }
+        }
+        let (gone, kept): (Vec<Object>, Vec<Object>) = std::mem::take(&mut self.objects).into_iter().partition(|o| skipped.contains(&o.key));
+        self.objects = kept;
+        let mut labels: Vec<String> = gone.into_iter().map(|o| o.label).collect();
+        labels.sort();
+        labels
+    }
+
     /// Table constraints: validated CHECKs inline, everything else post-data.
     fn table_constraints(&mut self) {
         let rows = std::mem::take(&mut self.constraint_rows);
@@ -1085,6 +1115,9 @@ impl CatalogReader<'_> {
             }
             let from = self.owner_of.get(&(class, o)).copied().unwrap_or(Key::of(class, o));
             let to = self.owner_of.get(&(ref_class, ref_oid)).copied().unwrap_or(Key::of(ref_class, ref_oid));
+            if self.unsupported_keys.contains(&to) && keys.contains(&from) {
+                self.needs_unsupported.insert(from);
+            }
             if from != to && keys.contains(&from) && keys.contains(&to) {
                 self.objects[index[&from]].deps.push(to);
             }

@@ -1,0 +1,494 @@
+#!/usr/bin/env bash
+# shellcheck disable=SC2317  # cleanup runs from the EXIT trap
+# Benchmark of dbsnap against the reference tools on a generated data set.
+#
+# Usage: make bench        (builds dbsnap, runs this under scripts/test-dbs.sh)
+#        BENCH_ROWS=200000 BENCH_ROUNDS=1 make bench     (a quick run)
+#        DBSNAP_TEST_PG_URL=postgres://postgres@127.0.0.1:5432/postgres bash scripts/bench.sh
+#
+# PostgreSQL: scripts/bench/pg_dataset.sql fills dbsnap_bench_src, then each
+# operation runs BENCH_ROUNDS times, dbsnap and the reference tool alternating:
+#   export        dbsnap export-data -o X.sql      vs pg_dump --data-only -f Y.sql
+#   gzip export   dbsnap export-data -o X.sql.gz   vs pg_dump --data-only -Z6 -f Y.sql.gz
+#   zstd export   dbsnap export-data -o X.sql.zst  (pg_dump 15 has no zstd)
+#   import        dbsnap import X.sql              vs psql -1 -f X.sql, each into a
+#                 fresh database built by `dbsnap init --schema` (indexes and FKs present)
+#   init          dbsnap init --schema S --data X.sql --yes
+#                 vs CREATE DATABASE + pg_restore -j2 of a pg_dump -Fd -Z0 directory
+# It prints the median wall time and peak RSS of each, and writes the same table
+# to target/bench/results.md (raw runs in target/bench/runs.tsv).
+#
+# Environment:
+#   DBSNAP_TEST_PG_URL  superuser URL of a maintenance database (required for pg)
+#   DBSNAP              binary to run (default: target/release/dbsnap)
+#   BENCH_ENGINES       engines to run, comma separated (default: pg)
+#   BENCH_ROWS          total rows of the data set (default: 3000000)
+#   BENCH_ROUNDS        runs of each tool per operation (default: 3)
+#   BENCH_VERIFY        after the first import and init of each tool: 1 = dbsnap verify
+#                       (row counts, sequences; default), checksum = also --checksum, 0 = off
+#   BENCH_OUT           output directory (default: target/bench)
+#   BENCH_KEEP=1        keep the databases and temporary files (for inspection)
+#
+# Databases created: dbsnap_bench_src, dbsnap_bench_imp, dbsnap_bench_init
+# (and dbsnap's own staging copies of these); all are dropped on exit.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+DBSNAP=${DBSNAP:-$ROOT/target/release/dbsnap}
+[[ $DBSNAP == /* ]] || DBSNAP=$ROOT/$DBSNAP
+BENCH_ENGINES=${BENCH_ENGINES:-pg}
+BENCH_ROWS=${BENCH_ROWS:-3000000}
+BENCH_ROUNDS=${BENCH_ROUNDS:-3}
+BENCH_VERIFY=${BENCH_VERIFY:-1}
+BENCH_OUT=${BENCH_OUT:-$ROOT/target/bench}
+BENCH_KEEP=${BENCH_KEEP:-}
+
+log() { printf 'bench: %s\n' "$*" >&2; }
+die() {
+  log "error: $*"
+  exit 1
+}
+step() { printf '\nbench: == %s\n' "$*" >&2; }
+
+[[ $BENCH_ROWS =~ ^[1-9][0-9]*$ && $BENCH_ROWS -ge 1000 ]] || die "BENCH_ROWS must be a whole number >= 1000 (got '$BENCH_ROWS')"
+[[ $BENCH_ROUNDS =~ ^[1-9][0-9]*$ ]] || die "BENCH_ROUNDS must be a whole number >= 1 (got '$BENCH_ROUNDS')"
+case $BENCH_VERIFY in
+  0 | 1 | checksum) ;;
+  *) die "BENCH_VERIFY must be 0, 1 or checksum (got '$BENCH_VERIFY')" ;;
+esac
+[[ -x $DBSNAP ]] || die "no dbsnap binary at $DBSNAP; run 'cargo build --release' or 'make bench'"
+
+is_root() { [[ $(id -u) -eq 0 ]]; }
+as_root() {
+  if is_root; then
+    "$@"
+  elif command -v sudo >/dev/null 2>&1; then
+    sudo "$@"
+  else
+    die "need root to run: $*"
+  fi
+}
+
+# GNU time reports the peak RSS; Debian ships it in the package `time`.
+ensure_gnu_time() {
+  [[ -x /usr/bin/time ]] && return 0
+  command -v apt-get >/dev/null 2>&1 || die "/usr/bin/time is missing and there is no apt-get; install GNU time"
+  log "installing the Debian package 'time' for /usr/bin/time"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends time >/dev/null 2>&1 || {
+    as_root apt-get update >/dev/null 2>&1 || true
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends time >/dev/null ||
+      die "apt-get install time failed"
+  }
+  [[ -x /usr/bin/time ]] || die "/usr/bin/time still missing after installing 'time'"
+}
+
+# dbsnap's version and the commit it was built from, as far as the checkout tells.
+dbsnap_version_of() { # binary
+  local rev
+  rev=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
+  if [[ -n $(git -C "$ROOT" status --porcelain -- src Cargo.toml Cargo.lock 2>/dev/null) ]]; then
+    rev+=" (src modified)"
+  fi
+  printf '%s, checkout at commit %s; binary %s built %s' "$("$1" --version 2>/dev/null || echo dbsnap)" "$rev" \
+    "${1#"$ROOT"/}" "$(date -u -r "$1" '+%Y-%m-%d %H:%M UTC')"
+}
+
+# --- state and cleanup ---------------------------------------------------------
+
+mkdir -p "$BENCH_OUT/tmp"
+exec 9>"$BENCH_OUT/.lock"
+flock -n 9 || die "another bench run holds $BENCH_OUT/.lock"
+
+TMP=$(mktemp -d "$BENCH_OUT/tmp/run.XXXXXX")
+RUNS_TSV=$TMP/runs.tsv
+RESULTS_MD=$TMP/results.md
+: >"$RUNS_TSV"
+: >"$RESULTS_MD"
+PG_DBS=() # databases this run may have created; dropped by cleanup
+
+# The same server and credentials as the admin URL, another database.
+url_for_db() { # admin url, database name
+  [[ $1 =~ ^([a-z]+://[^/?]*)(/[^?]*)?(\?.*)?$ ]] ||
+    die "cannot parse the URL as scheme://user@host:port/db"
+  printf '%s/%s%s\n' "${BASH_REMATCH[1]}" "$2" "${BASH_REMATCH[3]}"
+}
+
+pg_admin() { PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning" psql -X -q -v ON_ERROR_STOP=1 -d "$DBSNAP_TEST_PG_URL" "$@"; }
+
+pg_drop_db() { # name
+  pg_admin -c "DROP DATABASE IF EXISTS \"$1\" WITH (FORCE)"
+}
+
+cleanup() {
+  local rc=$?
+  set +e
+  trap - EXIT INT TERM HUP
+  if [[ -n $BENCH_KEEP ]]; then
+    log "BENCH_KEEP set: kept databases (${PG_DBS[*]:-none}) and $TMP"
+    exit "$rc"
+  fi
+  if ((${#PG_DBS[@]})) && [[ -n ${DBSNAP_TEST_PG_URL:-} ]]; then
+    local db names=""
+    # dbsnap init names its staging copies <target>__dbsnap_{new,old}_<pid>; a run
+    # killed mid-init may leave one behind.
+    for db in "${PG_DBS[@]}"; do
+      names+=$(pg_admin -At -c "SELECT datname FROM pg_database WHERE datname = '$db' OR datname LIKE '${db//_/\\_}\\_\\_dbsnap\\_%'")$'\n'
+    done
+    while read -r db; do
+      [[ -n $db ]] || continue
+      if pg_drop_db "$db"; then log "dropped database $db"; else log "warning: could not drop database $db"; fi
+    done <<<"$names"
+  fi
+  rm -rf "$TMP"
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
+
+# A private copy, so a rebuild during the run cannot change the binary under test.
+DBSNAP_VERSION=$(dbsnap_version_of "$DBSNAP")
+cp "$DBSNAP" "$TMP/dbsnap"
+DBSNAP=$TMP/dbsnap
+
+# --- measuring -----------------------------------------------------------------
+
+ENGINE=""
+
+# Lets the previous run's writes settle outside the timed region: dirty file pages
+# and the server's dirty buffers.
+settle() {
+  sync
+  case $ENGINE in
+    pg) pg_admin -c CHECKPOINT ;;
+  esac
+}
+
+# Runs a command once under GNU time. Appends "seconds max_rss_kib" to
+# $TMP/runs/NAME and a row to runs.tsv. The command's output goes to a log
+# shown if it fails. Wall time is measured here (ns), RSS by /usr/bin/time; for
+# a command with child processes the RSS is the largest single process.
+measure() { # name command...
+  local name=$1 n start end rc=0 kib secs
+  shift
+  mkdir -p "$TMP/runs" "$TMP/logs"
+  n=1
+  [[ -f $TMP/runs/$name ]] && n=$(($(wc -l <"$TMP/runs/$name") + 1))
+  local out=$TMP/logs/$name.$n.log tf=$TMP/logs/$name.$n.time
+  settle
+  start=$(date +%s%N)
+  /usr/bin/time -v -o "$tf" "$@" >"$out" 2>&1 || rc=$?
+  end=$(date +%s%N)
+  if ((rc)); then
+    log "---- last lines of the output of $name (run $n):"
+    tail -n 30 "$out" >&2
+    die "$name (run $n) failed with exit status $rc after $(awk -v d=$((end - start)) 'BEGIN { printf "%.1f", d / 1e9 }')s: $1 ${2:-}"
+  fi
+  kib=$(awk -F': *' '/Maximum resident set size/ { print $2 }' "$tf")
+  [[ $kib =~ ^[0-9]+$ ]] || die "no 'Maximum resident set size' in the output of /usr/bin/time -v ($tf)"
+  secs=$(awk -v d=$((end - start)) 'BEGIN { printf "%.3f", d / 1e9 }')
+  printf '%s %s\n' "$secs" "$kib" >>"$TMP/runs/$name"
+  printf '%s\t%s\t%s\t%s\t%s\n' "$ENGINE" "$name" "$n" "$secs" "$kib" >>"$RUNS_TSV"
+  log "  $name #$n: ${secs}s, $((kib / 1024)) MiB"
+}
+
+median_secs() { # name
+  sort -n -k1,1 "$TMP/runs/$1" | awk '{ v[NR] = $1 } END {
+    if (NR % 2) m = v[(NR + 1) / 2]; else m = (v[NR / 2] + v[NR / 2 + 1]) / 2
+    printf "%.2f", m }'
+}
+
+peak_mib() { # name: the largest peak RSS over its runs
+  awk '$2 > m { m = $2 } END { printf "%.0f", m / 1024 }' "$TMP/runs/$1"
+}
+
+# One row of the results table. NAME_B may be "-" when there is no reference;
+# TARGET is the largest acceptable dbsnap/reference ratio, or "-".
+record() { # operation dbsnap_name reference_name target
+  local op=$1 a=$2 b=$3 target=$4 ma mb ratio="—" rb="—" pb="—" tcell="—"
+  ma=$(median_secs "$a")
+  if [[ $b != - ]]; then
+    mb=$(median_secs "$b")
+    rb=$mb
+    pb=$(peak_mib "$b")
+    ratio=$(awk -v a="$ma" -v b="$mb" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "inf" }')
+  fi
+  if [[ $target != - ]]; then
+    tcell="≤$target"
+    if [[ $ratio != — ]]; then
+      if awk -v r="$ratio" -v t="$target" 'BEGIN { exit !(r <= t) }'; then tcell+=" ✓"; else tcell+=" ✗"; fi
+    fi
+  fi
+  printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$op" "$ma" "$rb" "$ratio" "$(peak_mib "$a")" "$pb" "$tcell" >>"$TMP/table.$ENGINE"
+}
+
+# Pads the cells of a Markdown table so it also reads well in a terminal.
+align_table() {
+  awk -F'|' '
+    { rows[NR] = $0; for (i = 2; i < NF; i++) { c = $i; gsub(/^ +| +$/, "", c); cell[NR, i] = c
+        if (length(c) > w[i]) w[i] = length(c) } nf[NR] = NF }
+    END { for (r = 1; r <= NR; r++) { line = "|"
+        for (i = 2; i < nf[r]; i++) {
+          c = cell[r, i]
+          if (c ~ /^-+$/) { s = ""; while (length(s) < w[i]) s = s "-"; line = line " " s " |" }
+          else line = line sprintf(" %-*s |", w[i], c)
+        }
+        print line } }'
+}
+
+human_bytes() { # bytes
+  awk -v b="$1" 'BEGIN { split("B KiB MiB GiB TiB", u); i = 1
+    while (b >= 1024 && i < 5) { b /= 1024; i++ } printf (i == 1 ? "%d %s" : "%.1f %s"), b, u[i] }'
+}
+
+size_of() { du -sb "$1" | cut -f1; }
+
+machine_line() {
+  local mem cpu
+  mem=$(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
+  cpu=$(awk -F': *' '/model name/ { print $2; exit }' /proc/cpuinfo)
+  printf '%s CPUs (%s), %s RAM, %s' "$(nproc)" "${cpu:-unknown CPU}" "$mem" "$(uname -sr)"
+}
+
+verify_copy() { # label source_url target_url
+  [[ $BENCH_VERIFY != 0 ]] || return 0
+  local args=(verify --source "$2" --target "$3") rc=0
+  [[ $BENCH_VERIFY == checksum ]] && args+=(--checksum)
+  "$DBSNAP" "${args[@]}" >"$TMP/logs/verify.$1.log" 2>&1 || rc=$?
+  if ((rc)); then
+    tail -n 40 "$TMP/logs/verify.$1.log" >&2
+    die "dbsnap verify after $1 failed (exit $rc): the loaded database differs from the source"
+  fi
+  log "  verify after $1: matches the source"
+}
+
+# --- PostgreSQL ----------------------------------------------------------------
+
+bench_pg() {
+  ENGINE=pg
+  [[ -n ${DBSNAP_TEST_PG_URL:-} ]] ||
+    die "DBSNAP_TEST_PG_URL is not set; run 'make bench' or scripts/test-dbs.sh bash scripts/bench.sh"
+  local tool
+  for tool in psql pg_dump pg_restore; do
+    command -v "$tool" >/dev/null || die "$tool not found (Debian package postgresql-client)"
+  done
+  pg_admin -c 'SELECT 1' >/dev/null || die "cannot connect to DBSNAP_TEST_PG_URL"
+
+  local src=dbsnap_bench_src imp=dbsnap_bench_imp init=dbsnap_bench_init
+  local src_url imp_url init_url
+  src_url=$(url_for_db "$DBSNAP_TEST_PG_URL" "$src")
+  imp_url=$(url_for_db "$DBSNAP_TEST_PG_URL" "$imp")
+  init_url=$(url_for_db "$DBSNAP_TEST_PG_URL" "$init")
+  PG_DBS+=("$src" "$imp" "$init")
+  local db
+  for db in "$src" "$imp" "$init"; do
+    if [[ -n $(pg_admin -At -c "SELECT 1 FROM pg_database WHERE datname = '$db'") ]]; then
+      log "dropping $db left over from an earlier run"
+      pg_drop_db "$db"
+    fi
+  done
+
+  local dir=$TMP/pg
+  mkdir -p "$dir"
+  local schema=$dir/schema.sql plain=$dir/dbsnap.sql r t0 secs
+
+  step "PostgreSQL: generating $BENCH_ROWS rows in $src (scripts/bench/pg_dataset.sql)"
+  pg_admin -c "CREATE DATABASE $src TEMPLATE template0 ENCODING 'UTF8'"
+  t0=$(date +%s%N)
+  psql -X -q -v ON_ERROR_STOP=1 -v rows="$BENCH_ROWS" -d "$src_url" \
+    -f "$ROOT/scripts/bench/pg_dataset.sql" >"$dir/dataset.log" 2>&1 || {
+    tail -n 30 "$dir/dataset.log" >&2
+    die "generating the data set failed"
+  }
+  secs=$(awk -v d=$(($(date +%s%N) - t0)) 'BEGIN { printf "%.1f", d / 1e9 }')
+  local rows size tables server settings
+  rows=$(psql -X -At -d "$src_url" -c "SELECT (SELECT count(*) FROM customers) + (SELECT count(*) FROM products)
+      + (SELECT count(*) FROM orders) + (SELECT count(*) FROM order_items) + (SELECT count(*) FROM events)")
+  size=$(psql -X -At -d "$src_url" -c "SELECT pg_database_size(current_database())")
+  tables=$(psql -X -At -d "$src_url" -c "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p')")
+  server=$(psql -X -At -d "$src_url" -c "SHOW server_version")
+  settings=$(psql -X -At -d "$src_url" -c "SELECT string_agg(name || '=' || current_setting(name), ', ' ORDER BY name)
+      FROM unnest(ARRAY['shared_buffers', 'max_wal_size', 'fsync', 'synchronous_commit', 'maintenance_work_mem']) AS name")
+  log "generated $rows rows in $tables tables (partitions included), $(human_bytes "$size"), in ${secs}s"
+
+  step "dbsnap export-schema"
+  "$DBSNAP" export-schema --url "$src_url" -o "$schema" >"$dir/export-schema.log" 2>&1 || {
+    cat "$dir/export-schema.log" >&2
+    die "dbsnap export-schema failed"
+  }
+
+  step "export: dbsnap export-data vs pg_dump --data-only ($BENCH_ROUNDS rounds)"
+  for ((r = 1; r <= BENCH_ROUNDS; r++)); do
+    rm -f "$plain"
+    measure export_dbsnap "$DBSNAP" export-data --url "$src_url" -o "$plain"
+    rm -f "$dir/pg_dump.sql"
+    measure export_pg_dump pg_dump --data-only -d "$src_url" -f "$dir/pg_dump.sql"
+  done
+  local size_plain size_pgdump
+  size_plain=$(size_of "$plain")
+  size_pgdump=$(size_of "$dir/pg_dump.sql")
+  rm -f "$dir/pg_dump.sql"
+
+  step "gzip export: dbsnap export-data -o .sql.gz vs pg_dump --data-only -Z6 ($BENCH_ROUNDS rounds)"
+  for ((r = 1; r <= BENCH_ROUNDS; r++)); do
+    rm -f "$dir/dbsnap.sql.gz"
+    measure gzip_dbsnap "$DBSNAP" export-data --url "$src_url" -o "$dir/dbsnap.sql.gz"
+    rm -f "$dir/pg_dump.sql.gz"
+    measure gzip_pg_dump pg_dump --data-only -Z6 -d "$src_url" -f "$dir/pg_dump.sql.gz"
+  done
+  local size_gz size_pgdump_gz
+  size_gz=$(size_of "$dir/dbsnap.sql.gz")
+  size_pgdump_gz=$(size_of "$dir/pg_dump.sql.gz")
+  rm -f "$dir/dbsnap.sql.gz" "$dir/pg_dump.sql.gz"
+
+  step "zstd export: dbsnap export-data -o .sql.zst ($BENCH_ROUNDS rounds; pg_dump 15 has no zstd)"
+  for ((r = 1; r <= BENCH_ROUNDS; r++)); do
+    rm -f "$dir/dbsnap.sql.zst"
+    measure zstd_dbsnap "$DBSNAP" export-data --url "$src_url" -o "$dir/dbsnap.sql.zst"
+  done
+  local size_zst
+  size_zst=$(size_of "$dir/dbsnap.sql.zst")
+  rm -f "$dir/dbsnap.sql.zst"
+
+  # Both tools start from the same state: a fresh database built by
+  # `dbsnap init --schema`, with its indexes, constraints and triggers.
+  fresh_schema_db() {
+    pg_drop_db "$imp"
+    "$DBSNAP" init --url "$imp_url" --schema "$schema" --yes >"$dir/init-schema.log" 2>&1 || {
+      cat "$dir/init-schema.log" >&2
+      die "dbsnap init --schema (preparing $imp for import) failed"
+    }
+  }
+  step "import: dbsnap import vs psql -1 -f of the same file, into a schema with indexes ($BENCH_ROUNDS rounds)"
+  for ((r = 1; r <= BENCH_ROUNDS; r++)); do
+    fresh_schema_db
+    measure import_dbsnap "$DBSNAP" import --url "$imp_url" "$plain"
+    ((r == 1)) && verify_copy "dbsnap import" "$src_url" "$imp_url"
+    fresh_schema_db
+    measure import_psql psql -X -1 -q -v ON_ERROR_STOP=1 -d "$imp_url" -f "$plain"
+    ((r == 1)) && verify_copy "psql -1 -f" "$src_url" "$imp_url"
+  done
+  pg_drop_db "$imp"
+
+  step "init: dbsnap init --schema --data vs CREATE DATABASE + pg_restore -j2 ($BENCH_ROUNDS rounds)"
+  local dumpdir=$dir/pg_dump.dir
+  pg_dump -Fd -Z0 -d "$src_url" -f "$dumpdir" >"$dir/pg_dump-Fd.log" 2>&1 || {
+    cat "$dir/pg_dump-Fd.log" >&2
+    die "pg_dump -Fd failed"
+  }
+  local size_dumpdir
+  size_dumpdir=$(size_of "$dumpdir")
+  for ((r = 1; r <= BENCH_ROUNDS; r++)); do
+    pg_drop_db "$init"
+    measure init_dbsnap "$DBSNAP" init --url "$init_url" --schema "$schema" --data "$plain" --yes
+    ((r == 1)) && verify_copy "dbsnap init" "$src_url" "$init_url"
+    pg_drop_db "$init"
+    # The database is created inside the timed command, as dbsnap init creates its own.
+    # shellcheck disable=SC2016  # expanded by the inner shell
+    measure init_pg_restore bash -c 'psql -X -q -v ON_ERROR_STOP=1 -d "$1" -c "CREATE DATABASE $2 TEMPLATE template0" &&
+      exec pg_restore -j2 -d "$3" "$4"' bench "$DBSNAP_TEST_PG_URL" "$init" "$init_url" "$dumpdir"
+    ((r == 1)) && verify_copy "pg_restore" "$src_url" "$init_url"
+  done
+  pg_drop_db "$init"
+  rm -rf "$dumpdir"
+
+  {
+    echo '| operation | dbsnap median s | reference median s | ratio (dbsnap/reference) | dbsnap peak MiB | reference peak MiB | target |'
+    echo '|---|---|---|---|---|---|---|'
+  } >"$TMP/table.pg"
+  record "export: export-data .sql vs pg_dump --data-only" export_dbsnap export_pg_dump 1.0
+  record "gzip export: export-data .sql.gz vs pg_dump --data-only -Z6" gzip_dbsnap gzip_pg_dump 1.0
+  record "zstd export: export-data .sql.zst (no pg_dump equivalent)" zstd_dbsnap - -
+  record "import into indexed schema: dbsnap import vs psql -1 -f (same file)" import_dbsnap import_psql 1.0
+  record "init with data: init --schema --data vs CREATE DATABASE + pg_restore -j2" init_dbsnap init_pg_restore 1.0
+
+  {
+    echo "## PostgreSQL"
+    echo
+    echo "- Data set: $rows rows in $tables tables (partitions included; scripts/bench/pg_dataset.sql, rows=$BENCH_ROWS),"
+    echo "  source database $(human_bytes "$size") (pg_database_size), generated in ${secs}s"
+    echo "- Server: PostgreSQL $server on the same machine; $settings"
+    echo "- Rounds: $BENCH_ROUNDS per tool, dbsnap and the reference alternating"
+    echo
+    cat "$TMP/table.pg"
+    echo
+    echo "| file | size |"
+    echo "|---|---|"
+    echo "| dbsnap export-data .sql | $(human_bytes "$size_plain") |"
+    echo "| pg_dump --data-only .sql | $(human_bytes "$size_pgdump") |"
+    echo "| dbsnap export-data .sql.gz | $(human_bytes "$size_gz") |"
+    echo "| pg_dump --data-only -Z6 .sql.gz | $(human_bytes "$size_pgdump_gz") |"
+    echo "| dbsnap export-data .sql.zst | $(human_bytes "$size_zst") |"
+    echo "| pg_dump -Fd -Z0 directory (for pg_restore) | $(human_bytes "$size_dumpdir") |"
+    echo
+    echo "Notes:"
+    echo "- import: both tools load dbsnap's plain export into a fresh database built by"
+    echo "  \`dbsnap init --schema\` (indexes, constraints and triggers present); building it is not timed."
+    echo "- init: dbsnap's time includes creating its database; the reference's timed command is"
+    echo "  \`CREATE DATABASE ... TEMPLATE template0\` then \`pg_restore -j2\` of an uncompressed (-Z0)"
+    echo "  directory dump. Dropping the previous database is not timed."
+    if [[ $BENCH_VERIFY != 0 ]]; then
+      echo "- The first import and init of each tool was checked with \`dbsnap verify$([[ $BENCH_VERIFY == checksum ]] && echo ' --checksum')\` against the source."
+    fi
+  } | align_table_sections >>"$RESULTS_MD"
+}
+
+# Aligns every Markdown table in the text; other lines pass through.
+align_table_sections() {
+  local block=() line
+  flush() {
+    if ((${#block[@]})); then
+      printf '%s\n' "${block[@]}" | align_table
+      block=()
+    fi
+  }
+  while IFS= read -r line; do
+    if [[ $line == '|'* ]]; then
+      block+=("$line")
+    else
+      flush
+      printf '%s\n' "$line"
+    fi
+  done
+  flush
+}
+
+# --- main ------------------------------------------------------------------------
+
+ensure_gnu_time
+started=$(date +%s)
+IFS=', ' read -r -a engines <<<"$BENCH_ENGINES"
+for engine in "${engines[@]}"; do
+  case $engine in
+    pg | postgres | postgresql) bench_pg ;;
+    mysql | mariadb)
+      if declare -F bench_mysql >/dev/null; then bench_mysql; else die "the MariaDB benchmark is not written yet (BENCH_ENGINES=$BENCH_ENGINES)"; fi
+      ;;
+    *) die "unknown engine '$engine' in BENCH_ENGINES (pg, mysql)" ;;
+  esac
+done
+
+{
+  echo "# dbsnap benchmark"
+  echo
+  echo "- Date: $(date -u '+%Y-%m-%d %H:%M UTC'); total bench time $(($(date +%s) - started))s"
+  echo "- dbsnap: $DBSNAP_VERSION"
+  echo "- Machine: $(machine_line)"
+  echo "- Times are medians of wall-clock seconds (process start to exit); peak MiB is the largest"
+  echo "  \"Maximum resident set size\" of /usr/bin/time -v over the runs: the client process only, not"
+  echo "  the server. A ratio below 1 means dbsnap is faster. Before each timed run: sync and CHECKPOINT."
+  echo
+  cat "$RESULTS_MD"
+} >"$TMP/final.md"
+mkdir -p "$BENCH_OUT"
+cp "$TMP/final.md" "$BENCH_OUT/results.md"
+{
+  printf 'engine\toperation\trun\tseconds\tmax_rss_kib\n'
+  cat "$RUNS_TSV"
+} >"$BENCH_OUT/runs.tsv"
+echo
+cat "$TMP/final.md"
+echo
+log "wrote $BENCH_OUT/results.md and $BENCH_OUT/runs.tsv"

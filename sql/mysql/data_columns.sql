@@ -1,0 +1,6 @@
+-- Columns a data snapshot carries: generated ones are recomputed on load.
+SELECT TABLE_NAME AS table_name, COLUMN_NAME AS name
+FROM information_schema.COLUMNS
+WHERE TABLE_SCHEMA = DATABASE()
+  AND EXTRA NOT LIKE '%GENERATED%'
+ORDER BY TABLE_NAME, ORDINAL_POSITION

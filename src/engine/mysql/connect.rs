@@ -1,0 +1,77 @@
+//! Opening mysql_async connections from a ConnectionSpec.
+
+use anyhow::{anyhow, Result};
+use mysql_async::{Conn, OptsBuilder, SslOpts};
+
+use crate::config::{ConnectionSpec, SslMode};
+
+/// The server's words (`ERROR 1062 (23000): Duplicate entry ...`), never the URL.
+pub fn server_message(err: &mysql_async::Error) -> String {
+    match err {
+        mysql_async::Error::Server(e) => format!("ERROR {} ({}): {}", e.code, e.state, e.message),
+        other => other.to_string(),
+    }
+}
+
+/// Session settings every dbsnap connection uses: values travel in UTC,
+/// zero dates and explicit zeros in AUTO_INCREMENT columns are kept.
+pub const SESSION: &str = "SET NAMES utf8mb4, time_zone = '+00:00', \
+     sql_mode = 'NO_AUTO_VALUE_ON_ZERO', sql_quote_show_create = 1";
+
+pub async fn connect(spec: &ConnectionSpec) -> Result<Conn> {
+    let ssl = match spec.sslmode {
+        SslMode::Disable | SslMode::Prefer => None,
+        // Encryption only, as libpq's `require`.
+        SslMode::Require => Some(SslOpts::default().with_danger_accept_invalid_certs(true).with_danger_skip_domain_validation(true)),
+        SslMode::VerifyFull => {
+            let mut opts = SslOpts::default();
+            if let Some(root) = &spec.sslrootcert {
+                opts = opts.with_root_certs(vec![root.clone().into()]);
+            }
+            Some(opts)
+        }
+    };
+    let mut builder = OptsBuilder::default()
+        .user(Some(spec.user.clone()))
+        .pass(spec.password.clone())
+        .db_name((!spec.dbname.is_empty()).then(|| spec.dbname.clone()))
+        // Stay on the connection asked for instead of switching to the server's socket.
+        .prefer_socket(false)
+        .ssl_opts(ssl)
+        .init(vec![SESSION.to_string()]);
+    builder = if spec.host.starts_with('/') {
+        builder.socket(Some(spec.host.clone()))
+    } else {
+        builder.ip_or_hostname(spec.host.clone()).tcp_port(spec.port)
+    };
+    let connecting = Conn::new(builder);
+    match tokio::time::timeout(std::time::Duration::from_secs(30), connecting).await {
+        Ok(Ok(conn)) => Ok(conn),
+        Ok(Err(e)) => Err(anyhow!("cannot connect to {}: {}", spec.redacted(), server_message(&e))),
+        Err(_) => Err(anyhow!("cannot connect to {}: timed out after 30 s", spec.redacted())),
+    }
+}
+
+/// A backtick-quoted identifier.
+pub fn ident(name: &str) -> String {
+    format!("`{}`", name.replace('`', "``"))
+}
+
+/// A string literal the mysql client and server read back exactly.
+pub fn literal(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('\'');
+    for ch in s.chars() {
+        match ch {
+            '\'' => out.push_str("\\'"),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\0' => out.push_str("\\0"),
+            '\u{1a}' => out.push_str("\\Z"),
+            c => out.push(c),
+        }
+    }
+    out.push('\'');
+    out
+}

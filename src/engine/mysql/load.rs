@@ -1,0 +1,91 @@
+//! Running mysql-client scripts (schema snapshots) over mysql_async.
+
+use std::fs::File;
+use std::io::BufReader;
+use std::path::Path;
+
+use anyhow::{anyhow, bail, Context, Result};
+use mysql_async::prelude::Queryable;
+use mysql_async::Conn;
+
+use super::connect::server_message;
+use crate::script::{Item, MysqlReader};
+
+/// Which sections of a schema snapshot to run; statements before the first
+/// section marker (session settings) always run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sections {
+    All,
+    PreData,
+    PostData,
+    Code,
+}
+
+impl Sections {
+    fn wants(self, section: Option<&str>) -> bool {
+        match (self, section) {
+            (Sections::All, _) | (_, None) => true,
+            (Sections::PreData, Some(s)) => s == "pre-data",
+            (Sections::PostData, Some(s)) => s == "post-data",
+            (Sections::Code, Some(s)) => s == "code",
+        }
+    }
+}
+
+/// `-- dbsnap:database-charset CHARSET COLLATION` from a schema snapshot.
+pub fn database_charset(path: &Path) -> Result<Option<(String, String)>> {
+    let file = File::open(path).with_context(|| format!("cannot open schema file {}", path.display()))?;
+    let mut reader = MysqlReader::new(BufReader::new(file), path);
+    while let Some(item) = reader.next_item()? {
+        match item {
+            Item::Marker { text, .. } => {
+                if let Some(rest) = text.strip_prefix("database-charset ") {
+                    let mut parts = rest.split_whitespace();
+                    if let (Some(c), Some(k)) = (parts.next(), parts.next()) {
+                        return Ok(Some((c.to_string(), k.to_string())));
+                    }
+                }
+                if text.starts_with("section") {
+                    break;
+                }
+            }
+            Item::Statement { .. } => {}
+            _ => break,
+        }
+    }
+    Ok(None)
+}
+
+pub async fn run_schema(conn: &mut Conn, path: &Path, sections: Sections) -> Result<()> {
+    let file = File::open(path).with_context(|| format!("cannot open schema file {}", path.display()))?;
+    let mut reader = MysqlReader::new(BufReader::with_capacity(256 * 1024, file), path);
+    let (mut is_snapshot, mut ended) = (false, false);
+    let mut section: Option<String> = None;
+    while let Some(item) = reader.next_item()? {
+        match item {
+            Item::Marker { text, line } => {
+                if text.starts_with("format") {
+                    is_snapshot = true;
+                } else if text == "end" {
+                    ended = true;
+                } else if ended {
+                    bail!("{}:{line}: content after the end marker", path.display());
+                } else if let Some(name) = text.strip_prefix("section ") {
+                    section = Some(name.trim().to_string());
+                }
+            }
+            Item::Statement { sql, line } => {
+                if sections.wants(section.as_deref()) {
+                    conn.query_drop(&sql).await.map_err(|e| anyhow!("{}:{line}: {}", path.display(), server_message(&e)))?;
+                }
+            }
+            Item::Meta { line, .. } | Item::CopyIn { line, .. } => {
+                bail!("{}:{line}: not a MySQL script (psql syntax)", path.display())
+            }
+        }
+    }
+    if is_snapshot && !ended {
+        bail!("{}:{}: the schema file has no end marker (truncated?); nothing was replaced", path.display(), reader.line());
+    }
+    Ok(())
+}

@@ -1,0 +1,173 @@
+//! MySQL/MariaDB engine: SHOW CREATE reading, streamed SELECT to extended
+//! INSERTs, script loading, and the staging-database swap for init.
+//!
+//! MySQL DDL is not transactional. `init` therefore builds and validates the
+//! whole database under a staging name first; only then is the existing
+//! database replaced: its tables are moved aside, the new ones moved in with
+//! one RENAME TABLE, and views, routines, triggers and events recreated.
+
+pub mod connect;
+mod load;
+mod schema;
+
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::{anyhow, Context, Result};
+use mysql_async::prelude::Queryable;
+use mysql_async::Conn;
+
+use self::connect::{ident, literal, server_message};
+use crate::config::ConnectionSpec;
+use crate::engine::{SchemaOptions, SchemaSummary};
+
+pub struct MySql {
+    spec: ConnectionSpec,
+}
+
+async fn exec(conn: &mut Conn, sql: &str) -> Result<()> {
+    conn.query_drop(sql).await.map_err(|e| anyhow!("{}", server_message(&e)))
+}
+
+/// Names of the given kind in a database, from information_schema.
+async fn names(conn: &mut Conn, sql: &str, db: &str) -> Result<Vec<String>> {
+    conn.exec(sql, (db,)).await.map_err(|e| anyhow!("{}", server_message(&e)))
+}
+
+impl MySql {
+    pub fn new(spec: ConnectionSpec) -> MySql {
+        MySql { spec }
+    }
+
+    pub fn spec(&self) -> &ConnectionSpec {
+        &self.spec
+    }
+
+    async fn admin(&self) -> Result<Conn> {
+        connect::connect(&self.spec.with_dbname("")).await
+    }
+
+    pub async fn export_schema(&self, opts: &SchemaOptions, out: &mut dyn Write) -> Result<SchemaSummary> {
+        let mut conn = connect::connect(&self.spec).await?;
+        schema::export(&mut conn, opts, out).await
+    }
+
+    pub async fn database_exists(&self) -> Result<bool> {
+        let mut conn = self.admin().await?;
+        let found: Vec<String> = names(&mut conn, "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?", &self.spec.dbname).await?;
+        Ok(!found.is_empty())
+    }
+
+    pub async fn init(&self, schema_file: &Path, data_file: Option<&Path>) -> Result<()> {
+        let target = self.spec.dbname.clone();
+        let staging = staging_name(&target, "new");
+        let charset = load::database_charset(schema_file)?;
+        let create_opts = match &charset {
+            Some((c, k)) => format!(" CHARACTER SET {c} COLLATE {k}"),
+            None => String::new(),
+        };
+        let mut admin = self.admin().await?;
+        exec(&mut admin, &format!("CREATE DATABASE {}{create_opts}", ident(&staging)))
+            .await
+            .with_context(|| format!("creating the staging database {staging}"))?;
+
+        let built = async {
+            let mut conn = connect::connect(&self.spec.with_dbname(&staging)).await?;
+            match data_file {
+                None => load::run_schema(&mut conn, schema_file, load::Sections::All).await?,
+                Some(_data) => {
+                    load::run_schema(&mut conn, schema_file, load::Sections::PreData).await?;
+                    load::run_schema(&mut conn, schema_file, load::Sections::PostData).await?;
+                    load::run_schema(&mut conn, schema_file, load::Sections::Code).await?;
+                }
+            }
+            conn.disconnect().await.ok();
+            Ok::<_, anyhow::Error>(())
+        }
+        .await;
+        if let Err(err) = built {
+            let _ = exec(&mut admin, &format!("DROP DATABASE IF EXISTS {}", ident(&staging))).await;
+            return Err(err.context(format!("building {target} failed; the existing database was not touched")));
+        }
+        self.swap_in(&mut admin, &staging, &target, &create_opts, schema_file).await
+    }
+
+    /// Moves the finished staging build into `target`; see the module comment.
+    async fn swap_in(&self, admin: &mut Conn, staging: &str, target: &str, create_opts: &str, schema_file: &Path) -> Result<()> {
+        // Code cannot move with RENAME TABLE; it is recreated in the target.
+        drop_code(admin, staging).await?;
+        let exists = !names(admin, "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?", target).await?.is_empty();
+        let old = staging_name(target, "old");
+        if exists {
+            exec(admin, &format!("CREATE DATABASE {}", ident(&old))).await?;
+            drop_code(admin, target).await?;
+            move_tables(admin, target, &old).await.with_context(|| format!("moving the old tables of {target} aside"))?;
+            if !create_opts.is_empty() {
+                exec(admin, &format!("ALTER DATABASE {}{create_opts}", ident(target))).await?;
+            }
+        } else {
+            exec(admin, &format!("CREATE DATABASE {}{create_opts}", ident(target))).await?;
+        }
+        if let Err(err) = move_tables(admin, staging, target).await {
+            if exists {
+                let _ = move_tables(admin, &old, target).await;
+            }
+            return Err(err.context(format!("moving the new tables into {target}")));
+        }
+        let mut conn = connect::connect(&self.spec.with_dbname(target)).await?;
+        load::run_schema(&mut conn, schema_file, load::Sections::Code)
+            .await
+            .with_context(|| format!("the tables of {target} are in place, but creating its views, routines, triggers or events failed"))?;
+        exec(admin, &format!("DROP DATABASE {}", ident(staging))).await?;
+        if exists {
+            exec(admin, &format!("DROP DATABASE {}", ident(&old))).await?;
+        }
+        Ok(())
+    }
+}
+
+async fn drop_code(conn: &mut Conn, db: &str) -> Result<()> {
+    let d = ident(db);
+    for name in names(conn, "SELECT TRIGGER_NAME FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ?", db).await? {
+        exec(conn, &format!("DROP TRIGGER {d}.{}", ident(&name))).await?;
+    }
+    for name in names(conn, "SELECT EVENT_NAME FROM information_schema.EVENTS WHERE EVENT_SCHEMA = ?", db).await? {
+        exec(conn, &format!("DROP EVENT {d}.{}", ident(&name))).await?;
+    }
+    for name in names(conn, "SELECT TABLE_NAME FROM information_schema.VIEWS WHERE TABLE_SCHEMA = ?", db).await? {
+        exec(conn, &format!("DROP VIEW {d}.{}", ident(&name))).await?;
+    }
+    let routines: Vec<(String, String)> = conn
+        .exec("SELECT ROUTINE_TYPE, ROUTINE_NAME FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = ?", (db,))
+        .await
+        .map_err(|e| anyhow!("{}", server_message(&e)))?;
+    for (kind, name) in routines {
+        exec(conn, &format!("DROP {kind} {d}.{}", ident(&name))).await?;
+    }
+    Ok(())
+}
+
+/// One RENAME TABLE for all tables and sequences: MySQL performs it atomically.
+async fn move_tables(conn: &mut Conn, from: &str, to: &str) -> Result<()> {
+    let tables = names(conn, "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE <> 'VIEW'", from).await?;
+    if tables.is_empty() {
+        return Ok(());
+    }
+    let pairs: Vec<String> = tables
+        .iter()
+        .map(|t| format!("{}.{} TO {}.{}", ident(from), ident(t), ident(to), ident(t)))
+        .collect();
+    exec(conn, &format!("RENAME TABLE {}", pairs.join(", "))).await
+}
+
+/// `app` -> `app__dbsnap_new_1234`, within MySQL's 64-character names.
+fn staging_name(target: &str, what: &str) -> String {
+    let suffix = format!("__dbsnap_{what}_{}", std::process::id());
+    let keep = 64usize.saturating_sub(suffix.chars().count());
+    target.chars().take(keep).collect::<String>() + &suffix
+}
+
+#[allow(dead_code)]
+fn unused() -> String {
+    literal("")
+}

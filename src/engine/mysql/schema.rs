@@ -1,0 +1,303 @@
+//! Reads a MySQL/MariaDB schema with SHOW CREATE and writes a deterministic,
+//! sectioned snapshot the `mysql` client loads unchanged.
+//!
+//! Sections: `pre-data` (sequences, tables without foreign keys), `post-data`
+//! (foreign keys) and `code` (routines, views, triggers, events). Code comes
+//! last because it cannot move between databases with RENAME TABLE, which is
+//! how `init` swaps a finished build in.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+
+use anyhow::{anyhow, Result};
+use mysql_async::prelude::Queryable;
+use mysql_async::{Conn, Row};
+
+use super::connect::{ident, literal, server_message};
+use crate::engine::order::{sort_objects, SchemaObject, Section};
+use crate::engine::{SchemaOptions, SchemaSummary};
+
+pub const HEADER: &str = "\
+--
+-- dbsnap schema snapshot (MySQL/MariaDB)
+-- Load with `dbsnap init --schema FILE` or `mysql DB < FILE`.
+-- Sections: pre-data (tables), post-data (foreign keys), code (routines,
+-- views, triggers, events), so that rows can be loaded before the last two.
+--
+-- dbsnap:format 1
+-- dbsnap:engine mysql
+";
+
+const SETTINGS: &str = "
+SET NAMES utf8mb4;
+SET FOREIGN_KEY_CHECKS = 0;
+SET SQL_MODE = 'NO_AUTO_VALUE_ON_ZERO';
+SET time_zone = '+00:00';
+";
+
+fn text(row: &Row, col: &str) -> Option<String> {
+    let idx = row.columns_ref().iter().position(|c| c.name_str() == col)?;
+    match row.as_ref(idx)? {
+        mysql_async::Value::Bytes(b) => Some(String::from_utf8_lossy(b).into_owned()),
+        mysql_async::Value::NULL => None,
+        other => Some(other.as_sql(true).trim_matches('\'').to_string()),
+    }
+}
+
+async fn rows(conn: &mut Conn, sql: &str) -> Result<Vec<Row>> {
+    conn.query(sql).await.map_err(|e| anyhow!("{}: {}", sql.lines().last().unwrap_or(sql), server_message(&e)))
+}
+
+async fn show_create(conn: &mut Conn, what: &str, name: &str) -> Result<Row> {
+    let sql = format!("SHOW CREATE {what} {}", ident(name));
+    let mut found = rows(conn, &sql).await?;
+    found.pop().ok_or_else(|| anyhow!("{sql} returned nothing"))
+}
+
+/// Removes `DEFINER=user@host ` so the file does not depend on who made it.
+pub fn strip_definer(sql: &str) -> String {
+    let Some(start) = sql.find("DEFINER=") else { return sql.to_string() };
+    let bytes = sql.as_bytes();
+    let mut i = start + "DEFINER=".len();
+    // user@host, each part backtick-quoted (with `` escapes) or bare.
+    for part in 0..2 {
+        if bytes.get(i) == Some(&b'`') {
+            i += 1;
+            while i < bytes.len() {
+                if bytes[i] == b'`' {
+                    if bytes.get(i + 1) == Some(&b'`') {
+                        i += 2;
+                        continue;
+                    }
+                    i += 1;
+                    break;
+                }
+                i += 1;
+            }
+        } else {
+            while i < bytes.len() && !matches!(bytes[i], b'@' | b' ') {
+                i += 1;
+            }
+        }
+        if part == 0 && bytes.get(i) == Some(&b'@') {
+            i += 1;
+        } else {
+            break;
+        }
+    }
+    while bytes.get(i) == Some(&b' ') {
+        i += 1;
+    }
+    format!("{}{}", &sql[..start], &sql[i..])
+}
+
+/// Splits SHOW CREATE TABLE output into the table without its foreign keys
+/// (and without the AUTO_INCREMENT counter unless kept) and the FK clauses.
+pub fn split_table(create: &str, keep_auto_increment: bool) -> (String, Vec<String>) {
+    let lines: Vec<&str> = create.lines().collect();
+    let mut body = Vec::new();
+    let mut fks = Vec::new();
+    let last = lines.len().saturating_sub(1);
+    for (i, line) in lines.iter().enumerate() {
+        let trimmed = line.trim_start();
+        if i > 0 && i < last && trimmed.starts_with("CONSTRAINT ") && trimmed.contains(" FOREIGN KEY ") {
+            fks.push(trimmed.trim_end_matches(',').to_string());
+        } else {
+            body.push(line.to_string());
+        }
+    }
+    // The definition before the closing line must not end in a comma any more.
+    let close = body.len() - 1;
+    if close > 0 {
+        if let Some(prev) = body.get_mut(close - 1) {
+            if prev.ends_with(',') {
+                prev.pop();
+            }
+        }
+    }
+    if !keep_auto_increment {
+        if let Some(options) = body.last_mut() {
+            *options = remove_auto_increment(options);
+        }
+    }
+    (body.join("\n"), fks)
+}
+
+fn remove_auto_increment(options: &str) -> String {
+    let mut out = String::with_capacity(options.len());
+    let mut rest = options;
+    while let Some(pos) = rest.find(" AUTO_INCREMENT=") {
+        out.push_str(&rest[..pos]);
+        let after = &rest[pos + " AUTO_INCREMENT=".len()..];
+        let digits = after.bytes().take_while(u8::is_ascii_digit).count();
+        rest = &after[digits..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// A delimiter that does not occur in the body.
+fn delimiter_for(body: &str) -> &'static str {
+    [";;", "$$", "//", "@@@"].into_iter().find(|d| !body.contains(d)).unwrap_or("$$$$")
+}
+
+/// Wraps a stored program with the session state it was created in, as the
+/// mysql client needs it (`DELIMITER`) and as mysqldump shows it.
+fn program(create: &str, row: &Row) -> String {
+    let mut sql = String::new();
+    if let Some(mode) = text(row, "sql_mode") {
+        sql += &format!("SET SESSION sql_mode = {};\n", literal(&mode));
+    }
+    if let (Some(client), Some(conn)) = (text(row, "character_set_client"), text(row, "collation_connection")) {
+        sql += &format!("SET character_set_client = {client};\nSET collation_connection = {conn};\n");
+    }
+    let delim = delimiter_for(create);
+    sql += &format!("DELIMITER {delim}\n{} {delim}\nDELIMITER ;\n", create.trim_end());
+    sql += "SET SESSION sql_mode = 'NO_AUTO_VALUE_ON_ZERO';\nSET NAMES utf8mb4;\n";
+    sql
+}
+
+pub async fn export(conn: &mut Conn, opts: &SchemaOptions, out: &mut dyn Write) -> Result<SchemaSummary> {
+    let db = rows(conn, include_str!("../../../sql/mysql/database.sql")).await?;
+    let db = db.first().ok_or_else(|| anyhow!("no database selected: put the database name in the URL"))?;
+    let (charset, collation) = (text(db, "charset").unwrap_or_default(), text(db, "collation").unwrap_or_default());
+
+    let mut objects: Vec<SchemaObject<(u8, String)>> = Vec::new();
+    let mut push = |kind: u8, name: &str, section: Section, label: String, sql: String, deps: Vec<(u8, String)>| {
+        objects.push(SchemaObject { key: (kind, name.to_string()), section, sort_key: (kind, name.to_string(), String::new(), String::new()), label, sql, deps });
+    };
+    const SEQUENCE: u8 = 0;
+    const TABLE: u8 = 1;
+    const FOREIGN_KEY: u8 = 2;
+    const ROUTINE: u8 = 3;
+    const VIEW: u8 = 4;
+    const TRIGGER: u8 = 5;
+    const EVENT: u8 = 6;
+
+    let mut views = Vec::new();
+    for r in rows(conn, include_str!("../../../sql/mysql/objects.sql")).await? {
+        let (name, kind) = (text(&r, "name").unwrap_or_default(), text(&r, "kind").unwrap_or_default());
+        match kind.as_str() {
+            "SEQUENCE" => {
+                let row = show_create(conn, "SEQUENCE", &name).await?;
+                let create = text(&row, "Create Table").unwrap_or_default();
+                push(SEQUENCE, &name, Section::PreData, format!("SEQUENCE {}", ident(&name)), format!("{create};\n"), vec![]);
+            }
+            "VIEW" => views.push(name),
+            _ => {
+                let row = show_create(conn, "TABLE", &name).await?;
+                let create = text(&row, "Create Table").unwrap_or_default();
+                let (table, fks) = split_table(&create, opts.keep_auto_increment);
+                push(TABLE, &name, Section::PreData, format!("TABLE {}", ident(&name)), format!("{table};\n"), vec![]);
+                for (i, fk) in fks.iter().enumerate() {
+                    let key = format!("{name}\u{0}{i:04}");
+                    push(FOREIGN_KEY, &key, Section::PostData, format!("FOREIGN KEY ON {}", ident(&name)), format!("ALTER TABLE {} ADD {fk};\n", ident(&name)), vec![]);
+                }
+            }
+        }
+    }
+    for r in rows(conn, include_str!("../../../sql/mysql/routines.sql")).await? {
+        let (name, kind) = (text(&r, "name").unwrap_or_default(), text(&r, "kind").unwrap_or_default());
+        let row = show_create(conn, &kind, &name).await?;
+        let column = if kind == "FUNCTION" { "Create Function" } else { "Create Procedure" };
+        let create = text(&row, column)
+            .ok_or_else(|| anyhow!("cannot read the definition of {kind} {name}: the user lacks privileges to see it"))?;
+        let create = if opts.keep_definer { create } else { strip_definer(&create) };
+        push(ROUTINE, &format!("{kind} {name}"), Section::PostData, format!("{kind} {}", ident(&name)), program(&create, &row), vec![]);
+    }
+    // A view may read views whose names sort after its own.
+    let mut definitions = BTreeMap::new();
+    for name in &views {
+        let row = show_create(conn, "VIEW", name).await?;
+        let create = text(&row, "Create View").unwrap_or_default();
+        let create = if opts.keep_definer { create } else { strip_definer(&create) };
+        definitions.insert(name.clone(), (create, row));
+    }
+    for (name, (create, row)) in &definitions {
+        let body = create.split_once(" AS ").map(|(_, b)| b).unwrap_or(create);
+        let deps = views.iter().filter(|v| *v != name && body.contains(&ident(v))).map(|v| (VIEW, v.clone())).collect();
+        let mut sql = String::new();
+        if let (Some(client), Some(coll)) = (text(row, "character_set_client"), text(row, "collation_connection")) {
+            sql += &format!("SET character_set_client = {client};\nSET collation_connection = {coll};\n");
+        }
+        sql += &format!("{create};\nSET NAMES utf8mb4;\n");
+        push(VIEW, name, Section::PostData, format!("VIEW {}", ident(name)), sql, deps);
+    }
+    for (position, r) in rows(conn, include_str!("../../../sql/mysql/triggers.sql")).await?.into_iter().enumerate() {
+        let name = text(&r, "name").unwrap_or_default();
+        let row = show_create(conn, "TRIGGER", &name).await?;
+        let create = text(&row, "SQL Original Statement").unwrap_or_default();
+        let create = if opts.keep_definer { create } else { strip_definer(&create) };
+        // Keep the server's firing order: triggers sort by their position.
+        let key = format!("{position:06}");
+        push(TRIGGER, &key, Section::PostData, format!("TRIGGER {}", ident(&name)), program(&create, &row), vec![]);
+    }
+    for r in rows(conn, include_str!("../../../sql/mysql/events.sql")).await? {
+        let name = text(&r, "name").unwrap_or_default();
+        let row = show_create(conn, "EVENT", &name).await?;
+        let create = text(&row, "Create Event").unwrap_or_default();
+        let create = if opts.keep_definer { create } else { strip_definer(&create) };
+        let zone = text(&row, "time_zone").unwrap_or_else(|| "SYSTEM".into());
+        let sql = format!("SET time_zone = {};\n{}SET time_zone = '+00:00';\n", literal(&zone), program(&create, &row));
+        push(EVENT, &name, Section::PostData, format!("EVENT {}", ident(&name)), sql, vec![]);
+    }
+
+    let (sorted, _) = sort_objects(objects);
+    out.write_all(HEADER.as_bytes())?;
+    writeln!(out, "-- dbsnap:database-charset {charset} {collation}")?;
+    out.write_all(SETTINGS.as_bytes())?;
+    let mut summary = SchemaSummary::default();
+    let section_of = |kind: u8| match kind {
+        SEQUENCE | TABLE => "pre-data",
+        FOREIGN_KEY => "post-data",
+        _ => "code",
+    };
+    // Every section is written, even empty, so that readers can rely on them.
+    for section in ["pre-data", "post-data", "code"] {
+        writeln!(out, "\n-- dbsnap:section {section}")?;
+        for obj in sorted.iter().filter(|o| section_of(o.key.0) == section) {
+            write!(out, "\n-- {}\n{}", crate::engine::comment_safe(&obj.label), obj.sql)?;
+            summary.objects += 1;
+        }
+    }
+    write!(out, "\n-- dbsnap:end\n")?;
+    Ok(summary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn definer_is_removed_whatever_its_quoting() {
+        assert_eq!(
+            strip_definer("CREATE DEFINER=`root`@`127.0.0.1` TRIGGER `t` AFTER"),
+            "CREATE TRIGGER `t` AFTER"
+        );
+        assert_eq!(strip_definer("CREATE DEFINER=`we``ird`@`%` FUNCTION f()"), "CREATE FUNCTION f()");
+        assert_eq!(strip_definer("CREATE DEFINER=root@localhost EVENT e"), "CREATE EVENT e");
+        assert_eq!(strip_definer("CREATE VIEW v"), "CREATE VIEW v");
+    }
+
+    #[test]
+    fn foreign_keys_and_counter_come_out() {
+        let create = "CREATE TABLE `film` (\n  `id` int NOT NULL AUTO_INCREMENT,\n  `lang` int,\n  PRIMARY KEY (`id`),\n  \
+                      CONSTRAINT `fk_a` FOREIGN KEY (`lang`) REFERENCES `language` (`id`),\n  \
+                      CONSTRAINT `fk_b` FOREIGN KEY (`lang`) REFERENCES `language` (`id`) ON DELETE CASCADE\n\
+                      ) ENGINE=InnoDB AUTO_INCREMENT=1001 DEFAULT CHARSET=utf8mb4";
+        let (table, fks) = split_table(create, false);
+        assert_eq!(
+            table,
+            "CREATE TABLE `film` (\n  `id` int NOT NULL AUTO_INCREMENT,\n  `lang` int,\n  PRIMARY KEY (`id`)\n) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4"
+        );
+        assert_eq!(fks.len(), 2);
+        assert!(fks[1].ends_with("ON DELETE CASCADE"));
+        assert!(split_table(create, true).0.contains("AUTO_INCREMENT=1001"));
+    }
+
+    #[test]
+    fn delimiter_avoids_the_body() {
+        assert_eq!(delimiter_for("BEGIN SELECT 1; END"), ";;");
+        assert_eq!(delimiter_for("BEGIN SELECT ';;'; END"), "$$");
+    }
+}
