@@ -88,6 +88,23 @@ pub struct SchemaSummary {
     pub skipped: Vec<String>,
 }
 
+/// A simple pattern match for --table / --exclude-table: `*` matches any run
+/// of characters; a pattern without a dot matches the table name in any schema.
+pub fn pattern_matches(pattern: &str, name: &str) -> bool {
+    fn glob(p: &[u8], s: &[u8]) -> bool {
+        match (p.first(), s.first()) {
+            (None, None) => true,
+            (Some(b'*'), _) => glob(&p[1..], s) || (!s.is_empty() && glob(p, &s[1..])),
+            (Some(a), Some(b)) if a == b => glob(&p[1..], &s[1..]),
+            _ => false,
+        }
+    }
+    let unquoted = name.replace(['"', '`'], "");
+    let name_only = unquoted.rsplit_once('.').map(|(_, n)| n).unwrap_or(&unquoted);
+    let target = if pattern.contains('.') { unquoted.as_str() } else { name_only };
+    glob(pattern.as_bytes(), target.as_bytes())
+}
+
 /// Text safe inside a one-line `--` comment (identifiers may hold newlines).
 pub fn comment_safe(s: &str) -> String {
     s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
@@ -133,7 +150,7 @@ impl Engine {
     pub async fn export_data(&self, opts: &DataOptions, out: &mut dyn Write) -> Result<Manifest> {
         match self {
             Engine::Postgres(pg) => pg.export_data(opts, out).await,
-            Engine::MySql(_) => anyhow::bail!("todo"),
+            Engine::MySql(my) => my.export_data(opts, out).await,
         }
     }
 
@@ -141,7 +158,7 @@ impl Engine {
     pub async fn import(&self, path: &Path, opts: &ImportOptions) -> Result<ImportSummary> {
         match self {
             Engine::Postgres(pg) => pg.import(path, opts).await,
-            Engine::MySql(_) => anyhow::bail!("todo"),
+            Engine::MySql(my) => my.import(path, opts).await,
         }
     }
 
@@ -153,7 +170,7 @@ impl Engine {
                 let spec = pg.spec().clone();
                 tokio::task::spawn_blocking(move || postgres::Postgres::new(spec).read_manifest(&path)).await?
             }
-            Engine::MySql(_) => anyhow::bail!("todo"),
+            Engine::MySql(_) => tokio::task::spawn_blocking(move || mysql::MySql::read_manifest(&path)).await?,
         }
     }
 
@@ -163,7 +180,7 @@ impl Engine {
         let kind = crate::snapshot::detect_engine(&path)?;
         tokio::task::spawn_blocking(move || match kind {
             EngineKind::Postgres => postgres::Postgres::check_file(&path),
-            EngineKind::MySql => anyhow::bail!("{}: MySQL snapshots are not supported yet", path.display()),
+            EngineKind::MySql => mysql::MySql::check_file(&path),
         })
         .await?
     }
@@ -171,7 +188,7 @@ impl Engine {
     pub async fn inventory(&self, checksum: ChecksumKind) -> Result<Inventory> {
         match self {
             Engine::Postgres(pg) => pg.inventory(checksum).await,
-            Engine::MySql(_) => anyhow::bail!("todo"),
+            Engine::MySql(my) => my.inventory(checksum).await,
         }
     }
 

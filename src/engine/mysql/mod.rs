@@ -7,6 +7,8 @@
 //! one RENAME TABLE, and views, routines, triggers and events recreated.
 
 pub mod connect;
+mod data;
+mod import;
 mod load;
 mod schema;
 
@@ -17,9 +19,10 @@ use anyhow::{anyhow, Context, Result};
 use mysql_async::prelude::Queryable;
 use mysql_async::Conn;
 
-use self::connect::{ident, literal, server_message};
+use self::connect::{ident, server_message};
 use crate::config::ConnectionSpec;
-use crate::engine::{SchemaOptions, SchemaSummary};
+use crate::engine::{ChecksumKind, DataOptions, ImportOptions, ImportSummary, Inventory, SchemaOptions, SchemaSummary};
+use crate::snapshot::manifest::Manifest;
 
 pub struct MySql {
     spec: ConnectionSpec,
@@ -75,8 +78,12 @@ impl MySql {
             let mut conn = connect::connect(&self.spec.with_dbname(&staging)).await?;
             match data_file {
                 None => load::run_schema(&mut conn, schema_file, load::Sections::All).await?,
-                Some(_data) => {
+                Some(data) => {
                     load::run_schema(&mut conn, schema_file, load::Sections::PreData).await?;
+                    // Rows go in before foreign keys and triggers exist (sakila's
+                    // film_text would be filled twice by its trigger otherwise).
+                    let loaded = import::load(&mut conn, data, &ImportOptions::default()).await?;
+                    run_deferred(&mut conn, data, &loaded.deferred).await?;
                     load::run_schema(&mut conn, schema_file, load::Sections::PostData).await?;
                     load::run_schema(&mut conn, schema_file, load::Sections::Code).await?;
                 }
@@ -90,6 +97,44 @@ impl MySql {
             return Err(err.context(format!("building {target} failed; the existing database was not touched")));
         }
         self.swap_in(&mut admin, &staging, &target, &create_opts, schema_file).await
+    }
+
+    pub async fn export_data(&self, opts: &DataOptions, out: &mut dyn Write) -> Result<Manifest> {
+        let mut conn = connect::connect(&self.spec).await?;
+        data::export(&mut conn, opts, out).await
+    }
+
+    pub async fn import(&self, path: &Path, opts: &ImportOptions) -> Result<ImportSummary> {
+        let mut conn = connect::connect(&self.spec).await?;
+        if opts.disable_constraints {
+            exec(&mut conn, "SET FOREIGN_KEY_CHECKS = 0, UNIQUE_CHECKS = 0").await?;
+        }
+        exec(&mut conn, "START TRANSACTION").await?;
+        let loaded = match import::load(&mut conn, path, opts).await {
+            Ok(loaded) => loaded,
+            Err(err) => {
+                let _ = exec(&mut conn, "ROLLBACK").await;
+                return Err(err);
+            }
+        };
+        exec(&mut conn, "COMMIT").await.with_context(|| format!("{}: committing", path.display()))?;
+        run_deferred(&mut conn, path, &loaded.deferred)
+            .await
+            .context("the rows were committed, but restoring AUTO_INCREMENT counters or sequences failed")?;
+        Ok(ImportSummary { tables: loaded.tables, rows: loaded.rows, verified: loaded.manifest_checked })
+    }
+
+    pub async fn inventory(&self, checksum: ChecksumKind) -> Result<Inventory> {
+        let mut conn = connect::connect(&self.spec).await?;
+        data::inventory(&mut conn, checksum).await
+    }
+
+    pub fn read_manifest(path: &Path) -> Result<Manifest> {
+        import::scan_file(path, false)
+    }
+
+    pub fn check_file(path: &Path) -> Result<Manifest> {
+        import::scan_file(path, true)
     }
 
     /// Moves the finished staging build into `target`; see the module comment.
@@ -124,6 +169,14 @@ impl MySql {
         }
         Ok(())
     }
+}
+
+/// Counter and sequence statements of a data file (DDL in MySQL), after its rows.
+async fn run_deferred(conn: &mut Conn, path: &Path, statements: &[(String, u64)]) -> Result<()> {
+    for (sql, line) in statements {
+        conn.query_drop(sql).await.map_err(|e| anyhow!("{}:{line}: {}", path.display(), server_message(&e)))?;
+    }
+    Ok(())
 }
 
 async fn drop_code(conn: &mut Conn, db: &str) -> Result<()> {
@@ -165,9 +218,4 @@ fn staging_name(target: &str, what: &str) -> String {
     let suffix = format!("__dbsnap_{what}_{}", std::process::id());
     let keep = 64usize.saturating_sub(suffix.chars().count());
     target.chars().take(keep).collect::<String>() + &suffix
-}
-
-#[allow(dead_code)]
-fn unused() -> String {
-    literal("")
 }

@@ -63,23 +63,6 @@ impl DataTable {
     }
 }
 
-/// A simple pattern match for --table / --exclude-table: `*` matches any run
-/// of characters; a pattern without a dot matches the table name in any schema.
-pub fn pattern_matches(pattern: &str, qname: &str) -> bool {
-    fn glob(p: &[u8], s: &[u8]) -> bool {
-        match (p.first(), s.first()) {
-            (None, None) => true,
-            (Some(b'*'), _) => glob(&p[1..], s) || (!s.is_empty() && glob(p, &s[1..])),
-            (Some(a), Some(b)) if a == b => glob(&p[1..], &s[1..]),
-            _ => false,
-        }
-    }
-    let unquoted = qname.replace('"', "");
-    let name_only = unquoted.rsplit_once('.').map(|(_, n)| n).unwrap_or(&unquoted);
-    let target = if pattern.contains('.') { unquoted.as_str() } else { name_only };
-    glob(pattern.as_bytes(), target.as_bytes())
-}
-
 /// Tables in foreign-key order (referenced first), filtered by the options.
 pub async fn data_tables(client: &Client, opts: &DataOptions) -> Result<Vec<DataTable>> {
     let rows = client
@@ -90,8 +73,8 @@ pub async fn data_tables(client: &Client, opts: &DataOptions) -> Result<Vec<Data
     let mut objects = Vec::new();
     for r in &rows {
         let qname: String = r.get("qname");
-        let included = opts.tables.is_empty() || opts.tables.iter().any(|p| pattern_matches(p, &qname));
-        if !included || opts.exclude_tables.iter().any(|p| pattern_matches(p, &qname)) {
+        let included = opts.tables.is_empty() || opts.tables.iter().any(|p| crate::engine::pattern_matches(p, &qname));
+        if !included || opts.exclude_tables.iter().any(|p| crate::engine::pattern_matches(p, &qname)) {
             continue;
         }
         let (oid, root): (i64, i64) = (r.get("oid"), r.get("root"));
@@ -189,7 +172,7 @@ pub async fn export(client: &Client, opts: &DataOptions, out: &mut dyn Write) ->
     let mut progress = Progress::new(tables.len() as u64, "tables");
     for table in &tables {
         progress.start(&table.qname);
-        let skip_rows = opts.exclude_table_data.iter().any(|p| pattern_matches(p, &table.qname));
+        let skip_rows = opts.exclude_table_data.iter().any(|p| crate::engine::pattern_matches(p, &table.qname));
         write!(out, "\n-- dbsnap:table {}\nCOPY {}{} FROM stdin;\n", table.qname, table.qname, table.column_list())?;
         let mut bytes = 0u64;
         let checksum = if skip_rows {

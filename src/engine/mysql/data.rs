@@ -1,0 +1,384 @@
+//! Data snapshots for MySQL/MariaDB: rows streamed from one consistent
+//! snapshot into extended INSERTs, and the counts, checksums and counters
+//! verify compares.
+
+use std::collections::HashMap;
+use std::io::Write;
+
+use anyhow::{anyhow, Result};
+use mysql_async::consts::ColumnType;
+use mysql_async::prelude::Queryable;
+use mysql_async::{Column, Conn, Value};
+
+use super::connect::{ident, server_message};
+use crate::engine::order::{sort_objects, SchemaObject, Section};
+use crate::engine::{ChecksumKind, DataOptions, Inventory, SequenceState, TableState};
+use crate::progress::Progress;
+use crate::snapshot::checksum::RowChecksum;
+use crate::snapshot::manifest::{Manifest, SequenceEntry, TableEntry};
+
+const HEADER: &str = "\
+--
+-- dbsnap data snapshot (MySQL/MariaDB)
+-- Load with `dbsnap import --url URL FILE`, `dbsnap init --schema S --data FILE`,
+-- or `mysql DB < FILE` into a database built from the schema.
+-- The manifest at the end lists every table's rows and checksum.
+--
+-- dbsnap:format 1
+-- dbsnap:engine mysql
+-- dbsnap:kind data
+";
+
+const SETTINGS: &str = "
+SET NAMES utf8mb4;
+SET time_zone = '+00:00';
+SET SQL_MODE = 'NO_AUTO_VALUE_ON_ZERO';
+";
+
+/// Extended INSERTs are cut at about this size (the server's default
+/// max_allowed_packet is 16 MiB; mysqldump's net_buffer_length is 1 MiB).
+const STATEMENT_BYTES: usize = 1024 * 1024;
+
+/// The MariaDB binary character set: such values are written as hex.
+const BINARY_CHARSET: u16 = 63;
+
+pub struct DataTable {
+    pub name: String,
+    pub columns: Vec<String>,
+}
+
+impl DataTable {
+    pub fn quoted(&self) -> String {
+        ident(&self.name)
+    }
+}
+
+fn string_rows(result: Vec<mysql_async::Row>) -> Vec<Vec<Option<String>>> {
+    result
+        .into_iter()
+        .map(|row| {
+            row.unwrap()
+                .into_iter()
+                .map(|v| match v {
+                    Value::NULL => None,
+                    Value::Bytes(b) => Some(String::from_utf8_lossy(&b).into_owned()),
+                    other => Some(other.as_sql(true).trim_matches('\'').to_string()),
+                })
+                .collect()
+        })
+        .collect()
+}
+
+async fn query_strings(conn: &mut Conn, sql: &str) -> Result<Vec<Vec<Option<String>>>> {
+    let rows: Vec<mysql_async::Row> = conn.query(sql).await.map_err(|e| anyhow!("{}", server_message(&e)))?;
+    Ok(string_rows(rows))
+}
+
+/// Base tables in foreign-key order (referenced first), filtered by the options.
+pub async fn data_tables(conn: &mut Conn, opts: &DataOptions) -> Result<Vec<DataTable>> {
+    let mut columns: HashMap<String, Vec<String>> = HashMap::new();
+    for r in query_strings(conn, include_str!("../../../sql/mysql/data_columns.sql")).await? {
+        if let [Some(table), Some(column)] = &r[..] {
+            columns.entry(table.clone()).or_default().push(column.clone());
+        }
+    }
+    let mut edges: HashMap<String, Vec<String>> = HashMap::new();
+    for r in query_strings(conn, include_str!("../../../sql/mysql/fk_edges.sql")).await? {
+        if let [Some(from), Some(to)] = &r[..] {
+            edges.entry(from.clone()).or_default().push(to.clone());
+        }
+    }
+    let mut objects = Vec::new();
+    for r in query_strings(conn, include_str!("../../../sql/mysql/objects.sql")).await? {
+        let (Some(name), Some(kind)) = (&r[0], &r[1]) else { continue };
+        if !matches!(kind.as_str(), "BASE TABLE" | "SYSTEM VERSIONED") {
+            continue;
+        }
+        let included = opts.tables.is_empty() || opts.tables.iter().any(|p| crate::engine::pattern_matches(p, name));
+        if !included || opts.exclude_tables.iter().any(|p| crate::engine::pattern_matches(p, name)) {
+            continue;
+        }
+        objects.push(SchemaObject {
+            key: name.clone(),
+            section: Section::PreData,
+            sort_key: (0, name.clone(), String::new(), String::new()),
+            label: name.clone(),
+            sql: String::new(),
+            deps: edges.get(name).cloned().unwrap_or_default(),
+        });
+    }
+    // Cycles are expected (that is why foreign keys load after the data).
+    let (sorted, _) = sort_objects(objects);
+    Ok(sorted
+        .into_iter()
+        .map(|o| DataTable { columns: columns.remove(&o.key).unwrap_or_default(), name: o.key })
+        .collect())
+}
+
+/// How each column's text-protocol value is written back.
+#[derive(Clone, Copy)]
+enum Form {
+    Number,
+    Hex,
+    Text,
+}
+
+fn forms(columns: &[Column]) -> Vec<Form> {
+    columns
+        .iter()
+        .map(|c| match c.column_type() {
+            ColumnType::MYSQL_TYPE_TINY
+            | ColumnType::MYSQL_TYPE_SHORT
+            | ColumnType::MYSQL_TYPE_LONG
+            | ColumnType::MYSQL_TYPE_INT24
+            | ColumnType::MYSQL_TYPE_LONGLONG
+            | ColumnType::MYSQL_TYPE_DECIMAL
+            | ColumnType::MYSQL_TYPE_NEWDECIMAL
+            | ColumnType::MYSQL_TYPE_FLOAT
+            | ColumnType::MYSQL_TYPE_DOUBLE
+            | ColumnType::MYSQL_TYPE_YEAR => Form::Number,
+            ColumnType::MYSQL_TYPE_BIT | ColumnType::MYSQL_TYPE_GEOMETRY => Form::Hex,
+            // Dates and times also report the binary character set; only
+            // binary strings are bytes.
+            ColumnType::MYSQL_TYPE_STRING
+            | ColumnType::MYSQL_TYPE_VAR_STRING
+            | ColumnType::MYSQL_TYPE_VARCHAR
+            | ColumnType::MYSQL_TYPE_BLOB
+            | ColumnType::MYSQL_TYPE_TINY_BLOB
+            | ColumnType::MYSQL_TYPE_MEDIUM_BLOB
+            | ColumnType::MYSQL_TYPE_LONG_BLOB
+                if c.character_set() == BINARY_CHARSET =>
+            {
+                Form::Hex
+            }
+            _ => Form::Text,
+        })
+        .collect()
+}
+
+/// Appends one row as `(v1,v2,...)`.
+fn write_tuple(buf: &mut Vec<u8>, values: &[Value], forms: &[Form]) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    buf.push(b'(');
+    for (i, value) in values.iter().enumerate() {
+        if i > 0 {
+            buf.push(b',');
+        }
+        let bytes = match value {
+            Value::NULL => {
+                buf.extend_from_slice(b"NULL");
+                continue;
+            }
+            Value::Bytes(b) => b.as_slice(),
+            other => {
+                buf.extend_from_slice(other.as_sql(true).as_bytes());
+                continue;
+            }
+        };
+        match forms[i] {
+            Form::Number => buf.extend_from_slice(bytes),
+            Form::Hex if bytes.is_empty() => buf.extend_from_slice(b"''"),
+            Form::Hex => {
+                buf.extend_from_slice(b"0x");
+                for b in bytes {
+                    buf.push(HEX[(b >> 4) as usize]);
+                    buf.push(HEX[(b & 15) as usize]);
+                }
+            }
+            Form::Text => {
+                buf.push(b'\'');
+                for &b in bytes {
+                    match b {
+                        b'\'' => buf.extend_from_slice(b"\\'"),
+                        b'\\' => buf.extend_from_slice(b"\\\\"),
+                        b'\n' => buf.extend_from_slice(b"\\n"),
+                        b'\r' => buf.extend_from_slice(b"\\r"),
+                        0 => buf.extend_from_slice(b"\\0"),
+                        0x1a => buf.extend_from_slice(b"\\Z"),
+                        _ => buf.push(b),
+                    }
+                }
+                buf.push(b'\'');
+            }
+        }
+    }
+    buf.push(b')');
+}
+
+/// Streams a table's rows as tuples; `each` gets a batch of tuples (comma
+/// separated, about STATEMENT_BYTES) and the checksum covers every tuple.
+async fn stream_table(conn: &mut Conn, table: &DataTable, mut each: impl FnMut(&[u8], u64) -> Result<()>) -> Result<RowChecksum> {
+    let mut sum = RowChecksum::default();
+    if table.columns.is_empty() {
+        return Ok(sum);
+    }
+    let cols: Vec<String> = table.columns.iter().map(|c| ident(c)).collect();
+    let sql = format!("SELECT {} FROM {}", cols.join(","), table.quoted());
+    let mut result = conn.query_iter(sql).await.map_err(|e| anyhow!("reading table {}: {}", table.quoted(), server_message(&e)))?;
+    let forms = forms(result.columns_ref());
+    let mut batch = Vec::with_capacity(STATEMENT_BYTES + 64 * 1024);
+    let mut in_batch = 0u64;
+    while let Some(row) = result.next().await.map_err(|e| anyhow!("reading table {}: {}", table.quoted(), server_message(&e)))? {
+        if in_batch > 0 {
+            batch.push(b',');
+        }
+        let start = batch.len();
+        write_tuple(&mut batch, &row.unwrap(), &forms);
+        sum.add_row(&batch[start..]);
+        in_batch += 1;
+        if batch.len() >= STATEMENT_BYTES {
+            each(&batch, in_batch)?;
+            batch.clear();
+            in_batch = 0;
+        }
+    }
+    if in_batch > 0 {
+        each(&batch, in_batch)?;
+    }
+    Ok(sum)
+}
+
+/// AUTO_INCREMENT counters and MariaDB sequence positions, by name.
+pub async fn sequence_states(conn: &mut Conn) -> Result<Vec<SequenceState>> {
+    let mut states = Vec::new();
+    for r in query_strings(conn, include_str!("../../../sql/mysql/auto_increment.sql")).await? {
+        if let [Some(name), Some(next)] = &r[..] {
+            states.push(SequenceState { name: format!("{} AUTO_INCREMENT", ident(name)), value: next.parse()?, is_called: false });
+        }
+    }
+    let sequences: Vec<String> = query_strings(conn, include_str!("../../../sql/mysql/objects.sql"))
+        .await?
+        .into_iter()
+        .filter(|r| r[1].as_deref() == Some("SEQUENCE"))
+        .filter_map(|r| r[0].clone())
+        .collect();
+    for name in sequences {
+        let rows = query_strings(conn, &format!("SELECT next_not_cached_value FROM {}", ident(&name))).await?;
+        let value = rows.first().and_then(|r| r[0].clone()).unwrap_or_default();
+        states.push(SequenceState { name: ident(&name), value: value.parse()?, is_called: false });
+    }
+    Ok(states)
+}
+
+/// The statement that restores a counter or sequence position.
+fn restore_statement(state: &SequenceState) -> String {
+    match state.name.strip_suffix(" AUTO_INCREMENT") {
+        Some(table) => format!("ALTER TABLE {table} AUTO_INCREMENT = {};", state.value),
+        None => format!("SELECT SETVAL({}, {}, 0);", state.name, state.value),
+    }
+}
+
+pub async fn begin_snapshot(conn: &mut Conn) -> Result<()> {
+    conn.query_drop("SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        .await
+        .map_err(|e| anyhow!("{}", server_message(&e)))?;
+    conn.query_drop("START TRANSACTION WITH CONSISTENT SNAPSHOT")
+        .await
+        .map_err(|e| anyhow!("starting the snapshot transaction: {}", server_message(&e)))
+}
+
+pub async fn export(conn: &mut Conn, opts: &DataOptions, out: &mut dyn Write) -> Result<Manifest> {
+    begin_snapshot(conn).await?;
+    let tables = data_tables(conn, opts).await?;
+    out.write_all(HEADER.as_bytes())?;
+    let names: Vec<String> = tables.iter().map(DataTable::quoted).collect();
+    writeln!(out, "-- dbsnap:tables {}", serde_json::to_string(&names)?)?;
+    out.write_all(SETTINGS.as_bytes())?;
+
+    let mut manifest = Manifest { engine: "mysql".into(), ..Manifest::default() };
+    let mut progress = Progress::new(tables.len() as u64, "tables");
+    for table in &tables {
+        let quoted = table.quoted();
+        progress.start(&quoted);
+        write!(out, "\n-- dbsnap:table {quoted}\n")?;
+        let skip_rows = opts.exclude_table_data.iter().any(|p| crate::engine::pattern_matches(p, &table.name));
+        let head = format!("INSERT INTO {quoted} ({}) VALUES ", table.columns.iter().map(|c| ident(c)).collect::<Vec<_>>().join(","));
+        let mut bytes = 0u64;
+        let sum = if skip_rows {
+            RowChecksum::default()
+        } else {
+            stream_table(conn, table, |tuples, _| {
+                out.write_all(head.as_bytes())?;
+                out.write_all(tuples)?;
+                out.write_all(b";\n")?;
+                bytes += tuples.len() as u64;
+                Ok(())
+            })
+            .await?
+        };
+        progress.add(sum.rows(), bytes);
+        progress.done_one();
+        manifest.tables.push(TableEntry { name: quoted, rows: sum.rows(), checksum: sum.hex() });
+    }
+    progress.finish();
+
+    // Counters are DDL in MySQL (an implicit commit), so they come after the rows.
+    writeln!(out, "\n-- dbsnap:section post-data")?;
+    for state in sequence_states(conn).await? {
+        writeln!(out, "{}", restore_statement(&state))?;
+        manifest.sequences.push(SequenceEntry { name: state.name, value: state.value, is_called: state.is_called });
+    }
+    out.write_all(b"\n")?;
+    out.write_all(manifest.render().as_bytes())?;
+    conn.query_drop("COMMIT").await.ok();
+    Ok(manifest)
+}
+
+pub async fn inventory(conn: &mut Conn, checksum: ChecksumKind) -> Result<Inventory> {
+    begin_snapshot(conn).await?;
+    let tables = data_tables(conn, &DataOptions::default()).await?;
+    let mut states = Vec::with_capacity(tables.len());
+    for table in &tables {
+        let quoted = table.quoted();
+        let state = match checksum {
+            ChecksumKind::None => {
+                let rows = query_strings(conn, &format!("SELECT COUNT(*) FROM {quoted}")).await?;
+                let count = rows.first().and_then(|r| r[0].clone()).unwrap_or_default();
+                TableState { name: quoted, rows: count.parse()?, checksum: None }
+            }
+            // CHECKSUM TABLE: order-independent and computed by the server.
+            ChecksumKind::Server => {
+                let rows = query_strings(conn, &format!("SELECT COUNT(*) FROM {quoted}")).await?;
+                let count = rows.first().and_then(|r| r[0].clone()).unwrap_or_default();
+                let sums = query_strings(conn, &format!("CHECKSUM TABLE {quoted}")).await?;
+                let sum = sums.first().and_then(|r| r.get(1).cloned().flatten()).unwrap_or_default();
+                TableState { name: quoted, rows: count.parse()?, checksum: Some(format!("checksum-table:{sum}")) }
+            }
+            // The manifest's checksum: over the snapshot's own text form.
+            ChecksumKind::Snapshot => {
+                let sum = stream_table(conn, table, |_, _| Ok(())).await?;
+                TableState { name: quoted, rows: sum.rows(), checksum: Some(sum.hex()) }
+            }
+        };
+        states.push(state);
+    }
+    let sequences = sequence_states(conn).await?;
+    conn.query_drop("COMMIT").await.ok();
+    Ok(Inventory { tables: states, sequences })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tuples_escape_text_and_hex_binary() {
+        let mut buf = Vec::new();
+        let values = vec![
+            Value::Bytes(b"42".to_vec()),
+            Value::Bytes(b"it's\\\n\0".to_vec()),
+            Value::Bytes(vec![0, 255]),
+            Value::NULL,
+        ];
+        write_tuple(&mut buf, &values, &[Form::Number, Form::Text, Form::Hex, Form::Text]);
+        assert_eq!(String::from_utf8(buf).unwrap(), r"(42,'it\'s\\\n\0',0x00ff,NULL)");
+    }
+
+    #[test]
+    fn counters_restore_with_the_right_statement() {
+        let ai = SequenceState { name: "`t` AUTO_INCREMENT".into(), value: 17, is_called: false };
+        assert_eq!(restore_statement(&ai), "ALTER TABLE `t` AUTO_INCREMENT = 17;");
+        let seq = SequenceState { name: "`s`".into(), value: 105, is_called: false };
+        assert_eq!(restore_statement(&seq), "SELECT SETVAL(`s`, 105, 0);");
+    }
+}

@@ -1,0 +1,342 @@
+//! Streaming a mysql-client data file (ours or mysqldump's) into a database.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use anyhow::{anyhow, bail, Context, Result};
+use mysql_async::prelude::Queryable;
+use mysql_async::Conn;
+use tokio::sync::mpsc;
+
+use super::connect::server_message;
+use crate::engine::ImportOptions;
+use crate::progress::Progress;
+use crate::script::{Item, MysqlReader};
+use crate::snapshot::checksum::RowChecksum;
+use crate::snapshot::compress;
+use crate::snapshot::manifest::Manifest;
+
+/// Reads `path` on its own thread; a small channel keeps memory bounded.
+fn spawn_reader(path: &Path) -> mpsc::Receiver<Result<Item>> {
+    let (tx, rx) = mpsc::channel(8);
+    let path = path.to_path_buf();
+    std::thread::spawn(move || {
+        let input = match compress::open(&path) {
+            Ok(input) => input,
+            Err(e) => {
+                let _ = tx.blocking_send(Err(e));
+                return;
+            }
+        };
+        let mut reader = MysqlReader::new(input, &path);
+        loop {
+            let next = reader.next_item().map_err(anyhow::Error::from);
+            match next {
+                Ok(None) => return,
+                Ok(Some(item)) => {
+                    if tx.blocking_send(Ok(item)).is_err() {
+                        return;
+                    }
+                }
+                Err(e) => {
+                    let _ = tx.blocking_send(Err(e));
+                    return;
+                }
+            }
+        }
+    });
+    rx
+}
+
+/// What a statement of a data file is, for the rules of a transactional load.
+#[derive(Debug, PartialEq, Eq)]
+enum Kind {
+    /// `INSERT INTO t ...`, with the table named as written.
+    Insert(String),
+    /// mysqldump's LOCK TABLES / UNLOCK TABLES and ALTER TABLE ... DISABLE/ENABLE
+    /// KEYS: speed hints that would commit the transaction; skipped.
+    Hint,
+    /// Schema changes commit implicitly in MySQL, so they cannot be part of one.
+    Ddl(String),
+    Other,
+}
+
+fn classify(sql: &str) -> Kind {
+    // `/*!40000 ALTER TABLE t DISABLE KEYS */` runs as its content.
+    let mut text = sql.trim_start();
+    if let Some(rest) = text.strip_prefix("/*!").or_else(|| text.strip_prefix("/*M!")) {
+        text = rest.trim_start_matches(|c: char| c.is_ascii_digit()).trim_start();
+    }
+    let upper: String = text.chars().take(200).collect::<String>().to_ascii_uppercase();
+    let words: Vec<&str> = upper.split_whitespace().collect();
+    match words.as_slice() {
+        ["INSERT", "INTO", ..] | ["INSERT", "IGNORE", "INTO", ..] | ["REPLACE", "INTO", ..] => {
+            let idx = words.iter().position(|w| *w == "INTO").unwrap_or(1) + 1;
+            let original: Vec<&str> = text.split_whitespace().collect();
+            let name = original.get(idx).map(|n| n.split('(').next().unwrap_or(n)).unwrap_or_default();
+            Kind::Insert(name.to_string())
+        }
+        ["LOCK", "TABLES", ..] | ["UNLOCK", "TABLES", ..] => Kind::Hint,
+        ["ALTER", "TABLE", _, "DISABLE", "KEYS", ..] | ["ALTER", "TABLE", _, "ENABLE", "KEYS", ..] => Kind::Hint,
+        [first, ..] if matches!(*first, "CREATE" | "DROP" | "ALTER" | "RENAME" | "TRUNCATE") => Kind::Ddl(format!("{first} {}", words.get(1).unwrap_or(&""))),
+        _ => Kind::Other,
+    }
+}
+
+/// The `(...)` tuples of an INSERT's VALUES list, as written.
+pub fn tuples(sql: &str) -> Vec<&[u8]> {
+    let bytes = sql.as_bytes();
+    let mut out = Vec::new();
+    // Start after the first VALUES keyword outside quotes (column names are backticked).
+    let Some(values) = find_values(bytes) else { return out };
+    let mut i = values;
+    let (mut depth, mut start, mut quote) = (0usize, 0usize, 0u8);
+    while i < bytes.len() {
+        let b = bytes[i];
+        if quote != 0 {
+            if b == b'\\' {
+                i += 1;
+            } else if b == quote {
+                if bytes.get(i + 1) == Some(&quote) {
+                    i += 1;
+                } else {
+                    quote = 0;
+                }
+            }
+        } else {
+            match b {
+                b'\'' | b'"' => quote = b,
+                b'(' => {
+                    if depth == 0 {
+                        start = i;
+                    }
+                    depth += 1;
+                }
+                b')' => {
+                    depth = depth.saturating_sub(1);
+                    if depth == 0 {
+                        out.push(&bytes[start..=i]);
+                    }
+                }
+                _ => {}
+            }
+        }
+        i += 1;
+    }
+    out
+}
+
+fn find_values(bytes: &[u8]) -> Option<usize> {
+    let (mut i, mut quote) = (0, 0u8);
+    while i + 6 <= bytes.len() {
+        let b = bytes[i];
+        if quote != 0 {
+            if b == quote {
+                quote = 0;
+            }
+        } else if b == b'`' || b == b'\'' || b == b'"' {
+            quote = b;
+        } else if bytes[i..i + 6].eq_ignore_ascii_case(b"VALUES") {
+            return Some(i + 6);
+        }
+        i += 1;
+    }
+    None
+}
+
+#[derive(Debug, Default)]
+pub struct Loaded {
+    pub tables: usize,
+    pub rows: u64,
+    pub manifest_checked: bool,
+    /// Counter and sequence statements: DDL in MySQL, run after the rows commit.
+    pub deferred: Vec<(String, u64)>,
+}
+
+/// Loads the file's rows through `conn`; the caller owns the transaction and
+/// runs `deferred` after it.
+pub async fn load(conn: &mut Conn, path: &Path, opts: &ImportOptions) -> Result<Loaded> {
+    let display = path.display().to_string();
+    if opts.truncate {
+        let mut tables = tables_in_file(path).await?;
+        // Children first, so that foreign keys never see orphans.
+        tables.reverse();
+        for table in tables {
+            // DELETE, not TRUNCATE: TRUNCATE would commit the transaction.
+            conn.query_drop(format!("DELETE FROM {table}"))
+                .await
+                .map_err(|e| anyhow!("{display}: emptying {table} before the load: {}", server_message(&e)))?;
+        }
+    }
+    let mut items = spawn_reader(path);
+    let mut manifest = Manifest::default();
+    let (mut is_snapshot, mut ended, mut post_data) = (false, false, false);
+    let mut loaded = Loaded::default();
+    let mut sums: HashMap<String, RowChecksum> = HashMap::new();
+    let mut progress = Progress::new(0, "tables");
+    while let Some(item) = items.recv().await {
+        match item? {
+            Item::Marker { text, line } => {
+                if ended {
+                    bail!("{display}:{line}: content after the end marker");
+                }
+                if text.starts_with("format") {
+                    is_snapshot = true;
+                } else if text == "end" {
+                    ended = true;
+                } else if text == "section post-data" {
+                    post_data = true;
+                } else if let Some(name) = text.strip_prefix("table ") {
+                    progress.start(name);
+                    progress.done_one();
+                } else if manifest.absorb(&text).map_err(|e| anyhow!("{display}:{line}: bad manifest line: {e}"))?
+                    && !manifest.engine.is_empty()
+                    && manifest.engine != "mysql"
+                {
+                    bail!("{display}:{line}: this is a {} snapshot; the target is MySQL/MariaDB. Nothing was loaded.", manifest.engine);
+                }
+            }
+            Item::Statement { sql, line } => {
+                if post_data {
+                    loaded.deferred.push((sql, line));
+                    continue;
+                }
+                match classify(&sql) {
+                    Kind::Hint => continue,
+                    Kind::Ddl(what) => bail!(
+                        "{display}:{line}: the file contains DDL ({what}). MySQL commits DDL implicitly, so it cannot \
+                         be loaded in one transaction; load the schema with `dbsnap init` and data-only files \
+                         (mysqldump --no-create-info) with `dbsnap import`. Nothing was committed."
+                    ),
+                    Kind::Insert(table) => {
+                        conn.query_drop(&sql)
+                            .await
+                            .map_err(|e| anyhow!("{display}:{line}: table {table}: {}", server_message(&e)))?;
+                        let sum = sums.entry(table).or_default();
+                        let before = sum.rows();
+                        for tuple in tuples(&sql) {
+                            sum.add_row(tuple);
+                        }
+                        let added = sum.rows() - before;
+                        loaded.rows += added;
+                        progress.add(added, sql.len() as u64);
+                    }
+                    Kind::Other => {
+                        conn.query_drop(&sql).await.map_err(|e| anyhow!("{display}:{line}: {}", server_message(&e)))?;
+                    }
+                }
+            }
+            Item::Meta { line, .. } | Item::CopyIn { line, .. } => bail!("{display}:{line}: not a MySQL script (psql syntax)"),
+        }
+    }
+    progress.finish();
+    if is_snapshot && !ended {
+        bail!("{display}: the end marker is missing: the file is truncated. Nothing was committed.");
+    }
+    compare_with_manifest(path, &manifest, &sums).context("nothing was committed")?;
+    loaded.tables = sums.len();
+    loaded.manifest_checked = !manifest.tables.is_empty();
+    Ok(loaded)
+}
+
+fn compare_with_manifest(path: &Path, manifest: &Manifest, sums: &HashMap<String, RowChecksum>) -> Result<()> {
+    for entry in &manifest.tables {
+        let sum = sums.get(&entry.name).copied().unwrap_or_default();
+        if sum.rows() != entry.rows {
+            bail!("{}: table {}: {} rows in the file, {} in its manifest: the file is corrupt", path.display(), entry.name, sum.rows(), entry.rows);
+        }
+        if sum.hex() != entry.checksum {
+            bail!("{}: table {}: the rows do not match the manifest's checksum: the file is corrupt", path.display(), entry.name);
+        }
+    }
+    Ok(())
+}
+
+/// The tables a file loads: from our header, or from its INSERT statements.
+async fn tables_in_file(path: &Path) -> Result<Vec<String>> {
+    let path = path.to_path_buf();
+    tokio::task::spawn_blocking(move || -> Result<Vec<String>> {
+        let mut reader = MysqlReader::new(compress::open(&path)?, &path);
+        let mut tables = Vec::new();
+        while let Some(item) = reader.next_item()? {
+            match item {
+                Item::Marker { text, .. } => {
+                    if let Some(list) = text.strip_prefix("tables ") {
+                        return Ok(serde_json::from_str(list)?);
+                    }
+                }
+                Item::Statement { sql, .. } => {
+                    if let Kind::Insert(t) = classify(&sql) {
+                        if !tables.contains(&t) {
+                            tables.push(t);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(tables)
+    })
+    .await?
+}
+
+/// Reads a data snapshot without a database: the manifest, and (when `check`)
+/// every table's rows and checksum against it.
+pub fn scan_file(path: &Path, check: bool) -> Result<Manifest> {
+    let mut reader = MysqlReader::new(compress::open(path)?, path);
+    let mut manifest = Manifest::default();
+    let mut sums: HashMap<String, RowChecksum> = HashMap::new();
+    let mut ended = false;
+    while let Some(item) = reader.next_item()? {
+        match item {
+            Item::Marker { text, line } => {
+                if text == "end" {
+                    ended = true;
+                } else {
+                    manifest.absorb(&text).map_err(|e| anyhow!("{}:{line}: bad manifest line: {e}", path.display()))?;
+                }
+            }
+            Item::Statement { sql, .. } if check => {
+                if let Kind::Insert(table) = classify(&sql) {
+                    let sum = sums.entry(table).or_default();
+                    for tuple in tuples(&sql) {
+                        sum.add_row(tuple);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    if !ended {
+        bail!("{}: the end marker is missing: the file is truncated or not a dbsnap data snapshot", path.display());
+    }
+    if manifest.engine != "mysql" {
+        bail!("{}: this is a {} snapshot, but the target is MySQL/MariaDB", path.display(), manifest.engine);
+    }
+    if check {
+        compare_with_manifest(path, &manifest, &sums)?;
+    }
+    Ok(manifest)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statements_are_classified() {
+        assert_eq!(classify("INSERT INTO `t` (`a`) VALUES (1)"), Kind::Insert("`t`".into()));
+        assert_eq!(classify("insert into t(a) values (1)"), Kind::Insert("t".into()));
+        assert_eq!(classify("LOCK TABLES `t` WRITE"), Kind::Hint);
+        assert_eq!(classify("/*!40000 ALTER TABLE `t` DISABLE KEYS */"), Kind::Hint);
+        assert_eq!(classify("DROP TABLE IF EXISTS `t`"), Kind::Ddl("DROP TABLE".into()));
+        assert_eq!(classify("/*!40101 SET NAMES utf8mb4 */"), Kind::Other);
+    }
+
+    #[test]
+    fn tuples_respect_quotes_and_escapes() {
+        let sql = r"INSERT INTO `v(a)lues` (`x`) VALUES (1,'a)b'),(2,'it\'s (x'),(3,0x00)";
+        let t: Vec<&str> = tuples(sql).into_iter().map(|b| std::str::from_utf8(b).unwrap()).collect();
+        assert_eq!(t, vec!["(1,'a)b')", r"(2,'it\'s (x')", "(3,0x00)"]);
+    }
+}
