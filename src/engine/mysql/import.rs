@@ -158,15 +158,19 @@ pub struct Loaded {
 pub async fn load(conn: &mut Conn, path: &Path, opts: &ImportOptions) -> Result<Loaded> {
     let display = path.display().to_string();
     if opts.truncate {
-        let mut tables = tables_in_file(path).await?;
-        // Children first, so that foreign keys never see orphans.
-        tables.reverse();
-        for table in tables {
+        let tables = tables_in_file(path).await?;
+        // The file's tables are replaced as a set, so references between them
+        // (cycles included) are not checked while they are emptied.
+        conn.query_drop("SET @dbsnap_fk_checks = @@FOREIGN_KEY_CHECKS, FOREIGN_KEY_CHECKS = 0")
+            .await
+            .map_err(|e| anyhow!("{}", server_message(&e)))?;
+        for table in tables.iter().rev() {
             // DELETE, not TRUNCATE: TRUNCATE would commit the transaction.
             conn.query_drop(format!("DELETE FROM {table}"))
                 .await
                 .map_err(|e| anyhow!("{display}: emptying {table} before the load: {}", server_message(&e)))?;
         }
+        conn.query_drop("SET FOREIGN_KEY_CHECKS = @dbsnap_fk_checks").await.map_err(|e| anyhow!("{}", server_message(&e)))?;
     }
     let mut items = spawn_reader(path);
     let mut manifest = Manifest::default();
