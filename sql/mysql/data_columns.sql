@@ -1,5 +1,5 @@
 -- Columns a data snapshot carries: generated ones are recomputed on load.
-SELECT TABLE_NAME AS table_name, COLUMN_NAME AS name
+SELECT TABLE_NAME AS table_name, COLUMN_NAME AS name, DATA_TYPE AS type
 FROM information_schema.COLUMNS
 WHERE TABLE_SCHEMA = DATABASE()
   AND EXTRA NOT LIKE '%GENERATED%'

@@ -45,6 +45,8 @@ const BINARY_CHARSET: u16 = 63;
 pub struct DataTable {
     pub name: String,
     pub columns: Vec<String>,
+    /// What to select for each column.
+    pub select: Vec<String>,
 }
 
 impl DataTable {
@@ -76,10 +78,16 @@ async fn query_strings(conn: &mut Conn, sql: &str) -> Result<Vec<Vec<Option<Stri
 
 /// Base tables in foreign-key order (referenced first), filtered by the options.
 pub async fn data_tables(conn: &mut Conn, opts: &DataOptions) -> Result<Vec<DataTable>> {
-    let mut columns: HashMap<String, Vec<String>> = HashMap::new();
+    let mut columns: HashMap<String, Vec<(String, String)>> = HashMap::new();
     for r in query_strings(conn, include_str!("../../../sql/mysql/data_columns.sql")).await? {
-        if let [Some(table), Some(column)] = &r[..] {
-            columns.entry(table.clone()).or_default().push(column.clone());
+        if let [Some(table), Some(column), Some(kind)] = &r[..] {
+            // The text protocol prints FLOAT with 6 digits; as DOUBLE it is exact.
+            let select = if kind.eq_ignore_ascii_case("float") {
+                format!("CAST({} AS DOUBLE)", ident(column))
+            } else {
+                ident(column)
+            };
+            columns.entry(table.clone()).or_default().push((column.clone(), select));
         }
     }
     let mut edges: HashMap<String, Vec<String>> = HashMap::new();
@@ -111,7 +119,10 @@ pub async fn data_tables(conn: &mut Conn, opts: &DataOptions) -> Result<Vec<Data
     let (sorted, _) = sort_objects(objects);
     Ok(sorted
         .into_iter()
-        .map(|o| DataTable { columns: columns.remove(&o.key).unwrap_or_default(), name: o.key })
+        .map(|o| {
+            let (columns, select) = columns.remove(&o.key).unwrap_or_default().into_iter().unzip();
+            DataTable { columns, select, name: o.key }
+        })
         .collect())
 }
 
@@ -212,8 +223,7 @@ async fn stream_table(conn: &mut Conn, table: &DataTable, mut each: impl FnMut(&
     if table.columns.is_empty() {
         return Ok(sum);
     }
-    let cols: Vec<String> = table.columns.iter().map(|c| ident(c)).collect();
-    let sql = format!("SELECT {} FROM {}", cols.join(","), table.quoted());
+    let sql = format!("SELECT {} FROM {}", table.select.join(","), table.quoted());
     let mut result = conn.query_iter(sql).await.map_err(|e| anyhow!("reading table {}: {}", table.quoted(), server_message(&e)))?;
     let forms = forms(result.columns_ref());
     let mut batch = Vec::with_capacity(STATEMENT_BYTES + 64 * 1024);

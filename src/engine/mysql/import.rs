@@ -71,16 +71,42 @@ fn classify(sql: &str) -> Kind {
     let words: Vec<&str> = upper.split_whitespace().collect();
     match words.as_slice() {
         ["INSERT", "INTO", ..] | ["INSERT", "IGNORE", "INTO", ..] | ["REPLACE", "INTO", ..] => {
-            let idx = words.iter().position(|w| *w == "INTO").unwrap_or(1) + 1;
-            let original: Vec<&str> = text.split_whitespace().collect();
-            let name = original.get(idx).map(|n| n.split('(').next().unwrap_or(n)).unwrap_or_default();
-            Kind::Insert(name.to_string())
+            let into = upper.find("INTO").unwrap_or(0) + 4;
+            Kind::Insert(table_name(text[into..].trim_start()))
         }
         ["LOCK", "TABLES", ..] | ["UNLOCK", "TABLES", ..] => Kind::Hint,
         ["ALTER", "TABLE", _, "DISABLE", "KEYS", ..] | ["ALTER", "TABLE", _, "ENABLE", "KEYS", ..] => Kind::Hint,
         [first, ..] if matches!(*first, "CREATE" | "DROP" | "ALTER" | "RENAME" | "TRUNCATE") => Kind::Ddl(format!("{first} {}", words.get(1).unwrap_or(&""))),
         _ => Kind::Other,
     }
+}
+
+/// The (possibly qualified, backtick-quoted) table name at the start of `s`.
+fn table_name(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'`' => {
+                i += 1;
+                while i < bytes.len() {
+                    if bytes[i] == b'`' {
+                        if bytes.get(i + 1) == Some(&b'`') {
+                            i += 1;
+                        } else {
+                            break;
+                        }
+                    }
+                    i += 1;
+                }
+                i += 1;
+            }
+            b'.' => i += 1,
+            b if b.is_ascii_whitespace() || b == b'(' => break,
+            _ => i += 1,
+        }
+    }
+    s[..i.min(s.len())].to_string()
 }
 
 /// The `(...)` tuples of an INSERT's VALUES list, as written.
@@ -331,6 +357,7 @@ mod tests {
     fn statements_are_classified() {
         assert_eq!(classify("INSERT INTO `t` (`a`) VALUES (1)"), Kind::Insert("`t`".into()));
         assert_eq!(classify("insert into t(a) values (1)"), Kind::Insert("t".into()));
+        assert_eq!(classify("INSERT INTO `a b``c` (`x`) VALUES (1)"), Kind::Insert("`a b``c`".into()));
         assert_eq!(classify("LOCK TABLES `t` WRITE"), Kind::Hint);
         assert_eq!(classify("/*!40000 ALTER TABLE `t` DISABLE KEYS */"), Kind::Hint);
         assert_eq!(classify("DROP TABLE IF EXISTS `t`"), Kind::Ddl("DROP TABLE".into()));

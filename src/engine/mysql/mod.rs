@@ -159,6 +159,7 @@ impl MySql {
             }
             return Err(err.context(format!("moving the new tables into {target}")));
         }
+        repoint_defaults(admin, staging, target).await?;
         let mut conn = connect::connect(&self.spec.with_dbname(target)).await?;
         load::run_schema(&mut conn, schema_file, load::Sections::Code)
             .await
@@ -175,6 +176,25 @@ impl MySql {
 async fn run_deferred(conn: &mut Conn, path: &Path, statements: &[(String, u64)]) -> Result<()> {
     for (sql, line) in statements {
         conn.query_drop(sql).await.map_err(|e| anyhow!("{}:{line}: {}", path.display(), server_message(&e)))?;
+    }
+    Ok(())
+}
+
+/// MariaDB stores `DEFAULT NEXTVAL(s)` as NEXTVAL(`db`.`s`) with the database
+/// it was created in; after the move it must name the target, not the staging build.
+async fn repoint_defaults(conn: &mut Conn, staging: &str, target: &str) -> Result<()> {
+    let stale = format!("{}.", ident(staging));
+    let columns: Vec<(String, String, String)> = conn
+        .exec(
+            "SELECT TABLE_NAME, COLUMN_NAME, COLUMN_DEFAULT FROM information_schema.COLUMNS \
+             WHERE TABLE_SCHEMA = ? AND LOCATE(?, COLUMN_DEFAULT) > 0",
+            (target, stale.as_str()),
+        )
+        .await
+        .map_err(|e| anyhow!("{}", server_message(&e)))?;
+    for (table, column, default) in columns {
+        let fixed = default.replace(&stale, &format!("{}.", ident(target)));
+        exec(conn, &format!("ALTER TABLE {}.{} ALTER COLUMN {} SET DEFAULT {fixed}", ident(target), ident(&table), ident(&column))).await?;
     }
     Ok(())
 }

@@ -44,6 +44,88 @@ fn text(row: &Row, col: &str) -> Option<String> {
     }
 }
 
+/// A SHOW CREATE definition, which must be UTF-8 to be written faithfully: a
+/// literal like `_latin1 X'E9'` comes back as a raw byte, and replacing it
+/// would change the object silently.
+fn definition(row: &Row, col: &str, what: &str) -> Result<Option<String>, String> {
+    let Some(idx) = row.columns_ref().iter().position(|c| c.name_str() == col) else { return Ok(None) };
+    match row.as_ref(idx) {
+        Some(mysql_async::Value::Bytes(b)) => match String::from_utf8(b.clone()) {
+            Ok(s) => Ok(Some(s)),
+            Err(_) => hex_literals(b)
+                .map(Some)
+                .ok_or_else(|| format!("{what} (its definition holds bytes that are not UTF-8 outside a character-set literal)")),
+        },
+        _ => Ok(None),
+    }
+}
+
+/// Rewrites `_latin1'caf\xE9'` (raw bytes in another character set) as
+/// `_latin1 X'636166E9'`, which the server reads as the same literal and stores
+/// the same way. None if some invalid byte is not in such a literal.
+fn hex_literals(bytes: &[u8]) -> Option<String> {
+    let mut out: Vec<u8> = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'`' {
+            // A quoted identifier (may hold quotes): copied as it is.
+            let end = bytes[i + 1..].iter().position(|&b| b == b'`').map_or(bytes.len(), |p| i + 1 + p);
+            out.extend_from_slice(&bytes[i..(end + 1).min(bytes.len())]);
+            i = end + 1;
+            continue;
+        }
+        if bytes[i] != b'\'' {
+            out.push(bytes[i]);
+            i += 1;
+            continue;
+        }
+        // A quoted literal: collect its unescaped content.
+        let start = i;
+        let mut content = Vec::new();
+        i += 1;
+        while i < bytes.len() {
+            match bytes[i] {
+                b'\\' if i + 1 < bytes.len() => {
+                    content.push(match bytes[i + 1] {
+                        b'n' => b'\n',
+                        b'r' => b'\r',
+                        b'0' => 0,
+                        b'Z' => 0x1a,
+                        b't' => b'\t',
+                        other => other,
+                    });
+                    i += 2;
+                }
+                b'\'' if bytes.get(i + 1) == Some(&b'\'') => {
+                    content.push(b'\'');
+                    i += 2;
+                }
+                b'\'' => break,
+                other => {
+                    content.push(other);
+                    i += 1;
+                }
+            }
+        }
+        let literal = &bytes[start..(i + 1).min(bytes.len())];
+        i += 1;
+        let introduced = out.iter().rev().take_while(|b| b.is_ascii_alphanumeric() || **b == b'_').collect::<Vec<_>>();
+        let has_introducer = introduced.last() == Some(&&b'_') && introduced.len() > 1;
+        if std::str::from_utf8(literal).is_ok() {
+            out.extend_from_slice(literal);
+        } else if has_introducer {
+            out.extend_from_slice(b" X'");
+            for b in content {
+                out.extend_from_slice(format!("{b:02X}").as_bytes());
+            }
+            out.push(b'\'');
+        } else {
+            return None;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
 async fn rows(conn: &mut Conn, sql: &str) -> Result<Vec<Row>> {
     conn.query(sql).await.map_err(|e| anyhow!("{}: {}", sql.lines().last().unwrap_or(sql), server_message(&e)))
 }
@@ -95,28 +177,26 @@ pub fn strip_definer(sql: &str) -> String {
 /// (and without the AUTO_INCREMENT counter unless kept) and the FK clauses.
 pub fn split_table(create: &str, keep_auto_increment: bool) -> (String, Vec<String>) {
     let lines: Vec<&str> = create.lines().collect();
-    let mut body = Vec::new();
+    let mut body: Vec<String> = Vec::new();
     let mut fks = Vec::new();
-    let last = lines.len().saturating_sub(1);
+    let close = lines.iter().position(|l| l.starts_with(')')).unwrap_or(lines.len());
     for (i, line) in lines.iter().enumerate() {
         let trimmed = line.trim_start();
-        if i > 0 && i < last && trimmed.starts_with("CONSTRAINT ") && trimmed.contains(" FOREIGN KEY ") {
+        if i > 0 && i < close && trimmed.starts_with("CONSTRAINT ") && trimmed.contains(" FOREIGN KEY ") {
             fks.push(trimmed.trim_end_matches(',').to_string());
         } else {
             body.push(line.to_string());
         }
     }
-    // The definition before the closing line must not end in a comma any more.
-    let close = body.len() - 1;
-    if close > 0 {
-        if let Some(prev) = body.get_mut(close - 1) {
-            if prev.ends_with(',') {
-                prev.pop();
-            }
+    // The definition before the body's closing `)` must not end in a comma
+    // any more (partition clauses after it keep theirs).
+    if let Some(close) = body.iter().position(|l| l.starts_with(')')) {
+        if close > 0 && body[close - 1].ends_with(',') {
+            body[close - 1].pop();
         }
     }
     if !keep_auto_increment {
-        if let Some(options) = body.last_mut() {
+        if let Some(options) = body.iter_mut().find(|l| l.starts_with(')')) {
             *options = remove_auto_increment(options);
         }
     }
@@ -152,7 +232,8 @@ fn program(create: &str, row: &Row) -> String {
         sql += &format!("SET character_set_client = {client};\nSET collation_connection = {conn};\n");
     }
     let delim = delimiter_for(create);
-    sql += &format!("DELIMITER {delim}\n{} {delim}\nDELIMITER ;\n", create.trim_end());
+    // On its own line: a body may end in a `--` comment.
+    sql += &format!("DELIMITER {delim}\n{}\n{delim}\nDELIMITER ;\n", create.trim_end());
     sql += "SET SESSION sql_mode = 'NO_AUTO_VALUE_ON_ZERO';\nSET NAMES utf8mb4;\n";
     sql
 }
@@ -161,6 +242,7 @@ pub async fn export(conn: &mut Conn, opts: &SchemaOptions, out: &mut dyn Write) 
     let db = rows(conn, include_str!("../../../sql/mysql/database.sql")).await?;
     let db = db.first().ok_or_else(|| anyhow!("no database selected: put the database name in the URL"))?;
     let (charset, collation) = (text(db, "charset").unwrap_or_default(), text(db, "collation").unwrap_or_default());
+    let db_name = text(db, "name").unwrap_or_default();
 
     let mut objects: Vec<SchemaObject<(u8, String)>> = Vec::new();
     let mut push = |kind: u8, name: &str, section: Section, label: String, sql: String, deps: Vec<(u8, String)>| {
@@ -175,6 +257,7 @@ pub async fn export(conn: &mut Conn, opts: &SchemaOptions, out: &mut dyn Write) 
     const EVENT: u8 = 6;
 
     let mut views = Vec::new();
+    let mut unsupported: Vec<String> = Vec::new();
     for r in rows(conn, include_str!("../../../sql/mysql/objects.sql")).await? {
         let (name, kind) = (text(&r, "name").unwrap_or_default(), text(&r, "kind").unwrap_or_default());
         match kind.as_str() {
@@ -186,7 +269,16 @@ pub async fn export(conn: &mut Conn, opts: &SchemaOptions, out: &mut dyn Write) 
             "VIEW" => views.push(name),
             _ => {
                 let row = show_create(conn, "TABLE", &name).await?;
-                let create = text(&row, "Create Table").unwrap_or_default();
+                let create = match definition(&row, "Create Table", &format!("table {}", ident(&name))) {
+                    Ok(create) => create.unwrap_or_default(),
+                    Err(problem) => {
+                        unsupported.push(problem);
+                        continue;
+                    }
+                };
+                // Defaults like NEXTVAL(`db`.`s`) name the source database; the
+                // snapshot must point at whatever database it is loaded into.
+                let create = create.replace(&format!("{}.", ident(&db_name)), "");
                 let (table, fks) = split_table(&create, opts.keep_auto_increment);
                 push(TABLE, &name, Section::PreData, format!("TABLE {}", ident(&name)), format!("{table};\n"), vec![]);
                 for (i, fk) in fks.iter().enumerate() {
@@ -200,8 +292,14 @@ pub async fn export(conn: &mut Conn, opts: &SchemaOptions, out: &mut dyn Write) 
         let (name, kind) = (text(&r, "name").unwrap_or_default(), text(&r, "kind").unwrap_or_default());
         let row = show_create(conn, &kind, &name).await?;
         let column = if kind == "FUNCTION" { "Create Function" } else { "Create Procedure" };
-        let create = text(&row, column)
-            .ok_or_else(|| anyhow!("cannot read the definition of {kind} {name}: the user lacks privileges to see it"))?;
+        let create = match definition(&row, column, &format!("{} {}", kind.to_lowercase(), ident(&name))) {
+            Ok(Some(create)) => create,
+            Ok(None) => anyhow::bail!("cannot read the definition of {kind} {name}: the user lacks privileges to see it"),
+            Err(problem) => {
+                unsupported.push(problem);
+                continue;
+            }
+        };
         let create = if opts.keep_definer { create } else { strip_definer(&create) };
         push(ROUTINE, &format!("{kind} {name}"), Section::PostData, format!("{kind} {}", ident(&name)), program(&create, &row), vec![]);
     }
@@ -209,7 +307,13 @@ pub async fn export(conn: &mut Conn, opts: &SchemaOptions, out: &mut dyn Write) 
     let mut definitions = BTreeMap::new();
     for name in &views {
         let row = show_create(conn, "VIEW", name).await?;
-        let create = text(&row, "Create View").unwrap_or_default();
+        let create = match definition(&row, "Create View", &format!("view {}", ident(name))) {
+            Ok(create) => create.unwrap_or_default(),
+            Err(problem) => {
+                unsupported.push(problem);
+                continue;
+            }
+        };
         let create = if opts.keep_definer { create } else { strip_definer(&create) };
         definitions.insert(name.clone(), (create, row));
     }
@@ -226,7 +330,13 @@ pub async fn export(conn: &mut Conn, opts: &SchemaOptions, out: &mut dyn Write) 
     for (position, r) in rows(conn, include_str!("../../../sql/mysql/triggers.sql")).await?.into_iter().enumerate() {
         let name = text(&r, "name").unwrap_or_default();
         let row = show_create(conn, "TRIGGER", &name).await?;
-        let create = text(&row, "SQL Original Statement").unwrap_or_default();
+        let create = match definition(&row, "SQL Original Statement", &format!("trigger {}", ident(&name))) {
+            Ok(create) => create.unwrap_or_default(),
+            Err(problem) => {
+                unsupported.push(problem);
+                continue;
+            }
+        };
         let create = if opts.keep_definer { create } else { strip_definer(&create) };
         // Keep the server's firing order: triggers sort by their position.
         let key = format!("{position:06}");
@@ -235,18 +345,35 @@ pub async fn export(conn: &mut Conn, opts: &SchemaOptions, out: &mut dyn Write) 
     for r in rows(conn, include_str!("../../../sql/mysql/events.sql")).await? {
         let name = text(&r, "name").unwrap_or_default();
         let row = show_create(conn, "EVENT", &name).await?;
-        let create = text(&row, "Create Event").unwrap_or_default();
+        let create = match definition(&row, "Create Event", &format!("event {}", ident(&name))) {
+            Ok(create) => create.unwrap_or_default(),
+            Err(problem) => {
+                unsupported.push(problem);
+                continue;
+            }
+        };
         let create = if opts.keep_definer { create } else { strip_definer(&create) };
         let zone = text(&row, "time_zone").unwrap_or_else(|| "SYSTEM".into());
         let sql = format!("SET time_zone = {};\n{}SET time_zone = '+00:00';\n", literal(&zone), program(&create, &row));
         push(EVENT, &name, Section::PostData, format!("EVENT {}", ident(&name)), sql, vec![]);
     }
 
+    let mut summary = SchemaSummary::default();
+    if !unsupported.is_empty() {
+        if !opts.skip_unsupported {
+            anyhow::bail!(
+                "the database contains {} object(s) that dbsnap cannot export faithfully:\n  {}\n\
+                 Nothing was written. Pass --skip-unsupported to export without them.",
+                unsupported.len(),
+                unsupported.join("\n  ")
+            );
+        }
+        summary.skipped = unsupported;
+    }
     let (sorted, _) = sort_objects(objects);
     out.write_all(HEADER.as_bytes())?;
     writeln!(out, "-- dbsnap:database-charset {charset} {collation}")?;
     out.write_all(SETTINGS.as_bytes())?;
-    let mut summary = SchemaSummary::default();
     let section_of = |kind: u8| match kind {
         SEQUENCE | TABLE => "pre-data",
         FOREIGN_KEY => "post-data",
@@ -293,6 +420,13 @@ mod tests {
         assert_eq!(fks.len(), 2);
         assert!(fks[1].ends_with("ON DELETE CASCADE"));
         assert!(split_table(create, true).0.contains("AUTO_INCREMENT=1001"));
+    }
+
+    #[test]
+    fn raw_charset_literals_become_hex() {
+        let view = b"select _latin1'caf\xE9' AS `x'`, 'it\\'s' AS `y`";
+        assert_eq!(hex_literals(view).unwrap(), "select _latin1 X'636166E9' AS `x'`, 'it\\'s' AS `y`");
+        assert!(hex_literals(b"select 'caf\xE9'").is_none());
     }
 
     #[test]
