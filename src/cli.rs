@@ -92,7 +92,12 @@ pub struct ExportSchemaArgs {
     #[command(flatten)]
     pub connect: ConnectArgs,
     /// Output path; `-` writes to stdout.
-    #[arg(short = 'o', long = "output", value_name = "PATH", default_value = "sql/init_schema.sql")]
+    #[arg(
+        short = 'o',
+        long = "output",
+        value_name = "PATH",
+        default_value = "sql/init_schema.sql"
+    )]
     pub output: PathBuf,
     /// Leave out objects of kinds dbsnap cannot export (they are listed on
     /// stderr) instead of failing.
@@ -168,7 +173,12 @@ pub struct ImportArgs {
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
     /// The database to compare against.
-    #[arg(long, value_name = "URL", conflicts_with = "manifest", required_unless_present = "manifest")]
+    #[arg(
+        long,
+        value_name = "URL",
+        conflicts_with = "manifest",
+        required_unless_present = "manifest"
+    )]
     pub source: Option<String>,
     /// A data snapshot whose manifest to compare against.
     #[arg(long, value_name = "PATH")]

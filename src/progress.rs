@@ -15,14 +15,23 @@ impl Progress {
     /// `what` counts units of work, e.g. tables.
     pub fn new(total: u64, what: &str) -> Progress {
         let bar = ProgressBar::new(total);
-        let template = format!("{{spinner}} [{{elapsed_precise}}] {{bar:30}} {{pos}}/{{len}} {what} {{msg}}");
+        let template =
+            format!("{{spinner}} [{{elapsed_precise}}] {{bar:30}} {{pos}}/{{len}} {what} {{msg}}");
         bar.set_style(ProgressStyle::with_template(&template).expect("valid template"));
         bar.enable_steady_tick(Duration::from_millis(200));
-        Progress { bar, rows: 0, bytes: 0 }
+        Progress {
+            bar,
+            rows: 0,
+            bytes: 0,
+        }
     }
 
     pub fn start(&self, name: &str) {
-        self.bar.set_message(format!("{name} ({} rows, {})", self.rows, human_bytes(self.bytes)));
+        self.bar.set_message(format!(
+            "{name} ({} rows, {})",
+            self.rows,
+            human_bytes(self.bytes)
+        ));
     }
 
     pub fn add(&mut self, rows: u64, bytes: u64) {

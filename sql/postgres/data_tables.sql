@@ -4,8 +4,7 @@ SELECT c.oid::int8 AS oid, format('%I.%I', n.nspname, c.relname) AS qname,
        coalesce(pg_partition_root(c.oid), c.oid)::int8 AS root,
        ARRAY(SELECT quote_ident(a.attname) FROM pg_catalog.pg_attribute a
              WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
-             ORDER BY a.attnum) AS columns,
-       greatest(c.reltuples, 0)::int8 AS estimate
+             ORDER BY a.attnum) AS columns
 FROM pg_catalog.pg_class c
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind = 'r'

@@ -16,7 +16,9 @@ pub async fn run(args: ExportDataArgs) -> Result<u8> {
         Some(path) => path.clone(),
         None => default_path(args.compress.unwrap_or(Compression::None)),
     };
-    let compression = args.compress.unwrap_or_else(|| Compression::from_extension(&path));
+    let compression = args
+        .compress
+        .unwrap_or_else(|| Compression::from_extension(&path));
     let opts = DataOptions {
         tables: args.tables.clone(),
         exclude_tables: args.exclude_tables.clone(),
@@ -45,7 +47,11 @@ pub async fn run(args: ExportDataArgs) -> Result<u8> {
         println!("{}", serde_json::to_string_pretty(&json)?);
     }
     if !to_stdout {
-        eprintln!("dbsnap: wrote {} tables, {rows} rows to {}", manifest.tables.len(), path.display());
+        eprintln!(
+            "dbsnap: wrote {} tables, {rows} rows to {}",
+            manifest.tables.len(),
+            path.display()
+        );
     }
     Ok(0)
 }
@@ -53,5 +59,8 @@ pub async fn run(args: ExportDataArgs) -> Result<u8> {
 /// `sql/data_export_YYYYMMDD_HHMMSS.sql[.gz|.zst]`, time in UTC.
 fn default_path(compression: Compression) -> PathBuf {
     let stamp = chrono::Utc::now().format("%Y%m%d_%H%M%S");
-    PathBuf::from(format!("sql/data_export_{stamp}.sql{}", compression.extension()))
+    PathBuf::from(format!(
+        "sql/data_export_{stamp}.sql{}",
+        compression.extension()
+    ))
 }

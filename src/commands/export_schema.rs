@@ -28,7 +28,11 @@ pub async fn run(args: ExportSchemaArgs) -> Result<u8> {
         eprintln!("dbsnap: skipped unsupported {object}");
     }
     if !to_stdout {
-        eprintln!("dbsnap: wrote {} objects to {}", summary.objects, args.output.display());
+        eprintln!(
+            "dbsnap: wrote {} objects to {}",
+            summary.objects,
+            args.output.display()
+        );
     }
     Ok(0)
 }

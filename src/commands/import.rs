@@ -10,7 +10,10 @@ pub async fn run(args: ImportArgs) -> Result<u8> {
     if !args.path.is_file() {
         bail!("data file {} does not exist", args.path.display());
     }
-    let opts = ImportOptions { disable_constraints: args.disable_constraints, truncate: args.truncate };
+    let opts = ImportOptions {
+        disable_constraints: args.disable_constraints,
+        truncate: args.truncate,
+    };
     let summary = engine.import(&args.path, &opts).await?;
     if args.json {
         let json = serde_json::json!({
@@ -21,7 +24,11 @@ pub async fn run(args: ImportArgs) -> Result<u8> {
         });
         println!("{}", serde_json::to_string_pretty(&json)?);
     }
-    let checked = if summary.verified { ", matching the file's manifest" } else { "" };
+    let checked = if summary.verified {
+        ", matching the file's manifest"
+    } else {
+        ""
+    };
     eprintln!(
         "dbsnap: loaded {} rows into {} tables of {} from {}{checked}",
         summary.rows,

@@ -28,7 +28,11 @@ pub async fn run(args: InitArgs) -> Result<u8> {
             args.schema.display(),
             data.display()
         ),
-        None => eprintln!("dbsnap: database {} built from {}", engine.database_name(), args.schema.display()),
+        None => eprintln!(
+            "dbsnap: database {} built from {}",
+            engine.database_name(),
+            args.schema.display()
+        ),
     }
     Ok(0)
 }

@@ -29,26 +29,46 @@ pub async fn run(args: VerifyArgs) -> Result<u8> {
                 tables: manifest
                     .tables
                     .into_iter()
-                    .map(|t| TableState { name: t.name, rows: t.rows, checksum: Some(t.checksum) })
+                    .map(|t| TableState {
+                        name: t.name,
+                        rows: t.rows,
+                        checksum: Some(t.checksum),
+                    })
                     .collect(),
                 sequences: manifest
                     .sequences
                     .into_iter()
-                    .map(|s| SequenceState { name: s.name, value: s.value, is_called: s.is_called })
+                    .map(|s| SequenceState {
+                        name: s.name,
+                        value: s.value,
+                        is_called: s.is_called,
+                    })
                     .collect(),
             };
-            (inventory, ChecksumKind::Snapshot, path.display().to_string())
+            (
+                inventory,
+                ChecksumKind::Snapshot,
+                path.display().to_string(),
+            )
         }
         (None, Some(url)) => {
             let source_spec = ConnectionSpec::from_url(url)?;
             let source = Engine::for_spec(&source_spec)?;
-            let kind = if args.checksum { ChecksumKind::Server } else { ChecksumKind::None };
+            let kind = if args.checksum {
+                ChecksumKind::Server
+            } else {
+                ChecksumKind::None
+            };
             let inventory = source.inventory(kind).await.context("reading the source")?;
             (inventory, ChecksumKind::Server, source_spec.redacted())
         }
         (None, None) => unreachable!("clap requires --source or --manifest"),
     };
-    let kind = if args.checksum { actual_kind } else { ChecksumKind::None };
+    let kind = if args.checksum {
+        actual_kind
+    } else {
+        ChecksumKind::None
+    };
     let actual = target.inventory(kind).await.context("reading the target")?;
     let rows = compare(&expected, &actual, args.checksum);
     let differences = rows.iter().filter(|r| r.status != "ok").count();
@@ -71,7 +91,11 @@ pub async fn run(args: VerifyArgs) -> Result<u8> {
             expected.tables.len().max(actual.tables.len()),
             expected.sequences.len().max(actual.sequences.len()),
             if args.checksum { " with checksums" } else { "" },
-            if differences == 0 { "everything matches".to_string() } else { format!("{differences} difference(s)") }
+            if differences == 0 {
+                "everything matches".to_string()
+            } else {
+                format!("{differences} difference(s)")
+            }
         );
     }
     Ok(if differences == 0 { 0 } else { 3 })
@@ -79,8 +103,13 @@ pub async fn run(args: VerifyArgs) -> Result<u8> {
 
 fn compare(expected: &Inventory, actual: &Inventory, checksum: bool) -> Vec<Row> {
     let mut rows = Vec::new();
-    let exp: BTreeMap<&str, &TableState> = expected.tables.iter().map(|t| (t.name.as_str(), t)).collect();
-    let act: BTreeMap<&str, &TableState> = actual.tables.iter().map(|t| (t.name.as_str(), t)).collect();
+    let exp: BTreeMap<&str, &TableState> = expected
+        .tables
+        .iter()
+        .map(|t| (t.name.as_str(), t))
+        .collect();
+    let act: BTreeMap<&str, &TableState> =
+        actual.tables.iter().map(|t| (t.name.as_str(), t)).collect();
     let names: std::collections::BTreeSet<&str> = exp.keys().chain(act.keys()).copied().collect();
     for name in names {
         let (e, a) = (exp.get(name), act.get(name));
@@ -97,21 +126,51 @@ fn compare(expected: &Inventory, actual: &Inventory, checksum: bool) -> Vec<Row>
                 _ => format!("{} rows", t.rows),
             })
         };
-        rows.push(Row { kind: "table", name: name.to_string(), expected: show(e), actual: show(a), status });
+        rows.push(Row {
+            kind: "table",
+            name: name.to_string(),
+            expected: show(e),
+            actual: show(a),
+            status,
+        });
     }
-    let exp: BTreeMap<&str, &SequenceState> = expected.sequences.iter().map(|s| (s.name.as_str(), s)).collect();
-    let act: BTreeMap<&str, &SequenceState> = actual.sequences.iter().map(|s| (s.name.as_str(), s)).collect();
+    let exp: BTreeMap<&str, &SequenceState> = expected
+        .sequences
+        .iter()
+        .map(|s| (s.name.as_str(), s))
+        .collect();
+    let act: BTreeMap<&str, &SequenceState> = actual
+        .sequences
+        .iter()
+        .map(|s| (s.name.as_str(), s))
+        .collect();
     let names: std::collections::BTreeSet<&str> = exp.keys().chain(act.keys()).copied().collect();
     for name in names {
         let (e, a) = (exp.get(name), act.get(name));
         let status = match (e, a) {
             (Some(_), None) => "missing in target",
             (None, Some(_)) => "not in source",
-            (Some(e), Some(a)) if e.value != a.value || e.is_called != a.is_called => "position differs",
+            (Some(e), Some(a)) if e.value != a.value || e.is_called != a.is_called => {
+                "position differs"
+            }
             _ => "ok",
         };
-        let show = |s: Option<&&SequenceState>| s.map(|s| format!("{}{}", s.value, if s.is_called { "" } else { " (not called)" }));
-        rows.push(Row { kind: "sequence", name: name.to_string(), expected: show(e), actual: show(a), status });
+        let show = |s: Option<&&SequenceState>| {
+            s.map(|s| {
+                format!(
+                    "{}{}",
+                    s.value,
+                    if s.is_called { "" } else { " (not called)" }
+                )
+            })
+        };
+        rows.push(Row {
+            kind: "sequence",
+            name: name.to_string(),
+            expected: show(e),
+            actual: show(a),
+            status,
+        });
     }
     rows
 }
@@ -122,10 +181,30 @@ fn short(checksum: &str) -> String {
 }
 
 fn print_table(rows: &[Row], color: bool) {
-    let width = rows.iter().map(|r| r.name.chars().count()).max().unwrap_or(4).clamp(4, 60);
-    let exp_w = rows.iter().filter_map(|r| r.expected.as_ref()).map(|s| s.chars().count()).max().unwrap_or(8).max(8);
-    let act_w = rows.iter().filter_map(|r| r.actual.as_ref()).map(|s| s.chars().count()).max().unwrap_or(6).max(6);
-    println!("{:<8} {:<width$} {:>exp_w$} {:>act_w$}  STATUS", "KIND", "NAME", "EXPECTED", "ACTUAL");
+    let width = rows
+        .iter()
+        .map(|r| r.name.chars().count())
+        .max()
+        .unwrap_or(4)
+        .clamp(4, 60);
+    let exp_w = rows
+        .iter()
+        .filter_map(|r| r.expected.as_ref())
+        .map(|s| s.chars().count())
+        .max()
+        .unwrap_or(8)
+        .max(8);
+    let act_w = rows
+        .iter()
+        .filter_map(|r| r.actual.as_ref())
+        .map(|s| s.chars().count())
+        .max()
+        .unwrap_or(6)
+        .max(6);
+    println!(
+        "{:<8} {:<width$} {:>exp_w$} {:>act_w$}  STATUS",
+        "KIND", "NAME", "EXPECTED", "ACTUAL"
+    );
     for r in rows {
         let status = match (color, r.status) {
             (true, "ok") => "\x1b[32mok\x1b[0m".to_string(),

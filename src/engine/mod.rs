@@ -100,14 +100,23 @@ pub fn pattern_matches(pattern: &str, name: &str) -> bool {
         }
     }
     let unquoted = name.replace(['"', '`'], "");
-    let name_only = unquoted.rsplit_once('.').map(|(_, n)| n).unwrap_or(&unquoted);
-    let target = if pattern.contains('.') { unquoted.as_str() } else { name_only };
+    let name_only = unquoted
+        .rsplit_once('.')
+        .map(|(_, n)| n)
+        .unwrap_or(&unquoted);
+    let target = if pattern.contains('.') {
+        unquoted.as_str()
+    } else {
+        name_only
+    };
     glob(pattern.as_bytes(), target.as_bytes())
 }
 
 /// Text safe inside a one-line `--` comment (identifiers may hold newlines).
 pub fn comment_safe(s: &str) -> String {
-    s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
+    s.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
 }
 
 pub enum Engine {
@@ -123,7 +132,11 @@ impl Engine {
         }
     }
 
-    pub async fn export_schema(&self, opts: &SchemaOptions, out: &mut dyn Write) -> Result<SchemaSummary> {
+    pub async fn export_schema(
+        &self,
+        opts: &SchemaOptions,
+        out: &mut dyn Write,
+    ) -> Result<SchemaSummary> {
         match self {
             Engine::Postgres(pg) => pg.export_schema(opts, out).await,
             Engine::MySql(my) => my.export_schema(opts, out).await,
@@ -168,9 +181,14 @@ impl Engine {
         match self {
             Engine::Postgres(pg) => {
                 let spec = pg.spec().clone();
-                tokio::task::spawn_blocking(move || postgres::Postgres::new(spec).read_manifest(&path)).await?
+                tokio::task::spawn_blocking(move || {
+                    postgres::Postgres::new(spec).read_manifest(&path)
+                })
+                .await?
             }
-            Engine::MySql(_) => tokio::task::spawn_blocking(move || mysql::MySql::read_manifest(&path)).await?,
+            Engine::MySql(_) => {
+                tokio::task::spawn_blocking(move || mysql::MySql::read_manifest(&path)).await?
+            }
         }
     }
 
@@ -189,13 +207,6 @@ impl Engine {
         match self {
             Engine::Postgres(pg) => pg.inventory(checksum).await,
             Engine::MySql(my) => my.inventory(checksum).await,
-        }
-    }
-
-    pub fn engine_name(&self) -> &'static str {
-        match self {
-            Engine::Postgres(_) => "postgresql",
-            Engine::MySql(_) => "mysql",
         }
     }
 

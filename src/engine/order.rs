@@ -35,7 +35,11 @@ pub fn sort_objects<K>(objects: Vec<SchemaObject<K>>) -> (Vec<SchemaObject<K>>, 
 where
     K: Clone + Eq + std::hash::Hash + Ord,
 {
-    let index: HashMap<K, usize> = objects.iter().enumerate().map(|(i, o)| (o.key.clone(), i)).collect();
+    let index: HashMap<K, usize> = objects
+        .iter()
+        .enumerate()
+        .map(|(i, o)| (o.key.clone(), i))
+        .collect();
     let n = objects.len();
     let mut waiting_on = vec![0usize; n];
     let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); n];
@@ -51,8 +55,17 @@ where
         }
     }
 
-    let rank = |i: usize| (objects[i].section, objects[i].sort_key.clone(), objects[i].key.clone());
-    let mut ready: BTreeMap<_, usize> = (0..n).filter(|&i| waiting_on[i] == 0).map(|i| (rank(i), i)).collect();
+    let rank = |i: usize| {
+        (
+            objects[i].section,
+            objects[i].sort_key.clone(),
+            objects[i].key.clone(),
+        )
+    };
+    let mut ready: BTreeMap<_, usize> = (0..n)
+        .filter(|&i| waiting_on[i] == 0)
+        .map(|i| (rank(i), i))
+        .collect();
     let mut done = vec![false; n];
     let mut order = Vec::with_capacity(n);
     let mut warnings = Vec::new();
@@ -61,7 +74,10 @@ where
             Some((_, i)) => i,
             None => {
                 // Only a cycle can leave objects waiting; release the smallest.
-                let i = (0..n).filter(|&i| !done[i]).min_by_key(|&i| rank(i)).expect("objects left");
+                let i = (0..n)
+                    .filter(|&i| !done[i])
+                    .min_by_key(|&i| rank(i))
+                    .expect("objects left");
                 warnings.push(format!("dependency cycle broken at {}", objects[i].label));
                 i
             }
@@ -80,7 +96,10 @@ where
     }
 
     let mut slots: Vec<Option<SchemaObject<K>>> = objects.into_iter().map(Some).collect();
-    let sorted = order.into_iter().map(|i| slots[i].take().expect("each object once")).collect();
+    let sorted = order
+        .into_iter()
+        .map(|i| slots[i].take().expect("each object once"))
+        .collect();
     (sorted, warnings)
 }
 
@@ -106,14 +125,22 @@ mod tests {
     #[test]
     fn dependencies_beat_sort_keys() {
         // a_view reads z_view: the name order alone would be wrong.
-        let (sorted, warnings) = sort_objects(vec![obj(1, 9, "a_view", &[2]), obj(2, 9, "z_view", &[3]), obj(3, 8, "table", &[])]);
+        let (sorted, warnings) = sort_objects(vec![
+            obj(1, 9, "a_view", &[2]),
+            obj(2, 9, "z_view", &[3]),
+            obj(3, 8, "table", &[]),
+        ]);
         assert_eq!(names(&sorted), ["table", "z_view", "a_view"]);
         assert!(warnings.is_empty());
     }
 
     #[test]
     fn ties_follow_sort_key_and_input_order_does_not_matter() {
-        let a = vec![obj(1, 2, "b", &[]), obj(2, 1, "c", &[]), obj(3, 2, "a", &[])];
+        let a = vec![
+            obj(1, 2, "b", &[]),
+            obj(2, 1, "c", &[]),
+            obj(3, 2, "a", &[]),
+        ];
         let mut b = a.clone();
         b.reverse();
         assert_eq!(names(&sort_objects(a).0), ["c", "a", "b"]);

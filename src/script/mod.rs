@@ -119,6 +119,7 @@ impl<R: BufRead> LineSource<R> {
         self.line.max(1)
     }
 
+    #[cfg(test)]
     pub(crate) fn path(&self) -> &Path {
         &self.path
     }

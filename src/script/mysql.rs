@@ -6,7 +6,9 @@
 //! are kept as statement text, and the `DELIMITER` command.
 
 use std::io::BufRead;
-use std::path::{Path, PathBuf};
+#[cfg(test)]
+use std::path::Path;
+use std::path::PathBuf;
 
 use super::{finish_sql, is_space, Item, LineSource, ScriptError};
 
@@ -51,6 +53,7 @@ impl<R: BufRead> MysqlReader<R> {
         self.src.current_line()
     }
 
+    #[cfg(test)]
     pub fn path(&self) -> &Path {
         self.src.path()
     }

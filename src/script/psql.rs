@@ -7,7 +7,9 @@
 //! the statement.
 
 use std::io::BufRead;
-use std::path::{Path, PathBuf};
+#[cfg(test)]
+use std::path::Path;
+use std::path::PathBuf;
 
 use super::{find, finish_sql, is_space, Item, LineSource, ScriptError};
 
@@ -86,6 +88,7 @@ impl<R: BufRead> PsqlReader<R> {
         self.src.current_line()
     }
 
+    #[cfg(test)]
     pub fn path(&self) -> &Path {
         self.src.path()
     }

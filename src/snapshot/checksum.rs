@@ -97,7 +97,14 @@ mod tests {
             let mut split = LineHasher::default();
             split.feed(&data[..cut]);
             split.feed(&data[cut..]);
-            assert_eq!(split.finish(), LineHasher { ..Default::default() }.tap_feed(data), "cut at {cut}");
+            assert_eq!(
+                split.finish(),
+                LineHasher {
+                    ..Default::default()
+                }
+                .tap_feed(data),
+                "cut at {cut}"
+            );
         }
         assert_eq!(whole.finish().rows(), 4);
     }

@@ -35,7 +35,10 @@ impl Compression {
     pub fn writer<'a, W: Write + 'a>(self, inner: W) -> Result<Encoder<'a, W>> {
         Ok(match self {
             Compression::None => Encoder::Plain(inner),
-            Compression::Gzip => Encoder::Gzip(flate2::write::GzEncoder::new(inner, flate2::Compression::new(6))),
+            Compression::Gzip => Encoder::Gzip(flate2::write::GzEncoder::new(
+                inner,
+                flate2::Compression::new(6),
+            )),
             Compression::Zstd => {
                 let mut enc = zstd::stream::write::Encoder::new(inner, 3)?;
                 // A second core compresses while the first reads rows.
@@ -87,7 +90,9 @@ impl<W: Write> Write for Encoder<'_, W> {
 pub fn open(path: &Path) -> Result<Box<dyn BufRead + Send>> {
     let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
     let mut raw = BufReader::with_capacity(256 * 1024, file);
-    let magic = raw.fill_buf().with_context(|| format!("cannot read {}", path.display()))?;
+    let magic = raw
+        .fill_buf()
+        .with_context(|| format!("cannot read {}", path.display()))?;
     let reader: Box<dyn Read + Send> = if magic.starts_with(&[0x1f, 0x8b]) {
         // Multi-member gzip (pigz, concatenated files) is one stream.
         Box::new(flate2::bufread::MultiGzDecoder::new(raw))

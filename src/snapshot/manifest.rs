@@ -35,10 +35,16 @@ impl Manifest {
     pub fn render(&self) -> String {
         let mut out = String::new();
         for t in &self.tables {
-            out += &format!("-- dbsnap:{TABLE}{}\n", serde_json::to_string(t).expect("plain struct"));
+            out += &format!(
+                "-- dbsnap:{TABLE}{}\n",
+                serde_json::to_string(t).expect("plain struct")
+            );
         }
         for s in &self.sequences {
-            out += &format!("-- dbsnap:{SEQUENCE}{}\n", serde_json::to_string(s).expect("plain struct"));
+            out += &format!(
+                "-- dbsnap:{SEQUENCE}{}\n",
+                serde_json::to_string(s).expect("plain struct")
+            );
         }
         out += "-- dbsnap:end\n";
         out
@@ -67,8 +73,16 @@ mod tests {
     fn renders_and_reads_back() {
         let m = Manifest {
             engine: String::new(),
-            tables: vec![TableEntry { name: "public.\"we\"\"ird\"\n".into(), rows: 3, checksum: "xxh3:00".into() }],
-            sequences: vec![SequenceEntry { name: "public.s".into(), value: -5, is_called: false }],
+            tables: vec![TableEntry {
+                name: "public.\"we\"\"ird\"\n".into(),
+                rows: 3,
+                checksum: "xxh3:00".into(),
+            }],
+            sequences: vec![SequenceEntry {
+                name: "public.s".into(),
+                value: -5,
+                is_called: false,
+            }],
         };
         let mut back = Manifest::default();
         for line in m.render().lines() {

@@ -26,5 +26,8 @@ pub fn detect_engine(path: &Path) -> Result<EngineKind> {
             };
         }
     }
-    bail!("{}: not a dbsnap snapshot (no `-- dbsnap:engine` line in its header)", path.display())
+    bail!(
+        "{}: not a dbsnap snapshot (no `-- dbsnap:engine` line in its header)",
+        path.display()
+    )
 }

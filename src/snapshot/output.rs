@@ -14,7 +14,10 @@ use anyhow::{Context, Result};
 
 pub enum Output {
     Stdout(io::Stdout),
-    File { temp: tempfile::NamedTempFile, path: PathBuf },
+    File {
+        temp: tempfile::NamedTempFile,
+        path: PathBuf,
+    },
 }
 
 impl Output {
@@ -27,14 +30,18 @@ impl Output {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
         };
-        fs::create_dir_all(&dir).with_context(|| format!("cannot create directory {}", dir.display()))?;
+        fs::create_dir_all(&dir)
+            .with_context(|| format!("cannot create directory {}", dir.display()))?;
         // NamedTempFile creates files with mode 0600 on Unix.
         let temp = tempfile::Builder::new()
             .prefix(".dbsnap-")
             .suffix(".tmp")
             .tempfile_in(&dir)
             .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
-        Ok(Output::File { temp, path: path.to_path_buf() })
+        Ok(Output::File {
+            temp,
+            path: path.to_path_buf(),
+        })
     }
 
     pub fn is_stdout(&self) -> bool {
@@ -46,8 +53,12 @@ impl Output {
         match self {
             Output::Stdout(mut out) => Ok(out.flush()?),
             Output::File { temp, path } => {
-                temp.as_file().sync_all().with_context(|| format!("cannot write {}", path.display()))?;
-                temp.persist(&path).with_context(|| format!("cannot rename the finished file to {}", path.display()))?;
+                temp.as_file()
+                    .sync_all()
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+                temp.persist(&path).with_context(|| {
+                    format!("cannot rename the finished file to {}", path.display())
+                })?;
                 Ok(())
             }
         }
@@ -91,7 +102,10 @@ mod tests {
         assert!(!path.exists());
         out.commit().unwrap();
         assert_eq!(fs::read(&path).unwrap(), b"hello\n");
-        assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
     }
 
     #[test]

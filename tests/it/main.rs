@@ -8,3 +8,5 @@
 mod support;
 
 mod pg_schema;
+
+mod pg_data;

@@ -22,7 +22,11 @@ pub async fn connect(spec: &ConnectionSpec) -> Result<Conn> {
     let ssl = match spec.sslmode {
         SslMode::Disable | SslMode::Prefer => None,
         // Encryption only, as libpq's `require`.
-        SslMode::Require => Some(SslOpts::default().with_danger_accept_invalid_certs(true).with_danger_skip_domain_validation(true)),
+        SslMode::Require => Some(
+            SslOpts::default()
+                .with_danger_accept_invalid_certs(true)
+                .with_danger_skip_domain_validation(true),
+        ),
         SslMode::VerifyFull => {
             let mut opts = SslOpts::default();
             if let Some(root) = &spec.sslrootcert {
@@ -42,13 +46,22 @@ pub async fn connect(spec: &ConnectionSpec) -> Result<Conn> {
     builder = if spec.host.starts_with('/') {
         builder.socket(Some(spec.host.clone()))
     } else {
-        builder.ip_or_hostname(spec.host.clone()).tcp_port(spec.port)
+        builder
+            .ip_or_hostname(spec.host.clone())
+            .tcp_port(spec.port)
     };
     let connecting = Conn::new(builder);
     match tokio::time::timeout(std::time::Duration::from_secs(30), connecting).await {
         Ok(Ok(conn)) => Ok(conn),
-        Ok(Err(e)) => Err(anyhow!("cannot connect to {}: {}", spec.redacted(), server_message(&e))),
-        Err(_) => Err(anyhow!("cannot connect to {}: timed out after 30 s", spec.redacted())),
+        Ok(Err(e)) => Err(anyhow!(
+            "cannot connect to {}: {}",
+            spec.redacted(),
+            server_message(&e)
+        )),
+        Err(_) => Err(anyhow!(
+            "cannot connect to {}: timed out after 30 s",
+            spec.redacted()
+        )),
     }
 }
 

@@ -72,7 +72,10 @@ fn string_rows(result: Vec<mysql_async::Row>) -> Vec<Vec<Option<String>>> {
 }
 
 async fn query_strings(conn: &mut Conn, sql: &str) -> Result<Vec<Vec<Option<String>>>> {
-    let rows: Vec<mysql_async::Row> = conn.query(sql).await.map_err(|e| anyhow!("{}", server_message(&e)))?;
+    let rows: Vec<mysql_async::Row> = conn
+        .query(sql)
+        .await
+        .map_err(|e| anyhow!("{}", server_message(&e)))?;
     Ok(string_rows(rows))
 }
 
@@ -87,7 +90,10 @@ pub async fn data_tables(conn: &mut Conn, opts: &DataOptions) -> Result<Vec<Data
             } else {
                 ident(column)
             };
-            columns.entry(table.clone()).or_default().push((column.clone(), select));
+            columns
+                .entry(table.clone())
+                .or_default()
+                .push((column.clone(), select));
         }
     }
     let mut edges: HashMap<String, Vec<String>> = HashMap::new();
@@ -98,12 +104,23 @@ pub async fn data_tables(conn: &mut Conn, opts: &DataOptions) -> Result<Vec<Data
     }
     let mut objects = Vec::new();
     for r in query_strings(conn, include_str!("../../../sql/mysql/objects.sql")).await? {
-        let (Some(name), Some(kind)) = (&r[0], &r[1]) else { continue };
+        let (Some(name), Some(kind)) = (&r[0], &r[1]) else {
+            continue;
+        };
         if !matches!(kind.as_str(), "BASE TABLE" | "SYSTEM VERSIONED") {
             continue;
         }
-        let included = opts.tables.is_empty() || opts.tables.iter().any(|p| crate::engine::pattern_matches(p, name));
-        if !included || opts.exclude_tables.iter().any(|p| crate::engine::pattern_matches(p, name)) {
+        let included = opts.tables.is_empty()
+            || opts
+                .tables
+                .iter()
+                .any(|p| crate::engine::pattern_matches(p, name));
+        if !included
+            || opts
+                .exclude_tables
+                .iter()
+                .any(|p| crate::engine::pattern_matches(p, name))
+        {
             continue;
         }
         objects.push(SchemaObject {
@@ -120,8 +137,16 @@ pub async fn data_tables(conn: &mut Conn, opts: &DataOptions) -> Result<Vec<Data
     Ok(sorted
         .into_iter()
         .map(|o| {
-            let (columns, select) = columns.remove(&o.key).unwrap_or_default().into_iter().unzip();
-            DataTable { columns, select, name: o.key }
+            let (columns, select) = columns
+                .remove(&o.key)
+                .unwrap_or_default()
+                .into_iter()
+                .unzip();
+            DataTable {
+                columns,
+                select,
+                name: o.key,
+            }
         })
         .collect())
 }
@@ -218,17 +243,28 @@ fn write_tuple(buf: &mut Vec<u8>, values: &[Value], forms: &[Form]) {
 
 /// Streams a table's rows as tuples; `each` gets a batch of tuples (comma
 /// separated, about STATEMENT_BYTES) and the checksum covers every tuple.
-async fn stream_table(conn: &mut Conn, table: &DataTable, mut each: impl FnMut(&[u8], u64) -> Result<()>) -> Result<RowChecksum> {
+async fn stream_table(
+    conn: &mut Conn,
+    table: &DataTable,
+    mut each: impl FnMut(&[u8], u64) -> Result<()>,
+) -> Result<RowChecksum> {
     let mut sum = RowChecksum::default();
     if table.columns.is_empty() {
         return Ok(sum);
     }
     let sql = format!("SELECT {} FROM {}", table.select.join(","), table.quoted());
-    let mut result = conn.query_iter(sql).await.map_err(|e| anyhow!("reading table {}: {}", table.quoted(), server_message(&e)))?;
+    let mut result = conn
+        .query_iter(sql)
+        .await
+        .map_err(|e| anyhow!("reading table {}: {}", table.quoted(), server_message(&e)))?;
     let forms = forms(result.columns_ref());
     let mut batch = Vec::with_capacity(STATEMENT_BYTES + 64 * 1024);
     let mut in_batch = 0u64;
-    while let Some(row) = result.next().await.map_err(|e| anyhow!("reading table {}: {}", table.quoted(), server_message(&e)))? {
+    while let Some(row) = result
+        .next()
+        .await
+        .map_err(|e| anyhow!("reading table {}: {}", table.quoted(), server_message(&e)))?
+    {
         if in_batch > 0 {
             batch.push(b',');
         }
@@ -253,19 +289,32 @@ pub async fn sequence_states(conn: &mut Conn) -> Result<Vec<SequenceState>> {
     let mut states = Vec::new();
     for r in query_strings(conn, include_str!("../../../sql/mysql/auto_increment.sql")).await? {
         if let [Some(name), Some(next)] = &r[..] {
-            states.push(SequenceState { name: format!("{} AUTO_INCREMENT", ident(name)), value: next.parse()?, is_called: false });
+            states.push(SequenceState {
+                name: format!("{} AUTO_INCREMENT", ident(name)),
+                value: next.parse()?,
+                is_called: false,
+            });
         }
     }
-    let sequences: Vec<String> = query_strings(conn, include_str!("../../../sql/mysql/objects.sql"))
-        .await?
-        .into_iter()
-        .filter(|r| r[1].as_deref() == Some("SEQUENCE"))
-        .filter_map(|r| r[0].clone())
-        .collect();
+    let sequences: Vec<String> =
+        query_strings(conn, include_str!("../../../sql/mysql/objects.sql"))
+            .await?
+            .into_iter()
+            .filter(|r| r[1].as_deref() == Some("SEQUENCE"))
+            .filter_map(|r| r[0].clone())
+            .collect();
     for name in sequences {
-        let rows = query_strings(conn, &format!("SELECT next_not_cached_value FROM {}", ident(&name))).await?;
+        let rows = query_strings(
+            conn,
+            &format!("SELECT next_not_cached_value FROM {}", ident(&name)),
+        )
+        .await?;
         let value = rows.first().and_then(|r| r[0].clone()).unwrap_or_default();
-        states.push(SequenceState { name: ident(&name), value: value.parse()?, is_called: false });
+        states.push(SequenceState {
+            name: ident(&name),
+            value: value.parse()?,
+            is_called: false,
+        });
     }
     Ok(states)
 }
@@ -295,14 +344,28 @@ pub async fn export(conn: &mut Conn, opts: &DataOptions, out: &mut dyn Write) ->
     writeln!(out, "-- dbsnap:tables {}", serde_json::to_string(&names)?)?;
     out.write_all(SETTINGS.as_bytes())?;
 
-    let mut manifest = Manifest { engine: "mysql".into(), ..Manifest::default() };
+    let mut manifest = Manifest {
+        engine: "mysql".into(),
+        ..Manifest::default()
+    };
     let mut progress = Progress::new(tables.len() as u64, "tables");
     for table in &tables {
         let quoted = table.quoted();
         progress.start(&quoted);
         write!(out, "\n-- dbsnap:table {quoted}\n")?;
-        let skip_rows = opts.exclude_table_data.iter().any(|p| crate::engine::pattern_matches(p, &table.name));
-        let head = format!("INSERT INTO {quoted} ({}) VALUES ", table.columns.iter().map(|c| ident(c)).collect::<Vec<_>>().join(","));
+        let skip_rows = opts
+            .exclude_table_data
+            .iter()
+            .any(|p| crate::engine::pattern_matches(p, &table.name));
+        let head = format!(
+            "INSERT INTO {quoted} ({}) VALUES ",
+            table
+                .columns
+                .iter()
+                .map(|c| ident(c))
+                .collect::<Vec<_>>()
+                .join(",")
+        );
         let mut bytes = 0u64;
         let sum = if skip_rows {
             RowChecksum::default()
@@ -318,7 +381,11 @@ pub async fn export(conn: &mut Conn, opts: &DataOptions, out: &mut dyn Write) ->
         };
         progress.add(sum.rows(), bytes);
         progress.done_one();
-        manifest.tables.push(TableEntry { name: quoted, rows: sum.rows(), checksum: sum.hex() });
+        manifest.tables.push(TableEntry {
+            name: quoted,
+            rows: sum.rows(),
+            checksum: sum.hex(),
+        });
     }
     progress.finish();
 
@@ -326,7 +393,11 @@ pub async fn export(conn: &mut Conn, opts: &DataOptions, out: &mut dyn Write) ->
     writeln!(out, "\n-- dbsnap:section post-data")?;
     for state in sequence_states(conn).await? {
         writeln!(out, "{}", restore_statement(&state))?;
-        manifest.sequences.push(SequenceEntry { name: state.name, value: state.value, is_called: state.is_called });
+        manifest.sequences.push(SequenceEntry {
+            name: state.name,
+            value: state.value,
+            is_called: state.is_called,
+        });
     }
     out.write_all(b"\n")?;
     out.write_all(manifest.render().as_bytes())?;
@@ -344,27 +415,45 @@ pub async fn inventory(conn: &mut Conn, checksum: ChecksumKind) -> Result<Invent
             ChecksumKind::None => {
                 let rows = query_strings(conn, &format!("SELECT COUNT(*) FROM {quoted}")).await?;
                 let count = rows.first().and_then(|r| r[0].clone()).unwrap_or_default();
-                TableState { name: quoted, rows: count.parse()?, checksum: None }
+                TableState {
+                    name: quoted,
+                    rows: count.parse()?,
+                    checksum: None,
+                }
             }
             // CHECKSUM TABLE: order-independent and computed by the server.
             ChecksumKind::Server => {
                 let rows = query_strings(conn, &format!("SELECT COUNT(*) FROM {quoted}")).await?;
                 let count = rows.first().and_then(|r| r[0].clone()).unwrap_or_default();
                 let sums = query_strings(conn, &format!("CHECKSUM TABLE {quoted}")).await?;
-                let sum = sums.first().and_then(|r| r.get(1).cloned().flatten()).unwrap_or_default();
-                TableState { name: quoted, rows: count.parse()?, checksum: Some(format!("checksum-table:{sum}")) }
+                let sum = sums
+                    .first()
+                    .and_then(|r| r.get(1).cloned().flatten())
+                    .unwrap_or_default();
+                TableState {
+                    name: quoted,
+                    rows: count.parse()?,
+                    checksum: Some(format!("checksum-table:{sum}")),
+                }
             }
             // The manifest's checksum: over the snapshot's own text form.
             ChecksumKind::Snapshot => {
                 let sum = stream_table(conn, table, |_, _| Ok(())).await?;
-                TableState { name: quoted, rows: sum.rows(), checksum: Some(sum.hex()) }
+                TableState {
+                    name: quoted,
+                    rows: sum.rows(),
+                    checksum: Some(sum.hex()),
+                }
             }
         };
         states.push(state);
     }
     let sequences = sequence_states(conn).await?;
     conn.query_drop("COMMIT").await.ok();
-    Ok(Inventory { tables: states, sequences })
+    Ok(Inventory {
+        tables: states,
+        sequences,
+    })
 }
 
 #[cfg(test)]
@@ -380,15 +469,33 @@ mod tests {
             Value::Bytes(vec![0, 255]),
             Value::NULL,
         ];
-        write_tuple(&mut buf, &values, &[Form::Number, Form::Text, Form::Hex, Form::Text]);
-        assert_eq!(String::from_utf8(buf).unwrap(), r"(42,'it\'s\\\n\0',0x00ff,NULL)");
+        write_tuple(
+            &mut buf,
+            &values,
+            &[Form::Number, Form::Text, Form::Hex, Form::Text],
+        );
+        assert_eq!(
+            String::from_utf8(buf).unwrap(),
+            r"(42,'it\'s\\\n\0',0x00ff,NULL)"
+        );
     }
 
     #[test]
     fn counters_restore_with_the_right_statement() {
-        let ai = SequenceState { name: "`t` AUTO_INCREMENT".into(), value: 17, is_called: false };
-        assert_eq!(restore_statement(&ai), "ALTER TABLE `t` AUTO_INCREMENT = 17;");
-        let seq = SequenceState { name: "`s`".into(), value: 105, is_called: false };
+        let ai = SequenceState {
+            name: "`t` AUTO_INCREMENT".into(),
+            value: 17,
+            is_called: false,
+        };
+        assert_eq!(
+            restore_statement(&ai),
+            "ALTER TABLE `t` AUTO_INCREMENT = 17;"
+        );
+        let seq = SequenceState {
+            name: "`s`".into(),
+            value: 105,
+            is_called: false,
+        };
         assert_eq!(restore_statement(&seq), "SELECT SETVAL(`s`, 105, 0);");
     }
 }

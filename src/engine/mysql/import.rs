@@ -64,10 +64,19 @@ enum Kind {
 fn classify(sql: &str) -> Kind {
     // `/*!40000 ALTER TABLE t DISABLE KEYS */` runs as its content.
     let mut text = sql.trim_start();
-    if let Some(rest) = text.strip_prefix("/*!").or_else(|| text.strip_prefix("/*M!")) {
-        text = rest.trim_start_matches(|c: char| c.is_ascii_digit()).trim_start();
+    if let Some(rest) = text
+        .strip_prefix("/*!")
+        .or_else(|| text.strip_prefix("/*M!"))
+    {
+        text = rest
+            .trim_start_matches(|c: char| c.is_ascii_digit())
+            .trim_start();
     }
-    let upper: String = text.chars().take(200).collect::<String>().to_ascii_uppercase();
+    let upper: String = text
+        .chars()
+        .take(200)
+        .collect::<String>()
+        .to_ascii_uppercase();
     let words: Vec<&str> = upper.split_whitespace().collect();
     match words.as_slice() {
         ["INSERT", "INTO", ..] | ["INSERT", "IGNORE", "INTO", ..] | ["REPLACE", "INTO", ..] => {
@@ -75,8 +84,11 @@ fn classify(sql: &str) -> Kind {
             Kind::Insert(table_name(text[into..].trim_start()))
         }
         ["LOCK", "TABLES", ..] | ["UNLOCK", "TABLES", ..] => Kind::Hint,
-        ["ALTER", "TABLE", _, "DISABLE", "KEYS", ..] | ["ALTER", "TABLE", _, "ENABLE", "KEYS", ..] => Kind::Hint,
-        [first, ..] if matches!(*first, "CREATE" | "DROP" | "ALTER" | "RENAME" | "TRUNCATE") => Kind::Ddl(format!("{first} {}", words.get(1).unwrap_or(&""))),
+        ["ALTER", "TABLE", _, "DISABLE", "KEYS", ..]
+        | ["ALTER", "TABLE", _, "ENABLE", "KEYS", ..] => Kind::Hint,
+        [first, ..] if matches!(*first, "CREATE" | "DROP" | "ALTER" | "RENAME" | "TRUNCATE") => {
+            Kind::Ddl(format!("{first} {}", words.get(1).unwrap_or(&"")))
+        }
         _ => Kind::Other,
     }
 }
@@ -114,7 +126,9 @@ pub fn tuples(sql: &str) -> Vec<&[u8]> {
     let bytes = sql.as_bytes();
     let mut out = Vec::new();
     // Start after the first VALUES keyword outside quotes (column names are backticked).
-    let Some(values) = find_values(bytes) else { return out };
+    let Some(values) = find_values(bytes) else {
+        return out;
+    };
     let mut i = values;
     let (mut depth, mut start, mut quote) = (0usize, 0usize, 0u8);
     while i < bytes.len() {
@@ -194,9 +208,16 @@ pub async fn load(conn: &mut Conn, path: &Path, opts: &ImportOptions) -> Result<
             // DELETE, not TRUNCATE: TRUNCATE would commit the transaction.
             conn.query_drop(format!("DELETE FROM {table}"))
                 .await
-                .map_err(|e| anyhow!("{display}: emptying {table} before the load: {}", server_message(&e)))?;
+                .map_err(|e| {
+                    anyhow!(
+                        "{display}: emptying {table} before the load: {}",
+                        server_message(&e)
+                    )
+                })?;
         }
-        conn.query_drop("SET FOREIGN_KEY_CHECKS = @dbsnap_fk_checks").await.map_err(|e| anyhow!("{}", server_message(&e)))?;
+        conn.query_drop("SET FOREIGN_KEY_CHECKS = @dbsnap_fk_checks")
+            .await
+            .map_err(|e| anyhow!("{}", server_message(&e)))?;
     }
     let mut items = spawn_reader(path);
     let mut manifest = Manifest::default();
@@ -219,7 +240,9 @@ pub async fn load(conn: &mut Conn, path: &Path, opts: &ImportOptions) -> Result<
                 } else if let Some(name) = text.strip_prefix("table ") {
                     progress.start(name);
                     progress.done_one();
-                } else if manifest.absorb(&text).map_err(|e| anyhow!("{display}:{line}: bad manifest line: {e}"))?
+                } else if manifest
+                    .absorb(&text)
+                    .map_err(|e| anyhow!("{display}:{line}: bad manifest line: {e}"))?
                     && !manifest.engine.is_empty()
                     && manifest.engine != "mysql"
                 {
@@ -256,12 +279,16 @@ pub async fn load(conn: &mut Conn, path: &Path, opts: &ImportOptions) -> Result<
                     }
                 }
             }
-            Item::Meta { line, .. } | Item::CopyIn { line, .. } => bail!("{display}:{line}: not a MySQL script (psql syntax)"),
+            Item::Meta { line, .. } | Item::CopyIn { line, .. } => {
+                bail!("{display}:{line}: not a MySQL script (psql syntax)")
+            }
         }
     }
     progress.finish();
     if is_snapshot && !ended {
-        bail!("{display}: the end marker is missing: the file is truncated. Nothing was committed.");
+        bail!(
+            "{display}: the end marker is missing: the file is truncated. Nothing was committed."
+        );
     }
     compare_with_manifest(path, &manifest, &sums).context("nothing was committed")?;
     loaded.tables = sums.len();
@@ -269,14 +296,28 @@ pub async fn load(conn: &mut Conn, path: &Path, opts: &ImportOptions) -> Result<
     Ok(loaded)
 }
 
-fn compare_with_manifest(path: &Path, manifest: &Manifest, sums: &HashMap<String, RowChecksum>) -> Result<()> {
+fn compare_with_manifest(
+    path: &Path,
+    manifest: &Manifest,
+    sums: &HashMap<String, RowChecksum>,
+) -> Result<()> {
     for entry in &manifest.tables {
         let sum = sums.get(&entry.name).copied().unwrap_or_default();
         if sum.rows() != entry.rows {
-            bail!("{}: table {}: {} rows in the file, {} in its manifest: the file is corrupt", path.display(), entry.name, sum.rows(), entry.rows);
+            bail!(
+                "{}: table {}: {} rows in the file, {} in its manifest: the file is corrupt",
+                path.display(),
+                entry.name,
+                sum.rows(),
+                entry.rows
+            );
         }
         if sum.hex() != entry.checksum {
-            bail!("{}: table {}: the rows do not match the manifest's checksum: the file is corrupt", path.display(), entry.name);
+            bail!(
+                "{}: table {}: the rows do not match the manifest's checksum: the file is corrupt",
+                path.display(),
+                entry.name
+            );
         }
     }
     Ok(())
@@ -323,7 +364,9 @@ pub fn scan_file(path: &Path, check: bool) -> Result<Manifest> {
                 if text == "end" {
                     ended = true;
                 } else {
-                    manifest.absorb(&text).map_err(|e| anyhow!("{}:{line}: bad manifest line: {e}", path.display()))?;
+                    manifest.absorb(&text).map_err(|e| {
+                        anyhow!("{}:{line}: bad manifest line: {e}", path.display())
+                    })?;
                 }
             }
             Item::Statement { sql, .. } if check => {
@@ -338,10 +381,17 @@ pub fn scan_file(path: &Path, check: bool) -> Result<Manifest> {
         }
     }
     if !ended {
-        bail!("{}: the end marker is missing: the file is truncated or not a dbsnap data snapshot", path.display());
+        bail!(
+            "{}: the end marker is missing: the file is truncated or not a dbsnap data snapshot",
+            path.display()
+        );
     }
     if manifest.engine != "mysql" {
-        bail!("{}: this is a {} snapshot, but the target is MySQL/MariaDB", path.display(), manifest.engine);
+        bail!(
+            "{}: this is a {} snapshot, but the target is MySQL/MariaDB",
+            path.display(),
+            manifest.engine
+        );
     }
     if check {
         compare_with_manifest(path, &manifest, &sums)?;
@@ -355,19 +405,37 @@ mod tests {
 
     #[test]
     fn statements_are_classified() {
-        assert_eq!(classify("INSERT INTO `t` (`a`) VALUES (1)"), Kind::Insert("`t`".into()));
-        assert_eq!(classify("insert into t(a) values (1)"), Kind::Insert("t".into()));
-        assert_eq!(classify("INSERT INTO `a b``c` (`x`) VALUES (1)"), Kind::Insert("`a b``c`".into()));
+        assert_eq!(
+            classify("INSERT INTO `t` (`a`) VALUES (1)"),
+            Kind::Insert("`t`".into())
+        );
+        assert_eq!(
+            classify("insert into t(a) values (1)"),
+            Kind::Insert("t".into())
+        );
+        assert_eq!(
+            classify("INSERT INTO `a b``c` (`x`) VALUES (1)"),
+            Kind::Insert("`a b``c`".into())
+        );
         assert_eq!(classify("LOCK TABLES `t` WRITE"), Kind::Hint);
-        assert_eq!(classify("/*!40000 ALTER TABLE `t` DISABLE KEYS */"), Kind::Hint);
-        assert_eq!(classify("DROP TABLE IF EXISTS `t`"), Kind::Ddl("DROP TABLE".into()));
+        assert_eq!(
+            classify("/*!40000 ALTER TABLE `t` DISABLE KEYS */"),
+            Kind::Hint
+        );
+        assert_eq!(
+            classify("DROP TABLE IF EXISTS `t`"),
+            Kind::Ddl("DROP TABLE".into())
+        );
         assert_eq!(classify("/*!40101 SET NAMES utf8mb4 */"), Kind::Other);
     }
 
     #[test]
     fn tuples_respect_quotes_and_escapes() {
         let sql = r"INSERT INTO `v(a)lues` (`x`) VALUES (1,'a)b'),(2,'it\'s (x'),(3,0x00)";
-        let t: Vec<&str> = tuples(sql).into_iter().map(|b| std::str::from_utf8(b).unwrap()).collect();
+        let t: Vec<&str> = tuples(sql)
+            .into_iter()
+            .map(|b| std::str::from_utf8(b).unwrap())
+            .collect();
         assert_eq!(t, vec!["(1,'a)b')", r"(2,'it\'s (x')", "(3,0x00)"]);
     }
 }

@@ -34,7 +34,8 @@ impl Sections {
 
 /// `-- dbsnap:database-charset CHARSET COLLATION` from a schema snapshot.
 pub fn database_charset(path: &Path) -> Result<Option<(String, String)>> {
-    let file = File::open(path).with_context(|| format!("cannot open schema file {}", path.display()))?;
+    let file =
+        File::open(path).with_context(|| format!("cannot open schema file {}", path.display()))?;
     let mut reader = MysqlReader::new(BufReader::new(file), path);
     while let Some(item) = reader.next_item()? {
         match item {
@@ -57,7 +58,8 @@ pub fn database_charset(path: &Path) -> Result<Option<(String, String)>> {
 }
 
 pub async fn run_schema(conn: &mut Conn, path: &Path, sections: Sections) -> Result<()> {
-    let file = File::open(path).with_context(|| format!("cannot open schema file {}", path.display()))?;
+    let file =
+        File::open(path).with_context(|| format!("cannot open schema file {}", path.display()))?;
     let mut reader = MysqlReader::new(BufReader::with_capacity(256 * 1024, file), path);
     let (mut is_snapshot, mut ended) = (false, false);
     let mut section: Option<String> = None;
@@ -76,16 +78,25 @@ pub async fn run_schema(conn: &mut Conn, path: &Path, sections: Sections) -> Res
             }
             Item::Statement { sql, line } => {
                 if sections.wants(section.as_deref()) {
-                    conn.query_drop(&sql).await.map_err(|e| anyhow!("{}:{line}: {}", path.display(), server_message(&e)))?;
+                    conn.query_drop(&sql).await.map_err(|e| {
+                        anyhow!("{}:{line}: {}", path.display(), server_message(&e))
+                    })?;
                 }
             }
             Item::Meta { line, .. } | Item::CopyIn { line, .. } => {
-                bail!("{}:{line}: not a MySQL script (psql syntax)", path.display())
+                bail!(
+                    "{}:{line}: not a MySQL script (psql syntax)",
+                    path.display()
+                )
             }
         }
     }
     if is_snapshot && !ended {
-        bail!("{}:{}: the schema file has no end marker (truncated?); nothing was replaced", path.display(), reader.line());
+        bail!(
+            "{}:{}: the schema file has no end marker (truncated?); nothing was replaced",
+            path.display(),
+            reader.line()
+        );
     }
     Ok(())
 }

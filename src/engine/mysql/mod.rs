@@ -21,7 +21,10 @@ use mysql_async::Conn;
 
 use self::connect::{ident, server_message};
 use crate::config::ConnectionSpec;
-use crate::engine::{ChecksumKind, DataOptions, ImportOptions, ImportSummary, Inventory, SchemaOptions, SchemaSummary};
+use crate::engine::{
+    ChecksumKind, DataOptions, ImportOptions, ImportSummary, Inventory, SchemaOptions,
+    SchemaSummary,
+};
 use crate::snapshot::manifest::Manifest;
 
 pub struct MySql {
@@ -29,12 +32,16 @@ pub struct MySql {
 }
 
 async fn exec(conn: &mut Conn, sql: &str) -> Result<()> {
-    conn.query_drop(sql).await.map_err(|e| anyhow!("{}", server_message(&e)))
+    conn.query_drop(sql)
+        .await
+        .map_err(|e| anyhow!("{}", server_message(&e)))
 }
 
 /// Names of the given kind in a database, from information_schema.
 async fn names(conn: &mut Conn, sql: &str, db: &str) -> Result<Vec<String>> {
-    conn.exec(sql, (db,)).await.map_err(|e| anyhow!("{}", server_message(&e)))
+    conn.exec(sql, (db,))
+        .await
+        .map_err(|e| anyhow!("{}", server_message(&e)))
 }
 
 impl MySql {
@@ -50,14 +57,23 @@ impl MySql {
         connect::connect(&self.spec.with_dbname("")).await
     }
 
-    pub async fn export_schema(&self, opts: &SchemaOptions, out: &mut dyn Write) -> Result<SchemaSummary> {
+    pub async fn export_schema(
+        &self,
+        opts: &SchemaOptions,
+        out: &mut dyn Write,
+    ) -> Result<SchemaSummary> {
         let mut conn = connect::connect(&self.spec).await?;
         schema::export(&mut conn, opts, out).await
     }
 
     pub async fn database_exists(&self) -> Result<bool> {
         let mut conn = self.admin().await?;
-        let found: Vec<String> = names(&mut conn, "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?", &self.spec.dbname).await?;
+        let found: Vec<String> = names(
+            &mut conn,
+            "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?",
+            &self.spec.dbname,
+        )
+        .await?;
         Ok(!found.is_empty())
     }
 
@@ -70,9 +86,12 @@ impl MySql {
             None => String::new(),
         };
         let mut admin = self.admin().await?;
-        exec(&mut admin, &format!("CREATE DATABASE {}{create_opts}", ident(&staging)))
-            .await
-            .with_context(|| format!("creating the staging database {staging}"))?;
+        exec(
+            &mut admin,
+            &format!("CREATE DATABASE {}{create_opts}", ident(&staging)),
+        )
+        .await
+        .with_context(|| format!("creating the staging database {staging}"))?;
 
         let built = async {
             let mut conn = connect::connect(&self.spec.with_dbname(&staging)).await?;
@@ -93,10 +112,17 @@ impl MySql {
         }
         .await;
         if let Err(err) = built {
-            let _ = exec(&mut admin, &format!("DROP DATABASE IF EXISTS {}", ident(&staging))).await;
-            return Err(err.context(format!("building {target} failed; the existing database was not touched")));
+            let _ = exec(
+                &mut admin,
+                &format!("DROP DATABASE IF EXISTS {}", ident(&staging)),
+            )
+            .await;
+            return Err(err.context(format!(
+                "building {target} failed; the existing database was not touched"
+            )));
         }
-        self.swap_in(&mut admin, &staging, &target, &create_opts, schema_file).await
+        self.swap_in(&mut admin, &staging, &target, &create_opts, schema_file)
+            .await
     }
 
     pub async fn export_data(&self, opts: &DataOptions, out: &mut dyn Write) -> Result<Manifest> {
@@ -117,11 +143,19 @@ impl MySql {
                 return Err(err);
             }
         };
-        exec(&mut conn, "COMMIT").await.with_context(|| format!("{}: committing", path.display()))?;
+        exec(&mut conn, "COMMIT")
+            .await
+            .with_context(|| format!("{}: committing", path.display()))?;
         run_deferred(&mut conn, path, &loaded.deferred)
             .await
-            .context("the rows were committed, but restoring AUTO_INCREMENT counters or sequences failed")?;
-        Ok(ImportSummary { tables: loaded.tables, rows: loaded.rows, verified: loaded.manifest_checked })
+            .context(
+            "the rows were committed, but restoring AUTO_INCREMENT counters or sequences failed",
+        )?;
+        Ok(ImportSummary {
+            tables: loaded.tables,
+            rows: loaded.rows,
+            verified: loaded.manifest_checked,
+        })
     }
 
     pub async fn inventory(&self, checksum: ChecksumKind) -> Result<Inventory> {
@@ -138,20 +172,43 @@ impl MySql {
     }
 
     /// Moves the finished staging build into `target`; see the module comment.
-    async fn swap_in(&self, admin: &mut Conn, staging: &str, target: &str, create_opts: &str, schema_file: &Path) -> Result<()> {
+    async fn swap_in(
+        &self,
+        admin: &mut Conn,
+        staging: &str,
+        target: &str,
+        create_opts: &str,
+        schema_file: &Path,
+    ) -> Result<()> {
         // Code cannot move with RENAME TABLE; it is recreated in the target.
         drop_code(admin, staging).await?;
-        let exists = !names(admin, "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?", target).await?.is_empty();
+        let exists = !names(
+            admin,
+            "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?",
+            target,
+        )
+        .await?
+        .is_empty();
         let old = staging_name(target, "old");
         if exists {
             exec(admin, &format!("CREATE DATABASE {}", ident(&old))).await?;
             drop_code(admin, target).await?;
-            move_tables(admin, target, &old).await.with_context(|| format!("moving the old tables of {target} aside"))?;
+            move_tables(admin, target, &old)
+                .await
+                .with_context(|| format!("moving the old tables of {target} aside"))?;
             if !create_opts.is_empty() {
-                exec(admin, &format!("ALTER DATABASE {}{create_opts}", ident(target))).await?;
+                exec(
+                    admin,
+                    &format!("ALTER DATABASE {}{create_opts}", ident(target)),
+                )
+                .await?;
             }
         } else {
-            exec(admin, &format!("CREATE DATABASE {}{create_opts}", ident(target))).await?;
+            exec(
+                admin,
+                &format!("CREATE DATABASE {}{create_opts}", ident(target)),
+            )
+            .await?;
         }
         if let Err(err) = move_tables(admin, staging, target).await {
             if exists {
@@ -175,7 +232,9 @@ impl MySql {
 /// Counter and sequence statements of a data file (DDL in MySQL), after its rows.
 async fn run_deferred(conn: &mut Conn, path: &Path, statements: &[(String, u64)]) -> Result<()> {
     for (sql, line) in statements {
-        conn.query_drop(sql).await.map_err(|e| anyhow!("{}:{line}: {}", path.display(), server_message(&e)))?;
+        conn.query_drop(sql)
+            .await
+            .map_err(|e| anyhow!("{}:{line}: {}", path.display(), server_message(&e)))?;
     }
     Ok(())
 }
@@ -194,20 +253,47 @@ async fn repoint_defaults(conn: &mut Conn, staging: &str, target: &str) -> Resul
         .map_err(|e| anyhow!("{}", server_message(&e)))?;
     for (table, column, default) in columns {
         let fixed = default.replace(&stale, &format!("{}.", ident(target)));
-        exec(conn, &format!("ALTER TABLE {}.{} ALTER COLUMN {} SET DEFAULT {fixed}", ident(target), ident(&table), ident(&column))).await?;
+        exec(
+            conn,
+            &format!(
+                "ALTER TABLE {}.{} ALTER COLUMN {} SET DEFAULT {fixed}",
+                ident(target),
+                ident(&table),
+                ident(&column)
+            ),
+        )
+        .await?;
     }
     Ok(())
 }
 
 async fn drop_code(conn: &mut Conn, db: &str) -> Result<()> {
     let d = ident(db);
-    for name in names(conn, "SELECT TRIGGER_NAME FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ?", db).await? {
+    for name in names(
+        conn,
+        "SELECT TRIGGER_NAME FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ?",
+        db,
+    )
+    .await?
+    {
         exec(conn, &format!("DROP TRIGGER {d}.{}", ident(&name))).await?;
     }
-    for name in names(conn, "SELECT EVENT_NAME FROM information_schema.EVENTS WHERE EVENT_SCHEMA = ?", db).await? {
+    for name in names(
+        conn,
+        "SELECT EVENT_NAME FROM information_schema.EVENTS WHERE EVENT_SCHEMA = ?",
+        db,
+    )
+    .await?
+    {
         exec(conn, &format!("DROP EVENT {d}.{}", ident(&name))).await?;
     }
-    for name in names(conn, "SELECT TABLE_NAME FROM information_schema.VIEWS WHERE TABLE_SCHEMA = ?", db).await? {
+    for name in names(
+        conn,
+        "SELECT TABLE_NAME FROM information_schema.VIEWS WHERE TABLE_SCHEMA = ?",
+        db,
+    )
+    .await?
+    {
         exec(conn, &format!("DROP VIEW {d}.{}", ident(&name))).await?;
     }
     let routines: Vec<(String, String)> = conn

@@ -48,7 +48,9 @@ fn text(row: &Row, col: &str) -> Option<String> {
 /// literal like `_latin1 X'E9'` comes back as a raw byte, and replacing it
 /// would change the object silently.
 fn definition(row: &Row, col: &str, what: &str) -> Result<Option<String>, String> {
-    let Some(idx) = row.columns_ref().iter().position(|c| c.name_str() == col) else { return Ok(None) };
+    let Some(idx) = row.columns_ref().iter().position(|c| c.name_str() == col) else {
+        return Ok(None);
+    };
     match row.as_ref(idx) {
         Some(mysql_async::Value::Bytes(b)) => match String::from_utf8(b.clone()) {
             Ok(s) => Ok(Some(s)),
@@ -69,7 +71,10 @@ fn hex_literals(bytes: &[u8]) -> Option<String> {
     while i < bytes.len() {
         if bytes[i] == b'`' {
             // A quoted identifier (may hold quotes): copied as it is.
-            let end = bytes[i + 1..].iter().position(|&b| b == b'`').map_or(bytes.len(), |p| i + 1 + p);
+            let end = bytes[i + 1..]
+                .iter()
+                .position(|&b| b == b'`')
+                .map_or(bytes.len(), |p| i + 1 + p);
             out.extend_from_slice(&bytes[i..(end + 1).min(bytes.len())]);
             i = end + 1;
             continue;
@@ -109,7 +114,11 @@ fn hex_literals(bytes: &[u8]) -> Option<String> {
         }
         let literal = &bytes[start..(i + 1).min(bytes.len())];
         i += 1;
-        let introduced = out.iter().rev().take_while(|b| b.is_ascii_alphanumeric() || **b == b'_').collect::<Vec<_>>();
+        let introduced = out
+            .iter()
+            .rev()
+            .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_')
+            .collect::<Vec<_>>();
         let has_introducer = introduced.last() == Some(&&b'_') && introduced.len() > 1;
         if std::str::from_utf8(literal).is_ok() {
             out.extend_from_slice(literal);
@@ -127,7 +136,13 @@ fn hex_literals(bytes: &[u8]) -> Option<String> {
 }
 
 async fn rows(conn: &mut Conn, sql: &str) -> Result<Vec<Row>> {
-    conn.query(sql).await.map_err(|e| anyhow!("{}: {}", sql.lines().last().unwrap_or(sql), server_message(&e)))
+    conn.query(sql).await.map_err(|e| {
+        anyhow!(
+            "{}: {}",
+            sql.lines().last().unwrap_or(sql),
+            server_message(&e)
+        )
+    })
 }
 
 async fn show_create(conn: &mut Conn, what: &str, name: &str) -> Result<Row> {
@@ -138,7 +153,9 @@ async fn show_create(conn: &mut Conn, what: &str, name: &str) -> Result<Row> {
 
 /// Removes `DEFINER=user@host ` so the file does not depend on who made it.
 pub fn strip_definer(sql: &str) -> String {
-    let Some(start) = sql.find("DEFINER=") else { return sql.to_string() };
+    let Some(start) = sql.find("DEFINER=") else {
+        return sql.to_string();
+    };
     let bytes = sql.as_bytes();
     let mut i = start + "DEFINER=".len();
     // user@host, each part backtick-quoted (with `` escapes) or bare.
@@ -179,10 +196,17 @@ pub fn split_table(create: &str, keep_auto_increment: bool) -> (String, Vec<Stri
     let lines: Vec<&str> = create.lines().collect();
     let mut body: Vec<String> = Vec::new();
     let mut fks = Vec::new();
-    let close = lines.iter().position(|l| l.starts_with(')')).unwrap_or(lines.len());
+    let close = lines
+        .iter()
+        .position(|l| l.starts_with(')'))
+        .unwrap_or(lines.len());
     for (i, line) in lines.iter().enumerate() {
         let trimmed = line.trim_start();
-        if i > 0 && i < close && trimmed.starts_with("CONSTRAINT ") && trimmed.contains(" FOREIGN KEY ") {
+        if i > 0
+            && i < close
+            && trimmed.starts_with("CONSTRAINT ")
+            && trimmed.contains(" FOREIGN KEY ")
+        {
             fks.push(trimmed.trim_end_matches(',').to_string());
         } else {
             body.push(line.to_string());
@@ -218,7 +242,10 @@ fn remove_auto_increment(options: &str) -> String {
 
 /// A delimiter that does not occur in the body.
 fn delimiter_for(body: &str) -> &'static str {
-    [";;", "$$", "//", "@@@"].into_iter().find(|d| !body.contains(d)).unwrap_or("$$$$")
+    [";;", "$$", "//", "@@@"]
+        .into_iter()
+        .find(|d| !body.contains(d))
+        .unwrap_or("$$$$")
 }
 
 /// Wraps a stored program with the session state it was created in, as the
@@ -228,25 +255,53 @@ fn program(create: &str, row: &Row) -> String {
     if let Some(mode) = text(row, "sql_mode") {
         sql += &format!("SET SESSION sql_mode = {};\n", literal(&mode));
     }
-    if let (Some(client), Some(conn)) = (text(row, "character_set_client"), text(row, "collation_connection")) {
-        sql += &format!("SET character_set_client = {client};\nSET collation_connection = {conn};\n");
+    if let (Some(client), Some(conn)) = (
+        text(row, "character_set_client"),
+        text(row, "collation_connection"),
+    ) {
+        sql +=
+            &format!("SET character_set_client = {client};\nSET collation_connection = {conn};\n");
     }
     let delim = delimiter_for(create);
     // On its own line: a body may end in a `--` comment.
-    sql += &format!("DELIMITER {delim}\n{}\n{delim}\nDELIMITER ;\n", create.trim_end());
+    sql += &format!(
+        "DELIMITER {delim}\n{}\n{delim}\nDELIMITER ;\n",
+        create.trim_end()
+    );
     sql += "SET SESSION sql_mode = 'NO_AUTO_VALUE_ON_ZERO';\nSET NAMES utf8mb4;\n";
     sql
 }
 
-pub async fn export(conn: &mut Conn, opts: &SchemaOptions, out: &mut dyn Write) -> Result<SchemaSummary> {
+pub async fn export(
+    conn: &mut Conn,
+    opts: &SchemaOptions,
+    out: &mut dyn Write,
+) -> Result<SchemaSummary> {
     let db = rows(conn, include_str!("../../../sql/mysql/database.sql")).await?;
-    let db = db.first().ok_or_else(|| anyhow!("no database selected: put the database name in the URL"))?;
-    let (charset, collation) = (text(db, "charset").unwrap_or_default(), text(db, "collation").unwrap_or_default());
+    let db = db
+        .first()
+        .ok_or_else(|| anyhow!("no database selected: put the database name in the URL"))?;
+    let (charset, collation) = (
+        text(db, "charset").unwrap_or_default(),
+        text(db, "collation").unwrap_or_default(),
+    );
     let db_name = text(db, "name").unwrap_or_default();
 
     let mut objects: Vec<SchemaObject<(u8, String)>> = Vec::new();
-    let mut push = |kind: u8, name: &str, section: Section, label: String, sql: String, deps: Vec<(u8, String)>| {
-        objects.push(SchemaObject { key: (kind, name.to_string()), section, sort_key: (kind, name.to_string(), String::new(), String::new()), label, sql, deps });
+    let mut push = |kind: u8,
+                    name: &str,
+                    section: Section,
+                    label: String,
+                    sql: String,
+                    deps: Vec<(u8, String)>| {
+        objects.push(SchemaObject {
+            key: (kind, name.to_string()),
+            section,
+            sort_key: (kind, name.to_string(), String::new(), String::new()),
+            label,
+            sql,
+            deps,
+        });
     };
     const SEQUENCE: u8 = 0;
     const TABLE: u8 = 1;
@@ -259,49 +314,98 @@ pub async fn export(conn: &mut Conn, opts: &SchemaOptions, out: &mut dyn Write) 
     let mut views = Vec::new();
     let mut unsupported: Vec<String> = Vec::new();
     for r in rows(conn, include_str!("../../../sql/mysql/objects.sql")).await? {
-        let (name, kind) = (text(&r, "name").unwrap_or_default(), text(&r, "kind").unwrap_or_default());
+        let (name, kind) = (
+            text(&r, "name").unwrap_or_default(),
+            text(&r, "kind").unwrap_or_default(),
+        );
         match kind.as_str() {
             "SEQUENCE" => {
                 let row = show_create(conn, "SEQUENCE", &name).await?;
                 let create = text(&row, "Create Table").unwrap_or_default();
-                push(SEQUENCE, &name, Section::PreData, format!("SEQUENCE {}", ident(&name)), format!("{create};\n"), vec![]);
+                push(
+                    SEQUENCE,
+                    &name,
+                    Section::PreData,
+                    format!("SEQUENCE {}", ident(&name)),
+                    format!("{create};\n"),
+                    vec![],
+                );
             }
             "VIEW" => views.push(name),
             _ => {
                 let row = show_create(conn, "TABLE", &name).await?;
-                let create = match definition(&row, "Create Table", &format!("table {}", ident(&name))) {
-                    Ok(create) => create.unwrap_or_default(),
-                    Err(problem) => {
-                        unsupported.push(problem);
-                        continue;
-                    }
-                };
+                let create =
+                    match definition(&row, "Create Table", &format!("table {}", ident(&name))) {
+                        Ok(create) => create.unwrap_or_default(),
+                        Err(problem) => {
+                            unsupported.push(problem);
+                            continue;
+                        }
+                    };
                 // Defaults like NEXTVAL(`db`.`s`) name the source database; the
                 // snapshot must point at whatever database it is loaded into.
                 let create = create.replace(&format!("{}.", ident(&db_name)), "");
                 let (table, fks) = split_table(&create, opts.keep_auto_increment);
-                push(TABLE, &name, Section::PreData, format!("TABLE {}", ident(&name)), format!("{table};\n"), vec![]);
+                push(
+                    TABLE,
+                    &name,
+                    Section::PreData,
+                    format!("TABLE {}", ident(&name)),
+                    format!("{table};\n"),
+                    vec![],
+                );
                 for (i, fk) in fks.iter().enumerate() {
                     let key = format!("{name}\u{0}{i:04}");
-                    push(FOREIGN_KEY, &key, Section::PostData, format!("FOREIGN KEY ON {}", ident(&name)), format!("ALTER TABLE {} ADD {fk};\n", ident(&name)), vec![]);
+                    push(
+                        FOREIGN_KEY,
+                        &key,
+                        Section::PostData,
+                        format!("FOREIGN KEY ON {}", ident(&name)),
+                        format!("ALTER TABLE {} ADD {fk};\n", ident(&name)),
+                        vec![],
+                    );
                 }
             }
         }
     }
     for r in rows(conn, include_str!("../../../sql/mysql/routines.sql")).await? {
-        let (name, kind) = (text(&r, "name").unwrap_or_default(), text(&r, "kind").unwrap_or_default());
+        let (name, kind) = (
+            text(&r, "name").unwrap_or_default(),
+            text(&r, "kind").unwrap_or_default(),
+        );
         let row = show_create(conn, &kind, &name).await?;
-        let column = if kind == "FUNCTION" { "Create Function" } else { "Create Procedure" };
-        let create = match definition(&row, column, &format!("{} {}", kind.to_lowercase(), ident(&name))) {
+        let column = if kind == "FUNCTION" {
+            "Create Function"
+        } else {
+            "Create Procedure"
+        };
+        let create = match definition(
+            &row,
+            column,
+            &format!("{} {}", kind.to_lowercase(), ident(&name)),
+        ) {
             Ok(Some(create)) => create,
-            Ok(None) => anyhow::bail!("cannot read the definition of {kind} {name}: the user lacks privileges to see it"),
+            Ok(None) => anyhow::bail!(
+                "cannot read the definition of {kind} {name}: the user lacks privileges to see it"
+            ),
             Err(problem) => {
                 unsupported.push(problem);
                 continue;
             }
         };
-        let create = if opts.keep_definer { create } else { strip_definer(&create) };
-        push(ROUTINE, &format!("{kind} {name}"), Section::PostData, format!("{kind} {}", ident(&name)), program(&create, &row), vec![]);
+        let create = if opts.keep_definer {
+            create
+        } else {
+            strip_definer(&create)
+        };
+        push(
+            ROUTINE,
+            &format!("{kind} {name}"),
+            Section::PostData,
+            format!("{kind} {}", ident(&name)),
+            program(&create, &row),
+            vec![],
+        );
     }
     // A view may read views whose names sort after its own.
     let mut definitions = BTreeMap::new();
@@ -314,33 +418,72 @@ pub async fn export(conn: &mut Conn, opts: &SchemaOptions, out: &mut dyn Write) 
                 continue;
             }
         };
-        let create = if opts.keep_definer { create } else { strip_definer(&create) };
+        let create = if opts.keep_definer {
+            create
+        } else {
+            strip_definer(&create)
+        };
         definitions.insert(name.clone(), (create, row));
     }
     for (name, (create, row)) in &definitions {
         let body = create.split_once(" AS ").map(|(_, b)| b).unwrap_or(create);
-        let deps = views.iter().filter(|v| *v != name && body.contains(&ident(v))).map(|v| (VIEW, v.clone())).collect();
+        let deps = views
+            .iter()
+            .filter(|v| *v != name && body.contains(&ident(v)))
+            .map(|v| (VIEW, v.clone()))
+            .collect();
         let mut sql = String::new();
-        if let (Some(client), Some(coll)) = (text(row, "character_set_client"), text(row, "collation_connection")) {
-            sql += &format!("SET character_set_client = {client};\nSET collation_connection = {coll};\n");
+        if let (Some(client), Some(coll)) = (
+            text(row, "character_set_client"),
+            text(row, "collation_connection"),
+        ) {
+            sql += &format!(
+                "SET character_set_client = {client};\nSET collation_connection = {coll};\n"
+            );
         }
         sql += &format!("{create};\nSET NAMES utf8mb4;\n");
-        push(VIEW, name, Section::PostData, format!("VIEW {}", ident(name)), sql, deps);
+        push(
+            VIEW,
+            name,
+            Section::PostData,
+            format!("VIEW {}", ident(name)),
+            sql,
+            deps,
+        );
     }
-    for (position, r) in rows(conn, include_str!("../../../sql/mysql/triggers.sql")).await?.into_iter().enumerate() {
+    for (position, r) in rows(conn, include_str!("../../../sql/mysql/triggers.sql"))
+        .await?
+        .into_iter()
+        .enumerate()
+    {
         let name = text(&r, "name").unwrap_or_default();
         let row = show_create(conn, "TRIGGER", &name).await?;
-        let create = match definition(&row, "SQL Original Statement", &format!("trigger {}", ident(&name))) {
+        let create = match definition(
+            &row,
+            "SQL Original Statement",
+            &format!("trigger {}", ident(&name)),
+        ) {
             Ok(create) => create.unwrap_or_default(),
             Err(problem) => {
                 unsupported.push(problem);
                 continue;
             }
         };
-        let create = if opts.keep_definer { create } else { strip_definer(&create) };
+        let create = if opts.keep_definer {
+            create
+        } else {
+            strip_definer(&create)
+        };
         // Keep the server's firing order: triggers sort by their position.
         let key = format!("{position:06}");
-        push(TRIGGER, &key, Section::PostData, format!("TRIGGER {}", ident(&name)), program(&create, &row), vec![]);
+        push(
+            TRIGGER,
+            &key,
+            Section::PostData,
+            format!("TRIGGER {}", ident(&name)),
+            program(&create, &row),
+            vec![],
+        );
     }
     for r in rows(conn, include_str!("../../../sql/mysql/events.sql")).await? {
         let name = text(&r, "name").unwrap_or_default();
@@ -352,10 +495,25 @@ pub async fn export(conn: &mut Conn, opts: &SchemaOptions, out: &mut dyn Write) 
                 continue;
             }
         };
-        let create = if opts.keep_definer { create } else { strip_definer(&create) };
+        let create = if opts.keep_definer {
+            create
+        } else {
+            strip_definer(&create)
+        };
         let zone = text(&row, "time_zone").unwrap_or_else(|| "SYSTEM".into());
-        let sql = format!("SET time_zone = {};\n{}SET time_zone = '+00:00';\n", literal(&zone), program(&create, &row));
-        push(EVENT, &name, Section::PostData, format!("EVENT {}", ident(&name)), sql, vec![]);
+        let sql = format!(
+            "SET time_zone = {};\n{}SET time_zone = '+00:00';\n",
+            literal(&zone),
+            program(&create, &row)
+        );
+        push(
+            EVENT,
+            &name,
+            Section::PostData,
+            format!("EVENT {}", ident(&name)),
+            sql,
+            vec![],
+        );
     }
 
     let mut summary = SchemaSummary::default();
@@ -383,7 +541,12 @@ pub async fn export(conn: &mut Conn, opts: &SchemaOptions, out: &mut dyn Write) 
     for section in ["pre-data", "post-data", "code"] {
         writeln!(out, "\n-- dbsnap:section {section}")?;
         for obj in sorted.iter().filter(|o| section_of(o.key.0) == section) {
-            write!(out, "\n-- {}\n{}", crate::engine::comment_safe(&obj.label), obj.sql)?;
+            write!(
+                out,
+                "\n-- {}\n{}",
+                crate::engine::comment_safe(&obj.label),
+                obj.sql
+            )?;
             summary.objects += 1;
         }
     }
@@ -401,8 +564,14 @@ mod tests {
             strip_definer("CREATE DEFINER=`root`@`127.0.0.1` TRIGGER `t` AFTER"),
             "CREATE TRIGGER `t` AFTER"
         );
-        assert_eq!(strip_definer("CREATE DEFINER=`we``ird`@`%` FUNCTION f()"), "CREATE FUNCTION f()");
-        assert_eq!(strip_definer("CREATE DEFINER=root@localhost EVENT e"), "CREATE EVENT e");
+        assert_eq!(
+            strip_definer("CREATE DEFINER=`we``ird`@`%` FUNCTION f()"),
+            "CREATE FUNCTION f()"
+        );
+        assert_eq!(
+            strip_definer("CREATE DEFINER=root@localhost EVENT e"),
+            "CREATE EVENT e"
+        );
         assert_eq!(strip_definer("CREATE VIEW v"), "CREATE VIEW v");
     }
 
@@ -425,7 +594,10 @@ mod tests {
     #[test]
     fn raw_charset_literals_become_hex() {
         let view = b"select _latin1'caf\xE9' AS `x'`, 'it\\'s' AS `y`";
-        assert_eq!(hex_literals(view).unwrap(), "select _latin1 X'636166E9' AS `x'`, 'it\\'s' AS `y`");
+        assert_eq!(
+            hex_literals(view).unwrap(),
+            "select _latin1 X'636166E9' AS `x'`, 'it\\'s' AS `y`"
+        );
         assert!(hex_literals(b"select 'caf\xE9'").is_none());
     }
 

@@ -50,7 +50,6 @@ SET row_security = off;
 pub struct DataTable {
     pub qname: String,
     pub columns: Vec<String>,
-    pub estimate: u64,
 }
 
 impl DataTable {
@@ -73,8 +72,17 @@ pub async fn data_tables(client: &Client, opts: &DataOptions) -> Result<Vec<Data
     let mut objects = Vec::new();
     for r in &rows {
         let qname: String = r.get("qname");
-        let included = opts.tables.is_empty() || opts.tables.iter().any(|p| crate::engine::pattern_matches(p, &qname));
-        if !included || opts.exclude_tables.iter().any(|p| crate::engine::pattern_matches(p, &qname)) {
+        let included = opts.tables.is_empty()
+            || opts
+                .tables
+                .iter()
+                .any(|p| crate::engine::pattern_matches(p, &qname));
+        if !included
+            || opts
+                .exclude_tables
+                .iter()
+                .any(|p| crate::engine::pattern_matches(p, &qname))
+        {
             continue;
         }
         let (oid, root): (i64, i64) = (r.get("oid"), r.get("root"));
@@ -94,7 +102,10 @@ pub async fn data_tables(client: &Client, opts: &DataOptions) -> Result<Vec<Data
         .await
         .map_err(|e| anyhow::anyhow!("listing foreign keys: {}", server_message(&e)))?
     {
-        edges.entry(r.get("referencing")).or_default().push(r.get("referenced"));
+        edges
+            .entry(r.get("referencing"))
+            .or_default()
+            .push(r.get("referenced"));
     }
     // A table depends on every table of the trees its tree references.
     for obj in &mut objects {
@@ -114,14 +125,20 @@ pub async fn data_tables(client: &Client, opts: &DataOptions) -> Result<Vec<Data
         .into_iter()
         .map(|o| {
             let r = info[&o.key];
-            DataTable { qname: r.get("qname"), columns: r.get("columns"), estimate: r.get::<_, i64>("estimate") as u64 }
+            DataTable {
+                qname: r.get("qname"),
+                columns: r.get("columns"),
+            }
         })
         .collect())
 }
 
 pub async fn sequence_states(client: &Client) -> Result<Vec<SequenceState>> {
     let names: Vec<String> = client
-        .query(include_str!("../../../sql/postgres/data_sequences.sql"), &[])
+        .query(
+            include_str!("../../../sql/postgres/data_sequences.sql"),
+            &[],
+        )
         .await
         .map_err(|e| anyhow::anyhow!("listing sequences: {}", server_message(&e)))?
         .iter()
@@ -132,19 +149,36 @@ pub async fn sequence_states(client: &Client) -> Result<Vec<SequenceState>> {
     for batch in names.chunks(200) {
         let sql = batch
             .iter()
-            .map(|q| format!("SELECT {}::text AS name, last_value::text AS value, is_called FROM {q}", literal(q)))
+            .map(|q| {
+                format!(
+                    "SELECT {}::text AS name, last_value::text AS value, is_called FROM {q}",
+                    literal(q)
+                )
+            })
             .collect::<Vec<_>>()
             .join(" UNION ALL ");
-        for r in client.query(&sql, &[]).await.map_err(|e| anyhow::anyhow!("reading sequences: {}", server_message(&e)))? {
+        for r in client
+            .query(&sql, &[])
+            .await
+            .map_err(|e| anyhow::anyhow!("reading sequences: {}", server_message(&e)))?
+        {
             let value: String = r.get("value");
-            states.push(SequenceState { name: r.get("name"), value: value.parse()?, is_called: r.get("is_called") });
+            states.push(SequenceState {
+                name: r.get("name"),
+                value: value.parse()?,
+                is_called: r.get("is_called"),
+            });
         }
     }
     Ok(states)
 }
 
 /// Streams one table's COPY text through `sink`, returning its checksum.
-async fn copy_table_out(client: &Client, table: &DataTable, mut sink: impl FnMut(&[u8]) -> Result<()>) -> Result<RowChecksum> {
+async fn copy_table_out(
+    client: &Client,
+    table: &DataTable,
+    mut sink: impl FnMut(&[u8]) -> Result<()>,
+) -> Result<RowChecksum> {
     let sql = format!("COPY {}{} TO STDOUT", table.qname, table.column_list());
     let stream = client
         .copy_out(sql.as_str())
@@ -153,7 +187,9 @@ async fn copy_table_out(client: &Client, table: &DataTable, mut sink: impl FnMut
     pin_mut!(stream);
     let mut hasher = LineHasher::default();
     while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|e| anyhow::anyhow!("reading table {}: {}", table.qname, server_message(&e)))?;
+        let chunk = chunk.map_err(|e| {
+            anyhow::anyhow!("reading table {}: {}", table.qname, server_message(&e))
+        })?;
         hasher.feed(&chunk);
         sink(&chunk)?;
     }
@@ -168,12 +204,24 @@ pub async fn export(client: &Client, opts: &DataOptions, out: &mut dyn Write) ->
     writeln!(out, "-- dbsnap:tables {}", serde_json::to_string(&names)?)?;
     out.write_all(SETTINGS.as_bytes())?;
 
-    let mut manifest = Manifest { engine: "postgresql".into(), ..Manifest::default() };
+    let mut manifest = Manifest {
+        engine: "postgresql".into(),
+        ..Manifest::default()
+    };
     let mut progress = Progress::new(tables.len() as u64, "tables");
     for table in &tables {
         progress.start(&table.qname);
-        let skip_rows = opts.exclude_table_data.iter().any(|p| crate::engine::pattern_matches(p, &table.qname));
-        write!(out, "\n-- dbsnap:table {}\nCOPY {}{} FROM stdin;\n", table.qname, table.qname, table.column_list())?;
+        let skip_rows = opts
+            .exclude_table_data
+            .iter()
+            .any(|p| crate::engine::pattern_matches(p, &table.qname));
+        write!(
+            out,
+            "\n-- dbsnap:table {}\nCOPY {}{} FROM stdin;\n",
+            table.qname,
+            table.qname,
+            table.column_list()
+        )?;
         let mut bytes = 0u64;
         let checksum = if skip_rows {
             RowChecksum::default()
@@ -188,7 +236,11 @@ pub async fn export(client: &Client, opts: &DataOptions, out: &mut dyn Write) ->
         out.write_all(b"\\.\n")?;
         progress.add(checksum.rows(), bytes);
         progress.done_one();
-        manifest.tables.push(TableEntry { name: table.qname.clone(), rows: checksum.rows(), checksum: checksum.hex() });
+        manifest.tables.push(TableEntry {
+            name: table.qname.clone(),
+            rows: checksum.rows(),
+            checksum: checksum.hex(),
+        });
     }
     progress.finish();
 
@@ -197,8 +249,18 @@ pub async fn export(client: &Client, opts: &DataOptions, out: &mut dyn Write) ->
         out.write_all(b"\n")?;
     }
     for s in sequences {
-        writeln!(out, "SELECT pg_catalog.setval({}, {}, {});", literal(&s.name), s.value, s.is_called)?;
-        manifest.sequences.push(SequenceEntry { name: s.name, value: s.value, is_called: s.is_called });
+        writeln!(
+            out,
+            "SELECT pg_catalog.setval({}, {}, {});",
+            literal(&s.name),
+            s.value,
+            s.is_called
+        )?;
+        manifest.sequences.push(SequenceEntry {
+            name: s.name,
+            value: s.value,
+            is_called: s.is_called,
+        });
     }
     out.write_all(b"\n")?;
     out.write_all(manifest.render().as_bytes())?;
@@ -207,7 +269,10 @@ pub async fn export(client: &Client, opts: &DataOptions, out: &mut dyn Write) ->
 
 /// Row counts (and checksums) of every table, and sequence positions.
 /// The client must be inside `begin_snapshot`.
-pub async fn inventory(client: &Client, checksum: crate::engine::ChecksumKind) -> Result<Inventory> {
+pub async fn inventory(
+    client: &Client,
+    checksum: crate::engine::ChecksumKind,
+) -> Result<Inventory> {
     use crate::engine::ChecksumKind;
     let tables = data_tables(client, &DataOptions::default()).await?;
     let mut states = Vec::with_capacity(tables.len());
@@ -217,8 +282,14 @@ pub async fn inventory(client: &Client, checksum: crate::engine::ChecksumKind) -
                 let row = client
                     .query_one(&format!("SELECT count(*) FROM ONLY {}", table.qname), &[])
                     .await
-                    .map_err(|e| anyhow::anyhow!("counting {}: {}", table.qname, server_message(&e)))?;
-                TableState { name: table.qname.clone(), rows: row.get::<_, i64>(0) as u64, checksum: None }
+                    .map_err(|e| {
+                        anyhow::anyhow!("counting {}: {}", table.qname, server_message(&e))
+                    })?;
+                TableState {
+                    name: table.qname.clone(),
+                    rows: row.get::<_, i64>(0) as u64,
+                    checksum: None,
+                }
             }
             // Order-independent: the sum of a 64-bit slice of each row's md5.
             ChecksumKind::Server => {
@@ -227,22 +298,32 @@ pub async fn inventory(client: &Client, checksum: crate::engine::ChecksumKind) -
                      FROM ONLY {} AS t",
                     table.qname
                 );
-                let row = client
-                    .query_one(&sql, &[])
-                    .await
-                    .map_err(|e| anyhow::anyhow!("checksumming {}: {}", table.qname, server_message(&e)))?;
-                TableState { name: table.qname.clone(), rows: row.get::<_, i64>(0) as u64, checksum: Some(format!("md5sum:{}", row.get::<_, String>(1))) }
+                let row = client.query_one(&sql, &[]).await.map_err(|e| {
+                    anyhow::anyhow!("checksumming {}: {}", table.qname, server_message(&e))
+                })?;
+                TableState {
+                    name: table.qname.clone(),
+                    rows: row.get::<_, i64>(0) as u64,
+                    checksum: Some(format!("md5sum:{}", row.get::<_, String>(1))),
+                }
             }
             // The same checksum as the snapshot manifest: over the COPY text.
             ChecksumKind::Snapshot => {
                 let sum = copy_table_out(client, table, |_| Ok(())).await?;
-                TableState { name: table.qname.clone(), rows: sum.rows(), checksum: Some(sum.hex()) }
+                TableState {
+                    name: table.qname.clone(),
+                    rows: sum.rows(),
+                    checksum: Some(sum.hex()),
+                }
             }
         };
         states.push(state);
     }
     let sequences = sequence_states(client).await?;
-    Ok(Inventory { tables: states, sequences })
+    Ok(Inventory {
+        tables: states,
+        sequences,
+    })
 }
 
 /// Begins the consistent-snapshot transaction that export and verify read in.
@@ -250,7 +331,12 @@ pub async fn begin_snapshot(client: &Client) -> Result<()> {
     client
         .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         .await
-        .map_err(|e| anyhow::anyhow!("starting the snapshot transaction: {}", server_message(&e)))?;
-    client.batch_execute(TEXT_FORM).await.context("setting the session's text formats")?;
+        .map_err(|e| {
+            anyhow::anyhow!("starting the snapshot transaction: {}", server_message(&e))
+        })?;
+    client
+        .batch_execute(TEXT_FORM)
+        .await
+        .context("setting the session's text formats")?;
     Ok(())
 }

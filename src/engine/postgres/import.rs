@@ -108,7 +108,12 @@ fn copy_target(sql: &str) -> String {
 }
 
 /// Where a server error inside COPY data points: `COPY t, line 5` -> file line.
-fn copy_error(path: &Path, data_start: u64, table: &str, err: &tokio_postgres::Error) -> anyhow::Error {
+fn copy_error(
+    path: &Path,
+    data_start: u64,
+    table: &str,
+    err: &tokio_postgres::Error,
+) -> anyhow::Error {
     let line = err
         .as_db_error()
         .and_then(|db| db.where_())
@@ -117,7 +122,11 @@ fn copy_error(path: &Path, data_start: u64, table: &str, err: &tokio_postgres::E
         .and_then(|n| n.parse::<u64>().ok())
         .map(|n| data_start + n - 1)
         .unwrap_or(data_start);
-    anyhow!("{}:{line}: table {table}: {}", path.display(), server_message(err))
+    anyhow!(
+        "{}:{line}: table {table}: {}",
+        path.display(),
+        server_message(err)
+    )
 }
 
 #[derive(Debug, Default)]
@@ -138,16 +147,19 @@ pub async fn load(client: &Client, path: &Path, opts: &ImportOptions) -> Result<
     let mut sums: HashMap<String, (u64, String)> = HashMap::new();
     let mut progress = Progress::new(0, "tables");
     let display = path.display().to_string();
-    let truncate_done = !opts.truncate;
 
     if opts.truncate {
         let tables = tables_in_file(path).await?;
         if !tables.is_empty() {
             let sql = format!("TRUNCATE ONLY {}", tables.join(", "));
-            client.batch_execute(&sql).await.map_err(|e| anyhow!("{display}: emptying the tables before the load: {}", server_message(&e)))?;
+            client.batch_execute(&sql).await.map_err(|e| {
+                anyhow!(
+                    "{display}: emptying the tables before the load: {}",
+                    server_message(&e)
+                )
+            })?;
         }
     }
-    let _ = truncate_done;
 
     while let Some(event) = events.recv().await {
         match event? {
@@ -161,20 +173,27 @@ pub async fn load(client: &Client, path: &Path, opts: &ImportOptions) -> Result<
                     ended = true;
                 } else if let Some(name) = text.strip_prefix("table ") {
                     table = Some(name.to_string());
-                } else if manifest.absorb(&text).map_err(|e| anyhow!("{display}:{line}: bad manifest line: {e}"))? {
-                    if !manifest.engine.is_empty() && manifest.engine != "postgresql" {
-                        bail!(
-                            "{display}:{line}: this is a {} snapshot; the target is PostgreSQL. Nothing was loaded.",
-                            manifest.engine
-                        );
-                    }
+                } else if manifest
+                    .absorb(&text)
+                    .map_err(|e| anyhow!("{display}:{line}: bad manifest line: {e}"))?
+                    && !manifest.engine.is_empty()
+                    && manifest.engine != "postgresql"
+                {
+                    bail!("{display}:{line}: this is a {} snapshot; the target is PostgreSQL. Nothing was loaded.", manifest.engine);
                 }
             }
             Event::Item(Item::Statement { sql, line }) => {
                 client.batch_execute(&sql).await.map_err(|e| {
                     let err = located_error(path, line, &sql, &e);
                     match &table {
-                        Some(t) if sql.trim_start().get(..6).is_some_and(|w| w.eq_ignore_ascii_case("insert")) => err.context(format!("loading table {t}")),
+                        Some(t)
+                            if sql
+                                .trim_start()
+                                .get(..6)
+                                .is_some_and(|w| w.eq_ignore_ascii_case("insert")) =>
+                        {
+                            err.context(format!("loading table {t}"))
+                        }
                         _ => err,
                     }
                 })?;
@@ -188,7 +207,12 @@ pub async fn load(client: &Client, path: &Path, opts: &ImportOptions) -> Result<
             Event::Item(Item::CopyIn { sql, line }) => {
                 let name = copy_target(&sql);
                 progress.start(&name);
-                let sink = client.copy_in::<_, Bytes>(sql.as_str()).await.map_err(|e| located_error(path, line, &sql, &e).context(format!("loading table {name}")))?;
+                let sink = client
+                    .copy_in::<_, Bytes>(sql.as_str())
+                    .await
+                    .map_err(|e| {
+                        located_error(path, line, &sql, &e).context(format!("loading table {name}"))
+                    })?;
                 pin_mut!(sink);
                 let mut hasher = LineHasher::default();
                 let mut bytes = 0u64;
@@ -203,13 +227,20 @@ pub async fn load(client: &Client, path: &Path, opts: &ImportOptions) -> Result<
                             }
                         }
                         Some(Ok(Event::CopyEnd)) => break,
-                        Some(Ok(Event::Item(_))) => unreachable!("the reader sends COPY data until its end"),
+                        Some(Ok(Event::Item(_))) => {
+                            unreachable!("the reader sends COPY data until its end")
+                        }
                         // Dropping the sink aborts the COPY: nothing of this table stays.
                         Some(Err(e)) => return Err(e.context(format!("loading table {name}"))),
-                        None => bail!("{display}: the file reader stopped inside the data of table {name}"),
+                        None => bail!(
+                            "{display}: the file reader stopped inside the data of table {name}"
+                        ),
                     }
                 }
-                let rows = sink.finish().await.map_err(|e| copy_error(path, data_start, &name, &e))?;
+                let rows = sink
+                    .finish()
+                    .await
+                    .map_err(|e| copy_error(path, data_start, &name, &e))?;
                 let sum = hasher.finish();
                 sums.insert(name.clone(), (rows, sum.hex()));
                 loaded.rows += rows;
@@ -218,12 +249,16 @@ pub async fn load(client: &Client, path: &Path, opts: &ImportOptions) -> Result<
                 progress.done_one();
                 table = None;
             }
-            Event::CopyData(_) | Event::CopyEnd => unreachable!("COPY data only follows a COPY statement"),
+            Event::CopyData(_) | Event::CopyEnd => {
+                unreachable!("COPY data only follows a COPY statement")
+            }
         }
     }
     progress.finish();
     if is_snapshot && !ended {
-        bail!("{display}: the end marker is missing: the file is truncated. Nothing was committed.");
+        bail!(
+            "{display}: the end marker is missing: the file is truncated. Nothing was committed."
+        );
     }
     // Our own files say what they hold; anything else loaded is damage.
     compare_with_manifest(path, &manifest, &sums).context("nothing was committed")?;
@@ -250,7 +285,10 @@ async fn tables_in_file(path: &Path) -> Result<Vec<String>> {
                 }
                 Item::Statement { sql, .. } => {
                     let words: Vec<&str> = sql.split_whitespace().take(3).collect();
-                    if words.len() == 3 && words[0].eq_ignore_ascii_case("insert") && words[1].eq_ignore_ascii_case("into") {
+                    if words.len() == 3
+                        && words[0].eq_ignore_ascii_case("insert")
+                        && words[1].eq_ignore_ascii_case("into")
+                    {
                         let name = words[2].split('(').next().unwrap_or_default().to_string();
                         if !tables.contains(&name) {
                             tables.push(name);
@@ -265,18 +303,6 @@ async fn tables_in_file(path: &Path) -> Result<Vec<String>> {
     .await?
 }
 
-#[cfg(test)]
-mod tests {
-    use super::copy_target;
-
-    #[test]
-    fn copy_targets() {
-        assert_eq!(copy_target("COPY public.actor (actor_id, name) FROM stdin"), "public.actor");
-        assert_eq!(copy_target("COPY \"my schema\".\"t (x)\"(a) FROM stdin"), "\"my schema\".\"t (x)\"");
-        assert_eq!(copy_target("copy t from stdin"), "t");
-    }
-}
-
 /// The manifest of a data snapshot, read without loading anything.
 pub fn read_manifest(path: &Path) -> Result<Manifest> {
     let mut reader = PsqlReader::new(compress::open(path)?, path);
@@ -288,7 +314,9 @@ pub fn read_manifest(path: &Path) -> Result<Manifest> {
                 if text == "end" {
                     ended = true;
                 } else {
-                    manifest.absorb(&text).map_err(|e| anyhow!("{}:{line}: bad manifest line: {e}", path.display()))?;
+                    manifest.absorb(&text).map_err(|e| {
+                        anyhow!("{}:{line}: bad manifest line: {e}", path.display())
+                    })?;
                 }
             }
             Item::CopyIn { .. } => while reader.copy_chunk()?.is_some() {},
@@ -296,10 +324,17 @@ pub fn read_manifest(path: &Path) -> Result<Manifest> {
         }
     }
     if !ended {
-        bail!("{}: the end marker is missing: the file is truncated or not a dbsnap data snapshot", path.display());
+        bail!(
+            "{}: the end marker is missing: the file is truncated or not a dbsnap data snapshot",
+            path.display()
+        );
     }
     if manifest.engine != "postgresql" {
-        bail!("{}: this is a {} snapshot, but the target is PostgreSQL", path.display(), manifest.engine);
+        bail!(
+            "{}: this is a {} snapshot, but the target is PostgreSQL",
+            path.display(),
+            manifest.engine
+        );
     }
     Ok(manifest)
 }
@@ -317,7 +352,9 @@ pub fn check_file(path: &Path) -> Result<Manifest> {
                 if text == "end" {
                     ended = true;
                 } else {
-                    manifest.absorb(&text).map_err(|e| anyhow!("{}:{line}: bad manifest line: {e}", path.display()))?;
+                    manifest.absorb(&text).map_err(|e| {
+                        anyhow!("{}:{line}: bad manifest line: {e}", path.display())
+                    })?;
                 }
             }
             Item::CopyIn { sql, .. } => {
@@ -332,16 +369,27 @@ pub fn check_file(path: &Path) -> Result<Manifest> {
         }
     }
     if !ended {
-        bail!("{}: the end marker is missing: the file is truncated", path.display());
+        bail!(
+            "{}: the end marker is missing: the file is truncated",
+            path.display()
+        );
     }
     compare_with_manifest(path, &manifest, &sums)?;
     Ok(manifest)
 }
 
-fn compare_with_manifest(path: &Path, manifest: &Manifest, sums: &HashMap<String, (u64, String)>) -> Result<()> {
+fn compare_with_manifest(
+    path: &Path,
+    manifest: &Manifest,
+    sums: &HashMap<String, (u64, String)>,
+) -> Result<()> {
     for entry in &manifest.tables {
         match sums.get(&entry.name) {
-            None => bail!("{}: table {} is listed in the manifest but has no data in the file", path.display(), entry.name),
+            None => bail!(
+                "{}: table {} is listed in the manifest but has no data in the file",
+                path.display(),
+                entry.name
+            ),
             Some((rows, _)) if *rows != entry.rows => bail!(
                 "{}: table {}: {rows} rows in the file, {} in its manifest: the file is corrupt",
                 path.display(),
@@ -357,4 +405,22 @@ fn compare_with_manifest(path: &Path, manifest: &Manifest, sums: &HashMap<String
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::copy_target;
+
+    #[test]
+    fn copy_targets() {
+        assert_eq!(
+            copy_target("COPY public.actor (actor_id, name) FROM stdin"),
+            "public.actor"
+        );
+        assert_eq!(
+            copy_target("COPY \"my schema\".\"t (x)\"(a) FROM stdin"),
+            "\"my schema\".\"t (x)\""
+        );
+        assert_eq!(copy_target("copy t from stdin"), "t");
+    }
 }

@@ -22,7 +22,12 @@ pub enum Sections {
 
 /// `PATH:LINE: server message`, with LINE moved to where the server points
 /// inside a multi-line statement.
-pub fn located_error(path: &Path, line: u64, sql: &str, err: &tokio_postgres::Error) -> anyhow::Error {
+pub fn located_error(
+    path: &Path,
+    line: u64,
+    sql: &str,
+    err: &tokio_postgres::Error,
+) -> anyhow::Error {
     let mut line = line;
     if let Some(ErrorPosition::Original(pos)) = err.as_db_error().and_then(|db| db.position()) {
         let before = sql.chars().take((*pos as usize).saturating_sub(1));
@@ -32,7 +37,8 @@ pub fn located_error(path: &Path, line: u64, sql: &str, err: &tokio_postgres::Er
 }
 
 pub async fn run_schema(client: &Client, path: &Path, sections: Sections) -> Result<()> {
-    let file = File::open(path).with_context(|| format!("cannot open schema file {}", path.display()))?;
+    let file =
+        File::open(path).with_context(|| format!("cannot open schema file {}", path.display()))?;
     let mut reader = PsqlReader::new(BufReader::with_capacity(256 * 1024, file), path);
     let mut is_snapshot = false;
     let mut ended = false;
@@ -60,17 +66,26 @@ pub async fn run_schema(client: &Client, path: &Path, sections: Sections) -> Res
                 if !wanted {
                     continue;
                 }
-                client.batch_execute(&sql).await.map_err(|e| located_error(path, line, &sql, &e))?;
+                client
+                    .batch_execute(&sql)
+                    .await
+                    .map_err(|e| located_error(path, line, &sql, &e))?;
             }
             Item::Meta { command, line } => {
                 // pg_dump 15.18+ brackets its output with \restrict / \unrestrict.
                 let word = command.split_whitespace().next().unwrap_or_default();
                 if !matches!(word, "restrict" | "unrestrict") {
-                    bail!("{}:{line}: unsupported psql meta-command \\{word}", path.display());
+                    bail!(
+                        "{}:{line}: unsupported psql meta-command \\{word}",
+                        path.display()
+                    );
                 }
             }
             Item::CopyIn { line, .. } => {
-                bail!("{}:{line}: COPY data in a schema file; load data with `dbsnap import`", path.display())
+                bail!(
+                    "{}:{line}: COPY data in a schema file; load data with `dbsnap import`",
+                    path.display()
+                )
             }
         }
     }

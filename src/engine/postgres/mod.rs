@@ -15,7 +15,10 @@ use tokio_postgres::Client;
 
 use crate::config::ConnectionSpec;
 use crate::engine::order::{sort_objects, Section};
-use crate::engine::{ChecksumKind, DataOptions, ImportOptions, ImportSummary, Inventory, SchemaOptions, SchemaSummary};
+use crate::engine::{
+    ChecksumKind, DataOptions, ImportOptions, ImportSummary, Inventory, SchemaOptions,
+    SchemaSummary,
+};
 use crate::snapshot::manifest::Manifest;
 
 pub struct Postgres {
@@ -88,7 +91,11 @@ impl Postgres {
         }
     }
 
-    pub async fn export_schema(&self, opts: &SchemaOptions, out: &mut dyn Write) -> Result<SchemaSummary> {
+    pub async fn export_schema(
+        &self,
+        opts: &SchemaOptions,
+        out: &mut dyn Write,
+    ) -> Result<SchemaSummary> {
         let client = connect::connect(&self.spec).await?;
         // An empty search_path makes the server qualify every name it prints.
         client
@@ -97,7 +104,9 @@ impl Postgres {
                  SELECT pg_catalog.set_config('search_path', '', false);",
             )
             .await
-            .map_err(|e| anyhow::anyhow!("starting the export transaction: {}", server_message(&e)))?;
+            .map_err(|e| {
+                anyhow::anyhow!("starting the export transaction: {}", server_message(&e))
+            })?;
         let catalog = schema::read_catalog(&client).await?;
         let mut summary = SchemaSummary::default();
         if !catalog.unsupported.is_empty() {
@@ -110,7 +119,12 @@ impl Postgres {
                 );
             }
             summary.skipped = catalog.unsupported.clone();
-            summary.skipped.extend(catalog.dependents.iter().map(|d| format!("{d} (needs a skipped object)")));
+            summary.skipped.extend(
+                catalog
+                    .dependents
+                    .iter()
+                    .map(|d| format!("{d} (needs a skipped object)")),
+            );
         }
         let (objects, warnings) = sort_objects(catalog.objects);
         for w in warnings {
@@ -127,7 +141,12 @@ impl Postgres {
                 };
                 write!(out, "\n-- dbsnap:section {name}\n")?;
             }
-            write!(out, "\n-- {}\n{}", crate::engine::comment_safe(&obj.label), obj.sql)?;
+            write!(
+                out,
+                "\n-- {}\n{}",
+                crate::engine::comment_safe(&obj.label),
+                obj.sql
+            )?;
             summary.objects += 1;
         }
         if section != Some(Section::PostData) {
@@ -140,9 +159,18 @@ impl Postgres {
     pub async fn database_exists(&self) -> Result<bool> {
         let client = self.maintenance().await?;
         let row = client
-            .query_opt("SELECT 1 FROM pg_catalog.pg_database WHERE datname = $1", &[&self.spec.dbname])
+            .query_opt(
+                "SELECT 1 FROM pg_catalog.pg_database WHERE datname = $1",
+                &[&self.spec.dbname],
+            )
             .await
-            .map_err(|e| anyhow::anyhow!("checking for database {}: {}", self.spec.dbname, server_message(&e)))?;
+            .map_err(|e| {
+                anyhow::anyhow!(
+                    "checking for database {}: {}",
+                    self.spec.dbname,
+                    server_message(&e)
+                )
+            })?;
         Ok(row.is_some())
     }
 
@@ -154,17 +182,23 @@ impl Postgres {
 
     pub async fn import(&self, path: &Path, opts: &ImportOptions) -> Result<ImportSummary> {
         let client = connect::connect(&self.spec).await?;
-        client.batch_execute("BEGIN").await.map_err(|e| anyhow::anyhow!("{}", server_message(&e)))?;
+        client
+            .batch_execute("BEGIN")
+            .await
+            .map_err(|e| anyhow::anyhow!("{}", server_message(&e)))?;
         if opts.disable_constraints {
             disable_constraints(&client).await?;
         }
         // On any error the transaction is abandoned with the connection: nothing is committed.
         let loaded = import::load(&client, path, opts).await?;
-        client
-            .batch_execute("COMMIT")
-            .await
-            .map_err(|e| anyhow::anyhow!("{}: committing: {}", path.display(), server_message(&e)))?;
-        Ok(ImportSummary { tables: loaded.tables.len(), rows: loaded.rows, verified: loaded.manifest_checked })
+        client.batch_execute("COMMIT").await.map_err(|e| {
+            anyhow::anyhow!("{}: committing: {}", path.display(), server_message(&e))
+        })?;
+        Ok(ImportSummary {
+            tables: loaded.tables.len(),
+            rows: loaded.rows,
+            verified: loaded.manifest_checked,
+        })
     }
 
     pub fn read_manifest(&self, path: &Path) -> Result<Manifest> {
@@ -187,11 +221,19 @@ impl Postgres {
         let maint = self.maintenance().await?;
         let run = |sql: String| {
             let maint = &maint;
-            async move { maint.batch_execute(&sql).await.map_err(|e| anyhow::anyhow!("{}", server_message(&e))) }
+            async move {
+                maint
+                    .batch_execute(&sql)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{}", server_message(&e)))
+            }
         };
-        run(format!("CREATE DATABASE {} TEMPLATE template0", ident(&staging)))
-            .await
-            .with_context(|| format!("creating the staging database {staging}"))?;
+        run(format!(
+            "CREATE DATABASE {} TEMPLATE template0",
+            ident(&staging)
+        ))
+        .await
+        .with_context(|| format!("creating the staging database {staging}"))?;
 
         let built = async {
             let client = self.connect_to(&staging).await?;
@@ -208,34 +250,78 @@ impl Postgres {
         }
         .await;
         if let Err(err) = built {
-            let _ = run(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", ident(&staging))).await;
-            return Err(err.context(format!("building {target} failed; the existing database was not touched")));
+            let _ = run(format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                ident(&staging)
+            ))
+            .await;
+            return Err(err.context(format!(
+                "building {target} failed; the existing database was not touched"
+            )));
         }
 
         let exists = maint
-            .query_opt("SELECT 1 FROM pg_catalog.pg_database WHERE datname = $1", &[&target])
+            .query_opt(
+                "SELECT 1 FROM pg_catalog.pg_database WHERE datname = $1",
+                &[&target],
+            )
             .await?
             .is_some();
         if exists {
             let old = staging_name(&target, "old");
-            if let Err(err) = run(format!("ALTER DATABASE {} RENAME TO {}", ident(&target), ident(&old))).await {
-                let _ = run(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", ident(&staging))).await;
+            if let Err(err) = run(format!(
+                "ALTER DATABASE {} RENAME TO {}",
+                ident(&target),
+                ident(&old)
+            ))
+            .await
+            {
+                let _ = run(format!(
+                    "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                    ident(&staging)
+                ))
+                .await;
                 return Err(err.context(format!(
                     "cannot replace {target} (close its other sessions first); it was left as it was"
                 )));
             }
-            if let Err(err) = run(format!("ALTER DATABASE {} RENAME TO {}", ident(&staging), ident(&target))).await {
-                let _ = run(format!("ALTER DATABASE {} RENAME TO {}", ident(&old), ident(&target))).await;
-                let _ = run(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", ident(&staging))).await;
-                return Err(err.context(format!("cannot swap in the new {target}; the old one was restored")));
+            if let Err(err) = run(format!(
+                "ALTER DATABASE {} RENAME TO {}",
+                ident(&staging),
+                ident(&target)
+            ))
+            .await
+            {
+                let _ = run(format!(
+                    "ALTER DATABASE {} RENAME TO {}",
+                    ident(&old),
+                    ident(&target)
+                ))
+                .await;
+                let _ = run(format!(
+                    "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                    ident(&staging)
+                ))
+                .await;
+                return Err(err.context(format!(
+                    "cannot swap in the new {target}; the old one was restored"
+                )));
             }
             run(format!("DROP DATABASE {}", ident(&old)))
                 .await
-                .with_context(|| format!("the new {target} is in place, but the old copy {old} could not be dropped"))?;
+                .with_context(|| {
+                    format!(
+                        "the new {target} is in place, but the old copy {old} could not be dropped"
+                    )
+                })?;
         } else {
-            run(format!("ALTER DATABASE {} RENAME TO {}", ident(&staging), ident(&target)))
-                .await
-                .with_context(|| format!("renaming the staging database to {target}"))?;
+            run(format!(
+                "ALTER DATABASE {} RENAME TO {}",
+                ident(&staging),
+                ident(&target)
+            ))
+            .await
+            .with_context(|| format!("renaming the staging database to {target}"))?;
         }
         Ok(())
     }

@@ -18,7 +18,6 @@ pub fn options_clause(options: &[String]) -> String {
     items.join(", ")
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -30,7 +29,13 @@ mod tests {
 
     #[test]
     fn options_are_quoted() {
-        let opts = vec!["fillfactor=70".to_string(), "check_option=local".to_string()];
-        assert_eq!(options_clause(&opts), "fillfactor='70', check_option='local'");
+        let opts = vec![
+            "fillfactor=70".to_string(),
+            "check_option=local".to_string(),
+        ];
+        assert_eq!(
+            options_clause(&opts),
+            "fillfactor='70', check_option='local'"
+        );
     }
 }

@@ -47,7 +47,11 @@ pub struct Key {
 
 impl Key {
     fn of(class: u32, oid: u32) -> Key {
-        Key { class, oid, part: Part::Main }
+        Key {
+            class,
+            oid,
+            part: Part::Main,
+        }
     }
     fn with(self, part: Part) -> Key {
         Key { part, ..self }
@@ -171,9 +175,17 @@ impl Sequence {
 /// The session must have `search_path = ''` so that every name comes back qualified.
 pub async fn read_catalog(client: &Client) -> Result<Catalog> {
     let mut reader = CatalogReader::new(client).await?;
-    for r in query(client, "unsupported", include_str!("../../../sql/postgres/unsupported.sql")).await? {
+    for r in query(
+        client,
+        "unsupported",
+        include_str!("../../../sql/postgres/unsupported.sql"),
+    )
+    .await?
+    {
         reader.unsupported.push(s(&r, "object"));
-        reader.unsupported_keys.insert(Key::of(oid(&r, "class"), oid(&r, "oid")));
+        reader
+            .unsupported_keys
+            .insert(Key::of(oid(&r, "class"), oid(&r, "oid")));
     }
     reader.schemas().await?;
     reader.extensions().await?;
@@ -186,11 +198,18 @@ pub async fn read_catalog(client: &Client) -> Result<Catalog> {
     reader.triggers_rules_policies_statistics().await?;
     reader.dependencies().await?;
     let dependents = reader.dependents_of_unsupported();
-    Ok(Catalog { objects: reader.objects, unsupported: reader.unsupported, dependents })
+    Ok(Catalog {
+        objects: reader.objects,
+        unsupported: reader.unsupported,
+        dependents,
+    })
 }
 
 async fn query(client: &Client, what: &str, sql: &str) -> Result<Vec<Row>> {
-    client.query(sql, &[]).await.with_context(|| format!("reading {what} from the catalogs"))
+    client
+        .query(sql, &[])
+        .await
+        .with_context(|| format!("reading {what} from the catalogs"))
 }
 
 struct CatalogReader<'a> {
@@ -222,16 +241,29 @@ struct CatalogReader<'a> {
 
 impl<'a> CatalogReader<'a> {
     async fn new(client: &'a Client) -> Result<CatalogReader<'a>> {
-        let extension_members = query(client, "extension members", include_str!("../../../sql/postgres/extension_members.sql"))
-            .await?
-            .iter()
-            .map(|r| (oid(r, "class"), oid(r, "oid")))
-            .collect();
-        let comments = query(client, "comments", include_str!("../../../sql/postgres/comments.sql"))
-            .await?
-            .iter()
-            .map(|r| ((oid(r, "class"), oid(r, "oid"), r.get::<_, i32>("sub")), s(r, "text")))
-            .collect();
+        let extension_members = query(
+            client,
+            "extension members",
+            include_str!("../../../sql/postgres/extension_members.sql"),
+        )
+        .await?
+        .iter()
+        .map(|r| (oid(r, "class"), oid(r, "oid")))
+        .collect();
+        let comments = query(
+            client,
+            "comments",
+            include_str!("../../../sql/postgres/comments.sql"),
+        )
+        .await?
+        .iter()
+        .map(|r| {
+            (
+                (oid(r, "class"), oid(r, "oid"), r.get::<_, i32>("sub")),
+                s(r, "text"),
+            )
+        })
+        .collect();
         Ok(CatalogReader {
             client,
             objects: Vec::new(),
@@ -271,14 +303,28 @@ impl<'a> CatalogReader<'a> {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn push(&mut self, key: Key, section: Section, group: u8, sort: (&str, &str, &str), label: String, sql: String, deps: Vec<Key>) {
+    fn push(
+        &mut self,
+        key: Key,
+        section: Section,
+        group: u8,
+        sort: (&str, &str, &str),
+        label: String,
+        sql: String,
+        deps: Vec<Key>,
+    ) {
         if key.part == Part::Main {
             self.owner_of.insert((key.class, key.oid), key);
         }
         self.objects.push(SchemaObject {
             key,
             section,
-            sort_key: (group, sort.0.to_string(), sort.1.to_string(), sort.2.to_string()),
+            sort_key: (
+                group,
+                sort.0.to_string(),
+                sort.1.to_string(),
+                sort.2.to_string(),
+            ),
             label,
             sql,
             deps,
@@ -286,7 +332,10 @@ impl<'a> CatalogReader<'a> {
     }
 
     async fn schemas(&mut self) -> Result<()> {
-        for r in self.rows("schemas", include_str!("../../../sql/postgres/schemas.sql")).await? {
+        for r in self
+            .rows("schemas", include_str!("../../../sql/postgres/schemas.sql"))
+            .await?
+        {
             let (o, name, qname) = (oid(&r, "oid"), s(&r, "name"), s(&r, "qname"));
             if self.is_member(PG_NAMESPACE, o) {
                 continue;
@@ -296,29 +345,62 @@ impl<'a> CatalogReader<'a> {
                 // A public schema handed to a role (as older servers and many
                 // dumps do) belongs to whoever loads the snapshot, like every
                 // other object we create.
-                "public" if !r.get::<_, bool>("default_owner") => "ALTER SCHEMA public OWNER TO CURRENT_USER;\n".to_string(),
+                "public" if !r.get::<_, bool>("default_owner") => {
+                    "ALTER SCHEMA public OWNER TO CURRENT_USER;\n".to_string()
+                }
                 "public" => String::new(),
                 _ => format!("CREATE SCHEMA {qname};\n"),
             };
             sql += &self.comment(PG_NAMESPACE, o, 0, &format!("SCHEMA {qname}"));
-            self.push(Key::of(PG_NAMESPACE, o), Section::PreData, group::SCHEMA, (&name, "", ""), format!("SCHEMA {qname}"), sql, vec![]);
+            self.push(
+                Key::of(PG_NAMESPACE, o),
+                Section::PreData,
+                group::SCHEMA,
+                (&name, "", ""),
+                format!("SCHEMA {qname}"),
+                sql,
+                vec![],
+            );
         }
         Ok(())
     }
 
     async fn extensions(&mut self) -> Result<()> {
-        for r in self.rows("extensions", include_str!("../../../sql/postgres/extensions.sql")).await? {
+        for r in self
+            .rows(
+                "extensions",
+                include_str!("../../../sql/postgres/extensions.sql"),
+            )
+            .await?
+        {
             let (o, name, qname) = (oid(&r, "oid"), s(&r, "name"), s(&r, "qname"));
-            let mut sql = format!("CREATE EXTENSION IF NOT EXISTS {qname} WITH SCHEMA {};\n", s(&r, "schema_qname"));
+            let mut sql = format!(
+                "CREATE EXTENSION IF NOT EXISTS {qname} WITH SCHEMA {};\n",
+                s(&r, "schema_qname")
+            );
             sql += &self.comment(PG_EXTENSION, o, 0, &format!("EXTENSION {qname}"));
             let deps = vec![Key::of(PG_NAMESPACE, oid(&r, "schema_oid"))];
-            self.push(Key::of(PG_EXTENSION, o), Section::PreData, group::EXTENSION, ("", &name, ""), format!("EXTENSION {qname}"), sql, deps);
+            self.push(
+                Key::of(PG_EXTENSION, o),
+                Section::PreData,
+                group::EXTENSION,
+                ("", &name, ""),
+                format!("EXTENSION {qname}"),
+                sql,
+                deps,
+            );
         }
         Ok(())
     }
 
     async fn collations(&mut self) -> Result<()> {
-        for r in self.rows("collations", include_str!("../../../sql/postgres/collations.sql")).await? {
+        for r in self
+            .rows(
+                "collations",
+                include_str!("../../../sql/postgres/collations.sql"),
+            )
+            .await?
+        {
             let o = oid(&r, "oid");
             if self.is_member(PG_COLLATION, o) {
                 continue;
@@ -328,12 +410,21 @@ impl<'a> CatalogReader<'a> {
             match s(&r, "provider").as_str() {
                 "i" => {
                     parts.push("provider = icu".to_string());
-                    parts.push(format!("locale = {}", literal(&opt(&r, "icu_locale").unwrap_or_default())));
+                    parts.push(format!(
+                        "locale = {}",
+                        literal(&opt(&r, "icu_locale").unwrap_or_default())
+                    ));
                 }
                 _ => {
                     parts.push("provider = libc".to_string());
-                    parts.push(format!("lc_collate = {}", literal(&opt(&r, "lc_collate").unwrap_or_default())));
-                    parts.push(format!("lc_ctype = {}", literal(&opt(&r, "lc_ctype").unwrap_or_default())));
+                    parts.push(format!(
+                        "lc_collate = {}",
+                        literal(&opt(&r, "lc_collate").unwrap_or_default())
+                    ));
+                    parts.push(format!(
+                        "lc_ctype = {}",
+                        literal(&opt(&r, "lc_ctype").unwrap_or_default())
+                    ));
                 }
             }
             if !r.get::<_, bool>("deterministic") {
@@ -341,30 +432,66 @@ impl<'a> CatalogReader<'a> {
             }
             let mut sql = format!("CREATE COLLATION {qname} ({});\n", parts.join(", "));
             sql += &self.comment(PG_COLLATION, o, 0, &format!("COLLATION {qname}"));
-            self.push(Key::of(PG_COLLATION, o), Section::PreData, group::COLLATION, (&s(&r, "schema"), &s(&r, "name"), ""), format!("COLLATION {qname}"), sql, vec![]);
+            self.push(
+                Key::of(PG_COLLATION, o),
+                Section::PreData,
+                group::COLLATION,
+                (&s(&r, "schema"), &s(&r, "name"), ""),
+                format!("COLLATION {qname}"),
+                sql,
+                vec![],
+            );
         }
         Ok(())
     }
 
     async fn types(&mut self) -> Result<()> {
         let mut labels: HashMap<u32, Vec<String>> = HashMap::new();
-        for r in self.rows("enum labels", include_str!("../../../sql/postgres/enum_labels.sql")).await? {
-            labels.entry(oid(&r, "type_oid")).or_default().push(literal(&s(&r, "label")));
+        for r in self
+            .rows(
+                "enum labels",
+                include_str!("../../../sql/postgres/enum_labels.sql"),
+            )
+            .await?
+        {
+            labels
+                .entry(oid(&r, "type_oid"))
+                .or_default()
+                .push(literal(&s(&r, "label")));
         }
         let mut ranges: HashMap<u32, Row> = HashMap::new();
-        for r in self.rows("range types", include_str!("../../../sql/postgres/ranges.sql")).await? {
+        for r in self
+            .rows(
+                "range types",
+                include_str!("../../../sql/postgres/ranges.sql"),
+            )
+            .await?
+        {
             ranges.insert(oid(&r, "type_oid"), r);
         }
         // Columns of composite types come with the relation columns.
         self.load_columns().await?;
-        let constraints = self.rows("constraints", include_str!("../../../sql/postgres/constraints.sql")).await?;
+        let constraints = self
+            .rows(
+                "constraints",
+                include_str!("../../../sql/postgres/constraints.sql"),
+            )
+            .await?;
 
-        for r in self.rows("types", include_str!("../../../sql/postgres/types.sql")).await? {
+        for r in self
+            .rows("types", include_str!("../../../sql/postgres/types.sql"))
+            .await?
+        {
             let o = oid(&r, "oid");
             if self.is_member(PG_TYPE, o) {
                 continue;
             }
-            let (schema, name, qname, kind) = (s(&r, "schema"), s(&r, "name"), s(&r, "qname"), s(&r, "kind"));
+            let (schema, name, qname, kind) = (
+                s(&r, "schema"),
+                s(&r, "name"),
+                s(&r, "qname"),
+                s(&r, "kind"),
+            );
             let mut post = Vec::new();
             let mut sql = match kind.as_str() {
                 "e" => {
@@ -372,7 +499,10 @@ impl<'a> CatalogReader<'a> {
                     if values.is_empty() {
                         format!("CREATE TYPE {qname} AS ENUM (\n);\n")
                     } else {
-                        format!("CREATE TYPE {qname} AS ENUM (\n    {}\n);\n", values.join(",\n    "))
+                        format!(
+                            "CREATE TYPE {qname} AS ENUM (\n    {}\n);\n",
+                            values.join(",\n    ")
+                        )
                     }
                 }
                 "c" => {
@@ -386,21 +516,40 @@ impl<'a> CatalogReader<'a> {
                             None => format!("{} {}", c.qname, c.type_name),
                         })
                         .collect();
-                    let mut sql = format!("CREATE TYPE {qname} AS (\n    {}\n);\n", defs.join(",\n    "));
+                    let mut sql = format!(
+                        "CREATE TYPE {qname} AS (\n    {}\n);\n",
+                        defs.join(",\n    ")
+                    );
                     for c in cols {
-                        sql += &self.comment(PG_CLASS, relid, c.num, &format!("COLUMN {qname}.{}", c.qname));
+                        sql += &self.comment(
+                            PG_CLASS,
+                            relid,
+                            c.num,
+                            &format!("COLUMN {qname}.{}", c.qname),
+                        );
                     }
                     sql
                 }
                 "r" => {
                     let Some(rng) = ranges.get(&o) else { continue };
-                    let mut parts = vec![format!("subtype = {}", s(rng, "subtype")), format!("multirange_type_name = {}", s(rng, "multirange"))];
-                    for (field, col) in [("subtype_opclass", "opclass"), ("collation", "collation"), ("canonical", "canonical"), ("subtype_diff", "subdiff")] {
+                    let mut parts = vec![
+                        format!("subtype = {}", s(rng, "subtype")),
+                        format!("multirange_type_name = {}", s(rng, "multirange")),
+                    ];
+                    for (field, col) in [
+                        ("subtype_opclass", "opclass"),
+                        ("collation", "collation"),
+                        ("canonical", "canonical"),
+                        ("subtype_diff", "subdiff"),
+                    ] {
                         if let Some(v) = opt(rng, col) {
                             parts.push(format!("{field} = {v}"));
                         }
                     }
-                    format!("CREATE TYPE {qname} AS RANGE (\n    {}\n);\n", parts.join(",\n    "))
+                    format!(
+                        "CREATE TYPE {qname} AS RANGE (\n    {}\n);\n",
+                        parts.join(",\n    ")
+                    )
                 }
                 "d" => {
                     let mut sql = format!("CREATE DOMAIN {qname} AS {}", s(&r, "base_type"));
@@ -415,15 +564,30 @@ impl<'a> CatalogReader<'a> {
                     }
                     for c in constraints.iter().filter(|c| oid(c, "typid") == o) {
                         let con = oid(c, "oid");
-                        self.owner_of.insert((PG_CONSTRAINT, con), Key::of(PG_TYPE, o));
+                        self.owner_of
+                            .insert((PG_CONSTRAINT, con), Key::of(PG_TYPE, o));
                         let target = format!("CONSTRAINT {} ON DOMAIN {qname}", s(c, "qname"));
                         if c.get::<_, bool>("validated") {
-                            write!(sql, "\n    CONSTRAINT {} {}", s(c, "qname"), s(c, "def")).unwrap();
+                            write!(sql, "\n    CONSTRAINT {} {}", s(c, "qname"), s(c, "def"))
+                                .unwrap();
                             post.push(self.comment(PG_CONSTRAINT, con, 0, &target));
                         } else {
-                            let stmt = format!("ALTER DOMAIN {qname} ADD CONSTRAINT {} {};\n{}", s(c, "qname"), s(c, "def"), self.comment(PG_CONSTRAINT, con, 0, &target));
+                            let stmt = format!(
+                                "ALTER DOMAIN {qname} ADD CONSTRAINT {} {};\n{}",
+                                s(c, "qname"),
+                                s(c, "def"),
+                                self.comment(PG_CONSTRAINT, con, 0, &target)
+                            );
                             let label = format!("DOMAIN CONSTRAINT {} ON {qname}", s(c, "qname"));
-                            self.push(Key::of(PG_CONSTRAINT, con), Section::PostData, group::CHECK, (&schema, &name, &s(c, "name")), label, stmt, vec![Key::of(PG_TYPE, o)]);
+                            self.push(
+                                Key::of(PG_CONSTRAINT, con),
+                                Section::PostData,
+                                group::CHECK,
+                                (&schema, &name, &s(c, "name")),
+                                label,
+                                stmt,
+                                vec![Key::of(PG_TYPE, o)],
+                            );
                         }
                     }
                     sql.push_str(";\n");
@@ -435,7 +599,15 @@ impl<'a> CatalogReader<'a> {
             let what = if kind == "d" { "DOMAIN" } else { "TYPE" };
             sql += &self.comment(PG_TYPE, o, 0, &format!("{what} {qname}"));
             sql.extend(post);
-            self.push(Key::of(PG_TYPE, o), Section::PreData, group::TYPE, (&schema, &name, ""), format!("{what} {qname}"), sql, vec![]);
+            self.push(
+                Key::of(PG_TYPE, o),
+                Section::PreData,
+                group::TYPE,
+                (&schema, &name, ""),
+                format!("{what} {qname}"),
+                sql,
+                vec![],
+            );
         }
         self.constraint_rows = constraints;
         Ok(())
@@ -443,32 +615,82 @@ impl<'a> CatalogReader<'a> {
 
     async fn functions(&mut self) -> Result<()> {
         let mut aggregates: HashMap<u32, Row> = HashMap::new();
-        for r in self.rows("aggregates", include_str!("../../../sql/postgres/aggregates.sql")).await? {
+        for r in self
+            .rows(
+                "aggregates",
+                include_str!("../../../sql/postgres/aggregates.sql"),
+            )
+            .await?
+        {
             aggregates.insert(oid(&r, "oid"), r);
         }
-        for r in self.rows("functions", include_str!("../../../sql/postgres/functions.sql")).await? {
+        for r in self
+            .rows(
+                "functions",
+                include_str!("../../../sql/postgres/functions.sql"),
+            )
+            .await?
+        {
             let o = oid(&r, "oid");
             if self.is_member(PG_PROC, o) {
                 continue;
             }
-            let (schema, name, qname, kind, ident) = (s(&r, "schema"), s(&r, "name"), s(&r, "qname"), s(&r, "kind"), s(&r, "identity_args"));
+            let (schema, name, qname, kind, ident) = (
+                s(&r, "schema"),
+                s(&r, "name"),
+                s(&r, "qname"),
+                s(&r, "kind"),
+                s(&r, "identity_args"),
+            );
             let (what, group, mut sql) = match kind.as_str() {
                 "a" => {
-                    let Some(agg) = aggregates.get(&o) else { continue };
-                    ("AGGREGATE", group::AGGREGATE, aggregate_sql(&qname, &s(&r, "args"), agg))
+                    let Some(agg) = aggregates.get(&o) else {
+                        continue;
+                    };
+                    (
+                        "AGGREGATE",
+                        group::AGGREGATE,
+                        aggregate_sql(&qname, &s(&r, "args"), agg),
+                    )
                 }
-                "p" => ("PROCEDURE", group::FUNCTION, format!("{};\n", opt(&r, "def").unwrap_or_default().trim_end())),
-                _ => ("FUNCTION", group::FUNCTION, format!("{};\n", opt(&r, "def").unwrap_or_default().trim_end())),
+                "p" => (
+                    "PROCEDURE",
+                    group::FUNCTION,
+                    format!("{};\n", opt(&r, "def").unwrap_or_default().trim_end()),
+                ),
+                _ => (
+                    "FUNCTION",
+                    group::FUNCTION,
+                    format!("{};\n", opt(&r, "def").unwrap_or_default().trim_end()),
+                ),
             };
-            let signature = if kind == "a" && ident.is_empty() { format!("{qname}(*)") } else { format!("{qname}({ident})") };
+            let signature = if kind == "a" && ident.is_empty() {
+                format!("{qname}(*)")
+            } else {
+                format!("{qname}({ident})")
+            };
             sql += &self.comment(PG_PROC, o, 0, &format!("{what} {signature}"));
-            self.push(Key::of(PG_PROC, o), Section::PreData, group, (&schema, &name, &ident), format!("{what} {signature}"), sql, vec![]);
+            self.push(
+                Key::of(PG_PROC, o),
+                Section::PreData,
+                group,
+                (&schema, &name, &ident),
+                format!("{what} {signature}"),
+                sql,
+                vec![],
+            );
         }
         Ok(())
     }
 
     async fn sequences(&mut self) -> Result<()> {
-        for r in self.rows("sequences", include_str!("../../../sql/postgres/sequences.sql")).await? {
+        for r in self
+            .rows(
+                "sequences",
+                include_str!("../../../sql/postgres/sequences.sql"),
+            )
+            .await?
+        {
             let seq = Sequence {
                 oid: oid(&r, "oid"),
                 schema: s(&r, "schema"),
@@ -483,7 +705,12 @@ impl<'a> CatalogReader<'a> {
                 cycle: r.get("cycle"),
                 persistence: s(&r, "persistence"),
                 owner: opt(&r, "owner_deptype").map(|kind| {
-                    (oid(&r, "owner_relid"), r.get::<_, i32>("owner_attnum"), kind, opt(&r, "owner_column").unwrap_or_default())
+                    (
+                        oid(&r, "owner_relid"),
+                        r.get::<_, i32>("owner_attnum"),
+                        kind,
+                        opt(&r, "owner_column").unwrap_or_default(),
+                    )
                 }),
             };
             if self.is_member(PG_CLASS, seq.oid) {
@@ -496,24 +723,54 @@ impl<'a> CatalogReader<'a> {
                 }
             }
             let qname = &seq.qname;
-            let unlogged = if seq.persistence == "u" { "UNLOGGED " } else { "" };
-            let as_type = if seq.type_name == "bigint" { String::new() } else { format!("\n    AS {}", seq.type_name) };
-            let mut sql = format!("CREATE {unlogged}SEQUENCE {qname}{as_type}\n    {};\n", seq.options("\n    "));
+            let unlogged = if seq.persistence == "u" {
+                "UNLOGGED "
+            } else {
+                ""
+            };
+            let as_type = if seq.type_name == "bigint" {
+                String::new()
+            } else {
+                format!("\n    AS {}", seq.type_name)
+            };
+            let mut sql = format!(
+                "CREATE {unlogged}SEQUENCE {qname}{as_type}\n    {};\n",
+                seq.options("\n    ")
+            );
             sql += &self.comment(PG_CLASS, seq.oid, 0, &format!("SEQUENCE {qname}"));
             let key = Key::of(PG_CLASS, seq.oid);
-            self.push(key, Section::PreData, group::SEQUENCE, (&seq.schema, &seq.name, ""), format!("SEQUENCE {qname}"), sql, vec![]);
+            self.push(
+                key,
+                Section::PreData,
+                group::SEQUENCE,
+                (&seq.schema, &seq.name, ""),
+                format!("SEQUENCE {qname}"),
+                sql,
+                vec![],
+            );
             if let Some((relid, _, _, column)) = &seq.owner {
                 // The table's qualified name is known once relations are read.
                 let sql = format!("ALTER SEQUENCE {qname} OWNED BY {{table:{relid}}}.{column};\n");
                 let deps = vec![key, Key::of(PG_CLASS, *relid)];
-                self.push(key.with(Part::OwnedBy), Section::PreData, group::OWNED_BY, (&seq.schema, &seq.name, ""), format!("SEQUENCE OWNED BY {qname}"), sql, deps);
+                self.push(
+                    key.with(Part::OwnedBy),
+                    Section::PreData,
+                    group::OWNED_BY,
+                    (&seq.schema, &seq.name, ""),
+                    format!("SEQUENCE OWNED BY {qname}"),
+                    sql,
+                    deps,
+                );
             }
         }
         Ok(())
     }
 
     async fn load_columns(&mut self) -> Result<()> {
-        for r in self.rows("columns", include_str!("../../../sql/postgres/columns.sql")).await? {
+        for r in self
+            .rows("columns", include_str!("../../../sql/postgres/columns.sql"))
+            .await?
+        {
             let col = Column {
                 num: r.get("num"),
                 name: s(&r, "name"),
@@ -536,10 +793,25 @@ impl<'a> CatalogReader<'a> {
     }
 
     async fn relations(&mut self) -> Result<()> {
-        for r in self.rows("inheritance", include_str!("../../../sql/postgres/inherits.sql")).await? {
-            self.parents.entry(oid(&r, "child")).or_default().push((oid(&r, "parent"), s(&r, "parent_qname")));
+        for r in self
+            .rows(
+                "inheritance",
+                include_str!("../../../sql/postgres/inherits.sql"),
+            )
+            .await?
+        {
+            self.parents
+                .entry(oid(&r, "child"))
+                .or_default()
+                .push((oid(&r, "parent"), s(&r, "parent_qname")));
         }
-        for r in self.rows("relations", include_str!("../../../sql/postgres/relations.sql")).await? {
+        for r in self
+            .rows(
+                "relations",
+                include_str!("../../../sql/postgres/relations.sql"),
+            )
+            .await?
+        {
             let rel = Relation {
                 oid: oid(&r, "oid"),
                 schema: s(&r, "schema"),
@@ -568,7 +840,8 @@ impl<'a> CatalogReader<'a> {
                          AND d.refclassid = 'pg_catalog.pg_proc'::regclass AND d.refobjid >= 16384";
         for r in self.rows("column defaults", defaults).await? {
             if !self.is_member(PG_PROC, oid(&r, "func")) {
-                self.split_defaults.insert((oid(&r, "relid"), r.get("num")), oid(&r, "oid"));
+                self.split_defaults
+                    .insert((oid(&r, "relid"), r.get("num")), oid(&r, "oid"));
             }
         }
         self.table_constraints();
@@ -581,11 +854,24 @@ impl<'a> CatalogReader<'a> {
                 _ => self.table_sql(rel),
             };
             let what = relation_word(&rel.kind);
-            let group = if matches!(rel.kind.as_str(), "v" | "m") { group::VIEW } else { group::TABLE };
+            let group = if matches!(rel.kind.as_str(), "v" | "m") {
+                group::VIEW
+            } else {
+                group::TABLE
+            };
             let (schema, name, qname) = (rel.schema.clone(), rel.name.clone(), rel.qname.clone());
             let key = Key::of(PG_CLASS, o);
-            let (rls, force_rls, refresh) = (rel.rls, rel.force_rls, rel.kind == "m" && rel.populated);
-            self.push(key, Section::PreData, group, (&schema, &name, ""), format!("{what} {qname}"), sql, deps);
+            let (rls, force_rls, refresh) =
+                (rel.rls, rel.force_rls, rel.kind == "m" && rel.populated);
+            self.push(
+                key,
+                Section::PreData,
+                group,
+                (&schema, &name, ""),
+                format!("{what} {qname}"),
+                sql,
+                deps,
+            );
             self.push_split_defaults(o);
 
             if rls || force_rls {
@@ -596,11 +882,27 @@ impl<'a> CatalogReader<'a> {
                 if force_rls {
                     sql += &format!("ALTER TABLE {qname} FORCE ROW LEVEL SECURITY;\n");
                 }
-                self.push(key.with(Part::RowSecurity), Section::PostData, group::ROW_SECURITY, (&schema, &name, ""), format!("ROW SECURITY {qname}"), sql, vec![key]);
+                self.push(
+                    key.with(Part::RowSecurity),
+                    Section::PostData,
+                    group::ROW_SECURITY,
+                    (&schema, &name, ""),
+                    format!("ROW SECURITY {qname}"),
+                    sql,
+                    vec![key],
+                );
             }
             if refresh {
                 let sql = format!("REFRESH MATERIALIZED VIEW {qname};\n");
-                self.push(key.with(Part::Refresh), Section::PostData, group::REFRESH, (&schema, &name, ""), format!("REFRESH {qname}"), sql, vec![key]);
+                self.push(
+                    key.with(Part::Refresh),
+                    Section::PostData,
+                    group::REFRESH,
+                    (&schema, &name, ""),
+                    format!("REFRESH {qname}"),
+                    sql,
+                    vec![key],
+                );
             }
         }
         // OWNED BY statements were written before table names were known.
@@ -609,7 +911,11 @@ impl<'a> CatalogReader<'a> {
                 if let Some(start) = obj.sql.find("{table:") {
                     let end = start + obj.sql[start..].find('}').expect("placeholder end");
                     let relid: u32 = obj.sql[start + 7..end].parse().expect("placeholder oid");
-                    let table = self.relations.get(&relid).map(|r| r.qname.clone()).unwrap_or_default();
+                    let table = self
+                        .relations
+                        .get(&relid)
+                        .map(|r| r.qname.clone())
+                        .unwrap_or_default();
                     obj.sql.replace_range(start..=end, &table);
                 }
             }
@@ -621,15 +927,35 @@ impl<'a> CatalogReader<'a> {
         let rel = &self.relations[&relid];
         let mut items = Vec::new();
         for c in self.columns.get(&relid).map(Vec::as_slice).unwrap_or(&[]) {
-            let Some(&attrdef) = self.split_defaults.get(&(relid, c.num)) else { continue };
+            let Some(&attrdef) = self.split_defaults.get(&(relid, c.num)) else {
+                continue;
+            };
             if c.generated.is_empty() && (c.is_local || rel.partbound.is_some()) {
-                let sql = format!("ALTER TABLE ONLY {} ALTER COLUMN {} SET DEFAULT {};\n", rel.qname, c.qname, c.default_expr.as_deref().unwrap_or_default());
-                items.push((attrdef, sql, format!("DEFAULT {}.{}", rel.qname, c.qname), c.name.clone()));
+                let sql = format!(
+                    "ALTER TABLE ONLY {} ALTER COLUMN {} SET DEFAULT {};\n",
+                    rel.qname,
+                    c.qname,
+                    c.default_expr.as_deref().unwrap_or_default()
+                );
+                items.push((
+                    attrdef,
+                    sql,
+                    format!("DEFAULT {}.{}", rel.qname, c.qname),
+                    c.name.clone(),
+                ));
             }
         }
         let (schema, name) = (rel.schema.clone(), rel.name.clone());
         for (attrdef, sql, label, column) in items {
-            self.push(Key::of(PG_ATTRDEF, attrdef), Section::PreData, group::OWNED_BY, (&schema, &name, &column), label, sql, vec![Key::of(PG_CLASS, relid)]);
+            self.push(
+                Key::of(PG_ATTRDEF, attrdef),
+                Section::PreData,
+                group::OWNED_BY,
+                (&schema, &name, &column),
+                label,
+                sql,
+                vec![Key::of(PG_CLASS, relid)],
+            );
         }
     }
 
@@ -639,17 +965,34 @@ impl<'a> CatalogReader<'a> {
             Some(opts) if !opts.is_empty() => format!(" WITH ({})", options_clause(opts)),
             _ => String::new(),
         };
-        let def = rel.viewdef.as_deref().unwrap_or_default().trim_end().trim_end_matches(';');
-        let no_data = if rel.kind == "m" { "\n  WITH NO DATA" } else { "" };
+        let def = rel
+            .viewdef
+            .as_deref()
+            .unwrap_or_default()
+            .trim_end()
+            .trim_end_matches(';');
+        let no_data = if rel.kind == "m" {
+            "\n  WITH NO DATA"
+        } else {
+            ""
+        };
         let mut sql = format!("CREATE {what} {}{with} AS\n{def}{no_data};\n", rel.qname);
         sql += &self.comment(PG_CLASS, rel.oid, 0, &format!("{what} {}", rel.qname));
         for c in self.columns.get(&rel.oid).map(Vec::as_slice).unwrap_or(&[]) {
             if rel.kind == "v" {
                 if let Some(d) = &c.default_expr {
-                    sql += &format!("ALTER VIEW {} ALTER COLUMN {} SET DEFAULT {d};\n", rel.qname, c.qname);
+                    sql += &format!(
+                        "ALTER VIEW {} ALTER COLUMN {} SET DEFAULT {d};\n",
+                        rel.qname, c.qname
+                    );
                 }
             }
-            sql += &self.comment(PG_CLASS, rel.oid, c.num, &format!("COLUMN {}.{}", rel.qname, c.qname));
+            sql += &self.comment(
+                PG_CLASS,
+                rel.oid,
+                c.num,
+                &format!("COLUMN {}.{}", rel.qname, c.qname),
+            );
         }
         sql
     }
@@ -664,7 +1007,10 @@ impl<'a> CatalogReader<'a> {
         // does: one attached later may differ from its parent in column order
         // and defaults, and PARTITION OF would impose the parent's.
         let attached = is_partition;
-        let parent_cols: Vec<&Column> = parents.iter().flat_map(|(p, _)| self.columns.get(p).map(Vec::as_slice).unwrap_or(&[])).collect();
+        let parent_cols: Vec<&Column> = parents
+            .iter()
+            .flat_map(|(p, _)| self.columns.get(p).map(Vec::as_slice).unwrap_or(&[]))
+            .collect();
         let parent_col = |name: &str| parent_cols.iter().find(|c| c.name == name).copied();
 
         let mut items = Vec::new();
@@ -674,10 +1020,24 @@ impl<'a> CatalogReader<'a> {
                 // Inherited: the parent defines it. Only differences are restated.
                 let p = parent_col(&c.name);
                 if c.not_null && !p.is_some_and(|p| p.not_null) {
-                    writeln!(after, "ALTER TABLE ONLY {q} ALTER COLUMN {} SET NOT NULL;", c.qname).unwrap();
+                    writeln!(
+                        after,
+                        "ALTER TABLE ONLY {q} ALTER COLUMN {} SET NOT NULL;",
+                        c.qname
+                    )
+                    .unwrap();
                 }
-                if c.generated.is_empty() && c.default_expr.is_some() && c.default_expr != p.and_then(|p| p.default_expr.clone()) {
-                    writeln!(after, "ALTER TABLE ONLY {q} ALTER COLUMN {} SET DEFAULT {};", c.qname, c.default_expr.as_deref().unwrap_or_default()).unwrap();
+                if c.generated.is_empty()
+                    && c.default_expr.is_some()
+                    && c.default_expr != p.and_then(|p| p.default_expr.clone())
+                {
+                    writeln!(
+                        after,
+                        "ALTER TABLE ONLY {q} ALTER COLUMN {} SET DEFAULT {};",
+                        c.qname,
+                        c.default_expr.as_deref().unwrap_or_default()
+                    )
+                    .unwrap();
                 }
             } else if rel.of_type.is_some() {
                 // A typed table's columns come from its type; only options are local.
@@ -695,7 +1055,12 @@ impl<'a> CatalogReader<'a> {
                 items.push(self.column_def(rel, c));
             }
             if c.stat_target >= 0 {
-                writeln!(after, "ALTER TABLE ONLY {q} ALTER COLUMN {} SET STATISTICS {};", c.qname, c.stat_target).unwrap();
+                writeln!(
+                    after,
+                    "ALTER TABLE ONLY {q} ALTER COLUMN {} SET STATISTICS {};",
+                    c.qname, c.stat_target
+                )
+                .unwrap();
             }
             if let Some(storage) = &c.storage {
                 let word = match storage.as_str() {
@@ -704,33 +1069,78 @@ impl<'a> CatalogReader<'a> {
                     "m" => "MAIN",
                     _ => "EXTENDED",
                 };
-                writeln!(after, "ALTER TABLE ONLY {q} ALTER COLUMN {} SET STORAGE {word};", c.qname).unwrap();
+                writeln!(
+                    after,
+                    "ALTER TABLE ONLY {q} ALTER COLUMN {} SET STORAGE {word};",
+                    c.qname
+                )
+                .unwrap();
             }
             if let Some(opts) = c.options.as_ref().filter(|o| !o.is_empty()) {
-                writeln!(after, "ALTER TABLE ONLY {q} ALTER COLUMN {} SET ({});", c.qname, opts.join(", ")).unwrap();
+                writeln!(
+                    after,
+                    "ALTER TABLE ONLY {q} ALTER COLUMN {} SET ({});",
+                    c.qname,
+                    opts.join(", ")
+                )
+                .unwrap();
             }
             match c.compression.as_deref() {
-                Some("p") => writeln!(after, "ALTER TABLE ONLY {q} ALTER COLUMN {} SET COMPRESSION pglz;", c.qname).unwrap(),
-                Some("l") => writeln!(after, "ALTER TABLE ONLY {q} ALTER COLUMN {} SET COMPRESSION lz4;", c.qname).unwrap(),
+                Some("p") => writeln!(
+                    after,
+                    "ALTER TABLE ONLY {q} ALTER COLUMN {} SET COMPRESSION pglz;",
+                    c.qname
+                )
+                .unwrap(),
+                Some("l") => writeln!(
+                    after,
+                    "ALTER TABLE ONLY {q} ALTER COLUMN {} SET COMPRESSION lz4;",
+                    c.qname
+                )
+                .unwrap(),
                 _ => {}
             }
         }
-        for check in self.inline_checks.get(&rel.oid).map(Vec::as_slice).unwrap_or(&[]) {
+        for check in self
+            .inline_checks
+            .get(&rel.oid)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+        {
             items.push(check.clone());
         }
 
-        let unlogged = if rel.persistence == "u" { "UNLOGGED " } else { "" };
+        let unlogged = if rel.persistence == "u" {
+            "UNLOGGED "
+        } else {
+            ""
+        };
         if attached {
             // ATTACH PARTITION needs the parent's checks to be there already.
-            for check in self.inherited_checks.get(&rel.oid).map(Vec::as_slice).unwrap_or(&[]) {
+            for check in self
+                .inherited_checks
+                .get(&rel.oid)
+                .map(Vec::as_slice)
+                .unwrap_or(&[])
+            {
                 items.push(check.clone());
             }
         }
-        let mut sql = if let (Some(bound), Some((_, parent)), false) = (&rel.partbound, parents.first(), attached) {
-            let body = if items.is_empty() { String::new() } else { format!(" (\n    {}\n)", items.join(",\n    ")) };
+        let mut sql = if let (Some(bound), Some((_, parent)), false) =
+            (&rel.partbound, parents.first(), attached)
+        {
+            let body = if items.is_empty() {
+                String::new()
+            } else {
+                format!(" (\n    {}\n)", items.join(",\n    "))
+            };
             format!("CREATE {unlogged}TABLE {q} PARTITION OF {parent}{body}\n{bound}")
         } else if let Some(of_type) = &rel.of_type {
-            let body = if items.is_empty() { String::new() } else { format!(" (\n    {}\n)", items.join(",\n    ")) };
+            let body = if items.is_empty() {
+                String::new()
+            } else {
+                format!(" (\n    {}\n)", items.join(",\n    "))
+            };
             format!("CREATE {unlogged}TABLE {q} OF {of_type}{body}")
         } else {
             let mut sql = format!("CREATE {unlogged}TABLE {q} (\n");
@@ -751,10 +1161,15 @@ impl<'a> CatalogReader<'a> {
             write!(sql, "\nWITH ({})", options_clause(opts)).unwrap();
         }
         sql.push_str(";\n");
-        if let (Some(bound), Some((_, parent)), true) = (&rel.partbound, parents.first(), attached) {
-            writeln!(sql, "ALTER TABLE ONLY {parent} ATTACH PARTITION {q} {bound};").unwrap();
+        if let (Some(bound), Some((_, parent)), true) = (&rel.partbound, parents.first(), attached)
+        {
+            writeln!(
+                sql,
+                "ALTER TABLE ONLY {parent} ATTACH PARTITION {q} {bound};"
+            )
+            .unwrap();
         }
-                sql += &after;
+        sql += &after;
         match rel.replident.as_str() {
             "f" => writeln!(sql, "ALTER TABLE ONLY {q} REPLICA IDENTITY FULL;").unwrap(),
             "n" => writeln!(sql, "ALTER TABLE ONLY {q} REPLICA IDENTITY NOTHING;").unwrap(),
@@ -764,7 +1179,12 @@ impl<'a> CatalogReader<'a> {
         for c in cols {
             sql += &self.comment(PG_CLASS, rel.oid, c.num, &format!("COLUMN {q}.{}", c.qname));
         }
-        for comment in self.inline_check_comments.get(&rel.oid).map(Vec::as_slice).unwrap_or(&[]) {
+        for comment in self
+            .inline_check_comments
+            .get(&rel.oid)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+        {
             sql += comment;
         }
         (sql, deps)
@@ -776,16 +1196,31 @@ impl<'a> CatalogReader<'a> {
             write!(def, " COLLATE {coll}").unwrap();
         }
         if c.generated == "s" {
-            write!(def, " GENERATED ALWAYS AS ({}) STORED", c.default_expr.as_deref().unwrap_or_default()).unwrap();
+            write!(
+                def,
+                " GENERATED ALWAYS AS ({}) STORED",
+                c.default_expr.as_deref().unwrap_or_default()
+            )
+            .unwrap();
         } else if self.split_defaults.contains_key(&(rel.oid, c.num)) {
             // Set by its own statement; see `split_defaults`.
         } else if let Some(d) = &c.default_expr {
             write!(def, " DEFAULT {d}").unwrap();
         }
         if !c.identity.is_empty() {
-            let how = if c.identity == "a" { "ALWAYS" } else { "BY DEFAULT" };
+            let how = if c.identity == "a" {
+                "ALWAYS"
+            } else {
+                "BY DEFAULT"
+            };
             match self.identity.get(&(rel.oid, c.num)) {
-                Some(seq) => write!(def, " GENERATED {how} AS IDENTITY (\n        SEQUENCE NAME {}\n        {}\n    )", seq.qname, seq.options("\n        ")).unwrap(),
+                Some(seq) => write!(
+                    def,
+                    " GENERATED {how} AS IDENTITY (\n        SEQUENCE NAME {}\n        {}\n    )",
+                    seq.qname,
+                    seq.options("\n        ")
+                )
+                .unwrap(),
                 None => write!(def, " GENERATED {how} AS IDENTITY").unwrap(),
             }
         }
@@ -807,7 +1242,10 @@ fn relation_word(kind: &str) -> &'static str {
 fn aggregate_sql(qname: &str, args: &str, a: &Row) -> String {
     let args = if args.is_empty() { "*" } else { args };
     let kind = s(a, "kind");
-    let mut parts = vec![format!("SFUNC = {}", s(a, "sfunc")), format!("STYPE = {}", s(a, "stype"))];
+    let mut parts = vec![
+        format!("SFUNC = {}", s(a, "sfunc")),
+        format!("STYPE = {}", s(a, "stype")),
+    ];
     let sspace: i32 = a.get("sspace");
     if sspace != 0 {
         parts.push(format!("SSPACE = {sspace}"));
@@ -824,10 +1262,17 @@ fn aggregate_sql(qname: &str, args: &str, a: &Row) -> String {
             parts.push("FINALFUNC_EXTRA".into());
         }
         if s(a, "finalmodify") != default_modify {
-            parts.push(format!("FINALFUNC_MODIFY = {}", modify(s(a, "finalmodify"))));
+            parts.push(format!(
+                "FINALFUNC_MODIFY = {}",
+                modify(s(a, "finalmodify"))
+            ));
         }
     }
-    for (field, col) in [("COMBINEFUNC", "combinefunc"), ("SERIALFUNC", "serialfunc"), ("DESERIALFUNC", "deserialfunc")] {
+    for (field, col) in [
+        ("COMBINEFUNC", "combinefunc"),
+        ("SERIALFUNC", "serialfunc"),
+        ("DESERIALFUNC", "deserialfunc"),
+    ] {
         if let Some(v) = opt(a, col) {
             parts.push(format!("{field} = {v}"));
         }
@@ -853,7 +1298,10 @@ fn aggregate_sql(qname: &str, args: &str, a: &Row) -> String {
                 parts.push("MFINALFUNC_EXTRA".into());
             }
             if s(a, "mfinalmodify") != default_modify {
-                parts.push(format!("MFINALFUNC_MODIFY = {}", modify(s(a, "mfinalmodify"))));
+                parts.push(format!(
+                    "MFINALFUNC_MODIFY = {}",
+                    modify(s(a, "mfinalmodify"))
+                ));
             }
         }
         if let Some(v) = opt(a, "minitcond") {
@@ -872,7 +1320,10 @@ fn aggregate_sql(qname: &str, args: &str, a: &Row) -> String {
     if kind == "h" {
         parts.push("HYPOTHETICAL".into());
     }
-    format!("CREATE AGGREGATE {qname}({args}) (\n    {}\n);\n", parts.join(",\n    "))
+    format!(
+        "CREATE AGGREGATE {qname}({args}) (\n    {}\n);\n",
+        parts.join(",\n    ")
+    )
 }
 
 impl CatalogReader<'_> {
@@ -883,8 +1334,13 @@ impl CatalogReader<'_> {
         loop {
             let before = skipped.len();
             for obj in &self.objects {
-                let main = Key { part: Part::Main, ..obj.key };
-                if obj.deps.iter().any(|d| skipped.contains(d)) || (obj.key != main && skipped.contains(&main)) {
+                let main = Key {
+                    part: Part::Main,
+                    ..obj.key
+                };
+                if obj.deps.iter().any(|d| skipped.contains(d))
+                    || (obj.key != main && skipped.contains(&main))
+                {
                     skipped.insert(obj.key);
                 }
             }
@@ -892,7 +1348,9 @@ impl CatalogReader<'_> {
                 break;
             }
         }
-        let (gone, kept): (Vec<Object>, Vec<Object>) = std::mem::take(&mut self.objects).into_iter().partition(|o| skipped.contains(&o.key));
+        let (gone, kept): (Vec<Object>, Vec<Object>) = std::mem::take(&mut self.objects)
+            .into_iter()
+            .partition(|o| skipped.contains(&o.key));
         self.objects = kept;
         let mut labels: Vec<String> = gone.into_iter().map(|o| o.label).collect();
         labels.sort();
@@ -904,60 +1362,125 @@ impl CatalogReader<'_> {
         let rows = std::mem::take(&mut self.constraint_rows);
         for c in &rows {
             let relid = oid(c, "relid");
-            let Some(rel) = self.relations.get(&relid) else { continue };
+            let Some(rel) = self.relations.get(&relid) else {
+                continue;
+            };
             let (con, kind, qname) = (oid(c, "oid"), s(c, "kind"), s(c, "qname"));
-            let (local, validated, parent) = (c.get::<_, bool>("is_local"), c.get::<_, bool>("validated"), oid(c, "parentid"));
+            let (local, validated, parent) = (
+                c.get::<_, bool>("is_local"),
+                c.get::<_, bool>("validated"),
+                oid(c, "parentid"),
+            );
             let table_key = Key::of(PG_CLASS, relid);
-            let comment = self.comment(PG_CONSTRAINT, con, 0, &format!("CONSTRAINT {qname} ON {}", rel.qname));
+            let comment = self.comment(
+                PG_CONSTRAINT,
+                con,
+                0,
+                &format!("CONSTRAINT {qname} ON {}", rel.qname),
+            );
             let def = s(c, "def");
             let (group, stmt) = match kind.as_str() {
                 "c" if validated => {
                     self.owner_of.insert((PG_CONSTRAINT, con), table_key);
                     if local {
-                        self.inline_checks.entry(relid).or_default().push(format!("CONSTRAINT {qname} {def}"));
-                        self.inline_check_comments.entry(relid).or_default().push(comment);
+                        self.inline_checks
+                            .entry(relid)
+                            .or_default()
+                            .push(format!("CONSTRAINT {qname} {def}"));
+                        self.inline_check_comments
+                            .entry(relid)
+                            .or_default()
+                            .push(comment);
                     } else {
-                        self.inherited_checks.entry(relid).or_default().push(format!("CONSTRAINT {qname} {def}"));
+                        self.inherited_checks
+                            .entry(relid)
+                            .or_default()
+                            .push(format!("CONSTRAINT {qname} {def}"));
                     }
                     continue;
                 }
                 // Inherited copies come with the parent's constraint.
                 "c" if !local => continue,
-                "c" => (group::CHECK, format!("ALTER TABLE {} ADD CONSTRAINT {qname} {def};\n", rel.qname)),
+                "c" => (
+                    group::CHECK,
+                    format!("ALTER TABLE {} ADD CONSTRAINT {qname} {def};\n", rel.qname),
+                ),
                 // Foreign keys cloned onto partitions are recreated by the parent's.
                 "f" if parent != 0 => continue,
                 "f" => {
                     let only = if rel.kind == "p" { "" } else { "ONLY " };
-                    (group::FOREIGN_KEY, format!("ALTER TABLE {only}{} ADD CONSTRAINT {qname} {def};\n", rel.qname))
+                    (
+                        group::FOREIGN_KEY,
+                        format!(
+                            "ALTER TABLE {only}{} ADD CONSTRAINT {qname} {def};\n",
+                            rel.qname
+                        ),
+                    )
                 }
                 "p" | "u" | "x" => {
-                    self.index_owner.insert(oid(c, "indid"), Key::of(PG_CONSTRAINT, con));
-                    (group::CONSTRAINT, format!("ALTER TABLE ONLY {} ADD CONSTRAINT {qname} {def};\n", rel.qname))
+                    self.index_owner
+                        .insert(oid(c, "indid"), Key::of(PG_CONSTRAINT, con));
+                    (
+                        group::CONSTRAINT,
+                        format!(
+                            "ALTER TABLE ONLY {} ADD CONSTRAINT {qname} {def};\n",
+                            rel.qname
+                        ),
+                    )
                 }
                 _ => continue,
             };
             let label = format!("CONSTRAINT {qname} ON {}", rel.qname);
             let sort = (rel.schema.clone(), rel.name.clone(), s(c, "name"));
-            self.push(Key::of(PG_CONSTRAINT, con), Section::PostData, group, (&sort.0, &sort.1, &sort.2), label, stmt + &comment, vec![table_key]);
+            self.push(
+                Key::of(PG_CONSTRAINT, con),
+                Section::PostData,
+                group,
+                (&sort.0, &sort.1, &sort.2),
+                label,
+                stmt + &comment,
+                vec![table_key],
+            );
         }
     }
 
     async fn indexes(&mut self) -> Result<()> {
         let mut attach = Vec::new();
-        for r in self.rows("indexes", include_str!("../../../sql/postgres/indexes.sql")).await? {
+        for r in self
+            .rows("indexes", include_str!("../../../sql/postgres/indexes.sql"))
+            .await?
+        {
             let (o, relid) = (oid(&r, "oid"), oid(&r, "relid"));
-            let Some(rel) = self.relations.get(&relid) else { continue };
+            let Some(rel) = self.relations.get(&relid) else {
+                continue;
+            };
             let qname = s(&r, "qname");
             let mut extra = String::new();
             if r.get::<_, bool>("clustered") {
-                writeln!(extra, "ALTER TABLE {} CLUSTER ON {};", rel.qname, name_only(&qname)).unwrap();
+                writeln!(
+                    extra,
+                    "ALTER TABLE {} CLUSTER ON {};",
+                    rel.qname,
+                    name_only(&qname)
+                )
+                .unwrap();
             }
             if r.get::<_, bool>("replident") {
-                writeln!(extra, "ALTER TABLE ONLY {} REPLICA IDENTITY USING INDEX {};", rel.qname, name_only(&qname)).unwrap();
+                writeln!(
+                    extra,
+                    "ALTER TABLE ONLY {} REPLICA IDENTITY USING INDEX {};",
+                    rel.qname,
+                    name_only(&qname)
+                )
+                .unwrap();
             }
             for target in r.get::<_, Vec<String>>("stat_targets") {
                 let (column, value) = target.split_once(' ').unwrap_or_default();
-                writeln!(extra, "ALTER INDEX {qname} ALTER COLUMN {column} SET STATISTICS {value};").unwrap();
+                writeln!(
+                    extra,
+                    "ALTER INDEX {qname} ALTER COLUMN {column} SET STATISTICS {value};"
+                )
+                .unwrap();
             }
             extra += &self.comment(PG_CLASS, o, 0, &format!("INDEX {qname}"));
             if let Some(parents) = self.parents.get(&o) {
@@ -974,14 +1497,34 @@ impl CatalogReader<'_> {
             self.index_owner.insert(o, Key::of(PG_CLASS, o));
             let sql = format!("{};\n{extra}", s(&r, "def"));
             let sort = (rel.schema.clone(), s(&r, "name"));
-            self.push(Key::of(PG_CLASS, o), Section::PostData, group::INDEX, (&sort.0, &sort.1, ""), format!("INDEX {qname}"), sql, vec![Key::of(PG_CLASS, relid)]);
+            self.push(
+                Key::of(PG_CLASS, o),
+                Section::PostData,
+                group::INDEX,
+                (&sort.0, &sort.1, ""),
+                format!("INDEX {qname}"),
+                sql,
+                vec![Key::of(PG_CLASS, relid)],
+            );
         }
         // Partition indexes are created per partition, then attached to the parent's.
         for (child, qname, (parent, parent_qname), schema) in attach {
-            let (Some(&child_key), Some(&parent_key)) = (self.index_owner.get(&child), self.index_owner.get(&parent)) else { continue };
+            let (Some(&child_key), Some(&parent_key)) =
+                (self.index_owner.get(&child), self.index_owner.get(&parent))
+            else {
+                continue;
+            };
             let sql = format!("ALTER INDEX {parent_qname} ATTACH PARTITION {qname};\n");
             let key = Key::of(PG_CLASS, child).with(Part::Attach);
-            self.push(key, Section::PostData, group::INDEX_ATTACH, (&schema, &qname, ""), format!("INDEX ATTACH {qname}"), sql, vec![child_key, parent_key]);
+            self.push(
+                key,
+                Section::PostData,
+                group::INDEX_ATTACH,
+                (&schema, &qname, ""),
+                format!("INDEX ATTACH {qname}"),
+                sql,
+                vec![child_key, parent_key],
+            );
         }
         for (index, owner) in self.index_owner.clone() {
             self.owner_of.insert((PG_CLASS, index), owner);
@@ -990,9 +1533,17 @@ impl CatalogReader<'_> {
     }
 
     async fn triggers_rules_policies_statistics(&mut self) -> Result<()> {
-        for r in self.rows("triggers", include_str!("../../../sql/postgres/triggers.sql")).await? {
+        for r in self
+            .rows(
+                "triggers",
+                include_str!("../../../sql/postgres/triggers.sql"),
+            )
+            .await?
+        {
             let (o, relid) = (oid(&r, "oid"), oid(&r, "relid"));
-            let Some(rel) = self.relations.get(&relid) else { continue };
+            let Some(rel) = self.relations.get(&relid) else {
+                continue;
+            };
             let qname = s(&r, "qname");
             let mut sql = format!("{};\n", s(&r, "def"));
             let state = match s(&r, "enabled").as_str() {
@@ -1004,25 +1555,67 @@ impl CatalogReader<'_> {
             if !state.is_empty() {
                 writeln!(sql, "ALTER TABLE {} {state} TRIGGER {qname};", rel.qname).unwrap();
             }
-            sql += &self.comment(PG_TRIGGER, o, 0, &format!("TRIGGER {qname} ON {}", rel.qname));
-            let (schema, table, label) = (rel.schema.clone(), rel.name.clone(), format!("TRIGGER {qname} ON {}", rel.qname));
-            self.push(Key::of(PG_TRIGGER, o), Section::PostData, group::TRIGGER, (&schema, &table, &s(&r, "name")), label, sql, vec![Key::of(PG_CLASS, relid)]);
+            sql += &self.comment(
+                PG_TRIGGER,
+                o,
+                0,
+                &format!("TRIGGER {qname} ON {}", rel.qname),
+            );
+            let (schema, table, label) = (
+                rel.schema.clone(),
+                rel.name.clone(),
+                format!("TRIGGER {qname} ON {}", rel.qname),
+            );
+            self.push(
+                Key::of(PG_TRIGGER, o),
+                Section::PostData,
+                group::TRIGGER,
+                (&schema, &table, &s(&r, "name")),
+                label,
+                sql,
+                vec![Key::of(PG_CLASS, relid)],
+            );
         }
-        for r in self.rows("rules", include_str!("../../../sql/postgres/rules.sql")).await? {
+        for r in self
+            .rows("rules", include_str!("../../../sql/postgres/rules.sql"))
+            .await?
+        {
             let (o, relid) = (oid(&r, "oid"), oid(&r, "relid"));
-            let Some(rel) = self.relations.get(&relid) else { continue };
+            let Some(rel) = self.relations.get(&relid) else {
+                continue;
+            };
             let qname = s(&r, "qname");
             let mut sql = format!("{}\n", s(&r, "def").trim_end());
             if s(&r, "enabled") == "D" {
                 writeln!(sql, "ALTER TABLE {} DISABLE RULE {qname};", rel.qname).unwrap();
             }
             sql += &self.comment(PG_REWRITE, o, 0, &format!("RULE {qname} ON {}", rel.qname));
-            let (schema, table, label) = (rel.schema.clone(), rel.name.clone(), format!("RULE {qname} ON {}", rel.qname));
-            self.push(Key::of(PG_REWRITE, o), Section::PostData, group::RULE, (&schema, &table, &s(&r, "name")), label, sql, vec![Key::of(PG_CLASS, relid)]);
+            let (schema, table, label) = (
+                rel.schema.clone(),
+                rel.name.clone(),
+                format!("RULE {qname} ON {}", rel.qname),
+            );
+            self.push(
+                Key::of(PG_REWRITE, o),
+                Section::PostData,
+                group::RULE,
+                (&schema, &table, &s(&r, "name")),
+                label,
+                sql,
+                vec![Key::of(PG_CLASS, relid)],
+            );
         }
-        for r in self.rows("policies", include_str!("../../../sql/postgres/policies.sql")).await? {
+        for r in self
+            .rows(
+                "policies",
+                include_str!("../../../sql/postgres/policies.sql"),
+            )
+            .await?
+        {
             let (o, relid) = (oid(&r, "oid"), oid(&r, "relid"));
-            let Some(rel) = self.relations.get(&relid) else { continue };
+            let Some(rel) = self.relations.get(&relid) else {
+                continue;
+            };
             let qname = s(&r, "qname");
             let cmd = match s(&r, "cmd").as_str() {
                 "r" => "SELECT",
@@ -1045,10 +1638,28 @@ impl CatalogReader<'_> {
             }
             sql.push_str(";\n");
             sql += &self.comment(PG_POLICY, o, 0, &format!("POLICY {qname} ON {}", rel.qname));
-            let (schema, table, label) = (rel.schema.clone(), rel.name.clone(), format!("POLICY {qname} ON {}", rel.qname));
-            self.push(Key::of(PG_POLICY, o), Section::PostData, group::POLICY, (&schema, &table, &s(&r, "name")), label, sql, vec![Key::of(PG_CLASS, relid)]);
+            let (schema, table, label) = (
+                rel.schema.clone(),
+                rel.name.clone(),
+                format!("POLICY {qname} ON {}", rel.qname),
+            );
+            self.push(
+                Key::of(PG_POLICY, o),
+                Section::PostData,
+                group::POLICY,
+                (&schema, &table, &s(&r, "name")),
+                label,
+                sql,
+                vec![Key::of(PG_CLASS, relid)],
+            );
         }
-        for r in self.rows("statistics", include_str!("../../../sql/postgres/statistics.sql")).await? {
+        for r in self
+            .rows(
+                "statistics",
+                include_str!("../../../sql/postgres/statistics.sql"),
+            )
+            .await?
+        {
             let (o, relid) = (oid(&r, "oid"), oid(&r, "relid"));
             if !self.relations.contains_key(&relid) || self.is_member(PG_STATISTIC_EXT, o) {
                 continue;
@@ -1060,15 +1671,31 @@ impl CatalogReader<'_> {
                 writeln!(sql, "ALTER STATISTICS {qname} SET STATISTICS {target};").unwrap();
             }
             sql += &self.comment(PG_STATISTIC_EXT, o, 0, &format!("STATISTICS {qname}"));
-            self.push(Key::of(PG_STATISTIC_EXT, o), Section::PostData, group::STATISTICS, (&s(&r, "schema"), &s(&r, "name"), ""), format!("STATISTICS {qname}"), sql, vec![Key::of(PG_CLASS, relid)]);
+            self.push(
+                Key::of(PG_STATISTIC_EXT, o),
+                Section::PostData,
+                group::STATISTICS,
+                (&s(&r, "schema"), &s(&r, "name"), ""),
+                format!("STATISTICS {qname}"),
+                sql,
+                vec![Key::of(PG_CLASS, relid)],
+            );
         }
         Ok(())
     }
 
     /// Turns pg_depend rows into dependencies between the collected objects.
     async fn dependencies(&mut self) -> Result<()> {
-        for r in self.rows("column defaults", "SELECT oid::int8 AS oid, adrelid::int8 AS relid FROM pg_catalog.pg_attrdef").await? {
-            self.owner_of.entry((PG_ATTRDEF, oid(&r, "oid"))).or_insert(Key::of(PG_CLASS, oid(&r, "relid")));
+        for r in self
+            .rows(
+                "column defaults",
+                "SELECT oid::int8 AS oid, adrelid::int8 AS relid FROM pg_catalog.pg_attrdef",
+            )
+            .await?
+        {
+            self.owner_of
+                .entry((PG_ATTRDEF, oid(&r, "oid")))
+                .or_insert(Key::of(PG_CLASS, oid(&r, "relid")));
         }
         for r in self.rows("view rules", "SELECT oid::int8 AS oid, ev_class::int8 AS relid FROM pg_catalog.pg_rewrite WHERE rulename = '_RETURN'").await? {
             self.owner_of.insert((PG_REWRITE, oid(&r, "oid")), Key::of(PG_CLASS, oid(&r, "relid")));
@@ -1080,7 +1707,12 @@ impl CatalogReader<'_> {
                      FROM pg_catalog.pg_type t WHERE t.oid >= 16384";
         let mut aliases = Vec::new();
         for r in self.rows("types", types).await? {
-            let (o, relid, elem, range) = (oid(&r, "oid"), oid(&r, "relid"), oid(&r, "elem"), oid(&r, "range"));
+            let (o, relid, elem, range) = (
+                oid(&r, "oid"),
+                oid(&r, "relid"),
+                oid(&r, "elem"),
+                oid(&r, "range"),
+            );
             if self.owner_of.contains_key(&(PG_TYPE, o)) {
                 continue;
             }
@@ -1105,16 +1737,45 @@ impl CatalogReader<'_> {
         }
 
         let keys: HashSet<Key> = self.objects.iter().map(|o| o.key).collect();
-        let seq_owned_by: HashSet<u32> = self.objects.iter().filter(|o| o.key.part == Part::OwnedBy).map(|o| o.key.oid).collect();
-        let index: HashMap<Key, usize> = self.objects.iter().enumerate().map(|(i, o)| (o.key, i)).collect();
-        for r in self.rows("dependencies", include_str!("../../../sql/postgres/dependencies.sql")).await? {
-            let (class, o, ref_class, ref_oid) = (oid(&r, "class"), oid(&r, "oid"), oid(&r, "ref_class"), oid(&r, "ref_oid"));
+        let seq_owned_by: HashSet<u32> = self
+            .objects
+            .iter()
+            .filter(|o| o.key.part == Part::OwnedBy)
+            .map(|o| o.key.oid)
+            .collect();
+        let index: HashMap<Key, usize> = self
+            .objects
+            .iter()
+            .enumerate()
+            .map(|(i, o)| (o.key, i))
+            .collect();
+        for r in self
+            .rows(
+                "dependencies",
+                include_str!("../../../sql/postgres/dependencies.sql"),
+            )
+            .await?
+        {
+            let (class, o, ref_class, ref_oid) = (
+                oid(&r, "class"),
+                oid(&r, "oid"),
+                oid(&r, "ref_class"),
+                oid(&r, "ref_oid"),
+            );
             // A serial sequence's ownership link points at its table; OWNED BY carries it.
             if class == PG_CLASS && ref_class == PG_CLASS && seq_owned_by.contains(&o) {
                 continue;
             }
-            let from = self.owner_of.get(&(class, o)).copied().unwrap_or(Key::of(class, o));
-            let to = self.owner_of.get(&(ref_class, ref_oid)).copied().unwrap_or(Key::of(ref_class, ref_oid));
+            let from = self
+                .owner_of
+                .get(&(class, o))
+                .copied()
+                .unwrap_or(Key::of(class, o));
+            let to = self
+                .owner_of
+                .get(&(ref_class, ref_oid))
+                .copied()
+                .unwrap_or(Key::of(ref_class, ref_oid));
             if self.unsupported_keys.contains(&to) && keys.contains(&from) {
                 self.needs_unsupported.insert(from);
             }
@@ -1125,11 +1786,22 @@ impl CatalogReader<'_> {
         // A view can need a primary key (GROUP BY on it), which is post-data;
         // such views, and whatever reads them, move to post-data too.
         loop {
-            let post: HashSet<Key> = self.objects.iter().filter(|o| o.section == Section::PostData).map(|o| o.key).collect();
+            let post: HashSet<Key> = self
+                .objects
+                .iter()
+                .filter(|o| o.section == Section::PostData)
+                .map(|o| o.key)
+                .collect();
             let mut moved = false;
             for obj in &mut self.objects {
-                let movable = matches!(obj.sort_key.0, group::VIEW | group::FUNCTION | group::AGGREGATE);
-                if obj.section == Section::PreData && movable && obj.deps.iter().any(|d| post.contains(d)) {
+                let movable = matches!(
+                    obj.sort_key.0,
+                    group::VIEW | group::FUNCTION | group::AGGREGATE
+                );
+                if obj.section == Section::PreData
+                    && movable
+                    && obj.deps.iter().any(|d| post.contains(d))
+                {
                     obj.section = Section::PostData;
                     moved = true;
                 }
@@ -1139,13 +1811,23 @@ impl CatalogReader<'_> {
             }
         }
         // A materialized view is refreshed after those it reads.
-        let refreshes: HashSet<u32> = self.objects.iter().filter(|o| o.key.part == Part::Refresh).map(|o| o.key.oid).collect();
+        let refreshes: HashSet<u32> = self
+            .objects
+            .iter()
+            .filter(|o| o.key.part == Part::Refresh)
+            .map(|o| o.key.oid)
+            .collect();
         for i in 0..self.objects.len() {
             let key = self.objects[i].key;
             if key.part != Part::Main || !refreshes.contains(&key.oid) || key.class != PG_CLASS {
                 continue;
             }
-            let reads: Vec<Key> = self.objects[i].deps.iter().filter(|d| d.class == PG_CLASS && refreshes.contains(&d.oid)).map(|d| d.with(Part::Refresh)).collect();
+            let reads: Vec<Key> = self.objects[i]
+                .deps
+                .iter()
+                .filter(|d| d.class == PG_CLASS && refreshes.contains(&d.oid))
+                .map(|d| d.with(Part::Refresh))
+                .collect();
             let refresh = index[&key.with(Part::Refresh)];
             self.objects[refresh].deps.extend(reads);
         }

@@ -1,0 +1,1442 @@
+//! PostgreSQL data snapshots: `dbsnap export-data`, `import`, `init --data`,
+//! `verify` and `check`.
+//!
+//! The oracle is independent of dbsnap: every user table's row count and the
+//! md5 of its sorted rows (`t::text`), and every sequence's position, read with
+//! psql ([`table_checksums`], [`sequence_positions`]).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::ffi::OsStr;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::support::pg::{literal, server, Sample, TestDb};
+use crate::support::{assert_same_text, dbsnap, tempdir, Dbsnap, Run, ScratchDir, CONNECTION_VARS};
+
+const ADVERSARIAL: &str = "pg/adversarial.sql";
+const END: &str = "-- dbsnap:end";
+const MANIFEST_TABLE: &str = "-- dbsnap:manifest-table ";
+const GZIP_MAGIC: &[u8] = &[0x1f, 0x8b];
+const ZSTD_MAGIC: &[u8] = &[0x28, 0xb5, 0x2f, 0xfd];
+/// Rows of the generated big table (tests 5 and 9).
+const BIG_ROWS: u64 = 2_000_000;
+
+fn path_str(p: &Path) -> &str {
+    p.to_str().expect("UTF-8 path")
+}
+
+// --- the oracle ------------------------------------------------------------------------
+
+/// `schema.table` (as `format('%I.%I')`) -> (rows, md5 of the rows sorted as text),
+/// for every ordinary table (relkind 'r', partitions included, `ONLY`).
+type Checksums = BTreeMap<String, (i64, String)>;
+/// `schema.sequence` -> (last_value, is_called).
+type Positions = BTreeMap<String, (String, bool)>;
+
+/// Names of the user relations of one relkind, as `format('%I.%I')`.
+fn relations_of_kind(db: &TestDb, relkind: char) -> Vec<String> {
+    db.psql(&format!(
+        "SELECT to_json(format('%I.%I', n.nspname, c.relname)) FROM pg_class c \
+         JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE c.relkind = '{relkind}' \
+           AND n.nspname NOT IN ('pg_catalog', 'information_schema') \
+           AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%' \
+         ORDER BY 1"
+    ))
+    .lines()
+    .map(|l| serde_json::from_str::<String>(l).expect("JSON relation name"))
+    .collect()
+}
+
+/// One JSON array per line -> values.
+fn json_lines(out: &str) -> Vec<Vec<Value>> {
+    out.lines()
+        .filter(|l| !l.is_empty())
+        .map(|l| match serde_json::from_str::<Value>(l) {
+            Ok(Value::Array(a)) => a,
+            other => panic!("not a JSON array: {l}: {other:?}"),
+        })
+        .collect()
+}
+
+fn table_checksums(db: &TestDb) -> Checksums {
+    let tables = relations_of_kind(db, 'r');
+    let mut out = Checksums::new();
+    for chunk in tables.chunks(50) {
+        let sql = chunk
+            .iter()
+            .map(|t| {
+                format!(
+                    "SELECT json_build_array({}, count(*), \
+                     md5(coalesce(string_agg(t::text, E'\\n' ORDER BY t::text), ''))) FROM ONLY {t} t",
+                    literal(t)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\nUNION ALL\n");
+        for row in json_lines(&db.psql(&sql)) {
+            out.insert(
+                row[0].as_str().expect("name").to_string(),
+                (
+                    row[1].as_i64().expect("count"),
+                    row[2].as_str().expect("md5").to_string(),
+                ),
+            );
+        }
+    }
+    out
+}
+
+fn sequence_positions(db: &TestDb) -> Positions {
+    let seqs = relations_of_kind(db, 'S');
+    let mut out = Positions::new();
+    for chunk in seqs.chunks(50) {
+        let sql = chunk
+            .iter()
+            .map(|s| {
+                format!(
+                    "SELECT json_build_array({}, last_value::text, is_called) FROM {s}",
+                    literal(s)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\nUNION ALL\n");
+        for row in json_lines(&db.psql(&sql)) {
+            out.insert(
+                row[0].as_str().expect("name").to_string(),
+                (
+                    row[1].as_str().expect("last_value").to_string(),
+                    row[2].as_bool().expect("is_called"),
+                ),
+            );
+        }
+    }
+    out
+}
+
+/// Keys whose values differ between two maps, for messages.
+fn map_differences<V: PartialEq + std::fmt::Debug>(
+    left: &BTreeMap<String, V>,
+    right: &BTreeMap<String, V>,
+) -> Vec<String> {
+    let keys: BTreeSet<&String> = left.keys().chain(right.keys()).collect();
+    keys.into_iter()
+        .filter(|k| left.get(*k) != right.get(*k))
+        .map(|k| format!("{k}: {:?} vs {:?}", left.get(k), right.get(k)))
+        .collect()
+}
+
+/// Everything the oracle sees of a database.
+#[derive(Debug, Clone, PartialEq)]
+struct DbState {
+    tables: Checksums,
+    sequences: Positions,
+}
+
+impl DbState {
+    fn capture(db: &TestDb) -> DbState {
+        DbState {
+            tables: table_checksums(db),
+            sequences: sequence_positions(db),
+        }
+    }
+
+    fn total_rows(&self) -> i64 {
+        self.tables.values().map(|(n, _)| n).sum()
+    }
+
+    /// Panics listing the differing tables / sequences.
+    #[track_caller]
+    fn assert_same(&self, what: &str, other: &DbState) {
+        let tables = map_differences(&self.tables, &other.tables);
+        assert!(
+            tables.is_empty(),
+            "{what}: {} table(s) differ (rows, md5 of sorted rows):\n{}",
+            tables.len(),
+            tables.join("\n")
+        );
+        let seqs = map_differences(&self.sequences, &other.sequences);
+        assert!(
+            seqs.is_empty(),
+            "{what}: {} sequence position(s) differ (last_value, is_called):\n{}",
+            seqs.len(),
+            seqs.join("\n")
+        );
+    }
+}
+
+// --- running things -------------------------------------------------------------------------
+
+fn export_schema(db: &TestDb, out: &Path) {
+    let url = db.url();
+    dbsnap(&["export-schema", "--url", &url, "-o", path_str(out)], &[]).assert_success();
+}
+
+fn export_data(db: &TestDb, out: &Path, extra: &[&str]) -> Run {
+    let url = db.url();
+    let mut args = vec!["export-data", "--url", &url, "-o", path_str(out)];
+    args.extend_from_slice(extra);
+    dbsnap(&args, &[])
+}
+
+#[track_caller]
+fn export_data_ok(db: &TestDb, out: &Path, extra: &[&str]) {
+    export_data(db, out, extra).assert_success();
+    assert!(out.is_file(), "export-data did not write {}", out.display());
+}
+
+/// `dbsnap init --url <target> --schema S [--data D] --yes`.
+fn init(target: &TestDb, schema: &Path, data: Option<&Path>) -> Run {
+    let url = target.url();
+    let mut args = vec!["init", "--url", &url, "--schema", path_str(schema)];
+    if let Some(data) = data {
+        args.extend(["--data", path_str(data)]);
+    }
+    args.push("--yes");
+    dbsnap(&args, &[])
+}
+
+fn import(target: &TestDb, file: &Path, extra: &[&str]) -> Run {
+    let url = target.url();
+    let mut args = vec!["import", "--url", &url];
+    args.extend_from_slice(extra);
+    args.push(path_str(file));
+    dbsnap(&args, &[])
+}
+
+fn verify_source(source: &TestDb, target: &TestDb, extra: &[&str]) -> Run {
+    let (s, t) = (source.url(), target.url());
+    let mut args = vec!["verify", "--source", &s, "--target", &t];
+    args.extend_from_slice(extra);
+    dbsnap(&args, &[])
+}
+
+fn verify_manifest(file: &Path, target: &TestDb, extra: &[&str]) -> Run {
+    let t = target.url();
+    let mut args = vec!["verify", "--manifest", path_str(file), "--target", &t];
+    args.extend_from_slice(extra);
+    dbsnap(&args, &[])
+}
+
+fn check(file: &Path, extra: &[&str]) -> Run {
+    let mut args = vec!["check", path_str(file)];
+    args.extend_from_slice(extra);
+    dbsnap(&args, &[])
+}
+
+#[track_caller]
+fn json_of(run: &Run) -> Value {
+    serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{run}"))
+}
+
+/// The `differences` of a `verify --json` run as (kind, name, status).
+#[track_caller]
+fn differences(run: &Run) -> Vec<(String, String, String)> {
+    let json = json_of(run);
+    let field = |d: &Value, k: &str| d[k].as_str().unwrap_or_default().to_string();
+    json["differences"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no differences array:\n{run}"))
+        .iter()
+        .map(|d| (field(d, "kind"), field(d, "name"), field(d, "status")))
+        .collect()
+}
+
+/// The result of some other program (psql, pg_dump, /usr/bin/time).
+#[derive(Debug)]
+struct ToolRun {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+fn read_in_thread(mut r: impl Read + Send + 'static) -> thread::JoinHandle<Vec<u8>> {
+    thread::spawn(move || {
+        let mut buf = Vec::new();
+        let _ = r.read_to_end(&mut buf);
+        buf
+    })
+}
+
+/// Runs `cmd` (stdin null, output captured), killing it after `timeout`.
+fn run_tool(mut cmd: Command, timeout: Duration) -> ToolRun {
+    let shown = format!("{cmd:?}");
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {shown}: {e}"));
+    let out = read_in_thread(child.stdout.take().expect("stdout"));
+    let err = read_in_thread(child.stderr.take().expect("stderr"));
+    let deadline = Instant::now() + timeout;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{shown} did not finish within {timeout:?}; killed it");
+        }
+        thread::sleep(Duration::from_millis(10));
+    };
+    ToolRun {
+        code: status.code(),
+        stdout: String::from_utf8_lossy(&out.join().unwrap_or_default()).into_owned(),
+        stderr: String::from_utf8_lossy(&err.join().unwrap_or_default()).into_owned(),
+    }
+}
+
+/// A `Command` for the dbsnap binary with the connection variables removed.
+fn dbsnap_command(program: &OsStr) -> Command {
+    let mut cmd = Command::new(program);
+    for var in CONNECTION_VARS {
+        cmd.env_remove(var);
+    }
+    cmd
+}
+
+fn dbsnap_bin() -> &'static OsStr {
+    OsStr::new(env!("CARGO_BIN_EXE_dbsnap"))
+}
+
+// --- files -------------------------------------------------------------------------------
+
+fn read_text(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
+}
+
+fn write_file(path: &Path, bytes: impl AsRef<[u8]>) {
+    std::fs::write(path, bytes).unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
+}
+
+/// `(name, rows)` of the `-- dbsnap:manifest-table` lines of a plain file.
+fn manifest_tables(text: &str) -> Vec<(String, u64)> {
+    text.lines()
+        .filter_map(|l| l.strip_prefix(MANIFEST_TABLE))
+        .map(|json| {
+            let v: Value = serde_json::from_str(json)
+                .unwrap_or_else(|e| panic!("bad manifest line {json}: {e}"));
+            (
+                v["name"].as_str().expect("name").to_string(),
+                v["rows"].as_u64().expect("rows"),
+            )
+        })
+        .collect()
+}
+
+/// 1-based line number of the `COPY <table> ` statement of a plain file.
+#[track_caller]
+fn copy_line(text: &str, table: &str) -> usize {
+    let prefix = format!("COPY {table} ");
+    let found: Vec<usize> = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| l.starts_with(&prefix))
+        .map(|(i, _)| i + 1)
+        .collect();
+    assert_eq!(
+        found.len(),
+        1,
+        "expected one `{prefix}` line, found {found:?}"
+    );
+    found[0]
+}
+
+/// The lines of a plain file, each with its `\n`.
+fn lines_with_ends(text: &str) -> Vec<&str> {
+    text.split_inclusive('\n').collect()
+}
+
+fn mode_of(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path)
+        .unwrap_or_else(|e| panic!("stat {}: {e}", path.display()))
+        .permissions()
+        .mode()
+        & 0o7777
+}
+
+#[track_caller]
+fn assert_magic(path: &Path, magic: &[u8]) {
+    let bytes = std::fs::read(path).expect("read export");
+    assert!(
+        bytes.starts_with(magic),
+        "{} starts with {:02x?}, expected {:02x?}",
+        path.display(),
+        &bytes[..bytes.len().min(8)],
+        magic
+    );
+}
+
+// --- 1. round trips ---------------------------------------------------------------------
+
+/// What a round trip leaves for further checks.
+struct RoundTrip {
+    source: TestDb,
+    target: TestDb,
+    data: PathBuf,
+    source_state: DbState,
+    _dir: ScratchDir,
+}
+
+/// Loads a source, exports schema and data (`data_name` picks the compression),
+/// builds a target with `init --schema --data --yes`, and checks it with the
+/// oracle, with `verify --source` and with `verify --manifest`.
+fn data_round_trip(data_name: &str, load: impl FnOnce(&TestDb)) -> RoundTrip {
+    let source = TestDb::create("src");
+    load(&source);
+    let source_state = DbState::capture(&source);
+    assert!(
+        source_state.total_rows() > 0,
+        "the sample loaded no rows: {:?}",
+        source_state.tables
+    );
+
+    let dir = tempdir();
+    let schema = dir.join("schema.sql");
+    export_schema(&source, &schema);
+    let data = dir.join(data_name);
+    export_data_ok(&source, &data, &[]);
+    if data_name.ends_with(".gz") {
+        assert_magic(&data, GZIP_MAGIC);
+    } else if data_name.ends_with(".zst") {
+        assert_magic(&data, ZSTD_MAGIC);
+    } else {
+        let text = read_text(&data);
+        assert!(
+            text.trim_end().ends_with(END),
+            "plain export does not end with `{END}`"
+        );
+    }
+    check(&data, &[]).assert_success();
+
+    let target = TestDb::reserve("dst");
+    init(&target, &schema, Some(&data)).assert_success();
+    source_state.assert_same("source vs target", &DbState::capture(&target));
+
+    verify_source(&source, &target, &["--checksum"]).assert_success();
+    verify_manifest(&data, &target, &["--checksum"]).assert_success();
+    RoundTrip {
+        source,
+        target,
+        data,
+        source_state,
+        _dir: dir,
+    }
+}
+
+/// Schema unchanged by the data load: pg_dump of source and target are equal.
+fn assert_same_schema(rt: &RoundTrip) {
+    assert_same_text(
+        "pg_dump",
+        "source",
+        &rt.source.pg_dump_schema(),
+        "target",
+        &rt.target.pg_dump_schema(),
+    );
+}
+
+#[test]
+fn data_roundtrip_pagila() {
+    let rt = data_round_trip("pagila.sql", |db| db.load(Sample::Pagila));
+    assert_same_schema(&rt);
+}
+
+#[test]
+fn data_roundtrip_chinook() {
+    let rt = data_round_trip("chinook.sql.gz", |db| db.load(Sample::Chinook));
+    assert_same_schema(&rt);
+}
+
+#[test]
+fn data_roundtrip_chinook_serial() {
+    let rt = data_round_trip("chinook_serial.sql.zst", |db| {
+        db.load(Sample::ChinookSerial)
+    });
+    assert_same_schema(&rt);
+}
+
+#[test]
+fn data_roundtrip_northwind() {
+    let rt = data_round_trip("northwind.sql.gz", |db| db.load(Sample::Northwind));
+    assert_same_schema(&rt);
+}
+
+#[test]
+fn data_roundtrip_sakila_jooq() {
+    let rt = data_round_trip("sakila.sql.zst", |db| db.load(Sample::SakilaJooq));
+    assert_same_schema(&rt);
+}
+
+/// `(table or domain, constraint)` of every NOT VALID constraint.
+fn not_valid_constraints(db: &TestDb) -> Vec<String> {
+    db.psql(
+        "SELECT coalesce(conrelid::regclass::text, contypid::regtype::text) || ' ' || conname \
+         FROM pg_constraint WHERE NOT convalidated ORDER BY 1",
+    )
+    .lines()
+    .map(str::to_string)
+    .collect()
+}
+
+#[test]
+fn data_roundtrip_adversarial() {
+    let rt = data_round_trip("adversarial.sql", |db| db.load_fixture(ADVERSARIAL));
+    assert_same_schema(&rt);
+
+    // NOT VALID constraints (with violating rows present) exist and are still NOT VALID.
+    let source_nv = not_valid_constraints(&rt.source);
+    for name in [
+        "fk_orphan_not_valid",
+        "qty_nonneg",
+        "price_nonneg",
+        "zip_len",
+    ] {
+        assert!(
+            source_nv.iter().any(|c| c.ends_with(&format!(" {name}"))),
+            "fixture lacks NOT VALID constraint {name}: {source_nv:?}"
+        );
+    }
+    assert_eq!(
+        not_valid_constraints(&rt.target),
+        source_nv,
+        "NOT VALID constraints differ after init --data"
+    );
+    let violating = rt
+        .target
+        .psql("SELECT count(*) FROM public.check_demo WHERE qty < 0");
+    assert_eq!(
+        violating.trim(),
+        "1",
+        "the row violating qty_nonneg is gone"
+    );
+
+    // Tables written by triggers and rules: the load must not have fired them.
+    for table in ["public.audit_log", "public.ruled_log"] {
+        let count = |db: &TestDb| db.psql(&format!("SELECT count(*) FROM ONLY {table}"));
+        let (s, t) = (count(&rt.source), count(&rt.target));
+        assert_ne!(s.trim(), "0", "{table} is empty in the source");
+        assert_eq!(
+            s,
+            t,
+            "{table}: {} rows in the source, {} in the target",
+            s.trim(),
+            t.trim()
+        );
+    }
+    let _ = &rt.data;
+}
+
+// --- 2. psql loads our plain file -------------------------------------------------------------
+
+/// Loads a database from the pagila sample; exports schema and plain data.
+struct Pagila {
+    source: TestDb,
+    state: DbState,
+    schema: PathBuf,
+    data: PathBuf,
+    dir: ScratchDir,
+}
+
+fn pagila_exported() -> Pagila {
+    let source = TestDb::create("src");
+    source.load(Sample::Pagila);
+    let state = DbState::capture(&source);
+    let dir = tempdir();
+    let schema = dir.join("schema.sql");
+    export_schema(&source, &schema);
+    let data = dir.join("data.sql");
+    export_data_ok(&source, &data, &[]);
+    Pagila {
+        source,
+        state,
+        schema,
+        data,
+        dir,
+    }
+}
+
+/// A target built with `init --schema` only (no rows).
+#[track_caller]
+fn schema_only_target(label: &str, schema: &Path) -> TestDb {
+    let target = TestDb::reserve(label);
+    init(&target, schema, None).assert_success();
+    target
+}
+
+#[test]
+fn psql_loads_plain_data_export() {
+    let p = pagila_exported();
+    let target = schema_only_target("psql", &p.schema);
+    let mut cmd = Command::new("psql");
+    cmd.args(["-X", "-q", "-1", "-v", "ON_ERROR_STOP=1", "-d"])
+        .arg(target.url())
+        .arg("-f")
+        .arg(&p.data)
+        .env_remove("PGOPTIONS");
+    let run = run_tool(cmd, Duration::from_secs(300));
+    assert_eq!(
+        run.code,
+        Some(0),
+        "psql -1 -f {} failed:\n{}",
+        p.data.display(),
+        run.stderr
+    );
+    p.state
+        .assert_same("source vs psql-loaded target", &DbState::capture(&target));
+}
+
+// --- 3. pg_dump --data-only through dbsnap import ------------------------------------------------
+
+#[test]
+fn import_pg_dump_data_only_file() {
+    let p = pagila_exported();
+    let dump = p.dir.join("pg_dump_data.sql");
+    let mut cmd = Command::new("pg_dump");
+    cmd.args(["--data-only", "--no-owner", "--no-privileges", "-f"])
+        .arg(&dump)
+        .arg("-d")
+        .arg(p.source.url());
+    let run = run_tool(cmd, Duration::from_secs(300));
+    assert_eq!(run.code, Some(0), "pg_dump failed:\n{}", run.stderr);
+
+    let target = schema_only_target("pgdump", &p.schema);
+    import(&target, &dump, &["--disable-constraints"]).assert_success();
+    p.state.assert_same(
+        "source vs target loaded from pg_dump",
+        &DbState::capture(&target),
+    );
+    verify_source(&p.source, &target, &["--checksum"]).assert_success();
+}
+
+// --- 4. rejected files leave the target unchanged -----------------------------------------------
+
+/// Asserts an import failed (exit 1) and left `target` exactly as `before`.
+#[track_caller]
+fn assert_rejected(case: &str, run: &Run, target: &TestDb, before: &DbState) {
+    assert_eq!(
+        run.code,
+        Some(1),
+        "{case}: import should fail with exit 1\n{run}"
+    );
+    assert!(
+        !run.stderr.contains("panicked"),
+        "{case}: dbsnap panicked\n{run}"
+    );
+    before.assert_same(
+        &format!("{case}: target before vs after the failed import"),
+        &DbState::capture(target),
+    );
+}
+
+/// A damaged copy of a data file, and what its error message must mention.
+struct BadFile {
+    case: &'static str,
+    path: PathBuf,
+    /// Each group: at least one of its (lowercase) words must be in stderr.
+    mentions: Vec<Vec<String>>,
+}
+
+#[test]
+fn import_rejects_damaged_files_and_commits_nothing() {
+    let p = pagila_exported();
+    let text = read_text(&p.data);
+    let lines = lines_with_ends(&text);
+
+    let mut bad: Vec<BadFile> = Vec::new();
+    let truncated = || {
+        vec![
+            "truncated".to_string(),
+            "end of file".to_string(),
+            "end marker".to_string(),
+        ]
+    };
+
+    // (a) cut inside the COPY data of public.rental, at a line boundary (every
+    // row kept is valid) and in the middle of a row.
+    let rental = copy_line(&text, "public.rental");
+    let rental_rows = lines[rental..]
+        .iter()
+        .position(|l| *l == "\\.\n")
+        .expect("end of rental data");
+    assert!(rental_rows > 100, "rental has only {rental_rows} rows");
+    let cut = rental + rental_rows / 2; // 0-based index of the first line left out
+    let path = p.dir.join("cut_in_copy.sql");
+    write_file(&path, lines[..cut].concat());
+    bad.push(BadFile {
+        case: "(a) cut at a row boundary inside COPY data",
+        mentions: vec![
+            vec![p
+                .dir
+                .join("cut_in_copy.sql")
+                .display()
+                .to_string()
+                .to_lowercase()],
+            truncated(),
+        ],
+        path,
+    });
+    let mut mid_row = lines[..cut].concat();
+    mid_row.push_str(&lines[cut][..lines[cut].len() / 2]);
+    let path = p.dir.join("cut_mid_row.sql");
+    write_file(&path, mid_row);
+    bad.push(BadFile {
+        case: "(a) cut in the middle of a COPY row",
+        mentions: vec![
+            vec![p
+                .dir
+                .join("cut_mid_row.sql")
+                .display()
+                .to_string()
+                .to_lowercase()],
+            truncated(),
+        ],
+        path,
+    });
+
+    // (b) cut at a statement boundary: after the `\.` of rental (no manifest, no
+    // end marker), and with only the end marker missing.
+    let path = p.dir.join("cut_after_table.sql");
+    write_file(&path, lines[..rental + rental_rows + 1].concat());
+    bad.push(BadFile {
+        case: "(b) cut after a complete COPY block",
+        mentions: vec![truncated()],
+        path,
+    });
+    assert_eq!(lines.last(), Some(&"-- dbsnap:end\n"));
+    let path = p.dir.join("no_end_marker.sql");
+    write_file(&path, lines[..lines.len() - 1].concat());
+    bad.push(BadFile {
+        case: "(b) only the end marker missing",
+        mentions: vec![truncated()],
+        path,
+    });
+
+    // (c) a corrupt .gz and a corrupt .zst: one byte flipped in the middle.
+    for (name, magic) in [("data.sql.gz", GZIP_MAGIC), ("data.sql.zst", ZSTD_MAGIC)] {
+        let good = p.dir.join(name);
+        export_data_ok(&p.source, &good, &[]);
+        assert_magic(&good, magic);
+        let mut bytes = std::fs::read(&good).unwrap();
+        let mid = bytes.len() / 2;
+        bytes[mid] ^= 0x55;
+        let path = p.dir.join(&format!("corrupt_{name}"));
+        write_file(&path, bytes);
+        bad.push(BadFile {
+            case: if magic == GZIP_MAGIC {
+                "(c) corrupt gzip file"
+            } else {
+                "(c) corrupt zstd file"
+            },
+            mentions: vec![],
+            path,
+        });
+    }
+
+    // (d) a file for another engine.
+    let engine_line = "-- dbsnap:engine postgresql\n";
+    assert_eq!(
+        text.matches(engine_line).count(),
+        1,
+        "no single engine line"
+    );
+    let path = p.dir.join("wrong_engine.sql");
+    write_file(
+        &path,
+        text.replacen(engine_line, "-- dbsnap:engine mysql\n", 1),
+    );
+    bad.push(BadFile {
+        case: "(d) a MySQL snapshot",
+        mentions: vec![vec!["mysql".into()], vec!["postgres".into()]],
+        path,
+    });
+
+    // (e) one value changed in a COPY row: valid data, wrong checksum.
+    let actor = copy_line(&text, "public.actor");
+    let first_actor = lines[actor]; // the first data line (0-based index = 1-based COPY line)
+    assert!(
+        first_actor.starts_with("1\tPENELOPE\t"),
+        "unexpected first actor row {first_actor:?}"
+    );
+    let mut changed: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+    changed[actor] = first_actor.replacen("PENELOPE", "PENELOPA", 1);
+    let path = p.dir.join("changed_value.sql");
+    write_file(&path, changed.concat());
+    bad.push(BadFile {
+        case: "(e) a changed value in a COPY row",
+        mentions: vec![vec!["corrupt".into(), "manifest".into()]],
+        path,
+    });
+
+    // Targets: one holding the source's rows (imports with --truncate, so that
+    // only the damage can make them fail), one empty (plain imports).
+    let loaded = TestDb::reserve("loaded");
+    init(&loaded, &p.schema, Some(&p.data)).assert_success();
+    let loaded_before = DbState::capture(&loaded);
+    p.state
+        .assert_same("source vs loaded target", &loaded_before);
+    let empty = schema_only_target("empty", &p.schema);
+    let empty_before = DbState::capture(&empty);
+    assert_eq!(empty_before.total_rows(), 0);
+
+    for b in &bad {
+        for (target, before, extra, label) in [
+            (
+                &loaded,
+                &loaded_before,
+                &["--truncate"][..],
+                "loaded target, --truncate",
+            ),
+            (&empty, &empty_before, &[][..], "empty target"),
+        ] {
+            let case = format!("{} [{label}]", b.case);
+            let run = import(target, &b.path, extra);
+            let stderr = run.stderr.to_lowercase();
+            for group in &b.mentions {
+                assert!(
+                    group.iter().any(|w| stderr.contains(w.as_str())),
+                    "{case}: stderr mentions none of {group:?}\n{run}"
+                );
+            }
+            assert_rejected(&case, &run, target, before);
+        }
+    }
+}
+
+#[test]
+fn import_duplicate_rows_names_file_line_and_table() {
+    let p = pagila_exported();
+    let text = read_text(&p.data);
+    let lines = lines_with_ends(&text);
+    let actor = copy_line(&text, "public.actor");
+    let path = p.data.display().to_string();
+    const DUPLICATE: &str = "duplicate key value violates unique constraint \"actor_pkey\"";
+
+    // The same file twice: the second import fails on the first actor row.
+    let target = schema_only_target("twice", &p.schema);
+    import(&target, &p.data, &[]).assert_success();
+    let before = DbState::capture(&target);
+    p.state.assert_same("source vs imported target", &before);
+    let run = import(&target, &p.data, &[]);
+    let location = format!("{path}:{}:", actor + 1);
+    for needle in [location.as_str(), "public.actor", DUPLICATE] {
+        assert!(
+            run.stderr.contains(needle),
+            "stderr of the second import lacks `{needle}`\n{run}"
+        );
+    }
+    assert_rejected("importing the same file twice", &run, &target, &before);
+
+    // ...and with --truncate it loads, giving the source again.
+    import(&target, &p.data, &["--truncate"]).assert_success();
+    p.state.assert_same(
+        "source vs target after import --truncate",
+        &DbState::capture(&target),
+    );
+    verify_source(&p.source, &target, &["--checksum"]).assert_success();
+
+    // One conflicting row in the middle of a COPY block: the message points at
+    // exactly that line of the file.
+    let target = schema_only_target("midrow", &p.schema);
+    target.psql(
+        "INSERT INTO public.actor (actor_id, first_name, last_name) VALUES (100, 'ONLY', 'ROW')",
+    );
+    let before = DbState::capture(&target);
+    let row_line = (actor..lines.len())
+        .find(|&i| lines[i].starts_with("100\t"))
+        .map(|i| i + 1)
+        .expect("actor 100 in the file");
+    assert!(
+        row_line > actor + 50,
+        "actor 100 is not in the middle of the block"
+    );
+    let run = import(&target, &p.data, &[]);
+    let location = format!("{path}:{row_line}:");
+    for needle in [location.as_str(), "public.actor", DUPLICATE] {
+        assert!(
+            run.stderr.contains(needle),
+            "stderr lacks `{needle}` (the conflicting row is line {row_line})\n{run}"
+        );
+    }
+    assert_rejected("one conflicting row", &run, &target, &before);
+    import(&target, &p.data, &["--truncate"]).assert_success();
+    p.state.assert_same(
+        "source vs target after import --truncate",
+        &DbState::capture(&target),
+    );
+}
+
+// --- 5. connection terminated during the import -----------------------------------------------
+
+/// A source with one generated table of [`BIG_ROWS`] rows.
+fn big_source() -> TestDb {
+    let source = TestDb::create("big");
+    source.psql(&format!(
+        "CREATE TABLE public.big (id bigint NOT NULL, grp integer NOT NULL, payload text NOT NULL);
+         INSERT INTO public.big SELECT g, g % 1000, md5(g::text) FROM generate_series(1, {BIG_ROWS}) g;
+         ALTER TABLE public.big ADD PRIMARY KEY (id);
+         ANALYZE public.big;"
+    ));
+    source
+}
+
+#[test]
+fn import_terminated_backend_commits_nothing() {
+    let source = big_source();
+    let dir = tempdir();
+    let schema = dir.join("schema.sql");
+    export_schema(&source, &schema);
+    let data = dir.join("big.sql.zst");
+    export_data_ok(&source, &data, &[]);
+    let target = schema_only_target("dst", &schema);
+
+    let mut cmd = dbsnap_command(dbsnap_bin());
+    cmd.args(["import", "--url", &target.url(), path_str(&data)]);
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("spawn dbsnap import");
+    let out = read_in_thread(child.stdout.take().unwrap());
+    let err = read_in_thread(child.stderr.take().unwrap());
+
+    // Find the import's backend while its COPY runs, and terminate it.
+    let find = format!(
+        "SELECT pid FROM pg_stat_activity WHERE datname = {} AND pid <> pg_backend_pid() \
+         AND state = 'active' AND (application_name = 'dbsnap' OR query ILIKE 'COPY%') \
+         AND query ILIKE 'COPY%public.big%'",
+        literal(target.name())
+    );
+    let maintenance = server().maintenance_db();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut terminated = None;
+    while Instant::now() < deadline {
+        if let Some(status) = child.try_wait().expect("wait") {
+            let stderr = String::from_utf8_lossy(&err.join().unwrap_or_default()).into_owned();
+            panic!(
+                "the import finished ({status}) before its COPY was seen in pg_stat_activity; \
+                 nothing was terminated\n{stderr}"
+            );
+        }
+        let pids = server().psql(&maintenance, &find);
+        if let Some(pid) = pids.lines().next() {
+            let done = server().psql(&maintenance, &format!("SELECT pg_terminate_backend({pid})"));
+            assert_eq!(done.trim(), "t", "pg_terminate_backend({pid}) failed");
+            terminated = Some(pid.to_string());
+            break;
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+    let Some(pid) = terminated else {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("no COPY of the import seen in pg_stat_activity within 120 s");
+    };
+
+    // The import must fail promptly.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("dbsnap import still running 60 s after its backend {pid} was terminated");
+        }
+        thread::sleep(Duration::from_millis(20));
+    };
+    let stdout = String::from_utf8_lossy(&out.join().unwrap_or_default()).into_owned();
+    let stderr = String::from_utf8_lossy(&err.join().unwrap_or_default()).into_owned();
+    assert!(
+        status.code().is_some_and(|c| c != 0),
+        "import exited with {status} after its backend was terminated\nstdout: {stdout}\nstderr: {stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "dbsnap panicked:\n{stderr}");
+    assert_eq!(
+        target.psql("SELECT count(*) FROM public.big").trim(),
+        "0",
+        "rows were committed although the import's connection was terminated\nstderr: {stderr}"
+    );
+}
+
+// --- 6. verify finds differences ---------------------------------------------------------------
+
+#[test]
+fn verify_reports_deleted_and_changed_rows_and_sequences() {
+    let rt = data_round_trip("pagila.sql.zst", |db| db.load(Sample::Pagila));
+    let target = &rt.target;
+    target.psql(
+        "DELETE FROM public.film_actor WHERE (actor_id, film_id) = \
+           (SELECT actor_id, film_id FROM public.film_actor ORDER BY 1, 2 LIMIT 1);
+         UPDATE public.actor SET first_name = 'CHANGED' WHERE actor_id = 1;",
+    );
+    let deleted = ("table".to_string(), "public.film_actor".to_string());
+    let changed = ("table".to_string(), "public.actor".to_string());
+    let names = |d: &[(String, String, String)]| -> BTreeSet<(String, String)> {
+        d.iter().map(|(k, n, _)| (k.clone(), n.clone())).collect()
+    };
+
+    // With checksums: both differences, from the source and from the manifest.
+    let runs = [
+        (
+            "verify --source --checksum",
+            verify_source(&rt.source, target, &["--checksum", "--json"]),
+        ),
+        (
+            "verify --manifest --checksum",
+            verify_manifest(&rt.data, target, &["--checksum", "--json"]),
+        ),
+    ];
+    for (what, run) in &runs {
+        run.assert_code(3);
+        let json = json_of(run);
+        assert_eq!(
+            json["ok"],
+            Value::Bool(false),
+            "{what}: ok is not false\n{run}"
+        );
+        let diffs = differences(run);
+        let expected: BTreeSet<_> = [deleted.clone(), changed.clone()].into();
+        assert_eq!(names(&diffs), expected, "{what}: wrong differences\n{run}");
+        for d in json["differences"].as_array().unwrap() {
+            for key in ["kind", "name", "expected", "actual", "status"] {
+                assert!(
+                    d.get(key).is_some(),
+                    "{what}: difference lacks `{key}`: {d}"
+                );
+            }
+        }
+    }
+    // Without checksums only the row count shows.
+    for (what, run) in [
+        (
+            "verify --source",
+            verify_source(&rt.source, target, &["--json"]),
+        ),
+        (
+            "verify --manifest",
+            verify_manifest(&rt.data, target, &["--json"]),
+        ),
+    ] {
+        run.assert_code(3);
+        let expected: BTreeSet<_> = [deleted.clone()].into();
+        assert_eq!(
+            names(&differences(&run)),
+            expected,
+            "{what}: wrong differences\n{run}"
+        );
+    }
+    // Text output (no --json) exits 3 too.
+    verify_source(&rt.source, target, &["--checksum"]).assert_code(3);
+
+    // A sequence moved in the target.
+    target.psql("SELECT setval('public.actor_actor_id_seq', 5000)");
+    let seq = (
+        "sequence".to_string(),
+        "public.actor_actor_id_seq".to_string(),
+    );
+    for (what, run) in [
+        (
+            "verify --source",
+            verify_source(&rt.source, target, &["--json"]),
+        ),
+        (
+            "verify --manifest",
+            verify_manifest(&rt.data, target, &["--json"]),
+        ),
+    ] {
+        run.assert_code(3);
+        let expected: BTreeSet<_> = [deleted.clone(), seq.clone()].into();
+        assert_eq!(
+            names(&differences(&run)),
+            expected,
+            "{what}: wrong differences\n{run}"
+        );
+    }
+    let _ = &rt.source_state;
+}
+
+// --- 7. the export file ----------------------------------------------------------------------
+
+/// Manifest `(name, rows)` of a plain export; asserts every name is a source table.
+#[track_caller]
+fn manifest_matching_source(path: &Path, state: &DbState) -> BTreeMap<String, u64> {
+    let text = read_text(path);
+    let mut out = BTreeMap::new();
+    for (name, rows) in manifest_tables(&text) {
+        assert!(
+            state.tables.contains_key(&name),
+            "{}: manifest table {name} is not a table of the source",
+            path.display()
+        );
+        assert!(
+            out.insert(name.clone(), rows).is_none(),
+            "{name} twice in the manifest"
+        );
+    }
+    out
+}
+
+#[test]
+fn export_file_mode_filters_names_and_compression() {
+    let source = TestDb::create("src");
+    source.load(Sample::Pagila);
+    let state = DbState::capture(&source);
+    let all: BTreeSet<String> = state.tables.keys().cloned().collect();
+    let rows_of = |t: &str| state.tables[t].0 as u64;
+    let dir = tempdir();
+
+    // Mode 0600, nothing else left in the directory.
+    let full = dir.join("full.sql");
+    export_data_ok(&source, &full, &[]);
+    assert_eq!(mode_of(&full), 0o600, "mode of {}", full.display());
+    assert_eq!(dir.entries(), vec!["full.sql".to_string()]);
+    let manifest = manifest_matching_source(&full, &state);
+    assert_eq!(manifest.keys().cloned().collect::<BTreeSet<_>>(), all);
+    for (name, rows) in &manifest {
+        assert_eq!(*rows, rows_of(name), "full export: rows of {name}");
+    }
+
+    // --table
+    let path = dir.join("only.sql");
+    export_data_ok(
+        &source,
+        &path,
+        &["--table", "public.actor", "--table", "film_*"],
+    );
+    let manifest = manifest_matching_source(&path, &state);
+    let expected: BTreeSet<String> = ["public.actor", "public.film_actor", "public.film_category"]
+        .map(String::from)
+        .into();
+    assert_eq!(
+        manifest.keys().cloned().collect::<BTreeSet<_>>(),
+        expected,
+        "--table"
+    );
+    for (name, rows) in &manifest {
+        assert_eq!(*rows, rows_of(name), "--table: rows of {name}");
+    }
+    let text = read_text(&path);
+    assert_eq!(
+        text.lines().filter(|l| l.starts_with("COPY ")).count(),
+        3,
+        "--table: COPY blocks"
+    );
+    assert!(text.trim_end().ends_with(END));
+
+    // --exclude-table
+    let path = dir.join("exclude.sql");
+    export_data_ok(&source, &path, &["--exclude-table", "payment_*"]);
+    let manifest = manifest_matching_source(&path, &state);
+    let expected: BTreeSet<String> = all
+        .iter()
+        .filter(|t| !t.starts_with("public.payment_"))
+        .cloned()
+        .collect();
+    assert!(
+        expected.len() < all.len(),
+        "pagila has no payment_* tables? {all:?}"
+    );
+    assert_eq!(
+        manifest.keys().cloned().collect::<BTreeSet<_>>(),
+        expected,
+        "--exclude-table"
+    );
+    for (name, rows) in &manifest {
+        assert_eq!(*rows, rows_of(name), "--exclude-table: rows of {name}");
+    }
+    assert!(
+        !read_text(&path).contains("COPY public.payment_"),
+        "--exclude-table: payment data in the file"
+    );
+
+    // --exclude-table-data: the table stays, with no rows.
+    let path = dir.join("nodata.sql");
+    export_data_ok(
+        &source,
+        &path,
+        &["--exclude-table-data", "public.rental", "--json"],
+    );
+    let manifest = manifest_matching_source(&path, &state);
+    assert_eq!(
+        manifest.keys().cloned().collect::<BTreeSet<_>>(),
+        all,
+        "--exclude-table-data"
+    );
+    for (name, rows) in &manifest {
+        let expected = if name == "public.rental" {
+            0
+        } else {
+            rows_of(name)
+        };
+        assert_eq!(*rows, expected, "--exclude-table-data: rows of {name}");
+    }
+    let text = read_text(&path);
+    let rental = copy_line(&text, "public.rental");
+    assert_eq!(
+        text.lines().nth(rental),
+        Some("\\."),
+        "--exclude-table-data: the rental COPY block is not empty"
+    );
+    let checked = check(&path, &["--json"]);
+    checked.assert_success();
+    let json = json_of(&checked);
+    let rental_entry = json["tables"]
+        .as_array()
+        .expect("tables")
+        .iter()
+        .find(|t| t["name"] == "public.rental")
+        .expect("public.rental in check --json");
+    assert_eq!(rental_entry["rows"], 0);
+
+    // Compression by extension and by --compress; magic bytes and mode.
+    for (name, extra, magic) in [
+        ("data.sql.gz", &[][..], GZIP_MAGIC),
+        ("data.sql.zst", &[][..], ZSTD_MAGIC),
+        ("data.gzip-by-flag", &["--compress", "gzip"][..], GZIP_MAGIC),
+        ("data.zstd-by-flag", &["--compress", "zstd"][..], ZSTD_MAGIC),
+    ] {
+        let path = dir.join(name);
+        export_data_ok(&source, &path, extra);
+        assert_magic(&path, magic);
+        assert_eq!(mode_of(&path), 0o600, "mode of {name}");
+        let run = check(&path, &["--json"]);
+        run.assert_success();
+        let json = json_of(&run);
+        let rows: u64 = json["tables"]
+            .as_array()
+            .expect("tables")
+            .iter()
+            .map(|t| t["rows"].as_u64().expect("rows"))
+            .sum();
+        assert_eq!(
+            rows as i64,
+            state.total_rows(),
+            "{name}: rows in check --json"
+        );
+    }
+    let leftovers: Vec<String> = dir
+        .entries()
+        .into_iter()
+        .filter(|e| e.ends_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
+}
+
+/// `data_export_YYYYMMDD_HHMMSS<suffix>` -> the timestamp, if the name matches.
+fn default_name_stamp(name: &str, suffix: &str) -> Option<chrono::NaiveDateTime> {
+    let stamp = name.strip_prefix("data_export_")?.strip_suffix(suffix)?;
+    let b = stamp.as_bytes();
+    let shape = b.len() == 15
+        && b[8] == b'_'
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| i == 8 || c.is_ascii_digit());
+    if !shape {
+        return None;
+    }
+    chrono::NaiveDateTime::parse_from_str(stamp, "%Y%m%d_%H%M%S").ok()
+}
+
+#[test]
+fn export_default_file_name() {
+    let source = TestDb::create("src");
+    source.psql(
+        "CREATE TABLE t (id integer PRIMARY KEY, note text); INSERT INTO t VALUES (1, 'a'), (2, E'b\\tc');",
+    );
+    for (extra, suffix, magic) in [
+        (&[][..], ".sql", None),
+        (&["--compress", "gzip"][..], ".sql.gz", Some(GZIP_MAGIC)),
+        (&["--compress", "zstd"][..], ".sql.zst", Some(ZSTD_MAGIC)),
+    ] {
+        let cwd = tempdir();
+        let before = chrono::Utc::now().naive_utc() - chrono::Duration::seconds(2);
+        let run = Dbsnap::new()
+            .args(["export-data", "--url", &source.url()])
+            .args(extra)
+            .current_dir(cwd.path())
+            .run();
+        run.assert_success();
+        let after = chrono::Utc::now().naive_utc() + chrono::Duration::seconds(2);
+        assert_eq!(cwd.entries(), vec!["sql".to_string()], "{run}");
+        let names: Vec<String> = std::fs::read_dir(cwd.join("sql"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names.len(), 1, "files in sql/: {names:?}");
+        let stamp = default_name_stamp(&names[0], suffix).unwrap_or_else(|| {
+            panic!(
+                "default name {:?} is not data_export_YYYYMMDD_HHMMSS{suffix}",
+                names[0]
+            )
+        });
+        assert!(
+            before <= stamp && stamp <= after,
+            "timestamp {stamp} of {} is not the current UTC time ({before}..{after})",
+            names[0]
+        );
+        let path = cwd.join("sql").join(&names[0]);
+        assert_eq!(mode_of(&path), 0o600, "mode of {}", path.display());
+        if let Some(magic) = magic {
+            assert_magic(&path, magic);
+        }
+        check(&path, &[]).assert_success();
+    }
+}
+
+// --- 8. dbsnap check --------------------------------------------------------------------------
+
+#[test]
+fn check_accepts_complete_and_rejects_damaged_files() {
+    let p = pagila_exported();
+    let run = check(&p.data, &["--json"]);
+    run.assert_success();
+    let json = json_of(&run);
+    assert_eq!(json["ok"], Value::Bool(true), "{run}");
+    let tables: BTreeMap<String, i64> = json["tables"]
+        .as_array()
+        .expect("tables")
+        .iter()
+        .map(|t| {
+            (
+                t["name"].as_str().unwrap().to_string(),
+                t["rows"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    let expected: BTreeMap<String, i64> = p
+        .state
+        .tables
+        .iter()
+        .map(|(k, (n, _))| (k.clone(), *n))
+        .collect();
+    assert_eq!(tables, expected, "check --json tables vs the source");
+
+    let text = read_text(&p.data);
+    let lines = lines_with_ends(&text);
+    let rental = copy_line(&text, "public.rental");
+    let mut damaged: Vec<(&str, Vec<u8>)> = vec![
+        (
+            "truncated_in_copy.sql",
+            lines[..rental + 100].concat().into_bytes(),
+        ),
+        (
+            "no_end_marker.sql",
+            lines[..lines.len() - 1].concat().into_bytes(),
+        ),
+    ];
+    let mut changed: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+    let row = rental + 10;
+    assert!(changed[row].contains('\t'));
+    changed[row] = changed[row].replacen('1', "2", 1);
+    assert_ne!(
+        changed[row], lines[row],
+        "row has no digit 1: {}",
+        lines[row]
+    );
+    damaged.push(("changed_value.sql", changed.concat().into_bytes()));
+    // A row removed entirely (count differs).
+    let mut removed: Vec<&str> = lines.clone();
+    removed.remove(rental + 10);
+    damaged.push(("removed_row.sql", removed.concat().into_bytes()));
+    // A truncated zstd file.
+    let zst = p.dir.join("data.sql.zst");
+    export_data_ok(&p.source, &zst, &[]);
+    check(&zst, &[]).assert_success();
+    let bytes = std::fs::read(&zst).unwrap();
+    damaged.push(("truncated.sql.zst", bytes[..bytes.len() * 2 / 3].to_vec()));
+
+    for (name, bytes) in damaged {
+        let path = p.dir.join(name);
+        write_file(&path, bytes);
+        let run = check(&path, &[]);
+        run.assert_code(1);
+        assert!(
+            !run.stderr.contains("panicked"),
+            "{name}: dbsnap panicked\n{run}"
+        );
+    }
+}
+
+// --- 9. bounded memory -----------------------------------------------------------------------
+
+/// Peak RSS in KiB of `dbsnap args...` under `/usr/bin/time -v`; None without it.
+fn peak_rss_kib(args: &[&str]) -> Option<u64> {
+    let time = Path::new("/usr/bin/time");
+    if !time.is_file() {
+        return None;
+    }
+    let mut cmd = dbsnap_command(time.as_os_str());
+    cmd.arg("-v").arg(dbsnap_bin()).args(args);
+    let run = run_tool(cmd, Duration::from_secs(600));
+    assert_eq!(
+        run.code,
+        Some(0),
+        "dbsnap {args:?} failed under /usr/bin/time\nstdout: {}\nstderr: {}",
+        run.stdout,
+        run.stderr
+    );
+    let kib = run
+        .stderr
+        .lines()
+        .rev()
+        .find_map(|l| l.trim().strip_prefix("Maximum resident set size (kbytes):"))
+        .unwrap_or_else(|| panic!("no peak RSS in /usr/bin/time output:\n{}", run.stderr))
+        .trim()
+        .parse()
+        .expect("RSS number");
+    Some(kib)
+}
+
+#[test]
+fn export_and_import_memory_is_bounded() {
+    const LIMIT_KIB: u64 = 64 * 1024;
+    if !Path::new("/usr/bin/time").is_file() {
+        eprintln!("skipping the memory assertions: /usr/bin/time is not installed");
+        return;
+    }
+    let source = big_source();
+    let dir = tempdir();
+    let url = source.url();
+    let mut measured = Vec::new();
+    for name in ["big.sql", "big.sql.zst", "big.sql.gz"] {
+        let out = dir.join(name);
+        let kib = peak_rss_kib(&["export-data", "--url", &url, "-o", path_str(&out)]).unwrap();
+        measured.push((format!("export-data -o {name}"), kib));
+    }
+    let plain_len = std::fs::metadata(dir.join("big.sql")).unwrap().len();
+    assert!(
+        plain_len > 3 * LIMIT_KIB * 1024 / 2,
+        "the plain export ({plain_len} bytes) is too small to tell bounded memory"
+    );
+
+    let schema = dir.join("schema.sql");
+    export_schema(&source, &schema);
+    let target = schema_only_target("dst", &schema);
+    let data = dir.join("big.sql.zst");
+    let turl = target.url();
+    let kib = peak_rss_kib(&["import", "--url", &turl, path_str(&data)]).unwrap();
+    measured.push(("import big.sql.zst".to_string(), kib));
+    assert_eq!(
+        target.psql("SELECT count(*) FROM public.big").trim(),
+        BIG_ROWS.to_string()
+    );
+
+    eprintln!("peak RSS: {measured:?}");
+    let over: Vec<_> = measured
+        .iter()
+        .filter(|(_, kib)| *kib >= LIMIT_KIB)
+        .collect();
+    assert!(
+        over.is_empty(),
+        "peak RSS at or above {LIMIT_KIB} KiB for {} rows: {over:?} (all: {measured:?})",
+        BIG_ROWS
+    );
+}
