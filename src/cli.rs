@@ -159,7 +159,9 @@ pub struct ImportArgs {
     /// Data file: plain, .gz or .zst (recognised by content).
     #[arg(value_name = "PATH")]
     pub path: PathBuf,
-    /// Load with foreign keys and triggers not enforced (session_replication_role = replica).
+    /// Load with constraints not enforced. PostgreSQL: session_replication_role =
+    /// replica (foreign keys and triggers off). MySQL/MariaDB: FOREIGN_KEY_CHECKS=0
+    /// and UNIQUE_CHECKS=0; MySQL cannot switch triggers off, they still fire.
     #[arg(long)]
     pub disable_constraints: bool,
     /// Empty the file's tables first, in the same transaction, instead of failing on duplicates.

@@ -4,9 +4,14 @@
 //! Run with `make test` (servers found or started by scripts/test-dbs.sh), or
 //! `cargo test --release --test it` against the PostgreSQL named by
 //! DBSNAP_TEST_PG_URL (default postgres://postgres@127.0.0.1:5432/postgres).
+//! The MySQL/MariaDB tests (`mysql_*`) use DBSNAP_TEST_MYSQL_URL (default
+//! mysql://root@127.0.0.1:3306/mysql) and the `mariadb`/`mysql` and `mysqldump` clients.
 
 mod support;
 
 mod pg_schema;
 
 mod pg_data;
+
+mod mysql_schema;
+mod mysql_data;

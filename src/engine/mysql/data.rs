@@ -82,6 +82,7 @@ async fn query_strings(conn: &mut Conn, sql: &str) -> Result<Vec<Vec<Option<Stri
 /// Base tables in foreign-key order (referenced first), filtered by the options.
 pub async fn data_tables(conn: &mut Conn, opts: &DataOptions) -> Result<Vec<DataTable>> {
     let mut columns: HashMap<String, Vec<(String, String)>> = HashMap::new();
+    let mut enum_flags: HashMap<String, Vec<String>> = HashMap::new();
     for r in query_strings(conn, include_str!("../../../sql/mysql/data_columns.sql")).await? {
         if let [Some(table), Some(column), Some(kind)] = &r[..] {
             // The text protocol prints FLOAT with 6 digits; as DOUBLE it is exact.
@@ -90,10 +91,12 @@ pub async fn data_tables(conn: &mut Conn, opts: &DataOptions) -> Result<Vec<Data
             } else {
                 ident(column)
             };
-            columns
-                .entry(table.clone())
-                .or_default()
-                .push((column.clone(), select));
+            // An ENUM's index-0 error value prints as '' like a real '' member;
+            // a trailing flag column tells them apart.
+            if kind.eq_ignore_ascii_case("enum") {
+                enum_flags.entry(table.clone()).or_default().push(format!("{} = 0", ident(column)));
+            }
+            columns.entry(table.clone()).or_default().push((column.clone(), select));
         }
     }
     let mut edges: HashMap<String, Vec<String>> = HashMap::new();
@@ -137,11 +140,9 @@ pub async fn data_tables(conn: &mut Conn, opts: &DataOptions) -> Result<Vec<Data
     Ok(sorted
         .into_iter()
         .map(|o| {
-            let (columns, select) = columns
-                .remove(&o.key)
-                .unwrap_or_default()
-                .into_iter()
-                .unzip();
+            let (columns, mut select): (Vec<String>, Vec<String>) =
+                columns.remove(&o.key).unwrap_or_default().into_iter().unzip();
+            select.extend(enum_flags.remove(&o.key).unwrap_or_default());
             DataTable {
                 columns,
                 select,
@@ -157,12 +158,21 @@ enum Form {
     Number,
     Hex,
     Text,
+    /// An ENUM; the value at this index says whether it is the error value 0.
+    Enum(usize),
 }
 
-fn forms(columns: &[Column]) -> Vec<Form> {
-    columns
+/// How to write each of the first `count` columns; ENUM columns find their
+/// error-value flag among the trailing ones.
+fn forms(columns: &[Column], count: usize) -> Vec<Form> {
+    let mut flag = count;
+    columns[..count.min(columns.len())]
         .iter()
         .map(|c| match c.column_type() {
+            _ if c.flags().contains(mysql_async::consts::ColumnFlags::ENUM_FLAG) || enum_type(c) => {
+                flag += 1;
+                Form::Enum(flag - 1)
+            }
             ColumnType::MYSQL_TYPE_TINY
             | ColumnType::MYSQL_TYPE_SHORT
             | ColumnType::MYSQL_TYPE_LONG
@@ -192,11 +202,15 @@ fn forms(columns: &[Column]) -> Vec<Form> {
         .collect()
 }
 
+fn enum_type(c: &Column) -> bool {
+    c.column_type() == ColumnType::MYSQL_TYPE_ENUM
+}
+
 /// Appends one row as `(v1,v2,...)`.
 fn write_tuple(buf: &mut Vec<u8>, values: &[Value], forms: &[Form]) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     buf.push(b'(');
-    for (i, value) in values.iter().enumerate() {
+    for (i, value) in values.iter().take(forms.len()).enumerate() {
         if i > 0 {
             buf.push(b',');
         }
@@ -212,6 +226,7 @@ fn write_tuple(buf: &mut Vec<u8>, values: &[Value], forms: &[Form]) {
             }
         };
         match forms[i] {
+            Form::Enum(flag) if matches!(values.get(flag), Some(Value::Bytes(b)) if b == b"1") => buf.push(b'0'),
             Form::Number => buf.extend_from_slice(bytes),
             Form::Hex if bytes.is_empty() => buf.extend_from_slice(b"''"),
             Form::Hex => {
@@ -221,7 +236,7 @@ fn write_tuple(buf: &mut Vec<u8>, values: &[Value], forms: &[Form]) {
                     buf.push(HEX[(b & 15) as usize]);
                 }
             }
-            Form::Text => {
+            Form::Text | Form::Enum(_) => {
                 buf.push(b'\'');
                 for &b in bytes {
                     match b {
@@ -257,7 +272,7 @@ async fn stream_table(
         .query_iter(sql)
         .await
         .map_err(|e| anyhow!("reading table {}: {}", table.quoted(), server_message(&e)))?;
-    let forms = forms(result.columns_ref());
+    let forms = forms(result.columns_ref(), table.columns.len());
     let mut batch = Vec::with_capacity(STATEMENT_BYTES + 64 * 1024);
     let mut in_batch = 0u64;
     while let Some(row) = result
@@ -304,27 +319,35 @@ pub async fn sequence_states(conn: &mut Conn) -> Result<Vec<SequenceState>> {
             .filter_map(|r| r[0].clone())
             .collect();
     for name in sequences {
-        let rows = query_strings(
-            conn,
-            &format!("SELECT next_not_cached_value FROM {}", ident(&name)),
-        )
-        .await?;
-        let value = rows.first().and_then(|r| r[0].clone()).unwrap_or_default();
+        let sql = format!("SELECT next_not_cached_value, cycle_count FROM {}", ident(&name));
+        let rows = query_strings(conn, &sql).await?;
+        let value = |i: usize| rows.first().and_then(|r| r[i].clone()).unwrap_or_default();
+        states.push(SequenceState { name: ident(&name), value: value(0).parse()?, is_called: false });
+        // A sequence that has wrapped around counts its rounds.
         states.push(SequenceState {
-            name: ident(&name),
-            value: value.parse()?,
+            name: format!("{}{CYCLE_COUNT}", ident(&name)),
+            value: value(1).parse()?,
             is_called: false,
         });
     }
     Ok(states)
 }
 
-/// The statement that restores a counter or sequence position.
-fn restore_statement(state: &SequenceState) -> String {
-    match state.name.strip_suffix(" AUTO_INCREMENT") {
-        Some(table) => format!("ALTER TABLE {table} AUTO_INCREMENT = {};", state.value),
-        None => format!("SELECT SETVAL({}, {}, 0);", state.name, state.value),
+const CYCLE_COUNT: &str = " cycle_count";
+
+/// The statements that restore counters and sequence positions (a sequence's
+/// entry is followed by its cycle count).
+fn restore_statements(states: &[SequenceState]) -> Vec<String> {
+    let mut out = Vec::new();
+    for (i, state) in states.iter().enumerate() {
+        if let Some(table) = state.name.strip_suffix(" AUTO_INCREMENT") {
+            out.push(format!("ALTER TABLE {table} AUTO_INCREMENT = {};", state.value));
+        } else if !state.name.ends_with(CYCLE_COUNT) {
+            let round = states.get(i + 1).filter(|s| s.name.ends_with(CYCLE_COUNT)).map_or(0, |s| s.value);
+            out.push(format!("SELECT SETVAL({}, {}, 0, {round});", state.name, state.value));
+        }
     }
+    out
 }
 
 pub async fn begin_snapshot(conn: &mut Conn) -> Result<()> {
@@ -391,8 +414,11 @@ pub async fn export(conn: &mut Conn, opts: &DataOptions, out: &mut dyn Write) ->
 
     // Counters are DDL in MySQL (an implicit commit), so they come after the rows.
     writeln!(out, "\n-- dbsnap:section post-data")?;
-    for state in sequence_states(conn).await? {
-        writeln!(out, "{}", restore_statement(&state))?;
+    let states = sequence_states(conn).await?;
+    for statement in restore_statements(&states) {
+        writeln!(out, "{statement}")?;
+    }
+    for state in states {
         manifest.sequences.push(SequenceEntry {
             name: state.name,
             value: state.value,

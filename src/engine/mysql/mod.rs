@@ -132,6 +132,7 @@ impl MySql {
 
     pub async fn import(&self, path: &Path, opts: &ImportOptions) -> Result<ImportSummary> {
         let mut conn = connect::connect(&self.spec).await?;
+        warn_about_triggers(&mut conn).await?;
         if opts.disable_constraints {
             exec(&mut conn, "SET FOREIGN_KEY_CHECKS = 0, UNIQUE_CHECKS = 0").await?;
         }
@@ -227,6 +228,23 @@ impl MySql {
         }
         Ok(())
     }
+}
+
+/// MySQL cannot switch triggers off for a session: say so before they fire.
+async fn warn_about_triggers(conn: &mut Conn) -> Result<()> {
+    let tables: Vec<String> = conn
+        .query("SELECT DISTINCT EVENT_OBJECT_TABLE FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE() ORDER BY 1")
+        .await
+        .map_err(|e| anyhow!("{}", server_message(&e)))?;
+    if !tables.is_empty() {
+        eprintln!(
+            "dbsnap: warning: tables {} have triggers, which fire while rows are imported (MySQL cannot switch \
+             them off); rows they write elsewhere may clash with the file's. To load a snapshot as it was, \
+             build a fresh database with `dbsnap init --schema S --data FILE`, which creates triggers after the rows.",
+            tables.iter().map(|t| ident(t)).collect::<Vec<_>>().join(", ")
+        );
+    }
+    Ok(())
 }
 
 /// Counter and sequence statements of a data file (DDL in MySQL), after its rows.

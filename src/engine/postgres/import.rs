@@ -91,6 +91,13 @@ fn read_error(e: crate::script::ScriptError, path: &Path) -> anyhow::Error {
     }
 }
 
+/// `SELECT pg_catalog.setval(...)`, as our files and pg_dump write it.
+fn is_setval(sql: &str) -> bool {
+    let head: String = sql.chars().take(40).collect::<String>().to_ascii_lowercase();
+    let head: String = head.split_whitespace().collect::<Vec<_>>().join(" ");
+    head.starts_with("select pg_catalog.setval(") || head.starts_with("select setval(")
+}
+
 /// The table a COPY statement names: `COPY public.t (a, b) FROM stdin`.
 fn copy_target(sql: &str) -> String {
     let rest = sql.trim_start()[4..].trim_start();
@@ -142,8 +149,8 @@ pub async fn load(client: &Client, path: &Path, opts: &ImportOptions) -> Result<
     let mut manifest = Manifest::default();
     let mut is_snapshot = false;
     let mut ended = false;
-    let mut table: Option<String> = None;
     let mut loaded = Loaded::default();
+    let mut setvals = Vec::new();
     let mut sums: HashMap<String, (u64, String)> = HashMap::new();
     let mut progress = Progress::new(0, "tables");
     let display = path.display().to_string();
@@ -171,8 +178,6 @@ pub async fn load(client: &Client, path: &Path, opts: &ImportOptions) -> Result<
                     is_snapshot = true;
                 } else if text == "end" {
                     ended = true;
-                } else if let Some(name) = text.strip_prefix("table ") {
-                    table = Some(name.to_string());
                 } else if manifest
                     .absorb(&text)
                     .map_err(|e| anyhow!("{display}:{line}: bad manifest line: {e}"))?
@@ -183,20 +188,15 @@ pub async fn load(client: &Client, path: &Path, opts: &ImportOptions) -> Result<
                 }
             }
             Event::Item(Item::Statement { sql, line }) => {
-                client.batch_execute(&sql).await.map_err(|e| {
-                    let err = located_error(path, line, &sql, &e);
-                    match &table {
-                        Some(t)
-                            if sql
-                                .trim_start()
-                                .get(..6)
-                                .is_some_and(|w| w.eq_ignore_ascii_case("insert")) =>
-                        {
-                            err.context(format!("loading table {t}"))
-                        }
-                        _ => err,
-                    }
-                })?;
+                // setval is not transactional: run it only after every check passed.
+                if is_setval(&sql) {
+                    setvals.push((sql, line));
+                    continue;
+                }
+                client
+                    .batch_execute(&sql)
+                    .await
+                    .map_err(|e| located_error(path, line, &sql, &e))?;
             }
             Event::Item(Item::Meta { command, line }) => {
                 let word = command.split_whitespace().next().unwrap_or_default();
@@ -247,7 +247,6 @@ pub async fn load(client: &Client, path: &Path, opts: &ImportOptions) -> Result<
                 loaded.tables.push((name, rows));
                 progress.add(rows, bytes);
                 progress.done_one();
-                table = None;
             }
             Event::CopyData(_) | Event::CopyEnd => {
                 unreachable!("COPY data only follows a COPY statement")
@@ -262,6 +261,12 @@ pub async fn load(client: &Client, path: &Path, opts: &ImportOptions) -> Result<
     }
     // Our own files say what they hold; anything else loaded is damage.
     compare_with_manifest(path, &manifest, &sums).context("nothing was committed")?;
+    for (sql, line) in setvals {
+        client
+            .batch_execute(&sql)
+            .await
+            .map_err(|e| located_error(path, line, &sql, &e))?;
+    }
     loaded.manifest_checked = !manifest.tables.is_empty();
     Ok(loaded)
 }

@@ -1,10 +1,11 @@
 //! Shared helpers for the integration tests: running the dbsnap binary,
 //! comparing large texts, temporary directories and corpus paths.
-//! Engine-specific helpers live in submodules (`pg`; later `mysql`).
+//! Engine-specific helpers live in submodules (`pg`, `mysql`).
 
 // Not every test module uses every helper.
 #![allow(dead_code)]
 
+pub mod mysql;
 pub mod pg;
 
 use std::ffi::OsStr;

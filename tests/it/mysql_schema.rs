@@ -1,0 +1,565 @@
+//! MySQL/MariaDB schema snapshots and full round trips: `dbsnap export-schema`,
+//! `export-data`, `init --schema --data` and `verify`.
+//!
+//! The oracle is the one of tests/fixtures/mysql/README.md: the rebuilt database
+//! must give the same masked `mysqldump --no-data --routines --triggers --events`,
+//! the same row counts and `CHECKSUM TABLE .. EXTENDED` per base table, the same
+//! AUTO_INCREMENT counters and the same sequence rows as its source.
+
+use std::path::{Path, PathBuf};
+
+use crate::support::mysql::{
+    assert_same_bytes, assert_same_database, export_data_ok, export_schema, export_schema_ok, init,
+    verify_json, verify_manifest, verify_source, Sample, TestDb,
+};
+use crate::support::{matching_lines, tempdir};
+
+const PRE_DATA: &str = "-- dbsnap:section pre-data";
+const POST_DATA: &str = "-- dbsnap:section post-data";
+const CODE: &str = "-- dbsnap:section code";
+const END: &str = "-- dbsnap:end";
+const ADVERSARIAL: &str = "mysql/adversarial.sql";
+const LOSSY: &str = "mysql/mysqldump_lossy.sql";
+
+fn contains(haystack: &[u8], needle: &str) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|w| w == needle.as_bytes())
+}
+
+// --- 1. round trips ----------------------------------------------------------------------
+
+/// Loads a source, exports its schema and data (to `data_name`, whose extension
+/// picks the compression), builds a fresh target with `init --schema --data`, and
+/// compares the two with the oracle and with `dbsnap verify`. Returns both
+/// databases for extra checks.
+fn round_trip(load: impl FnOnce(&TestDb), data_name: &str) -> (TestDb, TestDb) {
+    let source = TestDb::create("src");
+    load(&source);
+    assert!(
+        !source.base_tables().is_empty(),
+        "the sample loaded no tables"
+    );
+    let dir = tempdir();
+    let schema = dir.join("schema.sql");
+    let data = dir.join(data_name);
+    export_schema_ok(&source, &schema);
+    export_data_ok(&source, &data);
+
+    let target = TestDb::reserve("dst");
+    init(&target, &schema, Some(&data), true).assert_success();
+    assert!(
+        target.staging_leftovers().is_empty(),
+        "staging databases left behind: {:?}",
+        target.staging_leftovers()
+    );
+
+    assert_same_database(&source, &target);
+
+    verify_source(&source, &target, &["--checksum"]).assert_success();
+    let run = verify_manifest(&data, &target, &["--checksum", "--json"]);
+    run.assert_success();
+    let json = verify_json(&run);
+    assert_eq!(json["ok"], serde_json::Value::Bool(true), "{run}");
+    assert_eq!(
+        json["differences"].as_array().map(Vec::len),
+        Some(0),
+        "verify --json lists differences:\n{run}"
+    );
+    (source, target)
+}
+
+#[test]
+fn roundtrip_sakila_mv() {
+    let (source, target) = round_trip(|db| db.load(Sample::SakilaMv), "data.sql.zst");
+    // film_text is filled by the ins_film trigger when film is loaded; it must not
+    // be filled twice (once by the trigger, once from the file).
+    let expected = source.count("film_text");
+    assert_eq!(expected, 1000, "the source's film_text is not the sample's");
+    assert_eq!(
+        target.count("film_text"),
+        expected,
+        "film_text of the rebuilt database has a different number of rows"
+    );
+}
+
+#[test]
+fn roundtrip_chinook() {
+    round_trip(|db| db.load(Sample::Chinook), "data.sql.gz");
+}
+
+#[test]
+fn roundtrip_adversarial() {
+    round_trip(|db| db.load_fixture(ADVERSARIAL), "data.sql");
+}
+
+#[test]
+fn roundtrip_mysqldump_lossy() {
+    round_trip(|db| db.load_fixture(LOSSY), "data.sql");
+}
+
+// --- 2. determinism -----------------------------------------------------------------------
+
+/// Two exports of the same database are byte-identical, neither names the
+/// database, and the database rebuilt from the snapshot exports the same bytes.
+fn deterministic(load: impl FnOnce(&TestDb)) {
+    let source = TestDb::create("src");
+    load(&source);
+    let dir = tempdir();
+    let first = export_schema_ok(&source, &dir.join("first.sql"));
+    let second = export_schema_ok(&source, &dir.join("second.sql"));
+    assert_same_bytes("export", "first_export", &first, "second_export", &second);
+    assert!(
+        !contains(&first, source.name()),
+        "the snapshot names its source database {}",
+        source.name()
+    );
+
+    let target = TestDb::reserve("dst");
+    init(&target, &dir.join("first.sql"), None, true).assert_success();
+    let rebuilt = export_schema_ok(&target, &dir.join("rebuilt.sql"));
+    assert!(
+        !contains(&rebuilt, target.name()),
+        "the snapshot names its source database {}",
+        target.name()
+    );
+    assert_same_bytes(
+        "export",
+        "source_export",
+        &first,
+        "rebuilt_export",
+        &rebuilt,
+    );
+}
+
+#[test]
+fn export_is_deterministic_adversarial() {
+    deterministic(|db| db.load_fixture(ADVERSARIAL));
+}
+
+#[test]
+fn export_is_deterministic_sakila_mv() {
+    deterministic(|db| db.load(Sample::SakilaMv));
+}
+
+// --- 3. the file ---------------------------------------------------------------------------
+
+/// 1-based number of the single line equal to `marker`.
+#[track_caller]
+fn marker_line(text: &str, marker: &str) -> usize {
+    let found = matching_lines(text, |l| l == marker);
+    assert_eq!(
+        found.len(),
+        1,
+        "expected exactly one `{marker}` line, found {found:?}"
+    );
+    found[0].0
+}
+
+/// 1-based number of the single `CREATE ...` line that creates `what`.
+#[track_caller]
+fn create_line(text: &str, what: &str) -> usize {
+    let found = matching_lines(text, |l| l.starts_with("CREATE ") && l.contains(what));
+    assert_eq!(
+        found.len(),
+        1,
+        "expected exactly one CREATE line with `{what}`, found {found:?}"
+    );
+    found[0].0
+}
+
+#[test]
+fn view_is_created_after_the_view_it_reads() {
+    let source = TestDb::create("src");
+    source.load_fixture(ADVERSARIAL);
+    let dir = tempdir();
+    let text =
+        String::from_utf8_lossy(&export_schema_ok(&source, &dir.join("schema.sql"))).into_owned();
+    let code = marker_line(&text, CODE);
+    let end = marker_line(&text, END);
+
+    // fn_slugify <- z_view <- a_view <- m_view_of_views: `a_view` sorts before
+    // `z_view` but reads it.
+    let chain = [
+        (
+            "FUNCTION `fn_slugify`",
+            create_line(&text, "FUNCTION `fn_slugify`("),
+        ),
+        ("VIEW `z_view`", create_line(&text, "VIEW `z_view` AS")),
+        ("VIEW `a_view`", create_line(&text, "VIEW `a_view` AS")),
+        (
+            "VIEW `m_view_of_views`",
+            create_line(&text, "VIEW `m_view_of_views` AS"),
+        ),
+    ];
+    for (what, line) in chain {
+        assert!(
+            line > code && line < end,
+            "{what} at line {line} is not in the code section ({code}..{end})"
+        );
+    }
+    for pair in chain.windows(2) {
+        let ((before, b), (after, a)) = (pair[0], pair[1]);
+        assert!(
+            b < a,
+            "{after} (line {a}) is created before {before} (line {b}), which it reads"
+        );
+    }
+    // v_local_check reads v_check, v_functions calls two functions.
+    assert!(
+        create_line(&text, "VIEW `v_check` AS") < create_line(&text, "VIEW `v_local_check` AS"),
+        "v_local_check is created before v_check"
+    );
+    for f in ["FUNCTION `fn_author_books`(", "FUNCTION \"fn_ansi\"("] {
+        assert!(
+            create_line(&text, f) < create_line(&text, "VIEW `v_functions` AS"),
+            "v_functions is created before {f}"
+        );
+    }
+}
+
+#[test]
+fn schema_file_sections_and_options() {
+    let source = TestDb::create("src");
+    source.load_fixture(ADVERSARIAL);
+    let dir = tempdir();
+    let path = dir.join("schema.sql");
+    let text = String::from_utf8_lossy(&export_schema_ok(&source, &path)).into_owned();
+
+    let pre = marker_line(&text, PRE_DATA);
+    let post = marker_line(&text, POST_DATA);
+    let code = marker_line(&text, CODE);
+    let end = marker_line(&text, END);
+    assert!(
+        pre < post && post < code && code < end,
+        "markers out of order: pre-data {pre}, post-data {post}, code {code}, end {end}"
+    );
+    let after_end = text
+        .lines()
+        .skip(end)
+        .filter(|l| !l.trim().is_empty())
+        .count();
+    assert_eq!(after_end, 0, "content after `{END}`");
+    assert!(text.ends_with('\n'), "snapshot does not end with a newline");
+
+    let in_range = |what: &str, lines: Vec<(usize, String)>, lo: usize, hi: usize| {
+        assert!(!lines.is_empty(), "no {what} line in the snapshot");
+        let misplaced: Vec<_> = lines.iter().filter(|(n, _)| *n < lo || *n > hi).collect();
+        assert!(
+            misplaced.is_empty(),
+            "{what} lines outside lines {lo}..{hi}: {misplaced:#?}"
+        );
+    };
+    in_range(
+        "CREATE TABLE / CREATE SEQUENCE",
+        matching_lines(&text, |l| {
+            l.starts_with("CREATE TABLE") || l.starts_with("CREATE SEQUENCE")
+        }),
+        pre,
+        post,
+    );
+    in_range(
+        "FOREIGN KEY",
+        matching_lines(&text, |l| l.contains("FOREIGN KEY")),
+        post,
+        code,
+    );
+    in_range(
+        "ALTER TABLE .. ADD CONSTRAINT",
+        matching_lines(&text, |l| {
+            l.starts_with("ALTER TABLE") && l.contains("ADD CONSTRAINT")
+        }),
+        post,
+        code,
+    );
+    for kind in [" VIEW ", "FUNCTION ", "PROCEDURE ", "TRIGGER ", "EVENT "] {
+        in_range(
+            &format!("CREATE ..{kind}"),
+            matching_lines(&text, |l| {
+                l.starts_with("CREATE ")
+                    && !l.starts_with("CREATE TABLE")
+                    && !l.starts_with("CREATE SEQUENCE")
+                    && l.contains(kind)
+            }),
+            code,
+            end,
+        );
+    }
+
+    // Defaults: no AUTO_INCREMENT=N table option, no DEFINER=.
+    let counters = matching_lines(&text, |l| l.contains("AUTO_INCREMENT="));
+    assert!(
+        counters.is_empty(),
+        "AUTO_INCREMENT=N without --keep-auto-increment: {counters:#?}"
+    );
+    let definers = matching_lines(&text, |l| l.contains("DEFINER="));
+    assert!(
+        definers.is_empty(),
+        "DEFINER= without --keep-definer: {definers:#?}"
+    );
+
+    // ...and with the options, they are kept.
+    let kept = dir.join("kept.sql");
+    export_schema(&source, &kept, &["--keep-auto-increment", "--keep-definer"]).assert_success();
+    let kept = String::from_utf8_lossy(&std::fs::read(&kept).unwrap()).into_owned();
+    assert!(
+        kept.contains("AUTO_INCREMENT=1003"),
+        "--keep-auto-increment: no AUTO_INCREMENT=1003 (ai_1000's counter)"
+    );
+    assert!(kept.contains("DEFINER="), "--keep-definer: no DEFINER=");
+    assert!(
+        !kept.contains(source.name()),
+        "the snapshot names its source database {}",
+        source.name()
+    );
+}
+
+// --- 10. file mode ---------------------------------------------------------------------------
+
+#[test]
+fn schema_export_file_mode() {
+    use std::os::unix::fs::PermissionsExt;
+
+    let source = TestDb::create("src");
+    source.sql("CREATE TABLE t (id INT PRIMARY KEY);");
+    let dir = tempdir();
+    let path = dir.join("schema.sql");
+    export_schema_ok(&source, &path);
+    let mode = std::fs::metadata(&path)
+        .expect("stat snapshot")
+        .permissions()
+        .mode()
+        & 0o7777;
+    assert_eq!(mode, 0o600, "snapshot mode is {mode:o}, expected 600");
+    assert_eq!(
+        dir.entries(),
+        vec!["schema.sql".to_string()],
+        "only the snapshot may be left in its directory"
+    );
+}
+
+// --- 9. init safety -------------------------------------------------------------------------
+
+/// An existing database with one table holding one row.
+fn existing_with_marker(label: &str) -> TestDb {
+    let db = TestDb::create(label);
+    db.sql(
+        "CREATE TABLE dbsnap_marker (id INT PRIMARY KEY, note TEXT) ENGINE=InnoDB; \
+         INSERT INTO dbsnap_marker VALUES (1, 'keep me');",
+    );
+    db
+}
+
+/// What must not change when init leaves a database alone.
+struct Untouched {
+    dump: Vec<u8>,
+    data: String,
+}
+
+impl Untouched {
+    fn capture(db: &TestDb) -> Untouched {
+        Untouched {
+            dump: db.schema_dump(),
+            data: db.data_state().render(),
+        }
+    }
+
+    #[track_caller]
+    fn check(&self, db: &TestDb) {
+        assert!(db.exists(), "database {} is gone", db.name());
+        assert_eq!(
+            db.sql("SELECT CONCAT(id, ':', note) FROM dbsnap_marker;"),
+            "1:keep me\n",
+            "marker row changed"
+        );
+        assert_eq!(
+            db.tables()
+                .into_iter()
+                .map(|(n, _, _)| n)
+                .collect::<Vec<_>>(),
+            vec!["dbsnap_marker".to_string()],
+            "tables of {} changed",
+            db.name()
+        );
+        assert_same_bytes(
+            "mysqldump",
+            "before",
+            &self.dump,
+            "after",
+            &db.schema_dump(),
+        );
+        crate::support::assert_same_text(
+            "data",
+            "before",
+            &self.data,
+            "after",
+            &db.data_state().render(),
+        );
+        assert!(
+            db.staging_leftovers().is_empty(),
+            "staging databases left behind: {:?}",
+            db.staging_leftovers()
+        );
+    }
+}
+
+/// A small real snapshot (one table `from_snapshot` with two rows), exported by
+/// dbsnap: (schema, data).
+fn small_snapshot(dir: &Path) -> (PathBuf, PathBuf) {
+    let source = TestDb::create("small");
+    source.sql(
+        "CREATE TABLE from_snapshot (id INT PRIMARY KEY, label VARCHAR(20) NOT NULL, KEY (label)); \
+         INSERT INTO from_snapshot VALUES (1, 'one'), (2, 'two');",
+    );
+    let schema = dir.join("small.sql");
+    let data = dir.join("small-data.sql");
+    export_schema_ok(&source, &schema);
+    export_data_ok(&source, &data);
+    (schema, data)
+}
+
+#[test]
+fn init_refuses_existing_database_without_yes() {
+    let dir = tempdir();
+    let (schema, data) = small_snapshot(dir.path());
+    let target = existing_with_marker("existing");
+    let before = Untouched::capture(&target);
+
+    // stdin is null: not a terminal, nobody to ask.
+    for data in [None, Some(data.as_path())] {
+        let run = init(&target, &schema, data, false);
+        run.assert_code(1);
+        assert!(
+            run.stderr.contains("--yes"),
+            "stderr does not mention --yes:\n{run}"
+        );
+        before.check(&target);
+    }
+}
+
+#[test]
+fn init_yes_replaces_existing_database() {
+    let dir = tempdir();
+    let (schema, data) = small_snapshot(dir.path());
+    let target = existing_with_marker("existing");
+
+    init(&target, &schema, Some(&data), true).assert_success();
+    assert_eq!(
+        target
+            .tables()
+            .into_iter()
+            .map(|(n, _, _)| n)
+            .collect::<Vec<_>>(),
+        vec!["from_snapshot".to_string()]
+    );
+    assert_eq!(target.count("from_snapshot"), 2);
+    assert!(
+        target.staging_leftovers().is_empty(),
+        "staging databases left behind: {:?}",
+        target.staging_leftovers()
+    );
+}
+
+/// Runs a failing `init --yes` over an existing database and checks the message
+/// (`PATH:LINE:` and the server's words) and that the database is untouched.
+#[track_caller]
+fn failing_init(schema: &Path, data: Option<&Path>, bad: (&Path, usize), server_words: &[&str]) {
+    let target = existing_with_marker("existing");
+    let before = Untouched::capture(&target);
+    let run = init(&target, schema, data, true);
+    run.assert_code(1);
+    let location = format!("{}:{}:", bad.0.display(), bad.1);
+    assert!(
+        run.stderr.contains(&location),
+        "stderr does not name `{location}`:\n{run}"
+    );
+    for words in server_words {
+        assert!(
+            run.stderr.contains(words),
+            "stderr lacks the server's message ({words}):\n{run}"
+        );
+    }
+    before.check(&target);
+}
+
+/// 1-based number of the single line of `text` starting with `prefix`.
+#[track_caller]
+fn line_of(text: &str, prefix: &str) -> usize {
+    let found = matching_lines(text, |l| l.starts_with(prefix));
+    assert_eq!(found.len(), 1, "lines starting with {prefix:?}: {found:?}");
+    found[0].0
+}
+
+const HAND_WRITTEN_HEAD: &str = "\
+-- hand-written schema; a statement further down is wrong
+CREATE TABLE ok_one (id INT PRIMARY KEY);
+
+CREATE TABLE ok_two (
+    id INT,
+    note TEXT DEFAULT 'semi; colon' -- a ; in a comment
+);
+/* a block comment;
+   over two lines */
+DELIMITER $$
+CREATE PROCEDURE ok_proc()
+BEGIN
+    SELECT 'a;b', \"c;d\"; -- a ; inside a routine
+    SELECT 1;
+END$$
+DELIMITER ;
+";
+
+#[test]
+fn init_failure_in_a_table_names_file_and_line_and_keeps_target() {
+    let dir = tempdir();
+    let schema = dir.join("bad schema.sql");
+    let text = format!(
+        "{HAND_WRITTEN_HEAD}CREATE TABLE broken (id INT, KEY k (nope));\nCREATE TABLE after_broken (id INT);\n"
+    );
+    std::fs::write(&schema, &text).unwrap();
+    let bad_line = line_of(&text, "CREATE TABLE broken");
+    assert_eq!(bad_line, 17);
+    failing_init(
+        &schema,
+        None,
+        (&schema, bad_line),
+        &["Key column 'nope' doesn't exist in table"],
+    );
+}
+
+#[test]
+fn init_failure_in_a_view_names_file_and_line_and_keeps_target() {
+    let dir = tempdir();
+    let schema = dir.join("bad view.sql");
+    let text = format!(
+        "{HAND_WRITTEN_HEAD}CREATE VIEW v_ok AS SELECT id FROM ok_one;\nCREATE VIEW v_bad AS SELECT * FROM no_such_table;\nCREATE TABLE after_view (id INT);\n"
+    );
+    std::fs::write(&schema, &text).unwrap();
+    let bad_line = line_of(&text, "CREATE VIEW v_bad");
+    failing_init(
+        &schema,
+        None,
+        (&schema, bad_line),
+        &["no_such_table", "doesn't exist"],
+    );
+}
+
+#[test]
+fn init_failure_in_the_data_names_file_and_line_and_keeps_target() {
+    let dir = tempdir();
+    let (schema, data) = small_snapshot(dir.path());
+    // Repeat the table's INSERT: the second copy fails on the primary key.
+    let text = std::fs::read_to_string(&data).unwrap();
+    let insert = line_of(&text, "INSERT INTO `from_snapshot`");
+    let mut lines: Vec<&str> = text.lines().collect();
+    let copy = lines[insert - 1];
+    lines.insert(insert, copy);
+    let bad = dir.join("dup data.sql");
+    std::fs::write(&bad, lines.join("\n") + "\n").unwrap();
+    failing_init(
+        &schema,
+        Some(&bad),
+        (&bad, insert + 1),
+        &["Duplicate entry '1' for key"],
+    );
+}
