@@ -459,6 +459,7 @@ align_table_sections() {
 
 ensure_gnu_time
 started=$(date +%s)
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 IFS=', ' read -r -a engines <<<"$BENCH_ENGINES"
 for engine in "${engines[@]}"; do
   case $engine in
@@ -475,7 +476,8 @@ done
   echo
   echo "- Date: $(date -u '+%Y-%m-%d %H:%M UTC'); total bench time $(($(date +%s) - started))s"
   echo "- dbsnap: $DBSNAP_VERSION"
-  echo "- Machine: $(machine_line)"
+  echo "- Machine: $(machine_line); load average (1/5/15 min) $load_start at the start,"
+  echo "  $(cut -d' ' -f1-3 /proc/loadavg) at the end (other work on the machine makes times noisy)"
   echo "- Times are medians of wall-clock seconds (process start to exit); peak MiB is the largest"
   echo "  \"Maximum resident set size\" of /usr/bin/time -v over the runs: the client process only, not"
   echo "  the server. A ratio below 1 means dbsnap is faster. Before each timed run: sync and CHECKPOINT."
