@@ -15,28 +15,47 @@
 #                 fresh database built by `dbsnap init --schema` (indexes and FKs present)
 #   init          dbsnap init --schema S --data X.sql --yes
 #                 vs CREATE DATABASE + pg_restore -j2 of a pg_dump -Fd -Z0 directory
-# It prints the median wall time and peak RSS of each, and writes the same table
+#
+# MariaDB/MySQL: scripts/bench/mysql_dataset.sql fills dbsnap_bench_src (InnoDB,
+# generated from the Sequence engine, so the server must be MariaDB), then:
+#   export        dbsnap export-data -o X.sql
+#                 vs mydumper -t 2 -m (data only, uncompressed, into a directory)
+#                 vs mysqldump --single-transaction --skip-lock-tables --hex-blob --no-create-info
+#   gzip export   dbsnap export-data -o X.sql.gz   vs mydumper -t 2 -m -c
+#   zstd export   dbsnap export-data -o X.sql.zst  (mydumper 0.10 has no zstd)
+#   import        dbsnap import X.sql  vs  mysql DB < X.sql  vs  myloader -t 2 of the
+#                 mydumper data directory, each into a fresh database built by
+#                 `dbsnap init --schema` (indexes and foreign keys present)
+#   init          dbsnap init --schema S --data X.sql --yes
+#                 vs myloader -t 2 of a full mydumper dump (schema and data) into no database
+# mydumper/myloader (Debian package mydumper) are installed with apt-get if missing.
+#
+# It prints the median wall time and peak RSS of each, and writes the same tables
 # to target/bench/results.md (raw runs in target/bench/runs.tsv).
 #
 # Environment:
 #   DBSNAP_TEST_PG_URL  superuser URL of a maintenance database (required for pg)
+#   DBSNAP_TEST_MYSQL_URL  root URL of a MariaDB server, e.g. mysql://root@127.0.0.1:3306/mysql
+#                       (required for mysql)
 #   DBSNAP              binary to run (default: target/release/dbsnap)
-#   BENCH_ENGINES       engines to run, comma separated (default: pg)
+#   BENCH_ENGINES       engines to run, comma or space separated (default: pg mysql)
 #   BENCH_ROWS          total rows of the data set (default: 3000000)
 #   BENCH_ROUNDS        runs of each tool per operation (default: 3)
 #   BENCH_VERIFY        after the first import and init of each tool: 1 = dbsnap verify
 #                       (row counts, sequences; default), checksum = also --checksum, 0 = off
 #   BENCH_OUT           output directory (default: target/bench)
 #   BENCH_KEEP=1        keep the databases and temporary files (for inspection)
+#   BENCH_MYSQL_SETTLE  MariaDB: seconds to wait at most, before each timed run, for
+#                       InnoDB to flush its dirty pages (default: 60)
 #
-# Databases created: dbsnap_bench_src, dbsnap_bench_imp, dbsnap_bench_init
+# Databases created, on each server: dbsnap_bench_src, dbsnap_bench_imp, dbsnap_bench_init
 # (and dbsnap's own staging copies of these); all are dropped on exit.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 DBSNAP=${DBSNAP:-$ROOT/target/release/dbsnap}
 [[ $DBSNAP == /* ]] || DBSNAP=$ROOT/$DBSNAP
-BENCH_ENGINES=${BENCH_ENGINES:-pg}
+BENCH_ENGINES=${BENCH_ENGINES:-pg mysql}
 BENCH_ROWS=${BENCH_ROWS:-3000000}
 BENCH_ROUNDS=${BENCH_ROUNDS:-3}
 BENCH_VERIFY=${BENCH_VERIFY:-1}
@@ -105,6 +124,8 @@ RESULTS_MD=$TMP/results.md
 : >"$RUNS_TSV"
 : >"$RESULTS_MD"
 PG_DBS=() # databases this run may have created; dropped by cleanup
+MY_DBS=() # the same on the MariaDB server
+MY_CNF="" # client option file for the MariaDB tools (holds the password, mode 0600)
 
 # The same server and credentials as the admin URL, another database.
 url_for_db() { # admin url, database name
@@ -124,8 +145,19 @@ cleanup() {
   set +e
   trap - EXIT INT TERM HUP
   if [[ -n $BENCH_KEEP ]]; then
-    log "BENCH_KEEP set: kept databases (${PG_DBS[*]:-none}) and $TMP"
+    log "BENCH_KEEP set: kept databases (PostgreSQL: ${PG_DBS[*]:-none}; MariaDB: ${MY_DBS[*]:-none}) and $TMP"
     exit "$rc"
+  fi
+  if ((${#MY_DBS[@]})) && [[ -n $MY_CNF && -f $MY_CNF ]]; then
+    local mdb mnames=""
+    for mdb in "${MY_DBS[@]}"; do
+      mnames+=$(my_admin -e "SELECT schema_name FROM information_schema.schemata
+          WHERE schema_name = '$mdb' OR schema_name LIKE '${mdb//_/\\_}\\_\\_dbsnap\\_%'")$'\n'
+    done
+    while read -r mdb; do
+      [[ -n $mdb ]] || continue
+      if my_drop_db "$mdb"; then log "dropped database $mdb (MariaDB)"; else log "warning: could not drop database $mdb (MariaDB)"; fi
+    done <<<"$mnames"
   fi
   if ((${#PG_DBS[@]})) && [[ -n ${DBSNAP_TEST_PG_URL:-} ]]; then
     local db names=""
@@ -162,7 +194,20 @@ settle() {
   sync
   case $ENGINE in
     pg) pg_admin -c CHECKPOINT ;;
+    mysql) my_settle ;;
   esac
+}
+
+# CPU seconds (user + system) used so far by the local database server process,
+# or nothing when it is not on this machine or not readable.
+SERVER_PID=""
+server_cpu() {
+  [[ -n $SERVER_PID && -r /proc/$SERVER_PID/stat ]] || return 0
+  local stat
+  stat=$(</proc/"$SERVER_PID"/stat) || return 0
+  stat=${stat##*) }
+  # Fields 14 and 15 of stat (utime, stime) are the 12th and 13th after "comm)".
+  awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($12 + $13) / hz }' <<<"$stat"
 }
 
 # Runs a command once under GNU time. Appends "seconds max_rss_kib" to
@@ -175,11 +220,13 @@ measure() { # name command...
   mkdir -p "$TMP/runs" "$TMP/logs"
   n=1
   [[ -f $TMP/runs/$name ]] && n=$(($(wc -l <"$TMP/runs/$name") + 1))
-  local out=$TMP/logs/$name.$n.log tf=$TMP/logs/$name.$n.time
+  local out=$TMP/logs/$name.$n.log tf=$TMP/logs/$name.$n.time cpu0 cpu1 scpu=- ccpu
   settle
+  cpu0=$(server_cpu)
   start=$(date +%s%N)
   /usr/bin/time -v -o "$tf" "$@" >"$out" 2>&1 || rc=$?
   end=$(date +%s%N)
+  cpu1=$(server_cpu)
   if ((rc)); then
     log "---- last lines of the output of $name (run $n):"
     tail -n 30 "$out" >&2
@@ -188,9 +235,20 @@ measure() { # name command...
   kib=$(awk -F': *' '/Maximum resident set size/ { print $2 }' "$tf")
   [[ $kib =~ ^[0-9]+$ ]] || die "no 'Maximum resident set size' in the output of /usr/bin/time -v ($tf)"
   secs=$(awk -v d=$((end - start)) 'BEGIN { printf "%.3f", d / 1e9 }')
-  printf '%s %s\n' "$secs" "$kib" >>"$TMP/runs/$name"
-  printf '%s\t%s\t%s\t%s\t%s\n' "$ENGINE" "$name" "$n" "$secs" "$kib" >>"$RUNS_TSV"
-  log "  $name #$n: ${secs}s, $((kib / 1024)) MiB"
+  ccpu=$(awk -F': *' '/User time \(seconds\)/ { u = $2 } /System time \(seconds\)/ { s = $2 }
+    END { printf "%.2f", u + s }' "$tf")
+  [[ -n $cpu0 && -n $cpu1 ]] && scpu=$(awk -v a="$cpu0" -v b="$cpu1" 'BEGIN { printf "%.2f", b - a }')
+  printf '%s %s %s %s\n' "$secs" "$kib" "$ccpu" "$scpu" >>"$TMP/runs/$name"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$ENGINE" "$name" "$n" "$secs" "$kib" "$ccpu" "$scpu" >>"$RUNS_TSV"
+  log "  $name #$n: ${secs}s, $((kib / 1024)) MiB, client CPU ${ccpu}s$([[ $scpu != - ]] && echo ", server CPU ${scpu}s")"
+}
+
+median_col() { # name column: median of a column of $TMP/runs/NAME ("-" if none)
+  awk -v c="$2" '$c != "-" { v[++n] = $c } END {
+    if (!n) { print "-"; exit }
+    for (i = 2; i <= n; i++) { x = v[i]; j = i - 1; while (j > 0 && v[j] > x) { v[j + 1] = v[j]; j-- } v[j + 1] = x }
+    if (n % 2) m = v[(n + 1) / 2]; else m = (v[n / 2] + v[n / 2 + 1]) / 2
+    printf "%.1f", m }' "$TMP/runs/$1"
 }
 
 median_secs() { # name
@@ -204,9 +262,10 @@ peak_mib() { # name: the largest peak RSS over its runs
 }
 
 # One row of the results table. NAME_B may be "-" when there is no reference;
-# TARGET is the largest acceptable dbsnap/reference ratio, or "-".
-record() { # operation dbsnap_name reference_name target
-  local op=$1 a=$2 b=$3 target=$4 ma mb ratio="—" rb="—" pb="—" tcell="—"
+# TARGET is the largest acceptable dbsnap/reference ratio, or "-"; MEM_MIB, if
+# given, the largest acceptable dbsnap peak RSS.
+record() { # operation dbsnap_name reference_name target [mem_mib]
+  local op=$1 a=$2 b=$3 target=$4 mem=${5:-} ma mb ratio="—" rb="—" pb="—" tcell="—"
   ma=$(median_secs "$a")
   if [[ $b != - ]]; then
     mb=$(median_secs "$b")
@@ -219,6 +278,11 @@ record() { # operation dbsnap_name reference_name target
     if [[ $ratio != — ]]; then
       if awk -v r="$ratio" -v t="$target" 'BEGIN { exit !(r <= t) }'; then tcell+=" ✓"; else tcell+=" ✗"; fi
     fi
+  fi
+  if [[ -n $mem ]]; then
+    if [[ $tcell == — ]]; then tcell=""; else tcell+=", "; fi
+    tcell+="≤$mem MiB"
+    if (($(peak_mib "$a") <= mem)); then tcell+=" ✓"; else tcell+=" ✗"; fi
   fi
   printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$op" "$ma" "$rb" "$ratio" "$(peak_mib "$a")" "$pb" "$tcell" >>"$TMP/table.$ENGINE"
 }
@@ -267,6 +331,7 @@ verify_copy() { # label source_url target_url
 
 bench_pg() {
   ENGINE=pg
+  SERVER_PID=""
   [[ -n ${DBSNAP_TEST_PG_URL:-} ]] ||
     die "DBSNAP_TEST_PG_URL is not set; run 'make bench' or scripts/test-dbs.sh bash scripts/bench.sh"
   local tool
@@ -435,6 +500,305 @@ bench_pg() {
   } | align_table_sections >>"$RESULTS_MD"
 }
 
+# --- MariaDB / MySQL -------------------------------------------------------------
+
+# Percent-decoding of a URL part.
+url_decode() { printf '%b' "${1//%/\\x}"; }
+
+# Writes the client option file the mariadb, mysqldump, mydumper and myloader
+# commands read (--defaults-file), from a mysql://user:pass@host:port/db URL.
+my_write_cnf() { # url
+  [[ $1 =~ ^(mysql|mariadb)://(([^:@/]*)(:([^@/]*))?@)?(\[[^]]*\]|[^:/?]*)(:([0-9]+))?(/[^?]*)?(\?.*)?$ ]] ||
+    die "cannot parse DBSNAP_TEST_MYSQL_URL as mysql://user[:password]@host[:port]/db"
+  MY_USER=$(url_decode "${BASH_REMATCH[3]:-root}")
+  local pass host
+  pass=$(url_decode "${BASH_REMATCH[5]}")
+  host=${BASH_REMATCH[6]:-127.0.0.1}
+  host=${host#[}
+  MY_HOST=${host%]}
+  MY_PORT=${BASH_REMATCH[8]:-3306}
+  MY_CNF=$TMP/my.cnf
+  (
+    umask 077
+    printf '[client]\nhost=%s\nport=%s\nuser=%s\nprotocol=tcp\n' "$MY_HOST" "$MY_PORT" "$MY_USER"
+    [[ -n $pass ]] && printf 'password="%s"\n' "${pass//\"/\\\"}"
+    true
+  ) >"$MY_CNF"
+}
+
+my_admin() { "$MY_CLIENT" --defaults-file="$MY_CNF" -N -B "$@"; }
+
+my_drop_db() { # name
+  my_admin -e "DROP DATABASE IF EXISTS \`$1\`"
+}
+
+# Waits (at most BENCH_MYSQL_SETTLE seconds) until InnoDB has written most of
+# its dirty pages, so one run's writes are not flushed during the next run.
+my_settle() {
+  local limit=${BENCH_MYSQL_SETTLE:-60} i dirty total
+  for ((i = 0; i < limit * 2; i++)); do
+    read -r dirty total < <(my_admin -e "SELECT
+        (SELECT variable_value FROM information_schema.global_status WHERE variable_name = 'INNODB_BUFFER_POOL_PAGES_DIRTY'),
+        (SELECT variable_value FROM information_schema.global_status WHERE variable_name = 'INNODB_BUFFER_POOL_PAGES_TOTAL')") || return 0
+    [[ $dirty =~ ^[0-9]+$ && $total =~ ^[0-9]+$ ]] || return 0
+    ((dirty * 100 <= total * 2)) && return 0
+    sleep 0.5
+  done
+  log "  (InnoDB still has $dirty of $total pages dirty after ${limit}s; going on)"
+}
+
+ensure_mydumper() {
+  command -v mydumper >/dev/null 2>&1 && command -v myloader >/dev/null 2>&1 && return 0
+  command -v apt-get >/dev/null 2>&1 || die "mydumper/myloader are missing and there is no apt-get; install mydumper"
+  log "installing the Debian package 'mydumper' (mydumper, myloader)"
+  as_root apt-get update >"$TMP/apt.log" 2>&1 || {
+    tail -n 20 "$TMP/apt.log" >&2
+    die "apt-get update failed"
+  }
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y mydumper >>"$TMP/apt.log" 2>&1 || {
+    tail -n 20 "$TMP/apt.log" >&2
+    die "apt-get install mydumper failed"
+  }
+  if ! command -v mydumper >/dev/null 2>&1 || ! command -v myloader >/dev/null 2>&1; then
+    die "mydumper/myloader still missing after installing 'mydumper'"
+  fi
+}
+
+# The pid of the server, when it runs on this machine and we can see it.
+my_server_pid() {
+  local pid_file pid comm
+  case $MY_HOST in 127.0.0.1 | localhost | ::1) ;; *) return 0 ;; esac
+  pid_file=$(my_admin -e 'SELECT @@pid_file') || return 0
+  [[ -r $pid_file ]] || return 0
+  pid=$(<"$pid_file")
+  [[ $pid =~ ^[0-9]+$ && -r /proc/$pid/stat ]] || return 0
+  comm=$(</proc/"$pid"/comm)
+  [[ $comm == mariadbd || $comm == mysqld ]] && printf '%s\n' "$pid"
+  return 0
+}
+
+bench_mysql() {
+  ENGINE=mysql
+  [[ -n ${DBSNAP_TEST_MYSQL_URL:-} ]] ||
+    die "DBSNAP_TEST_MYSQL_URL is not set; run 'make bench' or scripts/test-dbs.sh bash scripts/bench.sh"
+  MY_CLIENT=$(command -v mariadb || command -v mysql || true)
+  [[ -n $MY_CLIENT ]] || die "neither mariadb nor mysql found (Debian package mariadb-client)"
+  MY_DUMP=$(command -v mysqldump || command -v mariadb-dump || true)
+  [[ -n $MY_DUMP ]] || die "neither mysqldump nor mariadb-dump found (Debian package mariadb-client)"
+  ensure_mydumper
+  my_write_cnf "$DBSNAP_TEST_MYSQL_URL"
+  my_admin -e 'SELECT 1' >/dev/null || die "cannot connect to DBSNAP_TEST_MYSQL_URL"
+  local server
+  server=$(my_admin -e 'SELECT VERSION()')
+  [[ $server == *MariaDB* ]] || die "the MySQL benchmark needs MariaDB (its Sequence engine generates the data); server is $server"
+  SERVER_PID=$(my_server_pid)
+
+  local src=dbsnap_bench_src imp=dbsnap_bench_imp init=dbsnap_bench_init
+  local src_url imp_url init_url
+  src_url=$(url_for_db "$DBSNAP_TEST_MYSQL_URL" "$src")
+  imp_url=$(url_for_db "$DBSNAP_TEST_MYSQL_URL" "$imp")
+  init_url=$(url_for_db "$DBSNAP_TEST_MYSQL_URL" "$init")
+  MY_DBS+=("$src" "$imp" "$init")
+  local db
+  for db in "$src" "$imp" "$init"; do
+    if [[ -n $(my_admin -e "SELECT 1 FROM information_schema.schemata WHERE schema_name = '$db'") ]]; then
+      log "dropping $db left over from an earlier run (MariaDB)"
+      my_drop_db "$db"
+    fi
+  done
+
+  local dir=$TMP/mysql
+  mkdir -p "$dir"
+  local schema=$dir/schema.sql plain=$dir/dbsnap.sql r t0 secs
+  local mydumper=(mydumper --defaults-file="$MY_CNF" -B "$src" -t 2 --no-locks -v 1)
+  local myloader=(myloader --defaults-file="$MY_CNF" -t 2 -v 1)
+
+  step "MariaDB: generating $BENCH_ROWS rows in $src (scripts/bench/mysql_dataset.sql)"
+  my_admin -e "CREATE DATABASE \`$src\` CHARACTER SET utf8mb4"
+  t0=$(date +%s%N)
+  { printf 'SET @rows = %s;\n' "$BENCH_ROWS"; cat "$ROOT/scripts/bench/mysql_dataset.sql"; } |
+    my_admin "$src" >"$dir/dataset.log" 2>&1 || {
+    tail -n 30 "$dir/dataset.log" >&2
+    die "generating the data set failed"
+  }
+  secs=$(awk -v d=$(($(date +%s%N) - t0)) 'BEGIN { printf "%.1f", d / 1e9 }')
+  local rows size tables parts settings
+  rows=$(my_admin "$src" -e "SELECT (SELECT count(*) FROM customers) + (SELECT count(*) FROM products)
+      + (SELECT count(*) FROM orders) + (SELECT count(*) FROM order_items) + (SELECT count(*) FROM events)")
+  size=$(my_admin -e "SELECT SUM(data_length + index_length) FROM information_schema.tables WHERE table_schema = '$src'")
+  tables=$(my_admin -e "SELECT count(*) FROM information_schema.tables WHERE table_schema = '$src' AND table_type = 'BASE TABLE'")
+  parts=$(my_admin -e "SELECT count(*) FROM information_schema.partitions WHERE table_schema = '$src' AND partition_name IS NOT NULL")
+  settings=$(my_admin -e "SELECT GROUP_CONCAT(LOWER(variable_name), '=', variable_value ORDER BY variable_name SEPARATOR ', ')
+      FROM information_schema.global_variables WHERE variable_name IN ('INNODB_BUFFER_POOL_SIZE', 'INNODB_FLUSH_LOG_AT_TRX_COMMIT',
+        'INNODB_DOUBLEWRITE', 'INNODB_LOG_FILE_SIZE', 'INNODB_FLUSH_METHOD', 'LOG_BIN', 'MAX_ALLOWED_PACKET')")
+  log "generated $rows rows in $tables tables ($parts partitions), $(human_bytes "$size"), in ${secs}s"
+
+  step "dbsnap export-schema"
+  "$DBSNAP" export-schema --url "$src_url" -o "$schema" >"$dir/export-schema.log" 2>&1 || {
+    cat "$dir/export-schema.log" >&2
+    die "dbsnap export-schema failed"
+  }
+
+  # mydumper without --no-locks runs FLUSH TABLES WITH READ LOCK, which waits for
+  # every running statement on the server and blocks all writes meanwhile; the
+  # source is not written during the run, so each thread's own snapshot is enough.
+  step "export: dbsnap export-data vs mydumper -t 2 -m vs mysqldump --single-transaction ($BENCH_ROUNDS rounds)"
+  local mdata=$dir/mydumper.data
+  for ((r = 1; r <= BENCH_ROUNDS; r++)); do
+    rm -f "$plain"
+    measure export_dbsnap "$DBSNAP" export-data --url "$src_url" -o "$plain"
+    rm -rf "$mdata"
+    measure export_mydumper "${mydumper[@]}" -m -o "$mdata"
+    rm -f "$dir/mysqldump.sql"
+    # shellcheck disable=SC2016  # expanded by the inner shell
+    measure export_mysqldump bash -c 'exec "$1" --defaults-file="$2" --single-transaction --skip-lock-tables --hex-blob \
+      --no-create-info "$3" >"$4"' bench "$MY_DUMP" "$MY_CNF" "$src" "$dir/mysqldump.sql"
+  done
+  local size_plain size_mdata size_mysqldump
+  size_plain=$(size_of "$plain")
+  size_mdata=$(size_of "$mdata")
+  size_mysqldump=$(size_of "$dir/mysqldump.sql")
+  rm -f "$dir/mysqldump.sql"
+
+  step "gzip export: dbsnap export-data -o .sql.gz vs mydumper -t 2 -m -c ($BENCH_ROUNDS rounds)"
+  for ((r = 1; r <= BENCH_ROUNDS; r++)); do
+    rm -f "$dir/dbsnap.sql.gz"
+    measure gzip_dbsnap "$DBSNAP" export-data --url "$src_url" -o "$dir/dbsnap.sql.gz"
+    rm -rf "$dir/mydumper.gz"
+    measure gzip_mydumper "${mydumper[@]}" -m -c -o "$dir/mydumper.gz"
+  done
+  local size_gz size_mgz
+  size_gz=$(size_of "$dir/dbsnap.sql.gz")
+  size_mgz=$(size_of "$dir/mydumper.gz")
+  rm -rf "$dir/dbsnap.sql.gz" "$dir/mydumper.gz"
+
+  step "zstd export: dbsnap export-data -o .sql.zst ($BENCH_ROUNDS rounds; mydumper 0.10 has no zstd)"
+  for ((r = 1; r <= BENCH_ROUNDS; r++)); do
+    rm -f "$dir/dbsnap.sql.zst"
+    measure zstd_dbsnap "$DBSNAP" export-data --url "$src_url" -o "$dir/dbsnap.sql.zst"
+  done
+  local size_zst
+  size_zst=$(size_of "$dir/dbsnap.sql.zst")
+  rm -f "$dir/dbsnap.sql.zst"
+
+  # All three start from the same state: a fresh database built by
+  # `dbsnap init --schema`, with its indexes and foreign keys.
+  my_fresh_schema_db() {
+    my_drop_db "$imp"
+    "$DBSNAP" init --url "$imp_url" --schema "$schema" --yes >"$dir/init-schema.log" 2>&1 || {
+      cat "$dir/init-schema.log" >&2
+      die "dbsnap init --schema (preparing $imp for import) failed"
+    }
+  }
+  step "import: dbsnap import vs $(basename "$MY_CLIENT") DB < file vs myloader -t 2, into a schema with indexes ($BENCH_ROUNDS rounds)"
+  for ((r = 1; r <= BENCH_ROUNDS; r++)); do
+    my_fresh_schema_db
+    measure import_dbsnap "$DBSNAP" import --url "$imp_url" "$plain"
+    ((r == 1)) && verify_copy "dbsnap import (MariaDB)" "$src_url" "$imp_url"
+    my_fresh_schema_db
+    # shellcheck disable=SC2016  # expanded by the inner shell
+    measure import_client bash -c 'exec "$1" --defaults-file="$2" "$3" <"$4"' bench "$MY_CLIENT" "$MY_CNF" "$imp" "$plain"
+    ((r == 1)) && verify_copy "$(basename "$MY_CLIENT") < file" "$src_url" "$imp_url"
+    my_fresh_schema_db
+    measure import_myloader "${myloader[@]}" -d "$mdata" -B "$imp"
+    ((r == 1)) && verify_copy "myloader (data only)" "$src_url" "$imp_url"
+  done
+  my_drop_db "$imp"
+  rm -rf "$mdata"
+
+  step "init: dbsnap init --schema --data vs myloader -t 2 of a full mydumper dump ($BENCH_ROUNDS rounds)"
+  local mfull=$dir/mydumper.full
+  "${mydumper[@]}" -G -R -E -o "$mfull" >"$dir/mydumper-full.log" 2>&1 || {
+    cat "$dir/mydumper-full.log" >&2
+    die "mydumper (full dump) failed"
+  }
+  local size_mfull
+  size_mfull=$(size_of "$mfull")
+  for ((r = 1; r <= BENCH_ROUNDS; r++)); do
+    my_drop_db "$init"
+    measure init_dbsnap "$DBSNAP" init --url "$init_url" --schema "$schema" --data "$plain" --yes
+    ((r == 1)) && verify_copy "dbsnap init (MariaDB)" "$src_url" "$init_url"
+    my_drop_db "$init"
+    # myloader creates the database from the dump's schema-create file.
+    measure init_myloader "${myloader[@]}" -d "$mfull" -B "$init"
+    ((r == 1)) && verify_copy "myloader (full dump)" "$src_url" "$init_url"
+  done
+  my_drop_db "$init"
+  rm -rf "$mfull"
+
+  {
+    echo '| operation | dbsnap median s | reference median s | ratio (dbsnap/reference) | dbsnap peak MiB | reference peak MiB | target |'
+    echo '|---|---|---|---|---|---|---|'
+  } >"$TMP/table.mysql"
+  record "export: export-data .sql vs mydumper -t 2 -m (uncompressed)" export_dbsnap export_mydumper 1.0 64
+  record "export: export-data .sql vs mysqldump --single-transaction" export_dbsnap export_mysqldump - 64
+  record "gzip export: export-data .sql.gz vs mydumper -t 2 -m -c" gzip_dbsnap gzip_mydumper 1.0 64
+  record "zstd export: export-data .sql.zst (no mydumper equivalent)" zstd_dbsnap - - 64
+  record "import into indexed schema: dbsnap import vs myloader -t 2 (data only)" import_dbsnap import_myloader 1.0 64
+  record "import into indexed schema: dbsnap import vs $(basename "$MY_CLIENT") DB < file (same file)" import_dbsnap import_client - 64
+  record "init with data: init --schema --data vs myloader -t 2 (full dump)" init_dbsnap init_myloader 1.0 64
+
+  # Where the time goes: the client's CPU (user + system, from /usr/bin/time) and,
+  # for a server on this machine, the server's CPU over the same interval.
+  local cpu_table=$TMP/cpu.mysql name
+  {
+    echo '| run | median wall s | median client CPU s | median server CPU s |'
+    echo '|---|---|---|---|'
+    for name in export_dbsnap export_mydumper export_mysqldump gzip_dbsnap gzip_mydumper zstd_dbsnap \
+      import_dbsnap import_client import_myloader init_dbsnap init_myloader; do
+      printf '| %s | %s | %s | %s |\n' "$name" "$(median_secs "$name")" "$(median_col "$name" 3)" "$(median_col "$name" 4)"
+    done
+  } >"$cpu_table"
+
+  {
+    echo "## MariaDB"
+    echo
+    echo "- Data set: $rows rows in $tables tables, one of them RANGE-partitioned ($parts partitions);"
+    echo "  scripts/bench/mysql_dataset.sql, rows=$BENCH_ROWS; source database $(human_bytes "$size")"
+    echo "  (data_length + index_length), generated in ${secs}s"
+    echo "- Server: $server on $MY_HOST:$MY_PORT; $settings"
+    echo "- Clients: $("$MY_CLIENT" --version | sed -E 's/^[^ ]+ +//'); $(mydumper --version 2>&1 | head -n 1)"
+    echo "- Rounds: $BENCH_ROUNDS per tool, dbsnap and the references alternating"
+    echo
+    cat "$TMP/table.mysql"
+    echo
+    echo "| file | size |"
+    echo "|---|---|"
+    echo "| dbsnap export-data .sql | $(human_bytes "$size_plain") |"
+    echo "| mydumper -m directory (data only) | $(human_bytes "$size_mdata") |"
+    echo "| mysqldump --no-create-info --hex-blob .sql | $(human_bytes "$size_mysqldump") |"
+    echo "| dbsnap export-data .sql.gz | $(human_bytes "$size_gz") |"
+    echo "| mydumper -m -c directory | $(human_bytes "$size_mgz") |"
+    echo "| dbsnap export-data .sql.zst | $(human_bytes "$size_zst") |"
+    echo "| mydumper directory with schema (for the init comparison) | $(human_bytes "$size_mfull") |"
+    echo
+    echo "CPU seconds per run (medians; the server's CPU includes anything else it ran meanwhile):"
+    echo
+    cat "$cpu_table"
+    echo
+    echo "Notes:"
+    echo "- export: dbsnap reads all tables in one transaction (one connection); mydumper runs"
+    echo "  \`-t 2 --no-locks -m\` (two threads, one file per table, no schema files; --no-locks skips"
+    echo "  FLUSH TABLES WITH READ LOCK, harmless here as nothing writes to the source); mysqldump writes"
+    echo "  one file through stdout. The timed command is the tool alone; the output is removed untimed."
+    echo "- import: each tool loads into a fresh database built by \`dbsnap init --schema\` (secondary"
+    echo "  indexes and foreign keys present); building it is not timed. dbsnap import and"
+    echo "  \`$(basename "$MY_CLIENT") DB < file\` load the same dbsnap .sql (dbsnap in one transaction with"
+    echo "  foreign keys checked; the client in autocommit mode, the file orders parents first);"
+    echo "  myloader loads the mydumper -m directory with 2 threads, and mydumper's files turn"
+    echo "  FOREIGN_KEY_CHECKS off."
+    echo "- init: dbsnap's time includes creating its database, tables, rows, then foreign keys."
+    echo "  The reference is myloader -t 2 of a full mydumper dump (schema files and data; made"
+    echo "  untimed) into a database that does not exist yet: myloader creates it and the tables"
+    echo "  (indexes and foreign keys inline), then loads the rows. Dropping the previous database is not timed."
+    echo "- The target column checks the ratio against the issue's targets (export ≤ 1.0 × mydumper,"
+    echo "  import ≤ 1.0 × myloader) and dbsnap's peak RSS against 64 MiB."
+    if [[ $BENCH_VERIFY != 0 ]]; then
+      echo "- The first import and init of each tool was checked with \`dbsnap verify$([[ $BENCH_VERIFY == checksum ]] && echo ' --checksum')\` against the source."
+    fi
+  } | align_table_sections >>"$RESULTS_MD"
+}
+
 # Aligns every Markdown table in the text; other lines pass through.
 align_table_sections() {
   local block=() line
@@ -480,14 +844,15 @@ done
   echo "  $(cut -d' ' -f1-3 /proc/loadavg) at the end (other work on the machine makes times noisy)"
   echo "- Times are medians of wall-clock seconds (process start to exit); peak MiB is the largest"
   echo "  \"Maximum resident set size\" of /usr/bin/time -v over the runs: the client process only, not"
-  echo "  the server. A ratio below 1 means dbsnap is faster. Before each timed run: sync and CHECKPOINT."
+  echo "  the server. A ratio below 1 means dbsnap is faster. Before each timed run: sync, and"
+  echo "  CHECKPOINT (PostgreSQL) or a wait for InnoDB's dirty pages to be flushed (MariaDB)."
   echo
   cat "$RESULTS_MD"
 } >"$TMP/final.md"
 mkdir -p "$BENCH_OUT"
 cp "$TMP/final.md" "$BENCH_OUT/results.md"
 {
-  printf 'engine\toperation\trun\tseconds\tmax_rss_kib\n'
+  printf 'engine\toperation\trun\tseconds\tmax_rss_kib\tclient_cpu_s\tserver_cpu_s\n'
   cat "$RUNS_TSV"
 } >"$BENCH_OUT/runs.tsv"
 echo

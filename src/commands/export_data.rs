@@ -8,6 +8,7 @@ use crate::config::ConnectionSpec;
 use crate::engine::{DataOptions, Engine};
 use crate::snapshot::compress::Compression;
 use crate::snapshot::output::Output;
+use crate::snapshot::pieces::Pieces;
 
 pub async fn run(args: ExportDataArgs) -> Result<u8> {
     let spec = ConnectionSpec::resolve(&args.connect)?;
@@ -27,10 +28,17 @@ pub async fn run(args: ExportDataArgs) -> Result<u8> {
 
     let mut output = Output::create(&path)?;
     let to_stdout = output.is_stdout();
+    // Tables are spooled beside the output (or in the temp dir for stdout).
+    let spool_dir = match path.parent() {
+        _ if to_stdout => std::env::temp_dir(),
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
     let manifest = {
-        let mut encoder = compression.writer(BufWriter::with_capacity(1024 * 1024, &mut output))?;
-        let manifest = engine.export_data(&opts, &mut encoder).await?;
-        encoder.finish()?.flush()?;
+        let mut writer = BufWriter::with_capacity(1024 * 1024, &mut output);
+        let mut pieces = Pieces::new(&mut writer, compression, &spool_dir);
+        let manifest = engine.export_data(&opts, &mut pieces).await?;
+        writer.flush()?;
         manifest
     };
     output.commit()?;

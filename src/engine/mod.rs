@@ -12,6 +12,7 @@ use anyhow::Result;
 
 use crate::config::{ConnectionSpec, EngineKind};
 use crate::snapshot::manifest::Manifest;
+use crate::snapshot::pieces::Pieces;
 
 #[derive(Debug, Default)]
 pub struct ImportSummary {
@@ -160,10 +161,10 @@ impl Engine {
     }
 
     /// Writes a data snapshot; returns its manifest.
-    pub async fn export_data(&self, opts: &DataOptions, out: &mut dyn Write) -> Result<Manifest> {
+    pub async fn export_data(&self, opts: &DataOptions, pieces: &mut Pieces<'_>) -> Result<Manifest> {
         match self {
-            Engine::Postgres(pg) => pg.export_data(opts, out).await,
-            Engine::MySql(my) => my.export_data(opts, out).await,
+            Engine::Postgres(pg) => pg.export_data(opts, pieces).await,
+            Engine::MySql(my) => my.export_data(opts, pieces).await,
         }
     }
 

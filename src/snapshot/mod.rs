@@ -5,6 +5,7 @@ pub mod checksum;
 pub mod compress;
 pub mod manifest;
 pub mod output;
+pub mod pieces;
 
 use std::io::BufRead;
 use std::path::Path;

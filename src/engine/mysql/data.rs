@@ -4,17 +4,22 @@
 
 use std::collections::HashMap;
 use std::io::Write;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 
 use anyhow::{anyhow, Result};
 use mysql_async::consts::ColumnType;
 use mysql_async::prelude::Queryable;
 use mysql_async::{Column, Conn, Value};
+use tokio::sync::mpsc;
 
 use super::connect::{ident, server_message};
 use crate::engine::order::{sort_objects, SchemaObject, Section};
 use crate::engine::{ChecksumKind, DataOptions, Inventory, SequenceState, TableState};
 use crate::progress::Progress;
+use crate::config::ConnectionSpec;
 use crate::snapshot::checksum::RowChecksum;
+use crate::snapshot::pieces::{self, Done, Finished, Pieces, Spooler};
 use crate::snapshot::manifest::{Manifest, SequenceEntry, TableEntry};
 
 const HEADER: &str = "\
@@ -359,76 +364,131 @@ pub async fn begin_snapshot(conn: &mut Conn) -> Result<()> {
         .map_err(|e| anyhow!("starting the snapshot transaction: {}", server_message(&e)))
 }
 
-pub async fn export(conn: &mut Conn, opts: &DataOptions, out: &mut dyn Write) -> Result<Manifest> {
-    begin_snapshot(conn).await?;
-    let tables = data_tables(conn, opts).await?;
-    out.write_all(HEADER.as_bytes())?;
-    let names: Vec<String> = tables.iter().map(DataTable::quoted).collect();
-    writeln!(out, "-- dbsnap:tables {}", serde_json::to_string(&names)?)?;
-    out.write_all(SETTINGS.as_bytes())?;
+/// Tables read at once, each on its own connection (see `snapshot_workers`).
+const WORKERS: usize = 2;
 
-    let mut manifest = Manifest {
-        engine: "mysql".into(),
-        ..Manifest::default()
+/// One table's piece: its INSERT statements, and the checksum of its rows.
+async fn table_piece(conn: &mut Conn, table: &DataTable, skip_rows: bool, spooler: &Spooler) -> Result<(Finished, RowChecksum)> {
+    let quoted = table.quoted();
+    let mut spool = spooler.spool()?;
+    write!(spool, "\n-- dbsnap:table {quoted}\n")?;
+    let columns: Vec<String> = table.columns.iter().map(|c| ident(c)).collect();
+    let head = format!("INSERT INTO {quoted} ({}) VALUES ", columns.join(","));
+    let sum = if skip_rows {
+        RowChecksum::default()
+    } else {
+        stream_table(conn, table, |tuples, _| {
+            spool.write_all(head.as_bytes())?;
+            spool.write_all(tuples)?;
+            spool.write_all(b";\n")?;
+            Ok(())
+        })
+        .await?
     };
+    Ok((spool.finish()?, sum))
+}
+
+/// Connections that all see the same consistent snapshot. MySQL cannot share
+/// a snapshot between sessions, so, as mydumper does, writes are paused with
+/// FLUSH TABLES WITH READ LOCK while each session starts its transaction.
+/// Without the privilege for that, one connection reads every table.
+async fn snapshot_workers(spec: &ConnectionSpec, mut main: Conn, wanted: usize) -> Result<Vec<Conn>> {
+    if wanted > 1 && main.query_drop("FLUSH TABLES WITH READ LOCK").await.is_ok() {
+        let mut workers = Vec::new();
+        for _ in 1..wanted {
+            let Ok(mut worker) = super::connect::connect(spec).await else { break };
+            if begin_snapshot(&mut worker).await.is_ok() {
+                workers.push(worker);
+            }
+        }
+        let started = begin_snapshot(&mut main).await;
+        main.query_drop("UNLOCK TABLES").await.map_err(|e| anyhow!("{}", server_message(&e)))?;
+        started?;
+        workers.insert(0, main);
+        return Ok(workers);
+    }
+    begin_snapshot(&mut main).await?;
+    Ok(vec![main])
+}
+
+/// Writes the data snapshot, reading tables in parallel in one snapshot.
+pub async fn export(spec: &ConnectionSpec, conn: Conn, opts: &DataOptions, pieces: &mut Pieces<'_>) -> Result<Manifest> {
+    let mut workers = snapshot_workers(spec, conn, WORKERS).await?;
+    let tables = data_tables(&mut workers[0], opts).await?;
+    let names: Vec<String> = tables.iter().map(DataTable::quoted).collect();
+    let header = format!("{HEADER}-- dbsnap:tables {}\n{SETTINGS}", serde_json::to_string(&names)?);
+    pieces.write(header.as_bytes())?;
+
+    let tables = Arc::new(tables);
+    let next = Arc::new(AtomicUsize::new(0));
+    let permits = pieces::permits(workers.len());
+    let (tx, rx) = mpsc::channel(workers.len() * 2);
+    let mut tasks = Vec::new();
+    for mut worker in workers {
+        let (tables, next, permits, tx, spooler) = (tables.clone(), next.clone(), permits.clone(), tx.clone(), pieces.spooler());
+        let exclude = opts.exclude_table_data.clone();
+        tasks.push(AbortOnDrop(tokio::spawn(async move {
+            loop {
+                // The permit comes before the index: see pieces::append_in_order.
+                let Ok(permit) = permits.clone().acquire_owned().await else { return Some(worker) };
+                let index = next.fetch_add(1, Ordering::SeqCst);
+                let Some(table) = tables.get(index) else { return Some(worker) };
+                let skip = exclude.iter().any(|p| crate::engine::pattern_matches(p, &table.name));
+                let done = table_piece(&mut worker, table, skip, &spooler)
+                    .await
+                    .map(|(piece, result)| Done { index, piece, result, permit });
+                if tx.send(done).await.is_err() {
+                    return None;
+                }
+            }
+        })));
+    }
+    drop(tx);
+
+    let mut manifest = Manifest { engine: "mysql".into(), ..Manifest::default() };
     let mut progress = Progress::new(tables.len() as u64, "tables");
-    for table in &tables {
-        let quoted = table.quoted();
+    pieces::append_in_order(pieces, rx, tables.len(), |index, sum: RowChecksum, bytes| {
+        let quoted = tables[index].quoted();
         progress.start(&quoted);
-        write!(out, "\n-- dbsnap:table {quoted}\n")?;
-        let skip_rows = opts
-            .exclude_table_data
-            .iter()
-            .any(|p| crate::engine::pattern_matches(p, &table.name));
-        let head = format!(
-            "INSERT INTO {quoted} ({}) VALUES ",
-            table
-                .columns
-                .iter()
-                .map(|c| ident(c))
-                .collect::<Vec<_>>()
-                .join(",")
-        );
-        let mut bytes = 0u64;
-        let sum = if skip_rows {
-            RowChecksum::default()
-        } else {
-            stream_table(conn, table, |tuples, _| {
-                out.write_all(head.as_bytes())?;
-                out.write_all(tuples)?;
-                out.write_all(b";\n")?;
-                bytes += tuples.len() as u64;
-                Ok(())
-            })
-            .await?
-        };
         progress.add(sum.rows(), bytes);
         progress.done_one();
-        manifest.tables.push(TableEntry {
-            name: quoted,
-            rows: sum.rows(),
-            checksum: sum.hex(),
-        });
-    }
+        manifest.tables.push(TableEntry { name: quoted, rows: sum.rows(), checksum: sum.hex() });
+        Ok(())
+    })
+    .await?;
     progress.finish();
+    let mut conn = None;
+    for task in &mut tasks {
+        if let Ok(Some(worker)) = (&mut task.0).await {
+            conn.get_or_insert(worker);
+        }
+    }
+    let mut conn = conn.ok_or_else(|| anyhow!("every export connection was lost"))?;
 
     // Counters are DDL in MySQL (an implicit commit), so they come after the rows.
-    writeln!(out, "\n-- dbsnap:section post-data")?;
-    let states = sequence_states(conn).await?;
+    let mut trailer = String::from("\n-- dbsnap:section post-data\n");
+    let states = sequence_states(&mut conn).await?;
     for statement in restore_statements(&states) {
-        writeln!(out, "{statement}")?;
+        trailer += &statement;
+        trailer.push('\n');
     }
     for state in states {
-        manifest.sequences.push(SequenceEntry {
-            name: state.name,
-            value: state.value,
-            is_called: state.is_called,
-        });
+        manifest.sequences.push(SequenceEntry { name: state.name, value: state.value, is_called: state.is_called });
     }
-    out.write_all(b"\n")?;
-    out.write_all(manifest.render().as_bytes())?;
+    trailer += "\n";
+    trailer += &manifest.render();
+    pieces.write(trailer.as_bytes())?;
     conn.query_drop("COMMIT").await.ok();
     Ok(manifest)
+}
+
+/// Stops a worker task when the export ends early (an error elsewhere).
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 pub async fn inventory(conn: &mut Conn, checksum: ChecksumKind) -> Result<Inventory> {

@@ -26,6 +26,7 @@ use crate::engine::{
     SchemaSummary,
 };
 use crate::snapshot::manifest::Manifest;
+use crate::snapshot::pieces::Pieces;
 
 pub struct MySql {
     spec: ConnectionSpec,
@@ -125,9 +126,9 @@ impl MySql {
             .await
     }
 
-    pub async fn export_data(&self, opts: &DataOptions, out: &mut dyn Write) -> Result<Manifest> {
-        let mut conn = connect::connect(&self.spec).await?;
-        data::export(&mut conn, opts, out).await
+    pub async fn export_data(&self, opts: &DataOptions, pieces: &mut Pieces<'_>) -> Result<Manifest> {
+        let conn = connect::connect(&self.spec).await?;
+        data::export(&self.spec, conn, opts, pieces).await
     }
 
     pub async fn import(&self, path: &Path, opts: &ImportOptions) -> Result<ImportSummary> {

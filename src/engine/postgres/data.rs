@@ -3,9 +3,12 @@
 
 use std::collections::HashMap;
 use std::io::Write;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use futures_util::{pin_mut, StreamExt};
+use tokio::sync::mpsc;
 use tokio_postgres::Client;
 
 use super::quote::literal;
@@ -13,7 +16,9 @@ use super::server_message;
 use crate::engine::order::{sort_objects, SchemaObject, Section};
 use crate::engine::{DataOptions, Inventory, SequenceState, TableState};
 use crate::progress::Progress;
+use crate::config::ConnectionSpec;
 use crate::snapshot::checksum::{LineHasher, RowChecksum};
+use crate::snapshot::pieces::{self, Done, Finished, Pieces, Spooler};
 use crate::snapshot::manifest::{Manifest, SequenceEntry, TableEntry};
 
 /// Session settings that fix the text form of every value, so that the same
@@ -196,75 +201,118 @@ async fn copy_table_out(
     Ok(hasher.finish())
 }
 
-/// Writes the data snapshot. The client must be inside the export transaction.
-pub async fn export(client: &Client, opts: &DataOptions, out: &mut dyn Write) -> Result<Manifest> {
-    let tables = data_tables(client, opts).await?;
-    out.write_all(HEADER.as_bytes())?;
-    let names: Vec<&str> = tables.iter().map(|t| t.qname.as_str()).collect();
-    writeln!(out, "-- dbsnap:tables {}", serde_json::to_string(&names)?)?;
-    out.write_all(SETTINGS.as_bytes())?;
+/// Tables read at once, each on its own connection in the same snapshot.
+/// Two keep both cores busy on this project's machines (server COPY and
+/// client compression); more would only queue.
+const WORKERS: usize = 2;
 
-    let mut manifest = Manifest {
-        engine: "postgresql".into(),
-        ..Manifest::default()
+/// One table's piece: its COPY block, and the checksum of its rows.
+async fn table_piece(client: &Client, table: &DataTable, skip_rows: bool, spooler: &Spooler) -> Result<(Finished, RowChecksum)> {
+    let mut spool = spooler.spool()?;
+    write!(spool, "\n-- dbsnap:table {}\nCOPY {}{} FROM stdin;\n", table.qname, table.qname, table.column_list())?;
+    let checksum = if skip_rows {
+        RowChecksum::default()
+    } else {
+        copy_table_out(client, table, |chunk| Ok(spool.write_all(chunk)?)).await?
     };
+    spool.write_all(b"\\.\n")?;
+    Ok((spool.finish()?, checksum))
+}
+
+/// More connections reading the snapshot that `client` exported. A server
+/// that refuses more connections just means fewer workers.
+async fn snapshot_workers(spec: &ConnectionSpec, client: Client, wanted: usize) -> Result<Vec<Arc<Client>>> {
+    let mut workers = vec![];
+    if wanted > 1 {
+        let id: String = client
+            .query_one("SELECT pg_catalog.pg_export_snapshot()", &[])
+            .await
+            .map_err(|e| anyhow::anyhow!("exporting the snapshot: {}", server_message(&e)))?
+            .get(0);
+        for _ in 1..wanted {
+            let Ok(worker) = super::connect::connect(spec).await else { break };
+            let setup = format!(
+                "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET TRANSACTION SNAPSHOT {}; {TEXT_FORM}",
+                literal(&id)
+            );
+            if worker.batch_execute(&setup).await.is_ok() {
+                workers.push(Arc::new(worker));
+            }
+        }
+    }
+    workers.insert(0, Arc::new(client));
+    Ok(workers)
+}
+
+/// Writes the data snapshot. `client` must be inside the export transaction
+/// (`begin_snapshot`); tables are read in parallel in that same snapshot.
+pub async fn export(spec: &ConnectionSpec, client: Client, opts: &DataOptions, pieces: &mut Pieces<'_>) -> Result<Manifest> {
+    let tables = data_tables(&client, opts).await?;
+    let names: Vec<&str> = tables.iter().map(|t| t.qname.as_str()).collect();
+    let header = format!("{HEADER}-- dbsnap:tables {}\n{SETTINGS}", serde_json::to_string(&names)?);
+    pieces.write(header.as_bytes())?;
+
+    let workers = snapshot_workers(spec, client, WORKERS.min(tables.len().max(1))).await?;
+    let main = workers[0].clone();
+    let tables = Arc::new(tables);
+    let next = Arc::new(AtomicUsize::new(0));
+    let permits = pieces::permits(workers.len());
+    let (tx, rx) = mpsc::channel(workers.len() * 2);
+    let mut tasks = Vec::new();
+    for worker in workers {
+        let (tables, next, permits, tx, spooler) = (tables.clone(), next.clone(), permits.clone(), tx.clone(), pieces.spooler());
+        let exclude = opts.exclude_table_data.clone();
+        tasks.push(AbortOnDrop(tokio::spawn(async move {
+            loop {
+                // The permit comes before the index, so the lowest unfinished
+                // table always has one and the writer can never wait forever.
+                let Ok(permit) = permits.clone().acquire_owned().await else { return };
+                let index = next.fetch_add(1, Ordering::SeqCst);
+                let Some(table) = tables.get(index) else { return };
+                let skip = exclude.iter().any(|p| crate::engine::pattern_matches(p, &table.qname));
+                let done = table_piece(&worker, table, skip, &spooler)
+                    .await
+                    .map(|(piece, result)| Done { index, piece, result, permit });
+                if tx.send(done).await.is_err() {
+                    return;
+                }
+            }
+        })));
+    }
+    drop(tx);
+
+    let mut manifest = Manifest { engine: "postgresql".into(), ..Manifest::default() };
     let mut progress = Progress::new(tables.len() as u64, "tables");
-    for table in &tables {
+    pieces::append_in_order(pieces, rx, tables.len(), |index, checksum: RowChecksum, bytes| {
+        let table = &tables[index];
         progress.start(&table.qname);
-        let skip_rows = opts
-            .exclude_table_data
-            .iter()
-            .any(|p| crate::engine::pattern_matches(p, &table.qname));
-        write!(
-            out,
-            "\n-- dbsnap:table {}\nCOPY {}{} FROM stdin;\n",
-            table.qname,
-            table.qname,
-            table.column_list()
-        )?;
-        let mut bytes = 0u64;
-        let checksum = if skip_rows {
-            RowChecksum::default()
-        } else {
-            copy_table_out(client, table, |chunk| {
-                bytes += chunk.len() as u64;
-                out.write_all(chunk)?;
-                Ok(())
-            })
-            .await?
-        };
-        out.write_all(b"\\.\n")?;
         progress.add(checksum.rows(), bytes);
         progress.done_one();
-        manifest.tables.push(TableEntry {
-            name: table.qname.clone(),
-            rows: checksum.rows(),
-            checksum: checksum.hex(),
-        });
-    }
+        manifest.tables.push(TableEntry { name: table.qname.clone(), rows: checksum.rows(), checksum: checksum.hex() });
+        Ok(())
+    })
+    .await?;
     progress.finish();
+    drop(tasks);
 
-    let sequences = sequence_states(client).await?;
-    if !sequences.is_empty() {
-        out.write_all(b"\n")?;
+    let mut trailer = String::from("\n");
+    for s in sequence_states(&main).await? {
+        trailer += &format!("SELECT pg_catalog.setval({}, {}, {});\n", literal(&s.name), s.value, s.is_called);
+        manifest.sequences.push(SequenceEntry { name: s.name, value: s.value, is_called: s.is_called });
     }
-    for s in sequences {
-        writeln!(
-            out,
-            "SELECT pg_catalog.setval({}, {}, {});",
-            literal(&s.name),
-            s.value,
-            s.is_called
-        )?;
-        manifest.sequences.push(SequenceEntry {
-            name: s.name,
-            value: s.value,
-            is_called: s.is_called,
-        });
-    }
-    out.write_all(b"\n")?;
-    out.write_all(manifest.render().as_bytes())?;
+    trailer += "\n";
+    trailer += &manifest.render();
+    pieces.write(trailer.as_bytes())?;
     Ok(manifest)
+}
+
+/// Stops a worker task when the export ends early (an error elsewhere).
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// Row counts (and checksums) of every table, and sequence positions.

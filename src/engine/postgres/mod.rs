@@ -20,6 +20,7 @@ use crate::engine::{
     SchemaSummary,
 };
 use crate::snapshot::manifest::Manifest;
+use crate::snapshot::pieces::Pieces;
 
 pub struct Postgres {
     spec: ConnectionSpec,
@@ -174,10 +175,10 @@ impl Postgres {
         Ok(row.is_some())
     }
 
-    pub async fn export_data(&self, opts: &DataOptions, out: &mut dyn Write) -> Result<Manifest> {
+    pub async fn export_data(&self, opts: &DataOptions, pieces: &mut Pieces<'_>) -> Result<Manifest> {
         let client = connect::connect(&self.spec).await?;
         data::begin_snapshot(&client).await?;
-        data::export(&client, opts, out).await
+        data::export(&self.spec, client, opts, pieces).await
     }
 
     pub async fn import(&self, path: &Path, opts: &ImportOptions) -> Result<ImportSummary> {
