@@ -56,7 +56,13 @@ impl<'a> Pieces<'a> {
     /// `dir` holds the spools: the output's directory, so that they are on the
     /// same file system and never in memory.
     pub fn new(out: &'a mut dyn Write, compression: Compression, dir: &Path) -> Pieces<'a> {
-        Pieces { out, spooler: Spooler { dir: dir.to_path_buf(), compression } }
+        Pieces {
+            out,
+            spooler: Spooler {
+                dir: dir.to_path_buf(),
+                compression,
+            },
+        }
     }
 
     pub fn spooler(&self) -> Spooler {
@@ -75,7 +81,8 @@ impl<'a> Pieces<'a> {
     /// Appends a finished piece.
     pub fn append(&mut self, mut piece: Finished) -> Result<u64> {
         piece.file.rewind()?;
-        let copied = io::copy(&mut piece.file, &mut self.out).context("appending a table to the snapshot")?;
+        let copied = io::copy(&mut piece.file, &mut self.out)
+            .context("appending a table to the snapshot")?;
         Ok(copied)
     }
 }
@@ -88,15 +95,24 @@ impl Spooler {
             .tempfile_in(&self.dir)
             .with_context(|| format!("cannot create a temporary file in {}", self.dir.display()))?;
         let (file, path) = temp.into_parts();
-        let encoder = self.compression.writer(BufWriter::with_capacity(1024 * 1024, file))?;
+        let encoder = self
+            .compression
+            .writer(BufWriter::with_capacity(1024 * 1024, file))?;
         Ok(Spool { encoder, path })
     }
 }
 
 impl Spool {
     pub fn finish(self) -> Result<Finished> {
-        let file = self.encoder.finish()?.into_inner().map_err(|e| e.into_error())?;
-        Ok(Finished { file, _path: self.path })
+        let file = self
+            .encoder
+            .finish()?
+            .into_inner()
+            .map_err(|e| e.into_error())?;
+        Ok(Finished {
+            file,
+            _path: self.path,
+        })
     }
 }
 
@@ -169,7 +185,12 @@ mod tests {
                 let mut spool = spooler.spool().unwrap();
                 writeln!(spool, "piece {index}").unwrap();
                 let permit = permits.clone().acquire_owned().await.unwrap();
-                let done = Done { index, piece: spool.finish().unwrap(), result: index * 10, permit };
+                let done = Done {
+                    index,
+                    piece: spool.finish().unwrap(),
+                    result: index * 10,
+                    permit,
+                };
                 tx.send(Ok(done)).await.unwrap();
             }
             let mut seen = Vec::new();
@@ -183,8 +204,14 @@ mod tests {
             drop(file);
             assert_eq!(seen, [(0, 0), (1, 10), (2, 20)]);
             let mut text = String::new();
-            crate::snapshot::compress::open(&path).unwrap().read_to_string(&mut text).unwrap();
-            assert_eq!(text, "head\npiece 0\npiece 1\npiece 2\ntail\n", "{compression:?}");
+            crate::snapshot::compress::open(&path)
+                .unwrap()
+                .read_to_string(&mut text)
+                .unwrap();
+            assert_eq!(
+                text, "head\npiece 0\npiece 1\npiece 2\ntail\n",
+                "{compression:?}"
+            );
             // Only the output is left: spools are removed once appended.
             assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
         }

@@ -13,5 +13,5 @@ mod pg_schema;
 
 mod pg_data;
 
-mod mysql_schema;
 mod mysql_data;
+mod mysql_schema;

@@ -14,13 +14,13 @@ use mysql_async::{Column, Conn, Value};
 use tokio::sync::mpsc;
 
 use super::connect::{ident, server_message};
+use crate::config::ConnectionSpec;
 use crate::engine::order::{sort_objects, SchemaObject, Section};
 use crate::engine::{ChecksumKind, DataOptions, Inventory, SequenceState, TableState};
 use crate::progress::Progress;
-use crate::config::ConnectionSpec;
 use crate::snapshot::checksum::RowChecksum;
-use crate::snapshot::pieces::{self, Done, Finished, Pieces, Spooler};
 use crate::snapshot::manifest::{Manifest, SequenceEntry, TableEntry};
+use crate::snapshot::pieces::{self, Done, Finished, Pieces, Spooler};
 
 const HEADER: &str = "\
 --
@@ -99,9 +99,15 @@ pub async fn data_tables(conn: &mut Conn, opts: &DataOptions) -> Result<Vec<Data
             // An ENUM's index-0 error value prints as '' like a real '' member;
             // a trailing flag column tells them apart.
             if kind.eq_ignore_ascii_case("enum") {
-                enum_flags.entry(table.clone()).or_default().push(format!("{} = 0", ident(column)));
+                enum_flags
+                    .entry(table.clone())
+                    .or_default()
+                    .push(format!("{} = 0", ident(column)));
             }
-            columns.entry(table.clone()).or_default().push((column.clone(), select));
+            columns
+                .entry(table.clone())
+                .or_default()
+                .push((column.clone(), select));
         }
     }
     let mut edges: HashMap<String, Vec<String>> = HashMap::new();
@@ -145,8 +151,11 @@ pub async fn data_tables(conn: &mut Conn, opts: &DataOptions) -> Result<Vec<Data
     Ok(sorted
         .into_iter()
         .map(|o| {
-            let (columns, mut select): (Vec<String>, Vec<String>) =
-                columns.remove(&o.key).unwrap_or_default().into_iter().unzip();
+            let (columns, mut select): (Vec<String>, Vec<String>) = columns
+                .remove(&o.key)
+                .unwrap_or_default()
+                .into_iter()
+                .unzip();
             select.extend(enum_flags.remove(&o.key).unwrap_or_default());
             DataTable {
                 columns,
@@ -174,7 +183,11 @@ fn forms(columns: &[Column], count: usize) -> Vec<Form> {
     columns[..count.min(columns.len())]
         .iter()
         .map(|c| match c.column_type() {
-            _ if c.flags().contains(mysql_async::consts::ColumnFlags::ENUM_FLAG) || enum_type(c) => {
+            _ if c
+                .flags()
+                .contains(mysql_async::consts::ColumnFlags::ENUM_FLAG)
+                || enum_type(c) =>
+            {
                 flag += 1;
                 Form::Enum(flag - 1)
             }
@@ -231,7 +244,9 @@ fn write_tuple(buf: &mut Vec<u8>, values: &[Value], forms: &[Form]) {
             }
         };
         match forms[i] {
-            Form::Enum(flag) if matches!(values.get(flag), Some(Value::Bytes(b)) if b == b"1") => buf.push(b'0'),
+            Form::Enum(flag) if matches!(values.get(flag), Some(Value::Bytes(b)) if b == b"1") => {
+                buf.push(b'0')
+            }
             Form::Number => buf.extend_from_slice(bytes),
             Form::Hex if bytes.is_empty() => buf.extend_from_slice(b"''"),
             Form::Hex => {
@@ -324,10 +339,17 @@ pub async fn sequence_states(conn: &mut Conn) -> Result<Vec<SequenceState>> {
             .filter_map(|r| r[0].clone())
             .collect();
     for name in sequences {
-        let sql = format!("SELECT next_not_cached_value, cycle_count FROM {}", ident(&name));
+        let sql = format!(
+            "SELECT next_not_cached_value, cycle_count FROM {}",
+            ident(&name)
+        );
         let rows = query_strings(conn, &sql).await?;
         let value = |i: usize| rows.first().and_then(|r| r[i].clone()).unwrap_or_default();
-        states.push(SequenceState { name: ident(&name), value: value(0).parse()?, is_called: false });
+        states.push(SequenceState {
+            name: ident(&name),
+            value: value(0).parse()?,
+            is_called: false,
+        });
         // A sequence that has wrapped around counts its rounds.
         states.push(SequenceState {
             name: format!("{}{CYCLE_COUNT}", ident(&name)),
@@ -346,10 +368,19 @@ fn restore_statements(states: &[SequenceState]) -> Vec<String> {
     let mut out = Vec::new();
     for (i, state) in states.iter().enumerate() {
         if let Some(table) = state.name.strip_suffix(" AUTO_INCREMENT") {
-            out.push(format!("ALTER TABLE {table} AUTO_INCREMENT = {};", state.value));
+            out.push(format!(
+                "ALTER TABLE {table} AUTO_INCREMENT = {};",
+                state.value
+            ));
         } else if !state.name.ends_with(CYCLE_COUNT) {
-            let round = states.get(i + 1).filter(|s| s.name.ends_with(CYCLE_COUNT)).map_or(0, |s| s.value);
-            out.push(format!("SELECT SETVAL({}, {}, 0, {round});", state.name, state.value));
+            let round = states
+                .get(i + 1)
+                .filter(|s| s.name.ends_with(CYCLE_COUNT))
+                .map_or(0, |s| s.value);
+            out.push(format!(
+                "SELECT SETVAL({}, {}, 0, {round});",
+                state.name, state.value
+            ));
         }
     }
     out
@@ -368,7 +399,12 @@ pub async fn begin_snapshot(conn: &mut Conn) -> Result<()> {
 const WORKERS: usize = 2;
 
 /// One table's piece: its INSERT statements, and the checksum of its rows.
-async fn table_piece(conn: &mut Conn, table: &DataTable, skip_rows: bool, spooler: &Spooler) -> Result<(Finished, RowChecksum)> {
+async fn table_piece(
+    conn: &mut Conn,
+    table: &DataTable,
+    skip_rows: bool,
+    spooler: &Spooler,
+) -> Result<(Finished, RowChecksum)> {
     let quoted = table.quoted();
     let mut spool = spooler.spool()?;
     write!(spool, "\n-- dbsnap:table {quoted}\n")?;
@@ -392,17 +428,25 @@ async fn table_piece(conn: &mut Conn, table: &DataTable, skip_rows: bool, spoole
 /// a snapshot between sessions, so, as mydumper does, writes are paused with
 /// FLUSH TABLES WITH READ LOCK while each session starts its transaction.
 /// Without the privilege for that, one connection reads every table.
-async fn snapshot_workers(spec: &ConnectionSpec, mut main: Conn, wanted: usize) -> Result<Vec<Conn>> {
+async fn snapshot_workers(
+    spec: &ConnectionSpec,
+    mut main: Conn,
+    wanted: usize,
+) -> Result<Vec<Conn>> {
     if wanted > 1 && main.query_drop("FLUSH TABLES WITH READ LOCK").await.is_ok() {
         let mut workers = Vec::new();
         for _ in 1..wanted {
-            let Ok(mut worker) = super::connect::connect(spec).await else { break };
+            let Ok(mut worker) = super::connect::connect(spec).await else {
+                break;
+            };
             if begin_snapshot(&mut worker).await.is_ok() {
                 workers.push(worker);
             }
         }
         let started = begin_snapshot(&mut main).await;
-        main.query_drop("UNLOCK TABLES").await.map_err(|e| anyhow!("{}", server_message(&e)))?;
+        main.query_drop("UNLOCK TABLES")
+            .await
+            .map_err(|e| anyhow!("{}", server_message(&e)))?;
         started?;
         workers.insert(0, main);
         return Ok(workers);
@@ -412,11 +456,19 @@ async fn snapshot_workers(spec: &ConnectionSpec, mut main: Conn, wanted: usize) 
 }
 
 /// Writes the data snapshot, reading tables in parallel in one snapshot.
-pub async fn export(spec: &ConnectionSpec, conn: Conn, opts: &DataOptions, pieces: &mut Pieces<'_>) -> Result<Manifest> {
+pub async fn export(
+    spec: &ConnectionSpec,
+    conn: Conn,
+    opts: &DataOptions,
+    pieces: &mut Pieces<'_>,
+) -> Result<Manifest> {
     let mut workers = snapshot_workers(spec, conn, WORKERS).await?;
     let tables = data_tables(&mut workers[0], opts).await?;
     let names: Vec<String> = tables.iter().map(DataTable::quoted).collect();
-    let header = format!("{HEADER}-- dbsnap:tables {}\n{SETTINGS}", serde_json::to_string(&names)?);
+    let header = format!(
+        "{HEADER}-- dbsnap:tables {}\n{SETTINGS}",
+        serde_json::to_string(&names)?
+    );
     pieces.write(header.as_bytes())?;
 
     let tables = Arc::new(tables);
@@ -425,18 +477,36 @@ pub async fn export(spec: &ConnectionSpec, conn: Conn, opts: &DataOptions, piece
     let (tx, rx) = mpsc::channel(workers.len() * 2);
     let mut tasks = Vec::new();
     for mut worker in workers {
-        let (tables, next, permits, tx, spooler) = (tables.clone(), next.clone(), permits.clone(), tx.clone(), pieces.spooler());
+        let (tables, next, permits, tx, spooler) = (
+            tables.clone(),
+            next.clone(),
+            permits.clone(),
+            tx.clone(),
+            pieces.spooler(),
+        );
         let exclude = opts.exclude_table_data.clone();
         tasks.push(AbortOnDrop(tokio::spawn(async move {
             loop {
                 // The permit comes before the index: see pieces::append_in_order.
-                let Ok(permit) = permits.clone().acquire_owned().await else { return Some(worker) };
+                let Ok(permit) = permits.clone().acquire_owned().await else {
+                    return Some(worker);
+                };
                 let index = next.fetch_add(1, Ordering::SeqCst);
-                let Some(table) = tables.get(index) else { return Some(worker) };
-                let skip = exclude.iter().any(|p| crate::engine::pattern_matches(p, &table.name));
-                let done = table_piece(&mut worker, table, skip, &spooler)
-                    .await
-                    .map(|(piece, result)| Done { index, piece, result, permit });
+                let Some(table) = tables.get(index) else {
+                    return Some(worker);
+                };
+                let skip = exclude
+                    .iter()
+                    .any(|p| crate::engine::pattern_matches(p, &table.name));
+                let done =
+                    table_piece(&mut worker, table, skip, &spooler)
+                        .await
+                        .map(|(piece, result)| Done {
+                            index,
+                            piece,
+                            result,
+                            permit,
+                        });
                 if tx.send(done).await.is_err() {
                     return None;
                 }
@@ -445,16 +515,28 @@ pub async fn export(spec: &ConnectionSpec, conn: Conn, opts: &DataOptions, piece
     }
     drop(tx);
 
-    let mut manifest = Manifest { engine: "mysql".into(), ..Manifest::default() };
+    let mut manifest = Manifest {
+        engine: "mysql".into(),
+        ..Manifest::default()
+    };
     let mut progress = Progress::new(tables.len() as u64, "tables");
-    pieces::append_in_order(pieces, rx, tables.len(), |index, sum: RowChecksum, bytes| {
-        let quoted = tables[index].quoted();
-        progress.start(&quoted);
-        progress.add(sum.rows(), bytes);
-        progress.done_one();
-        manifest.tables.push(TableEntry { name: quoted, rows: sum.rows(), checksum: sum.hex() });
-        Ok(())
-    })
+    pieces::append_in_order(
+        pieces,
+        rx,
+        tables.len(),
+        |index, sum: RowChecksum, bytes| {
+            let quoted = tables[index].quoted();
+            progress.start(&quoted);
+            progress.add(sum.rows(), bytes);
+            progress.done_one();
+            manifest.tables.push(TableEntry {
+                name: quoted,
+                rows: sum.rows(),
+                checksum: sum.hex(),
+            });
+            Ok(())
+        },
+    )
     .await?;
     progress.finish();
     let mut conn = None;
@@ -473,7 +555,11 @@ pub async fn export(spec: &ConnectionSpec, conn: Conn, opts: &DataOptions, piece
         trailer.push('\n');
     }
     for state in states {
-        manifest.sequences.push(SequenceEntry { name: state.name, value: state.value, is_called: state.is_called });
+        manifest.sequences.push(SequenceEntry {
+            name: state.name,
+            value: state.value,
+            is_called: state.is_called,
+        });
     }
     trailer += "\n";
     trailer += &manifest.render();
@@ -568,20 +654,22 @@ mod tests {
 
     #[test]
     fn counters_restore_with_the_right_statement() {
-        let ai = SequenceState {
-            name: "`t` AUTO_INCREMENT".into(),
-            value: 17,
+        let state = |name: &str, value| SequenceState {
+            name: name.into(),
+            value,
             is_called: false,
         };
+        let states = [
+            state("`t` AUTO_INCREMENT", 17),
+            state("`s`", 105),
+            state("`s` cycle_count", 2),
+        ];
         assert_eq!(
-            restore_statement(&ai),
-            "ALTER TABLE `t` AUTO_INCREMENT = 17;"
+            restore_statements(&states),
+            [
+                "ALTER TABLE `t` AUTO_INCREMENT = 17;",
+                "SELECT SETVAL(`s`, 105, 0, 2);"
+            ]
         );
-        let seq = SequenceState {
-            name: "`s`".into(),
-            value: 105,
-            is_called: false,
-        };
-        assert_eq!(restore_statement(&seq), "SELECT SETVAL(`s`, 105, 0);");
     }
 }

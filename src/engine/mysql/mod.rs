@@ -126,7 +126,11 @@ impl MySql {
             .await
     }
 
-    pub async fn export_data(&self, opts: &DataOptions, pieces: &mut Pieces<'_>) -> Result<Manifest> {
+    pub async fn export_data(
+        &self,
+        opts: &DataOptions,
+        pieces: &mut Pieces<'_>,
+    ) -> Result<Manifest> {
         let conn = connect::connect(&self.spec).await?;
         data::export(&self.spec, conn, opts, pieces).await
     }

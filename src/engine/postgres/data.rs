@@ -13,13 +13,13 @@ use tokio_postgres::Client;
 
 use super::quote::literal;
 use super::server_message;
+use crate::config::ConnectionSpec;
 use crate::engine::order::{sort_objects, SchemaObject, Section};
 use crate::engine::{DataOptions, Inventory, SequenceState, TableState};
 use crate::progress::Progress;
-use crate::config::ConnectionSpec;
 use crate::snapshot::checksum::{LineHasher, RowChecksum};
-use crate::snapshot::pieces::{self, Done, Finished, Pieces, Spooler};
 use crate::snapshot::manifest::{Manifest, SequenceEntry, TableEntry};
+use crate::snapshot::pieces::{self, Done, Finished, Pieces, Spooler};
 
 /// Session settings that fix the text form of every value, so that the same
 /// rows always give the same bytes (and checksums) on any server.
@@ -207,9 +207,20 @@ async fn copy_table_out(
 const WORKERS: usize = 2;
 
 /// One table's piece: its COPY block, and the checksum of its rows.
-async fn table_piece(client: &Client, table: &DataTable, skip_rows: bool, spooler: &Spooler) -> Result<(Finished, RowChecksum)> {
+async fn table_piece(
+    client: &Client,
+    table: &DataTable,
+    skip_rows: bool,
+    spooler: &Spooler,
+) -> Result<(Finished, RowChecksum)> {
     let mut spool = spooler.spool()?;
-    write!(spool, "\n-- dbsnap:table {}\nCOPY {}{} FROM stdin;\n", table.qname, table.qname, table.column_list())?;
+    write!(
+        spool,
+        "\n-- dbsnap:table {}\nCOPY {}{} FROM stdin;\n",
+        table.qname,
+        table.qname,
+        table.column_list()
+    )?;
     let checksum = if skip_rows {
         RowChecksum::default()
     } else {
@@ -221,7 +232,11 @@ async fn table_piece(client: &Client, table: &DataTable, skip_rows: bool, spoole
 
 /// More connections reading the snapshot that `client` exported. A server
 /// that refuses more connections just means fewer workers.
-async fn snapshot_workers(spec: &ConnectionSpec, client: Client, wanted: usize) -> Result<Vec<Arc<Client>>> {
+async fn snapshot_workers(
+    spec: &ConnectionSpec,
+    client: Client,
+    wanted: usize,
+) -> Result<Vec<Arc<Client>>> {
     let mut workers = vec![];
     if wanted > 1 {
         let id: String = client
@@ -230,7 +245,9 @@ async fn snapshot_workers(spec: &ConnectionSpec, client: Client, wanted: usize) 
             .map_err(|e| anyhow::anyhow!("exporting the snapshot: {}", server_message(&e)))?
             .get(0);
         for _ in 1..wanted {
-            let Ok(worker) = super::connect::connect(spec).await else { break };
+            let Ok(worker) = super::connect::connect(spec).await else {
+                break;
+            };
             let setup = format!(
                 "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET TRANSACTION SNAPSHOT {}; {TEXT_FORM}",
                 literal(&id)
@@ -246,10 +263,18 @@ async fn snapshot_workers(spec: &ConnectionSpec, client: Client, wanted: usize) 
 
 /// Writes the data snapshot. `client` must be inside the export transaction
 /// (`begin_snapshot`); tables are read in parallel in that same snapshot.
-pub async fn export(spec: &ConnectionSpec, client: Client, opts: &DataOptions, pieces: &mut Pieces<'_>) -> Result<Manifest> {
+pub async fn export(
+    spec: &ConnectionSpec,
+    client: Client,
+    opts: &DataOptions,
+    pieces: &mut Pieces<'_>,
+) -> Result<Manifest> {
     let tables = data_tables(&client, opts).await?;
     let names: Vec<&str> = tables.iter().map(|t| t.qname.as_str()).collect();
-    let header = format!("{HEADER}-- dbsnap:tables {}\n{SETTINGS}", serde_json::to_string(&names)?);
+    let header = format!(
+        "{HEADER}-- dbsnap:tables {}\n{SETTINGS}",
+        serde_json::to_string(&names)?
+    );
     pieces.write(header.as_bytes())?;
 
     let workers = snapshot_workers(spec, client, WORKERS.min(tables.len().max(1))).await?;
@@ -260,19 +285,37 @@ pub async fn export(spec: &ConnectionSpec, client: Client, opts: &DataOptions, p
     let (tx, rx) = mpsc::channel(workers.len() * 2);
     let mut tasks = Vec::new();
     for worker in workers {
-        let (tables, next, permits, tx, spooler) = (tables.clone(), next.clone(), permits.clone(), tx.clone(), pieces.spooler());
+        let (tables, next, permits, tx, spooler) = (
+            tables.clone(),
+            next.clone(),
+            permits.clone(),
+            tx.clone(),
+            pieces.spooler(),
+        );
         let exclude = opts.exclude_table_data.clone();
         tasks.push(AbortOnDrop(tokio::spawn(async move {
             loop {
                 // The permit comes before the index, so the lowest unfinished
                 // table always has one and the writer can never wait forever.
-                let Ok(permit) = permits.clone().acquire_owned().await else { return };
+                let Ok(permit) = permits.clone().acquire_owned().await else {
+                    return;
+                };
                 let index = next.fetch_add(1, Ordering::SeqCst);
-                let Some(table) = tables.get(index) else { return };
-                let skip = exclude.iter().any(|p| crate::engine::pattern_matches(p, &table.qname));
-                let done = table_piece(&worker, table, skip, &spooler)
-                    .await
-                    .map(|(piece, result)| Done { index, piece, result, permit });
+                let Some(table) = tables.get(index) else {
+                    return;
+                };
+                let skip = exclude
+                    .iter()
+                    .any(|p| crate::engine::pattern_matches(p, &table.qname));
+                let done =
+                    table_piece(&worker, table, skip, &spooler)
+                        .await
+                        .map(|(piece, result)| Done {
+                            index,
+                            piece,
+                            result,
+                            permit,
+                        });
                 if tx.send(done).await.is_err() {
                     return;
                 }
@@ -281,24 +324,45 @@ pub async fn export(spec: &ConnectionSpec, client: Client, opts: &DataOptions, p
     }
     drop(tx);
 
-    let mut manifest = Manifest { engine: "postgresql".into(), ..Manifest::default() };
+    let mut manifest = Manifest {
+        engine: "postgresql".into(),
+        ..Manifest::default()
+    };
     let mut progress = Progress::new(tables.len() as u64, "tables");
-    pieces::append_in_order(pieces, rx, tables.len(), |index, checksum: RowChecksum, bytes| {
-        let table = &tables[index];
-        progress.start(&table.qname);
-        progress.add(checksum.rows(), bytes);
-        progress.done_one();
-        manifest.tables.push(TableEntry { name: table.qname.clone(), rows: checksum.rows(), checksum: checksum.hex() });
-        Ok(())
-    })
+    pieces::append_in_order(
+        pieces,
+        rx,
+        tables.len(),
+        |index, checksum: RowChecksum, bytes| {
+            let table = &tables[index];
+            progress.start(&table.qname);
+            progress.add(checksum.rows(), bytes);
+            progress.done_one();
+            manifest.tables.push(TableEntry {
+                name: table.qname.clone(),
+                rows: checksum.rows(),
+                checksum: checksum.hex(),
+            });
+            Ok(())
+        },
+    )
     .await?;
     progress.finish();
     drop(tasks);
 
     let mut trailer = String::from("\n");
     for s in sequence_states(&main).await? {
-        trailer += &format!("SELECT pg_catalog.setval({}, {}, {});\n", literal(&s.name), s.value, s.is_called);
-        manifest.sequences.push(SequenceEntry { name: s.name, value: s.value, is_called: s.is_called });
+        trailer += &format!(
+            "SELECT pg_catalog.setval({}, {}, {});\n",
+            literal(&s.name),
+            s.value,
+            s.is_called
+        );
+        manifest.sequences.push(SequenceEntry {
+            name: s.name,
+            value: s.value,
+            is_called: s.is_called,
+        });
     }
     trailer += "\n";
     trailer += &manifest.render();

@@ -93,7 +93,11 @@ fn read_error(e: crate::script::ScriptError, path: &Path) -> anyhow::Error {
 
 /// `SELECT pg_catalog.setval(...)`, as our files and pg_dump write it.
 fn is_setval(sql: &str) -> bool {
-    let head: String = sql.chars().take(40).collect::<String>().to_ascii_lowercase();
+    let head: String = sql
+        .chars()
+        .take(40)
+        .collect::<String>()
+        .to_ascii_lowercase();
     let head: String = head.split_whitespace().collect::<Vec<_>>().join(" ");
     head.starts_with("select pg_catalog.setval(") || head.starts_with("select setval(")
 }
