@@ -211,16 +211,18 @@ server_cpu() {
 }
 
 # Runs a command once under GNU time. Appends "seconds max_rss_kib" to
-# $TMP/runs/NAME and a row to runs.tsv. The command's output goes to a log
+# $TMP/runs/ENGINE.NAME and a row to runs.tsv. The command's output goes to a log
 # shown if it fails. Wall time is measured here (ns), RSS by /usr/bin/time; for
 # a command with child processes the RSS is the largest single process.
 measure() { # name command...
   local name=$1 n start end rc=0 kib secs
   shift
+  local runs
+  runs=$(runs_of "$name")
   mkdir -p "$TMP/runs" "$TMP/logs"
   n=1
-  [[ -f $TMP/runs/$name ]] && n=$(($(wc -l <"$TMP/runs/$name") + 1))
-  local out=$TMP/logs/$name.$n.log tf=$TMP/logs/$name.$n.time cpu0 cpu1 scpu=- ccpu
+  [[ -f $runs ]] && n=$(($(wc -l <"$runs") + 1))
+  local out=$TMP/logs/$ENGINE.$name.$n.log tf=$TMP/logs/$ENGINE.$name.$n.time cpu0 cpu1 scpu=- ccpu
   settle
   cpu0=$(server_cpu)
   start=$(date +%s%N)
@@ -238,27 +240,30 @@ measure() { # name command...
   ccpu=$(awk -F': *' '/User time \(seconds\)/ { u = $2 } /System time \(seconds\)/ { s = $2 }
     END { printf "%.2f", u + s }' "$tf")
   [[ -n $cpu0 && -n $cpu1 ]] && scpu=$(awk -v a="$cpu0" -v b="$cpu1" 'BEGIN { printf "%.2f", b - a }')
-  printf '%s %s %s %s\n' "$secs" "$kib" "$ccpu" "$scpu" >>"$TMP/runs/$name"
+  printf '%s %s %s %s\n' "$secs" "$kib" "$ccpu" "$scpu" >>"$runs"
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$ENGINE" "$name" "$n" "$secs" "$kib" "$ccpu" "$scpu" >>"$RUNS_TSV"
   log "  $name #$n: ${secs}s, $((kib / 1024)) MiB, client CPU ${ccpu}s$([[ $scpu != - ]] && echo ", server CPU ${scpu}s")"
 }
 
-median_col() { # name column: median of a column of $TMP/runs/NAME ("-" if none)
+# The runs of NAME for the current engine: "seconds max_rss_kib client_cpu server_cpu" lines.
+runs_of() { printf '%s/runs/%s.%s\n' "$TMP" "$ENGINE" "$1"; }
+
+median_col() { # name column: median of a column of the runs of NAME ("-" if none)
   awk -v c="$2" '$c != "-" { v[++n] = $c } END {
     if (!n) { print "-"; exit }
     for (i = 2; i <= n; i++) { x = v[i]; j = i - 1; while (j > 0 && v[j] > x) { v[j + 1] = v[j]; j-- } v[j + 1] = x }
     if (n % 2) m = v[(n + 1) / 2]; else m = (v[n / 2] + v[n / 2 + 1]) / 2
-    printf "%.1f", m }' "$TMP/runs/$1"
+    printf "%.2f", m }' "$(runs_of "$1")"
 }
 
 median_secs() { # name
-  sort -n -k1,1 "$TMP/runs/$1" | awk '{ v[NR] = $1 } END {
+  sort -n -k1,1 "$(runs_of "$1")" | awk '{ v[NR] = $1 } END {
     if (NR % 2) m = v[(NR + 1) / 2]; else m = (v[NR / 2] + v[NR / 2 + 1]) / 2
     printf "%.2f", m }'
 }
 
 peak_mib() { # name: the largest peak RSS over its runs
-  awk '$2 > m { m = $2 } END { printf "%.0f", m / 1024 }' "$TMP/runs/$1"
+  awk '$2 > m { m = $2 } END { printf "%.0f", m / 1024 }' "$(runs_of "$1")"
 }
 
 # One row of the results table. NAME_B may be "-" when there is no reference;
@@ -533,15 +538,23 @@ my_drop_db() { # name
 }
 
 # Waits (at most BENCH_MYSQL_SETTLE seconds) until InnoDB has written most of
-# its dirty pages, so one run's writes are not flushed during the next run.
+# its dirty pages, so one run's writes are not flushed during the next run: until
+# at most 5% of the buffer pool is dirty, or the count has not gone down for 3s
+# (InnoDB keeps some pages dirty when idle; other sessions may dirty more).
 my_settle() {
-  local limit=${BENCH_MYSQL_SETTLE:-60} i dirty total
+  local limit=${BENCH_MYSQL_SETTLE:-60} i dirty total best="" still=0
   for ((i = 0; i < limit * 2; i++)); do
     read -r dirty total < <(my_admin -e "SELECT
         (SELECT variable_value FROM information_schema.global_status WHERE variable_name = 'INNODB_BUFFER_POOL_PAGES_DIRTY'),
         (SELECT variable_value FROM information_schema.global_status WHERE variable_name = 'INNODB_BUFFER_POOL_PAGES_TOTAL')") || return 0
     [[ $dirty =~ ^[0-9]+$ && $total =~ ^[0-9]+$ ]] || return 0
-    ((dirty * 100 <= total * 2)) && return 0
+    ((dirty * 100 <= total * 5)) && return 0
+    if [[ -z $best ]] || ((dirty < best)); then
+      best=$dirty
+      still=0
+    elif ((++still >= 6)); then
+      return 0
+    fi
     sleep 0.5
   done
   log "  (InnoDB still has $dirty of $total pages dirty after ${limit}s; going on)"

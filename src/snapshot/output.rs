@@ -14,6 +14,9 @@ use anyhow::{Context, Result};
 
 pub enum Output {
     Stdout(io::Stdout),
+    /// An existing device or pipe (`/dev/null`, a FIFO): written in place,
+    /// since renaming a file over it would replace the device.
+    Special(fs::File),
     File {
         temp: tempfile::NamedTempFile,
         path: PathBuf,
@@ -25,6 +28,10 @@ impl Output {
     pub fn create(path: &Path) -> Result<Output> {
         if path == Path::new("-") {
             return Ok(Output::Stdout(io::stdout()));
+        }
+        if fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
+            let file = fs::OpenOptions::new().write(true).open(path).with_context(|| format!("cannot open {}", path.display()))?;
+            return Ok(Output::Special(file));
         }
         let dir = match path.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
@@ -44,14 +51,16 @@ impl Output {
         })
     }
 
+    /// Output that is not a snapshot file of its own (stdout, a device).
     pub fn is_stdout(&self) -> bool {
-        matches!(self, Output::Stdout(_))
+        matches!(self, Output::Stdout(_) | Output::Special(_))
     }
 
     /// Flushes to disk and renames into place.
     pub fn commit(self) -> Result<()> {
         match self {
             Output::Stdout(mut out) => Ok(out.flush()?),
+            Output::Special(mut file) => Ok(file.flush()?),
             Output::File { temp, path } => {
                 temp.as_file()
                     .sync_all()
@@ -69,6 +78,7 @@ impl Write for Output {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         match self {
             Output::Stdout(out) => out.write(buf),
+            Output::Special(file) => file.write(buf),
             Output::File { temp, .. } => temp.write(buf),
         }
     }
@@ -76,6 +86,7 @@ impl Write for Output {
     fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
         match self {
             Output::Stdout(out) => out.write_all(buf),
+            Output::Special(file) => file.write_all(buf),
             Output::File { temp, .. } => temp.write_all(buf),
         }
     }
@@ -83,6 +94,7 @@ impl Write for Output {
     fn flush(&mut self) -> io::Result<()> {
         match self {
             Output::Stdout(out) => out.flush(),
+            Output::Special(file) => file.flush(),
             Output::File { temp, .. } => temp.flush(),
         }
     }
@@ -106,6 +118,16 @@ mod tests {
             fs::metadata(&path).unwrap().permissions().mode() & 0o777,
             0o600
         );
+    }
+
+    #[test]
+    fn devices_are_written_in_place_not_replaced() {
+        // Regression: `-o /dev/null` once renamed a regular file over /dev/null.
+        let out = Output::create(Path::new("/dev/null")).unwrap();
+        assert!(out.is_stdout());
+        out.commit().unwrap();
+        let meta = fs::metadata("/dev/null").unwrap();
+        assert!(!meta.is_file(), "/dev/null must still be a device");
     }
 
     #[test]

@@ -196,7 +196,45 @@ pub struct Loaded {
 /// Loads the file's rows through `conn`; the caller owns the transaction and
 /// runs `deferred` after it.
 pub async fn load(conn: &mut Conn, path: &Path, opts: &ImportOptions) -> Result<Loaded> {
+    load_with(conn, Vec::new(), path, opts).await
+}
+
+/// One statement for a loading connection, with where it came from.
+struct Job {
+    sql: String,
+    line: u64,
+    table: Option<String>,
+}
+
+/// Runs statements on one connection, in order, until the queue closes.
+async fn run_jobs(mut conn: Conn, mut jobs: mpsc::Receiver<Job>, display: String) -> Result<()> {
+    while let Some(job) = jobs.recv().await {
+        conn.query_drop(&job.sql).await.map_err(|e| match &job.table {
+            Some(t) => anyhow!("{display}:{}: table {t}: {}", job.line, server_message(&e)),
+            None => anyhow!("{display}:{}: {}", job.line, server_message(&e)),
+        })?;
+    }
+    conn.disconnect().await.ok();
+    Ok(())
+}
+
+/// Like `load`, but INSERTs are spread over `workers` (other statements run
+/// on each of them, in order). Only for a fresh database that nobody reads
+/// yet: the workers commit on their own, so there is no single transaction.
+pub async fn load_parallel(conn: &mut Conn, workers: Vec<Conn>, path: &Path) -> Result<Loaded> {
+    load_with(conn, workers, path, &ImportOptions::default()).await
+}
+
+async fn load_with(conn: &mut Conn, workers: Vec<Conn>, path: &Path, opts: &ImportOptions) -> Result<Loaded> {
     let display = path.display().to_string();
+    let mut queues = Vec::new();
+    let mut handles = Vec::new();
+    for worker in workers {
+        let (tx, rx) = mpsc::channel::<Job>(2);
+        queues.push(tx);
+        handles.push(tokio::spawn(run_jobs(worker, rx, display.clone())));
+    }
+    let mut turn = 0usize;
     if opts.truncate {
         let tables = tables_in_file(path).await?;
         // The file's tables are replaced as a set, so references between them
@@ -262,10 +300,7 @@ pub async fn load(conn: &mut Conn, path: &Path, opts: &ImportOptions) -> Result<
                          (mysqldump --no-create-info) with `dbsnap import`. Nothing was committed."
                     ),
                     Kind::Insert(table) => {
-                        conn.query_drop(&sql)
-                            .await
-                            .map_err(|e| anyhow!("{display}:{line}: table {table}: {}", server_message(&e)))?;
-                        let sum = sums.entry(table).or_default();
+                        let sum = sums.entry(table.clone()).or_default();
                         let before = sum.rows();
                         for tuple in tuples(&sql) {
                             sum.add_row(tuple);
@@ -273,6 +308,25 @@ pub async fn load(conn: &mut Conn, path: &Path, opts: &ImportOptions) -> Result<
                         let added = sum.rows() - before;
                         loaded.rows += added;
                         progress.add(added, sql.len() as u64);
+                        if queues.is_empty() {
+                            conn.query_drop(&sql)
+                                .await
+                                .map_err(|e| anyhow!("{display}:{line}: table {table}: {}", server_message(&e)))?;
+                        } else {
+                            turn = (turn + 1) % queues.len();
+                            let job = Job { sql, line, table: Some(table) };
+                            if queues[turn].send(job).await.is_err() {
+                                return Err(first_failure(handles).await);
+                            }
+                        }
+                    }
+                    Kind::Other if !queues.is_empty() => {
+                        for queue in &queues {
+                            let job = Job { sql: sql.clone(), line, table: None };
+                            if queue.send(job).await.is_err() {
+                                return Err(first_failure(handles).await);
+                            }
+                        }
                     }
                     Kind::Other => {
                         conn.query_drop(&sql).await.map_err(|e| anyhow!("{display}:{line}: {}", server_message(&e)))?;
@@ -285,6 +339,10 @@ pub async fn load(conn: &mut Conn, path: &Path, opts: &ImportOptions) -> Result<
         }
     }
     progress.finish();
+    drop(queues);
+    for handle in handles {
+        handle.await??;
+    }
     if is_snapshot && !ended {
         bail!(
             "{display}: the end marker is missing: the file is truncated. Nothing was committed."
@@ -294,6 +352,18 @@ pub async fn load(conn: &mut Conn, path: &Path, opts: &ImportOptions) -> Result<
     loaded.tables = sums.len();
     loaded.manifest_checked = !manifest.tables.is_empty();
     Ok(loaded)
+}
+
+/// The error of the worker that stopped first.
+async fn first_failure(handles: Vec<tokio::task::JoinHandle<Result<()>>>) -> anyhow::Error {
+    for handle in handles {
+        match handle.await {
+            Ok(Err(err)) => return err,
+            Err(join) => return anyhow!("a loading connection stopped: {join}"),
+            Ok(Ok(())) => {}
+        }
+    }
+    anyhow!("a loading connection stopped")
 }
 
 fn compare_with_manifest(

@@ -28,6 +28,9 @@ use crate::engine::{
 use crate::snapshot::manifest::Manifest;
 use crate::snapshot::pieces::Pieces;
 
+/// Connections that load rows into a staging build at once.
+const LOAD_WORKERS: usize = 2;
+
 pub struct MySql {
     spec: ConnectionSpec,
 }
@@ -102,7 +105,13 @@ impl MySql {
                     load::run_schema(&mut conn, schema_file, load::Sections::PreData).await?;
                     // Rows go in before foreign keys and triggers exist (sakila's
                     // film_text would be filled twice by its trigger otherwise).
-                    let loaded = import::load(&mut conn, data, &ImportOptions::default()).await?;
+                    // Nobody reads the staging build yet: rows go in on two
+                    // connections, without a transaction spanning them.
+                    let mut workers = Vec::new();
+                    for _ in 0..LOAD_WORKERS {
+                        workers.push(connect::connect(&self.spec.with_dbname(&staging)).await?);
+                    }
+                    let loaded = import::load_parallel(&mut conn, workers, data).await?;
                     run_deferred(&mut conn, data, &loaded.deferred).await?;
                     load::run_schema(&mut conn, schema_file, load::Sections::PostData).await?;
                     load::run_schema(&mut conn, schema_file, load::Sections::Code).await?;
