@@ -113,6 +113,17 @@ pub fn pattern_matches(pattern: &str, name: &str) -> bool {
     glob(pattern.as_bytes(), target.as_bytes())
 }
 
+/// `app` -> `app__dbsnap_new_1234`: the temporary name a build (or the old
+/// database) takes, cut to the server's longest name (`max` bytes).
+pub fn staging_name(target: &str, what: &str, max: usize) -> String {
+    let suffix = format!("__dbsnap_{what}_{}", std::process::id());
+    let mut base = target.to_string();
+    while base.len() + suffix.len() > max {
+        base.pop();
+    }
+    base + &suffix
+}
+
 /// Text safe inside a one-line `--` comment (identifiers may hold newlines).
 pub fn comment_safe(s: &str) -> String {
     s.chars()

@@ -348,7 +348,7 @@ async fn load_with(conn: &mut Conn, workers: Vec<Conn>, path: &Path, opts: &Impo
             "{display}: the end marker is missing: the file is truncated. Nothing was committed."
         );
     }
-    compare_with_manifest(path, &manifest, &sums).context("nothing was committed")?;
+    manifest.check(path, &sums).context("nothing was committed")?;
     loaded.tables = sums.len();
     loaded.manifest_checked = !manifest.tables.is_empty();
     Ok(loaded)
@@ -366,32 +366,6 @@ async fn first_failure(handles: Vec<tokio::task::JoinHandle<Result<()>>>) -> any
     anyhow!("a loading connection stopped")
 }
 
-fn compare_with_manifest(
-    path: &Path,
-    manifest: &Manifest,
-    sums: &HashMap<String, RowChecksum>,
-) -> Result<()> {
-    for entry in &manifest.tables {
-        let sum = sums.get(&entry.name).copied().unwrap_or_default();
-        if sum.rows() != entry.rows {
-            bail!(
-                "{}: table {}: {} rows in the file, {} in its manifest: the file is corrupt",
-                path.display(),
-                entry.name,
-                sum.rows(),
-                entry.rows
-            );
-        }
-        if sum.hex() != entry.checksum {
-            bail!(
-                "{}: table {}: the rows do not match the manifest's checksum: the file is corrupt",
-                path.display(),
-                entry.name
-            );
-        }
-    }
-    Ok(())
-}
 
 /// The tables a file loads: from our header, or from its INSERT statements.
 async fn tables_in_file(path: &Path) -> Result<Vec<String>> {
@@ -464,7 +438,7 @@ pub fn scan_file(path: &Path, check: bool) -> Result<Manifest> {
         );
     }
     if check {
-        compare_with_manifest(path, &manifest, &sums)?;
+        manifest.check(path, &sums)?;
     }
     Ok(manifest)
 }

@@ -21,7 +21,7 @@ use mysql_async::Conn;
 
 use self::connect::{ident, server_message};
 use crate::config::ConnectionSpec;
-use crate::engine::{
+use crate::engine::{staging_name, 
     ChecksumKind, DataOptions, ImportOptions, ImportSummary, Inventory, SchemaOptions,
     SchemaSummary,
 };
@@ -83,7 +83,7 @@ impl MySql {
 
     pub async fn init(&self, schema_file: &Path, data_file: Option<&Path>) -> Result<()> {
         let target = self.spec.dbname.clone();
-        let staging = staging_name(&target, "new");
+        let staging = staging_name(&target, "new", 64);
         let charset = load::database_charset(schema_file)?;
         let create_opts = match &charset {
             Some((c, k)) => format!(" CHARACTER SET {c} COLLATE {k}"),
@@ -204,7 +204,7 @@ impl MySql {
         )
         .await?
         .is_empty();
-        let old = staging_name(target, "old");
+        let old = staging_name(target, "old", 64);
         if exists {
             exec(admin, &format!("CREATE DATABASE {}", ident(&old))).await?;
             drop_code(admin, target).await?;
@@ -351,9 +351,3 @@ async fn move_tables(conn: &mut Conn, from: &str, to: &str) -> Result<()> {
     exec(conn, &format!("RENAME TABLE {}", pairs.join(", "))).await
 }
 
-/// `app` -> `app__dbsnap_new_1234`, within MySQL's 64-character names.
-fn staging_name(target: &str, what: &str) -> String {
-    let suffix = format!("__dbsnap_{what}_{}", std::process::id());
-    let keep = 64usize.saturating_sub(suffix.chars().count());
-    target.chars().take(keep).collect::<String>() + &suffix
-}

@@ -12,7 +12,7 @@ use tokio::sync::mpsc;
 use tokio_postgres::Client;
 
 use super::quote::literal;
-use super::server_message;
+use super::{server_message, SETTINGS};
 use crate::config::ConnectionSpec;
 use crate::engine::order::{sort_objects, SchemaObject, Section};
 use crate::engine::{DataOptions, Inventory, SequenceState, TableState};
@@ -39,18 +39,6 @@ const HEADER: &str = "\
 -- dbsnap:kind data
 ";
 
-const SETTINGS: &str = "
-SET statement_timeout = 0;
-SET lock_timeout = 0;
-SET idle_in_transaction_session_timeout = 0;
-SET client_encoding = 'UTF8';
-SET standard_conforming_strings = on;
-SELECT pg_catalog.set_config('search_path', '', false);
-SET check_function_bodies = false;
-SET xmloption = content;
-SET client_min_messages = warning;
-SET row_security = off;
-";
 
 pub struct DataTable {
     pub qname: String,

@@ -18,7 +18,7 @@ use super::server_message;
 use crate::engine::ImportOptions;
 use crate::progress::Progress;
 use crate::script::{Item, PsqlReader};
-use crate::snapshot::checksum::LineHasher;
+use crate::snapshot::checksum::{LineHasher, RowChecksum};
 use crate::snapshot::compress;
 use crate::snapshot::manifest::Manifest;
 
@@ -155,7 +155,7 @@ pub async fn load(client: &Client, path: &Path, opts: &ImportOptions) -> Result<
     let mut ended = false;
     let mut loaded = Loaded::default();
     let mut setvals = Vec::new();
-    let mut sums: HashMap<String, (u64, String)> = HashMap::new();
+    let mut sums: HashMap<String, RowChecksum> = HashMap::new();
     let mut progress = Progress::new(0, "tables");
     let display = path.display().to_string();
 
@@ -246,7 +246,7 @@ pub async fn load(client: &Client, path: &Path, opts: &ImportOptions) -> Result<
                     .await
                     .map_err(|e| copy_error(path, data_start, &name, &e))?;
                 let sum = hasher.finish();
-                sums.insert(name.clone(), (rows, sum.hex()));
+                sums.insert(name.clone(), sum);
                 loaded.rows += rows;
                 loaded.tables.push((name, rows));
                 progress.add(rows, bytes);
@@ -264,7 +264,7 @@ pub async fn load(client: &Client, path: &Path, opts: &ImportOptions) -> Result<
         );
     }
     // Our own files say what they hold; anything else loaded is damage.
-    compare_with_manifest(path, &manifest, &sums).context("nothing was committed")?;
+    manifest.check(path, &sums).context("nothing was committed")?;
     for (sql, line) in setvals {
         client
             .batch_execute(&sql)
@@ -353,7 +353,7 @@ pub fn read_manifest(path: &Path) -> Result<Manifest> {
 pub fn check_file(path: &Path) -> Result<Manifest> {
     let mut reader = PsqlReader::new(compress::open(path)?, path);
     let mut manifest = Manifest::default();
-    let mut sums: HashMap<String, (u64, String)> = HashMap::new();
+    let mut sums: HashMap<String, RowChecksum> = HashMap::new();
     let mut ended = false;
     while let Some(item) = reader.next_item()? {
         match item {
@@ -372,7 +372,7 @@ pub fn check_file(path: &Path) -> Result<Manifest> {
                     hasher.feed(&chunk);
                 }
                 let sum = hasher.finish();
-                sums.insert(copy_target(&sql), (sum.rows(), sum.hex()));
+                sums.insert(copy_target(&sql), sum);
             }
             _ => {}
         }
@@ -383,38 +383,10 @@ pub fn check_file(path: &Path) -> Result<Manifest> {
             path.display()
         );
     }
-    compare_with_manifest(path, &manifest, &sums)?;
+    manifest.check(path, &sums)?;
     Ok(manifest)
 }
 
-fn compare_with_manifest(
-    path: &Path,
-    manifest: &Manifest,
-    sums: &HashMap<String, (u64, String)>,
-) -> Result<()> {
-    for entry in &manifest.tables {
-        match sums.get(&entry.name) {
-            None => bail!(
-                "{}: table {} is listed in the manifest but has no data in the file",
-                path.display(),
-                entry.name
-            ),
-            Some((rows, _)) if *rows != entry.rows => bail!(
-                "{}: table {}: {rows} rows in the file, {} in its manifest: the file is corrupt",
-                path.display(),
-                entry.name,
-                entry.rows
-            ),
-            Some((_, sum)) if *sum != entry.checksum => bail!(
-                "{}: table {}: the rows do not match the manifest's checksum: the file is corrupt",
-                path.display(),
-                entry.name
-            ),
-            Some(_) => {}
-        }
-    }
-    Ok(())
-}
 
 #[cfg(test)]
 mod tests {

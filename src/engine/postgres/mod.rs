@@ -15,7 +15,7 @@ use tokio_postgres::Client;
 
 use crate::config::ConnectionSpec;
 use crate::engine::order::{sort_objects, Section};
-use crate::engine::{
+use crate::engine::{staging_name, 
     ChecksumKind, DataOptions, ImportOptions, ImportSummary, Inventory, SchemaOptions,
     SchemaSummary,
 };
@@ -58,7 +58,11 @@ const HEADER: &str = "\
 --
 -- dbsnap:format 1
 -- dbsnap:engine postgresql
+";
 
+/// The session a snapshot file sets up for whoever loads it (psql or dbsnap),
+/// as pg_dump does: every name is qualified, so search_path is empty.
+pub const SETTINGS: &str = "
 SET statement_timeout = 0;
 SET lock_timeout = 0;
 SET idle_in_transaction_session_timeout = 0;
@@ -132,6 +136,7 @@ impl Postgres {
             eprintln!("dbsnap: warning: {w}");
         }
         out.write_all(HEADER.as_bytes())?;
+        out.write_all(SETTINGS.as_bytes())?;
         let mut section = None;
         for obj in objects.iter().filter(|o| !o.sql.is_empty()) {
             if section != Some(obj.section) {
@@ -222,7 +227,7 @@ impl Postgres {
 
     pub async fn init(&self, schema_file: &Path, data_file: Option<&Path>) -> Result<()> {
         let target = self.spec.dbname.clone();
-        let staging = staging_name(&target, "new");
+        let staging = staging_name(&target, "new", 63);
         let maint = self.maintenance().await?;
         let run = |sql: String| {
             let maint = &maint;
@@ -273,7 +278,7 @@ impl Postgres {
             .await?
             .is_some();
         if exists {
-            let old = staging_name(&target, "old");
+            let old = staging_name(&target, "old", 63);
             if let Err(err) = run(format!(
                 "ALTER DATABASE {} RENAME TO {}",
                 ident(&target),
@@ -344,12 +349,3 @@ async fn disable_constraints(client: &Client) -> Result<()> {
     })
 }
 
-/// `app` -> `app__dbsnap_new_1234`, kept within PostgreSQL's 63-byte names.
-fn staging_name(target: &str, what: &str) -> String {
-    let suffix = format!("__dbsnap_{what}_{}", std::process::id());
-    let mut base = target.to_string();
-    while base.len() + suffix.len() > 63 {
-        base.pop();
-    }
-    base + &suffix
-}
