@@ -24,6 +24,7 @@ pub async fn run(args: ExportDataArgs) -> Result<u8> {
         tables: args.tables.clone(),
         exclude_tables: args.exclude_tables.clone(),
         exclude_table_data: args.exclude_table_data.clone(),
+        jobs: args.jobs.map(usize::from),
     };
 
     let mut output = Output::create(&path)?;

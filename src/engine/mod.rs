@@ -41,6 +41,8 @@ pub struct DataOptions {
     pub exclude_tables: Vec<String>,
     /// Tables whose definition stays but whose rows are left out.
     pub exclude_table_data: Vec<String>,
+    /// Connections reading at once; None lets the engine choose.
+    pub jobs: Option<usize>,
 }
 
 #[derive(Debug, Clone, Default)]

@@ -395,8 +395,6 @@ pub async fn begin_snapshot(conn: &mut Conn) -> Result<()> {
         .map_err(|e| anyhow!("starting the snapshot transaction: {}", server_message(&e)))
 }
 
-/// Tables read at once, each on its own connection (see `snapshot_workers`).
-const WORKERS: usize = 2;
 
 /// One table's piece: its INSERT statements, and the checksum of its rows.
 async fn table_piece(
@@ -462,7 +460,8 @@ pub async fn export(
     opts: &DataOptions,
     pieces: &mut Pieces<'_>,
 ) -> Result<Manifest> {
-    let mut workers = snapshot_workers(spec, conn, WORKERS).await?;
+    // One connection unless asked: more need a global read lock (see snapshot_workers).
+    let mut workers = snapshot_workers(spec, conn, opts.jobs.unwrap_or(1)).await?;
     let tables = data_tables(&mut workers[0], opts).await?;
     let names: Vec<String> = tables.iter().map(DataTable::quoted).collect();
     let header = format!(

@@ -189,9 +189,9 @@ async fn copy_table_out(
     Ok(hasher.finish())
 }
 
-/// Tables read at once, each on its own connection in the same snapshot.
-/// Two keep both cores busy on this project's machines (server COPY and
-/// client compression); more would only queue.
+/// Tables read at once by default, each on its own connection in the same
+/// snapshot. Two keep both cores busy on this project's machines (server COPY
+/// and client compression); more would only queue.
 const WORKERS: usize = 2;
 
 /// One table's piece: its COPY block, and the checksum of its rows.
@@ -265,7 +265,8 @@ pub async fn export(
     );
     pieces.write(header.as_bytes())?;
 
-    let workers = snapshot_workers(spec, client, WORKERS.min(tables.len().max(1))).await?;
+    let wanted = opts.jobs.unwrap_or(WORKERS);
+    let workers = snapshot_workers(spec, client, wanted.min(tables.len().max(1))).await?;
     let main = workers[0].clone();
     let tables = Arc::new(tables);
     let next = Arc::new(AtomicUsize::new(0));
