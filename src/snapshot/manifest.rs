@@ -35,10 +35,18 @@ pub const SEQUENCE: &str = "manifest-sequence ";
 impl Manifest {
     /// Compares what a file held (per table, as read) with what its manifest
     /// says; any difference means the file is damaged.
-    pub fn check(&self, path: &std::path::Path, read: &std::collections::HashMap<String, RowChecksum>) -> anyhow::Result<()> {
+    pub fn check(
+        &self,
+        path: &std::path::Path,
+        read: &std::collections::HashMap<String, RowChecksum>,
+    ) -> anyhow::Result<()> {
         for entry in &self.tables {
             let Some(sum) = read.get(&entry.name) else {
-                anyhow::bail!("{}: table {} is listed in the manifest but has no data in the file", path.display(), entry.name)
+                anyhow::bail!(
+                    "{}: table {} is listed in the manifest but has no data in the file",
+                    path.display(),
+                    entry.name
+                )
             };
             if sum.rows() != entry.rows {
                 anyhow::bail!(

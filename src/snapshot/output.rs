@@ -30,7 +30,10 @@ impl Output {
             return Ok(Output::Stdout(io::stdout()));
         }
         if fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
-            let file = fs::OpenOptions::new().write(true).open(path).with_context(|| format!("cannot open {}", path.display()))?;
+            let file = fs::OpenOptions::new()
+                .write(true)
+                .open(path)
+                .with_context(|| format!("cannot open {}", path.display()))?;
             return Ok(Output::Special(file));
         }
         let dir = match path.parent() {

@@ -130,9 +130,68 @@ impl Write for Spool {
     }
 }
 
-/// How many pieces may be in flight (being written or waiting) at once.
-pub fn permits(workers: usize) -> Arc<Semaphore> {
-    Arc::new(Semaphore::new(workers * 2))
+/// Stops a worker task when the snapshot ends early (an error elsewhere).
+pub struct Worker<W>(tokio::task::JoinHandle<Option<W>>);
+
+impl<W> Worker<W> {
+    /// The worker's connection back, once it has run out of pieces.
+    pub async fn finish(mut self) -> Option<W> {
+        (&mut self.0).await.ok().flatten()
+    }
+}
+
+impl<W> Drop for Worker<W> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Runs `make(worker, index)` for pieces 0..count on every worker (a
+/// connection each) until none are left, and returns the tasks and the queue
+/// of finished pieces for `append_in_order`. At most two pieces per worker are
+/// in flight, so spool files never pile up far ahead of the output.
+pub fn spawn_workers<W, R, F, Fut>(
+    workers: Vec<W>,
+    count: usize,
+    make: F,
+) -> (Vec<Worker<W>>, mpsc::Receiver<Result<Done<R>>>)
+where
+    W: Send + 'static,
+    R: Send + 'static,
+    F: Fn(W, usize) -> Fut + Clone + Send + 'static,
+    Fut: std::future::Future<Output = (W, Result<(Finished, R)>)> + Send,
+{
+    let permits = Arc::new(Semaphore::new(workers.len() * 2));
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let (tx, rx) = mpsc::channel(workers.len() * 2);
+    let tasks = workers
+        .into_iter()
+        .map(|mut worker| {
+            let (permits, next, tx, make) =
+                (permits.clone(), next.clone(), tx.clone(), make.clone());
+            Worker(tokio::spawn(async move {
+                loop {
+                    // The permit comes before the index, so the lowest unfinished
+                    // piece always has one and the writer never waits forever.
+                    let permit = permits.clone().acquire_owned().await.ok()?;
+                    let index = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    if index >= count {
+                        return Some(worker);
+                    }
+                    let (back, made) = make(worker, index).await;
+                    worker = back;
+                    let done = made.map(|(piece, result)| Done {
+                        index,
+                        piece,
+                        result,
+                        permit,
+                    });
+                    tx.send(done).await.ok()?;
+                }
+            }))
+        })
+        .collect();
+    (tasks, rx)
 }
 
 /// Appends pieces 0..count in order as workers finish them; `each` sees every
@@ -178,7 +237,7 @@ mod tests {
             let mut pieces = Pieces::new(&mut file, compression, dir.path());
             pieces.write(b"head\n").unwrap();
             let spooler = pieces.spooler();
-            let permits = permits(2);
+            let permits = Arc::new(Semaphore::new(4));
             let (tx, rx) = mpsc::channel(4);
             // Finish the pieces out of order.
             for index in [2usize, 0, 1] {

@@ -4,14 +4,12 @@
 
 use std::collections::HashMap;
 use std::io::Write;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use anyhow::{anyhow, Result};
 use mysql_async::consts::ColumnType;
 use mysql_async::prelude::Queryable;
 use mysql_async::{Column, Conn, Value};
-use tokio::sync::mpsc;
 
 use super::connect::{ident, server_message};
 use crate::config::ConnectionSpec;
@@ -20,7 +18,7 @@ use crate::engine::{ChecksumKind, DataOptions, Inventory, SequenceState, TableSt
 use crate::progress::Progress;
 use crate::snapshot::checksum::RowChecksum;
 use crate::snapshot::manifest::{Manifest, SequenceEntry, TableEntry};
-use crate::snapshot::pieces::{self, Done, Finished, Pieces, Spooler};
+use crate::snapshot::pieces::{self, Finished, Pieces, Spooler};
 
 const HEADER: &str = "\
 --
@@ -395,7 +393,6 @@ pub async fn begin_snapshot(conn: &mut Conn) -> Result<()> {
         .map_err(|e| anyhow!("starting the snapshot transaction: {}", server_message(&e)))
 }
 
-
 /// One table's piece: its INSERT statements, and the checksum of its rows.
 async fn table_piece(
     conn: &mut Conn,
@@ -471,48 +468,22 @@ pub async fn export(
     pieces.write(header.as_bytes())?;
 
     let tables = Arc::new(tables);
-    let next = Arc::new(AtomicUsize::new(0));
-    let permits = pieces::permits(workers.len());
-    let (tx, rx) = mpsc::channel(workers.len() * 2);
-    let mut tasks = Vec::new();
-    for mut worker in workers {
-        let (tables, next, permits, tx, spooler) = (
-            tables.clone(),
-            next.clone(),
-            permits.clone(),
-            tx.clone(),
-            pieces.spooler(),
-        );
-        let exclude = opts.exclude_table_data.clone();
-        tasks.push(AbortOnDrop(tokio::spawn(async move {
-            loop {
-                // The permit comes before the index: see pieces::append_in_order.
-                let Ok(permit) = permits.clone().acquire_owned().await else {
-                    return Some(worker);
-                };
-                let index = next.fetch_add(1, Ordering::SeqCst);
-                let Some(table) = tables.get(index) else {
-                    return Some(worker);
-                };
-                let skip = exclude
-                    .iter()
-                    .any(|p| crate::engine::pattern_matches(p, &table.name));
-                let done =
-                    table_piece(&mut worker, table, skip, &spooler)
-                        .await
-                        .map(|(piece, result)| Done {
-                            index,
-                            piece,
-                            result,
-                            permit,
-                        });
-                if tx.send(done).await.is_err() {
-                    return None;
-                }
-            }
-        })));
-    }
-    drop(tx);
+    let (spooler, exclude, list) = (
+        pieces.spooler(),
+        opts.exclude_table_data.clone(),
+        tables.clone(),
+    );
+    let (tasks, rx) = pieces::spawn_workers(workers, tables.len(), move |mut conn: Conn, index| {
+        let (spooler, exclude, tables) = (spooler.clone(), exclude.clone(), list.clone());
+        async move {
+            let table = &tables[index];
+            let skip = exclude
+                .iter()
+                .any(|p| crate::engine::pattern_matches(p, &table.name));
+            let made = table_piece(&mut conn, table, skip, &spooler).await;
+            (conn, made)
+        }
+    });
 
     let mut manifest = Manifest {
         engine: "mysql".into(),
@@ -539,8 +510,8 @@ pub async fn export(
     .await?;
     progress.finish();
     let mut conn = None;
-    for task in &mut tasks {
-        if let Ok(Some(worker)) = (&mut task.0).await {
+    for task in tasks {
+        if let Some(worker) = task.finish().await {
             conn.get_or_insert(worker);
         }
     }
@@ -565,15 +536,6 @@ pub async fn export(
     pieces.write(trailer.as_bytes())?;
     conn.query_drop("COMMIT").await.ok();
     Ok(manifest)
-}
-
-/// Stops a worker task when the export ends early (an error elsewhere).
-struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
-
-impl<T> Drop for AbortOnDrop<T> {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
 }
 
 pub async fn inventory(conn: &mut Conn, checksum: ChecksumKind) -> Result<Inventory> {

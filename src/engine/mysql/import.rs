@@ -209,10 +209,12 @@ struct Job {
 /// Runs statements on one connection, in order, until the queue closes.
 async fn run_jobs(mut conn: Conn, mut jobs: mpsc::Receiver<Job>, display: String) -> Result<()> {
     while let Some(job) = jobs.recv().await {
-        conn.query_drop(&job.sql).await.map_err(|e| match &job.table {
-            Some(t) => anyhow!("{display}:{}: table {t}: {}", job.line, server_message(&e)),
-            None => anyhow!("{display}:{}: {}", job.line, server_message(&e)),
-        })?;
+        conn.query_drop(&job.sql)
+            .await
+            .map_err(|e| match &job.table {
+                Some(t) => anyhow!("{display}:{}: table {t}: {}", job.line, server_message(&e)),
+                None => anyhow!("{display}:{}: {}", job.line, server_message(&e)),
+            })?;
     }
     conn.disconnect().await.ok();
     Ok(())
@@ -225,7 +227,12 @@ pub async fn load_parallel(conn: &mut Conn, workers: Vec<Conn>, path: &Path) -> 
     load_with(conn, workers, path, &ImportOptions::default()).await
 }
 
-async fn load_with(conn: &mut Conn, workers: Vec<Conn>, path: &Path, opts: &ImportOptions) -> Result<Loaded> {
+async fn load_with(
+    conn: &mut Conn,
+    workers: Vec<Conn>,
+    path: &Path,
+    opts: &ImportOptions,
+) -> Result<Loaded> {
     let display = path.display().to_string();
     let mut queues = Vec::new();
     let mut handles = Vec::new();
@@ -348,7 +355,9 @@ async fn load_with(conn: &mut Conn, workers: Vec<Conn>, path: &Path, opts: &Impo
             "{display}: the end marker is missing: the file is truncated. Nothing was committed."
         );
     }
-    manifest.check(path, &sums).context("nothing was committed")?;
+    manifest
+        .check(path, &sums)
+        .context("nothing was committed")?;
     loaded.tables = sums.len();
     loaded.manifest_checked = !manifest.tables.is_empty();
     Ok(loaded)
@@ -365,7 +374,6 @@ async fn first_failure(handles: Vec<tokio::task::JoinHandle<Result<()>>>) -> any
     }
     anyhow!("a loading connection stopped")
 }
-
 
 /// The tables a file loads: from our header, or from its INSERT statements.
 async fn tables_in_file(path: &Path) -> Result<Vec<String>> {

@@ -21,9 +21,9 @@ use mysql_async::Conn;
 
 use self::connect::{ident, server_message};
 use crate::config::ConnectionSpec;
-use crate::engine::{staging_name, 
-    ChecksumKind, DataOptions, ImportOptions, ImportSummary, Inventory, SchemaOptions,
-    SchemaSummary,
+use crate::engine::{
+    staging_name, ChecksumKind, DataOptions, ImportOptions, ImportSummary, Inventory,
+    SchemaOptions, SchemaSummary,
 };
 use crate::snapshot::manifest::Manifest;
 use crate::snapshot::pieces::Pieces;
@@ -350,4 +350,3 @@ async fn move_tables(conn: &mut Conn, from: &str, to: &str) -> Result<()> {
         .collect();
     exec(conn, &format!("RENAME TABLE {}", pairs.join(", "))).await
 }
-

@@ -3,12 +3,10 @@
 
 use std::collections::HashMap;
 use std::io::Write;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use futures_util::{pin_mut, StreamExt};
-use tokio::sync::mpsc;
 use tokio_postgres::Client;
 
 use super::quote::literal;
@@ -19,7 +17,7 @@ use crate::engine::{DataOptions, Inventory, SequenceState, TableState};
 use crate::progress::Progress;
 use crate::snapshot::checksum::{LineHasher, RowChecksum};
 use crate::snapshot::manifest::{Manifest, SequenceEntry, TableEntry};
-use crate::snapshot::pieces::{self, Done, Finished, Pieces, Spooler};
+use crate::snapshot::pieces::{self, Finished, Pieces, Spooler};
 
 /// Session settings that fix the text form of every value, so that the same
 /// rows always give the same bytes (and checksums) on any server.
@@ -38,7 +36,6 @@ const HEADER: &str = "\
 -- dbsnap:engine postgresql
 -- dbsnap:kind data
 ";
-
 
 pub struct DataTable {
     pub qname: String,
@@ -269,49 +266,23 @@ pub async fn export(
     let workers = snapshot_workers(spec, client, wanted.min(tables.len().max(1))).await?;
     let main = workers[0].clone();
     let tables = Arc::new(tables);
-    let next = Arc::new(AtomicUsize::new(0));
-    let permits = pieces::permits(workers.len());
-    let (tx, rx) = mpsc::channel(workers.len() * 2);
-    let mut tasks = Vec::new();
-    for worker in workers {
-        let (tables, next, permits, tx, spooler) = (
-            tables.clone(),
-            next.clone(),
-            permits.clone(),
-            tx.clone(),
-            pieces.spooler(),
-        );
-        let exclude = opts.exclude_table_data.clone();
-        tasks.push(AbortOnDrop(tokio::spawn(async move {
-            loop {
-                // The permit comes before the index, so the lowest unfinished
-                // table always has one and the writer can never wait forever.
-                let Ok(permit) = permits.clone().acquire_owned().await else {
-                    return;
-                };
-                let index = next.fetch_add(1, Ordering::SeqCst);
-                let Some(table) = tables.get(index) else {
-                    return;
-                };
+    let (spooler, exclude, list) = (
+        pieces.spooler(),
+        opts.exclude_table_data.clone(),
+        tables.clone(),
+    );
+    let (tasks, rx) =
+        pieces::spawn_workers(workers, tables.len(), move |client: Arc<Client>, index| {
+            let (spooler, exclude, tables) = (spooler.clone(), exclude.clone(), list.clone());
+            async move {
+                let table = &tables[index];
                 let skip = exclude
                     .iter()
                     .any(|p| crate::engine::pattern_matches(p, &table.qname));
-                let done =
-                    table_piece(&worker, table, skip, &spooler)
-                        .await
-                        .map(|(piece, result)| Done {
-                            index,
-                            piece,
-                            result,
-                            permit,
-                        });
-                if tx.send(done).await.is_err() {
-                    return;
-                }
+                let made = table_piece(&client, table, skip, &spooler).await;
+                (client, made)
             }
-        })));
-    }
-    drop(tx);
+        });
 
     let mut manifest = Manifest {
         engine: "postgresql".into(),
@@ -357,15 +328,6 @@ pub async fn export(
     trailer += &manifest.render();
     pieces.write(trailer.as_bytes())?;
     Ok(manifest)
-}
-
-/// Stops a worker task when the export ends early (an error elsewhere).
-struct AbortOnDrop(tokio::task::JoinHandle<()>);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
 }
 
 /// Row counts (and checksums) of every table, and sequence positions.

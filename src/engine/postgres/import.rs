@@ -264,7 +264,9 @@ pub async fn load(client: &Client, path: &Path, opts: &ImportOptions) -> Result<
         );
     }
     // Our own files say what they hold; anything else loaded is damage.
-    manifest.check(path, &sums).context("nothing was committed")?;
+    manifest
+        .check(path, &sums)
+        .context("nothing was committed")?;
     for (sql, line) in setvals {
         client
             .batch_execute(&sql)
@@ -386,7 +388,6 @@ pub fn check_file(path: &Path) -> Result<Manifest> {
     manifest.check(path, &sums)?;
     Ok(manifest)
 }
-
 
 #[cfg(test)]
 mod tests {

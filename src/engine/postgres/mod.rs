@@ -15,9 +15,9 @@ use tokio_postgres::Client;
 
 use crate::config::ConnectionSpec;
 use crate::engine::order::{sort_objects, Section};
-use crate::engine::{staging_name, 
-    ChecksumKind, DataOptions, ImportOptions, ImportSummary, Inventory, SchemaOptions,
-    SchemaSummary,
+use crate::engine::{
+    staging_name, ChecksumKind, DataOptions, ImportOptions, ImportSummary, Inventory,
+    SchemaOptions, SchemaSummary,
 };
 use crate::snapshot::manifest::Manifest;
 use crate::snapshot::pieces::Pieces;
@@ -348,4 +348,3 @@ async fn disable_constraints(client: &Client) -> Result<()> {
         )
     })
 }
-
