@@ -40,10 +40,9 @@ impl Compression {
                 flate2::Compression::new(6),
             )),
             Compression::Zstd => {
-                let mut enc = zstd::stream::write::Encoder::new(inner, 3)?;
-                // A second core compresses while the first reads rows.
-                let _ = enc.multithread(1);
-                Encoder::Zstd(enc)
+                // Single-threaded: tables are compressed by parallel workers
+                // already, and zstd's own threads would multiply the buffers.
+                Encoder::Zstd(zstd::stream::write::Encoder::new(inner, 3)?)
             }
         })
     }

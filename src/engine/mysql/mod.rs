@@ -109,7 +109,11 @@ impl MySql {
                     // connections, without a transaction spanning them.
                     let mut workers = Vec::new();
                     for _ in 0..LOAD_WORKERS {
-                        workers.push(connect::connect(&self.spec.with_dbname(&staging)).await?);
+                        let mut worker = connect::connect(&self.spec.with_dbname(&staging)).await?;
+                        // Rows from a consistent snapshot need no re-checking;
+                        // foreign keys are added after them anyway.
+                        exec(&mut worker, "SET SESSION unique_checks = 0, foreign_key_checks = 0").await?;
+                        workers.push(worker);
                     }
                     let loaded = import::load_parallel(&mut conn, workers, data).await?;
                     run_deferred(&mut conn, data, &loaded.deferred).await?;
