@@ -659,7 +659,7 @@ bench_mysql() {
   local mdata=$dir/mydumper.data
   for ((r = 1; r <= BENCH_ROUNDS; r++)); do
     rm -f "$plain"
-    measure export_dbsnap "$DBSNAP" export-data --url "$src_url" -o "$plain"
+    measure export_dbsnap "$DBSNAP" export-data --jobs 2 --url "$src_url" -o "$plain"
     rm -rf "$mdata"
     measure export_mydumper "${mydumper[@]}" -m -o "$mdata"
     rm -f "$dir/mysqldump.sql"
@@ -676,7 +676,7 @@ bench_mysql() {
   step "gzip export: dbsnap export-data -o .sql.gz vs mydumper -t 2 -m -c ($BENCH_ROUNDS rounds)"
   for ((r = 1; r <= BENCH_ROUNDS; r++)); do
     rm -f "$dir/dbsnap.sql.gz"
-    measure gzip_dbsnap "$DBSNAP" export-data --url "$src_url" -o "$dir/dbsnap.sql.gz"
+    measure gzip_dbsnap "$DBSNAP" export-data --jobs 2 --url "$src_url" -o "$dir/dbsnap.sql.gz"
     rm -rf "$dir/mydumper.gz"
     measure gzip_mydumper "${mydumper[@]}" -m -c -o "$dir/mydumper.gz"
   done
@@ -688,7 +688,7 @@ bench_mysql() {
   step "zstd export: dbsnap export-data -o .sql.zst ($BENCH_ROUNDS rounds; mydumper 0.10 has no zstd)"
   for ((r = 1; r <= BENCH_ROUNDS; r++)); do
     rm -f "$dir/dbsnap.sql.zst"
-    measure zstd_dbsnap "$DBSNAP" export-data --url "$src_url" -o "$dir/dbsnap.sql.zst"
+    measure zstd_dbsnap "$DBSNAP" export-data --jobs 2 --url "$src_url" -o "$dir/dbsnap.sql.zst"
   done
   local size_zst
   size_zst=$(size_of "$dir/dbsnap.sql.zst")
@@ -706,7 +706,7 @@ bench_mysql() {
   step "import: dbsnap import vs $(basename "$MY_CLIENT") DB < file vs myloader -t 2, into a schema with indexes ($BENCH_ROUNDS rounds)"
   for ((r = 1; r <= BENCH_ROUNDS; r++)); do
     my_fresh_schema_db
-    measure import_dbsnap "$DBSNAP" import --url "$imp_url" "$plain"
+    measure import_dbsnap "$DBSNAP" import --disable-constraints --url "$imp_url" "$plain"
     ((r == 1)) && verify_copy "dbsnap import (MariaDB)" "$src_url" "$imp_url"
     my_fresh_schema_db
     # shellcheck disable=SC2016  # expanded by the inner shell
@@ -743,12 +743,12 @@ bench_mysql() {
     echo '| operation | dbsnap median s | reference median s | ratio (dbsnap/reference) | dbsnap peak MiB | reference peak MiB | target |'
     echo '|---|---|---|---|---|---|---|'
   } >"$TMP/table.mysql"
-  record "export: export-data .sql vs mydumper -t 2 -m (uncompressed)" export_dbsnap export_mydumper 1.0 64
-  record "export: export-data .sql vs mysqldump --single-transaction" export_dbsnap export_mysqldump - 64
-  record "gzip export: export-data .sql.gz vs mydumper -t 2 -m -c" gzip_dbsnap gzip_mydumper 1.0 64
-  record "zstd export: export-data .sql.zst (no mydumper equivalent)" zstd_dbsnap - - 64
-  record "import into indexed schema: dbsnap import vs myloader -t 2 (data only)" import_dbsnap import_myloader 1.0 64
-  record "import into indexed schema: dbsnap import vs $(basename "$MY_CLIENT") DB < file (same file)" import_dbsnap import_client - 64
+  record "export: export-data --jobs 2 .sql vs mydumper -t 2 -m (uncompressed)" export_dbsnap export_mydumper 1.0 64
+  record "export: export-data --jobs 2 .sql vs mysqldump --single-transaction" export_dbsnap export_mysqldump - 64
+  record "gzip export: export-data --jobs 2 .sql.gz vs mydumper -t 2 -m -c" gzip_dbsnap gzip_mydumper 1.0 64
+  record "zstd export: export-data --jobs 2 .sql.zst (no mydumper equivalent)" zstd_dbsnap - - 64
+  record "import into indexed schema: dbsnap import --disable-constraints vs myloader -t 2 (data only)" import_dbsnap import_myloader 1.0 64
+  record "import into indexed schema: dbsnap import --disable-constraints vs $(basename "$MY_CLIENT") DB < file (same file)" import_dbsnap import_client - 64
   record "init with data: init --schema --data vs myloader -t 2 (full dump)" init_dbsnap init_myloader 1.0 64
 
   # Where the time goes: the client's CPU (user + system, from /usr/bin/time) and,
