@@ -625,6 +625,10 @@ bench_mysql() {
   local schema=$dir/schema.sql plain=$dir/dbsnap.sql r t0 secs
   local mydumper=(mydumper --defaults-file="$MY_CNF" -B "$src" -t 2 --no-locks -v 1)
   local myloader=(myloader --defaults-file="$MY_CNF" -t 2 -v 1)
+  # dbsnap's options: two tables read at once, as mydumper -t 2 does (sharing one
+  # snapshot takes a moment of FLUSH TABLES WITH READ LOCK); the import with
+  # FOREIGN_KEY_CHECKS and UNIQUE_CHECKS off, as myloader loads mydumper's files.
+  local export_opts=(--jobs 2) import_opts=(--disable-constraints)
 
   step "MariaDB: generating $BENCH_ROWS rows in $src (scripts/bench/mysql_dataset.sql)"
   my_admin -e "CREATE DATABASE \`$src\` CHARACTER SET utf8mb4"
@@ -659,7 +663,7 @@ bench_mysql() {
   local mdata=$dir/mydumper.data
   for ((r = 1; r <= BENCH_ROUNDS; r++)); do
     rm -f "$plain"
-    measure export_dbsnap "$DBSNAP" export-data --jobs 2 --url "$src_url" -o "$plain"
+    measure export_dbsnap "$DBSNAP" export-data "${export_opts[@]}" --url "$src_url" -o "$plain"
     rm -rf "$mdata"
     measure export_mydumper "${mydumper[@]}" -m -o "$mdata"
     rm -f "$dir/mysqldump.sql"
@@ -676,7 +680,7 @@ bench_mysql() {
   step "gzip export: dbsnap export-data -o .sql.gz vs mydumper -t 2 -m -c ($BENCH_ROUNDS rounds)"
   for ((r = 1; r <= BENCH_ROUNDS; r++)); do
     rm -f "$dir/dbsnap.sql.gz"
-    measure gzip_dbsnap "$DBSNAP" export-data --jobs 2 --url "$src_url" -o "$dir/dbsnap.sql.gz"
+    measure gzip_dbsnap "$DBSNAP" export-data "${export_opts[@]}" --url "$src_url" -o "$dir/dbsnap.sql.gz"
     rm -rf "$dir/mydumper.gz"
     measure gzip_mydumper "${mydumper[@]}" -m -c -o "$dir/mydumper.gz"
   done
@@ -688,7 +692,7 @@ bench_mysql() {
   step "zstd export: dbsnap export-data -o .sql.zst ($BENCH_ROUNDS rounds; mydumper 0.10 has no zstd)"
   for ((r = 1; r <= BENCH_ROUNDS; r++)); do
     rm -f "$dir/dbsnap.sql.zst"
-    measure zstd_dbsnap "$DBSNAP" export-data --jobs 2 --url "$src_url" -o "$dir/dbsnap.sql.zst"
+    measure zstd_dbsnap "$DBSNAP" export-data "${export_opts[@]}" --url "$src_url" -o "$dir/dbsnap.sql.zst"
   done
   local size_zst
   size_zst=$(size_of "$dir/dbsnap.sql.zst")
@@ -706,7 +710,7 @@ bench_mysql() {
   step "import: dbsnap import vs $(basename "$MY_CLIENT") DB < file vs myloader -t 2, into a schema with indexes ($BENCH_ROUNDS rounds)"
   for ((r = 1; r <= BENCH_ROUNDS; r++)); do
     my_fresh_schema_db
-    measure import_dbsnap "$DBSNAP" import --disable-constraints --url "$imp_url" "$plain"
+    measure import_dbsnap "$DBSNAP" import "${import_opts[@]}" --url "$imp_url" "$plain"
     ((r == 1)) && verify_copy "dbsnap import (MariaDB)" "$src_url" "$imp_url"
     my_fresh_schema_db
     # shellcheck disable=SC2016  # expanded by the inner shell
@@ -743,12 +747,13 @@ bench_mysql() {
     echo '| operation | dbsnap median s | reference median s | ratio (dbsnap/reference) | dbsnap peak MiB | reference peak MiB | target |'
     echo '|---|---|---|---|---|---|---|'
   } >"$TMP/table.mysql"
-  record "export: export-data --jobs 2 .sql vs mydumper -t 2 -m (uncompressed)" export_dbsnap export_mydumper 1.0 64
-  record "export: export-data --jobs 2 .sql vs mysqldump --single-transaction" export_dbsnap export_mysqldump - 64
-  record "gzip export: export-data --jobs 2 .sql.gz vs mydumper -t 2 -m -c" gzip_dbsnap gzip_mydumper 1.0 64
-  record "zstd export: export-data --jobs 2 .sql.zst (no mydumper equivalent)" zstd_dbsnap - - 64
-  record "import into indexed schema: dbsnap import --disable-constraints vs myloader -t 2 (data only)" import_dbsnap import_myloader 1.0 64
-  record "import into indexed schema: dbsnap import --disable-constraints vs $(basename "$MY_CLIENT") DB < file (same file)" import_dbsnap import_client - 64
+  local eo="${export_opts[*]}" io="${import_opts[*]}"
+  record "export: export-data${eo:+ $eo} .sql vs mydumper -t 2 -m (uncompressed)" export_dbsnap export_mydumper 1.0 64
+  record "export: export-data${eo:+ $eo} .sql vs mysqldump --single-transaction" export_dbsnap export_mysqldump - 64
+  record "gzip export: export-data${eo:+ $eo} .sql.gz vs mydumper -t 2 -m -c" gzip_dbsnap gzip_mydumper 1.0 64
+  record "zstd export: export-data${eo:+ $eo} .sql.zst (no mydumper equivalent)" zstd_dbsnap - - 64
+  record "import into indexed schema: dbsnap import${io:+ $io} vs myloader -t 2 (data only)" import_dbsnap import_myloader 1.0 64
+  record "import into indexed schema: dbsnap import${io:+ $io} vs $(basename "$MY_CLIENT") DB < file (same file)" import_dbsnap import_client - 64
   record "init with data: init --schema --data vs myloader -t 2 (full dump)" init_dbsnap init_myloader 1.0 64
 
   # Where the time goes: the client's CPU (user + system, from /usr/bin/time) and,
@@ -770,7 +775,8 @@ bench_mysql() {
     echo "  scripts/bench/mysql_dataset.sql, rows=$BENCH_ROWS; source database $(human_bytes "$size")"
     echo "  (data_length + index_length), generated in ${secs}s"
     echo "- Server: $server on $MY_HOST:$MY_PORT; $settings"
-    echo "- Clients: $("$MY_CLIENT" --version | sed -E 's/^[^ ]+ +//'); $(mydumper --version 2>&1 | head -n 1)"
+    echo "- Clients: $("$MY_CLIENT" --version | sed -E 's#^([^ ]*/)?([^ ]+) +Ver ([^ ]+) Distrib ([^,]+),.*#\2 \3 (\4)#');" \
+      "$("$MY_DUMP" --version | sed -E 's#^([^ ]*/)?([^ ]+) +Ver ([^ ]+) Distrib ([^,]+),.*#\2 \3 (\4)#'); $(mydumper --version 2>&1 | head -n 1)"
     echo "- Rounds: $BENCH_ROUNDS per tool, dbsnap and the references alternating"
     echo
     cat "$TMP/table.mysql"
@@ -790,15 +796,17 @@ bench_mysql() {
     cat "$cpu_table"
     echo
     echo "Notes:"
-    echo "- export: dbsnap reads all tables in one transaction (one connection); mydumper runs"
-    echo "  \`-t 2 --no-locks -m\` (two threads, one file per table, no schema files; --no-locks skips"
-    echo "  FLUSH TABLES WITH READ LOCK, harmless here as nothing writes to the source); mysqldump writes"
+    echo "- export: \`dbsnap export-data${eo:+ $eo}\` writes one file from one snapshot$([[ $eo == *--jobs* ]] &&
+      echo ", reading tables on several connections (FLUSH TABLES WITH READ LOCK for a moment to share it)")."
+    echo "  mydumper runs \`-t 2 --no-locks -m\` (two threads, one file per table, no schema files; --no-locks"
+    echo "  skips FLUSH TABLES WITH READ LOCK, harmless here as nothing writes to the source); mysqldump writes"
     echo "  one file through stdout. The timed command is the tool alone; the output is removed untimed."
     echo "- import: each tool loads into a fresh database built by \`dbsnap init --schema\` (secondary"
-    echo "  indexes and foreign keys present); building it is not timed. dbsnap import and"
-    echo "  \`$(basename "$MY_CLIENT") DB < file\` load the same dbsnap .sql (dbsnap in one transaction with"
-    echo "  foreign keys checked; the client in autocommit mode, the file orders parents first);"
-    echo "  myloader loads the mydumper -m directory with 2 threads, and mydumper's files turn"
+    echo "  indexes and foreign keys present); building it is not timed. \`dbsnap import${io:+ $io}\` and"
+    echo "  \`$(basename "$MY_CLIENT") DB < file\` load the same dbsnap .sql: dbsnap in one transaction$([[ $io == *--disable-constraints* ]] &&
+      echo " with FOREIGN_KEY_CHECKS and UNIQUE_CHECKS off" || echo " with foreign keys checked"),"
+    echo "  the client in autocommit mode with foreign keys checked (the file orders parents first)."
+    echo "  myloader loads the mydumper -m directory with 2 threads; mydumper's files turn"
     echo "  FOREIGN_KEY_CHECKS off."
     echo "- init: dbsnap's time includes creating its database, tables, rows, then foreign keys."
     echo "  The reference is myloader -t 2 of a full mydumper dump (schema files and data; made"
