@@ -112,7 +112,11 @@ impl MySql {
                         let mut worker = connect::connect(&self.spec.with_dbname(&staging)).await?;
                         // Rows from a consistent snapshot need no re-checking;
                         // foreign keys are added after them anyway.
-                        exec(&mut worker, "SET SESSION unique_checks = 0, foreign_key_checks = 0").await?;
+                        exec(
+                            &mut worker,
+                            "SET SESSION unique_checks = 0, foreign_key_checks = 0",
+                        )
+                        .await?;
                         workers.push(worker);
                     }
                     let loaded = import::load_parallel(&mut conn, workers, data).await?;
