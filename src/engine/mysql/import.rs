@@ -241,7 +241,7 @@ async fn load_with(
         queues.push(tx);
         handles.push(tokio::spawn(run_jobs(worker, rx, display.clone())));
     }
-    let mut turn = 0usize;
+    let mut worker_of: HashMap<String, usize> = HashMap::new();
     if opts.truncate {
         let tables = tables_in_file(path).await?;
         // The file's tables are replaced as a set, so references between them
@@ -320,9 +320,12 @@ async fn load_with(
                                 .await
                                 .map_err(|e| anyhow!("{display}:{line}: table {table}: {}", server_message(&e)))?;
                         } else {
-                            turn = (turn + 1) % queues.len();
+                            // Each table stays on one connection, so its rows go in
+                            // file order and an error names the same line every time.
+                            let seen = worker_of.len();
+                            let worker = *worker_of.entry(table.clone()).or_insert(seen % queues.len());
                             let job = Job { sql, line, table: Some(table) };
-                            if queues[turn].send(job).await.is_err() {
+                            if queues[worker].send(job).await.is_err() {
                                 return Err(first_failure(handles).await);
                             }
                         }
