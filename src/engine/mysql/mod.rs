@@ -239,12 +239,13 @@ impl MySql {
             }
             return Err(err.context(format!("moving the new tables into {target}")));
         }
+        // The staging database is empty now, whatever happens next.
+        exec(admin, &format!("DROP DATABASE {}", ident(staging))).await?;
         repoint_defaults(admin, staging, target).await?;
         let mut conn = connect::connect(&self.spec.with_dbname(target)).await?;
         load::run_schema(&mut conn, schema_file, load::Sections::Code)
             .await
             .with_context(|| format!("the tables of {target} are in place, but creating its views, routines, triggers or events failed"))?;
-        exec(admin, &format!("DROP DATABASE {}", ident(staging))).await?;
         if exists {
             exec(admin, &format!("DROP DATABASE {}", ident(&old))).await?;
         }
