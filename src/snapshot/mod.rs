@@ -4,6 +4,7 @@
 pub mod checksum;
 pub mod compress;
 pub mod manifest;
+pub mod markers;
 pub mod output;
 pub mod pieces;
 

@@ -15,6 +15,7 @@ use crate::script::{Item, MysqlReader};
 use crate::snapshot::checksum::RowChecksum;
 use crate::snapshot::compress;
 use crate::snapshot::manifest::Manifest;
+use crate::snapshot::markers::Markers;
 
 /// Reads `path` on its own thread; a small channel keeps memory bounded.
 fn spawn_reader(path: &Path) -> mpsc::Receiver<Result<Item>> {
@@ -265,37 +266,23 @@ async fn load_with(
             .map_err(|e| anyhow!("{}", server_message(&e)))?;
     }
     let mut items = spawn_reader(path);
-    let mut manifest = Manifest::default();
-    let (mut is_snapshot, mut ended, mut post_data) = (false, false, false);
+    let mut markers = Markers::default();
     let mut loaded = Loaded::default();
     let mut sums: HashMap<String, RowChecksum> = HashMap::new();
     let mut progress = Progress::new(0, "tables");
     while let Some(item) = items.recv().await {
         match item? {
             Item::Marker { text, line } => {
-                if ended {
-                    bail!("{display}:{line}: content after the end marker");
-                }
-                if text.starts_with("format") {
-                    is_snapshot = true;
-                } else if text == "end" {
-                    ended = true;
-                } else if text == "section post-data" {
-                    post_data = true;
-                } else if let Some(name) = text.strip_prefix("table ") {
+                if let Some(name) = text.strip_prefix("table ") {
                     progress.start(name);
                     progress.done_one();
-                } else if manifest
-                    .absorb(&text)
-                    .map_err(|e| anyhow!("{display}:{line}: bad manifest line: {e}"))?
-                    && !manifest.engine.is_empty()
-                    && manifest.engine != "mysql"
-                {
-                    bail!("{display}:{line}: this is a {} snapshot; the target is MySQL/MariaDB. Nothing was loaded.", manifest.engine);
                 }
+                markers.take(path, line, &text)?;
+                markers.refuse_other_engine(path, line, "mysql", "MySQL/MariaDB")?;
             }
             Item::Statement { sql, line } => {
-                if post_data {
+                // Counters are DDL in MySQL: they run after the rows commit.
+                if markers.section.as_deref() == Some("post-data") {
                     loaded.deferred.push((sql, line));
                     continue;
                 }
@@ -353,16 +340,17 @@ async fn load_with(
     for handle in handles {
         handle.await??;
     }
-    if is_snapshot && !ended {
+    if markers.truncated() {
         bail!(
             "{display}: the end marker is missing: the file is truncated. Nothing was committed."
         );
     }
-    manifest
+    markers
+        .manifest
         .check(path, &sums)
         .context("nothing was committed")?;
     loaded.tables = sums.len();
-    loaded.manifest_checked = !manifest.tables.is_empty();
+    loaded.manifest_checked = !markers.manifest.tables.is_empty();
     Ok(loaded)
 }
 
@@ -410,20 +398,11 @@ async fn tables_in_file(path: &Path) -> Result<Vec<String>> {
 /// every table's rows and checksum against it.
 pub fn scan_file(path: &Path, check: bool) -> Result<Manifest> {
     let mut reader = MysqlReader::new(compress::open(path)?, path);
-    let mut manifest = Manifest::default();
+    let mut markers = Markers::default();
     let mut sums: HashMap<String, RowChecksum> = HashMap::new();
-    let mut ended = false;
     while let Some(item) = reader.next_item()? {
         match item {
-            Item::Marker { text, line } => {
-                if text == "end" {
-                    ended = true;
-                } else {
-                    manifest.absorb(&text).map_err(|e| {
-                        anyhow!("{}:{line}: bad manifest line: {e}", path.display())
-                    })?;
-                }
-            }
+            Item::Marker { text, line } => markers.take(path, line, &text)?,
             Item::Statement { sql, .. } if check => {
                 if let Kind::Insert(table) = classify(&sql) {
                     let sum = sums.entry(table).or_default();
@@ -435,23 +414,23 @@ pub fn scan_file(path: &Path, check: bool) -> Result<Manifest> {
             _ => {}
         }
     }
-    if !ended {
+    if !markers.ended {
         bail!(
             "{}: the end marker is missing: the file is truncated or not a dbsnap data snapshot",
             path.display()
         );
     }
-    if manifest.engine != "mysql" {
+    if markers.manifest.engine != "mysql" {
         bail!(
             "{}: this is a {} snapshot, but the target is MySQL/MariaDB",
             path.display(),
-            manifest.engine
+            markers.manifest.engine
         );
     }
     if check {
-        manifest.check(path, &sums)?;
+        markers.manifest.check(path, &sums)?;
     }
-    Ok(manifest)
+    Ok(markers.manifest)
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ use mysql_async::Conn;
 
 use super::connect::server_message;
 use crate::script::{Item, MysqlReader};
+use crate::snapshot::markers::Markers;
 
 /// Which sections of a schema snapshot to run; statements before the first
 /// section marker (session settings) always run.
@@ -61,23 +62,12 @@ pub async fn run_schema(conn: &mut Conn, path: &Path, sections: Sections) -> Res
     let file =
         File::open(path).with_context(|| format!("cannot open schema file {}", path.display()))?;
     let mut reader = MysqlReader::new(BufReader::with_capacity(256 * 1024, file), path);
-    let (mut is_snapshot, mut ended) = (false, false);
-    let mut section: Option<String> = None;
+    let mut markers = Markers::default();
     while let Some(item) = reader.next_item()? {
         match item {
-            Item::Marker { text, line } => {
-                if text.starts_with("format") {
-                    is_snapshot = true;
-                } else if text == "end" {
-                    ended = true;
-                } else if ended {
-                    bail!("{}:{line}: content after the end marker", path.display());
-                } else if let Some(name) = text.strip_prefix("section ") {
-                    section = Some(name.trim().to_string());
-                }
-            }
+            Item::Marker { text, line } => markers.take(path, line, &text)?,
             Item::Statement { sql, line } => {
-                if sections.wants(section.as_deref()) {
+                if sections.wants(markers.section.as_deref()) {
                     conn.query_drop(&sql).await.map_err(|e| {
                         anyhow!("{}:{line}: {}", path.display(), server_message(&e))
                     })?;
@@ -91,7 +81,7 @@ pub async fn run_schema(conn: &mut Conn, path: &Path, sections: Sections) -> Res
             }
         }
     }
-    if is_snapshot && !ended {
+    if markers.truncated() {
         bail!(
             "{}:{}: the schema file has no end marker (truncated?); nothing was replaced",
             path.display(),

@@ -21,6 +21,7 @@ use crate::script::{Item, PsqlReader};
 use crate::snapshot::checksum::{LineHasher, RowChecksum};
 use crate::snapshot::compress;
 use crate::snapshot::manifest::Manifest;
+use crate::snapshot::markers::Markers;
 
 enum Event {
     Item(Item),
@@ -150,9 +151,7 @@ pub struct Loaded {
 /// Loads the file through `client`. The caller owns the transaction.
 pub async fn load(client: &Client, path: &Path, opts: &ImportOptions) -> Result<Loaded> {
     let mut events = spawn_reader(path);
-    let mut manifest = Manifest::default();
-    let mut is_snapshot = false;
-    let mut ended = false;
+    let mut markers = Markers::default();
     let mut loaded = Loaded::default();
     let mut setvals = Vec::new();
     let mut sums: HashMap<String, RowChecksum> = HashMap::new();
@@ -175,21 +174,8 @@ pub async fn load(client: &Client, path: &Path, opts: &ImportOptions) -> Result<
     while let Some(event) = events.recv().await {
         match event? {
             Event::Item(Item::Marker { text, line }) => {
-                if ended {
-                    bail!("{display}:{line}: content after the end marker");
-                }
-                if text.starts_with("format") {
-                    is_snapshot = true;
-                } else if text == "end" {
-                    ended = true;
-                } else if manifest
-                    .absorb(&text)
-                    .map_err(|e| anyhow!("{display}:{line}: bad manifest line: {e}"))?
-                    && !manifest.engine.is_empty()
-                    && manifest.engine != "postgresql"
-                {
-                    bail!("{display}:{line}: this is a {} snapshot; the target is PostgreSQL. Nothing was loaded.", manifest.engine);
-                }
+                markers.take(path, line, &text)?;
+                markers.refuse_other_engine(path, line, "postgresql", "PostgreSQL")?;
             }
             Event::Item(Item::Statement { sql, line }) => {
                 // setval is not transactional: run it only after every check passed.
@@ -258,13 +244,14 @@ pub async fn load(client: &Client, path: &Path, opts: &ImportOptions) -> Result<
         }
     }
     progress.finish();
-    if is_snapshot && !ended {
+    if markers.truncated() {
         bail!(
             "{display}: the end marker is missing: the file is truncated. Nothing was committed."
         );
     }
     // Our own files say what they hold; anything else loaded is damage.
-    manifest
+    markers
+        .manifest
         .check(path, &sums)
         .context("nothing was committed")?;
     for (sql, line) in setvals {
@@ -273,7 +260,7 @@ pub async fn load(client: &Client, path: &Path, opts: &ImportOptions) -> Result<
             .await
             .map_err(|e| located_error(path, line, &sql, &e))?;
     }
-    loaded.manifest_checked = !manifest.tables.is_empty();
+    loaded.manifest_checked = !markers.manifest.tables.is_empty();
     Ok(loaded)
 }
 
@@ -314,79 +301,44 @@ async fn tables_in_file(path: &Path) -> Result<Vec<String>> {
     .await?
 }
 
-/// The manifest of a data snapshot, read without loading anything.
-pub fn read_manifest(path: &Path) -> Result<Manifest> {
+/// Reads a data snapshot without a database: the manifest, and (when
+/// `check`) every table's rows and checksum against it.
+pub fn scan_file(path: &Path, check: bool) -> Result<Manifest> {
     let mut reader = PsqlReader::new(compress::open(path)?, path);
-    let mut manifest = Manifest::default();
-    let mut ended = false;
+    let mut markers = Markers::default();
+    let mut sums: HashMap<String, RowChecksum> = HashMap::new();
     while let Some(item) = reader.next_item()? {
         match item {
-            Item::Marker { text, line } => {
-                if text == "end" {
-                    ended = true;
-                } else {
-                    manifest.absorb(&text).map_err(|e| {
-                        anyhow!("{}:{line}: bad manifest line: {e}", path.display())
-                    })?;
+            Item::Marker { text, line } => markers.take(path, line, &text)?,
+            Item::CopyIn { sql, .. } => {
+                let mut hasher = LineHasher::default();
+                while let Some(chunk) = reader.copy_chunk()? {
+                    if check {
+                        hasher.feed(&chunk);
+                    }
                 }
+                sums.insert(copy_target(&sql), hasher.finish());
             }
-            Item::CopyIn { .. } => while reader.copy_chunk()?.is_some() {},
             _ => {}
         }
     }
-    if !ended {
+    if !markers.ended {
         bail!(
             "{}: the end marker is missing: the file is truncated or not a dbsnap data snapshot",
             path.display()
         );
     }
-    if manifest.engine != "postgresql" {
+    if markers.manifest.engine != "postgresql" {
         bail!(
             "{}: this is a {} snapshot, but the target is PostgreSQL",
             path.display(),
-            manifest.engine
+            markers.manifest.engine
         );
     }
-    Ok(manifest)
-}
-
-/// Reads a whole data snapshot without a database: every table's rows and
-/// checksum must match the manifest, and the end marker must be there.
-pub fn check_file(path: &Path) -> Result<Manifest> {
-    let mut reader = PsqlReader::new(compress::open(path)?, path);
-    let mut manifest = Manifest::default();
-    let mut sums: HashMap<String, RowChecksum> = HashMap::new();
-    let mut ended = false;
-    while let Some(item) = reader.next_item()? {
-        match item {
-            Item::Marker { text, line } => {
-                if text == "end" {
-                    ended = true;
-                } else {
-                    manifest.absorb(&text).map_err(|e| {
-                        anyhow!("{}:{line}: bad manifest line: {e}", path.display())
-                    })?;
-                }
-            }
-            Item::CopyIn { sql, .. } => {
-                let mut hasher = LineHasher::default();
-                while let Some(chunk) = reader.copy_chunk()? {
-                    hasher.feed(&chunk);
-                }
-                let sum = hasher.finish();
-                sums.insert(copy_target(&sql), sum);
-            }
-            _ => {}
-        }
+    if check {
+        markers.manifest.check(path, &sums)?;
     }
-    if !ended {
-        bail!(
-            "{}: the end marker is missing: the file is truncated",
-            path.display()
-        );
-    }
-    manifest.check(path, &sums)?;
-    Ok(manifest)
+    Ok(markers.manifest)
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ use tokio_postgres::Client;
 
 use super::server_message;
 use crate::script::{Item, PsqlReader};
+use crate::snapshot::markers::Markers;
 
 /// Which part of a schema snapshot to run. Statements before the first
 /// section marker (session settings) always run.
@@ -40,25 +41,13 @@ pub async fn run_schema(client: &Client, path: &Path, sections: Sections) -> Res
     let file =
         File::open(path).with_context(|| format!("cannot open schema file {}", path.display()))?;
     let mut reader = PsqlReader::new(BufReader::with_capacity(256 * 1024, file), path);
-    let mut is_snapshot = false;
-    let mut ended = false;
     // Statements before the first section marker are session settings: always run.
-    let mut section: Option<String> = None;
+    let mut markers = Markers::default();
     while let Some(item) = reader.next_item()? {
         match item {
-            Item::Marker { text, line } => {
-                if text.starts_with("format") {
-                    is_snapshot = true;
-                } else if text == "end" {
-                    ended = true;
-                } else if ended {
-                    bail!("{}:{line}: content after the end marker", path.display());
-                } else if let Some(name) = text.strip_prefix("section ") {
-                    section = Some(name.trim().to_string());
-                }
-            }
+            Item::Marker { text, line } => markers.take(path, line, &text)?,
             Item::Statement { sql, line } => {
-                let wanted = match (sections, section.as_deref()) {
+                let wanted = match (sections, markers.section.as_deref()) {
                     (Sections::All, _) | (_, None) => true,
                     (Sections::PreData, Some(s)) => s == "pre-data",
                     (Sections::PostData, Some(s)) => s == "post-data",
@@ -89,7 +78,7 @@ pub async fn run_schema(client: &Client, path: &Path, sections: Sections) -> Res
             }
         }
     }
-    if is_snapshot && !ended {
+    if markers.truncated() {
         bail!(
             "{}:{}: the schema file has no end marker (truncated?); nothing was replaced",
             path.display(),

@@ -212,11 +212,11 @@ impl Postgres {
     }
 
     pub fn read_manifest(&self, path: &Path) -> Result<Manifest> {
-        import::read_manifest(path)
+        import::scan_file(path, false)
     }
 
     pub fn check_file(path: &Path) -> Result<Manifest> {
-        import::check_file(path)
+        import::scan_file(path, true)
     }
 
     pub async fn inventory(&self, checksum: ChecksumKind) -> Result<Inventory> {
