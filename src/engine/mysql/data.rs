@@ -86,7 +86,7 @@ async fn query_strings(conn: &mut Conn, sql: &str) -> Result<Vec<Vec<Option<Stri
 pub async fn data_tables(conn: &mut Conn, opts: &DataOptions) -> Result<Vec<DataTable>> {
     let mut columns: HashMap<String, Vec<(String, String)>> = HashMap::new();
     let mut enum_flags: HashMap<String, Vec<String>> = HashMap::new();
-    for r in query_strings(conn, include_str!("../../../sql/mysql/data_columns.sql")).await? {
+    for r in query_strings(conn, include_str!("sql/data_columns.sql")).await? {
         if let [Some(table), Some(column), Some(kind)] = &r[..] {
             // The text protocol prints FLOAT with 6 digits; as DOUBLE it is exact.
             let select = if kind.eq_ignore_ascii_case("float") {
@@ -109,13 +109,13 @@ pub async fn data_tables(conn: &mut Conn, opts: &DataOptions) -> Result<Vec<Data
         }
     }
     let mut edges: HashMap<String, Vec<String>> = HashMap::new();
-    for r in query_strings(conn, include_str!("../../../sql/mysql/fk_edges.sql")).await? {
+    for r in query_strings(conn, include_str!("sql/fk_edges.sql")).await? {
         if let [Some(from), Some(to)] = &r[..] {
             edges.entry(from.clone()).or_default().push(to.clone());
         }
     }
     let mut objects = Vec::new();
-    for r in query_strings(conn, include_str!("../../../sql/mysql/objects.sql")).await? {
+    for r in query_strings(conn, include_str!("sql/objects.sql")).await? {
         let (Some(name), Some(kind)) = (&r[0], &r[1]) else {
             continue;
         };
@@ -320,7 +320,7 @@ async fn stream_table(
 /// AUTO_INCREMENT counters and MariaDB sequence positions, by name.
 pub async fn sequence_states(conn: &mut Conn) -> Result<Vec<SequenceState>> {
     let mut states = Vec::new();
-    for r in query_strings(conn, include_str!("../../../sql/mysql/auto_increment.sql")).await? {
+    for r in query_strings(conn, include_str!("sql/auto_increment.sql")).await? {
         if let [Some(name), Some(next)] = &r[..] {
             states.push(SequenceState {
                 name: format!("{} AUTO_INCREMENT", ident(name)),
@@ -330,7 +330,7 @@ pub async fn sequence_states(conn: &mut Conn) -> Result<Vec<SequenceState>> {
         }
     }
     let sequences: Vec<String> =
-        query_strings(conn, include_str!("../../../sql/mysql/objects.sql"))
+        query_strings(conn, include_str!("sql/objects.sql"))
             .await?
             .into_iter()
             .filter(|r| r[1].as_deref() == Some("SEQUENCE"))

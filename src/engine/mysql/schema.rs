@@ -277,7 +277,7 @@ pub async fn export(
     opts: &SchemaOptions,
     out: &mut dyn Write,
 ) -> Result<SchemaSummary> {
-    let db = rows(conn, include_str!("../../../sql/mysql/database.sql")).await?;
+    let db = rows(conn, include_str!("sql/database.sql")).await?;
     let db = db
         .first()
         .ok_or_else(|| anyhow!("no database selected: put the database name in the URL"))?;
@@ -313,7 +313,7 @@ pub async fn export(
 
     let mut views = Vec::new();
     let mut unsupported: Vec<String> = Vec::new();
-    for r in rows(conn, include_str!("../../../sql/mysql/objects.sql")).await? {
+    for r in rows(conn, include_str!("sql/objects.sql")).await? {
         let (name, kind) = (
             text(&r, "name").unwrap_or_default(),
             text(&r, "kind").unwrap_or_default(),
@@ -368,7 +368,7 @@ pub async fn export(
             }
         }
     }
-    for r in rows(conn, include_str!("../../../sql/mysql/routines.sql")).await? {
+    for r in rows(conn, include_str!("sql/routines.sql")).await? {
         let (name, kind) = (
             text(&r, "name").unwrap_or_default(),
             text(&r, "kind").unwrap_or_default(),
@@ -451,7 +451,7 @@ pub async fn export(
             deps,
         );
     }
-    for (position, r) in rows(conn, include_str!("../../../sql/mysql/triggers.sql"))
+    for (position, r) in rows(conn, include_str!("sql/triggers.sql"))
         .await?
         .into_iter()
         .enumerate()
@@ -485,7 +485,7 @@ pub async fn export(
             vec![],
         );
     }
-    for r in rows(conn, include_str!("../../../sql/mysql/events.sql")).await? {
+    for r in rows(conn, include_str!("sql/events.sql")).await? {
         let name = text(&r, "name").unwrap_or_default();
         let row = show_create(conn, "EVENT", &name).await?;
         let create = match definition(&row, "Create Event", &format!("event {}", ident(&name))) {

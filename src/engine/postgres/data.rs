@@ -55,7 +55,7 @@ impl DataTable {
 /// Tables in foreign-key order (referenced first), filtered by the options.
 pub async fn data_tables(client: &Client, opts: &DataOptions) -> Result<Vec<DataTable>> {
     let rows = client
-        .query(include_str!("../../../sql/postgres/data_tables.sql"), &[])
+        .query(include_str!("sql/data_tables.sql"), &[])
         .await
         .map_err(|e| anyhow::anyhow!("listing tables: {}", server_message(&e)))?;
     let mut by_root: HashMap<i64, Vec<i64>> = HashMap::new();
@@ -88,7 +88,7 @@ pub async fn data_tables(client: &Client, opts: &DataOptions) -> Result<Vec<Data
     }
     let mut edges: HashMap<i64, Vec<i64>> = HashMap::new();
     for r in client
-        .query(include_str!("../../../sql/postgres/data_fk_edges.sql"), &[])
+        .query(include_str!("sql/data_fk_edges.sql"), &[])
         .await
         .map_err(|e| anyhow::anyhow!("listing foreign keys: {}", server_message(&e)))?
     {
@@ -126,7 +126,7 @@ pub async fn data_tables(client: &Client, opts: &DataOptions) -> Result<Vec<Data
 pub async fn sequence_states(client: &Client) -> Result<Vec<SequenceState>> {
     let names: Vec<String> = client
         .query(
-            include_str!("../../../sql/postgres/data_sequences.sql"),
+            include_str!("sql/data_sequences.sql"),
             &[],
         )
         .await

@@ -178,7 +178,7 @@ pub async fn read_catalog(client: &Client) -> Result<Catalog> {
     for r in query(
         client,
         "unsupported",
-        include_str!("../../../sql/postgres/unsupported.sql"),
+        include_str!("sql/unsupported.sql"),
     )
     .await?
     {
@@ -244,7 +244,7 @@ impl<'a> CatalogReader<'a> {
         let extension_members = query(
             client,
             "extension members",
-            include_str!("../../../sql/postgres/extension_members.sql"),
+            include_str!("sql/extension_members.sql"),
         )
         .await?
         .iter()
@@ -253,7 +253,7 @@ impl<'a> CatalogReader<'a> {
         let comments = query(
             client,
             "comments",
-            include_str!("../../../sql/postgres/comments.sql"),
+            include_str!("sql/comments.sql"),
         )
         .await?
         .iter()
@@ -333,7 +333,7 @@ impl<'a> CatalogReader<'a> {
 
     async fn schemas(&mut self) -> Result<()> {
         for r in self
-            .rows("schemas", include_str!("../../../sql/postgres/schemas.sql"))
+            .rows("schemas", include_str!("sql/schemas.sql"))
             .await?
         {
             let (o, name, qname) = (oid(&r, "oid"), s(&r, "name"), s(&r, "qname"));
@@ -369,7 +369,7 @@ impl<'a> CatalogReader<'a> {
         for r in self
             .rows(
                 "extensions",
-                include_str!("../../../sql/postgres/extensions.sql"),
+                include_str!("sql/extensions.sql"),
             )
             .await?
         {
@@ -397,7 +397,7 @@ impl<'a> CatalogReader<'a> {
         for r in self
             .rows(
                 "collations",
-                include_str!("../../../sql/postgres/collations.sql"),
+                include_str!("sql/collations.sql"),
             )
             .await?
         {
@@ -450,7 +450,7 @@ impl<'a> CatalogReader<'a> {
         for r in self
             .rows(
                 "enum labels",
-                include_str!("../../../sql/postgres/enum_labels.sql"),
+                include_str!("sql/enum_labels.sql"),
             )
             .await?
         {
@@ -463,7 +463,7 @@ impl<'a> CatalogReader<'a> {
         for r in self
             .rows(
                 "range types",
-                include_str!("../../../sql/postgres/ranges.sql"),
+                include_str!("sql/ranges.sql"),
             )
             .await?
         {
@@ -474,12 +474,12 @@ impl<'a> CatalogReader<'a> {
         let constraints = self
             .rows(
                 "constraints",
-                include_str!("../../../sql/postgres/constraints.sql"),
+                include_str!("sql/constraints.sql"),
             )
             .await?;
 
         for r in self
-            .rows("types", include_str!("../../../sql/postgres/types.sql"))
+            .rows("types", include_str!("sql/types.sql"))
             .await?
         {
             let o = oid(&r, "oid");
@@ -618,7 +618,7 @@ impl<'a> CatalogReader<'a> {
         for r in self
             .rows(
                 "aggregates",
-                include_str!("../../../sql/postgres/aggregates.sql"),
+                include_str!("sql/aggregates.sql"),
             )
             .await?
         {
@@ -627,7 +627,7 @@ impl<'a> CatalogReader<'a> {
         for r in self
             .rows(
                 "functions",
-                include_str!("../../../sql/postgres/functions.sql"),
+                include_str!("sql/functions.sql"),
             )
             .await?
         {
@@ -687,7 +687,7 @@ impl<'a> CatalogReader<'a> {
         for r in self
             .rows(
                 "sequences",
-                include_str!("../../../sql/postgres/sequences.sql"),
+                include_str!("sql/sequences.sql"),
             )
             .await?
         {
@@ -768,7 +768,7 @@ impl<'a> CatalogReader<'a> {
 
     async fn load_columns(&mut self) -> Result<()> {
         for r in self
-            .rows("columns", include_str!("../../../sql/postgres/columns.sql"))
+            .rows("columns", include_str!("sql/columns.sql"))
             .await?
         {
             let col = Column {
@@ -796,7 +796,7 @@ impl<'a> CatalogReader<'a> {
         for r in self
             .rows(
                 "inheritance",
-                include_str!("../../../sql/postgres/inherits.sql"),
+                include_str!("sql/inherits.sql"),
             )
             .await?
         {
@@ -808,7 +808,7 @@ impl<'a> CatalogReader<'a> {
         for r in self
             .rows(
                 "relations",
-                include_str!("../../../sql/postgres/relations.sql"),
+                include_str!("sql/relations.sql"),
             )
             .await?
         {
@@ -1447,7 +1447,7 @@ impl CatalogReader<'_> {
     async fn indexes(&mut self) -> Result<()> {
         let mut attach = Vec::new();
         for r in self
-            .rows("indexes", include_str!("../../../sql/postgres/indexes.sql"))
+            .rows("indexes", include_str!("sql/indexes.sql"))
             .await?
         {
             let (o, relid) = (oid(&r, "oid"), oid(&r, "relid"));
@@ -1536,7 +1536,7 @@ impl CatalogReader<'_> {
         for r in self
             .rows(
                 "triggers",
-                include_str!("../../../sql/postgres/triggers.sql"),
+                include_str!("sql/triggers.sql"),
             )
             .await?
         {
@@ -1577,7 +1577,7 @@ impl CatalogReader<'_> {
             );
         }
         for r in self
-            .rows("rules", include_str!("../../../sql/postgres/rules.sql"))
+            .rows("rules", include_str!("sql/rules.sql"))
             .await?
         {
             let (o, relid) = (oid(&r, "oid"), oid(&r, "relid"));
@@ -1608,7 +1608,7 @@ impl CatalogReader<'_> {
         for r in self
             .rows(
                 "policies",
-                include_str!("../../../sql/postgres/policies.sql"),
+                include_str!("sql/policies.sql"),
             )
             .await?
         {
@@ -1656,7 +1656,7 @@ impl CatalogReader<'_> {
         for r in self
             .rows(
                 "statistics",
-                include_str!("../../../sql/postgres/statistics.sql"),
+                include_str!("sql/statistics.sql"),
             )
             .await?
         {
@@ -1752,7 +1752,7 @@ impl CatalogReader<'_> {
         for r in self
             .rows(
                 "dependencies",
-                include_str!("../../../sql/postgres/dependencies.sql"),
+                include_str!("sql/dependencies.sql"),
             )
             .await?
         {
