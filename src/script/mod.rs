@@ -7,6 +7,7 @@
 
 pub mod mysql;
 pub mod psql;
+pub mod statement;
 
 pub use mysql::MysqlReader;
 pub use psql::PsqlReader;
