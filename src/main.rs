@@ -3,6 +3,7 @@
 //! `main` only parses arguments, runs the command, prints the error chain once
 //! and maps the outcome to an exit code (0 ok, 1 error, 2 usage, 3 differences).
 
+mod cleanup;
 mod cli;
 mod commands;
 mod config;
@@ -29,7 +30,7 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    match runtime.block_on(commands::run(args)) {
+    match runtime.block_on(run_until_signal(args)) {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
             if is_broken_pipe(&err) {
@@ -39,6 +40,27 @@ fn main() -> ExitCode {
             ExitCode::from(commands::exit_code_for(&err))
         }
     }
+}
+
+/// Runs the command; SIGINT or SIGTERM stops it, removes what it created
+/// (temporary files, staging databases) and exits 130 or 143.
+async fn run_until_signal(args: cli::Cli) -> anyhow::Result<u8> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut int), Ok(mut term)) = (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+    ) else {
+        return commands::run(args).await;
+    };
+    let code = tokio::select! {
+        result = commands::run(args) => return result,
+        _ = int.recv() => 130,
+        _ = term.recv() => 143,
+    };
+    // The command's future is dropped by now: its own files and connections are gone.
+    eprintln!("dbsnap: interrupted; cleaning up");
+    cleanup::run_all().await;
+    Ok(code)
 }
 
 /// `dbsnap export-schema -o - | head` must not end in an error message.

@@ -9,9 +9,11 @@ use crate::engine::Engine;
 pub async fn run(args: InitArgs) -> Result<u8> {
     let spec = ConnectionSpec::resolve(&args.connect)?;
     let engine = Engine::for_spec(&spec)?;
-    if !args.schema.is_file() {
+    if !args.schema.exists() {
         bail!("schema file {} does not exist", args.schema.display());
     }
+    // Before anything is created or asked: the whole file is read once.
+    crate::script::schemafile::check(&args.schema, engine.dialect())?;
     if let Some(data) = &args.data {
         if !data.is_file() {
             bail!("data file {} does not exist", data.display());

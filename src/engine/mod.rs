@@ -115,10 +115,41 @@ pub fn pattern_matches(pattern: &str, name: &str) -> bool {
     glob(pattern.as_bytes(), target.as_bytes())
 }
 
-/// `app` -> `app__dbsnap_new_1234`: the temporary name a build (or the old
+/// This run's token: random, so that two runs never pick the same staging
+/// name, even on two hosts or in two containers where both have pid 1.
+fn run_token() -> &'static str {
+    static TOKEN: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    TOKEN.get_or_init(|| {
+        use std::hash::{BuildHasher, Hasher};
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_u32(std::process::id());
+        h.write_u128(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos()),
+        );
+        format!("{:08x}", h.finish() as u32)
+    })
+}
+
+/// What this run calls itself on the server (PostgreSQL application_name,
+/// MySQL named lock): while it is there, the run is alive, and its staging
+/// databases are not leftovers.
+pub fn run_tag() -> String {
+    format!("dbsnap:{}", run_token())
+}
+
+/// The run tag that owns a staging database, from its name.
+pub fn owner_tag(staging: &str) -> Option<String> {
+    let (_, rest) = staging.rsplit_once("__dbsnap_")?;
+    let (_, token) = rest.split_once('_')?;
+    Some(format!("dbsnap:{token}"))
+}
+
+/// `app` -> `app__dbsnap_new_1a2b3c4d`: the temporary name a build (or the old
 /// database) takes, cut to the server's longest name (`max` bytes).
 pub fn staging_name(target: &str, what: &str, max: usize) -> String {
-    let suffix = format!("__dbsnap_{what}_{}", std::process::id());
+    let suffix = format!("__dbsnap_{what}_{}", run_token());
     let mut base = target.to_string();
     while base.len() + suffix.len() > max {
         base.pop();
@@ -225,6 +256,22 @@ impl Engine {
         match self {
             Engine::Postgres(pg) => pg.inventory(checksum).await,
             Engine::MySql(my) => my.inventory(checksum).await,
+        }
+    }
+
+    /// Drops a staging database of this run (after a signal).
+    pub async fn drop_staging(&self, name: &str) -> Result<()> {
+        match self {
+            Engine::Postgres(pg) => pg.drop_database(name).await,
+            Engine::MySql(my) => my.drop_staging(name).await,
+        }
+    }
+
+    /// The script dialect of this engine's files.
+    pub fn dialect(&self) -> crate::script::statement::Dialect {
+        match self {
+            Engine::Postgres(_) => crate::script::statement::Dialect::Postgres,
+            Engine::MySql(_) => crate::script::statement::Dialect::MySql,
         }
     }
 

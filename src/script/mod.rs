@@ -5,8 +5,10 @@
 //! `PATH:LINE: message`. Input is consumed line by line; only the statement being
 //! assembled (or one chunk of COPY data) is ever held in memory.
 
+pub mod datafile;
 pub mod mysql;
 pub mod psql;
+pub mod schemafile;
 pub mod statement;
 
 pub use mysql::MysqlReader;

@@ -158,7 +158,11 @@ pub enum Statement {
     CopyIn { table: TableName, sql: String },
     /// `INSERT INTO t (a, b) VALUES (...), ...` with literals only: `sql` is
     /// the head rebuilt from the parsed names plus the checked VALUES text.
-    Insert { table: TableName, sql: String },
+    Insert {
+        table: TableName,
+        sql: String,
+        rows: u64,
+    },
     Restore(Restore),
     /// BEGIN, COMMIT, ROLLBACK, SAVEPOINT...: the loader owns the transaction.
     Transaction(String),
@@ -744,22 +748,24 @@ impl<'a> Parser<'a> {
         true
     }
 
-    /// `(lit, lit), (lit)` up to the end (a trailing `;` allowed).
-    fn values_lists(&mut self, dialect: Dialect) -> bool {
+    /// `(lit, lit), (lit)` up to the end (a trailing `;` allowed): how many rows.
+    fn values_lists(&mut self, dialect: Dialect) -> Option<u64> {
+        let mut rows = 0;
         loop {
             if !self.punct('(') {
-                return false;
+                return None;
             }
+            rows += 1;
             if !self.punct(')') {
                 loop {
                     if !self.literal(dialect) {
-                        return false;
+                        return None;
                     }
                     if self.punct(')') {
                         break;
                     }
                     if !self.punct(',') {
-                        return false;
+                        return None;
                     }
                 }
             }
@@ -767,7 +773,7 @@ impl<'a> Parser<'a> {
                 continue;
             }
             self.punct(';');
-            return self.at_end();
+            return self.at_end().then_some(rows);
         }
     }
 }
@@ -824,14 +830,14 @@ fn insert(dialect: Dialect, sql: &str) -> Option<Statement> {
         return None;
     }
     let values_at = p.offset()?;
-    p.values_lists(dialect).then_some(())?;
+    let rows = p.values_lists(dialect)?;
     let values = sql[values_at..].trim_end().trim_end_matches(';');
     let sql = format!(
         "INSERT INTO {}{}{overriding} VALUES {values}",
         table.quoted(dialect),
         render_columns(dialect, &cols)
     );
-    Some(Statement::Insert { table, sql })
+    Some(Statement::Insert { table, sql, rows })
 }
 
 /// `SELECT pg_catalog.setval('name', n, true)` or MariaDB `SELECT SETVAL(name, n, 0, round)`.
@@ -1164,9 +1170,11 @@ mod tests {
     }
 
     fn insert_of(table: TableName, sql: &str) -> Statement {
+        let rows = sql.matches("),").count() as u64 + 1;
         Statement::Insert {
             table,
             sql: sql.to_string(),
+            rows,
         }
     }
 

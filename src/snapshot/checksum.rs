@@ -22,6 +22,12 @@ impl RowChecksum {
         self.rows
     }
 
+    /// Adds the rows of another piece of the same table.
+    pub fn merge(&mut self, other: &RowChecksum) {
+        self.rows += other.rows;
+        self.sum = self.sum.wrapping_add(other.sum);
+    }
+
     /// `xxh3:<hex>`: the algorithm is named so that a different one can never match.
     pub fn hex(&self) -> String {
         format!("xxh3:{:032x}", self.sum)

@@ -6,7 +6,6 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::checksum::RowChecksum;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TableEntry {
@@ -33,37 +32,6 @@ pub const TABLE: &str = "manifest-table ";
 pub const SEQUENCE: &str = "manifest-sequence ";
 
 impl Manifest {
-    /// Compares what a file held (per table, as read) with what its manifest
-    /// says; any difference means the file is damaged.
-    pub fn check(
-        &self,
-        path: &std::path::Path,
-        read: &std::collections::HashMap<String, RowChecksum>,
-    ) -> anyhow::Result<()> {
-        for entry in &self.tables {
-            let Some(sum) = read.get(&entry.name) else {
-                anyhow::bail!(
-                    "{}: table {} is listed in the manifest but has no data in the file",
-                    path.display(),
-                    entry.name
-                )
-            };
-            if sum.rows() != entry.rows {
-                anyhow::bail!(
-                    "{}: table {}: {} rows in the file, {} in its manifest: the file is corrupt",
-                    path.display(),
-                    entry.name,
-                    sum.rows(),
-                    entry.rows
-                );
-            }
-            if sum.hex() != entry.checksum {
-                anyhow::bail!("{}: table {}: the rows do not match the manifest's checksum: the file is corrupt", path.display(), entry.name);
-            }
-        }
-        Ok(())
-    }
-
     /// The comment lines, ending with the end marker.
     pub fn render(&self) -> String {
         let mut out = String::new();

@@ -20,6 +20,7 @@ pub enum Output {
     File {
         temp: tempfile::NamedTempFile,
         path: PathBuf,
+        _registered: crate::cleanup::Registration,
     },
 }
 
@@ -42,13 +43,15 @@ impl Output {
         };
         fs::create_dir_all(&dir)
             .with_context(|| format!("cannot create directory {}", dir.display()))?;
+        crate::cleanup::sweep_temp_files(&dir);
         // NamedTempFile creates files with mode 0600 on Unix.
         let temp = tempfile::Builder::new()
-            .prefix(".dbsnap-")
+            .prefix(&crate::cleanup::temp_prefix(""))
             .suffix(".tmp")
             .tempfile_in(&dir)
             .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
         Ok(Output::File {
+            _registered: crate::cleanup::file(temp.path()),
             temp,
             path: path.to_path_buf(),
         })
@@ -64,7 +67,7 @@ impl Output {
         match self {
             Output::Stdout(mut out) => Ok(out.flush()?),
             Output::Special(mut file) => Ok(file.flush()?),
-            Output::File { temp, path } => {
+            Output::File { temp, path, .. } => {
                 temp.as_file()
                     .sync_all()
                     .with_context(|| format!("cannot write {}", path.display()))?;

@@ -35,12 +35,14 @@ pub struct Spooler {
 pub struct Spool {
     encoder: Encoder<'static, BufWriter<File>>,
     path: tempfile::TempPath,
+    registered: crate::cleanup::Registration,
 }
 
 /// A finished piece, ready to be appended.
 pub struct Finished {
     file: File,
     _path: tempfile::TempPath,
+    _registered: crate::cleanup::Registration,
 }
 
 /// What a worker hands to `append_in_order`.
@@ -90,7 +92,7 @@ impl<'a> Pieces<'a> {
 impl Spooler {
     pub fn spool(&self) -> Result<Spool> {
         let temp = tempfile::Builder::new()
-            .prefix(".dbsnap-piece-")
+            .prefix(&crate::cleanup::temp_prefix("piece-"))
             .suffix(".tmp")
             .tempfile_in(&self.dir)
             .with_context(|| format!("cannot create a temporary file in {}", self.dir.display()))?;
@@ -98,7 +100,12 @@ impl Spooler {
         let encoder = self
             .compression
             .writer(BufWriter::with_capacity(1024 * 1024, file))?;
-        Ok(Spool { encoder, path })
+        let registered = crate::cleanup::file(&path);
+        Ok(Spool {
+            encoder,
+            path,
+            registered,
+        })
     }
 }
 
@@ -112,6 +119,7 @@ impl Spool {
         Ok(Finished {
             file,
             _path: self.path,
+            _registered: self.registered,
         })
     }
 }

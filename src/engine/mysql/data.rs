@@ -323,7 +323,7 @@ pub async fn sequence_states(conn: &mut Conn) -> Result<Vec<SequenceState>> {
     for r in query_strings(conn, include_str!("sql/auto_increment.sql")).await? {
         if let [Some(name), Some(next)] = &r[..] {
             states.push(SequenceState {
-                name: format!("{} AUTO_INCREMENT", ident(name)),
+                name: format!("{}{AUTO_INCREMENT_SUFFIX}", ident(name)),
                 value: next.parse()?,
                 is_called: false,
             });
@@ -358,14 +358,14 @@ pub async fn sequence_states(conn: &mut Conn) -> Result<Vec<SequenceState>> {
     Ok(states)
 }
 
-const CYCLE_COUNT: &str = " cycle_count";
+use super::{AUTO_INCREMENT_SUFFIX, CYCLE_COUNT_SUFFIX as CYCLE_COUNT};
 
 /// The statements that restore counters and sequence positions (a sequence's
 /// entry is followed by its cycle count).
 fn restore_statements(states: &[SequenceState]) -> Vec<String> {
     let mut out = Vec::new();
     for (i, state) in states.iter().enumerate() {
-        if let Some(table) = state.name.strip_suffix(" AUTO_INCREMENT") {
+        if let Some(table) = state.name.strip_suffix(AUTO_INCREMENT_SUFFIX) {
             out.push(format!(
                 "ALTER TABLE {table} AUTO_INCREMENT = {};",
                 state.value
@@ -402,7 +402,8 @@ async fn table_piece(
 ) -> Result<(Finished, RowChecksum)> {
     let quoted = table.quoted();
     let mut spool = spooler.spool()?;
-    write!(spool, "\n-- dbsnap:table {quoted}\n")?;
+    // A name may hold a newline; the marker is one comment line.
+    write!(spool, "\n-- dbsnap:table {}\n", crate::engine::comment_safe(&quoted))?;
     let columns: Vec<String> = table.columns.iter().map(|c| ident(c)).collect();
     let head = format!("INSERT INTO {quoted} ({}) VALUES ", columns.join(","));
     let sum = if skip_rows {

@@ -15,18 +15,24 @@ mod schema;
 use std::io::Write;
 use std::path::Path;
 
-use anyhow::{anyhow, Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
 use mysql_async::prelude::Queryable;
 use mysql_async::Conn;
 
 use self::connect::{ident, server_message};
 use crate::config::ConnectionSpec;
+use crate::script::statement::Restore;
 use crate::engine::{
     staging_name, ChecksumKind, DataOptions, ImportOptions, ImportSummary, Inventory,
     SchemaOptions, SchemaSummary,
 };
 use crate::snapshot::manifest::Manifest;
 use crate::snapshot::pieces::Pieces;
+
+/// How the manifest names a table's AUTO_INCREMENT counter (`` `t` AUTO_INCREMENT ``)
+/// and a sequence's cycle count.
+pub const AUTO_INCREMENT_SUFFIX: &str = " AUTO_INCREMENT";
+pub const CYCLE_COUNT_SUFFIX: &str = " cycle_count";
 
 /// Connections that load rows into a staging build at once.
 const LOAD_WORKERS: usize = 2;
@@ -90,12 +96,17 @@ impl MySql {
             None => String::new(),
         };
         let mut admin = self.admin().await?;
+        // While this session holds the lock named by the run tag, the run is
+        // alive; a later run takes staging databases without it for leftovers.
+        exec(&mut admin, &format!("DO GET_LOCK('{}', 0)", crate::engine::run_tag())).await?;
+        remove_leftovers(&mut admin, &staging).await?;
         exec(
             &mut admin,
             &format!("CREATE DATABASE {}{create_opts}", ident(&staging)),
         )
         .await
         .with_context(|| format!("creating the staging database {staging}"))?;
+        let _registered = crate::cleanup::database(&self.spec, &staging);
 
         let built = async {
             let mut conn = connect::connect(&self.spec.with_dbname(&staging)).await?;
@@ -155,6 +166,14 @@ impl MySql {
     pub async fn import(&self, path: &Path, opts: &ImportOptions) -> Result<ImportSummary> {
         let mut conn = connect::connect(&self.spec).await?;
         warn_about_triggers(&mut conn).await?;
+        // The statement checks read strings and names as the server does
+        // only without these modes; the file may not turn them back on.
+        exec(
+            &mut conn,
+            "SET SESSION sql_mode = TRIM(BOTH ',' FROM REPLACE(REPLACE(REPLACE(CONCAT(',', @@SESSION.sql_mode, ','), \
+             ',NO_BACKSLASH_ESCAPES,', ','), ',ANSI_QUOTES,', ','), ',ANSI,', ','))",
+        )
+        .await?;
         if opts.disable_constraints {
             exec(&mut conn, "SET FOREIGN_KEY_CHECKS = 0, UNIQUE_CHECKS = 0").await?;
         }
@@ -166,19 +185,41 @@ impl MySql {
                 return Err(err);
             }
         };
-        exec(&mut conn, "COMMIT")
-            .await
-            .with_context(|| format!("{}: committing", path.display()))?;
+        exec(&mut conn, "COMMIT").await.map_err(|e| {
+            e.context(format!("{}: committing; nothing was committed", path.display()))
+        })?;
         run_deferred(&mut conn, path, &loaded.deferred)
             .await
-            .context(
-            "the rows were committed, but restoring AUTO_INCREMENT counters or sequences failed",
-        )?;
+            .map_err(|e| {
+                e.context(format!(
+                    "the rows of {} tables ({} rows) from {} were committed",
+                    loaded.summary.tables.len(),
+                    loaded.summary.rows,
+                    path.display()
+                ))
+            })?;
         Ok(ImportSummary {
-            tables: loaded.tables,
-            rows: loaded.rows,
-            verified: loaded.manifest_checked,
+            tables: loaded.summary.tables.len(),
+            rows: loaded.summary.rows,
+            verified: loaded.summary.manifest_checked(),
         })
+    }
+
+    /// Drops a staging database after a signal: the loading sessions are
+    /// killed first, since their statements would hold it open.
+    pub async fn drop_staging(&self, name: &str) -> Result<()> {
+        let mut admin = self.admin().await?;
+        let ids: Vec<u64> = admin
+            .exec(
+                "SELECT ID FROM information_schema.PROCESSLIST WHERE DB = ? AND ID <> CONNECTION_ID()",
+                (name,),
+            )
+            .await
+            .map_err(|e| anyhow!("{}", server_message(&e)))?;
+        for id in ids {
+            let _ = exec(&mut admin, &format!("KILL CONNECTION {id}")).await;
+        }
+        exec(&mut admin, &format!("DROP DATABASE IF EXISTS {}", ident(name))).await
     }
 
     pub async fn inventory(&self, checksum: ChecksumKind) -> Result<Inventory> {
@@ -187,11 +228,11 @@ impl MySql {
     }
 
     pub fn read_manifest(path: &Path) -> Result<Manifest> {
-        import::scan_file(path, false)
+        import::scan_file(path)
     }
 
     pub fn check_file(path: &Path) -> Result<Manifest> {
-        import::scan_file(path, true)
+        import::scan_file(path)
     }
 
     /// Moves the finished staging build into `target`; see the module comment.
@@ -253,6 +294,45 @@ impl MySql {
     }
 }
 
+/// Staging databases of earlier runs for the same target whose owner no
+/// longer holds its run-tag lock: a run killed with SIGKILL left them.
+async fn remove_leftovers(admin: &mut Conn, staging: &str) -> Result<()> {
+    let Some(at) = staging.rfind("__dbsnap_") else {
+        return Ok(());
+    };
+    let prefix = &staging[..at + "__dbsnap_".len()];
+    let found: Vec<String> = admin
+        .exec(
+            "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE LEFT(SCHEMA_NAME, CHAR_LENGTH(?)) = ? ORDER BY 1",
+            (prefix, prefix),
+        )
+        .await
+        .map_err(|e| anyhow!("looking for leftovers: {}", server_message(&e)))?;
+    for name in found {
+        let Some(tag) = crate::engine::owner_tag(&name) else {
+            continue;
+        };
+        if tag == crate::engine::run_tag() {
+            continue;
+        }
+        let holder: Option<Option<u64>> = admin
+            .exec_first("SELECT IS_USED_LOCK(?)", (tag.as_str(),))
+            .await
+            .map_err(|e| anyhow!("looking for leftovers: {}", server_message(&e)))?;
+        if holder.flatten().is_some() {
+            continue;
+        }
+        // An `old` copy holds the previous tables of a swap that did not finish.
+        if name[at..].starts_with("__dbsnap_old_") {
+            eprintln!("dbsnap: warning: {name} holds tables moved aside by an earlier init that was killed during its swap; it was left in place for you to inspect");
+            continue;
+        }
+        exec(admin, &format!("DROP DATABASE IF EXISTS {}", ident(&name))).await?;
+        eprintln!("dbsnap: dropped {name}, left behind by an earlier run that was killed");
+    }
+    Ok(())
+}
+
 /// MySQL cannot switch triggers off for a session: say so before they fire.
 async fn warn_about_triggers(conn: &mut Conn) -> Result<()> {
     let tables: Vec<String> = conn
@@ -270,12 +350,29 @@ async fn warn_about_triggers(conn: &mut Conn) -> Result<()> {
     Ok(())
 }
 
-/// Counter and sequence statements of a data file (DDL in MySQL), after its rows.
-async fn run_deferred(conn: &mut Conn, path: &Path, statements: &[(String, u64)]) -> Result<()> {
-    for (sql, line) in statements {
-        conn.query_drop(sql)
-            .await
-            .map_err(|e| anyhow!("{}:{line}: {}", path.display(), server_message(&e)))?;
+/// Counter and sequence restores of a data file (DDL in MySQL, which commits
+/// on its own), after its rows. A failure says exactly what is left to do.
+async fn run_deferred(conn: &mut Conn, path: &Path, restores: &[(Restore, u64)]) -> Result<()> {
+    for (i, (restore, line)) in restores.iter().enumerate() {
+        for sql in restore.statements() {
+            if let Err(e) = conn.query_drop(&sql).await {
+                let left: Vec<String> = restores[i..]
+                    .iter()
+                    .flat_map(|(r, _)| r.statements())
+                    .map(|s| format!("  {s};"))
+                    .collect();
+                bail!(
+                    "{}:{line}: restoring {} failed: {}. {} of {} counter/sequence restores were done; \
+                     these were not. Run them by hand in the target database:\n{}",
+                    path.display(),
+                    restore.target(),
+                    server_message(&e),
+                    i,
+                    restores.len(),
+                    left.join("\n")
+                );
+            }
+        }
     }
     Ok(())
 }

@@ -54,7 +54,7 @@ pub async fn connect(spec: &ConnectionSpec) -> Result<Client> {
         .port(spec.port)
         .user(&spec.user)
         .dbname(&spec.dbname)
-        .application_name("dbsnap")
+        .application_name(&crate::engine::run_tag())
         .connect_timeout(CONNECT_TIMEOUT);
     if let Some(password) = &spec.password {
         config.password(password.as_bytes());
@@ -388,7 +388,7 @@ mod tests {
             .await
             .unwrap()
             .get(0);
-        assert_eq!(name, "dbsnap");
+        assert!(name.starts_with("dbsnap:"), "{name}");
     }
 
     #[tokio::test]

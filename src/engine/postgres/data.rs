@@ -202,7 +202,7 @@ async fn table_piece(
     write!(
         spool,
         "\n-- dbsnap:table {}\nCOPY {}{} FROM stdin;\n",
-        table.qname,
+        crate::engine::comment_safe(&table.qname),
         table.qname,
         table.column_list()
     )?;

@@ -1,129 +1,27 @@
-//! Streaming a psql-dialect data file (ours or pg_dump's) into a database.
-//!
-//! A reader thread decompresses and splits the file while the async side
-//! feeds the server, so parsing and loading overlap; the channel between
-//! them is small, which keeps memory bounded whatever the file size.
+//! Loading a checked data file (ours or pg_dump's) through tokio-postgres.
+//! What a statement may be, and whether the file is complete, is decided by
+//! `script::datafile`; this module only sends what it hands out.
 
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{anyhow, bail, Result};
 use bytes::Bytes;
 use futures_util::{pin_mut, SinkExt};
-use tokio::sync::mpsc;
 use tokio_postgres::Client;
 
 use super::load::located_error;
 use super::server_message;
 use crate::engine::ImportOptions;
 use crate::progress::Progress;
-use crate::script::{Item, PsqlReader};
-use crate::snapshot::checksum::{LineHasher, RowChecksum};
-use crate::snapshot::compress;
+use crate::script::datafile::{self, Event, Summary};
+use crate::script::statement::{Dialect, TableName};
 use crate::snapshot::manifest::Manifest;
-use crate::snapshot::markers::Markers;
-
-enum Event {
-    Item(Item),
-    CopyData(Vec<u8>),
-    CopyEnd,
-}
-
-/// Reads `path` on a thread of its own; errors arrive in order, as events do.
-fn spawn_reader(path: &Path) -> mpsc::Receiver<Result<Event>> {
-    let (tx, rx) = mpsc::channel(8);
-    let path = path.to_path_buf();
-    std::thread::spawn(move || {
-        let send = |ev: Result<Event>| tx.blocking_send(ev).is_ok();
-        let input = match compress::open(&path) {
-            Ok(input) => input,
-            Err(e) => {
-                send(Err(e));
-                return;
-            }
-        };
-        let mut reader = PsqlReader::new(input, &path);
-        loop {
-            match reader.next_item() {
-                Ok(None) => return,
-                Ok(Some(item)) => {
-                    let is_copy = matches!(item, Item::CopyIn { .. });
-                    if !send(Ok(Event::Item(item))) {
-                        return;
-                    }
-                    if is_copy {
-                        loop {
-                            match reader.copy_chunk() {
-                                Ok(Some(chunk)) => {
-                                    if !send(Ok(Event::CopyData(chunk))) {
-                                        return;
-                                    }
-                                }
-                                Ok(None) => {
-                                    if !send(Ok(Event::CopyEnd)) {
-                                        return;
-                                    }
-                                    break;
-                                }
-                                Err(e) => {
-                                    send(Err(read_error(e, &path)));
-                                    return;
-                                }
-                            }
-                        }
-                    }
-                }
-                Err(e) => {
-                    send(Err(read_error(e, &path)));
-                    return;
-                }
-            }
-        }
-    });
-    rx
-}
-
-/// A decompression error surfaces as an I/O error inside the script reader.
-fn read_error(e: crate::script::ScriptError, path: &Path) -> anyhow::Error {
-    if e.message.contains("corrupt") || e.message.contains("invalid") {
-        anyhow!(e).context(format!("{} is damaged", path.display()))
-    } else {
-        anyhow!(e)
-    }
-}
-
-/// `SELECT pg_catalog.setval(...)`, as our files and pg_dump write it.
-fn is_setval(sql: &str) -> bool {
-    let head: String = sql
-        .chars()
-        .take(40)
-        .collect::<String>()
-        .to_ascii_lowercase();
-    let head: String = head.split_whitespace().collect::<Vec<_>>().join(" ");
-    head.starts_with("select pg_catalog.setval(") || head.starts_with("select setval(")
-}
-
-/// The table a COPY statement names: `COPY public.t (a, b) FROM stdin`.
-fn copy_target(sql: &str) -> String {
-    let rest = sql.trim_start()[4..].trim_start();
-    let mut end = 0;
-    let mut in_quotes = false;
-    for (i, ch) in rest.char_indices() {
-        match ch {
-            '"' => in_quotes = !in_quotes,
-            c if !in_quotes && (c.is_whitespace() || c == '(') => break,
-            _ => {}
-        }
-        end = i + ch.len_utf8();
-    }
-    rest[..end].to_string()
-}
 
 /// Where a server error inside COPY data points: `COPY t, line 5` -> file line.
 fn copy_error(
     path: &Path,
     data_start: u64,
-    table: &str,
+    table: &TableName,
     err: &tokio_postgres::Error,
 ) -> anyhow::Error {
     let line = err
@@ -134,227 +32,139 @@ fn copy_error(
         .and_then(|n| n.parse::<u64>().ok())
         .map(|n| data_start + n - 1)
         .unwrap_or(data_start);
-    anyhow!(
-        "{}:{line}: table {table}: {}",
-        path.display(),
-        server_message(err)
-    )
+    if err.is_closed() || err.as_db_error().is_none() {
+        return anyhow!(
+            "connection lost while loading table {table} (at {}:{line}): {}",
+            path.display(),
+            server_message(err)
+        );
+    }
+    let mut msg = format!("{}:{line}: table {table}: {}", path.display(), server_message(err));
+    if err.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION) {
+        msg += " (the target already holds these rows: `--truncate` empties the file's tables first, in the same transaction)";
+    }
+    anyhow!(msg)
 }
 
-#[derive(Debug, Default)]
-pub struct Loaded {
-    pub tables: Vec<(String, u64)>,
-    pub rows: u64,
-    pub manifest_checked: bool,
-}
-
-/// Loads the file through `client`. The caller owns the transaction.
-pub async fn load(client: &Client, path: &Path, opts: &ImportOptions) -> Result<Loaded> {
-    let mut events = spawn_reader(path);
-    let mut markers = Markers::default();
-    let mut loaded = Loaded::default();
-    let mut setvals = Vec::new();
-    let mut sums: HashMap<String, RowChecksum> = HashMap::new();
-    let mut progress = Progress::new(0, "tables");
+/// Loads the file through `client`, inside the transaction the caller
+/// opened, and restores its sequences in that same transaction. On error the
+/// caller abandons the transaction: nothing of the file stays, and no
+/// sequence moves.
+pub async fn load(client: &Client, path: &Path, opts: &ImportOptions) -> Result<Summary> {
     let display = path.display().to_string();
-
+    let mut truncated = Vec::new();
     if opts.truncate {
-        let tables = tables_in_file(path).await?;
+        let file = path.to_path_buf();
+        let tables =
+            tokio::task::spawn_blocking(move || datafile::tables_loaded(&file, Dialect::Postgres))
+                .await??;
         if !tables.is_empty() {
-            let sql = format!("TRUNCATE ONLY {}", tables.join(", "));
+            let list: Vec<String> = tables.iter().map(|t| t.quoted(Dialect::Postgres)).collect();
+            client
+                .batch_execute(&format!("TRUNCATE ONLY {}", list.join(", ")))
+                .await
+                .map_err(|e| {
+                    anyhow!(
+                        "{display}: emptying the tables before the load: {}",
+                        server_message(&e)
+                    )
+                })?;
+        }
+        truncated = tables;
+    }
+    let mut events = datafile::spawn(path, Dialect::Postgres);
+    let mut progress = Progress::new(0, "tables");
+    let mut restores = Vec::new();
+    let summary = loop {
+        let Some(event) = events.recv().await else {
+            bail!("{display}: the file reader stopped before the end of the file");
+        };
+        match event? {
+            Event::Setting { sql, line } => client
+                .batch_execute(&sql)
+                .await
+                .map_err(|e| located_error(path, line, &sql, &e))?,
+            Event::CopyStart { table, sql, line } => {
+                progress.start(&table.to_string());
+                let sink = client.copy_in::<_, Bytes>(sql.as_str()).await.map_err(|e| {
+                    located_error(path, line, &sql, &e).context(format!("loading table {table}"))
+                })?;
+                pin_mut!(sink);
+                let data_start = line + 1;
+                let mut bytes = 0u64;
+                let rows = loop {
+                    match events.recv().await {
+                        Some(Ok(Event::CopyData(chunk))) => {
+                            bytes += chunk.len() as u64;
+                            if let Err(e) = sink.send(Bytes::from(chunk)).await {
+                                return Err(copy_error(path, data_start, &table, &e));
+                            }
+                        }
+                        Some(Ok(Event::CopyEnd { rows })) => break rows,
+                        Some(Ok(_)) => unreachable!("the reader sends COPY data until its end"),
+                        // Dropping the sink aborts the COPY: nothing of this table stays.
+                        Some(Err(e)) => return Err(e.context(format!("loading table {table}"))),
+                        None => bail!(
+                            "{display}: the file reader stopped inside the data of table {table}"
+                        ),
+                    }
+                };
+                sink.finish()
+                    .await
+                    .map_err(|e| copy_error(path, data_start, &table, &e))?;
+                progress.add(rows, bytes);
+                progress.done_one();
+            }
+            Event::Insert {
+                table, sql, line, rows,
+            } => {
+                client.batch_execute(&sql).await.map_err(|e| {
+                    if e.is_closed() || e.as_db_error().is_none() {
+                        anyhow!("connection lost while loading table {table} (at {display}:{line}): {}", server_message(&e))
+                    } else {
+                        located_error(path, line, &sql, &e).context(format!("loading table {table}"))
+                    }
+                })?;
+                progress.add(rows, sql.len() as u64);
+            }
+            Event::Restore { restore, line } => restores.push((restore, line)),
+            Event::CopyData(_) | Event::CopyEnd { .. } => {
+                unreachable!("COPY data only follows a COPY statement")
+            }
+            Event::Finished(summary) => break summary,
+        }
+    };
+    progress.finish();
+    datafile::check_emptied(path, Dialect::Postgres, &truncated, &summary)?;
+    // Deferred constraints are checked now, so that a violation is reported
+    // here, before any sequence is touched, and not at COMMIT.
+    client
+        .batch_execute("SET CONSTRAINTS ALL IMMEDIATE")
+        .await
+        .map_err(|e| anyhow!("{display}: a deferred constraint fails: {}", server_message(&e)))?;
+    for (restore, line) in restores {
+        for sql in restore.statements() {
             client.batch_execute(&sql).await.map_err(|e| {
                 anyhow!(
-                    "{display}: emptying the tables before the load: {}",
+                    "{display}:{line}: restoring sequence {}: {}",
+                    restore.target(),
                     server_message(&e)
                 )
             })?;
         }
     }
-
-    while let Some(event) = events.recv().await {
-        match event? {
-            Event::Item(Item::Marker { text, line }) => {
-                markers.take(path, line, &text)?;
-                markers.refuse_other_engine(path, line, "postgresql", "PostgreSQL")?;
-            }
-            Event::Item(Item::Statement { sql, line }) => {
-                // setval is not transactional: run it only after every check passed.
-                if is_setval(&sql) {
-                    setvals.push((sql, line));
-                    continue;
-                }
-                client
-                    .batch_execute(&sql)
-                    .await
-                    .map_err(|e| located_error(path, line, &sql, &e))?;
-            }
-            Event::Item(Item::Meta { command, line }) => {
-                let word = command.split_whitespace().next().unwrap_or_default();
-                if !matches!(word, "restrict" | "unrestrict") {
-                    bail!("{display}:{line}: unsupported psql meta-command \\{word}");
-                }
-            }
-            Event::Item(Item::CopyIn { sql, line }) => {
-                let name = copy_target(&sql);
-                progress.start(&name);
-                let sink = client
-                    .copy_in::<_, Bytes>(sql.as_str())
-                    .await
-                    .map_err(|e| {
-                        located_error(path, line, &sql, &e).context(format!("loading table {name}"))
-                    })?;
-                pin_mut!(sink);
-                let mut hasher = LineHasher::default();
-                let mut bytes = 0u64;
-                let data_start = line + sql.matches('\n').count() as u64 + 1;
-                loop {
-                    match events.recv().await {
-                        Some(Ok(Event::CopyData(chunk))) => {
-                            hasher.feed(&chunk);
-                            bytes += chunk.len() as u64;
-                            if let Err(e) = sink.send(Bytes::from(chunk)).await {
-                                return Err(copy_error(path, data_start, &name, &e));
-                            }
-                        }
-                        Some(Ok(Event::CopyEnd)) => break,
-                        Some(Ok(Event::Item(_))) => {
-                            unreachable!("the reader sends COPY data until its end")
-                        }
-                        // Dropping the sink aborts the COPY: nothing of this table stays.
-                        Some(Err(e)) => return Err(e.context(format!("loading table {name}"))),
-                        None => bail!(
-                            "{display}: the file reader stopped inside the data of table {name}"
-                        ),
-                    }
-                }
-                let rows = sink
-                    .finish()
-                    .await
-                    .map_err(|e| copy_error(path, data_start, &name, &e))?;
-                let sum = hasher.finish();
-                sums.insert(name.clone(), sum);
-                loaded.rows += rows;
-                loaded.tables.push((name, rows));
-                progress.add(rows, bytes);
-                progress.done_one();
-            }
-            Event::CopyData(_) | Event::CopyEnd => {
-                unreachable!("COPY data only follows a COPY statement")
-            }
-        }
-    }
-    progress.finish();
-    if markers.truncated() {
-        bail!(
-            "{display}: the end marker is missing: the file is truncated. Nothing was committed."
-        );
-    }
-    // Our own files say what they hold; anything else loaded is damage.
-    markers
-        .manifest
-        .check(path, &sums)
-        .context("nothing was committed")?;
-    for (sql, line) in setvals {
-        client
-            .batch_execute(&sql)
-            .await
-            .map_err(|e| located_error(path, line, &sql, &e))?;
-    }
-    loaded.manifest_checked = !markers.manifest.tables.is_empty();
-    Ok(loaded)
+    Ok(summary)
 }
 
-/// The tables a file loads, from its header (ours) or its COPY statements.
-async fn tables_in_file(path: &Path) -> Result<Vec<String>> {
-    let path: PathBuf = path.to_path_buf();
-    tokio::task::spawn_blocking(move || -> Result<Vec<String>> {
-        let mut reader = PsqlReader::new(compress::open(&path)?, &path);
-        let mut tables = Vec::new();
-        while let Some(item) = reader.next_item()? {
-            match item {
-                Item::Marker { text, .. } => {
-                    if let Some(list) = text.strip_prefix("tables ") {
-                        return Ok(serde_json::from_str(list)?);
-                    }
-                }
-                Item::CopyIn { sql, .. } => {
-                    tables.push(copy_target(&sql));
-                    while reader.copy_chunk()?.is_some() {}
-                }
-                Item::Statement { sql, .. } => {
-                    let words: Vec<&str> = sql.split_whitespace().take(3).collect();
-                    if words.len() == 3
-                        && words[0].eq_ignore_ascii_case("insert")
-                        && words[1].eq_ignore_ascii_case("into")
-                    {
-                        let name = words[2].split('(').next().unwrap_or_default().to_string();
-                        if !tables.contains(&name) {
-                            tables.push(name);
-                        }
-                    }
-                }
-                Item::Meta { .. } => {}
-            }
-        }
-        Ok(tables)
-    })
-    .await?
-}
-
-/// Reads a data snapshot without a database: the manifest, and (when
-/// `check`) every table's rows and checksum against it.
-pub fn scan_file(path: &Path, check: bool) -> Result<Manifest> {
-    let mut reader = PsqlReader::new(compress::open(path)?, path);
-    let mut markers = Markers::default();
-    let mut sums: HashMap<String, RowChecksum> = HashMap::new();
-    while let Some(item) = reader.next_item()? {
-        match item {
-            Item::Marker { text, line } => markers.take(path, line, &text)?,
-            Item::CopyIn { sql, .. } => {
-                let mut hasher = LineHasher::default();
-                while let Some(chunk) = reader.copy_chunk()? {
-                    if check {
-                        hasher.feed(&chunk);
-                    }
-                }
-                sums.insert(copy_target(&sql), hasher.finish());
-            }
-            _ => {}
-        }
-    }
-    if !markers.ended {
+/// Reads a data snapshot without a database, through the same checks as a load.
+pub fn scan_file(path: &Path) -> Result<Manifest> {
+    let summary = datafile::scan(path, Dialect::Postgres)?;
+    if !summary.manifest_checked() {
         bail!(
-            "{}: the end marker is missing: the file is truncated or not a dbsnap data snapshot",
+            "{}: not a dbsnap data snapshot: it has no manifest to check against",
             path.display()
         );
     }
-    if markers.manifest.engine != "postgresql" {
-        bail!(
-            "{}: this is a {} snapshot, but the target is PostgreSQL",
-            path.display(),
-            markers.manifest.engine
-        );
-    }
-    if check {
-        markers.manifest.check(path, &sums)?;
-    }
-    Ok(markers.manifest)
+    Ok(summary.manifest)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::copy_target;
-
-    #[test]
-    fn copy_targets() {
-        assert_eq!(
-            copy_target("COPY public.actor (actor_id, name) FROM stdin"),
-            "public.actor"
-        );
-        assert_eq!(
-            copy_target("COPY \"my schema\".\"t (x)\"(a) FROM stdin"),
-            "\"my schema\".\"t (x)\""
-        );
-        assert_eq!(copy_target("copy t from stdin"), "t");
-    }
-}

@@ -202,21 +202,25 @@ impl Postgres {
         // On any error the transaction is abandoned with the connection: nothing is committed.
         let loaded = import::load(&client, path, opts).await?;
         client.batch_execute("COMMIT").await.map_err(|e| {
-            anyhow::anyhow!("{}: committing: {}", path.display(), server_message(&e))
+            anyhow::anyhow!(
+                "{}: committing: {}. Nothing was committed.",
+                path.display(),
+                server_message(&e)
+            )
         })?;
         Ok(ImportSummary {
             tables: loaded.tables.len(),
             rows: loaded.rows,
-            verified: loaded.manifest_checked,
+            verified: loaded.manifest_checked(),
         })
     }
 
     pub fn read_manifest(&self, path: &Path) -> Result<Manifest> {
-        import::scan_file(path, false)
+        import::scan_file(path)
     }
 
     pub fn check_file(path: &Path) -> Result<Manifest> {
-        import::scan_file(path, true)
+        import::scan_file(path)
     }
 
     pub async fn inventory(&self, checksum: ChecksumKind) -> Result<Inventory> {
@@ -228,7 +232,9 @@ impl Postgres {
     pub async fn init(&self, schema_file: &Path, data_file: Option<&Path>) -> Result<()> {
         let target = self.spec.dbname.clone();
         let staging = staging_name(&target, "new", 63);
+        let old = staging_name(&target, "old", 63);
         let maint = self.maintenance().await?;
+        self.remove_leftovers(&maint, &staging).await?;
         let run = |sql: String| {
             let maint = &maint;
             async move {
@@ -244,6 +250,7 @@ impl Postgres {
         ))
         .await
         .with_context(|| format!("creating the staging database {staging}"))?;
+        let _registered = crate::cleanup::database(&self.spec, &staging);
 
         let built = async {
             let client = self.connect_to(&staging).await?;
@@ -265,9 +272,12 @@ impl Postgres {
                 ident(&staging)
             ))
             .await;
-            return Err(err.context(format!(
-                "building {target} failed; the existing database was not touched"
-            )));
+            let untouched = if self.state_of(&[&target]).await.ends_with(" exists") {
+                "; the existing database was not touched"
+            } else {
+                ""
+            };
+            return Err(err.context(format!("building {target} failed{untouched}")));
         }
 
         let exists = maint
@@ -277,63 +287,96 @@ impl Postgres {
             )
             .await?
             .is_some();
-        if exists {
-            let old = staging_name(&target, "old", 63);
-            if let Err(err) = run(format!(
-                "ALTER DATABASE {} RENAME TO {}",
-                ident(&target),
-                ident(&old)
-            ))
-            .await
-            {
-                let _ = run(format!(
-                    "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                    ident(&staging)
-                ))
-                .await;
-                return Err(err.context(format!(
-                    "cannot replace {target} (close its other sessions first); it was left as it was"
-                )));
-            }
-            if let Err(err) = run(format!(
-                "ALTER DATABASE {} RENAME TO {}",
-                ident(&staging),
-                ident(&target)
-            ))
-            .await
-            {
-                let _ = run(format!(
-                    "ALTER DATABASE {} RENAME TO {}",
-                    ident(&old),
-                    ident(&target)
-                ))
-                .await;
-                let _ = run(format!(
-                    "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                    ident(&staging)
-                ))
-                .await;
-                return Err(err.context(format!(
-                    "cannot swap in the new {target}; the old one was restored"
-                )));
-            }
-            run(format!("DROP DATABASE {}", ident(&old)))
-                .await
-                .with_context(|| {
-                    format!(
-                        "the new {target} is in place, but the old copy {old} could not be dropped"
-                    )
-                })?;
+        let swap = if exists {
+            // Both renames in one transaction: they commit together or not at
+            // all, so there is no moment without a database called `target`.
+            format!(
+                "BEGIN; ALTER DATABASE {t} RENAME TO {o}; ALTER DATABASE {s} RENAME TO {t}; COMMIT",
+                t = ident(&target),
+                o = ident(&old),
+                s = ident(&staging)
+            )
         } else {
-            run(format!(
-                "ALTER DATABASE {} RENAME TO {}",
-                ident(&staging),
-                ident(&target)
-            ))
-            .await
-            .with_context(|| format!("renaming the staging database to {target}"))?;
+            format!("ALTER DATABASE {} RENAME TO {}", ident(&staging), ident(&target))
+        };
+        if let Err(err) = run(swap).await {
+            let state = self.state_of(&[&target, &staging, &old]).await;
+            let _ = self.drop_database(&staging).await;
+            return Err(err.context(format!(
+                "cannot swap in the new {target} (close its other sessions first). As read back from the server: {state}"
+            )));
+        }
+        if exists {
+            self.drop_database(&old).await.with_context(|| {
+                format!("the new {target} is in place, but the old copy {old} could not be dropped")
+            })?;
         }
         Ok(())
+    }
+
+    /// Staging databases of earlier runs for the same target whose run is
+    /// gone (no session carries its run tag any more): a run killed with
+    /// SIGKILL could not drop them. The old copy a finished swap left is one
+    /// of them too: the swap committed, so it is not needed.
+    async fn remove_leftovers(&self, maint: &Client, staging: &str) -> Result<()> {
+        let prefix = match staging.rfind("__dbsnap_") {
+            Some(at) => &staging[..at + "__dbsnap_".len()],
+            None => return Ok(()),
+        };
+        let rows = maint
+            .query(
+                "SELECT datname FROM pg_catalog.pg_database WHERE starts_with(datname, $1) ORDER BY 1",
+                &[&prefix],
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("looking for leftovers: {}", server_message(&e)))?;
+        for row in rows {
+            let name: String = row.get(0);
+            let Some(tag) = crate::engine::owner_tag(&name) else {
+                continue;
+            };
+            let alive = maint
+                .query_opt(
+                    "SELECT 1 FROM pg_catalog.pg_stat_activity WHERE application_name = $1",
+                    &[&tag],
+                )
+                .await
+                .map_err(|e| anyhow::anyhow!("looking for leftovers: {}", server_message(&e)))?
+                .is_some();
+            if alive || tag == crate::engine::run_tag() {
+                continue;
+            }
+            self.drop_database(&name).await?;
+            eprintln!("dbsnap: dropped {name}, left behind by an earlier run that was killed");
+        }
+        Ok(())
+    }
+
+    /// Drops a database this run created, over a fresh connection.
+    pub async fn drop_database(&self, name: &str) -> Result<()> {
+        let maint = self.maintenance().await?;
+        maint
+            .batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", ident(name)))
+            .await
+            .map_err(|e| anyhow::anyhow!("dropping {name}: {}", server_message(&e)))
+    }
+
+    /// Which of `names` exist, read over a fresh connection: what a message
+    /// after a failure says is what the server holds, not what we hoped.
+    async fn state_of(&self, names: &[&str]) -> String {
+        let found = async {
+            let maint = self.maintenance().await?;
+            let mut out = Vec::new();
+            for name in names {
+                let row = maint
+                    .query_opt("SELECT 1 FROM pg_catalog.pg_database WHERE datname = $1", &[name])
+                    .await?;
+                out.push(format!("{name} {}", if row.is_some() { "exists" } else { "does not exist" }));
+            }
+            Ok::<_, anyhow::Error>(out.join(", "))
+        }
+        .await;
+        found.unwrap_or_else(|e| format!("the server could not be asked ({e:#})"))
     }
 }
 

@@ -1,0 +1,110 @@
+//! What a run must remove if it stops early: its temporary files and its
+//! staging databases. Each is registered while it exists; after SIGINT or
+//! SIGTERM, `main` calls [`run_all`] before it exits. What a killed run
+//! (kill -9) left is found by the next run: see `sweep_temp_files` and the
+//! engines' leftover checks, which go by the owner's run tag.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use crate::config::ConnectionSpec;
+
+enum Leftover {
+    File(PathBuf),
+    Database { spec: ConnectionSpec, name: String },
+}
+
+static LEFT: Mutex<Vec<(u64, Leftover)>> = Mutex::new(Vec::new());
+static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+/// Unregisters on drop: the owner removed the thing itself, or kept it on purpose.
+pub struct Registration(u64);
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        if let Ok(mut left) = LEFT.lock() {
+            left.retain(|(id, _)| *id != self.0);
+        }
+    }
+}
+
+fn register(item: Leftover) -> Registration {
+    let id = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    if let Ok(mut left) = LEFT.lock() {
+        left.push((id, item));
+    }
+    Registration(id)
+}
+
+pub fn file(path: &Path) -> Registration {
+    register(Leftover::File(path.to_path_buf()))
+}
+
+/// A staging database on the server of `spec` (any database name in it).
+pub fn database(spec: &ConnectionSpec, name: &str) -> Registration {
+    register(Leftover::Database {
+        spec: spec.clone(),
+        name: name.to_string(),
+    })
+}
+
+/// Removes everything still registered, and says what it removed.
+pub async fn run_all() {
+    let items: Vec<Leftover> = match LEFT.lock() {
+        Ok(mut left) => left.drain(..).map(|(_, item)| item).collect(),
+        Err(_) => return,
+    };
+    for item in items {
+        match item {
+            Leftover::File(path) => {
+                if std::fs::remove_file(&path).is_ok() {
+                    eprintln!("dbsnap: removed the temporary file {}", path.display());
+                }
+            }
+            Leftover::Database { spec, name } => {
+                match crate::engine::Engine::for_spec(&spec) {
+                    Ok(engine) => match engine.drop_staging(&name).await {
+                        Ok(()) => eprintln!("dbsnap: dropped the staging database {name}"),
+                        Err(e) => eprintln!("dbsnap: could not drop the staging database {name}: {e:#}"),
+                    },
+                    Err(e) => eprintln!("dbsnap: could not drop the staging database {name}: {e:#}"),
+                }
+            }
+        }
+    }
+}
+
+/// Temporary names carry the pid of the process writing them.
+pub fn temp_prefix(kind: &str) -> String {
+    format!(".dbsnap-{kind}{}-", std::process::id())
+}
+
+/// Removes temporary files in `dir` whose writer is gone (a run killed with
+/// SIGKILL had no chance to), and says so.
+pub fn sweep_temp_files(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(rest) = name.strip_prefix(".dbsnap-") else {
+            continue;
+        };
+        if !name.ends_with(".tmp") {
+            continue;
+        }
+        let rest = rest.strip_prefix("piece-").unwrap_or(rest);
+        let Some(pid) = rest.split('-').next().and_then(|p| p.parse::<u32>().ok()) else {
+            continue;
+        };
+        if pid == std::process::id() || Path::new(&format!("/proc/{pid}")).exists() {
+            continue;
+        }
+        if std::fs::remove_file(entry.path()).is_ok() {
+            eprintln!(
+                "dbsnap: removed {}, left by an earlier run (pid {pid}) that was killed",
+                entry.path().display()
+            );
+        }
+    }
+}
