@@ -1,6 +1,6 @@
 //! What a run must remove if it stops early: its temporary files and its
 //! staging databases. Each is registered while it exists; after SIGINT or
-//! SIGTERM, `main` calls [`run_all`] before it exits. What a killed run
+//! SIGTERM, `main` takes them ([`take_all`]) and removes them ([`remove`]) before it exits. What a killed run
 //! (kill -9) left is found by the next run: see `sweep_temp_files` and the
 //! engines' leftover checks, which go by the owner's run tag.
 
@@ -9,7 +9,7 @@ use std::sync::Mutex;
 
 use crate::config::ConnectionSpec;
 
-enum Leftover {
+pub enum Leftover {
     File(PathBuf),
     Database { spec: ConnectionSpec, name: String },
 }
@@ -48,12 +48,16 @@ pub fn database(spec: &ConnectionSpec, name: &str) -> Registration {
     })
 }
 
-/// Removes everything still registered, and says what it removed.
-pub async fn run_all() {
-    let items: Vec<Leftover> = match LEFT.lock() {
+/// Everything registered now; the registry is left empty.
+pub fn take_all() -> Vec<Leftover> {
+    match LEFT.lock() {
         Ok(mut left) => left.drain(..).map(|(_, item)| item).collect(),
-        Err(_) => return,
-    };
+        Err(_) => Vec::new(),
+    }
+}
+
+/// Removes what `take_all` returned, and says what it removed.
+pub async fn remove(items: Vec<Leftover>) {
     for item in items {
         match item {
             Leftover::File(path) => {

@@ -125,6 +125,10 @@ pub struct InitArgs {
     /// Replace an existing database without asking.
     #[arg(short = 'y', long)]
     pub yes: bool,
+    /// MySQL/MariaDB: seconds each step of the swap waits for a lock held by
+    /// another session before it gives up and leaves the database as it was.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10)]
+    pub lock_timeout: u64,
 }
 
 #[derive(Debug, Args)]

@@ -52,14 +52,19 @@ async fn run_until_signal(args: cli::Cli) -> anyhow::Result<u8> {
     ) else {
         return commands::run(args).await;
     };
+    let command = commands::run(args);
+    tokio::pin!(command);
     let code = tokio::select! {
-        result = commands::run(args) => return result,
+        result = &mut command => return result,
         _ = int.recv() => 130,
         _ = term.recv() => 143,
     };
-    // The command's future is dropped by now: its own files and connections are gone.
     eprintln!("dbsnap: interrupted; cleaning up");
-    cleanup::run_all().await;
+    // What the command registered is taken before its future is dropped
+    // (dropping it closes its connections and unregisters its guards).
+    let left = cleanup::take_all();
+    drop(command);
+    cleanup::remove(left).await;
     Ok(code)
 }
 

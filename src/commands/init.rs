@@ -8,7 +8,8 @@ use crate::engine::Engine;
 
 pub async fn run(args: InitArgs) -> Result<u8> {
     let spec = ConnectionSpec::resolve(&args.connect)?;
-    let engine = Engine::for_spec(&spec)?;
+    let mut engine = Engine::for_spec(&spec)?;
+    engine.set_lock_timeout(args.lock_timeout);
     if !args.schema.exists() {
         bail!("schema file {} does not exist", args.schema.display());
     }

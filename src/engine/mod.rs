@@ -259,6 +259,14 @@ impl Engine {
         }
     }
 
+    /// How long a step of init's swap may wait for another session's lock
+    /// (MySQL/MariaDB; PostgreSQL's swap is one transaction that fails at once).
+    pub fn set_lock_timeout(&mut self, seconds: u64) {
+        if let Engine::MySql(my) = self {
+            my.set_lock_timeout(seconds);
+        }
+    }
+
     /// Drops a staging database of this run (after a signal).
     pub async fn drop_staging(&self, name: &str) -> Result<()> {
         match self {

@@ -449,8 +449,9 @@ fn recognise(path: &Path, head: &[u8], dialect: Dialect) -> Result<Origin> {
     }
     let pg = lines.iter().take(5).any(|l| l.trim() == "-- PostgreSQL database dump");
     let my = lines
-        .first()
-        .is_some_and(|l| l.starts_with("-- MySQL dump") || l.starts_with("-- MariaDB dump"));
+        .iter()
+        .take(3)
+        .any(|l| l.starts_with("-- MySQL dump") || l.starts_with("-- MariaDB dump"));
     match (pg, my, dialect) {
         (true, _, Dialect::Postgres) => Ok(Origin::PgDump),
         (_, true, Dialect::MySql) => Ok(Origin::MysqlDump),

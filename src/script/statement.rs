@@ -216,6 +216,9 @@ pub fn first_words(sql: &str) -> String {
 pub fn classify(dialect: Dialect, sql: &str) -> Statement {
     let text = match dialect {
         Dialect::MySql => match versioned_content(sql) {
+            // mariadb-dump's first line, `/*M!999999\- enable the sandbox mode */`,
+            // is for the mariadb client; no server runs version 999999.
+            Some(Ok(inner)) if inner.starts_with("\\-") => return Statement::LoadHint,
             Some(Ok(inner)) => inner,
             Some(Err(())) => return Statement::Other(first_words(sql)),
             None => sql,
@@ -1255,6 +1258,7 @@ mod tests {
             (MySql, "INSERT INTO t VALUES (sleep(5))", Statement::Other("INSERT INTO t VALUES".into())),
             (MySql, "INSERT INTO t VALUES (_gbk'x')", Statement::Other("INSERT INTO t VALUES".into())),
             (MySql, "LOCK TABLES `t` WRITE", Statement::LoadHint),
+            (MySql, "/*M!999999\\- enable the sandbox mode */", Statement::LoadHint),
             (MySql, "/*!40000 ALTER TABLE `t` DISABLE KEYS */", Statement::LoadHint),
             (MySql, "/*!40000 ALTER TABLE `t` ENABLE KEYS */", Statement::LoadHint),
             (MySql, "/*!*/ CREATE TABLE x (a int)", Statement::Other("/*!*/ CREATE TABLE x".into())),

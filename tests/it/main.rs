@@ -15,3 +15,4 @@ mod pg_data;
 
 mod mysql_data;
 mod mysql_schema;
+mod trust;

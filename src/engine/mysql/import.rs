@@ -38,6 +38,8 @@ struct Job {
 }
 
 fn statement_error(display: &str, line: u64, table: Option<&TableName>, e: &mysql_async::Error) -> anyhow::Error {
+    let table = table.map(|t| t.quoted(Dialect::MySql));
+    let table = table.as_ref();
     let lost = matches!(e, mysql_async::Error::Io(_) | mysql_async::Error::Driver(_));
     match table {
         Some(t) if lost => anyhow!("connection lost while loading table {t} (at {display}:{line}): {}", server_message(e)),
@@ -102,7 +104,8 @@ async fn load_with(
                 .await
                 .map_err(|e| {
                     anyhow!(
-                        "{display}: emptying {table} before the load: {}",
+                        "{display}: emptying {} before the load: {}",
+                        table.quoted(Dialect::MySql),
                         server_message(&e)
                     )
                 })?;
@@ -120,7 +123,22 @@ async fn load_with(
         let Some(event) = events.recv().await else {
             bail!("{display}: the file reader stopped before the end of the file");
         };
-        match event? {
+        let event = match event {
+            Ok(event) => event,
+            // A loading connection may have failed on an earlier line: its
+            // error comes first.
+            Err(e) if !handles.is_empty() => {
+                drop(queues);
+                for handle in handles {
+                    if let Ok(Err(earlier)) = handle.await {
+                        return Err(earlier);
+                    }
+                }
+                return Err(e);
+            }
+            Err(e) => return Err(e),
+        };
+        match event {
             Event::Setting { sql, line } => {
                 conn.query_drop(&sql)
                     .await
@@ -134,7 +152,7 @@ async fn load_with(
             }
             Event::Insert { table, sql, line, rows } => {
                 if current.as_ref() != Some(&table) {
-                    progress.start(&table.to_string());
+                    progress.start(&table.quoted(Dialect::MySql));
                     progress.done_one();
                     current = Some(table.clone());
                 }

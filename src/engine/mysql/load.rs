@@ -90,3 +90,27 @@ pub async fn run_schema(conn: &mut Conn, path: &Path, sections: Sections) -> Res
     }
     Ok(())
 }
+
+/// The statements that make a schema file's code: its session settings
+/// (before the first section) and its `code` section, in order.
+pub fn code_statements(path: &Path) -> Result<Vec<String>> {
+    let file =
+        File::open(path).with_context(|| format!("cannot open schema file {}", path.display()))?;
+    let mut reader = MysqlReader::new(BufReader::new(file), path);
+    let mut markers = Markers::default();
+    let mut out = Vec::new();
+    while let Some(item) = reader.next_item()? {
+        match item {
+            Item::Marker { text, line } => markers.take(path, line, &text)?,
+            Item::Statement { sql, .. } => {
+                if Sections::Code.wants(markers.section.as_deref()) {
+                    out.push(sql);
+                }
+            }
+            Item::Meta { line, .. } | Item::CopyIn { line, .. } => {
+                bail!("{}:{line}: not a MySQL script (psql syntax)", path.display())
+            }
+        }
+    }
+    Ok(out)
+}

@@ -11,6 +11,7 @@ mod data;
 mod import;
 mod load;
 mod schema;
+mod swap;
 
 use std::io::Write;
 use std::path::Path;
@@ -39,6 +40,8 @@ const LOAD_WORKERS: usize = 2;
 
 pub struct MySql {
     spec: ConnectionSpec,
+    /// Seconds a step of init's swap waits for a lock before it gives up.
+    lock_timeout: u64,
 }
 
 async fn exec(conn: &mut Conn, sql: &str) -> Result<()> {
@@ -56,11 +59,18 @@ async fn names(conn: &mut Conn, sql: &str, db: &str) -> Result<Vec<String>> {
 
 impl MySql {
     pub fn new(spec: ConnectionSpec) -> MySql {
-        MySql { spec }
+        MySql {
+            spec,
+            lock_timeout: 10,
+        }
     }
 
     pub fn spec(&self) -> &ConnectionSpec {
         &self.spec
+    }
+
+    pub fn set_lock_timeout(&mut self, seconds: u64) {
+        self.lock_timeout = seconds;
     }
 
     async fn admin(&self) -> Result<Conn> {
@@ -99,7 +109,7 @@ impl MySql {
         // While this session holds the lock named by the run tag, the run is
         // alive; a later run takes staging databases without it for leftovers.
         exec(&mut admin, &format!("DO GET_LOCK('{}', 0)", crate::engine::run_tag())).await?;
-        remove_leftovers(&mut admin, &staging).await?;
+        remove_leftovers(&mut admin, &staging, &target).await?;
         exec(
             &mut admin,
             &format!("CREATE DATABASE {}{create_opts}", ident(&staging)),
@@ -150,8 +160,17 @@ impl MySql {
                 "building {target} failed; the existing database was not touched"
             )));
         }
-        self.swap_in(&mut admin, &staging, &target, &create_opts, schema_file)
-            .await
+        let old = staging_name(&target, "old", 64);
+        swap::Swap {
+            staging: &staging,
+            target: &target,
+            old: &old,
+            create_opts: &create_opts,
+            schema_file,
+            lock_timeout: self.lock_timeout,
+        }
+        .run(&mut admin)
+        .await
     }
 
     pub async fn export_data(
@@ -234,69 +253,11 @@ impl MySql {
     pub fn check_file(path: &Path) -> Result<Manifest> {
         import::scan_file(path)
     }
-
-    /// Moves the finished staging build into `target`; see the module comment.
-    async fn swap_in(
-        &self,
-        admin: &mut Conn,
-        staging: &str,
-        target: &str,
-        create_opts: &str,
-        schema_file: &Path,
-    ) -> Result<()> {
-        // Code cannot move with RENAME TABLE; it is recreated in the target.
-        drop_code(admin, staging).await?;
-        let exists = !names(
-            admin,
-            "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?",
-            target,
-        )
-        .await?
-        .is_empty();
-        let old = staging_name(target, "old", 64);
-        if exists {
-            exec(admin, &format!("CREATE DATABASE {}", ident(&old))).await?;
-            drop_code(admin, target).await?;
-            move_tables(admin, target, &old)
-                .await
-                .with_context(|| format!("moving the old tables of {target} aside"))?;
-            if !create_opts.is_empty() {
-                exec(
-                    admin,
-                    &format!("ALTER DATABASE {}{create_opts}", ident(target)),
-                )
-                .await?;
-            }
-        } else {
-            exec(
-                admin,
-                &format!("CREATE DATABASE {}{create_opts}", ident(target)),
-            )
-            .await?;
-        }
-        if let Err(err) = move_tables(admin, staging, target).await {
-            if exists {
-                let _ = move_tables(admin, &old, target).await;
-            }
-            return Err(err.context(format!("moving the new tables into {target}")));
-        }
-        // The staging database is empty now, whatever happens next.
-        exec(admin, &format!("DROP DATABASE {}", ident(staging))).await?;
-        repoint_defaults(admin, staging, target).await?;
-        let mut conn = connect::connect(&self.spec.with_dbname(target)).await?;
-        load::run_schema(&mut conn, schema_file, load::Sections::Code)
-            .await
-            .with_context(|| format!("the tables of {target} are in place, but creating its views, routines, triggers or events failed"))?;
-        if exists {
-            exec(admin, &format!("DROP DATABASE {}", ident(&old))).await?;
-        }
-        Ok(())
-    }
 }
 
 /// Staging databases of earlier runs for the same target whose owner no
 /// longer holds its run-tag lock: a run killed with SIGKILL left them.
-async fn remove_leftovers(admin: &mut Conn, staging: &str) -> Result<()> {
+async fn remove_leftovers(admin: &mut Conn, staging: &str, target: &str) -> Result<()> {
     let Some(at) = staging.rfind("__dbsnap_") else {
         return Ok(());
     };
@@ -322,9 +283,10 @@ async fn remove_leftovers(admin: &mut Conn, staging: &str) -> Result<()> {
         if holder.flatten().is_some() {
             continue;
         }
-        // An `old` copy holds the previous tables of a swap that did not finish.
+        // An `old` database holds the journal of a swap that was killed.
         if name[at..].starts_with("__dbsnap_old_") {
-            eprintln!("dbsnap: warning: {name} holds tables moved aside by an earlier init that was killed during its swap; it was left in place for you to inspect");
+            let said = swap::recover(admin, target, &name).await?;
+            eprintln!("dbsnap: {said}");
             continue;
         }
         exec(admin, &format!("DROP DATABASE IF EXISTS {}", ident(&name))).await?;
@@ -377,82 +339,5 @@ async fn run_deferred(conn: &mut Conn, path: &Path, restores: &[(Restore, u64)])
     Ok(())
 }
 
-/// MariaDB stores `DEFAULT NEXTVAL(s)` as NEXTVAL(`db`.`s`) with the database
-/// it was created in; after the move it must name the target, not the staging build.
-async fn repoint_defaults(conn: &mut Conn, staging: &str, target: &str) -> Result<()> {
-    let stale = format!("{}.", ident(staging));
-    let columns: Vec<(String, String, String)> = conn
-        .exec(
-            "SELECT TABLE_NAME, COLUMN_NAME, COLUMN_DEFAULT FROM information_schema.COLUMNS \
-             WHERE TABLE_SCHEMA = ? AND LOCATE(?, COLUMN_DEFAULT) > 0",
-            (target, stale.as_str()),
-        )
-        .await
-        .map_err(|e| anyhow!("{}", server_message(&e)))?;
-    for (table, column, default) in columns {
-        let fixed = default.replace(&stale, &format!("{}.", ident(target)));
-        exec(
-            conn,
-            &format!(
-                "ALTER TABLE {}.{} ALTER COLUMN {} SET DEFAULT {fixed}",
-                ident(target),
-                ident(&table),
-                ident(&column)
-            ),
-        )
-        .await?;
-    }
-    Ok(())
-}
 
-async fn drop_code(conn: &mut Conn, db: &str) -> Result<()> {
-    let d = ident(db);
-    for name in names(
-        conn,
-        "SELECT TRIGGER_NAME FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ?",
-        db,
-    )
-    .await?
-    {
-        exec(conn, &format!("DROP TRIGGER {d}.{}", ident(&name))).await?;
-    }
-    for name in names(
-        conn,
-        "SELECT EVENT_NAME FROM information_schema.EVENTS WHERE EVENT_SCHEMA = ?",
-        db,
-    )
-    .await?
-    {
-        exec(conn, &format!("DROP EVENT {d}.{}", ident(&name))).await?;
-    }
-    for name in names(
-        conn,
-        "SELECT TABLE_NAME FROM information_schema.VIEWS WHERE TABLE_SCHEMA = ?",
-        db,
-    )
-    .await?
-    {
-        exec(conn, &format!("DROP VIEW {d}.{}", ident(&name))).await?;
-    }
-    let routines: Vec<(String, String)> = conn
-        .exec("SELECT ROUTINE_TYPE, ROUTINE_NAME FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = ?", (db,))
-        .await
-        .map_err(|e| anyhow!("{}", server_message(&e)))?;
-    for (kind, name) in routines {
-        exec(conn, &format!("DROP {kind} {d}.{}", ident(&name))).await?;
-    }
-    Ok(())
-}
 
-/// One RENAME TABLE for all tables and sequences: MySQL performs it atomically.
-async fn move_tables(conn: &mut Conn, from: &str, to: &str) -> Result<()> {
-    let tables = names(conn, "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE <> 'VIEW'", from).await?;
-    if tables.is_empty() {
-        return Ok(());
-    }
-    let pairs: Vec<String> = tables
-        .iter()
-        .map(|t| format!("{}.{} TO {}.{}", ident(from), ident(t), ident(to), ident(t)))
-        .collect();
-    exec(conn, &format!("RENAME TABLE {}", pairs.join(", "))).await
-}
