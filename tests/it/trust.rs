@@ -286,7 +286,7 @@ mod pg {
         let data = dir.path().join("data.sql");
         dbsnap(&["export-data", "--url", &source.url(), "-o", s(&data)], &[]).assert_success();
 
-        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_dbsnap"))
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_dbsnap"))
             .args(["init", "--url", &target.url(), "--schema", s(&schema), "--data", s(&data), "--yes"])
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::piped())
@@ -312,6 +312,31 @@ mod pg {
         assert!(stderr.contains("dropped the staging database"), "{stderr}");
         assert!(target.server().databases_like(&pattern).is_empty());
         assert_eq!(state(&target), before, "the target changed");
+    }
+
+    #[test]
+    fn names_with_newlines_survive_and_dead_runs_temp_files_go() {
+        let source = TestDb::create("src");
+        source.psql("CREATE TABLE public.\"two\nlines\" (id int PRIMARY KEY, v text); INSERT INTO public.\"two\nlines\" VALUES (1, E'a\\nb');");
+        let dir = tempfile::tempdir().unwrap();
+        // A temporary file of a run that was killed (no process has this pid).
+        let stale = dir.path().join(".dbsnap-4194300-abc.tmp");
+        std::fs::write(&stale, b"partial").unwrap();
+        let file = dir.path().join("data.sql");
+        let run = dbsnap(&["export-data", "--url", &source.url(), "-o", s(&file)], &[]);
+        run.assert_success();
+        assert!(!stale.exists(), "the dead run's temporary file is still there\n{run}");
+        assert!(run.stderr.contains("was killed"), "{run}");
+        dbsnap(&["check", s(&file)], &[]).assert_success();
+        let schema = dir.path().join("schema.sql");
+        dbsnap(&["export-schema", "--url", &source.url(), "-o", s(&schema)], &[]).assert_success();
+        let target = TestDb::reserve("dst");
+        dbsnap(
+            &["init", "--url", &target.url(), "--schema", s(&schema), "--data", s(&file), "--yes"],
+            &[],
+        )
+        .assert_success();
+        assert_eq!(target.psql("SELECT v FROM public.\"two\nlines\""), source.psql("SELECT v FROM public.\"two\nlines\""));
     }
 
     /// Sends `signal` to `pid` with kill(1), so the tests need no libc binding.
