@@ -16,5 +16,5 @@ mod pg_data;
 mod mysql_data;
 mod mysql_schema;
 
-mod tls;
 mod output;
+mod tls;
