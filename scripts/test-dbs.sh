@@ -7,6 +7,8 @@
 # Usage: scripts/test-dbs.sh COMMAND [ARGS...]
 #        scripts/test-dbs.sh --env      print `export ...` lines for servers already
 #                                       reachable; installs and starts nothing
+#        scripts/test-dbs.sh --install PACKAGE...   apt-get install PACKAGEs the way
+#                                       this script does (for tests that start servers)
 #
 # Order of choice, for each engine:
 #   1. DBSNAP_TEST_PG_URL / DBSNAP_TEST_MYSQL_URL if already set (used as given);
@@ -27,7 +29,7 @@ die() {
   exit 1
 }
 usage() {
-  sed -n '3,22s/^# \{0,1\}//p' "$0"
+  sed -n '3,24s/^# \{0,1\}//p' "$0"
 }
 
 # Hides the password of a URL before it is printed.
@@ -467,6 +469,12 @@ case "${1:-}" in
   --env)
     (($# == 1)) || die "--env takes no command"
     print_env
+    exit 0
+    ;;
+  --install)
+    shift
+    (($#)) || die "--install needs package names"
+    apt_install "$@"
     exit 0
     ;;
   --)

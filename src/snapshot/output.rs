@@ -16,7 +16,10 @@ pub enum Output {
     Stdout(io::Stdout),
     /// An existing device or pipe (`/dev/null`, a FIFO): written in place,
     /// since renaming a file over it would replace the device.
-    Special(fs::File),
+    Special {
+        file: fs::File,
+        path: PathBuf,
+    },
     File {
         temp: tempfile::NamedTempFile,
         path: PathBuf,
@@ -35,7 +38,10 @@ impl Output {
                 .write(true)
                 .open(path)
                 .with_context(|| format!("cannot open {}", path.display()))?;
-            return Ok(Output::Special(file));
+            return Ok(Output::Special {
+                file,
+                path: path.to_path_buf(),
+            });
         }
         let dir = match path.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
@@ -59,14 +65,16 @@ impl Output {
 
     /// Output that is not a snapshot file of its own (stdout, a device).
     pub fn is_stdout(&self) -> bool {
-        matches!(self, Output::Stdout(_) | Output::Special(_))
+        matches!(self, Output::Stdout(_) | Output::Special { .. })
     }
 
     /// Flushes to disk and renames into place.
     pub fn commit(self) -> Result<()> {
         match self {
-            Output::Stdout(mut out) => Ok(out.flush()?),
-            Output::Special(mut file) => Ok(file.flush()?),
+            Output::Stdout(mut out) => Ok(out.flush().map_err(stdout_error)?),
+            Output::Special { mut file, path } => {
+                Ok(file.flush().map_err(|e| named_error(e, &path, None))?)
+            }
             Output::File { temp, path, .. } => {
                 temp.as_file()
                     .sync_all()
@@ -80,29 +88,86 @@ impl Output {
     }
 }
 
+/// Every write error names where the bytes were going. A reader that went
+/// away early (`| head`) left it with a cut snapshot: that is an error here,
+/// not the quiet success `main` makes of other broken pipes.
 impl Write for Output {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         match self {
-            Output::Stdout(out) => out.write(buf),
-            Output::Special(file) => file.write(buf),
-            Output::File { temp, .. } => temp.write(buf),
+            Output::Stdout(out) => out.write(buf).map_err(stdout_error),
+            Output::Special { file, path } => {
+                file.write(buf).map_err(|e| named_error(e, path, None))
+            }
+            Output::File { temp, path, .. } => {
+                let result = temp.write(buf);
+                result.map_err(|e| named_error(e, path, Some(temp.path())))
+            }
         }
     }
 
     fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
         match self {
-            Output::Stdout(out) => out.write_all(buf),
-            Output::Special(file) => file.write_all(buf),
-            Output::File { temp, .. } => temp.write_all(buf),
+            Output::Stdout(out) => out.write_all(buf).map_err(stdout_error),
+            Output::Special { file, path } => {
+                file.write_all(buf).map_err(|e| named_error(e, path, None))
+            }
+            Output::File { temp, path, .. } => {
+                let result = temp.write_all(buf);
+                result.map_err(|e| named_error(e, path, Some(temp.path())))
+            }
         }
     }
 
     fn flush(&mut self) -> io::Result<()> {
         match self {
-            Output::Stdout(out) => out.flush(),
-            Output::Special(file) => file.flush(),
-            Output::File { temp, .. } => temp.flush(),
+            Output::Stdout(out) => out.flush().map_err(stdout_error),
+            Output::Special { file, path } => file.flush().map_err(|e| named_error(e, path, None)),
+            Output::File { temp, path, .. } => {
+                let result = temp.flush();
+                result.map_err(|e| named_error(e, path, Some(temp.path())))
+            }
         }
+    }
+}
+
+/// Standard output is named by what it is open on (`/proc/self/fd/1`), if known.
+fn stdout_error(err: io::Error) -> io::Error {
+    let name = fs::read_link("/proc/self/fd/1")
+        .ok()
+        .filter(|p| p.is_absolute())
+        .map(|p| format!("standard output ({})", p.display()))
+        .unwrap_or_else(|| "standard output".to_string());
+    incomplete(err, &name)
+}
+
+fn named_error(err: io::Error, path: &Path, temp: Option<&Path>) -> io::Error {
+    match temp {
+        // Until commit the bytes go to a temporary file beside the target.
+        Some(temp) => io::Error::new(
+            err.kind(),
+            format!(
+                "cannot write {} (its temporary file {}): {err}",
+                path.display(),
+                temp.display()
+            ),
+        ),
+        None => incomplete(err, &path.display().to_string()),
+    }
+}
+
+/// A write to a stream (stdout, a pipe, a device) failed: what was written is
+/// not the whole snapshot. A broken pipe loses its kind, or `main` would
+/// count it as success.
+fn incomplete(err: io::Error, name: &str) -> io::Error {
+    if err.kind() == io::ErrorKind::BrokenPipe {
+        io::Error::other(format!(
+            "the output is incomplete: the reader of {name} closed it before the end"
+        ))
+    } else {
+        io::Error::new(
+            err.kind(),
+            format!("the output is incomplete: cannot write {name}: {err}"),
+        )
     }
 }
 
@@ -134,6 +199,19 @@ mod tests {
         out.commit().unwrap();
         let meta = fs::metadata("/dev/null").unwrap();
         assert!(!meta.is_file(), "/dev/null must still be a device");
+    }
+
+    #[test]
+    fn a_full_device_is_named() {
+        let mut out = Output::create(Path::new("/dev/full")).unwrap();
+        let err = out
+            .write_all(&[b'x'; 64 * 1024])
+            .and_then(|_| out.flush())
+            .unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("the output is incomplete"), "{text}");
+        assert!(text.contains("cannot write /dev/full"), "{text}");
+        assert_eq!(err.kind(), io::ErrorKind::StorageFull, "{text}");
     }
 
     #[test]

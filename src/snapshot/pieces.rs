@@ -111,30 +111,42 @@ impl Spooler {
 
 impl Spool {
     pub fn finish(self) -> Result<Finished> {
+        let path = self.path;
         let file = self
             .encoder
-            .finish()?
-            .into_inner()
-            .map_err(|e| e.into_error())?;
+            .finish()
+            .and_then(|w| w.into_inner().map_err(|e| e.into_error()))
+            .map_err(|e| spool_error(e, &path))?;
         Ok(Finished {
             file,
-            _path: self.path,
+            _path: path,
             _registered: self.registered,
         })
     }
 }
 
+/// A full disk must name where it was being written.
+fn spool_error(err: io::Error, path: &Path) -> io::Error {
+    io::Error::new(
+        err.kind(),
+        format!("cannot write the temporary file {}: {err}", path.display()),
+    )
+}
+
 impl Write for Spool {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.encoder.write(buf)
+        let result = self.encoder.write(buf);
+        result.map_err(|e| spool_error(e, &self.path))
     }
 
     fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
-        self.encoder.write_all(buf)
+        let result = self.encoder.write_all(buf);
+        result.map_err(|e| spool_error(e, &self.path))
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        self.encoder.flush()
+        let result = self.encoder.flush();
+        result.map_err(|e| spool_error(e, &self.path))
     }
 }
 

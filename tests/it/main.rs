@@ -15,4 +15,6 @@ mod pg_data;
 
 mod mysql_data;
 mod mysql_schema;
+mod output;
+mod tls;
 mod trust;

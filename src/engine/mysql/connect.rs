@@ -1,7 +1,7 @@
 //! Opening mysql_async connections from a ConnectionSpec.
 
 use anyhow::{anyhow, Result};
-use mysql_async::{Conn, OptsBuilder, SslOpts};
+use mysql_async::{Conn, DriverError, OptsBuilder, SslOpts};
 
 use crate::config::{ConnectionSpec, SslMode};
 
@@ -18,23 +18,61 @@ pub fn server_message(err: &mysql_async::Error) -> String {
 pub const SESSION: &str = "SET NAMES utf8mb4, time_zone = '+00:00', \
      sql_mode = 'NO_AUTO_VALUE_ON_ZERO', sql_quote_show_create = 1";
 
+/// Opens a connection with TLS chosen from `spec.sslmode` / `spec.sslrootcert`:
+///
+/// | sslmode     | without sslrootcert             | with sslrootcert              |
+/// |-------------|---------------------------------|-------------------------------|
+/// | disable     | plaintext                       | plaintext                     |
+/// | prefer      | TLS if offered, cert unchecked  | TLS if offered, chain + name  |
+/// | require     | TLS, cert unchecked             | TLS, chain + name checked     |
+/// | verify-full | TLS, chain + name, webpki roots | TLS, chain + name, that file  |
+///
+/// libpq's `require` with a root file checks the chain but not the name;
+/// mysql_async cannot do that (its "skip domain validation" misses rustls's
+/// current name error), so here the name is checked too: stricter, never weaker.
+/// Errors read `cannot connect to {spec.redacted()}: {reason}`, never with the password.
 pub async fn connect(spec: &ConnectionSpec) -> Result<Conn> {
-    let ssl = match spec.sslmode {
-        SslMode::Disable | SslMode::Prefer => None,
-        // Encryption only, as libpq's `require`.
-        SslMode::Require => Some(
-            SslOpts::default()
-                .with_danger_accept_invalid_certs(true)
-                .with_danger_skip_domain_validation(true),
-        ),
-        SslMode::VerifyFull => {
-            let mut opts = SslOpts::default();
-            if let Some(root) = &spec.sslrootcert {
-                opts = opts.with_root_certs(vec![root.clone().into()]);
-            }
-            Some(opts)
+    let target = spec.redacted();
+    let ssl = ssl_opts(spec).map_err(|e| anyhow!("cannot connect to {target}: {e:#}"))?;
+    let socket = spec.host.starts_with('/');
+    let mut tls = ssl.is_some() && !socket;
+    let mut result = open(spec, ssl).await;
+    // `prefer`: a server without TLS gets a plaintext connection instead.
+    if spec.sslmode == SslMode::Prefer
+        && matches!(
+            &result,
+            Err(Some(mysql_async::Error::Driver(
+                DriverError::NoClientSslFlagFromServer
+            )))
+        )
+    {
+        tls = false;
+        result = open(spec, None).await;
+    }
+    match result {
+        Ok(conn) => Ok(conn),
+        Err(Some(e)) => {
+            let reason = match crate::engine::tls::certificate_problem(&e, spec) {
+                Some(problem) => problem,
+                None => refusal(&e, spec, !socket && !tls),
+            };
+            Err(anyhow!("cannot connect to {target}: {reason}"))
         }
-    };
+        Err(None) => Err(anyhow!(
+            "cannot connect to {target}: timed out after {} s",
+            CONNECT_TIMEOUT.as_secs()
+        )),
+    }
+}
+
+/// How long to wait for the server before giving up on a connection attempt.
+const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// One connection attempt; `Err(None)` is a timeout.
+async fn open(
+    spec: &ConnectionSpec,
+    ssl: Option<SslOpts>,
+) -> Result<Conn, Option<mysql_async::Error>> {
     let mut builder = OptsBuilder::default()
         .user(Some(spec.user.clone()))
         .pass(spec.password.clone())
@@ -50,18 +88,57 @@ pub async fn connect(spec: &ConnectionSpec) -> Result<Conn> {
             .ip_or_hostname(spec.host.clone())
             .tcp_port(spec.port)
     };
-    let connecting = Conn::new(builder);
-    match tokio::time::timeout(std::time::Duration::from_secs(30), connecting).await {
+    match tokio::time::timeout(CONNECT_TIMEOUT, Conn::new(builder)).await {
         Ok(Ok(conn)) => Ok(conn),
-        Ok(Err(e)) => Err(anyhow!(
-            "cannot connect to {}: {}",
-            spec.redacted(),
-            server_message(&e)
-        )),
-        Err(_) => Err(anyhow!(
-            "cannot connect to {}: timed out after 30 s",
-            spec.redacted()
-        )),
+        Ok(Err(e)) => Err(Some(e)),
+        Err(_) => Err(None),
+    }
+}
+
+/// The TLS options for `spec` (see the table on [`connect`]).
+fn ssl_opts(spec: &ConnectionSpec) -> Result<Option<SslOpts>> {
+    if spec.sslmode == SslMode::Disable {
+        return Ok(None);
+    }
+    let opts = match &spec.sslrootcert {
+        // Read here, so a bad file gets the same message as for PostgreSQL,
+        // and only that file is trusted (mysql_async adds the public roots).
+        Some(path) => SslOpts::default()
+            .with_root_certs(
+                crate::engine::tls::read_root_certs(path)?
+                    .into_iter()
+                    .map(|der| der.to_vec().into())
+                    .collect(),
+            )
+            .with_disable_built_in_roots(true),
+        None if spec.sslmode == SslMode::VerifyFull => SslOpts::default(),
+        // Encryption only, as libpq's `require`.
+        None => SslOpts::default()
+            .with_danger_accept_invalid_certs(true)
+            .with_danger_skip_domain_validation(true),
+    };
+    Ok(Some(opts))
+}
+
+/// The server's refusal, with a hint where its words alone mislead.
+fn refusal(err: &mysql_async::Error, spec: &ConnectionSpec, plaintext_tcp: bool) -> String {
+    let msg = server_message(err);
+    match err {
+        mysql_async::Error::Driver(DriverError::NoClientSslFlagFromServer) => format!(
+            "the server does not support TLS, and sslmode={} requires it",
+            spec.sslmode
+        ),
+        // MySQL 8: ER_SECURE_TRANSPORT_REQUIRED.
+        mysql_async::Error::Server(e) if e.code == 3159 => {
+            format!("{msg} (the server accepts only TLS connections; use sslmode=require or verify-full)")
+        }
+        // MariaDB refuses a plaintext login to a server with
+        // require_secure_transport=ON as a plain "access denied".
+        mysql_async::Error::Server(e) if e.code == 1045 && plaintext_tcp => format!(
+            "{msg} (this connection did not use TLS; if the server accepts only TLS \
+             connections (require_secure_transport), use sslmode=require or verify-full)"
+        ),
+        _ => msg,
     }
 }
 

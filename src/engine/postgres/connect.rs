@@ -15,8 +15,6 @@
 //! `require` into `verify-ca`.) Unix sockets never use TLS.
 
 use std::error::Error as _;
-use std::fs::File;
-use std::io::BufReader;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -88,22 +86,11 @@ pub async fn connect(spec: &ConnectionSpec) -> Result<Client> {
         }
     };
     result.map_err(|err| {
-        let mut msg = format!("cannot connect to {target}: {}", describe(&err));
-        if spec.sslmode == SslMode::VerifyFull && is_certificate_error(&err) {
-            msg.push_str(&match &spec.sslrootcert {
-                Some(path) => format!(
-                    " (sslmode=verify-full checks the server certificate against {} and the \
-                     host name against the certificate; sslmode=require checks only the \
-                     certificate)",
-                    path.display()
-                ),
-                None => " (sslmode=verify-full checks the server certificate against the \
-                         public root certificates; set sslrootcert=/path/to/ca.pem, or use \
-                         sslmode=require for encryption without verification)"
-                    .to_string(),
-            });
-        }
-        anyhow!(msg)
+        let reason = match crate::engine::tls::certificate_problem(&err, spec) {
+            Some(problem) => problem,
+            None => describe(&err),
+        };
+        anyhow!("cannot connect to {target}: {reason}")
     })
 }
 
@@ -127,6 +114,13 @@ where
 /// tokio-postgres's description followed by its causes.
 fn describe(err: &tokio_postgres::Error) -> String {
     if let Some(db) = err.as_db_error() {
+        // pg_hba.conf's refusal of a plaintext login names no remedy.
+        if db.message().ends_with(", no encryption") {
+            return format!(
+                "{db} (the server refuses this login without TLS; use sslmode=require or \
+                 verify-full)"
+            );
+        }
         return db.to_string();
     }
     let mut msg = err.to_string();
@@ -140,22 +134,6 @@ fn describe(err: &tokio_postgres::Error) -> String {
         source = cause.source();
     }
     msg
-}
-
-fn is_certificate_error(err: &tokio_postgres::Error) -> bool {
-    let mut source = err.source();
-    while let Some(cause) = source {
-        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
-            if let Some(tls) = io.get_ref().and_then(|e| e.downcast_ref::<rustls::Error>()) {
-                return matches!(tls, rustls::Error::InvalidCertificate(_));
-            }
-        }
-        if let Some(tls) = cause.downcast_ref::<rustls::Error>() {
-            return matches!(tls, rustls::Error::InvalidCertificate(_));
-        }
-        source = cause.source();
-    }
-    false
 }
 
 fn ring_provider() -> Arc<CryptoProvider> {
@@ -195,13 +173,9 @@ fn rustls_config(spec: &ConnectionSpec) -> Result<ClientConfig> {
 
 /// The certificates of a PEM file, as trust anchors.
 fn load_roots(path: &Path) -> Result<RootCertStore> {
-    let context = || format!("cannot read sslrootcert {}", path.display());
-    let file = File::open(path).with_context(context)?;
-    let certs = rustls_pemfile::certs(&mut BufReader::new(file))
-        .collect::<Result<Vec<_>, _>>()
-        .with_context(context)?;
     let mut roots = RootCertStore::empty();
-    let (added, _ignored) = roots.add_parsable_certificates(certs);
+    let (added, _ignored) =
+        roots.add_parsable_certificates(crate::engine::tls::read_root_certs(path)?);
     if added == 0 {
         bail!(
             "sslrootcert {} holds no usable PEM certificate (-----BEGIN CERTIFICATE-----)",
@@ -445,7 +419,7 @@ mod tests {
         s.password = Some(SECRET.to_string());
         let e = connect(&s).await.expect_err("verify-full should refuse");
         let text = format!("{e:#} {e:?}");
-        assert!(text.contains("invalid peer certificate"), "{text}");
+        assert!(text.contains("not signed by a public root CA"), "{text}");
         assert!(text.contains("sslrootcert"), "{text}");
         assert!(!text.contains(SECRET), "{text}");
 

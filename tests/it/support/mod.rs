@@ -7,6 +7,7 @@
 
 pub mod mysql;
 pub mod pg;
+pub mod tls;
 
 use std::ffi::OsStr;
 use std::fmt::Write as _;
