@@ -6,6 +6,7 @@
 mod cli;
 mod commands;
 mod config;
+mod diff;
 mod engine;
 mod progress;
 mod script;

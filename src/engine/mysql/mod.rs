@@ -35,6 +35,9 @@ pub struct MySql {
     spec: ConnectionSpec,
 }
 
+/// The longest database name the server accepts.
+pub const MAX_NAME: usize = 64;
+
 async fn exec(conn: &mut Conn, sql: &str) -> Result<()> {
     conn.query_drop(sql)
         .await
@@ -79,6 +82,39 @@ impl MySql {
         )
         .await?;
         Ok(!found.is_empty())
+    }
+
+    /// Creates the database (with the file's character set) and runs a whole
+    /// schema file in it, as `init` builds its staging database, without the
+    /// swap (for `diff`'s scratch database).
+    pub async fn create_from_schema(&self, schema_file: &Path) -> Result<()> {
+        let name = &self.spec.dbname;
+        let create_opts = match load::database_charset(schema_file)? {
+            Some((c, k)) => format!(" CHARACTER SET {c} COLLATE {k}"),
+            None => String::new(),
+        };
+        let mut admin = self.admin().await?;
+        exec(
+            &mut admin,
+            &format!("CREATE DATABASE {}{create_opts}", ident(name)),
+        )
+        .await
+        .with_context(|| format!("creating {name}"))?;
+        let mut conn = connect::connect(&self.spec).await?;
+        load::run_schema(&mut conn, schema_file, load::Sections::All).await?;
+        conn.disconnect().await.ok();
+        Ok(())
+    }
+
+    pub async fn drop_scratch(&self) -> Result<()> {
+        let mut admin = self.admin().await?;
+        let name = &self.spec.dbname;
+        exec(
+            &mut admin,
+            &format!("DROP DATABASE IF EXISTS {}", ident(name)),
+        )
+        .await
+        .with_context(|| format!("dropping {name}"))
     }
 
     pub async fn init(&self, schema_file: &Path, data_file: Option<&Path>) -> Result<()> {
