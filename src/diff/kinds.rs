@@ -87,7 +87,7 @@ impl Ignored {
 
 fn normalize(value: &str) -> Option<String> {
     let words: Vec<String> = value
-        .split(|c: char| c == ' ' || c == '-' || c == '_')
+        .split([' ', '-', '_'])
         .filter(|w| !w.is_empty())
         .map(str::to_lowercase)
         .collect();

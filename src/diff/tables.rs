@@ -145,9 +145,7 @@ pub fn without_mysql_comments(sql: &str) -> String {
             q @ (b'\'' | b'"' | b'`') => i = skip_quoted(bytes, i, q),
             b' ' if sql[i..].starts_with(" COMMENT") => {
                 let mut j = i + " COMMENT".len();
-                if bytes.get(j) == Some(&b'=') {
-                    j += 1;
-                } else if bytes.get(j) == Some(&b' ') {
+                if matches!(bytes.get(j), Some(b'=' | b' ')) {
                     j += 1;
                 }
                 if bytes.get(j) == Some(&b'\'') {

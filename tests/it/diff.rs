@@ -632,3 +632,43 @@ fn pg_and_mysql_kinds_are_known_to_ignore() {
         }
     }
 }
+
+#[test]
+fn check_schema_script_exits_3_on_drift() {
+    let dir = tempdir();
+    let (_source, snapshot) = pg_source(dir.path());
+    let live = PgDb::create("live");
+    live.psql_file(&snapshot);
+    let run = |extra: &[(&str, &str)]| {
+        let mut cmd = Command::new("bash");
+        cmd.arg(crate::support::manifest_dir().join("scripts/check_schema.sh"))
+            .arg(&snapshot)
+            .env("DBSNAP", env!("CARGO_BIN_EXE_dbsnap"))
+            .env("DATABASE_URL", live.url())
+            .stdin(Stdio::null());
+        for var in crate::support::CONNECTION_VARS
+            .iter()
+            .filter(|v| **v != "DATABASE_URL")
+        {
+            cmd.env_remove(var);
+        }
+        for (k, v) in extra {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    assert_eq!(run(&[]).0, Some(0));
+    live.psql("DROP INDEX public.t_name_idx");
+    let (code, stdout) = run(&[]);
+    assert_eq!(code, Some(3), "{stdout}");
+    assert!(
+        stdout.starts_with("- index public.t_name_idx\n"),
+        "{stdout}"
+    );
+    let (code, stdout) = run(&[("IGNORE", "indexes")]);
+    assert_eq!(code, Some(0), "{stdout}");
+}
