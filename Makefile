@@ -19,12 +19,13 @@ SOURCE_URL ?=
 TARGET_URL ?=
 MANIFEST ?=
 CHECKSUM ?=
+IGNORE ?=
 CORPUS ?= $(CURDIR)/../shared/corpus
 
 # Workflow targets build the release binary first, unless DBSNAP names another one.
 BIN := $(if $(filter target/release/dbsnap,$(DBSNAP)),build)
 
-.PHONY: all help build test init-fresh-db export-schema export-data rehearse nightly-export verify demo bench fmt lint clean
+.PHONY: all help build test init-fresh-db export-schema export-data rehearse nightly-export verify check-schema demo bench fmt lint clean
 
 all: build
 
@@ -37,6 +38,7 @@ help:
 	@echo 'make rehearse [SCHEMA=..] [DATA_FILE=..]  scratch database from the newest export, verified'
 	@echo 'make nightly-export [EXPORT_DIR=..] [KEEP=7]  compressed, checked export; keeps the newest KEEP'
 	@echo 'make verify TARGET_URL=.. SOURCE_URL=..|MANIFEST=.. [CHECKSUM=1]'
+	@echo 'make check-schema [SCHEMA=..] [IGNORE="comments .."]  does $$DATABASE_URL / DB_* still match the schema? dbsnap exits 3 on drift'
 	@echo 'make demo                       Pagila: load, export-schema, init, compare with pg_dump'
 	@echo 'make bench | fmt | lint | clean'
 
@@ -69,6 +71,10 @@ verify: $(BIN)
 	if [[ -n $$manifest ]]; then from=(--manifest "$$manifest"); else from=(--source "$$source"); fi; \
 	echo "$(DBSNAP) verify $${from[0]} ... --target ... $(if $(filter 1,$(CHECKSUM)),--checksum)"; \
 	$(DBSNAP) verify "$${from[@]}" --target "$$target" $(if $(filter 1,$(CHECKSUM)),--checksum)
+
+# The drift gate for CI and nightly runs: dbsnap exits 3 on drift (make shows `Error 3`).
+check-schema: $(BIN)
+	DBSNAP='$(DBSNAP)' SCHEMA='$(SCHEMA)' IGNORE='$(IGNORE)' bash scripts/check_schema.sh
 
 demo: $(BIN)
 	DBSNAP='$(DBSNAP)' PAGILA_DIR='$(CORPUS)/pg/pagila' bash scripts/test-dbs.sh bash scripts/demo.sh

@@ -14,8 +14,9 @@ use clap::{Args, Parser, Subcommand};
     after_help = "Examples:\n  \
       dbsnap export-schema --url postgres://postgres@localhost/app\n  \
       dbsnap init --url postgres://postgres@localhost/app_new --schema sql/init_schema.sql\n  \
-      DATABASE_URL=postgres://postgres@localhost/app dbsnap export-schema -o - | less\n\n\
-      Exit codes: 0 ok, 1 error, 2 usage, 3 verification found differences."
+      DATABASE_URL=postgres://postgres@localhost/app dbsnap export-schema -o - | less\n  \
+      dbsnap diff --schema sql/init_schema.sql --url postgres://postgres@localhost/app\n\n\
+      Exit codes: 0 ok, 1 error, 2 usage, 3 verify or diff found differences."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -64,6 +65,49 @@ pub enum Command {
         dbsnap check --json backup.sql.gz\n\n\
         Exit codes: 0 the file is complete and matches its manifest, 1 it does not.")]
     Check(CheckArgs),
+    /// Compare two schemas object by object (file vs database, two databases, two files): exit 3 on drift.
+    #[command(after_help = "Examples:\n  \
+        dbsnap diff --schema sql/init_schema.sql --url postgres://postgres@localhost/app\n  \
+        dbsnap diff --source postgres://app@prod/app --target postgres://app@staging/app\n  \
+        dbsnap diff sql/init_schema.sql /tmp/new_schema.sql\n  \
+        dbsnap diff --schema sql/init_schema.sql --url mysql://root@localhost/app --ignore comments --json\n\n\
+        A schema file is loaded into a scratch database (a staging name on the URL's server, or on\n\
+        --scratch-url) and exported again, so formatting and statement order never count; the scratch\n\
+        database is always dropped. The live databases are only read.\n\
+        Report: `+ KIND NAME` only in the database (target, NEW), `- KIND NAME` only in the file\n\
+        (source, OLD), `~ KIND NAME` differs, followed by a unified diff of its DDL.\n\
+        Objects dbsnap cannot export make diff fail with their list.\n\n\
+        Exit codes: 0 identical, 3 differences (all are listed), 1 could not compare, 2 usage.")]
+    Diff(DiffArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// OLD.sql NEW.sql: two schema snapshots, compared offline object by object
+    /// (or loaded through --scratch-url).
+    #[arg(value_name = "FILE", num_args = 2, conflicts_with_all = ["schema", "source", "target", "url"])]
+    pub files: Vec<PathBuf>,
+    /// Schema file to compare with the database (--url, else DATABASE_URL or DB_*).
+    #[arg(long, value_name = "PATH", conflicts_with_all = ["source", "target"])]
+    pub schema: Option<PathBuf>,
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+    /// The database to compare from (e.g. production).
+    #[arg(long, value_name = "URL", requires = "target", conflicts_with = "url")]
+    pub source: Option<String>,
+    /// The database to compare with it (e.g. staging).
+    #[arg(long, value_name = "URL", requires = "source", conflicts_with = "url")]
+    pub target: Option<String>,
+    /// Where to load schema files: a database URL on a server where dbsnap may
+    /// create and drop a scratch database (default: the --url server).
+    #[arg(long, value_name = "URL")]
+    pub scratch_url: Option<String>,
+    /// Leave out objects of KIND (e.g. comments, indexes, triggers). Repeatable.
+    #[arg(long = "ignore", value_name = "KIND")]
+    pub ignore: Vec<String>,
+    /// Print every difference with both sides' DDL as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

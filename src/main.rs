@@ -7,6 +7,7 @@ mod cleanup;
 mod cli;
 mod commands;
 mod config;
+mod diff;
 mod engine;
 mod progress;
 mod script;

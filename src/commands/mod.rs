@@ -2,6 +2,7 @@
 //! and calls the engine's methods; none of them knows which database it talks to.
 
 mod check;
+mod diff;
 mod export_data;
 mod export_schema;
 mod import;
@@ -21,6 +22,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
         Command::Import(args) => import::run(args).await,
         Command::Verify(args) => verify::run(args).await,
         Command::Check(args) => check::run(args).await,
+        Command::Diff(args) => diff::run(args).await,
     }
 }
 

@@ -268,6 +268,14 @@ impl Engine {
         }
     }
 
+    /// Registers this (staging or scratch) database to be dropped if a signal stops the run.
+    pub fn register_for_cleanup(&self) -> crate::cleanup::Registration {
+        match self {
+            Engine::Postgres(pg) => crate::cleanup::database(pg.spec(), &pg.spec().dbname),
+            Engine::MySql(my) => crate::cleanup::database(my.spec(), &my.spec().dbname),
+        }
+    }
+
     /// Drops a staging database of this run (after a signal).
     pub async fn drop_staging(&self, name: &str) -> Result<()> {
         match self {
@@ -281,6 +289,45 @@ impl Engine {
         match self {
             Engine::Postgres(_) => crate::script::statement::Dialect::Postgres,
             Engine::MySql(_) => crate::script::statement::Dialect::MySql,
+        }
+    }
+
+    /// A database of this process's own on the same server, for `diff` to load a
+    /// schema file into: `<db>__dbsnap_<what>_<pid>`.
+    pub fn scratch(&self, what: &str) -> Engine {
+        match self {
+            Engine::Postgres(pg) => {
+                let name = staging_name(&pg.spec().dbname, what, postgres::MAX_NAME);
+                Engine::Postgres(postgres::Postgres::new(pg.spec().with_dbname(&name)))
+            }
+            Engine::MySql(my) => {
+                let name = staging_name(&my.spec().dbname, what, mysql::MAX_NAME);
+                Engine::MySql(mysql::MySql::new(my.spec().with_dbname(&name)))
+            }
+        }
+    }
+
+    /// Creates this (scratch) database and runs a whole schema file in it with
+    /// the loader `init` builds with; no swap, no data.
+    pub async fn create_from_schema(&self, schema: &Path) -> Result<()> {
+        match self {
+            Engine::Postgres(pg) => pg.create_from_schema(schema).await,
+            Engine::MySql(my) => my.create_from_schema(schema).await,
+        }
+    }
+
+    /// Drops this scratch database. Only for names made by [`Engine::scratch`].
+    pub async fn drop_scratch(&self) -> Result<()> {
+        match self {
+            Engine::Postgres(pg) => pg.drop_scratch().await,
+            Engine::MySql(my) => my.drop_scratch().await,
+        }
+    }
+
+    pub fn kind(&self) -> EngineKind {
+        match self {
+            Engine::Postgres(pg) => pg.spec().engine,
+            Engine::MySql(my) => my.spec().engine,
         }
     }
 

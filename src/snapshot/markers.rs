@@ -58,6 +58,22 @@ impl Markers {
     }
 }
 
+/// Marker that opens each object of a schema snapshot: `-- dbsnap:object LABEL`,
+/// e.g. `-- dbsnap:object INDEX public.film_title_idx`. The label is the object's
+/// kind (upper-case words) and its qualified name. Readers that do not need it
+/// (loading, import) skip it; `diff` keys objects by it.
+pub const OBJECT: &str = "object ";
+
+/// The header line written before each object of a schema snapshot.
+pub fn object_line(label: &str) -> String {
+    format!("-- dbsnap:{OBJECT}{}", crate::engine::comment_safe(label))
+}
+
+/// The label of an object marker (the text after `-- dbsnap:`), if it is one.
+pub fn object_label(text: &str) -> Option<&str> {
+    text.strip_prefix(OBJECT).map(str::trim)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -78,5 +94,16 @@ mod tests {
         assert!(!m.truncated());
         let err = m.take(path, 10, "section x").unwrap_err().to_string();
         assert_eq!(err, "f.sql:10: content after the end marker");
+    }
+
+    #[test]
+    fn object_markers_are_ignored_by_loaders_and_read_back() {
+        let line = object_line("TABLE public.\"a\nb\"");
+        assert_eq!(line, "-- dbsnap:object TABLE public.\"a b\"");
+        let text = line.strip_prefix("-- dbsnap:").unwrap();
+        assert_eq!(object_label(text), Some("TABLE public.\"a b\""));
+        let mut m = Markers::default();
+        m.take(Path::new("f.sql"), 1, text).unwrap();
+        assert!(m.manifest.tables.is_empty() && m.section.is_none());
     }
 }

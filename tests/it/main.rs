@@ -11,6 +11,8 @@ mod support;
 
 mod pg_schema;
 
+mod diff;
+
 mod pg_data;
 
 mod mysql_data;

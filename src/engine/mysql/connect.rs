@@ -50,7 +50,14 @@ pub async fn connect(spec: &ConnectionSpec) -> Result<Conn> {
         result = open(spec, None).await;
     }
     match result {
-        Ok(conn) => Ok(conn),
+        Ok(mut conn) => {
+            // While a session of this run holds the run-tag lock, the run is
+            // alive and its staging databases are not leftovers.
+            let _ = conn
+                .exec_drop("DO GET_LOCK(?, 0)", (crate::engine::run_tag(),))
+                .await;
+            Ok(conn)
+        }
         Err(Some(e)) => {
             let reason = match crate::engine::tls::certificate_problem(&e, spec) {
                 Some(problem) => problem,

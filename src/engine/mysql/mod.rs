@@ -44,6 +44,9 @@ pub struct MySql {
     lock_timeout: u64,
 }
 
+/// The longest database name the server accepts.
+pub const MAX_NAME: usize = 64;
+
 async fn exec(conn: &mut Conn, sql: &str) -> Result<()> {
     conn.query_drop(sql)
         .await
@@ -97,6 +100,39 @@ impl MySql {
         Ok(!found.is_empty())
     }
 
+    /// Creates the database (with the file's character set) and runs a whole
+    /// schema file in it, as `init` builds its staging database, without the
+    /// swap (for `diff`'s scratch database).
+    pub async fn create_from_schema(&self, schema_file: &Path) -> Result<()> {
+        let name = &self.spec.dbname;
+        let create_opts = match load::database_charset(schema_file)? {
+            Some((c, k)) => format!(" CHARACTER SET {c} COLLATE {k}"),
+            None => String::new(),
+        };
+        let mut admin = self.admin().await?;
+        exec(
+            &mut admin,
+            &format!("CREATE DATABASE {}{create_opts}", ident(name)),
+        )
+        .await
+        .with_context(|| format!("creating {name}"))?;
+        let mut conn = connect::connect(&self.spec).await?;
+        load::run_schema(&mut conn, schema_file, load::Sections::All).await?;
+        conn.disconnect().await.ok();
+        Ok(())
+    }
+
+    pub async fn drop_scratch(&self) -> Result<()> {
+        let mut admin = self.admin().await?;
+        let name = &self.spec.dbname;
+        exec(
+            &mut admin,
+            &format!("DROP DATABASE IF EXISTS {}", ident(name)),
+        )
+        .await
+        .with_context(|| format!("dropping {name}"))
+    }
+
     pub async fn init(&self, schema_file: &Path, data_file: Option<&Path>) -> Result<()> {
         let target = self.spec.dbname.clone();
         let staging = staging_name(&target, "new", 64);
@@ -106,9 +142,6 @@ impl MySql {
             None => String::new(),
         };
         let mut admin = self.admin().await?;
-        // While this session holds the lock named by the run tag, the run is
-        // alive; a later run takes staging databases without it for leftovers.
-        exec(&mut admin, &format!("DO GET_LOCK('{}', 0)", crate::engine::run_tag())).await?;
         remove_leftovers(&mut admin, &staging, &target).await?;
         exec(
             &mut admin,

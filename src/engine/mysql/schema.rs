@@ -356,11 +356,18 @@ pub async fn export(
                 );
                 for (i, fk) in fks.iter().enumerate() {
                     let key = format!("{name}\u{0}{i:04}");
+                    // `CONSTRAINT `fk` FOREIGN KEY ...`: the label names the key, so
+                    // that each label is unique (diff keys objects by it).
+                    let fk_name = fk
+                        .strip_prefix("CONSTRAINT ")
+                        .and_then(|rest| rest.split_once(" FOREIGN KEY "))
+                        .map(|(n, _)| format!("{n} "))
+                        .unwrap_or_default();
                     push(
                         FOREIGN_KEY,
                         &key,
                         Section::PostData,
-                        format!("FOREIGN KEY ON {}", ident(&name)),
+                        format!("FOREIGN KEY {fk_name}ON {}", ident(&name)),
                         format!("ALTER TABLE {} ADD {fk};\n", ident(&name)),
                         vec![],
                     );
@@ -543,8 +550,8 @@ pub async fn export(
         for obj in sorted.iter().filter(|o| section_of(o.key.0) == section) {
             write!(
                 out,
-                "\n-- {}\n{}",
-                crate::engine::comment_safe(&obj.label),
+                "\n{}\n{}",
+                crate::snapshot::markers::object_line(&obj.label),
                 obj.sql
             )?;
             summary.objects += 1;

@@ -26,6 +26,9 @@ pub struct Postgres {
     spec: ConnectionSpec,
 }
 
+/// The longest database name the server keeps (NAMEDATALEN - 1).
+pub const MAX_NAME: usize = 63;
+
 /// Always-quoted identifier, for names we put into statements ourselves.
 pub fn ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
@@ -149,8 +152,8 @@ impl Postgres {
             }
             write!(
                 out,
-                "\n-- {}\n{}",
-                crate::engine::comment_safe(&obj.label),
+                "\n{}\n{}",
+                crate::snapshot::markers::object_line(&obj.label),
                 obj.sql
             )?;
             summary.objects += 1;
@@ -227,6 +230,34 @@ impl Postgres {
         let client = connect::connect(&self.spec).await?;
         data::begin_snapshot(&client).await?;
         data::inventory(&client, checksum).await
+    }
+
+    /// Creates the database and runs a whole schema file in it, as `init` builds
+    /// its staging database, without the swap (for `diff`'s scratch database).
+    pub async fn create_from_schema(&self, schema_file: &Path) -> Result<()> {
+        let name = &self.spec.dbname;
+        self.maintenance()
+            .await?
+            .batch_execute(&format!(
+                "CREATE DATABASE {} TEMPLATE template0",
+                ident(name)
+            ))
+            .await
+            .map_err(|e| anyhow::anyhow!("creating {name}: {}", server_message(&e)))?;
+        let client = self.connect_to(name).await?;
+        load::run_schema(&client, schema_file, load::Sections::All).await
+    }
+
+    pub async fn drop_scratch(&self) -> Result<()> {
+        let name = &self.spec.dbname;
+        self.maintenance()
+            .await?
+            .batch_execute(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                ident(name)
+            ))
+            .await
+            .map_err(|e| anyhow::anyhow!("dropping {name}: {}", server_message(&e)))
     }
 
     pub async fn init(&self, schema_file: &Path, data_file: Option<&Path>) -> Result<()> {
