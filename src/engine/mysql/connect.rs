@@ -1,6 +1,7 @@
 //! Opening mysql_async connections from a ConnectionSpec.
 
 use anyhow::{anyhow, Result};
+use mysql_async::prelude::Queryable;
 use mysql_async::{Conn, DriverError, OptsBuilder, SslOpts};
 
 use crate::config::{ConnectionSpec, SslMode};
