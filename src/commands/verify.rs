@@ -1,14 +1,19 @@
 //! The swap-over gate: does the target hold what the source (or a snapshot) holds?
 
 use std::collections::BTreeMap;
-use std::io::IsTerminal;
+use std::io::{BufRead, IsTerminal};
+use std::path::Path;
 
 use anyhow::{Context, Result};
 use serde::Serialize;
 
 use crate::cli::VerifyArgs;
-use crate::config::ConnectionSpec;
+use crate::commands::UsageError;
+use crate::config::{ConnectionSpec, EngineKind};
 use crate::engine::{ChecksumKind, Engine, Inventory, SequenceState, TableState};
+use crate::script::MARKER_PREFIX;
+use crate::snapshot::compress;
+use crate::snapshot::markers::Markers;
 
 #[derive(Debug, Serialize)]
 struct Row {
@@ -24,6 +29,10 @@ pub async fn run(args: VerifyArgs) -> Result<u8> {
     let target = Engine::for_spec(&target_spec)?;
     let (expected, actual_kind, source_label) = match (&args.manifest, &args.source) {
         (Some(path), _) => {
+            // Before reading on: another engine's file would fail to parse.
+            if let Some(engine) = snapshot_engine(path)? {
+                refuse_other_engine(engine, &path.display().to_string(), &target_spec)?;
+            }
             let manifest = target.read_manifest(path).await?;
             let inventory = Inventory {
                 tables: manifest
@@ -53,6 +62,7 @@ pub async fn run(args: VerifyArgs) -> Result<u8> {
         }
         (None, Some(url)) => {
             let source_spec = ConnectionSpec::from_url(url)?;
+            refuse_other_engine(source_spec.engine, &source_spec.redacted(), &target_spec)?;
             let source = Engine::for_spec(&source_spec)?;
             let kind = if args.checksum {
                 ChecksumKind::Server
@@ -99,6 +109,45 @@ pub async fn run(args: VerifyArgs) -> Result<u8> {
         );
     }
     Ok(if differences == 0 { 0 } else { 3 })
+}
+
+/// The engine a snapshot's header names (`-- dbsnap:engine ...`), read from
+/// the comment lines at the top of the file; None for files without one.
+fn snapshot_engine(path: &Path) -> Result<Option<EngineKind>> {
+    let reader = compress::open(path)?;
+    let mut markers = Markers::default();
+    for (index, line) in reader.lines().enumerate() {
+        let line = line.with_context(|| format!("cannot read {}", path.display()))?;
+        let Some(text) = line.as_bytes().strip_prefix(MARKER_PREFIX) else {
+            if line.starts_with("--") || line.is_empty() {
+                continue;
+            }
+            break;
+        };
+        let text = String::from_utf8_lossy(text);
+        markers.take(path, index as u64 + 1, text.trim_end())?;
+    }
+    Ok(EngineKind::from_marker(&markers.manifest.engine))
+}
+
+/// Row counts and checksums of two engines never line up, so comparing
+/// them would only list every table as different.
+fn refuse_other_engine(
+    source: EngineKind,
+    source_label: &str,
+    target: &ConnectionSpec,
+) -> Result<()> {
+    if source == target.engine {
+        return Ok(());
+    }
+    Err(UsageError(format!(
+        "cannot verify across engines: {source_label} is {} but {} is {}; \
+         verify compares databases of the same engine",
+        source.display_name(),
+        target.redacted(),
+        target.engine.display_name(),
+    ))
+    .into())
 }
 
 fn compare(expected: &Inventory, actual: &Inventory, checksum: bool) -> Vec<Row> {

@@ -42,7 +42,25 @@ impl EngineKind {
         }
     }
 
-    fn scheme(self) -> &'static str {
+    /// The name people know the engine by, for messages.
+    pub fn display_name(self) -> &'static str {
+        match self {
+            EngineKind::Postgres => "PostgreSQL",
+            EngineKind::MySql => "MySQL/MariaDB",
+        }
+    }
+
+    /// The engine a data snapshot's `engine` marker names
+    /// (`postgresql`, `mysql`).
+    pub fn from_marker(name: &str) -> Option<EngineKind> {
+        match name.trim() {
+            "postgresql" | "postgres" => Some(EngineKind::Postgres),
+            "mysql" | "mariadb" => Some(EngineKind::MySql),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn scheme(self) -> &'static str {
         match self {
             EngineKind::Postgres => "postgres",
             EngineKind::MySql => "mysql",

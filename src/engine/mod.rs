@@ -4,6 +4,7 @@
 pub mod mysql;
 pub mod order;
 pub mod postgres;
+pub mod probe;
 
 use std::io::Write;
 use std::path::Path;

@@ -15,3 +15,5 @@ mod pg_data;
 
 mod mysql_data;
 mod mysql_schema;
+
+mod hints;

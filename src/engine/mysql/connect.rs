@@ -1,9 +1,12 @@
 //! Opening mysql_async connections from a ConnectionSpec.
 
-use anyhow::{anyhow, Result};
+use std::time::Duration;
+
+use anyhow::{anyhow, bail, Result};
 use mysql_async::{Conn, OptsBuilder, SslOpts};
 
 use crate::config::{ConnectionSpec, SslMode};
+use crate::engine::probe;
 
 /// The server's words (`ERROR 1062 (23000): Duplicate entry ...`), never the URL.
 pub fn server_message(err: &mysql_async::Error) -> String {
@@ -50,8 +53,17 @@ pub async fn connect(spec: &ConnectionSpec) -> Result<Conn> {
             .ip_or_hostname(spec.host.clone())
             .tcp_port(spec.port)
     };
-    let connecting = Conn::new(builder);
-    match tokio::time::timeout(std::time::Duration::from_secs(30), connecting).await {
+    let connecting = tokio::time::timeout(CONNECT_TIMEOUT, Conn::new(builder));
+    tokio::pin!(connecting);
+    // A PostgreSQL server never greets, so the client would wait the whole
+    // timeout; if no greeting came quickly, ask which protocol the port speaks.
+    let outcome = tokio::select! {
+        outcome = &mut connecting => outcome,
+        Some(hint) = slow_connect_hint(spec) => {
+            bail!("cannot connect to {}: {hint}", spec.redacted())
+        }
+    };
+    match outcome {
         Ok(Ok(conn)) => Ok(conn),
         Ok(Err(e)) => Err(anyhow!(
             "cannot connect to {}: {}",
@@ -59,9 +71,24 @@ pub async fn connect(spec: &ConnectionSpec) -> Result<Conn> {
             server_message(&e)
         )),
         Err(_) => Err(anyhow!(
-            "cannot connect to {}: timed out after 30 s",
-            spec.redacted()
+            "cannot connect to {}: timed out after {} s",
+            spec.redacted(),
+            CONNECT_TIMEOUT.as_secs()
         )),
+    }
+}
+
+/// How long the server gets to greet before the connection is thought slow.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
+const QUICK_GREETING: Duration = Duration::from_millis(300);
+
+/// After [`QUICK_GREETING`], the hint if the port speaks another protocol;
+/// otherwise never resolves, so the connection attempt goes on.
+async fn slow_connect_hint(spec: &ConnectionSpec) -> Option<String> {
+    tokio::time::sleep(QUICK_GREETING).await;
+    match probe::mismatch_hint(spec).await {
+        Some(hint) => Some(hint),
+        None => std::future::pending().await,
     }
 }
 

@@ -34,6 +34,7 @@ use tokio_postgres::{Client, NoTls, Socket};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
 use crate::config::{ConnectionSpec, EngineKind, SslMode};
+use crate::engine::probe;
 
 /// How long to wait for the server before giving up on a connection
 /// attempt (libpq has no default; the OS would wait about two minutes).
@@ -87,7 +88,18 @@ pub async fn connect(spec: &ConnectionSpec) -> Result<Client> {
             open(config.ssl_mode(pg_mode), tls).await
         }
     };
-    result.map_err(|err| {
+    let err = match result {
+        Ok(client) => return Ok(client),
+        Err(err) => err,
+    };
+    // A MySQL server at this port answers our first bytes with its greeting
+    // and hangs up: say so instead of "connection reset by peer".
+    if err.as_db_error().is_none() {
+        if let Some(hint) = probe::mismatch_hint(spec).await {
+            bail!("cannot connect to {target}: {hint}");
+        }
+    }
+    Err({
         let mut msg = format!("cannot connect to {target}: {}", describe(&err));
         if spec.sslmode == SslMode::VerifyFull && is_certificate_error(&err) {
             msg.push_str(&match &spec.sslrootcert {
