@@ -191,9 +191,10 @@ pub struct VerifyArgs {
     /// A data snapshot whose manifest to compare against.
     #[arg(long, value_name = "PATH")]
     pub manifest: Option<PathBuf>,
-    /// The database being checked.
+    /// The database being checked. Without it (and without TARGET_URL) the
+    /// target is found like every command's database: DATABASE_URL, DB_*, PG*.
     #[arg(long, value_name = "URL", env = "TARGET_URL")]
-    pub target: String,
+    pub target: Option<String>,
     /// Also compare order-independent content checksums.
     #[arg(long)]
     pub checksum: bool,

@@ -7,7 +7,7 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use serde::Serialize;
 
-use crate::cli::VerifyArgs;
+use crate::cli::{ConnectArgs, VerifyArgs};
 use crate::commands::UsageError;
 use crate::config::{ConnectionSpec, EngineKind};
 use crate::engine::{ChecksumKind, Engine, Inventory, SequenceState, TableState};
@@ -25,7 +25,9 @@ struct Row {
 }
 
 pub async fn run(args: VerifyArgs) -> Result<u8> {
-    let target_spec = ConnectionSpec::from_url(&args.target)?;
+    let target_spec = ConnectionSpec::resolve(&ConnectArgs {
+        url: args.target.clone(),
+    })?;
     let target = Engine::for_spec(&target_spec)?;
     let (expected, actual_kind, source_label) = match (&args.manifest, &args.source) {
         (Some(path), _) => {

@@ -17,3 +17,4 @@ mod mysql_data;
 mod mysql_schema;
 
 mod hints;
+mod make_targets;
