@@ -6,10 +6,18 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
+/// `dbsnap --version`: the crate version and the git commit it was built from.
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("DBSNAP_GIT_COMMIT"),
+    ")"
+);
+
 #[derive(Debug, Parser)]
 #[command(
     name = "dbsnap",
-    version,
+    version = VERSION,
     about = "Deterministic schema and data snapshots for PostgreSQL and MySQL/MariaDB",
     after_help = "Examples:\n  \
       dbsnap export-schema --url postgres://postgres@localhost/app\n  \
@@ -45,7 +53,7 @@ pub enum Command {
         The default file name is sql/data_export_YYYYMMDD_HHMMSS.sql, with the time in UTC.\n\
         All tables are read in one consistent snapshot. The file appears only when complete (mode 0600).")]
     ExportData(ExportDataArgs),
-    /// Load a data file (ours or pg_dump's plain format) in one transaction.
+    /// Load a data file (ours, pg_dump's plain format or a mysqldump file) in one transaction.
     #[command(after_help = "Examples:\n  \
         dbsnap import --url postgres://postgres@localhost/app_new sql/data_export_20261121_020000.sql.gz\n  \
         dbsnap import --url postgres://postgres@localhost/app --truncate --disable-constraints dump.sql\n\n\
@@ -64,6 +72,26 @@ pub enum Command {
         dbsnap check --json backup.sql.gz\n\n\
         Exit codes: 0 the file is complete and matches its manifest, 1 it does not.")]
     Check(CheckArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    #[command(after_help = "Examples:\n  \
+        dbsnap completions bash > ~/.local/share/bash-completion/completions/dbsnap\n  \
+        dbsnap completions zsh > ~/.zfunc/_dbsnap\n  \
+        dbsnap completions fish > ~/.config/fish/completions/dbsnap.fish")]
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff), e.g. `dbsnap man | man -l -`.
+    Man,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum, value_name = "SHELL")]
+    pub shell: clap_complete::Shell,
+}
+
+/// The clap definition itself, for generated completions and manual pages.
+pub fn command() -> clap::Command {
+    <Cli as clap::CommandFactory>::command()
 }
 
 #[derive(Debug, Args)]

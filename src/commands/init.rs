@@ -3,19 +3,16 @@ use std::io::{BufRead, IsTerminal, Write};
 use anyhow::{bail, Result};
 
 use crate::cli::InitArgs;
+use crate::commands::input::check_file;
 use crate::config::ConnectionSpec;
 use crate::engine::Engine;
 
 pub async fn run(args: InitArgs) -> Result<u8> {
     let spec = ConnectionSpec::resolve(&args.connect)?;
     let engine = Engine::for_spec(&spec)?;
-    if !args.schema.is_file() {
-        bail!("schema file {} does not exist", args.schema.display());
-    }
+    check_file(&args.schema, "schema file")?;
     if let Some(data) = &args.data {
-        if !data.is_file() {
-            bail!("data file {} does not exist", data.display());
-        }
+        check_file(data, "data file")?;
     }
     if engine.database_exists().await? && !args.yes {
         confirm_replace(engine.database_name(), &engine.describe())?;

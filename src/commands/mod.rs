@@ -2,10 +2,13 @@
 //! and calls the engine's methods; none of them knows which database it talks to.
 
 mod check;
+mod completions;
 mod export_data;
 mod export_schema;
 mod import;
 mod init;
+mod input;
+mod man;
 mod verify;
 
 use anyhow::Result;
@@ -21,6 +24,8 @@ pub async fn run(cli: Cli) -> Result<u8> {
         Command::Import(args) => import::run(args).await,
         Command::Verify(args) => verify::run(args).await,
         Command::Check(args) => check::run(args).await,
+        Command::Completions(args) => completions::run(args),
+        Command::Man => man::run(),
     }
 }
 

@@ -8,10 +8,19 @@ use mysql_async::{Conn, OptsBuilder, SslOpts};
 use crate::config::{ConnectionSpec, SslMode};
 use crate::engine::probe;
 
-/// The server's words (`ERROR 1062 (23000): Duplicate entry ...`), never the URL.
+/// The server's words (`ERROR 1062 (23000): Duplicate entry ...`), never the
+/// URL; a privilege error also names the missing grant.
 pub fn server_message(err: &mysql_async::Error) -> String {
     match err {
-        mysql_async::Error::Server(e) => format!("ERROR {} ({}): {}", e.code, e.state, e.message),
+        mysql_async::Error::Server(e) => {
+            let mut text = format!("ERROR {} ({}): {}", e.code, e.state, e.message);
+            if let Some(grant) = super::grants::missing_grant(e.code, &e.message) {
+                text.push_str(" (");
+                text.push_str(&grant);
+                text.push(')');
+            }
+            text
+        }
         other => other.to_string(),
     }
 }
@@ -114,4 +123,16 @@ pub fn literal(s: &str) -> String {
     }
     out.push('\'');
     out
+}
+
+/// The account the server sees this session as, quoted for GRANT: `'u'@'h'`.
+pub async fn current_user(conn: &mut Conn) -> String {
+    use mysql_async::prelude::Queryable;
+    match conn.query_first::<String, _>("SELECT CURRENT_USER()").await {
+        Ok(Some(user)) => match user.rsplit_once('@') {
+            Some((name, host)) => format!("{}@{}", literal(name), literal(host)),
+            None => literal(&user),
+        },
+        _ => "the user dbsnap connects as".to_string(),
+    }
 }

@@ -8,6 +8,7 @@
 
 pub mod connect;
 mod data;
+mod grants;
 mod import;
 mod load;
 mod schema;
@@ -135,9 +136,7 @@ impl MySql {
                 &format!("DROP DATABASE IF EXISTS {}", ident(&staging)),
             )
             .await;
-            return Err(err.context(format!(
-                "building {target} failed; the existing database was not touched"
-            )));
+            return Err(err.context(not_touched(&target, self.database_exists().await)));
         }
         self.swap_in(&mut admin, &staging, &target, &create_opts, schema_file)
             .await
@@ -358,4 +357,13 @@ async fn move_tables(conn: &mut Conn, from: &str, to: &str) -> Result<()> {
         .map(|t| format!("{}.{} TO {}.{}", ident(from), ident(t), ident(to), ident(t)))
         .collect();
     exec(conn, &format!("RENAME TABLE {}", pairs.join(", "))).await
+}
+
+/// The last words of a failed init: whether there was a database to leave alone.
+fn not_touched(target: &str, exists: Result<bool>) -> String {
+    match exists {
+        Ok(true) => format!("building {target} failed; the existing database was not touched"),
+        Ok(false) => format!("building {target} failed; nothing was created"),
+        Err(_) => format!("building {target} failed; the staging database was dropped"),
+    }
 }

@@ -265,9 +265,7 @@ impl Postgres {
                 ident(&staging)
             ))
             .await;
-            return Err(err.context(format!(
-                "building {target} failed; the existing database was not touched"
-            )));
+            return Err(err.context(not_touched(&target, self.database_exists().await)));
         }
 
         let exists = maint
@@ -347,4 +345,13 @@ async fn disable_constraints(client: &Client) -> Result<()> {
             server_message(&e)
         )
     })
+}
+
+/// The last words of a failed init: whether there was a database to leave alone.
+fn not_touched(target: &str, exists: Result<bool>) -> String {
+    match exists {
+        Ok(true) => format!("building {target} failed; the existing database was not touched"),
+        Ok(false) => format!("building {target} failed; nothing was created"),
+        Err(_) => format!("building {target} failed; the staging database was dropped"),
+    }
 }
