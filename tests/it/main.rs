@@ -18,3 +18,4 @@ mod mysql_schema;
 
 mod hints;
 mod make_targets;
+mod progress_tty;
