@@ -10,7 +10,8 @@
 # The target database comes from the environment, which dbsnap reads itself:
 #   DATABASE_URL, or DB_HOST DB_PORT DB_USER DB_PASS DB_NAME (DB_ENGINE=postgres|mysql),
 #   or PGHOST PGPORT PGUSER PGPASSWORD PGDATABASE.
-# YES=1      replace an existing database without asking (dbsnap init --yes)
+# YES=1      replace an existing database without asking (dbsnap init --yes);
+#            1, y, yes and true all mean yes
 # DBSNAP=..  binary to run (default: target/release/dbsnap, built when missing)
 #
 # Example: DATABASE_URL=postgres://postgres@localhost/app_new YES=1 \
@@ -59,11 +60,11 @@ args=(init --schema "$schema")
 if [[ -n $data ]]; then
   args+=(--data "$data")
 fi
-case ${YES:-} in
-  1 | y | yes | true) args+=(--yes) ;;
-  "" | 0 | n | no | false) ;;
-  *) usage_error "YES must be 1 or empty, not '$YES'" ;;
-esac
+# shellcheck source=scripts/switch.sh
+source "$ROOT/scripts/switch.sh"
+if switch YES; then
+  args+=(--yes)
+fi
 
 dbsnap=${DBSNAP:-$ROOT/target/release/dbsnap}
 if [[ -z ${DBSNAP:-} && ! -x $dbsnap ]]; then

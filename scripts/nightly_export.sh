@@ -22,6 +22,8 @@ EXPORT_DIR=${EXPORT_DIR:-backups}
 KEEP=${KEEP:-7}
 COMPRESS=${COMPRESS:-zst}
 SCHEMA_TOO=${SCHEMA_TOO:-1}
+# shellcheck source=scripts/switch.sh
+source "$ROOT/scripts/switch.sh"
 
 case ${1:-} in
   -h | --help)
@@ -50,7 +52,7 @@ log() { printf '%s nightly_export: %s\n' "$(date -u +%FT%TZ)" "$*" >&2; }
 
 log "exporting to $file"
 "$DBSNAP" export-data -o "$file"
-if [[ $SCHEMA_TOO == 1 ]]; then
+if switch SCHEMA_TOO; then
   "$DBSNAP" export-schema -o "$EXPORT_DIR/init_schema_${stamp}.sql"
 fi
 

@@ -5,8 +5,8 @@
 # Usage: scripts/rehearse.sh
 #   SCHEMA=..       schema snapshot (default: sql/init_schema.sql)
 #   DATA_FILE=..    data snapshot (default: the newest sql/data_export_* or backups/data_export_*)
-#   REHEARSAL_URL=.. scratch database (default: DATABASE_URL with the database
-#                   name suffixed _rehearsal); it is replaced on every run
+#   REHEARSAL_URL=.. scratch database (default: the database of DATABASE_URL,
+#                   DB_NAME or PGDATABASE, suffixed _rehearsal); replaced on every run
 # Exit codes are verify's: 0 everything matches, 3 differences, 1 error.
 set -euo pipefail
 
@@ -35,15 +35,29 @@ if [[ ! -f $SCHEMA ]]; then
   exit 1
 fi
 
-url=${REHEARSAL_URL:-}
-if [[ -z $url ]]; then
-  base=${DATABASE_URL:?rehearse.sh: set REHEARSAL_URL or DATABASE_URL}
-  query=
+# The scratch database: REHEARSAL_URL, else the database dbsnap would use
+# (DATABASE_URL, or DB_* / PG*) with its name suffixed _rehearsal.
+target=()
+if [[ -n ${REHEARSAL_URL:-} ]]; then
+  export TARGET_URL=$REHEARSAL_URL
+  target=(--url "$REHEARSAL_URL")
+elif [[ -n ${DATABASE_URL:-} ]]; then
+  base=$DATABASE_URL query=
   if [[ $base == *\?* ]]; then
     query="?${base#*\?}"
     base=${base%%\?*}
   fi
-  url=${base}_rehearsal$query
+  export TARGET_URL=${base}_rehearsal$query
+  target=(--url "$TARGET_URL")
+elif [[ -n ${DB_NAME:-} ]]; then
+  export DB_NAME=${DB_NAME}_rehearsal
+  unset TARGET_URL
+elif [[ -n ${PGDATABASE:-} ]]; then
+  export PGDATABASE=${PGDATABASE}_rehearsal
+  unset TARGET_URL
+else
+  echo "rehearse.sh: set DATABASE_URL, or DB_HOST/DB_NAME (DB_ENGINE=mysql for MySQL), or REHEARSAL_URL" >&2
+  exit 2
 fi
 
 if [[ ! -x $DBSNAP ]]; then
@@ -52,9 +66,9 @@ fi
 
 start=$(date +%s)
 echo "rehearse: building the scratch database from $SCHEMA and $data" >&2
-"$DBSNAP" init --url "$url" --schema "$SCHEMA" --data "$data" --yes
+"$DBSNAP" init "${target[@]}" --schema "$SCHEMA" --data "$data" --yes
 echo "rehearse: verifying it against the manifest of $data" >&2
 status=0
-"$DBSNAP" verify --manifest "$data" --target "$url" --checksum || status=$?
+"$DBSNAP" verify --manifest "$data" --checksum || status=$?
 echo "rehearse: finished in $(($(date +%s) - start)) s with status $status" >&2
 exit "$status"

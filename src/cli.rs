@@ -6,10 +6,18 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
+/// `dbsnap --version`: the crate version and the git commit it was built from.
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("DBSNAP_GIT_COMMIT"),
+    ")"
+);
+
 #[derive(Debug, Parser)]
 #[command(
     name = "dbsnap",
-    version,
+    version = VERSION,
     about = "Deterministic schema and data snapshots for PostgreSQL and MySQL/MariaDB",
     after_help = "Examples:\n  \
       dbsnap export-schema --url postgres://postgres@localhost/app\n  \
@@ -46,7 +54,7 @@ pub enum Command {
         The default file name is sql/data_export_YYYYMMDD_HHMMSS.sql, with the time in UTC.\n\
         All tables are read in one consistent snapshot. The file appears only when complete (mode 0600).")]
     ExportData(ExportDataArgs),
-    /// Load a data file (ours or pg_dump's plain format) in one transaction.
+    /// Load a data file (ours, pg_dump's plain format or a mysqldump file) in one transaction.
     #[command(after_help = "Examples:\n  \
         dbsnap import --url postgres://postgres@localhost/app_new sql/data_export_20261121_020000.sql.gz\n  \
         dbsnap import --url postgres://postgres@localhost/app --truncate --disable-constraints dump.sql\n\n\
@@ -79,6 +87,26 @@ pub enum Command {
         Objects dbsnap cannot export make diff fail with their list.\n\n\
         Exit codes: 0 identical, 3 differences (all are listed), 1 could not compare, 2 usage.")]
     Diff(DiffArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    #[command(after_help = "Examples:\n  \
+        dbsnap completions bash > ~/.local/share/bash-completion/completions/dbsnap\n  \
+        dbsnap completions zsh > ~/.zfunc/_dbsnap\n  \
+        dbsnap completions fish > ~/.config/fish/completions/dbsnap.fish")]
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff), e.g. `dbsnap man | man -l -`.
+    Man,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum, value_name = "SHELL")]
+    pub shell: clap_complete::Shell,
+}
+
+/// The clap definition itself, for generated completions and manual pages.
+pub fn command() -> clap::Command {
+    <Cli as clap::CommandFactory>::command()
 }
 
 #[derive(Debug, Args)]
@@ -239,9 +267,10 @@ pub struct VerifyArgs {
     /// A data snapshot whose manifest to compare against.
     #[arg(long, value_name = "PATH")]
     pub manifest: Option<PathBuf>,
-    /// The database being checked.
+    /// The database being checked. Without it (and without TARGET_URL) the
+    /// target is found like every command's database: DATABASE_URL, DB_*, PG*.
     #[arg(long, value_name = "URL", env = "TARGET_URL")]
-    pub target: String,
+    pub target: Option<String>,
     /// Also compare order-independent content checksums.
     #[arg(long)]
     pub checksum: bool,

@@ -1,33 +1,107 @@
-//! Progress on a terminal, nothing otherwise. indicatif hides a bar whose
-//! stderr is not a terminal; commands only call these few methods.
+//! Progress on a terminal, nothing otherwise: indicatif hides bars whose
+//! stderr is not a terminal.
+//!
+//! One line counts the units of work (`3/12 tables`); under it, one line per
+//! table being worked on now shows rows and bytes within that table, with an
+//! ETA when the expected row count is known (the catalog's estimate for an
+//! export, the manifest for an import). Post-data work is a phase of its own
+//! (`indexes 4/9`). Commands and engines call only:
+//!
+//! - [`Progress::new`] with the total from the catalog or the file header;
+//! - [`Progress::begin_table`], then [`TableProgress::advance`] and
+//!   [`TableProgress::finish_table`];
+//! - [`Progress::phase`] for post-data steps;
+//! - [`Progress::finish`].
 
 use std::time::Duration;
 
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+/// Rows or bytes gathered before the table's line is updated, so a COPY
+/// that yields one chunk per row does not pay for a bar update per row.
+const BATCH_ROWS: u64 = 512;
+const BATCH_BYTES: u64 = 256 * 1024;
+
+#[derive(Clone)]
 pub struct Progress {
-    bar: ProgressBar,
+    multi: MultiProgress,
+    overall: ProgressBar,
+    /// Totals of everything done, for the older start/add calls.
     rows: u64,
     bytes: u64,
 }
 
 impl Progress {
-    /// `what` counts units of work, e.g. tables.
+    /// `what` names the units counted, e.g. `tables`.
     pub fn new(total: u64, what: &str) -> Progress {
-        let bar = ProgressBar::new(total);
+        Progress::to(ProgressDrawTarget::stderr(), total, what)
+    }
+
+    fn to(target: ProgressDrawTarget, total: u64, what: &str) -> Progress {
+        let multi = MultiProgress::with_draw_target(target);
+        let overall = multi.add(ProgressBar::new(total));
         let template =
             format!("{{spinner}} [{{elapsed_precise}}] {{bar:30}} {{pos}}/{{len}} {what} {{msg}}");
-        bar.set_style(ProgressStyle::with_template(&template).expect("valid template"));
-        bar.enable_steady_tick(Duration::from_millis(200));
+        overall.set_style(style(&template));
+        overall.enable_steady_tick(Duration::from_millis(200));
         Progress {
-            bar,
+            multi,
+            overall,
             rows: 0,
             bytes: 0,
         }
     }
 
+    /// A line for the table `name` that work starts on now. With
+    /// `expected_rows` known (non-zero) it shows a bar and an ETA.
+    pub fn begin_table(
+        &self,
+        name: &str,
+        expected_rows: u64,
+        expected_bytes: u64,
+    ) -> TableProgress {
+        let bar = if expected_rows > 0 {
+            let bar = ProgressBar::new(expected_rows);
+            bar.set_style(style(
+                "  {prefix} {bar:20} {human_pos}/~{human_len} rows, {msg} (ETA {eta})",
+            ));
+            bar
+        } else {
+            let bar = ProgressBar::new_spinner();
+            bar.set_style(style("  {prefix} {human_pos} rows, {msg}"));
+            bar
+        };
+        let bar = self.multi.add(bar);
+        bar.set_prefix(name.to_string());
+        bar.set_message(bytes_message(0, expected_bytes));
+        bar.tick();
+        TableProgress {
+            bar,
+            overall: self.overall.clone(),
+            expected_bytes,
+            rows: 0,
+            bytes: 0,
+            pending_rows: 0,
+            pending_bytes: 0,
+        }
+    }
+
+    /// A post-data step (`indexes`, `constraints`, `foreign keys`) of `total`
+    /// items, counted with [`Phase::inc`].
+    // Export has no post-data work; import and init call this once wired.
+    #[allow(dead_code)]
+    pub fn phase(&self, name: &str, total: u64) -> Phase {
+        let bar = self.multi.add(ProgressBar::new(total));
+        bar.set_style(style("  post-data: {prefix} {pos}/{len} {msg}"));
+        bar.set_prefix(name.to_string());
+        bar.tick();
+        Phase { bar }
+    }
+
+    /// Names what is being worked on, with the totals so far (for callers
+    /// that count whole tables only).
     pub fn start(&self, name: &str) {
-        self.bar.set_message(format!(
+        self.overall.set_message(format!(
             "{name} ({} rows, {})",
             self.rows,
             human_bytes(self.bytes)
@@ -40,11 +114,90 @@ impl Progress {
     }
 
     pub fn done_one(&self) {
-        self.bar.inc(1);
+        self.overall.inc(1);
     }
 
     pub fn finish(&self) {
+        self.overall.finish_and_clear();
+        let _ = self.multi.clear();
+    }
+}
+
+/// One table's line; owned by whoever reads or loads that table.
+pub struct TableProgress {
+    bar: ProgressBar,
+    overall: ProgressBar,
+    expected_bytes: u64,
+    rows: u64,
+    bytes: u64,
+    pending_rows: u64,
+    pending_bytes: u64,
+}
+
+impl TableProgress {
+    pub fn advance(&mut self, rows: u64, bytes: u64) {
+        self.pending_rows += rows;
+        self.pending_bytes += bytes;
+        if self.pending_rows >= BATCH_ROWS || self.pending_bytes >= BATCH_BYTES {
+            self.flush();
+        }
+    }
+
+    fn flush(&mut self) {
+        self.rows += self.pending_rows;
+        self.bytes += self.pending_bytes;
+        self.bar.inc(self.pending_rows);
+        // The estimate may be low: grow the bar rather than overflow it.
+        if self
+            .bar
+            .length()
+            .is_some_and(|len| len > 0 && self.rows > len)
+        {
+            self.bar.set_length(self.rows);
+        }
+        self.bar
+            .set_message(bytes_message(self.bytes, self.expected_bytes));
+        self.pending_rows = 0;
+        self.pending_bytes = 0;
+    }
+
+    /// The table is done: its line goes, the count of tables goes up.
+    pub fn finish_table(mut self) {
+        self.flush();
         self.bar.finish_and_clear();
+        self.overall.inc(1);
+    }
+}
+
+/// A post-data step's line.
+#[allow(dead_code)] // see Progress::phase
+pub struct Phase {
+    bar: ProgressBar,
+}
+
+#[allow(dead_code)] // see Progress::phase
+impl Phase {
+    /// One more item done; `what` names it (an index, a constraint).
+    pub fn inc(&self, what: &str) {
+        self.bar.set_message(what.to_string());
+        self.bar.inc(1);
+    }
+
+    pub fn finish(self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+fn style(template: &str) -> ProgressStyle {
+    // The templates are constants of this file; a typo shows in every test run.
+    ProgressStyle::with_template(template).expect("valid progress template")
+}
+
+fn bytes_message(bytes: u64, expected: u64) -> String {
+    if expected > 0 {
+        format!("{} of ~{}", human_bytes(bytes), human_bytes(expected))
+    } else {
+        human_bytes(bytes)
     }
 }
 
@@ -60,5 +213,37 @@ pub fn human_bytes(n: u64) -> String {
         format!("{n} B")
     } else {
         format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bytes_are_human() {
+        assert_eq!(human_bytes(0), "0 B");
+        assert_eq!(human_bytes(1536), "1.5 KiB");
+        assert_eq!(bytes_message(2048, 1024 * 1024), "2.0 KiB of ~1.0 MiB");
+    }
+
+    #[test]
+    fn a_table_counts_rows_and_grows_past_a_low_estimate() {
+        let progress = Progress::to(ProgressDrawTarget::hidden(), 2, "tables");
+        let mut table = progress.begin_table("public.t", 1000, 0);
+        for _ in 0..1500 {
+            table.advance(1, 10);
+        }
+        table.flush();
+        assert_eq!(table.bar.position(), 1500);
+        assert_eq!(table.bar.length(), Some(1500));
+        assert_eq!(table.bytes, 15_000);
+        table.finish_table();
+        assert_eq!(progress.overall.position(), 1);
+        let phase = progress.phase("indexes", 3);
+        phase.inc("t_pkey");
+        assert_eq!(phase.bar.position(), 1);
+        phase.finish();
+        progress.finish();
     }
 }

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 
 use crate::cli::ExportDataArgs;
+use crate::commands::UsageError;
 use crate::config::ConnectionSpec;
 use crate::engine::{DataOptions, Engine};
 use crate::snapshot::compress::Compression;
@@ -11,15 +12,13 @@ use crate::snapshot::output::Output;
 use crate::snapshot::pieces::Pieces;
 
 pub async fn run(args: ExportDataArgs) -> Result<u8> {
-    let spec = ConnectionSpec::resolve(&args.connect)?;
-    let engine = Engine::for_spec(&spec)?;
     let path = match &args.output {
         Some(path) => path.clone(),
         None => default_path(args.compress.unwrap_or(Compression::None)),
     };
-    let compression = args
-        .compress
-        .unwrap_or_else(|| Compression::from_extension(&path));
+    let compression = Compression::for_output(&path, args.compress).map_err(UsageError)?;
+    let spec = ConnectionSpec::resolve(&args.connect)?;
+    let engine = Engine::for_spec(&spec)?;
     let opts = DataOptions {
         tables: args.tables.clone(),
         exclude_tables: args.exclude_tables.clone(),

@@ -1,15 +1,14 @@
-use anyhow::{bail, Result};
+use anyhow::Result;
 
 use crate::cli::ImportArgs;
+use crate::commands::input::check_file;
 use crate::config::ConnectionSpec;
 use crate::engine::{Engine, ImportOptions};
 
 pub async fn run(args: ImportArgs) -> Result<u8> {
     let spec = ConnectionSpec::resolve(&args.connect)?;
     let engine = Engine::for_spec(&spec)?;
-    if !args.path.is_file() {
-        bail!("data file {} does not exist", args.path.display());
-    }
+    check_file(&args.path, "data file")?;
     let opts = ImportOptions {
         disable_constraints: args.disable_constraints,
         truncate: args.truncate,

@@ -3,6 +3,7 @@ use std::io::{BufRead, IsTerminal, Write};
 use anyhow::{bail, Result};
 
 use crate::cli::InitArgs;
+use crate::commands::input::check_file;
 use crate::config::ConnectionSpec;
 use crate::engine::Engine;
 
@@ -10,15 +11,11 @@ pub async fn run(args: InitArgs) -> Result<u8> {
     let spec = ConnectionSpec::resolve(&args.connect)?;
     let mut engine = Engine::for_spec(&spec)?;
     engine.set_lock_timeout(args.lock_timeout);
-    if !args.schema.exists() {
-        bail!("schema file {} does not exist", args.schema.display());
-    }
+    check_file(&args.schema, "schema file")?;
     // Before anything is created or asked: the whole file is read once.
     crate::script::schemafile::check(&args.schema, engine.dialect())?;
     if let Some(data) = &args.data {
-        if !data.is_file() {
-            bail!("data file {} does not exist", data.display());
-        }
+        check_file(data, "data file")?;
     }
     if engine.database_exists().await? && !args.yes {
         confirm_replace(engine.database_name(), &engine.describe())?;

@@ -3,10 +3,13 @@
 
 mod check;
 mod diff;
+mod completions;
 mod export_data;
 mod export_schema;
 mod import;
 mod init;
+mod input;
+mod man;
 mod verify;
 
 use anyhow::Result;
@@ -23,6 +26,8 @@ pub async fn run(cli: Cli) -> Result<u8> {
         Command::Verify(args) => verify::run(args).await,
         Command::Check(args) => check::run(args).await,
         Command::Diff(args) => diff::run(args).await,
+        Command::Completions(args) => completions::run(args),
+        Command::Man => man::run(),
     }
 }
 

@@ -1,14 +1,19 @@
 //! The swap-over gate: does the target hold what the source (or a snapshot) holds?
 
 use std::collections::BTreeMap;
-use std::io::IsTerminal;
+use std::io::{BufRead, IsTerminal};
+use std::path::Path;
 
 use anyhow::{Context, Result};
 use serde::Serialize;
 
-use crate::cli::VerifyArgs;
-use crate::config::ConnectionSpec;
+use crate::cli::{ConnectArgs, VerifyArgs};
+use crate::commands::UsageError;
+use crate::config::{ConnectionSpec, EngineKind};
 use crate::engine::{ChecksumKind, Engine, Inventory, SequenceState, TableState};
+use crate::script::MARKER_PREFIX;
+use crate::snapshot::compress;
+use crate::snapshot::markers::Markers;
 
 #[derive(Debug, Serialize)]
 struct Row {
@@ -20,10 +25,16 @@ struct Row {
 }
 
 pub async fn run(args: VerifyArgs) -> Result<u8> {
-    let target_spec = ConnectionSpec::from_url(&args.target)?;
+    let target_spec = ConnectionSpec::resolve(&ConnectArgs {
+        url: args.target.clone(),
+    })?;
     let target = Engine::for_spec(&target_spec)?;
     let (expected, actual_kind, source_label) = match (&args.manifest, &args.source) {
         (Some(path), _) => {
+            // Before reading on: another engine's file would fail to parse.
+            if let Some(engine) = snapshot_engine(path)? {
+                refuse_other_engine(engine, &path.display().to_string(), &target_spec)?;
+            }
             let manifest = target.read_manifest(path).await?;
             let inventory = Inventory {
                 tables: manifest
@@ -53,6 +64,7 @@ pub async fn run(args: VerifyArgs) -> Result<u8> {
         }
         (None, Some(url)) => {
             let source_spec = ConnectionSpec::from_url(url)?;
+            refuse_other_engine(source_spec.engine, &source_spec.redacted(), &target_spec)?;
             let source = Engine::for_spec(&source_spec)?;
             let kind = if args.checksum {
                 ChecksumKind::Server
@@ -70,7 +82,7 @@ pub async fn run(args: VerifyArgs) -> Result<u8> {
         ChecksumKind::None
     };
     let actual = target.inventory(kind).await.context("reading the target")?;
-    let rows = compare(&expected, &actual, args.checksum);
+    let rows = compare(&expected, &actual, args.checksum, target_spec.engine);
     let differences = rows.iter().filter(|r| r.status != "ok").count();
 
     if args.json {
@@ -101,7 +113,51 @@ pub async fn run(args: VerifyArgs) -> Result<u8> {
     Ok(if differences == 0 { 0 } else { 3 })
 }
 
-fn compare(expected: &Inventory, actual: &Inventory, checksum: bool) -> Vec<Row> {
+/// The engine a snapshot's header names (`-- dbsnap:engine ...`), read from
+/// the comment lines at the top of the file; None for files without one.
+fn snapshot_engine(path: &Path) -> Result<Option<EngineKind>> {
+    let reader = compress::open(path)?;
+    let mut markers = Markers::default();
+    for (index, line) in reader.lines().enumerate() {
+        let line = line.with_context(|| format!("cannot read {}", path.display()))?;
+        let Some(text) = line.as_bytes().strip_prefix(MARKER_PREFIX) else {
+            if line.starts_with("--") || line.is_empty() {
+                continue;
+            }
+            break;
+        };
+        let text = String::from_utf8_lossy(text);
+        markers.take(path, index as u64 + 1, text.trim_end())?;
+    }
+    Ok(EngineKind::from_marker(&markers.manifest.engine))
+}
+
+/// Row counts and checksums of two engines never line up, so comparing
+/// them would only list every table as different.
+fn refuse_other_engine(
+    source: EngineKind,
+    source_label: &str,
+    target: &ConnectionSpec,
+) -> Result<()> {
+    if source == target.engine {
+        return Ok(());
+    }
+    Err(UsageError(format!(
+        "cannot verify across engines: {source_label} is {} but {} is {}; \
+         verify compares databases of the same engine",
+        source.display_name(),
+        target.redacted(),
+        target.engine.display_name(),
+    ))
+    .into())
+}
+
+fn compare(
+    expected: &Inventory,
+    actual: &Inventory,
+    checksum: bool,
+    engine: EngineKind,
+) -> Vec<Row> {
     let mut rows = Vec::new();
     let exp: BTreeMap<&str, &TableState> = expected
         .tables
@@ -122,7 +178,7 @@ fn compare(expected: &Inventory, actual: &Inventory, checksum: bool) -> Vec<Row>
         };
         let show = |t: Option<&&TableState>| {
             t.map(|t| match (&t.checksum, checksum) {
-                (Some(c), true) => format!("{} rows {}", t.rows, short(c)),
+                (Some(c), true) => format!("{} rows {c}", t.rows),
                 _ => format!("{} rows", t.rows),
             })
         };
@@ -155,15 +211,7 @@ fn compare(expected: &Inventory, actual: &Inventory, checksum: bool) -> Vec<Row>
             }
             _ => "ok",
         };
-        let show = |s: Option<&&SequenceState>| {
-            s.map(|s| {
-                format!(
-                    "{}{}",
-                    s.value,
-                    if s.is_called { "" } else { " (not called)" }
-                )
-            })
-        };
+        let show = |s: Option<&&SequenceState>| s.map(|s| position(s, engine));
         rows.push(Row {
             kind: "sequence",
             name: name.to_string(),
@@ -175,35 +223,60 @@ fn compare(expected: &Inventory, actual: &Inventory, checksum: bool) -> Vec<Row>
     rows
 }
 
-fn short(checksum: &str) -> String {
-    let cut = checksum.len().min(18);
-    format!("{}…", &checksum[..cut])
+/// A sequence position in the engine's own terms: PostgreSQL's last value
+/// and whether nextval has been called since; MySQL's next AUTO_INCREMENT
+/// value (sequences' round counters are plain numbers).
+fn position(s: &SequenceState, engine: EngineKind) -> String {
+    match engine {
+        EngineKind::Postgres if s.is_called => s.value.to_string(),
+        EngineKind::Postgres => format!("{} (not called)", s.value),
+        EngineKind::MySql if s.name.ends_with(" cycle_count") => s.value.to_string(),
+        EngineKind::MySql => format!("next {}", s.value),
+    }
+}
+
+/// Terminal columns `s` takes (`…` and CJK names are not one byte each).
+fn width(s: &str) -> usize {
+    unicode_width::UnicodeWidthStr::width(s)
+}
+
+/// `s` padded with spaces to `w` columns, on the right or (numbers) the left.
+fn pad(s: &str, w: usize, right_align: bool) -> String {
+    let fill = " ".repeat(w.saturating_sub(width(s)));
+    if right_align {
+        fill + s
+    } else {
+        format!("{s}{fill}")
+    }
 }
 
 fn print_table(rows: &[Row], color: bool) {
-    let width = rows
+    let name_w = rows
         .iter()
-        .map(|r| r.name.chars().count())
+        .map(|r| width(&r.name))
         .max()
-        .unwrap_or(4)
-        .clamp(4, 60);
+        .unwrap_or(0)
+        .max(4);
     let exp_w = rows
         .iter()
-        .filter_map(|r| r.expected.as_ref())
-        .map(|s| s.chars().count())
+        .filter_map(|r| r.expected.as_deref())
+        .map(width)
         .max()
-        .unwrap_or(8)
+        .unwrap_or(0)
         .max(8);
     let act_w = rows
         .iter()
-        .filter_map(|r| r.actual.as_ref())
-        .map(|s| s.chars().count())
+        .filter_map(|r| r.actual.as_deref())
+        .map(width)
         .max()
-        .unwrap_or(6)
+        .unwrap_or(0)
         .max(6);
     println!(
-        "{:<8} {:<width$} {:>exp_w$} {:>act_w$}  STATUS",
-        "KIND", "NAME", "EXPECTED", "ACTUAL"
+        "{:<8} {} {} {}  STATUS",
+        "KIND",
+        pad("NAME", name_w, false),
+        pad("EXPECTED", exp_w, true),
+        pad("ACTUAL", act_w, true)
     );
     for r in rows {
         let status = match (color, r.status) {
@@ -212,11 +285,42 @@ fn print_table(rows: &[Row], color: bool) {
             (false, s) => s.to_string(),
         };
         println!(
-            "{:<8} {:<width$} {:>exp_w$} {:>act_w$}  {status}",
+            "{:<8} {} {} {}  {status}",
             r.kind,
-            r.name,
-            r.expected.as_deref().unwrap_or("-"),
-            r.actual.as_deref().unwrap_or("-"),
+            pad(&r.name, name_w, false),
+            pad(r.expected.as_deref().unwrap_or("-"), exp_w, true),
+            pad(r.actual.as_deref().unwrap_or("-"), act_w, true),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn columns_align_by_display_width() {
+        assert_eq!(width("ab…"), 3);
+        assert_eq!(width("表"), 2);
+        assert_eq!(pad("表", 4, false), "表  ");
+        assert_eq!(pad("1…", 4, true), "  1…");
+    }
+
+    #[test]
+    fn positions_in_each_engine_s_terms() {
+        let state = |name: &str, value, is_called| SequenceState {
+            name: name.to_string(),
+            value,
+            is_called,
+        };
+        let my = EngineKind::MySql;
+        let pg = EngineKind::Postgres;
+        assert_eq!(
+            position(&state("`t` AUTO_INCREMENT", 201, false), my),
+            "next 201"
+        );
+        assert_eq!(position(&state("`s` cycle_count", 0, false), my), "0");
+        assert_eq!(position(&state("public.s", 5, true), pg), "5");
+        assert_eq!(position(&state("public.s", 1, false), pg), "1 (not called)");
     }
 }

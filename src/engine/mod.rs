@@ -5,6 +5,7 @@ pub mod mysql;
 pub mod order;
 pub mod postgres;
 pub mod tls;
+pub mod probe;
 
 use std::io::Write;
 use std::path::Path;

@@ -23,6 +23,45 @@ impl Compression {
         }
     }
 
+    /// The compression for an output file: `flag` if given, else the
+    /// extension. A compression suffix dbsnap cannot write (`.bz2`, `.xz`,
+    /// ...) is refused rather than quietly producing plain text under that
+    /// name, and so is a flag that contradicts the file's suffix.
+    pub fn for_output(path: &Path, flag: Option<Compression>) -> Result<Compression, String> {
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase);
+        if let Some(ext) = ext.as_deref() {
+            if UNSUPPORTED_SUFFIXES.contains(&ext) {
+                return Err(format!(
+                    "{}: dbsnap cannot write .{ext} files; use .gz or .zst (or no suffix for \
+                     plain text)",
+                    path.display()
+                ));
+            }
+        }
+        let by_name = Compression::from_extension(path);
+        match flag {
+            None => Ok(by_name),
+            Some(flag) if by_name != Compression::None && by_name != flag => Err(format!(
+                "{}: the suffix says {} but --compress says {}",
+                path.display(),
+                by_name.name(),
+                flag.name()
+            )),
+            Some(flag) => Ok(flag),
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Compression::None => "none",
+            Compression::Gzip => "gzip",
+            Compression::Zstd => "zstd",
+        }
+    }
+
     pub fn extension(self) -> &'static str {
         match self {
             Compression::None => "",
@@ -47,6 +86,12 @@ impl Compression {
         })
     }
 }
+
+/// Suffixes of compression formats that dbsnap does not write.
+const UNSUPPORTED_SUFFIXES: &[&str] = &[
+    "bz2", "bz", "xz", "lzma", "lz", "lz4", "lzo", "z", "zip", "7z", "br", "sz", "tgz", "zstd",
+    "gzip",
+];
 
 pub enum Encoder<'a, W: Write> {
     Plain(W),
@@ -136,5 +181,31 @@ mod tests {
         std::fs::write(&path, &bytes).unwrap();
         let mut out = Vec::new();
         assert!(open(&path).unwrap().read_to_end(&mut out).is_err());
+    }
+}
+
+#[cfg(test)]
+mod output_tests {
+    use super::Compression;
+    use std::path::Path;
+
+    #[test]
+    fn output_compression_from_suffix_and_flag() {
+        let pick = |p: &str, f| Compression::for_output(Path::new(p), f);
+        assert_eq!(pick("a.sql", None), Ok(Compression::None));
+        assert_eq!(pick("a.sql.gz", None), Ok(Compression::Gzip));
+        assert_eq!(pick("a.sql.zst", None), Ok(Compression::Zstd));
+        assert_eq!(pick("-", Some(Compression::Zstd)), Ok(Compression::Zstd));
+        assert_eq!(
+            pick("a.sql", Some(Compression::Gzip)),
+            Ok(Compression::Gzip)
+        );
+        for bad in ["out.sql.bz2", "out.sql.XZ", "out.sql.lz4", "out.zip"] {
+            let e = pick(bad, None).unwrap_err();
+            assert!(e.contains("cannot write"), "{bad}: {e}");
+            assert!(e.starts_with(bad), "{bad}: {e}");
+        }
+        let e = pick("a.sql.gz", Some(Compression::Zstd)).unwrap_err();
+        assert!(e.contains("suffix says gzip"), "{e}");
     }
 }

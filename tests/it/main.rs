@@ -20,3 +20,7 @@ mod mysql_schema;
 mod output;
 mod tls;
 mod trust;
+
+mod hints;
+mod make_targets;
+mod progress_tty;

@@ -1,15 +1,27 @@
 //! Opening mysql_async connections from a ConnectionSpec.
 
-use anyhow::{anyhow, Result};
+use std::time::Duration;
+
+use anyhow::{anyhow, bail, Result};
 use mysql_async::prelude::Queryable;
 use mysql_async::{Conn, DriverError, OptsBuilder, SslOpts};
 
 use crate::config::{ConnectionSpec, SslMode};
+use crate::engine::probe;
 
-/// The server's words (`ERROR 1062 (23000): Duplicate entry ...`), never the URL.
+/// The server's words (`ERROR 1062 (23000): Duplicate entry ...`), never the
+/// URL; a privilege error also names the missing grant.
 pub fn server_message(err: &mysql_async::Error) -> String {
     match err {
-        mysql_async::Error::Server(e) => format!("ERROR {} ({}): {}", e.code, e.state, e.message),
+        mysql_async::Error::Server(e) => {
+            let mut text = format!("ERROR {} ({}): {}", e.code, e.state, e.message);
+            if let Some(grant) = super::grants::missing_grant(e.code, &e.message) {
+                text.push_str(" (");
+                text.push_str(&grant);
+                text.push(')');
+            }
+            text
+        }
         other => other.to_string(),
     }
 }
@@ -36,20 +48,30 @@ pub async fn connect(spec: &ConnectionSpec) -> Result<Conn> {
     let target = spec.redacted();
     let ssl = ssl_opts(spec).map_err(|e| anyhow!("cannot connect to {target}: {e:#}"))?;
     let socket = spec.host.starts_with('/');
-    let mut tls = ssl.is_some() && !socket;
-    let mut result = open(spec, ssl).await;
-    // `prefer`: a server without TLS gets a plaintext connection instead.
-    if spec.sslmode == SslMode::Prefer
-        && matches!(
-            &result,
-            Err(Some(mysql_async::Error::Driver(
-                DriverError::NoClientSslFlagFromServer
-            )))
-        )
-    {
-        tls = false;
-        result = open(spec, None).await;
-    }
+    let attempt = async {
+        let mut tls = ssl.is_some() && !socket;
+        let mut result = open(spec, ssl).await;
+        // `prefer`: a server without TLS gets a plaintext connection instead.
+        if spec.sslmode == SslMode::Prefer
+            && matches!(
+                &result,
+                Err(Some(mysql_async::Error::Driver(
+                    DriverError::NoClientSslFlagFromServer
+                )))
+            )
+        {
+            tls = false;
+            result = open(spec, None).await;
+        }
+        (result, tls)
+    };
+    tokio::pin!(attempt);
+    // A PostgreSQL server never greets, so the client would wait the whole
+    // timeout; if no greeting came quickly, ask which protocol the port speaks.
+    let (result, tls) = tokio::select! {
+        outcome = &mut attempt => outcome,
+        Some(hint) = slow_connect_hint(spec) => bail!("cannot connect to {target}: {hint}"),
+    };
     match result {
         Ok(mut conn) => {
             // While a session of this run holds the run-tag lock, the run is
@@ -150,6 +172,19 @@ fn refusal(err: &mysql_async::Error, spec: &ConnectionSpec, plaintext_tcp: bool)
     }
 }
 
+/// How long the server gets to greet before the connection is thought slow.
+const QUICK_GREETING: Duration = Duration::from_millis(300);
+
+/// After [`QUICK_GREETING`], the hint if the port speaks another protocol;
+/// otherwise never resolves, so the connection attempt goes on.
+async fn slow_connect_hint(spec: &ConnectionSpec) -> Option<String> {
+    tokio::time::sleep(QUICK_GREETING).await;
+    match probe::mismatch_hint(spec).await {
+        Some(hint) => Some(hint),
+        None => std::future::pending().await,
+    }
+}
+
 /// A backtick-quoted identifier.
 pub fn ident(name: &str) -> String {
     format!("`{}`", name.replace('`', "``"))
@@ -172,4 +207,16 @@ pub fn literal(s: &str) -> String {
     }
     out.push('\'');
     out
+}
+
+/// The account the server sees this session as, quoted for GRANT: `'u'@'h'`.
+pub async fn current_user(conn: &mut Conn) -> String {
+    use mysql_async::prelude::Queryable;
+    match conn.query_first::<String, _>("SELECT CURRENT_USER()").await {
+        Ok(Some(user)) => match user.rsplit_once('@') {
+            Some((name, host)) => format!("{}@{}", literal(name), literal(host)),
+            None => literal(&user),
+        },
+        _ => "the user dbsnap connects as".to_string(),
+    }
 }

@@ -15,7 +15,7 @@ use super::connect::{ident, server_message};
 use crate::config::ConnectionSpec;
 use crate::engine::order::{sort_objects, SchemaObject, Section};
 use crate::engine::{ChecksumKind, DataOptions, Inventory, SequenceState, TableState};
-use crate::progress::Progress;
+use crate::progress::{Progress, TableProgress};
 use crate::snapshot::checksum::RowChecksum;
 use crate::snapshot::manifest::{Manifest, SequenceEntry, TableEntry};
 use crate::snapshot::pieces::{self, Finished, Pieces, Spooler};
@@ -50,6 +50,9 @@ pub struct DataTable {
     pub columns: Vec<String>,
     /// What to select for each column.
     pub select: Vec<String>,
+    /// The server's estimates (TABLE_ROWS, DATA_LENGTH), for progress; 0 if unknown.
+    pub est_rows: u64,
+    pub est_bytes: u64,
 }
 
 impl DataTable {
@@ -146,6 +149,16 @@ pub async fn data_tables(conn: &mut Conn, opts: &DataOptions) -> Result<Vec<Data
     }
     // Cycles are expected (that is why foreign keys load after the data).
     let (sorted, _) = sort_objects(objects);
+    let mut estimates: HashMap<String, (u64, u64)> = HashMap::new();
+    for r in query_strings(conn, include_str!("sql/table_estimates.sql")).await? {
+        if let [Some(name), rows, bytes] = &r[..] {
+            let number = |v: &Option<String>| v.as_deref().and_then(|v| v.parse().ok());
+            estimates.insert(
+                name.clone(),
+                (number(rows).unwrap_or(0), number(bytes).unwrap_or(0)),
+            );
+        }
+    }
     Ok(sorted
         .into_iter()
         .map(|o| {
@@ -155,10 +168,13 @@ pub async fn data_tables(conn: &mut Conn, opts: &DataOptions) -> Result<Vec<Data
                 .into_iter()
                 .unzip();
             select.extend(enum_flags.remove(&o.key).unwrap_or_default());
+            let (est_rows, est_bytes) = estimates.get(&o.key).copied().unwrap_or_default();
             DataTable {
                 columns,
                 select,
                 name: o.key,
+                est_rows,
+                est_bytes,
             }
         })
         .collect())
@@ -399,6 +415,7 @@ async fn table_piece(
     table: &DataTable,
     skip_rows: bool,
     spooler: &Spooler,
+    progress: &mut TableProgress,
 ) -> Result<(Finished, RowChecksum)> {
     let quoted = table.quoted();
     let mut spool = spooler.spool()?;
@@ -409,7 +426,8 @@ async fn table_piece(
     let sum = if skip_rows {
         RowChecksum::default()
     } else {
-        stream_table(conn, table, |tuples, _| {
+        stream_table(conn, table, |tuples, rows| {
+            progress.advance(rows, tuples.len() as u64);
             spool.write_all(head.as_bytes())?;
             spool.write_all(tuples)?;
             spool.write_all(b";\n")?;
@@ -469,19 +487,29 @@ pub async fn export(
     pieces.write(header.as_bytes())?;
 
     let tables = Arc::new(tables);
-    let (spooler, exclude, list) = (
+    let progress = Progress::new(tables.len() as u64, "tables");
+    let (spooler, exclude, list, bars) = (
         pieces.spooler(),
         opts.exclude_table_data.clone(),
         tables.clone(),
+        progress.clone(),
     );
     let (tasks, rx) = pieces::spawn_workers(workers, tables.len(), move |mut conn: Conn, index| {
         let (spooler, exclude, tables) = (spooler.clone(), exclude.clone(), list.clone());
+        let bars = bars.clone();
         async move {
             let table = &tables[index];
             let skip = exclude
                 .iter()
                 .any(|p| crate::engine::pattern_matches(p, &table.name));
-            let made = table_piece(&mut conn, table, skip, &spooler).await;
+            let (rows, bytes) = if skip {
+                (0, 0)
+            } else {
+                (table.est_rows, table.est_bytes)
+            };
+            let mut line = bars.begin_table(&table.quoted(), rows, bytes);
+            let made = table_piece(&mut conn, table, skip, &spooler, &mut line).await;
+            line.finish_table();
             (conn, made)
         }
     });
@@ -490,16 +518,12 @@ pub async fn export(
         engine: "mysql".into(),
         ..Manifest::default()
     };
-    let mut progress = Progress::new(tables.len() as u64, "tables");
     pieces::append_in_order(
         pieces,
         rx,
         tables.len(),
-        |index, sum: RowChecksum, bytes| {
+        |index, sum: RowChecksum, _bytes| {
             let quoted = tables[index].quoted();
-            progress.start(&quoted);
-            progress.add(sum.rows(), bytes);
-            progress.done_one();
             manifest.tables.push(TableEntry {
                 name: quoted,
                 rows: sum.rows(),

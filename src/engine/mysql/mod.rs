@@ -8,6 +8,7 @@
 
 pub mod connect;
 mod data;
+mod grants;
 mod import;
 mod load;
 mod schema;
@@ -189,9 +190,7 @@ impl MySql {
                 &format!("DROP DATABASE IF EXISTS {}", ident(&staging)),
             )
             .await;
-            return Err(err.context(format!(
-                "building {target} failed; the existing database was not touched"
-            )));
+            return Err(err.context(not_touched(&target, self.database_exists().await)));
         }
         let old = staging_name(&target, "old", 64);
         swap::Swap {
@@ -374,3 +373,11 @@ async fn run_deferred(conn: &mut Conn, path: &Path, restores: &[(Restore, u64)])
 
 
 
+/// The last words of a failed init: whether there was a database to leave alone.
+fn not_touched(target: &str, exists: Result<bool>) -> String {
+    match exists {
+        Ok(true) => format!("building {target} failed; the existing database was not touched"),
+        Ok(false) => format!("building {target} failed; nothing was created"),
+        Err(_) => format!("building {target} failed; the staging database was dropped"),
+    }
+}

@@ -392,9 +392,14 @@ pub async fn export(
             &format!("{} {}", kind.to_lowercase(), ident(&name)),
         ) {
             Ok(Some(create)) => create,
-            Ok(None) => anyhow::bail!(
-                "cannot read the definition of {kind} {name}: the user lacks privileges to see it"
-            ),
+            Ok(None) => {
+                let user = super::connect::current_user(conn).await;
+                anyhow::bail!(
+                    "cannot read the definition of {kind} {name}: the user lacks privileges to \
+                     see it ({})",
+                    super::grants::routine_grant(&user)
+                )
+            }
             Err(problem) => {
                 unsupported.push(problem);
                 continue;

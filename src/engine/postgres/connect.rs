@@ -32,6 +32,7 @@ use tokio_postgres::{Client, NoTls, Socket};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
 use crate::config::{ConnectionSpec, EngineKind, SslMode};
+use crate::engine::probe;
 
 /// How long to wait for the server before giving up on a connection
 /// attempt (libpq has no default; the OS would wait about two minutes).
@@ -85,7 +86,18 @@ pub async fn connect(spec: &ConnectionSpec) -> Result<Client> {
             open(config.ssl_mode(pg_mode), tls).await
         }
     };
-    result.map_err(|err| {
+    let err = match result {
+        Ok(client) => return Ok(client),
+        Err(err) => err,
+    };
+    // A MySQL server at this port answers our first bytes with its greeting
+    // and hangs up: say so instead of "connection reset by peer".
+    if err.as_db_error().is_none() {
+        if let Some(hint) = probe::mismatch_hint(spec).await {
+            bail!("cannot connect to {target}: {hint}");
+        }
+    }
+    Err({
         let reason = match crate::engine::tls::certificate_problem(&err, spec) {
             Some(problem) => problem,
             None => describe(&err),

@@ -14,7 +14,7 @@ use super::{server_message, SETTINGS};
 use crate::config::ConnectionSpec;
 use crate::engine::order::{sort_objects, SchemaObject, Section};
 use crate::engine::{DataOptions, Inventory, SequenceState, TableState};
-use crate::progress::Progress;
+use crate::progress::{Progress, TableProgress};
 use crate::snapshot::checksum::{LineHasher, RowChecksum};
 use crate::snapshot::manifest::{Manifest, SequenceEntry, TableEntry};
 use crate::snapshot::pieces::{self, Finished, Pieces, Spooler};
@@ -40,6 +40,9 @@ const HEADER: &str = "\
 pub struct DataTable {
     pub qname: String,
     pub columns: Vec<String>,
+    /// The catalog's estimates (reltuples, table size), for progress; 0 if unknown.
+    pub est_rows: u64,
+    pub est_bytes: u64,
 }
 
 impl DataTable {
@@ -118,6 +121,8 @@ pub async fn data_tables(client: &Client, opts: &DataOptions) -> Result<Vec<Data
             DataTable {
                 qname: r.get("qname"),
                 columns: r.get("columns"),
+                est_rows: r.get::<_, i64>("est_rows").max(0) as u64,
+                est_bytes: r.get::<_, i64>("est_bytes").max(0) as u64,
             }
         })
         .collect())
@@ -197,6 +202,7 @@ async fn table_piece(
     table: &DataTable,
     skip_rows: bool,
     spooler: &Spooler,
+    progress: &mut TableProgress,
 ) -> Result<(Finished, RowChecksum)> {
     let mut spool = spooler.spool()?;
     write!(
@@ -209,7 +215,12 @@ async fn table_piece(
     let checksum = if skip_rows {
         RowChecksum::default()
     } else {
-        copy_table_out(client, table, |chunk| Ok(spool.write_all(chunk)?)).await?
+        // Text COPY yields one chunk per row.
+        copy_table_out(client, table, |chunk| {
+            progress.advance(1, chunk.len() as u64);
+            Ok(spool.write_all(chunk)?)
+        })
+        .await?
     };
     spool.write_all(b"\\.\n")?;
     Ok((spool.finish()?, checksum))
@@ -266,20 +277,30 @@ pub async fn export(
     let workers = snapshot_workers(spec, client, wanted.min(tables.len().max(1))).await?;
     let main = workers[0].clone();
     let tables = Arc::new(tables);
-    let (spooler, exclude, list) = (
+    let progress = Progress::new(tables.len() as u64, "tables");
+    let (spooler, exclude, list, bars) = (
         pieces.spooler(),
         opts.exclude_table_data.clone(),
         tables.clone(),
+        progress.clone(),
     );
     let (tasks, rx) =
         pieces::spawn_workers(workers, tables.len(), move |client: Arc<Client>, index| {
             let (spooler, exclude, tables) = (spooler.clone(), exclude.clone(), list.clone());
+            let bars = bars.clone();
             async move {
                 let table = &tables[index];
                 let skip = exclude
                     .iter()
                     .any(|p| crate::engine::pattern_matches(p, &table.qname));
-                let made = table_piece(&client, table, skip, &spooler).await;
+                let (rows, bytes) = if skip {
+                    (0, 0)
+                } else {
+                    (table.est_rows, table.est_bytes)
+                };
+                let mut line = bars.begin_table(&table.qname, rows, bytes);
+                let made = table_piece(&client, table, skip, &spooler, &mut line).await;
+                line.finish_table();
                 (client, made)
             }
         });
@@ -288,16 +309,12 @@ pub async fn export(
         engine: "postgresql".into(),
         ..Manifest::default()
     };
-    let mut progress = Progress::new(tables.len() as u64, "tables");
     pieces::append_in_order(
         pieces,
         rx,
         tables.len(),
-        |index, checksum: RowChecksum, bytes| {
+        |index, checksum: RowChecksum, _bytes| {
             let table = &tables[index];
-            progress.start(&table.qname);
-            progress.add(checksum.rows(), bytes);
-            progress.done_one();
             manifest.tables.push(TableEntry {
                 name: table.qname.clone(),
                 rows: checksum.rows(),

@@ -303,12 +303,7 @@ impl Postgres {
                 ident(&staging)
             ))
             .await;
-            let untouched = if self.state_of(&[&target]).await.ends_with(" exists") {
-                "; the existing database was not touched"
-            } else {
-                ""
-            };
-            return Err(err.context(format!("building {target} failed{untouched}")));
+            return Err(err.context(not_touched(&target, self.database_exists().await)));
         }
 
         let exists = maint
@@ -421,4 +416,13 @@ async fn disable_constraints(client: &Client) -> Result<()> {
             server_message(&e)
         )
     })
+}
+
+/// The last words of a failed init: whether there was a database to leave alone.
+fn not_touched(target: &str, exists: Result<bool>) -> String {
+    match exists {
+        Ok(true) => format!("building {target} failed; the existing database was not touched"),
+        Ok(false) => format!("building {target} failed; nothing was created"),
+        Err(_) => format!("building {target} failed; the staging database was dropped"),
+    }
 }

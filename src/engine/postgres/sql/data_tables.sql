@@ -4,7 +4,10 @@ SELECT c.oid::int8 AS oid, format('%I.%I', n.nspname, c.relname) AS qname,
        coalesce(pg_partition_root(c.oid), c.oid)::int8 AS root,
        ARRAY(SELECT quote_ident(a.attname) FROM pg_catalog.pg_attribute a
              WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
-             ORDER BY a.attnum) AS columns
+             ORDER BY a.attnum) AS columns,
+       -- Estimates for the progress bar: -1 means never analysed.
+       greatest(c.reltuples, 0)::int8 AS est_rows,
+       pg_catalog.pg_table_size(c.oid)::int8 AS est_bytes
 FROM pg_catalog.pg_class c
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind = 'r'
