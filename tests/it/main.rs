@@ -19,3 +19,4 @@ mod mysql_schema;
 mod hints;
 mod make_targets;
 mod progress_tty;
+mod messages;
