@@ -24,3 +24,4 @@ mod trust;
 mod hints;
 mod make_targets;
 mod progress_tty;
+mod messages;

@@ -375,6 +375,20 @@ pub async fn export(
             }
         }
     }
+    // MariaDB lists routines only to users who may read mysql.proc (or own
+    // them); without that grant they would be left out without a word.
+    if let Err(mysql_async::Error::Server(e)) =
+        conn.query_drop("SELECT 1 FROM mysql.proc LIMIT 0").await
+    {
+        if e.code == 1142 {
+            let user = super::connect::current_user(conn).await;
+            eprintln!(
+                "dbsnap: warning: this user cannot see other users' procedures and functions; \
+                 the snapshot lacks any there are ({})",
+                super::grants::routine_grant(&user)
+            );
+        }
+    }
     for r in rows(conn, include_str!("sql/routines.sql")).await? {
         let (name, kind) = (
             text(&r, "name").unwrap_or_default(),

@@ -1,0 +1,126 @@
+//! Messages (issue 8, item 6): missing grants are named, verify speaks each
+//! engine's terms and shows checksums in full, empty inputs say so.
+
+use crate::support::{self, mysql, Dbsnap};
+
+/// A MariaDB account that exists for one test and is dropped after it.
+struct Account(String);
+
+impl Drop for Account {
+    fn drop(&mut self) {
+        let server = mysql::server();
+        let _ = server.try_sql(
+            &server.maintenance_db(),
+            &format!("DROP USER IF EXISTS '{}'@'%'", self.0),
+        );
+    }
+}
+
+#[test]
+fn mysql_backup_user_without_mysql_proc_is_told_the_grant() {
+    let db = mysql::TestDb::create("grant");
+    db.sql("CREATE TABLE t (id int PRIMARY KEY); CREATE PROCEDURE p() SELECT 1;");
+    let account = Account(format!("dbsnap_t_bk_{}", std::process::id()));
+    let server = mysql::server();
+    server.sql(
+        &server.maintenance_db(),
+        &format!(
+            "CREATE USER '{0}'@'%' IDENTIFIED BY 'pw-x1'; \
+             GRANT SELECT, SHOW VIEW, TRIGGER, EVENT ON `{1}`.* TO '{0}'@'%';",
+            account.0,
+            db.name()
+        ),
+    );
+    let url = format!(
+        "mysql://{}:pw-x1@{}:{}/{}",
+        account.0,
+        server.host(),
+        server.port(),
+        db.name()
+    );
+    let run = Dbsnap::new()
+        .args(["export-schema", "--url", &url, "-o", "-"])
+        .run();
+    run.assert_success();
+    assert!(
+        run.stderr.contains(&format!(
+            "missing grant: GRANT SELECT ON mysql.proc TO '{}'@'%' (MariaDB)",
+            account.0
+        )),
+        "{run}"
+    );
+    assert!(!run.stderr.contains("pw-x1"), "{run}");
+
+    // A database it may not read names the grant at connect time.
+    let url = format!(
+        "mysql://{}:pw-x1@{}:{}/mysql",
+        account.0,
+        server.host(),
+        server.port()
+    );
+    let run = Dbsnap::new()
+        .args(["export-data", "--url", &url, "-o", "-"])
+        .run();
+    run.assert_code(1);
+    assert!(
+        run.stderr.contains(
+            "(missing grant: GRANT SELECT, SHOW VIEW, TRIGGER, EVENT, LOCK TABLES ON `mysql`.*"
+        ),
+        "{run}"
+    );
+}
+
+#[test]
+fn mysql_verify_shows_next_counter_and_full_checksums() {
+    let a = mysql::TestDb::create("a");
+    let b = mysql::TestDb::create("b");
+    for db in [&a, &b] {
+        db.sql("CREATE TABLE t (id int AUTO_INCREMENT PRIMARY KEY, v int); INSERT INTO t (v) VALUES (1), (2);");
+    }
+    b.sql("INSERT INTO t (v) VALUES (3);");
+    let run = Dbsnap::new()
+        .args([
+            "verify",
+            "--checksum",
+            "--source",
+            &a.url(),
+            "--target",
+            &b.url(),
+        ])
+        .run();
+    run.assert_code(3);
+    assert!(run.stdout.contains("next 3"), "{run}");
+    assert!(run.stdout.contains("next 4"), "{run}");
+    assert!(!run.stdout.contains("not called"), "{run}");
+    assert!(!run.stdout.contains('…'), "{run}");
+    // Every row of the table is as wide as the header, whatever it holds.
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    let status_at = lines[0].find("STATUS").expect("header");
+    for line in &lines[1..lines.len() - 1] {
+        assert!(
+            line.len() >= status_at && line[..status_at].ends_with("  "),
+            "{line}\n{run}"
+        );
+    }
+}
+
+#[test]
+fn empty_schema_file_says_empty() {
+    let dir = support::tempdir();
+    let run = Dbsnap::new()
+        .args([
+            "init",
+            "--url",
+            &mysql::server().url_for("dbsnap_t_never_created_x"),
+            "--schema",
+            "/dev/null",
+            "--yes",
+        ])
+        .current_dir(dir.path())
+        .run();
+    run.assert_code(1);
+    assert!(
+        run.stderr.contains("schema file /dev/null is empty"),
+        "{run}"
+    );
+}
