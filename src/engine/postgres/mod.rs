@@ -1,11 +1,11 @@
 //! PostgreSQL engine: catalog reading, DDL generation, script loading.
 
+mod catalog;
 pub mod connect;
 mod data;
 mod import;
 mod load;
 mod quote;
-mod schema;
 
 use std::io::Write;
 use std::path::Path;
@@ -112,7 +112,7 @@ impl Postgres {
             .map_err(|e| {
                 anyhow::anyhow!("starting the export transaction: {}", server_message(&e))
             })?;
-        let catalog = schema::read_catalog(&client).await?;
+        let catalog = catalog::read_catalog(&client).await?;
         let mut summary = SchemaSummary::default();
         if !catalog.unsupported.is_empty() {
             if !opts.skip_unsupported {
