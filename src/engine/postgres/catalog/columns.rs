@@ -48,12 +48,18 @@ impl CatalogReader<'_> {
         Ok(())
     }
 
-    pub(super) fn column_def(&self, rel: &Relation, c: &Column) -> String {
+    /// The column as CREATE TABLE declares it. `parent_generates`: a parent
+    /// table generates this column, and a child may not restate the expression
+    /// (the server refuses "child column specifies generation expression"); it
+    /// inherits it, as pg_dump relies on too.
+    pub(super) fn column_def(&self, rel: &Relation, c: &Column, parent_generates: bool) -> String {
         let mut def = format!("{} {}", c.qname, c.type_name);
         if let Some(coll) = &c.collation {
             write!(def, " COLLATE {coll}").unwrap();
         }
-        if c.generated == "s" {
+        if c.generated == "s" && parent_generates {
+            // Inherited from the parent; see above.
+        } else if c.generated == "s" {
             write!(
                 def,
                 " GENERATED ALWAYS AS ({}) STORED",

@@ -86,6 +86,9 @@ impl CatalogReader<'_> {
             for (from, to) in &aliases {
                 if let Some(&key) = self.owner_of.get(to) {
                     self.owner_of.insert(*from, key);
+                } else if self.unsupported_keys.contains(&Key::of(to.0, to.1)) {
+                    // An array of a skipped type needs it just the same.
+                    self.owner_of.insert(*from, Key::of(to.0, to.1));
                 }
             }
         }
@@ -161,27 +164,7 @@ impl CatalogReader<'_> {
                 break;
             }
         }
-        // A materialized view is refreshed after those it reads.
-        let refreshes: HashSet<u32> = self
-            .objects
-            .iter()
-            .filter(|o| o.key.part == Part::Refresh)
-            .map(|o| o.key.oid)
-            .collect();
-        for i in 0..self.objects.len() {
-            let key = self.objects[i].key;
-            if key.part != Part::Main || !refreshes.contains(&key.oid) || key.class != PG_CLASS {
-                continue;
-            }
-            let reads: Vec<Key> = self.objects[i]
-                .deps
-                .iter()
-                .filter(|d| d.class == PG_CLASS && refreshes.contains(&d.oid))
-                .map(|d| d.with(Part::Refresh))
-                .collect();
-            let refresh = index[&key.with(Part::Refresh)];
-            self.objects[refresh].deps.extend(reads);
-        }
+        self.plan_refreshes();
         Ok(())
     }
 }

@@ -20,6 +20,7 @@ mod constraints;
 mod depend;
 mod functions;
 mod indexes;
+mod matviews;
 mod policies;
 mod relations;
 mod rules;

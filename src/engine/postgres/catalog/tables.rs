@@ -63,7 +63,9 @@ impl CatalogReader<'_> {
                     items.push(format!("{} WITH OPTIONS{item}", c.qname));
                 }
             } else {
-                items.push(self.column_def(rel, c));
+                let parent_generates =
+                    !attached && parent_col(&c.name).is_some_and(|p| p.generated == "s");
+                items.push(self.column_def(rel, c, parent_generates));
             }
             if c.stat_target >= 0 {
                 writeln!(
