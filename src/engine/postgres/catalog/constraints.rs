@@ -46,13 +46,19 @@ impl CatalogReader<'_> {
                     continue;
                 }
                 // Inherited copies come with the parent's constraint.
-                "c" if !local => continue,
+                "c" if !local => {
+                    self.implied.insert((PG_CONSTRAINT, con));
+                    continue;
+                }
                 "c" => (
                     group::CHECK,
                     format!("ALTER TABLE {} ADD CONSTRAINT {qname} {def};\n", rel.qname),
                 ),
                 // Foreign keys cloned onto partitions are recreated by the parent's.
-                "f" if parent != 0 => continue,
+                "f" if parent != 0 => {
+                    self.implied.insert((PG_CONSTRAINT, con));
+                    continue;
+                }
                 "f" => {
                     let only = if rel.kind == "p" { "" } else { "ONLY " };
                     (

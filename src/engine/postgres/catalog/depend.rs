@@ -33,6 +33,7 @@ impl CatalogReader<'_> {
             .into_iter()
             .partition(|o| skipped.contains(&o.key));
         self.objects = kept;
+        self.skipped_keys = skipped;
         let mut labels: Vec<String> = gone.into_iter().map(|o| o.label).collect();
         labels.sort();
         labels

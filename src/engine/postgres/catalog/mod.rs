@@ -13,6 +13,7 @@ use tokio_postgres::{Client, Row};
 use super::quote::literal;
 use crate::engine::order::{SchemaObject, Section};
 
+mod census;
 mod collations;
 mod columns;
 mod comments;
@@ -151,6 +152,7 @@ pub async fn read_catalog(client: &Client) -> Result<Catalog> {
     reader.statistics().await?;
     reader.dependencies().await?;
     let dependents = reader.dependents_of_unsupported();
+    reader.census().await?;
     Ok(Catalog {
         objects: reader.objects,
         unsupported: reader.unsupported,
@@ -172,6 +174,12 @@ struct CatalogReader<'a> {
     unsupported_keys: HashSet<Key>,
     /// Objects whose pg_depend rows point at an unsupported object.
     needs_unsupported: HashSet<Key>,
+    /// Objects left out because they need an unsupported one.
+    skipped_keys: HashSet<Key>,
+    /// Catalog rows the server recreates from another object (a constraint
+    /// cloned onto a child, an identity column's sequence): written by not
+    /// writing them.
+    implied: HashSet<(u32, u32)>,
     extension_members: HashSet<(u32, u32)>,
     comments: HashMap<(u32, u32, i32), String>,
     /// Where a catalog row's dependencies belong: sub-objects map to their owner.
@@ -210,6 +218,8 @@ impl<'a> CatalogReader<'a> {
             unsupported: Vec::new(),
             unsupported_keys: HashSet::new(),
             needs_unsupported: HashSet::new(),
+            skipped_keys: HashSet::new(),
+            implied: HashSet::new(),
             extension_members,
             comments,
             owner_of: HashMap::new(),

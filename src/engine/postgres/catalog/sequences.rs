@@ -67,6 +67,7 @@ impl CatalogReader<'_> {
             }
             if let Some((relid, attnum, kind, _)) = &seq.owner {
                 if kind == "i" {
+                    self.implied.insert((PG_CLASS, seq.oid));
                     self.identity.insert((*relid, *attnum), seq);
                     continue;
                 }
