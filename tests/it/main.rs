@@ -11,6 +11,8 @@ mod support;
 
 mod pg_schema;
 
+mod pg_regress;
+
 mod pg_data;
 
 mod mysql_data;
