@@ -94,3 +94,56 @@ impl CatalogReader<'_> {
         def
     }
 }
+
+/// Per-column settings made after CREATE (statistics target, storage, options,
+/// compression) for relation `q`; tables and materialized views alike.
+pub(super) fn column_settings(q: &str, c: &Column) -> String {
+    let mut out = String::new();
+    if c.stat_target >= 0 {
+        writeln!(
+            out,
+            "ALTER TABLE ONLY {q} ALTER COLUMN {} SET STATISTICS {};",
+            c.qname, c.stat_target
+        )
+        .unwrap();
+    }
+    if let Some(storage) = &c.storage {
+        let word = match storage.as_str() {
+            "p" => "PLAIN",
+            "e" => "EXTERNAL",
+            "m" => "MAIN",
+            _ => "EXTENDED",
+        };
+        writeln!(
+            out,
+            "ALTER TABLE ONLY {q} ALTER COLUMN {} SET STORAGE {word};",
+            c.qname
+        )
+        .unwrap();
+    }
+    if let Some(opts) = c.options.as_ref().filter(|o| !o.is_empty()) {
+        writeln!(
+            out,
+            "ALTER TABLE ONLY {q} ALTER COLUMN {} SET ({});",
+            c.qname,
+            opts.join(", ")
+        )
+        .unwrap();
+    }
+    match c.compression.as_deref() {
+        Some("p") => writeln!(
+            out,
+            "ALTER TABLE ONLY {q} ALTER COLUMN {} SET COMPRESSION pglz;",
+            c.qname
+        )
+        .unwrap(),
+        Some("l") => writeln!(
+            out,
+            "ALTER TABLE ONLY {q} ALTER COLUMN {} SET COMPRESSION lz4;",
+            c.qname
+        )
+        .unwrap(),
+        _ => {}
+    }
+    out
+}

@@ -3,6 +3,7 @@
 
 use anyhow::Result;
 
+use super::columns::column_settings;
 use super::*;
 use crate::engine::postgres::quote::options_clause;
 
@@ -213,6 +214,9 @@ impl CatalogReader<'_> {
                         rel.qname, c.qname
                     );
                 }
+            }
+            if rel.kind == "m" {
+                sql += &column_settings(&rel.qname, c);
             }
             sql += &self.comment(
                 PG_CLASS,

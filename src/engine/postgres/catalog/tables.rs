@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use super::columns::Column;
+use super::columns::{column_settings, Column};
 use super::relations::Relation;
 use super::*;
 use crate::engine::postgres::quote::options_clause;
@@ -67,52 +67,7 @@ impl CatalogReader<'_> {
                     !attached && parent_col(&c.name).is_some_and(|p| p.generated == "s");
                 items.push(self.column_def(rel, c, parent_generates));
             }
-            if c.stat_target >= 0 {
-                writeln!(
-                    after,
-                    "ALTER TABLE ONLY {q} ALTER COLUMN {} SET STATISTICS {};",
-                    c.qname, c.stat_target
-                )
-                .unwrap();
-            }
-            if let Some(storage) = &c.storage {
-                let word = match storage.as_str() {
-                    "p" => "PLAIN",
-                    "e" => "EXTERNAL",
-                    "m" => "MAIN",
-                    _ => "EXTENDED",
-                };
-                writeln!(
-                    after,
-                    "ALTER TABLE ONLY {q} ALTER COLUMN {} SET STORAGE {word};",
-                    c.qname
-                )
-                .unwrap();
-            }
-            if let Some(opts) = c.options.as_ref().filter(|o| !o.is_empty()) {
-                writeln!(
-                    after,
-                    "ALTER TABLE ONLY {q} ALTER COLUMN {} SET ({});",
-                    c.qname,
-                    opts.join(", ")
-                )
-                .unwrap();
-            }
-            match c.compression.as_deref() {
-                Some("p") => writeln!(
-                    after,
-                    "ALTER TABLE ONLY {q} ALTER COLUMN {} SET COMPRESSION pglz;",
-                    c.qname
-                )
-                .unwrap(),
-                Some("l") => writeln!(
-                    after,
-                    "ALTER TABLE ONLY {q} ALTER COLUMN {} SET COMPRESSION lz4;",
-                    c.qname
-                )
-                .unwrap(),
-                _ => {}
-            }
+            after += &column_settings(q, c);
         }
         for check in self
             .inline_checks
