@@ -131,6 +131,9 @@ impl Postgres {
                     .map(|d| format!("{d} (needs a skipped object)")),
             );
         }
+        for sub in &catalog.subscriptions {
+            eprintln!("dbsnap: note: {sub} left out (subscriptions are not exported)");
+        }
         let (objects, warnings) = sort_objects(catalog.objects);
         for w in warnings {
             eprintln!("dbsnap: warning: {w}");

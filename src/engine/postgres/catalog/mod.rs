@@ -113,6 +113,8 @@ pub struct Catalog {
     pub unsupported: Vec<String>,
     /// Objects that need an unsupported one (labels); skipped with it.
     pub dependents: Vec<String>,
+    /// Subscriptions, left out of every snapshot (labels).
+    pub subscriptions: Vec<String>,
 }
 
 fn oid(row: &Row, col: &str) -> u32 {
@@ -151,12 +153,20 @@ pub async fn read_catalog(client: &Client) -> Result<Catalog> {
     reader.policies().await?;
     reader.statistics().await?;
     reader.dependencies().await?;
+    // Subscriptions stay out (they would start replicating on load); say so.
+    let subscriptions = reader
+        .rows("subscriptions", include_str!("subscriptions.sql"))
+        .await?
+        .iter()
+        .map(|r| format!("subscription {}", s(r, "name")))
+        .collect();
     let dependents = reader.dependents_of_unsupported();
     reader.census().await?;
     Ok(Catalog {
         objects: reader.objects,
         unsupported: reader.unsupported,
         dependents,
+        subscriptions,
     })
 }
 

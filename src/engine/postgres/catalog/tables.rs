@@ -23,6 +23,16 @@ impl CatalogReader<'_> {
             .flat_map(|(p, _)| self.columns.get(p).map(Vec::as_slice).unwrap_or(&[]))
             .collect();
         let parent_col = |name: &str| parent_cols.iter().find(|c| c.name == name).copied();
+        // A child that joined its parents later (ALTER TABLE ... INHERIT) may
+        // have its columns in an order CREATE TABLE ... INHERITS cannot give
+        // (inherited columns first). If all its columns are its own, it is
+        // created alone and joined the same way, as pg_dump --binary-upgrade does.
+        let joined = !is_partition
+            && rel.of_type.is_none()
+            && !parents.is_empty()
+            && cols.iter().all(|c| c.is_local)
+            && !self.inherited_checks.contains_key(&rel.oid)
+            && !inherits_order(&parent_cols, cols);
 
         let mut items = Vec::new();
         let mut after = String::new();
@@ -64,7 +74,7 @@ impl CatalogReader<'_> {
                 }
             } else {
                 let parent_generates =
-                    !attached && parent_col(&c.name).is_some_and(|p| p.generated == "s");
+                    !attached && !joined && parent_col(&c.name).is_some_and(|p| p.generated == "s");
                 items.push(self.column_def(rel, c, parent_generates));
             }
             after += &column_settings(q, c);
@@ -116,7 +126,7 @@ impl CatalogReader<'_> {
                 writeln!(sql, "    {}", items.join(",\n    ")).unwrap();
             }
             sql.push(')');
-            if !parents.is_empty() && !is_partition {
+            if !parents.is_empty() && !is_partition && !joined {
                 let names: Vec<&str> = parents.iter().map(|(_, n)| n.as_str()).collect();
                 write!(sql, "\nINHERITS ({})", names.join(", ")).unwrap();
             }
@@ -136,6 +146,11 @@ impl CatalogReader<'_> {
                 "ALTER TABLE ONLY {parent} ATTACH PARTITION {q} {bound};"
             )
             .unwrap();
+        }
+        if joined {
+            for (_, parent) in &parents {
+                writeln!(sql, "ALTER TABLE ONLY {q} INHERIT {parent};").unwrap();
+            }
         }
         sql += &after;
         match rel.replident.as_str() {
@@ -157,4 +172,24 @@ impl CatalogReader<'_> {
         }
         (sql, deps)
     }
+}
+
+/// Whether `cols` are in the order CREATE TABLE ... INHERITS would give them:
+/// the parents' columns first (merged by name), then the child's own.
+fn inherits_order(parent_cols: &[&Column], cols: &[Column]) -> bool {
+    let mut expected: Vec<&str> = Vec::new();
+    for p in parent_cols {
+        if !expected.contains(&p.name.as_str()) {
+            expected.push(&p.name);
+        }
+    }
+    for c in cols {
+        if !expected.contains(&c.name.as_str()) {
+            expected.push(&c.name);
+        }
+    }
+    expected
+        .iter()
+        .copied()
+        .eq(cols.iter().map(|c| c.name.as_str()))
 }
