@@ -647,7 +647,7 @@ fn matview_population_round_trips() {
     assert_eq!(
         target.psql(populated).trim(),
         "a_mv_stale=false a_mv_top=true mv no data=false mv_chain=true \
-         mv_emptied=false mv_populated=true mv_src=true"
+         mv_emptied=false mv_populated=true mv_settings=false mv_src=true"
     );
     assert_eq!(target.psql("SELECT total FROM public.a_mv_top").trim(), "6");
 }
