@@ -12,6 +12,7 @@ mod support;
 mod pg_schema;
 
 mod diff;
+mod pg_regress;
 
 mod pg_data;
 

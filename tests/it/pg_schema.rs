@@ -620,3 +620,66 @@ fn connection_from_db_variables() {
         "stdout export lacks its end marker:\n{run}"
     );
 }
+
+// --- 12. what must never be lost or broken ------------------------------------------------------
+
+/// Materialized views keep their population state where it can be rebuilt:
+/// REFRESH runs after the matviews a matview reads (also through views), and
+/// never for one that reads an unpopulated matview (the load would fail with
+/// "has not been populated").
+#[test]
+fn matview_population_round_trips() {
+    let source = TestDb::create("src");
+    source.load_fixture(ADVERSARIAL);
+    let dir = tempdir();
+    let schema = dir.join("schema.sql");
+    let text = export_ok(&source, &schema);
+    for stale in ["public.mv_emptied", "public.a_mv_stale"] {
+        assert!(
+            !text.contains(&format!("REFRESH MATERIALIZED VIEW {stale};")),
+            "{stale} is refreshed although it stays unpopulated"
+        );
+    }
+    let target = TestDb::reserve("dst");
+    init(&target, &schema, true).assert_success();
+    let populated = "SELECT string_agg(relname || '=' || relispopulated, ' ' ORDER BY relname) \
+                     FROM pg_class WHERE relkind = 'm'";
+    assert_eq!(
+        target.psql(populated).trim(),
+        "a_mv_stale=false a_mv_top=true mv no data=false mv_chain=true \
+         mv_emptied=false mv_populated=true mv_settings=false mv_src=true"
+    );
+    assert_eq!(target.psql("SELECT total FROM public.a_mv_top").trim(), "6");
+}
+
+/// A table whose column has a skipped type (directly or as an array) is listed
+/// as needing it and left out, never written so that the file cannot load.
+#[test]
+fn skipped_type_takes_its_tables_along() {
+    let source = TestDb::create("unsup");
+    source.load_fixture(UNSUPPORTED);
+    let dir = tempdir();
+    let out = dir.join("schema.sql");
+    let refused = export(&source, &out, &[]);
+    refused.assert_code(1);
+    assert!(
+        refused
+            .stderr
+            .contains(r#"type "Unsupported ""x""".budget"#),
+        "the base type is not listed:\n{refused}"
+    );
+    let run = export(&source, &out, &["--skip-unsupported"]);
+    run.assert_success();
+    for table in ["city", "city_history"] {
+        let line = format!(r#"TABLE "Unsupported ""x""".{table} (needs a skipped object)"#);
+        assert!(run.stderr.contains(&line), "`{line}` not on stderr:\n{run}");
+    }
+    let text = std::fs::read_to_string(&out).expect("read snapshot");
+    assert!(
+        !text.contains(".city"),
+        "a table needing the type was written"
+    );
+    let target = TestDb::create("psql");
+    target.psql_file(&out);
+    assert!(!target.relations().iter().any(|r| r.contains("city")));
+}

@@ -1,11 +1,11 @@
 //! PostgreSQL engine: catalog reading, DDL generation, script loading.
 
+mod catalog;
 pub mod connect;
 mod data;
 mod import;
 mod load;
 mod quote;
-mod schema;
 
 use std::io::Write;
 use std::path::Path;
@@ -115,7 +115,7 @@ impl Postgres {
             .map_err(|e| {
                 anyhow::anyhow!("starting the export transaction: {}", server_message(&e))
             })?;
-        let catalog = schema::read_catalog(&client).await?;
+        let catalog = catalog::read_catalog(&client).await?;
         let mut summary = SchemaSummary::default();
         if !catalog.unsupported.is_empty() {
             if !opts.skip_unsupported {
@@ -133,6 +133,9 @@ impl Postgres {
                     .iter()
                     .map(|d| format!("{d} (needs a skipped object)")),
             );
+        }
+        for sub in &catalog.subscriptions {
+            eprintln!("dbsnap: note: {sub} left out (subscriptions are not exported)");
         }
         let (objects, warnings) = sort_objects(catalog.objects);
         for w in warnings {

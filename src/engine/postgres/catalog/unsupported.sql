@@ -61,7 +61,10 @@ SELECT 'pg_am'::regclass::oid::int8 AS class, o.oid::int8 AS oid, 'access method
 UNION ALL
 SELECT 'pg_type'::regclass::oid::int8 AS class, t.oid::int8 AS oid, 'base or shell type ' || format('%I.%I', n.nspname, t.typname) FROM pg_catalog.pg_type t
   JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
- WHERE t.oid >= 16384 AND t.typtype IN ('b', 'p') AND t.typelem = 0
+ WHERE t.oid >= 16384 AND t.typtype IN ('b', 'p')
+   -- Array types come with their element type; a base type may have an element too.
+   AND NOT (t.typelem <> 0 AND t.typlen = -1
+            AND EXISTS (SELECT 1 FROM pg_catalog.pg_type e WHERE e.oid = t.typelem AND e.typarray = t.oid))
    AND n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'
    AND (t.tableoid, t.oid) NOT IN (SELECT * FROM ext)
 ORDER BY 3

@@ -1,0 +1,285 @@
+//! Reads a PostgreSQL schema from the catalogs and turns it into ordered DDL.
+//!
+//! The server writes the hard fragments itself (`pg_get_*def`, `format_type`,
+//! `quote_ident`); this module assembles the statements around them, splits
+//! them into pre-data and post-data like pg_dump, and records dependencies so
+//! that `order::sort_objects` can put them in a loadable, deterministic order.
+
+use std::collections::{HashMap, HashSet};
+
+use anyhow::{Context, Result};
+use tokio_postgres::{Client, Row};
+
+use super::quote::literal;
+use crate::engine::order::{SchemaObject, Section};
+
+mod census;
+mod collations;
+mod columns;
+mod comments;
+mod constraints;
+mod depend;
+mod functions;
+mod indexes;
+mod matviews;
+mod policies;
+mod relations;
+mod rules;
+mod schemas;
+mod sequences;
+mod statistics;
+mod tables;
+mod triggers;
+mod types;
+
+use columns::Column;
+use relations::Relation;
+use sequences::Sequence;
+
+const PG_CLASS: u32 = 1259;
+const PG_TYPE: u32 = 1247;
+const PG_PROC: u32 = 1255;
+const PG_NAMESPACE: u32 = 2615;
+const PG_CONSTRAINT: u32 = 2606;
+const PG_ATTRDEF: u32 = 2604;
+const PG_REWRITE: u32 = 2618;
+const PG_TRIGGER: u32 = 2620;
+const PG_EXTENSION: u32 = 3079;
+const PG_COLLATION: u32 = 3456;
+const PG_POLICY: u32 = 3256;
+const PG_STATISTIC_EXT: u32 = 3381;
+
+/// Statements that are not catalog objects of their own hang off one (a
+/// sequence's OWNED BY, a materialized view's REFRESH, ...).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Part {
+    Main,
+    OwnedBy,
+    Attach,
+    RowSecurity,
+    Refresh,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Key {
+    class: u32,
+    oid: u32,
+    part: Part,
+}
+
+impl Key {
+    fn of(class: u32, oid: u32) -> Key {
+        Key {
+            class,
+            oid,
+            part: Part::Main,
+        }
+    }
+    fn with(self, part: Part) -> Key {
+        Key { part, ..self }
+    }
+}
+
+/// Kind groups: the order of the file among objects with no dependency between them.
+mod group {
+    pub const SCHEMA: u8 = 0;
+    pub const EXTENSION: u8 = 1;
+    pub const COLLATION: u8 = 2;
+    pub const TYPE: u8 = 3;
+    pub const FUNCTION: u8 = 4;
+    pub const AGGREGATE: u8 = 5;
+    pub const SEQUENCE: u8 = 6;
+    pub const TABLE: u8 = 7;
+    pub const VIEW: u8 = 8;
+    pub const OWNED_BY: u8 = 9;
+    pub const CONSTRAINT: u8 = 10;
+    pub const INDEX: u8 = 11;
+    pub const INDEX_ATTACH: u8 = 12;
+    pub const CHECK: u8 = 13;
+    pub const FOREIGN_KEY: u8 = 14;
+    pub const TRIGGER: u8 = 15;
+    pub const RULE: u8 = 16;
+    pub const ROW_SECURITY: u8 = 17;
+    pub const POLICY: u8 = 18;
+    pub const STATISTICS: u8 = 19;
+    pub const REFRESH: u8 = 20;
+}
+
+pub type Object = SchemaObject<Key>;
+
+/// The objects of one database, unordered, plus what was left out.
+pub struct Catalog {
+    pub objects: Vec<Object>,
+    pub unsupported: Vec<String>,
+    /// Objects that need an unsupported one (labels); skipped with it.
+    pub dependents: Vec<String>,
+    /// Subscriptions, left out of every snapshot (labels).
+    pub subscriptions: Vec<String>,
+}
+
+fn oid(row: &Row, col: &str) -> u32 {
+    let v: i64 = row.get(col);
+    v as u32
+}
+
+fn s(row: &Row, col: &str) -> String {
+    row.get(col)
+}
+
+fn opt(row: &Row, col: &str) -> Option<String> {
+    row.get(col)
+}
+
+/// Collects every exportable object of the database the client is connected to.
+/// The session must have `search_path = ''` so that every name comes back qualified.
+pub async fn read_catalog(client: &Client) -> Result<Catalog> {
+    let mut reader = CatalogReader::new(client).await?;
+    for r in query(client, "unsupported", include_str!("unsupported.sql")).await? {
+        reader.unsupported.push(s(&r, "object"));
+        reader
+            .unsupported_keys
+            .insert(Key::of(oid(&r, "class"), oid(&r, "oid")));
+    }
+    reader.schemas().await?;
+    reader.extensions().await?;
+    reader.collations().await?;
+    reader.types().await?;
+    reader.functions().await?;
+    reader.sequences().await?;
+    reader.relations().await?;
+    reader.indexes().await?;
+    reader.triggers().await?;
+    reader.rules().await?;
+    reader.policies().await?;
+    reader.statistics().await?;
+    reader.dependencies().await?;
+    // Subscriptions stay out (they would start replicating on load); say so.
+    let subscriptions = reader
+        .rows("subscriptions", include_str!("subscriptions.sql"))
+        .await?
+        .iter()
+        .map(|r| format!("subscription {}", s(r, "name")))
+        .collect();
+    let dependents = reader.dependents_of_unsupported();
+    reader.census().await?;
+    Ok(Catalog {
+        objects: reader.objects,
+        unsupported: reader.unsupported,
+        dependents,
+        subscriptions,
+    })
+}
+
+async fn query(client: &Client, what: &str, sql: &str) -> Result<Vec<Row>> {
+    client
+        .query(sql, &[])
+        .await
+        .with_context(|| format!("reading {what} from the catalogs"))
+}
+
+struct CatalogReader<'a> {
+    client: &'a Client,
+    objects: Vec<Object>,
+    unsupported: Vec<String>,
+    unsupported_keys: HashSet<Key>,
+    /// Objects whose pg_depend rows point at an unsupported object.
+    needs_unsupported: HashSet<Key>,
+    /// Objects left out because they need an unsupported one.
+    skipped_keys: HashSet<Key>,
+    /// Catalog rows the server recreates from another object (a constraint
+    /// cloned onto a child, an identity column's sequence): written by not
+    /// writing them.
+    implied: HashSet<(u32, u32)>,
+    extension_members: HashSet<(u32, u32)>,
+    comments: HashMap<(u32, u32, i32), String>,
+    /// Where a catalog row's dependencies belong: sub-objects map to their owner.
+    owner_of: HashMap<(u32, u32), Key>,
+    relations: HashMap<u32, Relation>,
+    columns: HashMap<u32, Vec<Column>>,
+    parents: HashMap<u32, Vec<(u32, String)>>,
+    identity: HashMap<(u32, i32), Sequence>,
+    /// Validated CHECKs go inside CREATE TABLE; their comments follow it.
+    inline_checks: HashMap<u32, Vec<String>>,
+    inline_check_comments: HashMap<u32, Vec<String>>,
+    inherited_checks: HashMap<u32, Vec<String>>,
+    constraint_rows: Vec<Row>,
+    /// Column defaults that call user functions: (table, column) -> pg_attrdef oid.
+    /// They are set after the table, since such a function may read the table.
+    split_defaults: HashMap<(u32, i32), u32>,
+    /// Index oid -> the key that creates it (an index or its constraint).
+    index_owner: HashMap<u32, Key>,
+}
+
+impl<'a> CatalogReader<'a> {
+    async fn new(client: &'a Client) -> Result<CatalogReader<'a>> {
+        let extension_members = query(
+            client,
+            "extension members",
+            include_str!("extension_members.sql"),
+        )
+        .await?
+        .iter()
+        .map(|r| (oid(r, "class"), oid(r, "oid")))
+        .collect();
+        let comments = comments::read(client).await?;
+        Ok(CatalogReader {
+            client,
+            objects: Vec::new(),
+            unsupported: Vec::new(),
+            unsupported_keys: HashSet::new(),
+            needs_unsupported: HashSet::new(),
+            skipped_keys: HashSet::new(),
+            implied: HashSet::new(),
+            extension_members,
+            comments,
+            owner_of: HashMap::new(),
+            relations: HashMap::new(),
+            columns: HashMap::new(),
+            parents: HashMap::new(),
+            identity: HashMap::new(),
+            inline_checks: HashMap::new(),
+            inline_check_comments: HashMap::new(),
+            inherited_checks: HashMap::new(),
+            constraint_rows: Vec::new(),
+            split_defaults: HashMap::new(),
+            index_owner: HashMap::new(),
+        })
+    }
+
+    async fn rows(&self, what: &str, sql: &str) -> Result<Vec<Row>> {
+        query(self.client, what, sql).await
+    }
+
+    fn is_member(&self, class: u32, oid: u32) -> bool {
+        self.extension_members.contains(&(class, oid))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn push(
+        &mut self,
+        key: Key,
+        section: Section,
+        group: u8,
+        sort: (&str, &str, &str),
+        label: String,
+        sql: String,
+        deps: Vec<Key>,
+    ) {
+        if key.part == Part::Main {
+            self.owner_of.insert((key.class, key.oid), key);
+        }
+        self.objects.push(SchemaObject {
+            key,
+            section,
+            sort_key: (
+                group,
+                sort.0.to_string(),
+                sort.1.to_string(),
+                sort.2.to_string(),
+            ),
+            label,
+            sql,
+            deps,
+        });
+    }
+}
