@@ -58,44 +58,37 @@ fn round_trip(load: impl FnOnce(&TestDb)) {
 
 // --- 1. round trips -------------------------------------------------------------------
 
+/// [`round_trip`] of a corpus sample; skipped without a corpus (see
+/// [`corpus_present`]).
+fn corpus_round_trip(sample: Sample) {
+    if corpus_present() {
+        round_trip(|db| db.load(sample));
+    }
+}
+
 #[test]
 fn roundtrip_pagila() {
-    if !corpus_present() {
-        return;
-    }
-    round_trip(|db| db.load(Sample::Pagila));
+    corpus_round_trip(Sample::Pagila);
 }
 
 #[test]
 fn roundtrip_chinook() {
-    if !corpus_present() {
-        return;
-    }
-    round_trip(|db| db.load(Sample::Chinook));
+    corpus_round_trip(Sample::Chinook);
 }
 
 #[test]
 fn roundtrip_chinook_serial() {
-    if !corpus_present() {
-        return;
-    }
-    round_trip(|db| db.load(Sample::ChinookSerial));
+    corpus_round_trip(Sample::ChinookSerial);
 }
 
 #[test]
 fn roundtrip_northwind() {
-    if !corpus_present() {
-        return;
-    }
-    round_trip(|db| db.load(Sample::Northwind));
+    corpus_round_trip(Sample::Northwind);
 }
 
 #[test]
 fn roundtrip_sakila_jooq() {
-    if !corpus_present() {
-        return;
-    }
-    round_trip(|db| db.load(Sample::SakilaJooq));
+    corpus_round_trip(Sample::SakilaJooq);
 }
 
 /// The project's own sample (tests/fixtures/pg/shop.sql).

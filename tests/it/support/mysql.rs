@@ -130,36 +130,17 @@ impl Server for MyServer {
     }
 }
 
+/// The URL's parts (`host()`, `port()`, `user()`, `url_for(db)`, ...) read
+/// through the server, without the [`Server`] trait in scope.
+impl std::ops::Deref for MyServer {
+    type Target = ServerUrl;
+
+    fn deref(&self) -> &ServerUrl {
+        &self.url
+    }
+}
+
 impl MyServer {
-    pub fn maintenance_db(&self) -> String {
-        self.url.maintenance_db()
-    }
-
-    pub fn url_for(&self, db: &str) -> String {
-        self.url.url_for(db)
-    }
-
-    pub fn redacted(&self) -> String {
-        self.url.redacted()
-    }
-
-    pub fn host(&self) -> String {
-        self.url.host()
-    }
-
-    /// The URL's port; 3306 only when the URL names none.
-    pub fn port(&self) -> u16 {
-        self.url.port()
-    }
-
-    pub fn user(&self) -> String {
-        self.url.user()
-    }
-
-    pub fn password(&self) -> Option<String> {
-        self.url.password()
-    }
-
     /// `tool --no-defaults` connected by TCP to the URL's host, port and user
     /// (the password, if any, through MYSQL_PWD). No option file is read, so a
     /// developer's ~/.my.cnf cannot redirect the tests.

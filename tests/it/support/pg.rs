@@ -93,37 +93,17 @@ impl Server for PgServer {
     }
 }
 
+/// The URL's parts (`host()`, `port()`, `user()`, `url_for(db)`, ...) read
+/// through the server, without the [`Server`] trait in scope.
+impl std::ops::Deref for PgServer {
+    type Target = ServerUrl;
+
+    fn deref(&self) -> &ServerUrl {
+        &self.url
+    }
+}
+
 impl PgServer {
-    /// The URL's database (where CREATE/DROP DATABASE are issued).
-    pub fn maintenance_db(&self) -> String {
-        self.url.maintenance_db()
-    }
-
-    /// The server URL with its database replaced by `db` (query string kept).
-    pub fn url_for(&self, db: &str) -> String {
-        self.url.url_for(db)
-    }
-
-    pub fn redacted(&self) -> String {
-        self.url.redacted()
-    }
-
-    pub fn host(&self) -> String {
-        self.url.host()
-    }
-
-    pub fn port(&self) -> u16 {
-        self.url.port()
-    }
-
-    pub fn user(&self) -> String {
-        self.url.user()
-    }
-
-    pub fn password(&self) -> Option<String> {
-        self.url.password()
-    }
-
     fn psql_command(&self, db: &str) -> Command {
         let mut cmd = Command::new("psql");
         cmd.args(["-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-d"])
