@@ -21,6 +21,7 @@ MANIFEST ?=
 CHECKSUM ?=
 IGNORE ?=
 CORPUS ?= $(CURDIR)/../shared/corpus
+DEMO_SCALE ?= 100
 
 # Workflow targets build the release binary first, unless DBSNAP names another one.
 BIN := $(if $(filter target/release/dbsnap,$(DBSNAP)),build)
@@ -31,7 +32,7 @@ all: build
 
 help:
 	@echo 'make build                      cargo build --release'
-	@echo 'make test                       all tests, against servers found or started by scripts/test-dbs.sh'
+	@echo 'make test [CORPUS=DIR]          all tests, against servers found or started by scripts/test-dbs.sh'
 	@echo 'make export-schema [SCHEMA=..]  schema snapshot of $$DATABASE_URL / DB_* (default sql/init_schema.sql)'
 	@echo 'make init-fresh-db [SCHEMA=..] [DATA_FILE=..] [YES=1]  build a fresh database from a snapshot'
 	@echo 'make export-data [OUT=..]       data snapshot (default sql/data_export_YYYYMMDD_HHMMSS.sql)'
@@ -40,14 +41,17 @@ help:
 	@echo 'make check-schema [SCHEMA=..] [IGNORE="comments .."]  does $$DATABASE_URL / DB_* still match the schema? dbsnap exits 3 on drift'
 	@echo 'make verify TARGET_URL=.. SOURCE_URL=..|MANIFEST=.. [CHECKSUM=1]  (TARGET_URL defaults to DATABASE_URL / DB_*)'
 	@echo '                                 switches (YES, CHECKSUM, SCHEMA_TOO) take 1, y, yes or true'
-	@echo 'make demo                       Pagila: load, export-schema, init, compare with pg_dump'
+	@echo 'make demo [DEMO_SCALE=100]      generated sample: load, export schema+data, init, pg_dump diff, verify'
 	@echo 'make bench | fmt | lint | clean'
 
 build:
 	$(CARGO) build --release
 
+# CORPUS reaches the tests as DBSNAP_CORPUS only when set (on the command line
+# or in the environment); otherwise they look for ../shared/corpus themselves
+# and skip the corpus round trips, with one line saying so, when it is missing.
 test:
-	bash scripts/test-dbs.sh $(CARGO) test --release -- --test-threads=2
+	$(if $(filter file,$(origin CORPUS)),,DBSNAP_CORPUS='$(CORPUS)') bash scripts/test-dbs.sh $(CARGO) test --release -- --test-threads=2
 
 init-fresh-db: $(BIN)
 	SCHEMA='$(SCHEMA)' DATA_FILE='$(DATA_FILE)' YES='$(YES)' DBSNAP='$(DBSNAP)' bash scripts/init_fresh_db.sh
@@ -74,7 +78,7 @@ check-schema: $(BIN)
 	DBSNAP='$(DBSNAP)' SCHEMA='$(SCHEMA)' IGNORE='$(IGNORE)' bash scripts/check_schema.sh
 
 demo: $(BIN)
-	DBSNAP='$(DBSNAP)' PAGILA_DIR='$(CORPUS)/pg/pagila' bash scripts/test-dbs.sh bash scripts/demo.sh
+	DBSNAP='$(DBSNAP)' DEMO_SCALE='$(DEMO_SCALE)' bash scripts/test-dbs.sh bash scripts/demo.sh
 
 bench: $(BIN)
 	DBSNAP='$(DBSNAP)' CORPUS='$(CORPUS)' bash scripts/test-dbs.sh bash scripts/bench.sh

@@ -1,24 +1,30 @@
 #!/usr/bin/env bash
-# Demo of the schema workflow on PostgreSQL with the Pagila sample database:
-# load Pagila into a fresh source database, `dbsnap export-schema` it, `dbsnap init`
-# a second fresh database from the snapshot, then compare both with pg_dump.
-# Both databases are dropped at the end.
+# Demo of dbsnap on PostgreSQL with the project's own generated sample database
+# (tests/fixtures/pg/shop.sql: an enum, domains, partitions, a foreign-key cycle,
+# a trigger, views, a materialized view, identity and serial columns, text full of
+# tabs, newlines, backslashes and `\.` lines; about 505,000 rows at scale 100).
+# It loads the sample into a fresh source database, exports its schema and data,
+# inits a second fresh database from both, compares the two with pg_dump
+# --schema-only and checks the data with `dbsnap verify`. Both databases are
+# dropped at the end; nothing is needed beside the repository.
 #
-# Usage: make demo     (runs this under scripts/test-dbs.sh, which finds or starts
-#                       a PostgreSQL server and sets DBSNAP_TEST_PG_URL)
+# Usage: make demo [DEMO_SCALE=N]   (runs this under scripts/test-dbs.sh, which
+#                                    finds or starts a server and sets DBSNAP_TEST_PG_URL)
 #        DBSNAP_TEST_PG_URL=postgres://postgres@127.0.0.1:5432/postgres scripts/demo.sh
 #
 # DBSNAP_TEST_PG_URL  superuser URL of a maintenance database (required)
 # DBSNAP              binary to run (default: target/release/dbsnap)
-# PAGILA_DIR          folder with pagila-schema.sql and pagila-data.sql
-#                     (default: ../shared/corpus/pg/pagila beside the repository)
+# DEMO_SCALE          size of the sample: 1 is about 5,000 rows (default 100)
+# DEMO_SNAPSHOT       where the schema snapshot is written (default sql/init_schema.sql)
 #
-# Exit status: 0 when the two schemas are identical, 3 when they differ, 1 on error.
+# Exit status: 0 when schemas and data match, 3 when they differ, 1 on error.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 DBSNAP=${DBSNAP:-$ROOT/target/release/dbsnap}
-PAGILA_DIR=${PAGILA_DIR:-$ROOT/../shared/corpus/pg/pagila}
+SAMPLE=$ROOT/tests/fixtures/pg/shop.sql
+SCALE=${DEMO_SCALE:-100}
+SNAPSHOT=${DEMO_SNAPSHOT:-$ROOT/sql/init_schema.sql}
 
 die() {
   printf 'demo: error: %s\n' "$*" >&2
@@ -29,9 +35,8 @@ step() { printf '\n== %s\n' "$*"; }
 [[ -n ${DBSNAP_TEST_PG_URL:-} ]] ||
   die "DBSNAP_TEST_PG_URL is not set; run 'make demo' or scripts/test-dbs.sh bash scripts/demo.sh"
 [[ -x $DBSNAP ]] || die "no dbsnap binary at $DBSNAP; run 'make build'"
-for f in pagila-schema.sql pagila-data.sql; do
-  [[ -f $PAGILA_DIR/$f ]] || die "Pagila sample not found: $PAGILA_DIR/$f"
-done
+[[ -f $SAMPLE ]] || die "sample generator not found: $SAMPLE"
+[[ $SCALE =~ ^[1-9][0-9]*$ ]] || die "DEMO_SCALE must be a positive whole number, not '$SCALE'"
 
 # The same server and credentials as DBSNAP_TEST_PG_URL, another database.
 url_for_db() { # database name
@@ -68,22 +73,34 @@ elapsed() { # start seconds (date +%s.%N) -> "1.23s"
   awk -v s="$1" -v e="$(date +%s.%N)" 'BEGIN { printf "%.2fs", e - s }'
 }
 
-step "Loading Pagila into $SRC"
+step "Generating the sample (scale $SCALE) in $SRC"
 psql_admin -c "CREATE DATABASE $SRC"
 t=$(date +%s.%N)
-psql -X -q -v ON_ERROR_STOP=1 -d "$SRC_URL" -f "$PAGILA_DIR/pagila-schema.sql" >/dev/null
-psql -X -q -v ON_ERROR_STOP=1 -d "$SRC_URL" -f "$PAGILA_DIR/pagila-data.sql" >/dev/null
-echo "loaded in $(elapsed "$t")"
+psql -X -q -v ON_ERROR_STOP=1 -v scale="$SCALE" -d "$SRC_URL" -f "$SAMPLE" >/dev/null
+echo "generated in $(elapsed "$t"):"
+psql -X -q -At -F $'\t' -d "$SRC_URL" -c "
+  SELECT c.oid::regclass, c.reltuples::bigint FROM pg_class c
+  JOIN pg_namespace n ON n.oid = c.relnamespace
+  WHERE n.nspname = 'public' AND c.relkind IN ('r', 'm') ORDER BY 1" |
+  awk -F '\t' '{ printf "  %-24s %9d rows\n", $1, $2; n += $2 } END { printf "  %-24s %9d rows\n", "total", n }'
 
-step "dbsnap export-schema ($SRC -> schema snapshot)"
-schema=$TMP/init_schema.sql
+step "dbsnap export-schema ($SRC -> ${SNAPSHOT#"$ROOT"/})"
+schema=$SNAPSHOT
+mkdir -p "$(dirname "$schema")"
 t=$(date +%s.%N)
 "$DBSNAP" export-schema --url "$SRC_URL" -o "$schema"
 printf 'wrote %s lines, %s bytes in %s\n' "$(wc -l <"$schema")" "$(wc -c <"$schema")" "$(elapsed "$t")"
 
-step "dbsnap init --yes ($DST from the snapshot)"
+step "dbsnap export-data ($SRC -> data snapshot, zstd)"
+data=$TMP/data_export.sql.zst
 t=$(date +%s.%N)
-"$DBSNAP" init --url "$DST_URL" --schema "$schema" --yes
+"$DBSNAP" export-data --url "$SRC_URL" -o "$data"
+printf 'wrote %s bytes in %s\n' "$(wc -c <"$data")" "$(elapsed "$t")"
+"$DBSNAP" check "$data"
+
+step "dbsnap init --yes ($DST from the schema and data snapshots)"
+t=$(date +%s.%N)
+"$DBSNAP" init --url "$DST_URL" --schema "$schema" --data "$data" --yes
 echo "done in $(elapsed "$t")"
 
 step "Schema snapshot: header"
@@ -130,3 +147,10 @@ else
   echo "schemas differ ($(grep -c '^[-+][^-+]' "$TMP/schema.diff") changed lines)"
   exit 3
 fi
+
+# verify exits 3 on differences; `set -e` passes that on as the demo's status.
+step "dbsnap verify --checksum: $DST against the source"
+"$DBSNAP" verify --source "$SRC_URL" --target "$DST_URL" --checksum
+
+step "dbsnap verify --checksum: $DST against the data snapshot's manifest"
+"$DBSNAP" verify --manifest "$data" --target "$DST_URL" --checksum

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use crate::support::mysql::{
     assert_same_bytes, assert_same_data, export_data, export_data_ok, export_schema_ok, import,
-    init, path_str, verify_json, verify_manifest, verify_source, Sample, TestDb,
+    init, path_str, verify_json, verify_manifest, verify_source, TestDb,
 };
 use crate::support::{assert_same_text, dbsnap, matching_lines, tempdir, Run};
 
@@ -152,7 +152,7 @@ fn counters_and_sequences_are_set_by_import() {
 #[test]
 fn mysql_client_loads_data_export() {
     let source = TestDb::create("src");
-    source.load(Sample::Chinook);
+    source.load_shop();
     let dir = tempdir();
     let schema = dir.join("schema.sql");
     let data = dir.join("data.sql");
@@ -162,11 +162,42 @@ fn mysql_client_loads_data_export() {
     // A new database: no --yes needed.
     let target = TestDb::reserve("dst");
     init(&target, &schema, None, false).assert_success();
-    assert_eq!(target.count("Track"), 0, "init --schema loaded rows");
+    assert_eq!(target.count("order_line"), 0, "init --schema loaded rows");
     // Plain `mariadb TARGET < data.sql`.
     target.load_file(&data, &[]);
     assert_same_data(&source, &target);
     verify_manifest(&data, &target, &["--checksum"]).assert_success();
+}
+
+/// A foreign key from store to staff closes a cycle (store <-> staff; no row
+/// uses it, manager_id is NULL). orders references store and order_line
+/// references orders. When the export's table order breaks the cycle it picks
+/// the first name among all tables left, order_line, instead of a table on the
+/// cycle, so order_line's rows come before those of orders and an import with
+/// foreign keys checked fails on the first of them.
+#[test]
+#[ignore = "known bug: the data export puts a table that depends on a foreign-key cycle before the table it references"]
+fn data_export_orders_tables_that_depend_on_a_cycle() {
+    let source = TestDb::create("src");
+    source.load_shop();
+    source.sql(
+        "ALTER TABLE store ADD CONSTRAINT store_manager_fk FOREIGN KEY (manager_id) REFERENCES staff (id);",
+    );
+    let dir = tempdir();
+    let schema = dir.join("schema.sql");
+    let data = dir.join("data.sql");
+    export_schema_ok(&source, &schema);
+    export_data_ok(&source, &data);
+    let text = read_text(&data);
+    let first_insert = |table: &str| lines_starting(&text, &format!("INSERT INTO `{table}`"))[0];
+    assert!(
+        first_insert("orders") < first_insert("order_line"),
+        "order_line's rows come before those of orders, which they reference"
+    );
+    let target = TestDb::reserve("dst");
+    init(&target, &schema, None, false).assert_success();
+    import(&target, &data, &[]).assert_success();
+    assert_same_data(&source, &target);
 }
 
 // --- 6. mysqldump files --------------------------------------------------------------------------
@@ -174,7 +205,7 @@ fn mysql_client_loads_data_export() {
 #[test]
 fn mysqldump_data_only_file_imports() {
     let source = TestDb::create("src");
-    source.load(Sample::Chinook);
+    source.load_shop();
     let dir = tempdir();
     let schema = dir.join("schema.sql");
     export_schema_ok(&source, &schema);
@@ -223,13 +254,12 @@ fn mysqldump_data_only_file_imports() {
 #[test]
 fn import_rejections_leave_target_unchanged() {
     let dir = tempdir();
-    let (source, target, _, data) =
-        source_and_target(|db| db.load(Sample::Chinook), dir.path(), "data.sql");
+    let (source, target, _, data) = source_and_target(|db| db.load_shop(), dir.path(), "data.sql");
     let text = read_text(&data);
     check(&data).assert_success();
 
-    // Pre-load the target with some rows: only Genre keeps its rows.
-    const KEPT: &str = "Genre";
+    // Pre-load the target with some rows: only `KEPT` keeps its rows.
+    const KEPT: &str = "product";
     let mut sql = String::from("SET FOREIGN_KEY_CHECKS = 0;\n");
     for t in target.base_tables() {
         if t != KEPT {
@@ -303,7 +333,7 @@ fn import_rejections_leave_target_unchanged() {
     check(&truncated).assert_code(1);
     check(&no_end).assert_code(1);
 
-    // d. A duplicate key: the INSERTs before Genre's succeed, Genre's first fails,
+    // d. A duplicate key: the INSERTs before KEPT's succeed, KEPT's first fails,
     //    and all of it is rolled back.
     let genre = lines_starting(&text, &format!("INSERT INTO `{KEPT}`"));
     assert!(!genre.is_empty(), "no INSERT INTO `{KEPT}` line");
@@ -334,14 +364,13 @@ fn import_rejections_leave_target_unchanged() {
     verify_manifest(&data, &target, &["--checksum"]).assert_success();
 }
 
-/// sakila has an FK cycle (store <-> staff) and a trigger (ins_film) that writes
-/// to film_text: importing its export again needs --disable-constraints, and
-/// must not fill film_text twice.
+/// The sample has foreign keys and a trigger (product_changed) that writes to
+/// product_log: importing its export again with --truncate needs
+/// --disable-constraints, and must not fill product_log twice.
 #[test]
-fn import_duplicate_then_truncate_sakila_mv() {
+fn import_duplicate_then_truncate_shop() {
     let dir = tempdir();
-    let (source, target, _, data) =
-        source_and_target(|db| db.load(Sample::SakilaMv), dir.path(), "data.sql");
+    let (source, target, _, data) = source_and_target(|db| db.load_shop(), dir.path(), "data.sql");
     let text = read_text(&data);
     let before = Snapshot::capture(&target);
 
@@ -364,9 +393,9 @@ fn import_duplicate_then_truncate_sakila_mv() {
         "no warning about the target's triggers:\n{run}"
     );
 
-    // Sakila's triggers fill film_text and stamp dates, so a snapshot only
-    // loads as it was into a database without them (init --data creates them
-    // after the rows). Without triggers, --truncate replaces the rows exactly.
+    // Triggers may change what a load writes, so a snapshot only loads as it
+    // was into a database without them (init --data creates them after the
+    // rows). Without triggers, --truncate replaces the rows exactly.
     let triggers = target.sql(
         "SELECT TRIGGER_NAME FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE()",
     );
@@ -375,7 +404,7 @@ fn import_duplicate_then_truncate_sakila_mv() {
     }
     let run = import(&target, &data, &["--truncate", "--disable-constraints"]);
     run.assert_success();
-    assert_eq!(target.count("film_text"), source.count("film_text"));
+    assert_eq!(target.count("product_log"), source.count("product_log"));
     assert_same_data(&source, &target);
     verify_manifest(&data, &target, &["--checksum"]).assert_success();
 }
@@ -386,11 +415,11 @@ fn import_duplicate_then_truncate_sakila_mv() {
 fn verify_catches_a_changed_value() {
     let dir = tempdir();
     let (source, target, _, data) =
-        source_and_target(|db| db.load(Sample::Chinook), dir.path(), "data.sql.zst");
+        source_and_target(|db| db.load_shop(), dir.path(), "data.sql.zst");
     verify_source(&source, &target, &["--checksum"]).assert_success();
 
-    target.sql("UPDATE `Genre` SET `Name` = CONCAT(`Name`, '!') WHERE `GenreId` = 1;");
-    assert_eq!(target.count("Genre"), source.count("Genre"));
+    target.sql("UPDATE `category` SET `name` = CONCAT(`name`, '!') WHERE `id` = 1;");
+    assert_eq!(target.count("category"), source.count("category"));
 
     // Row counts alone still match...
     verify_source(&source, &target, &[]).assert_success();
@@ -402,7 +431,7 @@ fn verify_catches_a_changed_value() {
     for run in &runs {
         run.assert_code(3);
         assert!(
-            run.stdout.contains("Genre"),
+            run.stdout.contains("category"),
             "the difference is not listed:\n{run}"
         );
     }
@@ -416,8 +445,8 @@ fn verify_catches_a_changed_value() {
         let diffs = json["differences"]
             .as_array()
             .unwrap_or_else(|| panic!("no differences array:\n{run}"));
-        assert_eq!(diffs.len(), 1, "expected one difference (Genre):\n{run}");
-        assert!(diffs[0].to_string().contains("Genre"), "{run}");
+        assert_eq!(diffs.len(), 1, "expected one difference (category):\n{run}");
+        assert!(diffs[0].to_string().contains("category"), "{run}");
     }
 }
 

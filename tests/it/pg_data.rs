@@ -6,8 +6,7 @@
 //! psql ([`table_checksums`], [`sequence_positions`]).
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::ffi::OsStr;
-use std::io::Read;
+use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::thread;
@@ -15,8 +14,15 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+use crate::support::commands::{
+    check, export_data_ok, export_schema_ok, import, init, json_of, path_str, verify_manifest,
+    verify_source,
+};
 use crate::support::pg::{literal, server, Sample, TestDb};
-use crate::support::{assert_same_text, dbsnap, tempdir, Dbsnap, Run, ScratchDir, CONNECTION_VARS};
+use crate::support::{
+    assert_same_text, corpus_present, run_command, tempdir, Dbsnap, Run, ScratchDir,
+    CONNECTION_VARS,
+};
 
 const ADVERSARIAL: &str = "pg/adversarial.sql";
 const END: &str = "-- dbsnap:end";
@@ -25,10 +31,6 @@ const GZIP_MAGIC: &[u8] = &[0x1f, 0x8b];
 const ZSTD_MAGIC: &[u8] = &[0x28, 0xb5, 0x2f, 0xfd];
 /// Rows of the generated big table (tests 5 and 9).
 const BIG_ROWS: u64 = 2_000_000;
-
-fn path_str(p: &Path) -> &str {
-    p.to_str().expect("UTF-8 path")
-}
 
 // --- the oracle ------------------------------------------------------------------------
 
@@ -199,66 +201,11 @@ impl DbState {
 
 // --- running things -------------------------------------------------------------------------
 
-fn export_schema(db: &TestDb, out: &Path) {
-    let url = db.url();
-    dbsnap(&["export-schema", "--url", &url, "-o", path_str(out)], &[]).assert_success();
-}
-
-fn export_data(db: &TestDb, out: &Path, extra: &[&str]) -> Run {
-    let url = db.url();
-    let mut args = vec!["export-data", "--url", &url, "-o", path_str(out)];
-    args.extend_from_slice(extra);
-    dbsnap(&args, &[])
-}
-
-#[track_caller]
-fn export_data_ok(db: &TestDb, out: &Path, extra: &[&str]) {
-    export_data(db, out, extra).assert_success();
-    assert!(out.is_file(), "export-data did not write {}", out.display());
-}
-
-/// `dbsnap init --url <target> --schema S [--data D] --yes`.
-fn init(target: &TestDb, schema: &Path, data: Option<&Path>) -> Run {
-    let url = target.url();
-    let mut args = vec!["init", "--url", &url, "--schema", path_str(schema)];
-    if let Some(data) = data {
-        args.extend(["--data", path_str(data)]);
-    }
-    args.push("--yes");
-    dbsnap(&args, &[])
-}
-
-fn import(target: &TestDb, file: &Path, extra: &[&str]) -> Run {
-    let url = target.url();
-    let mut args = vec!["import", "--url", &url];
-    args.extend_from_slice(extra);
-    args.push(path_str(file));
-    dbsnap(&args, &[])
-}
-
-fn verify_source(source: &TestDb, target: &TestDb, extra: &[&str]) -> Run {
-    let (s, t) = (source.url(), target.url());
-    let mut args = vec!["verify", "--source", &s, "--target", &t];
-    args.extend_from_slice(extra);
-    dbsnap(&args, &[])
-}
-
-fn verify_manifest(file: &Path, target: &TestDb, extra: &[&str]) -> Run {
-    let t = target.url();
-    let mut args = vec!["verify", "--manifest", path_str(file), "--target", &t];
-    args.extend_from_slice(extra);
-    dbsnap(&args, &[])
-}
-
-fn check(file: &Path, extra: &[&str]) -> Run {
-    let mut args = vec!["check", path_str(file)];
-    args.extend_from_slice(extra);
-    dbsnap(&args, &[])
-}
-
-#[track_caller]
-fn json_of(run: &Run) -> Value {
-    serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{run}"))
+/// Runs another program (psql, pg_dump) with stdin null, killing it after `timeout`.
+fn run_tool(mut cmd: Command, timeout: Duration) -> Run {
+    let shown = format!("{cmd:?}");
+    cmd.stdin(Stdio::null());
+    run_command(cmd, shown, timeout)
 }
 
 /// The `differences` of a `verify --json` run as (kind, name, status).
@@ -272,65 +219,6 @@ fn differences(run: &Run) -> Vec<(String, String, String)> {
         .iter()
         .map(|d| (field(d, "kind"), field(d, "name"), field(d, "status")))
         .collect()
-}
-
-/// The result of some other program (psql, pg_dump, /usr/bin/time).
-#[derive(Debug)]
-struct ToolRun {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-fn read_in_thread(mut r: impl Read + Send + 'static) -> thread::JoinHandle<Vec<u8>> {
-    thread::spawn(move || {
-        let mut buf = Vec::new();
-        let _ = r.read_to_end(&mut buf);
-        buf
-    })
-}
-
-/// Runs `cmd` (stdin null, output captured), killing it after `timeout`.
-fn run_tool(mut cmd: Command, timeout: Duration) -> ToolRun {
-    let shown = format!("{cmd:?}");
-    let mut child = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot run {shown}: {e}"));
-    let out = read_in_thread(child.stdout.take().expect("stdout"));
-    let err = read_in_thread(child.stderr.take().expect("stderr"));
-    let deadline = Instant::now() + timeout;
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait") {
-            break status;
-        }
-        if Instant::now() >= deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("{shown} did not finish within {timeout:?}; killed it");
-        }
-        thread::sleep(Duration::from_millis(10));
-    };
-    ToolRun {
-        code: status.code(),
-        stdout: String::from_utf8_lossy(&out.join().unwrap_or_default()).into_owned(),
-        stderr: String::from_utf8_lossy(&err.join().unwrap_or_default()).into_owned(),
-    }
-}
-
-/// A `Command` for the dbsnap binary with the connection variables removed.
-fn dbsnap_command(program: &OsStr) -> Command {
-    let mut cmd = Command::new(program);
-    for var in CONNECTION_VARS {
-        cmd.env_remove(var);
-    }
-    cmd
-}
-
-fn dbsnap_bin() -> &'static OsStr {
-    OsStr::new(env!("CARGO_BIN_EXE_dbsnap"))
 }
 
 // --- files -------------------------------------------------------------------------------
@@ -428,7 +316,7 @@ fn data_round_trip(data_name: &str, load: impl FnOnce(&TestDb)) -> RoundTrip {
 
     let dir = tempdir();
     let schema = dir.join("schema.sql");
-    export_schema(&source, &schema);
+    export_schema_ok(&source, &schema);
     let data = dir.join(data_name);
     export_data_ok(&source, &data, &[]);
     if data_name.ends_with(".gz") {
@@ -445,7 +333,7 @@ fn data_round_trip(data_name: &str, load: impl FnOnce(&TestDb)) -> RoundTrip {
     check(&data, &[]).assert_success();
 
     let target = TestDb::reserve("dst");
-    init(&target, &schema, Some(&data)).assert_success();
+    init(&target, &schema, Some(&data), true).assert_success();
     source_state.assert_same("source vs target", &DbState::capture(&target));
 
     verify_source(&source, &target, &["--checksum"]).assert_success();
@@ -470,36 +358,52 @@ fn assert_same_schema(rt: &RoundTrip) {
     );
 }
 
+/// [`data_round_trip`] and [`assert_same_schema`] of a corpus sample; skipped
+/// without a corpus (see [`corpus_present`]).
+fn corpus_round_trip(data_name: &str, sample: Sample) {
+    if !corpus_present() {
+        return;
+    }
+    let rt = data_round_trip(data_name, |db| db.load(sample));
+    assert_same_schema(&rt);
+}
+
 #[test]
 fn data_roundtrip_pagila() {
-    let rt = data_round_trip("pagila.sql", |db| db.load(Sample::Pagila));
-    assert_same_schema(&rt);
+    corpus_round_trip("pagila.sql", Sample::Pagila);
 }
 
 #[test]
 fn data_roundtrip_chinook() {
-    let rt = data_round_trip("chinook.sql.gz", |db| db.load(Sample::Chinook));
-    assert_same_schema(&rt);
+    corpus_round_trip("chinook.sql.gz", Sample::Chinook);
 }
 
 #[test]
 fn data_roundtrip_chinook_serial() {
-    let rt = data_round_trip("chinook_serial.sql.zst", |db| {
-        db.load(Sample::ChinookSerial)
-    });
-    assert_same_schema(&rt);
+    corpus_round_trip("chinook_serial.sql.zst", Sample::ChinookSerial);
 }
 
 #[test]
 fn data_roundtrip_northwind() {
-    let rt = data_round_trip("northwind.sql.gz", |db| db.load(Sample::Northwind));
-    assert_same_schema(&rt);
+    corpus_round_trip("northwind.sql.gz", Sample::Northwind);
 }
 
 #[test]
 fn data_roundtrip_sakila_jooq() {
-    let rt = data_round_trip("sakila.sql.zst", |db| db.load(Sample::SakilaJooq));
+    corpus_round_trip("sakila.sql.zst", Sample::SakilaJooq);
+}
+
+/// The project's own sample: an enum, domains, partitions, an FK cycle, a
+/// trigger, a materialized view, identity columns and hard-to-quote text.
+#[test]
+fn data_roundtrip_shop() {
+    let rt = data_round_trip("shop.sql.zst", |db| db.load_shop(1));
     assert_same_schema(&rt);
+    let notes = |db: &TestDb| {
+        db.psql("SELECT count(*) FROM public.customer WHERE strpos(note, E'\\\\.') > 0")
+    };
+    assert_ne!(notes(&rt.source).trim(), "0", "no `\\.` in the notes");
+    assert_eq!(notes(&rt.source), notes(&rt.target));
 }
 
 /// `(table or domain, constraint)` of every NOT VALID constraint.
@@ -562,8 +466,9 @@ fn data_roundtrip_adversarial() {
 
 // --- 2. psql loads our plain file -------------------------------------------------------------
 
-/// Loads a database from the pagila sample; exports schema and plain data.
-struct Pagila {
+/// A database loaded with the project's sample (tests/fixtures/pg/shop.sql),
+/// its schema and plain data exported.
+struct Shop {
     source: TestDb,
     state: DbState,
     schema: PathBuf,
@@ -571,16 +476,16 @@ struct Pagila {
     dir: ScratchDir,
 }
 
-fn pagila_exported() -> Pagila {
+fn shop_exported() -> Shop {
     let source = TestDb::create("src");
-    source.load(Sample::Pagila);
+    source.load_shop(1);
     let state = DbState::capture(&source);
     let dir = tempdir();
     let schema = dir.join("schema.sql");
-    export_schema(&source, &schema);
+    export_schema_ok(&source, &schema);
     let data = dir.join("data.sql");
     export_data_ok(&source, &data, &[]);
-    Pagila {
+    Shop {
         source,
         state,
         schema,
@@ -593,13 +498,13 @@ fn pagila_exported() -> Pagila {
 #[track_caller]
 fn schema_only_target(label: &str, schema: &Path) -> TestDb {
     let target = TestDb::reserve(label);
-    init(&target, schema, None).assert_success();
+    init(&target, schema, None, true).assert_success();
     target
 }
 
 #[test]
 fn psql_loads_plain_data_export() {
-    let p = pagila_exported();
+    let p = shop_exported();
     let target = schema_only_target("psql", &p.schema);
     let mut cmd = Command::new("psql");
     cmd.args(["-X", "-q", "-1", "-v", "ON_ERROR_STOP=1", "-d"])
@@ -623,7 +528,7 @@ fn psql_loads_plain_data_export() {
 
 #[test]
 fn import_pg_dump_data_only_file() {
-    let p = pagila_exported();
+    let p = shop_exported();
     let dump = p.dir.join("pg_dump_data.sql");
     let mut cmd = Command::new("pg_dump");
     cmd.args(["--data-only", "--no-owner", "--no-privileges", "-f"])
@@ -680,7 +585,7 @@ struct BadFile {
 
 #[test]
 fn import_rejects_damaged_files_and_commits_nothing() {
-    let p = pagila_exported();
+    let p = shop_exported();
     let text = read_text(&p.data);
     let lines = lines_with_ends(&text);
 
@@ -693,15 +598,15 @@ fn import_rejects_damaged_files_and_commits_nothing() {
         ]
     };
 
-    // (a) cut inside the COPY data of public.rental, at a line boundary (every
-    // row kept is valid) and in the middle of a row.
-    let rental = copy_line(&text, "public.rental");
-    let rental_rows = lines[rental..]
+    // (a) cut inside the COPY data of public.order_line, at a line boundary
+    // (every row kept is valid) and in the middle of a row.
+    let order_line = copy_line(&text, "public.order_line");
+    let block_rows = lines[order_line..]
         .iter()
         .position(|l| *l == "\\.\n")
-        .expect("end of rental data");
-    assert!(rental_rows > 100, "rental has only {rental_rows} rows");
-    let cut = rental + rental_rows / 2; // 0-based index of the first line left out
+        .expect("end of order_line data");
+    assert!(block_rows > 100, "order_line has only {block_rows} rows");
+    let cut = order_line + block_rows / 2; // 0-based index of the first line left out
     let path = p.dir.join("cut_in_copy.sql");
     write_file(&path, lines[..cut].concat());
     bad.push(BadFile {
@@ -735,10 +640,10 @@ fn import_rejects_damaged_files_and_commits_nothing() {
         path,
     });
 
-    // (b) cut at a statement boundary: after the `\.` of rental (no manifest, no
+    // (b) cut at a statement boundary: after the `\.` of order_line (no manifest, no
     // end marker), and with only the end marker missing.
     let path = p.dir.join("cut_after_table.sql");
-    write_file(&path, lines[..rental + rental_rows + 1].concat());
+    write_file(&path, lines[..order_line + block_rows + 1].concat());
     bad.push(BadFile {
         case: "(b) cut after a complete COPY block",
         mentions: vec![truncated()],
@@ -793,14 +698,14 @@ fn import_rejects_damaged_files_and_commits_nothing() {
     });
 
     // (e) one value changed in a COPY row: valid data, wrong checksum.
-    let actor = copy_line(&text, "public.actor");
-    let first_actor = lines[actor]; // the first data line (0-based index = 1-based COPY line)
+    let customer = copy_line(&text, "public.customer");
+    let first = lines[customer]; // the first data line (0-based index = 1-based COPY line)
     assert!(
-        first_actor.starts_with("1\tPENELOPE\t"),
-        "unexpected first actor row {first_actor:?}"
+        first.starts_with("1\tCustomer 1\t"),
+        "unexpected first customer row {first:?}"
     );
     let mut changed: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
-    changed[actor] = first_actor.replacen("PENELOPE", "PENELOPA", 1);
+    changed[customer] = first.replacen("Customer 1\t", "Customer 7\t", 1);
     let path = p.dir.join("changed_value.sql");
     write_file(&path, changed.concat());
     bad.push(BadFile {
@@ -812,7 +717,7 @@ fn import_rejects_damaged_files_and_commits_nothing() {
     // Targets: one holding the source's rows (imports with --truncate, so that
     // only the damage can make them fail), one empty (plain imports).
     let loaded = TestDb::reserve("loaded");
-    init(&loaded, &p.schema, Some(&p.data)).assert_success();
+    init(&loaded, &p.schema, Some(&p.data), true).assert_success();
     let loaded_before = DbState::capture(&loaded);
     p.state
         .assert_same("source vs loaded target", &loaded_before);
@@ -866,21 +771,27 @@ fn import_rejects_damaged_files_and_commits_nothing() {
 
 #[test]
 fn import_duplicate_rows_names_file_line_and_table() {
-    let p = pagila_exported();
+    let p = shop_exported();
     let text = read_text(&p.data);
     let lines = lines_with_ends(&text);
-    let actor = copy_line(&text, "public.actor");
     let path = p.data.display().to_string();
-    const DUPLICATE: &str = "duplicate key value violates unique constraint \"actor_pkey\"";
+    const DUPLICATE: &str = "duplicate key value violates unique constraint";
 
-    // The same file twice: the second import fails on the first actor row.
+    // The same file twice: the second import fails on the first row of the
+    // first table (every table of the sample has a primary key).
+    let (first_copy, first_line) = lines
+        .iter()
+        .enumerate()
+        .find(|(_, l)| l.starts_with("COPY "))
+        .expect("a COPY statement");
+    let first_table = first_line.split(' ').nth(1).expect("COPY <table>");
     let target = schema_only_target("twice", &p.schema);
     import(&target, &p.data, &[]).assert_success();
     let before = DbState::capture(&target);
     p.state.assert_same("source vs imported target", &before);
     let run = import(&target, &p.data, &[]);
-    let location = format!("{path}:{}:", actor + 1);
-    for needle in [location.as_str(), "public.actor", DUPLICATE] {
+    let location = format!("{path}:{}:", first_copy + 2);
+    for needle in [location.as_str(), first_table, DUPLICATE] {
         assert!(
             run.stderr.contains(needle),
             "stderr of the second import lacks `{needle}`\n{run}"
@@ -900,20 +811,22 @@ fn import_duplicate_rows_names_file_line_and_table() {
     // exactly that line of the file.
     let target = schema_only_target("midrow", &p.schema);
     target.psql(
-        "INSERT INTO public.actor (actor_id, first_name, last_name) VALUES (100, 'ONLY', 'ROW')",
+        "INSERT INTO public.customer (id, name, email, created_at) \
+         VALUES (120, 'ONLY', 'only@example.com', now())",
     );
     let before = DbState::capture(&target);
-    let row_line = (actor..lines.len())
-        .find(|&i| lines[i].starts_with("100\t"))
+    let customer = copy_line(&text, "public.customer");
+    let row_line = (customer..lines.len())
+        .find(|&i| lines[i].starts_with("120\t"))
         .map(|i| i + 1)
-        .expect("actor 100 in the file");
+        .expect("customer 120 in the file");
     assert!(
-        row_line > actor + 50,
-        "actor 100 is not in the middle of the block"
+        row_line > customer + 50,
+        "customer 120 is not in the middle of the block"
     );
     let run = import(&target, &p.data, &[]);
     let location = format!("{path}:{row_line}:");
-    for needle in [location.as_str(), "public.actor", DUPLICATE] {
+    for needle in [location.as_str(), "public.customer", "customer_pkey"] {
         assert!(
             run.stderr.contains(needle),
             "stderr lacks `{needle}` (the conflicting row is line {row_line})\n{run}"
@@ -922,6 +835,37 @@ fn import_duplicate_rows_names_file_line_and_table() {
     assert_rejected("one conflicting row", &run, &target, &before);
     import(&target, &p.data, &["--truncate"]).assert_success();
     p.state.assert_same(
+        "source vs target after import --truncate",
+        &DbState::capture(&target),
+    );
+}
+
+/// A foreign key declared on a partitioned table (not on each partition):
+/// `import --truncate` empties the partitions and the referenced table, but
+/// PostgreSQL refuses to truncate `customer` while the partitioned parent that
+/// references it is not in the same TRUNCATE.
+#[test]
+#[ignore = "known bug: import --truncate fails when a partitioned table's foreign key references a table of the file"]
+fn import_truncate_with_fk_from_partitioned_parent() {
+    let source = TestDb::create("src");
+    source.psql(
+        "CREATE TABLE public.customer (id integer PRIMARY KEY);
+         CREATE TABLE public.orders (id integer, at date, customer_id integer REFERENCES public.customer,
+                                     PRIMARY KEY (id, at)) PARTITION BY RANGE (at);
+         CREATE TABLE public.orders_2024 PARTITION OF public.orders FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+         INSERT INTO public.customer VALUES (1), (2);
+         INSERT INTO public.orders VALUES (1, '2024-02-01', 1), (2, '2024-03-01', 2);",
+    );
+    let state = DbState::capture(&source);
+    let dir = tempdir();
+    let schema = dir.join("schema.sql");
+    export_schema_ok(&source, &schema);
+    let data = dir.join("data.sql");
+    export_data_ok(&source, &data, &[]);
+    let target = TestDb::reserve("dst");
+    init(&target, &schema, Some(&data), true).assert_success();
+    import(&target, &data, &["--truncate"]).assert_success();
+    state.assert_same(
         "source vs target after import --truncate",
         &DbState::capture(&target),
     );
@@ -941,60 +885,142 @@ fn big_source() -> TestDb {
     source
 }
 
+/// A psql session holding `LOCK TABLE <table> IN ACCESS EXCLUSIVE MODE` in an
+/// open transaction until [`LockHolder::release`] (or drop).
+struct LockHolder {
+    child: std::process::Child,
+    stdin: Option<std::process::ChildStdin>,
+}
+
+impl LockHolder {
+    #[track_caller]
+    fn lock(db: &TestDb, table: &str) -> LockHolder {
+        let mut child = Command::new("psql")
+            .args(["-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-d"])
+            .arg(db.url())
+            .env_remove("PGOPTIONS")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spawn psql");
+        let mut stdin = child.stdin.take().expect("psql stdin");
+        writeln!(
+            stdin,
+            "BEGIN;\nLOCK TABLE {table} IN ACCESS EXCLUSIVE MODE;\nSELECT 'locked';"
+        )
+        .expect("write to psql");
+        stdin.flush().expect("flush psql stdin");
+        // Wait for psql to say the lock is held.
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("psql stdout"))
+            .read_line(&mut line)
+            .expect("read psql");
+        assert_eq!(
+            line.trim(),
+            "locked",
+            "psql did not take the lock on {table}"
+        );
+        LockHolder {
+            child,
+            stdin: Some(stdin),
+        }
+    }
+
+    /// Rolls back (releasing the lock) and waits for psql to exit.
+    fn release(&mut self) {
+        if let Some(mut stdin) = self.stdin.take() {
+            let _ = writeln!(stdin, "ROLLBACK;");
+        }
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for LockHolder {
+    fn drop(&mut self) {
+        self.release();
+    }
+}
+
+/// Deterministic: the import's transaction loads `public.big`, then waits for
+/// a lock on the table after it, held by another session. Its backend is
+/// terminated while it waits there, with `big`'s rows written but not committed.
 #[test]
 fn import_terminated_backend_commits_nothing() {
     let source = big_source();
+    source.psql("CREATE TABLE public.zz_last (id integer PRIMARY KEY); INSERT INTO public.zz_last VALUES (1), (2);");
     let dir = tempdir();
     let schema = dir.join("schema.sql");
-    export_schema(&source, &schema);
+    export_schema_ok(&source, &schema);
     let data = dir.join("big.sql.zst");
     export_data_ok(&source, &data, &[]);
+    let plain = dir.join("big.sql");
+    export_data_ok(&source, &plain, &[]);
+    let text = read_text(&plain);
+    assert!(
+        copy_line(&text, "public.big") < copy_line(&text, "public.zz_last"),
+        "public.big is not loaded before public.zz_last: the test needs another table order"
+    );
     let target = schema_only_target("dst", &schema);
 
-    let mut cmd = dbsnap_command(dbsnap_bin());
-    cmd.args(["import", "--url", &target.url(), path_str(&data)]);
-    cmd.stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = cmd.spawn().expect("spawn dbsnap import");
-    let out = read_in_thread(child.stdout.take().unwrap());
-    let err = read_in_thread(child.stderr.take().unwrap());
+    let mut holder = LockHolder::lock(&target, "public.zz_last");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dbsnap"));
+    for var in CONNECTION_VARS {
+        child.env_remove(var);
+    }
+    let mut child = child
+        .args(["import", "--url", &target.url(), path_str(&data)])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn dbsnap import");
+    let err = child.stderr.take().expect("stderr");
+    let err = thread::spawn(move || {
+        let mut buf = String::new();
+        let _ = BufReader::new(err).read_to_string(&mut buf);
+        buf
+    });
 
-    // Find the import's backend while its COPY runs, and terminate it.
-    let find = format!(
-        "SELECT pid FROM pg_stat_activity WHERE datname = {} AND pid <> pg_backend_pid() \
-         AND state = 'active' AND (application_name = 'dbsnap' OR query ILIKE 'COPY%') \
-         AND query ILIKE 'COPY%public.big%'",
-        literal(target.name())
-    );
-    let maintenance = server().maintenance_db();
-    let deadline = Instant::now() + Duration::from_secs(120);
-    let mut terminated = None;
-    while Instant::now() < deadline {
+    // The import's backend, waiting for the lock on zz_last.
+    let waiting = "SELECT l.pid FROM pg_locks l \
+         WHERE NOT l.granted AND l.relation = 'public.zz_last'::regclass";
+    let deadline = Instant::now() + Duration::from_secs(300);
+    let pid = loop {
         if let Some(status) = child.try_wait().expect("wait") {
-            let stderr = String::from_utf8_lossy(&err.join().unwrap_or_default()).into_owned();
             panic!(
-                "the import finished ({status}) before its COPY was seen in pg_stat_activity; \
-                 nothing was terminated\n{stderr}"
+                "the import finished ({status}) without waiting for the lock on public.zz_last\n{}",
+                err.join().unwrap_or_default()
             );
         }
-        let pids = server().psql(&maintenance, &find);
-        if let Some(pid) = pids.lines().next() {
-            let done = server().psql(&maintenance, &format!("SELECT pg_terminate_backend({pid})"));
-            assert_eq!(done.trim(), "t", "pg_terminate_backend({pid}) failed");
-            terminated = Some(pid.to_string());
-            break;
+        if let Some(pid) = target.psql(waiting).lines().next() {
+            break pid.to_string();
         }
-        thread::sleep(Duration::from_millis(20));
-    }
-    let Some(pid) = terminated else {
-        let _ = child.kill();
-        let _ = child.wait();
-        panic!("no COPY of the import seen in pg_stat_activity within 120 s");
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the import never waited for the lock on public.zz_last");
+        }
+        thread::sleep(Duration::from_millis(50));
     };
+    // big's rows are written (the table has grown), not committed.
+    let size: u64 = target
+        .psql("SELECT pg_relation_size('public.big')")
+        .trim()
+        .parse()
+        .expect("relation size");
+    assert!(
+        size > 0,
+        "public.big has no rows written before the lock wait"
+    );
+    let done = server().psql(
+        &server().maintenance_db(),
+        &format!("SELECT pg_terminate_backend({pid})"),
+    );
+    assert_eq!(done.trim(), "t", "pg_terminate_backend({pid}) failed");
 
-    // The import must fail promptly.
-    let deadline = Instant::now() + Duration::from_secs(60);
+    // The import must fail (a timeout here is a hang, not a timing assertion).
+    let deadline = Instant::now() + Duration::from_secs(120);
     let status = loop {
         if let Some(status) = child.try_wait().expect("wait") {
             break status;
@@ -1002,34 +1028,37 @@ fn import_terminated_backend_commits_nothing() {
         if Instant::now() >= deadline {
             let _ = child.kill();
             let _ = child.wait();
-            panic!("dbsnap import still running 60 s after its backend {pid} was terminated");
+            panic!("dbsnap import still running 120 s after its backend {pid} was terminated");
         }
         thread::sleep(Duration::from_millis(20));
     };
-    let stdout = String::from_utf8_lossy(&out.join().unwrap_or_default()).into_owned();
-    let stderr = String::from_utf8_lossy(&err.join().unwrap_or_default()).into_owned();
-    assert!(
-        status.code().is_some_and(|c| c != 0),
-        "import exited with {status} after its backend was terminated\nstdout: {stdout}\nstderr: {stderr}"
+    holder.release();
+    let stderr = err.join().unwrap_or_default();
+    assert_eq!(
+        status.code(),
+        Some(1),
+        "import exited with {status} after its backend was terminated\nstderr: {stderr}"
     );
     assert!(!stderr.contains("panicked"), "dbsnap panicked:\n{stderr}");
-    assert_eq!(
-        target.psql("SELECT count(*) FROM public.big").trim(),
-        "0",
-        "rows were committed although the import's connection was terminated\nstderr: {stderr}"
-    );
+    for table in ["public.big", "public.zz_last"] {
+        assert_eq!(
+            target.psql(&format!("SELECT count(*) FROM {table}")).trim(),
+            "0",
+            "rows committed to {table} although the import's connection was terminated\nstderr: {stderr}"
+        );
+    }
 }
 
 // --- 6. verify finds differences ---------------------------------------------------------------
 
 #[test]
 fn verify_reports_deleted_and_changed_rows_and_sequences() {
-    let rt = data_round_trip("pagila.sql.zst", |db| db.load(Sample::Pagila));
+    let rt = data_round_trip("shop.sql.zst", |db| db.load_shop(1));
     let target = &rt.target;
     target.psql(
-        "DELETE FROM public.film_actor WHERE (actor_id, film_id) = \
-           (SELECT actor_id, film_id FROM public.film_actor ORDER BY 1, 2 LIMIT 1);
-         UPDATE public.actor SET first_name = 'CHANGED' WHERE actor_id = 1;",
+        "DELETE FROM public.order_line WHERE (order_id, line_no) = \
+           (SELECT order_id, line_no FROM public.order_line ORDER BY 1, 2 LIMIT 1);
+         UPDATE public.product SET name = 'CHANGED' WHERE id = 1;",
     );
     // The oracle agrees that exactly these two tables changed.
     let changed_tables: BTreeSet<String> =
@@ -1039,13 +1068,13 @@ fn verify_reports_deleted_and_changed_rows_and_sequences() {
             .collect();
     assert_eq!(
         changed_tables,
-        ["public.actor", "public.film_actor"]
+        ["public.order_line", "public.product"]
             .map(String::from)
             .into(),
         "the target was not changed as intended"
     );
-    let deleted = ("table".to_string(), "public.film_actor".to_string());
-    let changed = ("table".to_string(), "public.actor".to_string());
+    let deleted = ("table".to_string(), "public.order_line".to_string());
+    let changed = ("table".to_string(), "public.product".to_string());
     let names = |d: &[(String, String, String)]| -> BTreeSet<(String, String)> {
         d.iter().map(|(k, n, _)| (k.clone(), n.clone())).collect()
     };
@@ -1104,11 +1133,8 @@ fn verify_reports_deleted_and_changed_rows_and_sequences() {
     verify_source(&rt.source, target, &["--checksum"]).assert_code(3);
 
     // A sequence moved in the target.
-    target.psql("SELECT setval('public.actor_actor_id_seq', 5000)");
-    let seq = (
-        "sequence".to_string(),
-        "public.actor_actor_id_seq".to_string(),
-    );
+    target.psql("SELECT setval('public.product_id_seq', 5000)");
+    let seq = ("sequence".to_string(), "public.product_id_seq".to_string());
     for (what, run) in [
         (
             "verify --source",
@@ -1153,7 +1179,7 @@ fn manifest_matching_source(path: &Path, state: &DbState) -> BTreeMap<String, u6
 #[test]
 fn export_file_mode_filters_names_and_compression() {
     let source = TestDb::create("src");
-    source.load(Sample::Pagila);
+    source.load_shop(1);
     let state = DbState::capture(&source);
     let all: BTreeSet<String> = state.tables.keys().cloned().collect();
     let rows_of = |t: &str| state.tables[t].0 as u64;
@@ -1175,12 +1201,17 @@ fn export_file_mode_filters_names_and_compression() {
     export_data_ok(
         &source,
         &path,
-        &["--table", "public.actor", "--table", "film_*"],
+        &["--table", "public.customer", "--table", "orders_*"],
     );
     let manifest = manifest_matching_source(&path, &state);
-    let expected: BTreeSet<String> = ["public.actor", "public.film_actor", "public.film_category"]
-        .map(String::from)
-        .into();
+    let expected: BTreeSet<String> = [
+        "public.customer",
+        "public.orders_2023",
+        "public.orders_2024",
+        "public.orders_2025",
+    ]
+    .map(String::from)
+    .into();
     assert_eq!(
         manifest.keys().cloned().collect::<BTreeSet<_>>(),
         expected,
@@ -1192,23 +1223,23 @@ fn export_file_mode_filters_names_and_compression() {
     let text = read_text(&path);
     assert_eq!(
         text.lines().filter(|l| l.starts_with("COPY ")).count(),
-        3,
+        4,
         "--table: COPY blocks"
     );
     assert!(text.trim_end().ends_with(END));
 
     // --exclude-table
     let path = dir.join("exclude.sql");
-    export_data_ok(&source, &path, &["--exclude-table", "payment_*"]);
+    export_data_ok(&source, &path, &["--exclude-table", "orders_*"]);
     let manifest = manifest_matching_source(&path, &state);
     let expected: BTreeSet<String> = all
         .iter()
-        .filter(|t| !t.starts_with("public.payment_"))
+        .filter(|t| !t.starts_with("public.orders_"))
         .cloned()
         .collect();
     assert!(
         expected.len() < all.len(),
-        "pagila has no payment_* tables? {all:?}"
+        "the sample has no orders_* tables? {all:?}"
     );
     assert_eq!(
         manifest.keys().cloned().collect::<BTreeSet<_>>(),
@@ -1219,8 +1250,8 @@ fn export_file_mode_filters_names_and_compression() {
         assert_eq!(*rows, rows_of(name), "--exclude-table: rows of {name}");
     }
     assert!(
-        !read_text(&path).contains("COPY public.payment_"),
-        "--exclude-table: payment data in the file"
+        !read_text(&path).contains("COPY public.orders_"),
+        "--exclude-table: orders data in the file"
     );
 
     // --exclude-table-data: the table stays, with no rows.
@@ -1228,7 +1259,7 @@ fn export_file_mode_filters_names_and_compression() {
     export_data_ok(
         &source,
         &path,
-        &["--exclude-table-data", "public.rental", "--json"],
+        &["--exclude-table-data", "public.order_line", "--json"],
     );
     let manifest = manifest_matching_source(&path, &state);
     assert_eq!(
@@ -1237,7 +1268,7 @@ fn export_file_mode_filters_names_and_compression() {
         "--exclude-table-data"
     );
     for (name, rows) in &manifest {
-        let expected = if name == "public.rental" {
+        let expected = if name == "public.order_line" {
             0
         } else {
             rows_of(name)
@@ -1245,22 +1276,22 @@ fn export_file_mode_filters_names_and_compression() {
         assert_eq!(*rows, expected, "--exclude-table-data: rows of {name}");
     }
     let text = read_text(&path);
-    let rental = copy_line(&text, "public.rental");
+    let order_line = copy_line(&text, "public.order_line");
     assert_eq!(
-        text.lines().nth(rental),
+        text.lines().nth(order_line),
         Some("\\."),
-        "--exclude-table-data: the rental COPY block is not empty"
+        "--exclude-table-data: the order_line COPY block is not empty"
     );
     let checked = check(&path, &["--json"]);
     checked.assert_success();
     let json = json_of(&checked);
-    let rental_entry = json["tables"]
+    let entry = json["tables"]
         .as_array()
         .expect("tables")
         .iter()
-        .find(|t| t["name"] == "public.rental")
-        .expect("public.rental in check --json");
-    assert_eq!(rental_entry["rows"], 0);
+        .find(|t| t["name"] == "public.order_line")
+        .expect("public.order_line in check --json");
+    assert_eq!(entry["rows"], 0);
 
     // Compression by extension and by --compress; magic bytes and mode.
     for (name, extra, magic) in [
@@ -1361,7 +1392,7 @@ fn export_default_file_name() {
 
 #[test]
 fn check_accepts_complete_and_rejects_damaged_files() {
-    let p = pagila_exported();
+    let p = shop_exported();
     let run = check(&p.data, &["--json"]);
     run.assert_success();
     let json = json_of(&run);
@@ -1387,11 +1418,11 @@ fn check_accepts_complete_and_rejects_damaged_files() {
 
     let text = read_text(&p.data);
     let lines = lines_with_ends(&text);
-    let rental = copy_line(&text, "public.rental");
+    let order_line = copy_line(&text, "public.order_line");
     let mut damaged: Vec<(&str, Vec<u8>)> = vec![
         (
             "truncated_in_copy.sql",
-            lines[..rental + 100].concat().into_bytes(),
+            lines[..order_line + 100].concat().into_bytes(),
         ),
         (
             "no_end_marker.sql",
@@ -1399,7 +1430,7 @@ fn check_accepts_complete_and_rejects_damaged_files() {
         ),
     ];
     let mut changed: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
-    let row = rental + 10;
+    let row = order_line + 10;
     assert!(changed[row].contains('\t'));
     changed[row] = changed[row].replacen('1', "2", 1);
     assert_ne!(
@@ -1410,7 +1441,7 @@ fn check_accepts_complete_and_rejects_damaged_files() {
     damaged.push(("changed_value.sql", changed.concat().into_bytes()));
     // A row removed entirely (count differs).
     let mut removed: Vec<&str> = lines.clone();
-    removed.remove(rental + 10);
+    removed.remove(order_line + 10);
     damaged.push(("removed_row.sql", removed.concat().into_bytes()));
     // A truncated zstd file.
     let zst = p.dir.join("data.sql.zst");
@@ -1433,48 +1464,60 @@ fn check_accepts_complete_and_rejects_damaged_files() {
 
 // --- 9. bounded memory -----------------------------------------------------------------------
 
-/// Peak RSS in KiB of `dbsnap args...` under `/usr/bin/time -v`; None without it.
-fn peak_rss_kib(args: &[&str]) -> Option<u64> {
-    let time = Path::new("/usr/bin/time");
-    if !time.is_file() {
-        return None;
+/// Peak RSS in KiB of `dbsnap args...`: the child's `ru_maxrss`, read with
+/// wait4 for exactly that process (no external tool needed).
+// The child is reaped by wait4, which std's `wait` would not give its rusage.
+#[allow(clippy::zombie_processes)]
+fn peak_rss_kib(args: &[&str]) -> u64 {
+    use std::os::unix::process::ExitStatusExt;
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_dbsnap"));
+    for var in CONNECTION_VARS {
+        cmd.env_remove(var);
     }
-    let mut cmd = dbsnap_command(time.as_os_str());
-    cmd.arg("-v").arg(dbsnap_bin()).args(args);
-    let run = run_tool(cmd, Duration::from_secs(600));
+    let mut child = cmd
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn dbsnap");
+    let err = child.stderr.take().expect("stderr");
+    let err = thread::spawn(move || {
+        let mut buf = String::new();
+        let _ = BufReader::new(err).read_to_string(&mut buf);
+        buf
+    });
+    let mut status = 0;
+    // SAFETY: an all-zero rusage is a valid value; wait4 fills it in.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: the pid is our own unwaited child; the pointers are valid for the call.
+    let pid = unsafe { libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut usage) };
     assert_eq!(
-        run.code,
-        Some(0),
-        "dbsnap {args:?} failed under /usr/bin/time\nstdout: {}\nstderr: {}",
-        run.stdout,
-        run.stderr
+        pid,
+        child.id() as libc::pid_t,
+        "wait4: {}",
+        std::io::Error::last_os_error()
     );
-    let kib = run
-        .stderr
-        .lines()
-        .rev()
-        .find_map(|l| l.trim().strip_prefix("Maximum resident set size (kbytes):"))
-        .unwrap_or_else(|| panic!("no peak RSS in /usr/bin/time output:\n{}", run.stderr))
-        .trim()
-        .parse()
-        .expect("RSS number");
-    Some(kib)
+    let status = std::process::ExitStatus::from_raw(status);
+    let stderr = err.join().unwrap_or_default();
+    assert!(
+        status.success(),
+        "dbsnap {args:?} failed ({status})\n{stderr}"
+    );
+    // Linux reports ru_maxrss in KiB.
+    usage.ru_maxrss as u64
 }
 
 #[test]
 fn export_and_import_memory_is_bounded() {
     const LIMIT_KIB: u64 = 64 * 1024;
-    if !Path::new("/usr/bin/time").is_file() {
-        eprintln!("skipping the memory assertions: /usr/bin/time is not installed");
-        return;
-    }
     let source = big_source();
     let dir = tempdir();
     let url = source.url();
     let mut measured = Vec::new();
     for name in ["big.sql", "big.sql.zst", "big.sql.gz"] {
         let out = dir.join(name);
-        let kib = peak_rss_kib(&["export-data", "--url", &url, "-o", path_str(&out)]).unwrap();
+        let kib = peak_rss_kib(&["export-data", "--url", &url, "-o", path_str(&out)]);
         measured.push((format!("export-data -o {name}"), kib));
     }
     let plain_len = std::fs::metadata(dir.join("big.sql")).unwrap().len();
@@ -1484,11 +1527,11 @@ fn export_and_import_memory_is_bounded() {
     );
 
     let schema = dir.join("schema.sql");
-    export_schema(&source, &schema);
+    export_schema_ok(&source, &schema);
     let target = schema_only_target("dst", &schema);
     let data = dir.join("big.sql.zst");
     let turl = target.url();
-    let kib = peak_rss_kib(&["import", "--url", &turl, path_str(&data)]).unwrap();
+    let kib = peak_rss_kib(&["import", "--url", &turl, path_str(&data)]);
     measured.push(("import big.sql.zst".to_string(), kib));
     assert_eq!(
         target.psql("SELECT count(*) FROM public.big").trim(),

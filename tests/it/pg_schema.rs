@@ -5,8 +5,11 @@
 
 use std::path::Path;
 
+use crate::support::commands::{export_schema, export_schema_ok, init as init_data, path_str};
 use crate::support::pg::{server, Sample, TestDb};
-use crate::support::{assert_same_text, dbsnap, matching_lines, tempdir, Dbsnap, Run};
+use crate::support::{
+    assert_same_text, corpus_present, dbsnap, matching_lines, tempdir, Dbsnap, Run,
+};
 
 const PRE_DATA: &str = "-- dbsnap:section pre-data";
 const POST_DATA: &str = "-- dbsnap:section post-data";
@@ -14,33 +17,20 @@ const END: &str = "-- dbsnap:end";
 const ADVERSARIAL: &str = "pg/adversarial.sql";
 const UNSUPPORTED: &str = "pg/unsupported.sql";
 
-fn path_str(p: &Path) -> &str {
-    p.to_str().expect("UTF-8 path")
-}
-
 /// `dbsnap export-schema --url <db> -o <out> [extra...]`.
 fn export(db: &TestDb, out: &Path, extra: &[&str]) -> Run {
-    let url = db.url();
-    let mut args = vec!["export-schema", "--url", &url, "-o", path_str(out)];
-    args.extend_from_slice(extra);
-    dbsnap(&args, &[])
+    export_schema(db, out, extra)
 }
 
 /// Exports `db` to `out`, asserting success; returns the file's text.
 #[track_caller]
 fn export_ok(db: &TestDb, out: &Path) -> String {
-    export(db, out, &[]).assert_success();
-    std::fs::read_to_string(out).unwrap_or_else(|e| panic!("reading {}: {e}", out.display()))
+    String::from_utf8(export_schema_ok(db, out)).expect("UTF-8 snapshot")
 }
 
 /// `dbsnap init --url <target> --schema <schema> [--yes]`.
 fn init(target: &TestDb, schema: &Path, yes: bool) -> Run {
-    let url = target.url();
-    let mut args = vec!["init", "--url", &url, "--schema", path_str(schema)];
-    if yes {
-        args.push("--yes");
-    }
-    dbsnap(&args, &[])
+    init_data(target, schema, None, yes)
 }
 
 /// Loads a source, exports it, inits a fresh target from the snapshot and
@@ -68,29 +58,48 @@ fn round_trip(load: impl FnOnce(&TestDb)) {
 
 // --- 1. round trips -------------------------------------------------------------------
 
+/// [`round_trip`] of a corpus sample; skipped without a corpus (see
+/// [`corpus_present`]).
+fn corpus_round_trip(sample: Sample) {
+    if corpus_present() {
+        round_trip(|db| db.load(sample));
+    }
+}
+
 #[test]
 fn roundtrip_pagila() {
-    round_trip(|db| db.load(Sample::Pagila));
+    corpus_round_trip(Sample::Pagila);
 }
 
 #[test]
 fn roundtrip_chinook() {
-    round_trip(|db| db.load(Sample::Chinook));
+    corpus_round_trip(Sample::Chinook);
 }
 
 #[test]
 fn roundtrip_chinook_serial() {
-    round_trip(|db| db.load(Sample::ChinookSerial));
+    corpus_round_trip(Sample::ChinookSerial);
 }
 
 #[test]
 fn roundtrip_northwind() {
-    round_trip(|db| db.load(Sample::Northwind));
+    corpus_round_trip(Sample::Northwind);
 }
 
 #[test]
 fn roundtrip_sakila_jooq() {
-    round_trip(|db| db.load(Sample::SakilaJooq));
+    corpus_round_trip(Sample::SakilaJooq);
+}
+
+/// The project's own sample (tests/fixtures/pg/shop.sql).
+#[test]
+fn roundtrip_shop() {
+    round_trip(|db| db.load_shop(1));
+}
+
+#[test]
+fn export_is_deterministic_shop() {
+    deterministic(|db| db.load_shop(1));
 }
 
 #[test]
@@ -129,6 +138,9 @@ fn export_is_deterministic_adversarial() {
 
 #[test]
 fn export_is_deterministic_pagila() {
+    if !corpus_present() {
+        return;
+    }
     deterministic(|db| db.load(Sample::Pagila));
 }
 

@@ -309,14 +309,56 @@ impl ServerCertVerifier for ChainOnly {
 
 #[cfg(test)]
 mod tests {
-    //! These talk to the local PostgreSQL (127.0.0.1:5432 and
-    //! /var/run/postgresql, trust auth, user postgres). The TLS tests adapt
-    //! to whether the server has `ssl = on` and skip what they cannot check.
+    //! These talk to the test server the integration tests use: the one named
+    //! by DBSNAP_TEST_PG_URL (`make test` sets it), else
+    //! postgres://postgres@127.0.0.1:5432/postgres; and to its Unix socket in
+    //! /var/run/postgresql when there is one. The TLS tests adapt to whether
+    //! the server has `ssl = on` and skip what they cannot check.
 
     use super::*;
     use std::path::PathBuf;
 
     const SECRET: &str = "not-the-real-one-9f8e7d";
+
+    /// The test server's spec with `sslmode` (see the module comment).
+    fn server_spec(sslmode: SslMode) -> ConnectionSpec {
+        let raw = std::env::var("DBSNAP_TEST_PG_URL")
+            .ok()
+            .filter(|s| !s.trim().is_empty())
+            .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/postgres".to_string());
+        let url = url::Url::parse(&raw).expect("DBSNAP_TEST_PG_URL is a URL");
+        let decode = |s: &str| {
+            percent_encoding::percent_decode_str(s)
+                .decode_utf8_lossy()
+                .into_owned()
+        };
+        let mut s = spec(
+            url.host_str()
+                .unwrap_or("127.0.0.1")
+                .trim_matches(['[', ']']),
+            url.port().unwrap_or(5432),
+            sslmode,
+        );
+        if !url.username().is_empty() {
+            s.user = decode(url.username());
+        }
+        s.password = url.password().map(decode);
+        let db = decode(url.path().trim_start_matches('/'));
+        if !db.is_empty() {
+            s.dbname = db;
+        }
+        s
+    }
+
+    /// `server_spec` with the host `localhost` when the server is on loopback
+    /// (certificates name `localhost`, not `127.0.0.1`).
+    fn localhost_spec(sslmode: SslMode) -> ConnectionSpec {
+        let mut s = server_spec(sslmode);
+        if s.host == "127.0.0.1" || s.host == "::1" {
+            s.host = "localhost".to_string();
+        }
+        s
+    }
 
     fn spec(host: &str, port: u16, sslmode: SslMode) -> ConnectionSpec {
         ConnectionSpec {
@@ -349,9 +391,7 @@ mod tests {
 
     /// Whether the server offers TLS, and its certificate file.
     async fn server_tls() -> (bool, Option<PathBuf>) {
-        let client = connect(&spec("127.0.0.1", 5432, SslMode::Disable))
-            .await
-            .unwrap();
+        let client = connect(&server_spec(SslMode::Disable)).await.unwrap();
         let ssl: String = client.query_one("SHOW ssl", &[]).await.unwrap().get(0);
         let cert: String = client
             .query_one("SHOW ssl_cert_file", &[])
@@ -364,9 +404,7 @@ mod tests {
 
     #[tokio::test]
     async fn disable_over_tcp() {
-        let client = connect(&spec("127.0.0.1", 5432, SslMode::Disable))
-            .await
-            .unwrap();
+        let client = connect(&server_spec(SslMode::Disable)).await.unwrap();
         select_one(&client).await;
         assert!(!uses_tls(&client).await);
         let name: String = client
@@ -379,9 +417,7 @@ mod tests {
 
     #[tokio::test]
     async fn prefer_over_tcp() {
-        let client = connect(&spec("127.0.0.1", 5432, SslMode::Prefer))
-            .await
-            .unwrap();
+        let client = connect(&server_spec(SslMode::Prefer)).await.unwrap();
         select_one(&client).await;
         let (server_ssl, _) = server_tls().await;
         assert_eq!(uses_tls(&client).await, server_ssl);
@@ -389,13 +425,21 @@ mod tests {
 
     #[tokio::test]
     async fn unix_socket_never_uses_tls() {
+        let port = server_spec(SslMode::Disable).port;
+        let socket = format!("/var/run/postgresql/.s.PGSQL.{port}");
+        if !std::path::Path::new(&socket).exists() {
+            eprintln!("skipped: no Unix socket {socket} for the test server");
+            return;
+        }
         for mode in [
             SslMode::Disable,
             SslMode::Prefer,
             SslMode::Require,
             SslMode::VerifyFull,
         ] {
-            let client = connect(&spec("/var/run/postgresql", 5432, mode))
+            let mut s = server_spec(mode);
+            s.host = "/var/run/postgresql".to_string();
+            let client = connect(&s)
                 .await
                 .unwrap_or_else(|e| panic!("{mode}: {e:#}"));
             select_one(&client).await;
@@ -406,7 +450,7 @@ mod tests {
     #[tokio::test]
     async fn require_over_tcp() {
         let (server_ssl, _) = server_tls().await;
-        match connect(&spec("127.0.0.1", 5432, SslMode::Require)).await {
+        match connect(&server_spec(SslMode::Require)).await {
             Ok(client) => {
                 assert!(server_ssl);
                 select_one(&client).await;
@@ -427,7 +471,7 @@ mod tests {
             return;
         }
         // A self-signed or private-CA certificate is not in webpki-roots.
-        let mut s = spec("localhost", 5432, SslMode::VerifyFull);
+        let mut s = localhost_spec(SslMode::VerifyFull);
         s.password = Some(SECRET.to_string());
         let e = connect(&s).await.expect_err("verify-full should refuse");
         let text = format!("{e:#} {e:?}");
@@ -445,7 +489,7 @@ mod tests {
         if !pem.contains("-----BEGIN CERTIFICATE-----") {
             return;
         }
-        let mut s = spec("127.0.0.1", 5432, SslMode::Require);
+        let mut s = server_spec(SslMode::Require);
         s.sslrootcert = Some(cert.clone());
         // require + root file = verify-ca: the chain counts, the name not.
         match connect(&s).await {
@@ -471,7 +515,7 @@ mod tests {
                 );
             }
         }
-        s.host = "localhost".to_string();
+        s.host = localhost_spec(SslMode::VerifyFull).host;
         match connect(&s).await {
             Ok(client) => {
                 select_one(&client).await;
@@ -486,7 +530,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let empty = dir.path().join("empty.pem");
         std::fs::write(&empty, "not a certificate\n").unwrap();
-        let mut s = spec("127.0.0.1", 5432, SslMode::VerifyFull);
+        let mut s = server_spec(SslMode::VerifyFull);
         s.password = Some(SECRET.to_string());
         s.sslrootcert = Some(empty);
         let e = format!("{:#}", connect(&s).await.err().unwrap());
@@ -517,7 +561,7 @@ mod tests {
 
     #[tokio::test]
     async fn server_errors_are_reported() {
-        let mut s = spec("127.0.0.1", 5432, SslMode::Disable);
+        let mut s = server_spec(SslMode::Disable);
         s.password = Some(SECRET.to_string());
         s.dbname = "dbsnap_no_such_database_x1".to_string();
         let e = connect(&s).await.expect_err("missing database");

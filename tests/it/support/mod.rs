@@ -1,13 +1,21 @@
-//! Shared helpers for the integration tests: running the dbsnap binary,
-//! comparing large texts, temporary directories and corpus paths.
-//! Engine-specific helpers live in submodules (`pg`, `mysql`).
+//! Shared helpers for the integration tests: running programs (dbsnap among
+//! them), comparing large texts, temporary directories and corpus paths.
+//!
+//! - `server`: the [`server::Server`] trait and URL handling both engines share;
+//! - `testdb`: one throwaway database per test, generic over the server, and the
+//!   clean-up of databases left by dead runs;
+//! - `commands`: one wrapper per dbsnap command;
+//! - `pg`, `mysql`: each engine's server, oracle and sample loaders.
 
 // Not every test module uses every helper.
 #![allow(dead_code)]
 
+pub mod commands;
 pub mod mysql;
 pub mod pg;
 pub mod tls;
+pub mod server;
+pub mod testdb;
 
 use std::ffi::OsStr;
 use std::fmt::Write as _;
@@ -162,44 +170,48 @@ impl Dbsnap {
     }
 
     /// Runs to completion (or kills the child and panics after the timeout).
-    pub fn run(mut self) -> Run {
+    pub fn run(self) -> Run {
         let cmdline = self.shown.join(" ");
-        let mut child = self
-            .cmd
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot run {cmdline}: {e}"));
-        let out = read_in_thread(child.stdout.take().expect("piped stdout"));
-        let err = read_in_thread(child.stderr.take().expect("piped stderr"));
-        let deadline = Instant::now() + self.timeout;
-        let status = loop {
-            match child.try_wait() {
-                Ok(Some(status)) => break status,
-                Ok(None) if Instant::now() >= deadline => {
-                    let _ = child.kill();
-                    let _ = child.wait();
-                    let stderr =
-                        String::from_utf8_lossy(&err.join().unwrap_or_default()).into_owned();
-                    panic!(
-                        "{cmdline} did not finish within {:?}; killed it\n--- stderr ---\n{stderr}",
-                        self.timeout
-                    );
-                }
-                Ok(None) => thread::sleep(Duration::from_millis(10)),
-                Err(e) => panic!("waiting for {cmdline}: {e}"),
-            }
-        };
-        let stdout = String::from_utf8_lossy(&out.join().expect("stdout reader")).into_owned();
-        let stderr = String::from_utf8_lossy(&err.join().expect("stderr reader")).into_owned();
-        Run {
-            code: status.code(),
-            stdout,
-            stderr,
-            cmdline,
-        }
+        run_command(self.cmd, cmdline, self.timeout)
     }
 }
 
-fn read_in_thread(mut r: impl Read + Send + 'static) -> thread::JoinHandle<Vec<u8>> {
+/// The one process runner: runs `cmd` with stdout and stderr captured,
+/// killing it and panicking after `timeout`. stdin is as the caller set it. `shown` names the command in
+/// messages (passwords redacted).
+pub fn run_command(mut cmd: Command, shown: String, timeout: Duration) -> Run {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {shown}: {e}"));
+    let out = read_in_thread(child.stdout.take().expect("piped stdout"));
+    let err = read_in_thread(child.stderr.take().expect("piped stderr"));
+    let deadline = Instant::now() + timeout;
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if Instant::now() >= deadline => {
+                let _ = child.kill();
+                let _ = child.wait();
+                let stderr = String::from_utf8_lossy(&err.join().unwrap_or_default()).into_owned();
+                panic!("{shown} did not finish within {timeout:?}; killed it\n--- stderr ---\n{stderr}");
+            }
+            Ok(None) => thread::sleep(Duration::from_millis(10)),
+            Err(e) => panic!("waiting for {shown}: {e}"),
+        }
+    };
+    let stdout = String::from_utf8_lossy(&out.join().expect("stdout reader")).into_owned();
+    let stderr = String::from_utf8_lossy(&err.join().expect("stderr reader")).into_owned();
+    Run {
+        code: status.code(),
+        stdout,
+        stderr,
+        cmdline: shown,
+    }
+}
+
+pub fn read_in_thread(mut r: impl Read + Send + 'static) -> thread::JoinHandle<Vec<u8>> {
     thread::spawn(move || {
         let mut buf = Vec::new();
         let _ = r.read_to_end(&mut buf);
@@ -274,18 +286,56 @@ pub fn fixture(rel: &str) -> PathBuf {
     path
 }
 
-/// The shared sample-database corpus: `../shared/corpus/` beside the repository root.
+/// The sample-database corpus: the folder named by DBSNAP_CORPUS (`make test
+/// CORPUS=DIR` sets it), else `../shared/corpus/` beside the repository root.
 pub fn corpus_dir() -> PathBuf {
-    manifest_dir().join("../shared/corpus")
+    match std::env::var_os("DBSNAP_CORPUS").filter(|v| !v.is_empty()) {
+        Some(dir) => PathBuf::from(dir),
+        None => manifest_dir().join("../shared/corpus"),
+    }
+}
+
+/// Whether the corpus round trips can run. Start each of them with
+/// `if !corpus_present() { return; }`.
+///
+/// Without a corpus they are skipped, and one line says so for the whole run
+/// (written to the real stderr: libtest would swallow `eprintln!` of a passing
+/// test). Under `CI=true` a missing corpus fails the test instead, so CI keeps
+/// running them; so does a DBSNAP_CORPUS that names no folder.
+#[track_caller]
+pub fn corpus_present() -> bool {
+    use std::io::Write as _;
+    static SAID: std::sync::Once = std::sync::Once::new();
+    let dir = corpus_dir();
+    if dir.is_dir() {
+        return true;
+    }
+    let named = std::env::var_os("DBSNAP_CORPUS").is_some_and(|v| !v.is_empty());
+    assert!(!named, "DBSNAP_CORPUS={} is not a folder", dir.display());
+    let ci = std::env::var("CI").is_ok_and(|v| v.eq_ignore_ascii_case("true") || v == "1");
+    assert!(
+        !ci,
+        "CI=true and no corpus at {}: set DBSNAP_CORPUS=DIR (or CORPUS=DIR for make)",
+        dir.display()
+    );
+    SAID.call_once(|| {
+        let _ = writeln!(
+            std::io::stderr(),
+            "corpus round trips skipped: no corpus at {} (set DBSNAP_CORPUS=DIR to run them)",
+            dir.display()
+        );
+    });
+    false
 }
 
 /// A file of the corpus, e.g. `corpus_file("pg/pagila/pagila-schema.sql")`.
-/// Panics (rather than skipping the test) when it is missing.
+/// Panics when it is missing: guard the test with [`corpus_present`].
 pub fn corpus_file(rel: &str) -> PathBuf {
     let path = corpus_dir().join(rel);
     assert!(
         path.is_file(),
-        "missing corpus file {}: the corpus must sit in ../shared/corpus beside the repository root",
+        "missing corpus file {} (DBSNAP_CORPUS, or ../shared/corpus beside the repository root; \
+         guard corpus tests with `if !corpus_present() {{ return; }}`)",
         path.display()
     );
     path

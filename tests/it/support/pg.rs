@@ -6,42 +6,39 @@
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 
-use super::{corpus_file, current_test_name, fixture, redact_url_password, sanitize};
+use super::server::{checked, Server, ServerUrl};
+use super::{corpus_file, fixture};
+
+#[allow(unused_imports)] // kept for tests that size names
+pub use super::testdb::MAX_TEST_DB_NAME;
 
 /// Used when DBSNAP_TEST_PG_URL is not set (plain `cargo test`).
 pub const DEFAULT_PG_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 
-/// Longest name given to a test database. dbsnap's init builds
-/// `<target>__dbsnap_new_<pid>` next to its target; staying at 43 bytes leaves
-/// room for that (PostgreSQL truncates names at 63 bytes), so a leftover staging
-/// database is always found by `LIKE '<target>%dbsnap%'`.
-pub const MAX_TEST_DB_NAME: usize = 43;
+/// A database owned by one test (see [`super::testdb::TestDb`]).
+pub type TestDb = super::testdb::TestDb<PgServer>;
 
 /// The PostgreSQL server the tests run against: a superuser URL whose path names
 /// a maintenance database (normally `postgres`).
 #[derive(Debug, Clone)]
 pub struct PgServer {
-    url: url::Url,
+    url: ServerUrl,
 }
 
 /// The server from DBSNAP_TEST_PG_URL (or [`DEFAULT_PG_URL`]), checked once.
 pub fn server() -> &'static PgServer {
     static SERVER: OnceLock<PgServer> = OnceLock::new();
     SERVER.get_or_init(|| {
-        let raw = std::env::var("DBSNAP_TEST_PG_URL")
-            .ok()
-            .filter(|s| !s.trim().is_empty())
-            .unwrap_or_else(|| DEFAULT_PG_URL.to_string());
-        let url = url::Url::parse(&raw).unwrap_or_else(|e| {
-            panic!(
-                "DBSNAP_TEST_PG_URL={} is not a URL: {e}",
-                redact_url_password(&raw)
-            )
-        });
+        let url = ServerUrl::discover(
+            "DBSNAP_TEST_PG_URL",
+            DEFAULT_PG_URL,
+            5432,
+            "postgres",
+            "postgres",
+        );
         let server = PgServer { url };
         if let Err(e) = server.try_psql(&server.maintenance_db(), "SELECT 1") {
             panic!(
@@ -54,67 +51,59 @@ pub fn server() -> &'static PgServer {
     })
 }
 
+impl Server for PgServer {
+    const NAME: &'static str = "PostgreSQL";
+
+    fn get() -> &'static Self {
+        server()
+    }
+
+    fn base(&self) -> &ServerUrl {
+        &self.url
+    }
+
+    fn try_sql(&self, db: &str, sql: &str) -> Result<String, String> {
+        self.try_psql(db, sql)
+    }
+
+    fn create_database_sql(name: &str) -> String {
+        format!(
+            "CREATE DATABASE {} TEMPLATE template0 ENCODING 'UTF8'",
+            ident(name)
+        )
+    }
+
+    fn drop_database_sql(name: &str) -> String {
+        format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", ident(name))
+    }
+
+    fn databases_with_prefix(&self, prefix: &str) -> Result<Vec<String>, String> {
+        let out = self.try_psql(
+            &self.maintenance_db(),
+            &format!(
+                "SELECT datname FROM pg_database WHERE starts_with(datname, {}) ORDER BY 1",
+                literal(prefix)
+            ),
+        )?;
+        Ok(out.lines().map(str::to_string).collect())
+    }
+
+    fn inspect_hint(&self, db: &str) -> String {
+        format!("psql '{}'", super::redact_url_password(&self.url_for(db)))
+    }
+}
+
+/// The URL's parts (`host()`, `port()`, `user()`, `url_for(db)`, ...) read
+/// through the server, without the [`Server`] trait in scope.
+impl std::ops::Deref for PgServer {
+    type Target = ServerUrl;
+
+    fn deref(&self) -> &ServerUrl {
+        &self.url
+    }
+}
+
 impl PgServer {
-    /// The URL's database (where CREATE/DROP DATABASE are issued).
-    pub fn maintenance_db(&self) -> String {
-        let path = self.url.path().trim_start_matches('/');
-        let db = percent_encoding::percent_decode_str(path)
-            .decode_utf8_lossy()
-            .into_owned();
-        if db.is_empty() {
-            "postgres".to_string()
-        } else {
-            db
-        }
-    }
-
-    /// The server URL with its database replaced by `db` (query string kept).
-    pub fn url_for(&self, db: &str) -> String {
-        let mut url = self.url.clone();
-        const PATH_SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
-            .remove(b'_')
-            .remove(b'-')
-            .remove(b'.');
-        let encoded = percent_encoding::utf8_percent_encode(db, PATH_SEGMENT).to_string();
-        url.set_path(&format!("/{encoded}"));
-        url.to_string()
-    }
-
-    pub fn redacted(&self) -> String {
-        redact_url_password(self.url.as_str())
-    }
-
-    pub fn host(&self) -> String {
-        self.url
-            .host_str()
-            .unwrap_or("127.0.0.1")
-            .trim_matches(['[', ']'])
-            .to_string()
-    }
-
-    pub fn port(&self) -> u16 {
-        self.url.port().unwrap_or(5432)
-    }
-
-    pub fn user(&self) -> String {
-        let user = percent_encoding::percent_decode_str(self.url.username())
-            .decode_utf8_lossy()
-            .into_owned();
-        if user.is_empty() {
-            "postgres".to_string()
-        } else {
-            user
-        }
-    }
-
-    pub fn password(&self) -> Option<String> {
-        self.url.password().map(|p| {
-            percent_encoding::percent_decode_str(p)
-                .decode_utf8_lossy()
-                .into_owned()
-        })
-    }
-
     fn psql_command(&self, db: &str) -> Command {
         let mut cmd = Command::new("psql");
         cmd.args(["-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-d"])
@@ -154,11 +143,14 @@ impl PgServer {
             .unwrap_or_else(|e| panic!("{e}\nSQL: {sql}"))
     }
 
-    /// `psql -f path` into `db` with ON_ERROR_STOP; panics on failure.
+    /// `psql [-v var=value...] -f path` into `db` with ON_ERROR_STOP; panics on failure.
     #[track_caller]
-    pub fn psql_file(&self, db: &str, path: &Path) {
-        let out = self
-            .psql_command(db)
+    pub fn psql_file_with(&self, db: &str, path: &Path, vars: &[(&str, &str)]) {
+        let mut cmd = self.psql_command(db);
+        for (k, v) in vars {
+            cmd.arg("-v").arg(format!("{k}={v}"));
+        }
+        let out = cmd
             .arg("-f")
             .arg(path)
             .stdin(Stdio::null())
@@ -167,6 +159,12 @@ impl PgServer {
         if let Err(e) = checked("psql", db, out) {
             panic!("loading {}:\n{e}", path.display());
         }
+    }
+
+    /// `psql -f path` into `db` with ON_ERROR_STOP; panics on failure.
+    #[track_caller]
+    pub fn psql_file(&self, db: &str, path: &Path) {
+        self.psql_file_with(db, path, &[])
     }
 
     /// `pg_dump --schema-only --no-owner --no-privileges` of `db`, without the
@@ -191,12 +189,7 @@ impl PgServer {
     }
 
     pub fn database_exists(&self, db: &str) -> bool {
-        self.psql(
-            &self.maintenance_db(),
-            &format!("SELECT 1 FROM pg_database WHERE datname = {}", literal(db)),
-        )
-        .trim()
-            == "1"
+        Server::database_exists(self, db)
     }
 
     /// Names of databases matching a LIKE pattern, sorted.
@@ -226,27 +219,6 @@ impl PgServer {
     }
 }
 
-fn checked(tool: &str, db: &str, out: Output) -> Result<String, String> {
-    if out.status.success() {
-        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-    } else {
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        let tail: Vec<&str> = stderr
-            .lines()
-            .rev()
-            .take(40)
-            .collect::<Vec<_>>()
-            .into_iter()
-            .rev()
-            .collect();
-        Err(format!(
-            "{tool} on database {db} failed ({}):\n{}",
-            out.status,
-            tail.join("\n")
-        ))
-    }
-}
-
 /// A SQL string literal.
 pub fn literal(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
@@ -257,96 +229,31 @@ pub fn ident(s: &str) -> String {
     format!("\"{}\"", s.replace('"', "\"\""))
 }
 
-// --- throwaway databases --------------------------------------------------------
+// --- per-test databases -----------------------------------------------------------
 
-static COUNTER: AtomicUsize = AtomicUsize::new(0);
-
-/// A database owned by one test, named `dbsnap_t_<test>[_<label>]_<pid>_<n>`.
-///
-/// Dropped (`DROP DATABASE IF EXISTS .. WITH (FORCE)`) when the value goes out of
-/// scope, unless the thread is panicking: then it is kept, and its name printed,
-/// for inspection. Drop never panics.
-pub struct TestDb {
-    name: String,
-    server: &'static PgServer,
-}
-
+/// What only PostgreSQL test databases do.
 impl TestDb {
-    /// Creates a fresh, empty database from template0 (UTF8).
-    #[track_caller]
-    pub fn create(label: &str) -> TestDb {
-        let db = TestDb::reserve(label);
-        let server = db.server;
-        server.psql(
-            &server.maintenance_db(),
-            &format!(
-                "CREATE DATABASE {} TEMPLATE template0 ENCODING 'UTF8'",
-                ident(&db.name)
-            ),
-        );
-        db
-    }
-
-    /// Reserves a unique name without creating the database (e.g. a target for
-    /// `dbsnap init`). Whatever ends up under that name is dropped at the end.
-    #[track_caller]
-    pub fn reserve(label: &str) -> TestDb {
-        let server = server();
-        let test = sanitize(&current_test_name(), 40);
-        let label = sanitize(label, 20);
-        let mid = if label.is_empty() {
-            test
-        } else {
-            format!("{test}_{label}")
-        };
-        for _ in 0..100 {
-            let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-            let suffix = format!("_{}_{n}", std::process::id());
-            let room = MAX_TEST_DB_NAME - "dbsnap_t_".len() - suffix.len();
-            let mut mid = mid.clone();
-            mid.truncate(room);
-            let name = format!("dbsnap_t_{}{suffix}", mid.trim_end_matches('_'));
-            // A leftover of an earlier run (kept after a failure) is not ours to drop.
-            if !server.database_exists(&name) {
-                return TestDb { name, server };
-            }
-        }
-        panic!("no free test database name for {mid}");
-    }
-
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-
-    pub fn url(&self) -> String {
-        self.server.url_for(&self.name)
-    }
-
-    pub fn server(&self) -> &'static PgServer {
-        self.server
-    }
-
     #[track_caller]
     pub fn psql(&self, sql: &str) -> String {
-        self.server.psql(&self.name, sql)
+        self.server().psql(self.name(), sql)
+    }
+
+    pub fn try_psql(&self, sql: &str) -> Result<String, String> {
+        self.server().try_psql(self.name(), sql)
     }
 
     #[track_caller]
     pub fn psql_file(&self, path: &Path) {
-        self.server.psql_file(&self.name, path)
+        self.server().psql_file(self.name(), path)
     }
 
     #[track_caller]
     pub fn pg_dump_schema(&self) -> String {
-        self.server.pg_dump_schema(&self.name)
-    }
-
-    pub fn exists(&self) -> bool {
-        self.server.database_exists(&self.name)
+        self.server().pg_dump_schema(self.name())
     }
 
     pub fn oid(&self) -> Option<u32> {
-        self.server.database_oid(&self.name)
+        self.server().database_oid(self.name())
     }
 
     /// Relations (tables, views, sequences, ...) outside the system schemas, as
@@ -363,7 +270,8 @@ impl TestDb {
         .collect()
     }
 
-    /// Loads a sample database of the corpus.
+    /// Loads a sample database of the corpus (guard the test with
+    /// `require_corpus!()`).
     #[track_caller]
     pub fn load(&self, sample: Sample) {
         sample.load_into(self);
@@ -374,38 +282,21 @@ impl TestDb {
     pub fn load_fixture(&self, rel: &str) {
         self.psql_file(&fixture(rel));
     }
-}
 
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        if std::thread::panicking() {
-            // Never panic here: a failed query just means nothing to report.
-            let exists = self
-                .server
-                .try_psql(
-                    &self.server.maintenance_db(),
-                    &format!(
-                        "SELECT 1 FROM pg_database WHERE datname = {}",
-                        literal(&self.name)
-                    ),
-                )
-                .is_ok_and(|out| out.trim() == "1");
-            if !exists {
-                return;
-            }
-            eprintln!(
-                "test database {} kept for inspection: psql '{}'",
-                self.name,
-                redact_url_password(&self.url())
-            );
-            return;
-        }
-        let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", ident(&self.name));
-        if let Err(e) = self.server.try_psql(&self.server.maintenance_db(), &sql) {
-            eprintln!("warning: could not drop test database {}: {e}", self.name);
-        }
+    /// Loads the project's generated sample database, tests/fixtures/pg/shop.sql,
+    /// at `scale` (1: about 4,500 rows).
+    #[track_caller]
+    pub fn load_shop(&self, scale: u32) {
+        self.server().psql_file_with(
+            self.name(),
+            &fixture(SHOP),
+            &[("scale", &scale.to_string())],
+        );
     }
 }
+
+/// The project's generated PostgreSQL sample (see its header).
+pub const SHOP: &str = "pg/shop.sql";
 
 // --- corpus samples ---------------------------------------------------------------
 

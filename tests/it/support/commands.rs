@@ -1,0 +1,99 @@
+//! The dbsnap commands as the tests run them, for either engine: one wrapper
+//! per command, taking test databases and paths, returning the [`Run`].
+
+use std::path::Path;
+
+use super::server::Server;
+use super::testdb::TestDb;
+use super::{dbsnap, Run};
+
+pub fn path_str(p: &Path) -> &str {
+    p.to_str().expect("UTF-8 path")
+}
+
+/// `dbsnap export-schema --url <db> -o <out> [extra...]`.
+pub fn export_schema<S: Server>(db: &TestDb<S>, out: &Path, extra: &[&str]) -> Run {
+    let url = db.url();
+    let mut args = vec!["export-schema", "--url", &url, "-o", path_str(out)];
+    args.extend_from_slice(extra);
+    dbsnap(&args, &[])
+}
+
+/// Exports the schema of `db` to `out`, asserting success; returns the file.
+#[track_caller]
+pub fn export_schema_ok<S: Server>(db: &TestDb<S>, out: &Path) -> Vec<u8> {
+    export_schema(db, out, &[]).assert_success();
+    std::fs::read(out).unwrap_or_else(|e| panic!("reading {}: {e}", out.display()))
+}
+
+/// `dbsnap export-data --url <db> -o <out> [extra...]`.
+pub fn export_data<S: Server>(db: &TestDb<S>, out: &Path, extra: &[&str]) -> Run {
+    let url = db.url();
+    let mut args = vec!["export-data", "--url", &url, "-o", path_str(out)];
+    args.extend_from_slice(extra);
+    dbsnap(&args, &[])
+}
+
+/// [`export_data`], asserting success and that the file exists.
+#[track_caller]
+pub fn export_data_ok<S: Server>(db: &TestDb<S>, out: &Path, extra: &[&str]) {
+    export_data(db, out, extra).assert_success();
+    assert!(out.is_file(), "export-data did not write {}", out.display());
+}
+
+/// `dbsnap init --url <target> --schema <schema> [--data <data>] [--yes]`.
+pub fn init<S: Server>(target: &TestDb<S>, schema: &Path, data: Option<&Path>, yes: bool) -> Run {
+    let url = target.url();
+    let mut args = vec!["init", "--url", &url, "--schema", path_str(schema)];
+    if let Some(data) = data {
+        args.extend_from_slice(&["--data", path_str(data)]);
+    }
+    if yes {
+        args.push("--yes");
+    }
+    dbsnap(&args, &[])
+}
+
+/// `dbsnap import --url <target> [extra...] <path>`.
+pub fn import<S: Server>(target: &TestDb<S>, path: &Path, extra: &[&str]) -> Run {
+    let url = target.url();
+    let mut args = vec!["import", "--url", &url];
+    args.extend_from_slice(extra);
+    args.push(path_str(path));
+    dbsnap(&args, &[])
+}
+
+/// `dbsnap verify --source <source> --target <target> [extra...]`.
+pub fn verify_source<S: Server>(source: &TestDb<S>, target: &TestDb<S>, extra: &[&str]) -> Run {
+    let (s, t) = (source.url(), target.url());
+    let mut args = vec!["verify", "--source", &s, "--target", &t];
+    args.extend_from_slice(extra);
+    dbsnap(&args, &[])
+}
+
+/// `dbsnap verify --manifest <file> --target <target> [extra...]`.
+pub fn verify_manifest<S: Server>(manifest: &Path, target: &TestDb<S>, extra: &[&str]) -> Run {
+    let t = target.url();
+    let mut args = vec!["verify", "--manifest", path_str(manifest), "--target", &t];
+    args.extend_from_slice(extra);
+    dbsnap(&args, &[])
+}
+
+/// `dbsnap check <file> [extra...]`.
+pub fn check(file: &Path, extra: &[&str]) -> Run {
+    let mut args = vec!["check", path_str(file)];
+    args.extend_from_slice(extra);
+    dbsnap(&args, &[])
+}
+
+/// The JSON a `--json` run printed on stdout.
+#[track_caller]
+pub fn json_of(run: &Run) -> serde_json::Value {
+    serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{run}"))
+}
+
+/// The `--json` output of a verify run (the same as [`json_of`]).
+#[track_caller]
+pub fn verify_json(run: &Run) -> serde_json::Value {
+    json_of(run)
+}

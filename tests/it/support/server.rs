@@ -1,0 +1,166 @@
+//! What the two test servers share: finding the server from its environment
+//! variable, the URL arithmetic, and the small [`Server`] trait that
+//! [`super::testdb::TestDb`] is generic over. Each engine module (`pg`, `mysql`)
+//! implements the trait with its own client (psql, mariadb), so the oracle never
+//! shares code with dbsnap.
+
+use std::process::Output;
+
+use super::redact_url_password;
+
+/// A test server: how to reach it and how to create, list and drop databases.
+pub trait Server: Sync + 'static {
+    /// For messages: "PostgreSQL", "MySQL/MariaDB".
+    const NAME: &'static str;
+
+    /// The server of this run, discovered (and checked) once.
+    fn get() -> &'static Self;
+
+    fn base(&self) -> &ServerUrl;
+
+    /// Runs `sql` in database `db` with the engine's own client; returns stdout.
+    fn try_sql(&self, db: &str, sql: &str) -> Result<String, String>;
+
+    /// SQL that creates the empty database `name`.
+    fn create_database_sql(name: &str) -> String;
+
+    /// SQL that drops database `name` (if it exists), closing its sessions.
+    fn drop_database_sql(name: &str) -> String;
+
+    /// Every database whose name starts with `prefix`, sorted.
+    fn databases_with_prefix(&self, prefix: &str) -> Result<Vec<String>, String>;
+
+    /// How to open database `db` by hand, for "kept for inspection" messages.
+    fn inspect_hint(&self, db: &str) -> String;
+
+    /// The server URL with its database replaced by `db`.
+    fn url_for(&self, db: &str) -> String {
+        self.base().url_for(db)
+    }
+
+    /// The database the admin statements run in.
+    fn maintenance_db(&self) -> String {
+        self.base().maintenance_db()
+    }
+
+    fn redacted(&self) -> String {
+        self.base().redacted()
+    }
+
+    fn database_exists(&self, db: &str) -> bool {
+        self.databases_with_prefix(db)
+            .is_ok_and(|names| names.iter().any(|n| n == db))
+    }
+}
+
+/// A server URL with the engine's defaults for what it leaves out.
+#[derive(Debug, Clone)]
+pub struct ServerUrl {
+    url: url::Url,
+    default_port: u16,
+    default_user: &'static str,
+    default_db: &'static str,
+}
+
+impl ServerUrl {
+    /// The URL in environment variable `var` (unset or blank: `default`).
+    /// Panics when it is not a URL.
+    pub fn discover(
+        var: &str,
+        default: &str,
+        default_port: u16,
+        default_user: &'static str,
+        default_db: &'static str,
+    ) -> ServerUrl {
+        let raw = std::env::var(var)
+            .ok()
+            .filter(|s| !s.trim().is_empty())
+            .unwrap_or_else(|| default.to_string());
+        let url = url::Url::parse(&raw)
+            .unwrap_or_else(|e| panic!("{var}={} is not a URL: {e}", redact_url_password(&raw)));
+        ServerUrl {
+            url,
+            default_port,
+            default_user,
+            default_db,
+        }
+    }
+
+    pub fn url(&self) -> &url::Url {
+        &self.url
+    }
+
+    /// The URL's database (where CREATE/DROP DATABASE are issued).
+    pub fn maintenance_db(&self) -> String {
+        let db = decode(self.url.path().trim_start_matches('/'));
+        if db.is_empty() {
+            self.default_db.to_string()
+        } else {
+            db
+        }
+    }
+
+    /// The server URL with its database replaced by `db` (query string kept).
+    pub fn url_for(&self, db: &str) -> String {
+        let mut url = self.url.clone();
+        const PATH_SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+            .remove(b'_')
+            .remove(b'-')
+            .remove(b'.');
+        let encoded = percent_encoding::utf8_percent_encode(db, PATH_SEGMENT).to_string();
+        url.set_path(&format!("/{encoded}"));
+        url.to_string()
+    }
+
+    pub fn redacted(&self) -> String {
+        redact_url_password(self.url.as_str())
+    }
+
+    pub fn host(&self) -> String {
+        self.url
+            .host_str()
+            .unwrap_or("127.0.0.1")
+            .trim_matches(['[', ']'])
+            .to_string()
+    }
+
+    /// The URL's port; the engine's default only when the URL names none.
+    pub fn port(&self) -> u16 {
+        self.url.port().unwrap_or(self.default_port)
+    }
+
+    pub fn user(&self) -> String {
+        let user = decode(self.url.username());
+        if user.is_empty() {
+            self.default_user.to_string()
+        } else {
+            user
+        }
+    }
+
+    pub fn password(&self) -> Option<String> {
+        self.url.password().map(decode)
+    }
+}
+
+fn decode(s: &str) -> String {
+    percent_encoding::percent_decode_str(s)
+        .decode_utf8_lossy()
+        .into_owned()
+}
+
+/// stdout of a successful client run, or an error naming the tool, the
+/// database and the last 40 lines of stderr.
+pub fn checked(tool: &str, db: &str, out: Output) -> Result<String, String> {
+    if out.status.success() {
+        return Ok(String::from_utf8_lossy(&out.stdout).into_owned());
+    }
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<&str> = stderr.lines().collect();
+    let tail = &lines[lines.len().saturating_sub(40)..];
+    Err(format!(
+        "{tool} on database {db} failed ({}):\n{}",
+        out.status,
+        tail.join("\n")
+    ))
+}
