@@ -65,15 +65,15 @@ pub async fn remove(items: Vec<Leftover>) {
                     eprintln!("dbsnap: removed the temporary file {}", path.display());
                 }
             }
-            Leftover::Database { spec, name } => {
-                match crate::engine::Engine::for_spec(&spec) {
-                    Ok(engine) => match engine.drop_staging(&name).await {
-                        Ok(()) => eprintln!("dbsnap: dropped the staging database {name}"),
-                        Err(e) => eprintln!("dbsnap: could not drop the staging database {name}: {e:#}"),
-                    },
-                    Err(e) => eprintln!("dbsnap: could not drop the staging database {name}: {e:#}"),
-                }
-            }
+            Leftover::Database { spec, name } => match crate::engine::Engine::for_spec(&spec) {
+                Ok(engine) => match engine.drop_staging(&name).await {
+                    Ok(()) => eprintln!("dbsnap: dropped the staging database {name}"),
+                    Err(e) => {
+                        eprintln!("dbsnap: could not drop the staging database {name}: {e:#}")
+                    }
+                },
+                Err(e) => eprintln!("dbsnap: could not drop the staging database {name}: {e:#}"),
+            },
         }
     }
 }

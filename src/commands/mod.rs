@@ -2,8 +2,8 @@
 //! and calls the engine's methods; none of them knows which database it talks to.
 
 mod check;
-mod diff;
 mod completions;
+mod diff;
 mod export_data;
 mod export_schema;
 mod import;

@@ -4,8 +4,8 @@
 pub mod mysql;
 pub mod order;
 pub mod postgres;
-pub mod tls;
 pub mod probe;
+pub mod tls;
 
 use std::io::Write;
 use std::path::Path;

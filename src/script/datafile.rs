@@ -33,7 +33,10 @@ pub enum Origin {
 #[derive(Debug)]
 pub enum Event {
     /// A session setting (rebuilt by the allowlist).
-    Setting { sql: String, line: u64 },
+    Setting {
+        sql: String,
+        line: u64,
+    },
     /// A COPY block begins: `sql` is the rebuilt statement; data follows.
     CopyStart {
         table: TableName,
@@ -41,7 +44,9 @@ pub enum Event {
         line: u64,
     },
     CopyData(Vec<u8>),
-    CopyEnd { rows: u64 },
+    CopyEnd {
+        rows: u64,
+    },
     /// An INSERT of literal rows.
     Insert {
         table: TableName,
@@ -50,7 +55,10 @@ pub enum Event {
         rows: u64,
     },
     /// A sequence or counter position; loaders apply them after the rows.
-    Restore { restore: Restore, line: u64 },
+    Restore {
+        restore: Restore,
+        line: u64,
+    },
     /// The whole file was read and is complete. Nothing follows.
     Finished(Summary),
 }
@@ -186,10 +194,9 @@ impl DataFile {
                 .map_err(|e| self.at(line, format!("bad table list in the header: {e}")))?;
             let mut tables = Vec::new();
             for name in names {
-                tables.push(
-                    TableName::parse(self.dialect, &name)
-                        .ok_or_else(|| self.at(line, "the header names a table that is not a table name"))?,
-                );
+                tables.push(TableName::parse(self.dialect, &name).ok_or_else(|| {
+                    self.at(line, "the header names a table that is not a table name")
+                })?);
             }
             self.header_tables = Some(tables);
         }
@@ -230,7 +237,10 @@ impl DataFile {
                     // pg_dump 15.18+ brackets its output with \restrict / \unrestrict.
                     let word = command.split_whitespace().next().unwrap_or_default();
                     if !matches!(word, "restrict" | "unrestrict") {
-                        return Err(self.at(line, format!("psql meta-command \\{word} is not allowed in a data file")));
+                        return Err(self.at(
+                            line,
+                            format!("psql meta-command \\{word} is not allowed in a data file"),
+                        ));
                     }
                 }
                 Item::CopyIn { sql, line } => {
@@ -412,7 +422,10 @@ fn manifest_restores(dialect: Dialect, manifest: &Manifest) -> Result<Vec<Restor
                 is_called: s.is_called,
             }),
             Dialect::MySql => {
-                if let Some(table) = s.name.strip_suffix(crate::engine::mysql::AUTO_INCREMENT_SUFFIX) {
+                if let Some(table) = s
+                    .name
+                    .strip_suffix(crate::engine::mysql::AUTO_INCREMENT_SUFFIX)
+                {
                     out.push(Restore::AutoIncrement {
                         table: TableName::parse(dialect, table).ok_or_else(|| bad(&s.name))?,
                         value: u64::try_from(s.value).map_err(|_| bad(&s.name))?,
@@ -447,7 +460,10 @@ fn recognise(path: &Path, head: &[u8], dialect: Dialect) -> Result<Origin> {
     if lines.iter().any(|l| l.starts_with("-- dbsnap:format ")) {
         return Ok(Origin::Dbsnap);
     }
-    let pg = lines.iter().take(5).any(|l| l.trim() == "-- PostgreSQL database dump");
+    let pg = lines
+        .iter()
+        .take(5)
+        .any(|l| l.trim() == "-- PostgreSQL database dump");
     let my = lines
         .iter()
         .take(3)
@@ -532,7 +548,12 @@ pub fn tables_loaded(path: &Path, dialect: Dialect) -> Result<Vec<TableName>> {
 /// `--truncate` emptied `emptied` before the load: the file must have loaded
 /// (or, ours, listed) every one of them, or the load is refused. The list
 /// came from a first read of the file, which may have changed since.
-pub fn check_emptied(path: &Path, dialect: Dialect, emptied: &[TableName], summary: &Summary) -> Result<()> {
+pub fn check_emptied(
+    path: &Path,
+    dialect: Dialect,
+    emptied: &[TableName],
+    summary: &Summary,
+) -> Result<()> {
     let loaded: BTreeSet<&TableName> = summary.tables.iter().map(|(t, _)| t).collect();
     let listed: BTreeSet<TableName> = summary
         .manifest
@@ -632,13 +653,26 @@ mod tests {
     #[test]
     fn files_are_recognised_by_their_first_lines() {
         let p = Path::new("f.sql");
-        assert!(recognise(p, b"", Dialect::Postgres).unwrap_err().to_string().contains("empty"));
+        assert!(recognise(p, b"", Dialect::Postgres)
+            .unwrap_err()
+            .to_string()
+            .contains("empty"));
         assert_eq!(
-            recognise(p, b"--\n-- PostgreSQL database dump\n--\n", Dialect::Postgres).unwrap(),
+            recognise(
+                p,
+                b"--\n-- PostgreSQL database dump\n--\n",
+                Dialect::Postgres
+            )
+            .unwrap(),
             Origin::PgDump
         );
         assert_eq!(
-            recognise(p, b"-- MariaDB dump 10.19  Distrib 10.11.19-MariaDB\n", Dialect::MySql).unwrap(),
+            recognise(
+                p,
+                b"-- MariaDB dump 10.19  Distrib 10.11.19-MariaDB\n",
+                Dialect::MySql
+            )
+            .unwrap(),
             Origin::MysqlDump
         );
         assert!(recognise(p, b"INSERT INTO t VALUES (1);\n", Dialect::MySql).is_err());

@@ -60,7 +60,9 @@ pub fn check(path: &Path, dialect: Dialect) -> Result<()> {
                 }
             }
             Item::CopyIn { line, .. } => {
-                bail!("{display}:{line}: COPY data in a schema file; load data with `dbsnap import`")
+                bail!(
+                    "{display}:{line}: COPY data in a schema file; load data with `dbsnap import`"
+                )
             }
         }
     }

@@ -155,7 +155,10 @@ impl Restore {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Statement {
     /// `COPY t (a, b) FROM stdin`: `sql` is the statement rebuilt from the parsed names.
-    CopyIn { table: TableName, sql: String },
+    CopyIn {
+        table: TableName,
+        sql: String,
+    },
     /// `INSERT INTO t (a, b) VALUES (...), ...` with literals only: `sql` is
     /// the head rebuilt from the parsed names plus the checked VALUES text.
     Insert {
@@ -248,14 +251,33 @@ pub fn classify(dialect: Dialect, sql: &str) -> Statement {
         ["ALTER", "TABLE", ..] if dialect == Dialect::MySql => {
             alter_table_mysql(text).unwrap_or(Statement::Ddl(words))
         }
-        ["BEGIN", ..] | ["COMMIT", ..] | ["ROLLBACK", ..] | ["END", ..] | ["ABORT", ..]
-        | ["START", "TRANSACTION", ..] | ["SAVEPOINT", ..] | ["RELEASE", ..] | ["PREPARE", "TRANSACTION", ..]
+        ["BEGIN", ..]
+        | ["COMMIT", ..]
+        | ["ROLLBACK", ..]
+        | ["END", ..]
+        | ["ABORT", ..]
+        | ["START", "TRANSACTION", ..]
+        | ["SAVEPOINT", ..]
+        | ["RELEASE", ..]
+        | ["PREPARE", "TRANSACTION", ..]
         | ["XA", ..] => Statement::Transaction(words),
         [first, ..]
             if matches!(
                 *first,
-                "CREATE" | "DROP" | "ALTER" | "RENAME" | "TRUNCATE" | "COMMENT" | "GRANT" | "REVOKE"
-                    | "REINDEX" | "CLUSTER" | "VACUUM" | "ANALYZE" | "SECURITY" | "REFRESH"
+                "CREATE"
+                    | "DROP"
+                    | "ALTER"
+                    | "RENAME"
+                    | "TRUNCATE"
+                    | "COMMENT"
+                    | "GRANT"
+                    | "REVOKE"
+                    | "REINDEX"
+                    | "CLUSTER"
+                    | "VACUUM"
+                    | "ANALYZE"
+                    | "SECURITY"
+                    | "REFRESH"
             ) =>
         {
             Statement::Ddl(words)
@@ -300,7 +322,10 @@ enum Tok {
     /// A literal that needs no further look: a number, a hex or bit literal.
     Number(String),
     /// `@name` (user variable) or `@@name` / `@@session.name` (system variable), MySQL.
-    Var { system: bool, name: String },
+    Var {
+        system: bool,
+        name: String,
+    },
     Punct(char),
     /// `::` (PostgreSQL cast).
     Cast,
@@ -362,7 +387,9 @@ fn lex(dialect: Dialect, sql: &str) -> Result<Vec<Token>, String> {
                     i = end;
                     Tok::Var { system, name: s }
                 } else {
-                    while i < b.len() && (b[i].is_ascii_alphanumeric() || matches!(b[i], b'_' | b'.' | b'$')) {
+                    while i < b.len()
+                        && (b[i].is_ascii_alphanumeric() || matches!(b[i], b'_' | b'.' | b'$'))
+                    {
                         i += 1;
                     }
                     if i == start {
@@ -380,7 +407,10 @@ fn lex(dialect: Dialect, sql: &str) -> Result<Vec<Token>, String> {
             }
             b'0'..=b'9' | b'.' if c != b'.' || b.get(i + 1).is_some_and(u8::is_ascii_digit) => {
                 let start = i;
-                if c == b'0' && matches!(b.get(i + 1), Some(b'x' | b'X' | b'b' | b'B')) && dialect == Dialect::MySql {
+                if c == b'0'
+                    && matches!(b.get(i + 1), Some(b'x' | b'X' | b'b' | b'B'))
+                    && dialect == Dialect::MySql
+                {
                     i += 2;
                     while i < b.len() && b[i].is_ascii_hexdigit() {
                         i += 1;
@@ -411,13 +441,19 @@ fn lex(dialect: Dialect, sql: &str) -> Result<Vec<Token>, String> {
                 // E'...' (PostgreSQL escapes), X'..', B'..', N'..' and MySQL
                 // charset introducers such as _binary'..' are literals.
                 let start = i;
-                while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_' || b[i] == b'$' || b[i] >= 0x80) {
+                while i < b.len()
+                    && (b[i].is_ascii_alphanumeric()
+                        || b[i] == b'_'
+                        || b[i] == b'$'
+                        || b[i] >= 0x80)
+                {
                     i += 1;
                 }
                 let word = &sql[start..i];
                 let upper = word.to_ascii_uppercase();
                 // A MySQL charset introducer may stand apart from its string.
-                let introducer = dialect == Dialect::MySql && upper.starts_with('_') && charset_ok(&upper[1..]);
+                let introducer =
+                    dialect == Dialect::MySql && upper.starts_with('_') && charset_ok(&upper[1..]);
                 let mut j = i;
                 if introducer {
                     while j < b.len() && b[j].is_ascii_whitespace() {
@@ -499,7 +535,12 @@ fn charset_ok(name: &str) -> bool {
 }
 
 /// A quoted string starting at `b[i]`: its token and the offset after it.
-fn string_literal(dialect: Dialect, b: &[u8], i: usize, pg_escapes: bool) -> Result<(Tok, usize), String> {
+fn string_literal(
+    dialect: Dialect,
+    b: &[u8],
+    i: usize,
+    pg_escapes: bool,
+) -> Result<(Tok, usize), String> {
     let quote = b[i];
     let backslash = pg_escapes || dialect == Dialect::MySql;
     let mut j = i + 1;
@@ -514,7 +555,14 @@ fn string_literal(dialect: Dialect, b: &[u8], i: usize, pg_escapes: bool) -> Res
                 j += 2;
                 continue;
             }
-            return Ok((Tok::Str { from: i, to: j + 1, backslash }, j + 1));
+            return Ok((
+                Tok::Str {
+                    from: i,
+                    to: j + 1,
+                    backslash,
+                },
+                j + 1,
+            ));
         }
         j += 1;
     }
@@ -592,7 +640,11 @@ impl<'a> Parser<'a> {
     /// The value of the next token if it is a string literal.
     fn string(&mut self) -> Option<String> {
         match self.peek()? {
-            Tok::Str { from, to, backslash } => {
+            Tok::Str {
+                from,
+                to,
+                backslash,
+            } => {
                 self.pos += 1;
                 Some(string_value(self.sql, *from, *to, *backslash))
             }
@@ -924,13 +976,18 @@ fn alter_table_mysql(sql: &str) -> Option<Statement> {
 fn pg_setting_allowed(name: &str, value: &str) -> bool {
     let v = value.to_ascii_lowercase();
     match name {
-        "statement_timeout" | "lock_timeout" | "idle_in_transaction_session_timeout"
+        "statement_timeout"
+        | "lock_timeout"
+        | "idle_in_transaction_session_timeout"
         | "transaction_timeout" => true,
         // Our lexer reads strings as a server in UTF-8 with standard strings does.
         "client_encoding" => matches!(v.as_str(), "utf8" | "utf-8" | "unicode"),
         "standard_conforming_strings" => matches!(v.as_str(), "on" | "true" | "1"),
         "check_function_bodies" | "row_security" | "default_with_oids" => true,
-        "xmloption" | "client_min_messages" | "search_path" | "default_tablespace"
+        "xmloption"
+        | "client_min_messages"
+        | "search_path"
+        | "default_tablespace"
         | "default_table_access_method" => true,
         _ => false,
     }
@@ -999,9 +1056,9 @@ fn setting(dialect: Dialect, sql: &str) -> Option<Statement> {
             let value = match p.string() {
                 Some(s) => s,
                 None => match p.next()? {
-                Tok::Number(n) => n.clone(),
-                Tok::Word(w) => w.to_ascii_lowercase(),
-                _ => return None,
+                    Tok::Number(n) => n.clone(),
+                    Tok::Word(w) => w.to_ascii_lowercase(),
+                    _ => return None,
                 },
             };
             p.punct(';');
@@ -1051,7 +1108,10 @@ fn mysql_assignment(p: &mut Parser) -> Option<String> {
     }
     // Left side: @var, @@[session.]name, SESSION name, or name.
     let target = match p.next()? {
-        Tok::Var { system: false, name } => Target::User(name.clone()),
+        Tok::Var {
+            system: false,
+            name,
+        } => Target::User(name.clone()),
         Tok::Var { system: true, name } => {
             let lower = name.to_ascii_lowercase();
             let name = lower.strip_prefix("session.").unwrap_or(&lower);
@@ -1074,7 +1134,10 @@ fn mysql_assignment(p: &mut Parser) -> Option<String> {
         Tok::Number(n) => n.clone(),
         Tok::Word(w) if w.eq_ignore_ascii_case("null") => "NULL".into(),
         Tok::Word(w) if w.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_') => lit(w),
-        Tok::Var { system: false, name } => format!("@{}", quote_ident(Dialect::MySql, name)),
+        Tok::Var {
+            system: false,
+            name,
+        } => format!("@{}", quote_ident(Dialect::MySql, name)),
         Tok::Var { system: true, name } => {
             let lower = name.to_ascii_lowercase();
             let name = lower.strip_prefix("session.").unwrap_or(&lower);
@@ -1096,7 +1159,9 @@ fn assignment(target: Target, value: String) -> Option<String> {
         }
         Target::System(name) => {
             MYSQL_SETTINGS.contains(&name.as_str()).then_some(())?;
-            if name == "sql_mode" && !(value.starts_with('@') || sql_mode_ok(value.trim_matches('\''))) {
+            if name == "sql_mode"
+                && !(value.starts_with('@') || sql_mode_ok(value.trim_matches('\'')))
+            {
                 return None;
             }
             if name.starts_with("character_set") && value.starts_with('\'') {
@@ -1129,7 +1194,9 @@ pub fn outside_target(dialect: Dialect, sql: &str) -> Option<String> {
         .collect();
     let words = first_words(text);
     let global = match w.as_slice() {
-        ["CREATE" | "DROP" | "ALTER", "DATABASE" | "SCHEMA", ..] if dialect == Dialect::MySql => true,
+        ["CREATE" | "DROP" | "ALTER", "DATABASE" | "SCHEMA", ..] if dialect == Dialect::MySql => {
+            true
+        }
         ["CREATE" | "DROP" | "ALTER", "DATABASE", ..] => true,
         ["CREATE" | "DROP" | "ALTER", "ROLE" | "USER" | "GROUP" | "TABLESPACE", ..] => true,
         ["CREATE" | "DROP" | "ALTER", "SERVER", ..] if dialect == Dialect::MySql => true,
@@ -1140,9 +1207,19 @@ pub fn outside_target(dialect: Dialect, sql: &str) -> Option<String> {
         ["SET", "SESSION", "AUTHORIZATION", ..] | ["SET", "AUTHORIZATION", ..] => true,
         ["COPY", ..] => true,
         ["LOAD", ..] => true,
-        ["USE", ..] | ["CHECKPOINT", ..] | ["VACUUM", ..] | ["SHUTDOWN", ..] | ["KILL", ..]
-        | ["INSTALL", ..] | ["UNINSTALL", ..] | ["FLUSH", ..] | ["PURGE", ..] | ["RESET", ..]
-        | ["CHANGE", ..] | ["LISTEN", ..] | ["NOTIFY", ..] => true,
+        ["USE", ..]
+        | ["CHECKPOINT", ..]
+        | ["VACUUM", ..]
+        | ["SHUTDOWN", ..]
+        | ["KILL", ..]
+        | ["INSTALL", ..]
+        | ["UNINSTALL", ..]
+        | ["FLUSH", ..]
+        | ["PURGE", ..]
+        | ["RESET", ..]
+        | ["CHANGE", ..]
+        | ["LISTEN", ..]
+        | ["NOTIFY", ..] => true,
         _ => false,
     };
     if global {
@@ -1154,7 +1231,11 @@ pub fn outside_target(dialect: Dialect, sql: &str) -> Option<String> {
     if upper.contains("@@GLOBAL") {
         return Some(format!("it changes a global setting ({words})"));
     }
-    if dialect == Dialect::Postgres && ["TO PROGRAM", "FROM PROGRAM"].iter().any(|p| upper.contains(p)) {
+    if dialect == Dialect::Postgres
+        && ["TO PROGRAM", "FROM PROGRAM"]
+            .iter()
+            .any(|p| upper.contains(p))
+    {
         return Some(format!("it runs a program on the server ({words})"));
     }
     None
@@ -1315,8 +1396,14 @@ mod tests {
             TableName::parse(Postgres, "public.\"we\"\"ird\"").unwrap(),
             t(Some("public"), "we\"ird")
         );
-        assert_eq!(TableName::parse(Postgres, "Public.A").unwrap(), t(Some("public"), "a"));
-        assert_eq!(TableName::parse(MySql, "`a b``c`").unwrap(), t(None, "a b`c"));
+        assert_eq!(
+            TableName::parse(Postgres, "Public.A").unwrap(),
+            t(Some("public"), "a")
+        );
+        assert_eq!(
+            TableName::parse(MySql, "`a b``c`").unwrap(),
+            t(None, "a b`c")
+        );
         assert!(TableName::parse(Postgres, "public.x; CREATE TABLE y").is_none());
         assert_eq!(t(Some("s"), "a\"b").quoted(Postgres), "\"s\".\"a\"\"b\"");
         assert_eq!(t(None, "a`b").quoted(MySql), "`a``b`");

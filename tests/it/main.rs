@@ -24,5 +24,5 @@ mod trust;
 
 mod hints;
 mod make_targets;
-mod progress_tty;
 mod messages;
+mod progress_tty;

@@ -70,7 +70,9 @@ mod pg {
             out.push('\n');
         }
         for q in names("S").lines() {
-            out += &db.psql(&format!("SELECT '{q}', last_value, is_called FROM public.{q}"));
+            out += &db.psql(&format!(
+                "SELECT '{q}', last_value, is_called FROM public.{q}"
+            ));
             out.push('\n');
         }
         out
@@ -120,7 +122,11 @@ mod pg {
         let cut = write(&dir.path().join("cut.sql"), &text[..100]);
         assert_refused(&import(&target, &cut, &[]), &cut, "not a data snapshot");
         let cut_t = write(&dir.path().join("cut_t.sql"), &text[..100]);
-        assert_refused(&import(&target, &cut_t, &["--truncate"]), &cut_t, "not a data snapshot");
+        assert_refused(
+            &import(&target, &cut_t, &["--truncate"]),
+            &cut_t,
+            "not a data snapshot",
+        );
 
         let empty_gz = dir.path().join("empty.sql.gz");
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
@@ -132,14 +138,31 @@ mod pg {
         assert_refused(&import(&target, &half, &["--truncate"]), &half, "");
 
         let schema = dir.path().join("schema.sql");
-        dbsnap(&["export-schema", "--url", &target.url(), "-o", s(&schema)], &[]).assert_success();
+        dbsnap(
+            &["export-schema", "--url", &target.url(), "-o", s(&schema)],
+            &[],
+        )
+        .assert_success();
         assert_refused(&import(&target, &schema, &[]), &schema, "schema snapshot");
         let check = dbsnap(&["check", s(&schema)], &[]);
-        assert_eq!(check.code, Some(1), "check passes no schema snapshot\n{check}");
+        assert_eq!(
+            check.code,
+            Some(1),
+            "check passes no schema snapshot\n{check}"
+        );
 
         // init --data with a cut file replaces nothing.
         let init = dbsnap(
-            &["init", "--url", &target.url(), "--schema", s(&schema), "--data", s(&cut), "--yes"],
+            &[
+                "init",
+                "--url",
+                &target.url(),
+                "--schema",
+                s(&schema),
+                "--data",
+                s(&cut),
+                "--yes",
+            ],
             &[],
         );
         assert_eq!(init.code, Some(1), "{init}");
@@ -154,19 +177,46 @@ mod pg {
         let marker = dir.path().join("ran");
         let hostile = [
             ("create", "CREATE TABLE public.evil (x int);", "schema"),
-            ("update", "UPDATE public.a SET t = 'x';", "not one of the forms"),
+            (
+                "update",
+                "UPDATE public.a SET t = 'x';",
+                "not one of the forms",
+            ),
             ("drop", "DROP TABLE public.a;", "schema"),
-            ("program", &format!("COPY (SELECT 1) TO PROGRAM 'touch {}';", s(&marker)) as &str, "not one of the forms"),
+            (
+                "program",
+                &format!("COPY (SELECT 1) TO PROGRAM 'touch {}';", s(&marker)) as &str,
+                "not one of the forms",
+            ),
             ("database", "CREATE DATABASE evil;", "schema"),
             ("commit", "COMMIT;", "transaction control"),
             ("begin", "BEGIN;", "transaction control"),
-            ("function", "SELECT pg_catalog.pg_sleep(0);", "not one of the forms"),
-            ("values", "INSERT INTO public.a (t) VALUES (pg_catalog.current_user());", "not one of the forms"),
-            ("setting", "SET session_replication_role = replica;", "not one of the forms"),
+            (
+                "function",
+                "SELECT pg_catalog.pg_sleep(0);",
+                "not one of the forms",
+            ),
+            (
+                "values",
+                "INSERT INTO public.a (t) VALUES (pg_catalog.current_user());",
+                "not one of the forms",
+            ),
+            (
+                "setting",
+                "SET session_replication_role = replica;",
+                "not one of the forms",
+            ),
         ];
         for (name, stmt, words) in hostile {
             // Before the first COPY, between tables, and before the manifest.
-            for (i, before_line) in ["COPY ", "-- dbsnap:table public.b", "-- dbsnap:manifest-table"].iter().enumerate() {
+            for (i, before_line) in [
+                "COPY ",
+                "-- dbsnap:table public.b",
+                "-- dbsnap:manifest-table",
+            ]
+            .iter()
+            .enumerate()
+            {
                 let file = write(
                     &dir.path().join(format!("{name}{i}.sql")),
                     &insert_before(&text, before_line, stmt),
@@ -177,15 +227,30 @@ mod pg {
                 assert_refused(&run, &file, "");
                 let run = import(&target, &file, &["--truncate"]);
                 assert_refused(&run, &file, words);
-                assert!(run.stderr.contains(&format!("{}:", s(&file))), "PATH:LINE\n{run}");
+                assert!(
+                    run.stderr.contains(&format!("{}:", s(&file))),
+                    "PATH:LINE\n{run}"
+                );
             }
         }
         assert!(!marker.exists(), "COPY TO PROGRAM ran");
-        assert_eq!(target.psql("SELECT count(*) FROM pg_class WHERE relname = 'evil'"), "0");
+        assert_eq!(
+            target
+                .psql("SELECT count(*) FROM pg_class WHERE relname = 'evil'")
+                .trim(),
+            "0"
+        );
         assert_eq!(state(&target), before, "the target changed");
         // check applies the same rules.
-        let file = write(&dir.path().join("check.sql"), &insert_before(&text, "COPY ", "DELETE FROM public.a;"));
-        assert_refused(&dbsnap(&["check", s(&file)], &[]), &file, "not one of the forms");
+        let file = write(
+            &dir.path().join("check.sql"),
+            &insert_before(&text, "COPY ", "DELETE FROM public.a;"),
+        );
+        assert_refused(
+            &dbsnap(&["check", s(&file)], &[]),
+            &file,
+            "not one of the forms",
+        );
 
         // A header that names something else is never pasted into SQL.
         let header = text.replacen(
@@ -200,12 +265,17 @@ mod pg {
         let file = write(&dir.path().join("extra.sql"), &extra);
         let run = import(&target, &file, &["--truncate"]);
         assert_eq!(run.code, Some(1), "{run}");
-        assert_eq!(target.psql("SELECT count(*) FROM pg_class WHERE relname = 'evil2'"), "0");
+        assert_eq!(
+            target
+                .psql("SELECT count(*) FROM pg_class WHERE relname = 'evil2'")
+                .trim(),
+            "0"
+        );
         assert_eq!(state(&target), before, "the target changed");
 
         // The untouched file still loads, and --truncate gives the source's rows.
         import(&target, &good, &["--truncate"]).assert_success();
-        assert_eq!(target.psql("SELECT count(*) FROM a"), "100");
+        assert_eq!(target.psql("SELECT count(*) FROM a").trim(), "100");
     }
 
     #[test]
@@ -215,7 +285,15 @@ mod pg {
         // p that the target does not have.
         let c_only = dir.path().join("c.sql");
         dbsnap(
-            &["export-data", "--url", &source.url(), "--table", "public.c", "-o", s(&c_only)],
+            &[
+                "export-data",
+                "--url",
+                &source.url(),
+                "--table",
+                "public.c",
+                "-o",
+                s(&c_only),
+            ],
             &[],
         )
         .assert_success();
@@ -228,7 +306,11 @@ mod pg {
 
         // A sequence missing from the target: the other sequences stay put.
         let full = dir.path().join("full.sql");
-        dbsnap(&["export-data", "--url", &source.url(), "-o", s(&full)], &[]).assert_success();
+        dbsnap(
+            &["export-data", "--url", &source.url(), "-o", s(&full)],
+            &[],
+        )
+        .assert_success();
         target.psql("ALTER TABLE c ALTER id DROP DEFAULT; DROP SEQUENCE c_id_seq");
         let before = state(&target);
         let run = import(&target, &full, &["--truncate"]);
@@ -242,7 +324,11 @@ mod pg {
         let (_source, target, dir, _good) = setup();
         let before = state(&target);
         let schema = dir.path().join("schema.sql");
-        dbsnap(&["export-schema", "--url", &target.url(), "-o", s(&schema)], &[]).assert_success();
+        dbsnap(
+            &["export-schema", "--url", &target.url(), "-o", s(&schema)],
+            &[],
+        )
+        .assert_success();
         let text = std::fs::read_to_string(&schema).unwrap();
         for (i, stmt) in [
             "CREATE DATABASE evil;",
@@ -259,14 +345,27 @@ mod pg {
                 &insert_before(&text, "-- dbsnap:section post-data", stmt),
             );
             let run = dbsnap(
-                &["init", "--url", &target.url(), "--schema", s(&file), "--yes"],
+                &[
+                    "init",
+                    "--url",
+                    &target.url(),
+                    "--schema",
+                    s(&file),
+                    "--yes",
+                ],
                 &[],
             );
             assert_refused(&run, &file, "outside the target");
-            assert!(run.stderr.contains(&format!("{}:", s(&file))), "PATH:LINE\n{run}");
+            assert!(
+                run.stderr.contains(&format!("{}:", s(&file))),
+                "PATH:LINE\n{run}"
+            );
         }
         assert_eq!(state(&target), before);
-        assert!(target.server().databases_like(&format!("{}__dbsnap%", target.name())).is_empty());
+        assert!(target
+            .server()
+            .databases_like(&format!("{}__dbsnap%", target.name()))
+            .is_empty());
     }
 
     #[test]
@@ -274,33 +373,56 @@ mod pg {
         let (source, target, dir, _good) = setup();
         let before = state(&target);
         // A staging database whose run is gone (no session has its tag).
-        let dead = format!("{}__dbsnap_new_deadbeef", target.name());
+        // As dbsnap names it: the target cut so that the whole name fits 63 bytes.
+        let suffix = "__dbsnap_new_deadbeef";
+        let base: String = target.name().chars().take(63 - suffix.len()).collect();
+        let dead = format!("{base}{suffix}");
         target.server().psql(
             &target.server().maintenance_db(),
             &format!("CREATE DATABASE \"{dead}\""),
         );
         let schema = dir.path().join("schema.sql");
-        dbsnap(&["export-schema", "--url", &source.url(), "-o", s(&schema)], &[]).assert_success();
+        dbsnap(
+            &["export-schema", "--url", &source.url(), "-o", s(&schema)],
+            &[],
+        )
+        .assert_success();
         // Big enough that init is still loading when the signal comes.
         source.psql("INSERT INTO a (t) SELECT repeat('x', 200) FROM generate_series(1, 1500000)");
         let data = dir.path().join("data.sql");
-        dbsnap(&["export-data", "--url", &source.url(), "-o", s(&data)], &[]).assert_success();
+        dbsnap(
+            &["export-data", "--url", &source.url(), "-o", s(&data)],
+            &[],
+        )
+        .assert_success();
 
         let child = std::process::Command::new(env!("CARGO_BIN_EXE_dbsnap"))
-            .args(["init", "--url", &target.url(), "--schema", s(&schema), "--data", s(&data), "--yes"])
+            .args([
+                "init",
+                "--url",
+                &target.url(),
+                "--schema",
+                s(&schema),
+                "--data",
+                s(&data),
+                "--yes",
+            ])
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
             .spawn()
             .unwrap();
-        let pattern = format!("{}__dbsnap_new_%", target.name());
+        let pattern = format!("{base}__dbsnap_new_%");
         let started = Instant::now();
         loop {
             let found = target.server().databases_like(&pattern);
             if found.iter().any(|d| d != &dead) && !found.contains(&dead) {
                 break;
             }
-            assert!(started.elapsed() < Duration::from_secs(60), "init did not start: {found:?}");
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "init did not start: {found:?}"
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
         std::thread::sleep(Duration::from_millis(300));
@@ -323,20 +445,42 @@ mod pg {
         let stale = dir.path().join(".dbsnap-4194300-abc.tmp");
         std::fs::write(&stale, b"partial").unwrap();
         let file = dir.path().join("data.sql");
-        let run = dbsnap(&["export-data", "--url", &source.url(), "-o", s(&file)], &[]);
+        let run = dbsnap(
+            &["export-data", "--url", &source.url(), "-o", s(&file)],
+            &[],
+        );
         run.assert_success();
-        assert!(!stale.exists(), "the dead run's temporary file is still there\n{run}");
+        assert!(
+            !stale.exists(),
+            "the dead run's temporary file is still there\n{run}"
+        );
         assert!(run.stderr.contains("was killed"), "{run}");
         dbsnap(&["check", s(&file)], &[]).assert_success();
         let schema = dir.path().join("schema.sql");
-        dbsnap(&["export-schema", "--url", &source.url(), "-o", s(&schema)], &[]).assert_success();
-        let target = TestDb::reserve("dst");
         dbsnap(
-            &["init", "--url", &target.url(), "--schema", s(&schema), "--data", s(&file), "--yes"],
+            &["export-schema", "--url", &source.url(), "-o", s(&schema)],
             &[],
         )
         .assert_success();
-        assert_eq!(target.psql("SELECT v FROM public.\"two\nlines\""), source.psql("SELECT v FROM public.\"two\nlines\""));
+        let target = TestDb::reserve("dst");
+        dbsnap(
+            &[
+                "init",
+                "--url",
+                &target.url(),
+                "--schema",
+                s(&schema),
+                "--data",
+                s(&file),
+                "--yes",
+            ],
+            &[],
+        )
+        .assert_success();
+        assert_eq!(
+            target.psql("SELECT v FROM public.\"two\nlines\""),
+            source.psql("SELECT v FROM public.\"two\nlines\"")
+        );
     }
 
     /// Sends `signal` to `pid` with kill(1), so the tests need no libc binding.
@@ -423,7 +567,11 @@ mod pg {
             let run = import(&target, &file, &["--truncate"]);
             if run.success() {
                 loaded += 1;
-                assert_eq!(state(&target), expected, "mutant {i} loaded something else\n{run}");
+                assert_eq!(
+                    state(&target),
+                    expected,
+                    "mutant {i} loaded something else\n{run}"
+                );
                 // Back to the populated state for the next mutant.
                 target.psql(
                     "TRUNCATE a, b, c, p; ALTER SEQUENCE a_id_seq RESTART;
@@ -435,7 +583,11 @@ mod pg {
             } else {
                 failed += 1;
                 assert_eq!(run.code, Some(1), "mutant {i}\n{run}");
-                assert_eq!(state(&target), before, "mutant {i} changed the target\n{run}");
+                assert_eq!(
+                    state(&target),
+                    before,
+                    "mutant {i} changed the target\n{run}"
+                );
             }
         }
         assert!(!Path::new("/tmp/dbsnap-mutant").exists());
@@ -478,7 +630,11 @@ mod mysql {
         target.sql("INSERT INTO a (t) VALUES ('old1'), ('old2'); ALTER TABLE a AUTO_INCREMENT = 5000; INSERT INTO b (a_id) VALUES (9);");
         let dir = tempfile::tempdir().expect("tempdir");
         let file = dir.path().join("good.sql");
-        dbsnap(&["export-data", "--url", &source.url(), "-o", s(&file)], &[]).assert_success();
+        dbsnap(
+            &["export-data", "--url", &source.url(), "-o", s(&file)],
+            &[],
+        )
+        .assert_success();
         (source, target, dir, file)
     }
 
@@ -501,18 +657,33 @@ mod mysql {
             ("v2", "/*!50000 */ DROP TABLE a;".to_string()),
             ("v3", "/*!50000 DROP TABLE a */;".to_string()),
             ("delete", "DELETE FROM a;".to_string()),
-            ("outfile", format!("SELECT * FROM a INTO OUTFILE '{outfile}';")),
+            (
+                "outfile",
+                format!("SELECT * FROM a INTO OUTFILE '{outfile}';"),
+            ),
             ("commit", "COMMIT;".to_string()),
-            ("qualified", format!("INSERT INTO `{}`.`a` (t) VALUES ('x');", target.name())),
+            (
+                "qualified",
+                format!("INSERT INTO `{}`.`a` (t) VALUES ('x');", target.name()),
+            ),
             ("global", "SET GLOBAL max_connections = 1;".to_string()),
             ("ansi", "SET SQL_MODE = 'ANSI_QUOTES';".to_string()),
         ];
         for (name, stmt) in &hostile {
-            for (i, at) in ["INSERT INTO", "-- dbsnap:manifest-table"].iter().enumerate() {
-                let file = write(&dir.path().join(format!("{name}{i}.sql")), &insert_before(&text, at, stmt));
+            for (i, at) in ["INSERT INTO", "-- dbsnap:manifest-table"]
+                .iter()
+                .enumerate()
+            {
+                let file = write(
+                    &dir.path().join(format!("{name}{i}.sql")),
+                    &insert_before(&text, at, stmt),
+                );
                 let run = import(&target, &file, &["--truncate"]);
                 assert_refused(&run, &file, "");
-                assert!(run.stderr.contains(&format!("{}:", s(&file))), "PATH:LINE\n{run}");
+                assert!(
+                    run.stderr.contains(&format!("{}:", s(&file))),
+                    "PATH:LINE\n{run}"
+                );
             }
         }
         // Statements after the post-data marker are checked too.
@@ -523,7 +694,7 @@ mod mysql {
         assert_refused(&import(&target, &file, &[]), &file, "");
         assert!(!Path::new(&outfile).exists());
         assert_eq!(state(&target), before, "the target changed");
-        assert_eq!(target.sql("SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'evil'"), "0");
+        assert_eq!(target.sql("SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'evil'").trim(), "0");
 
         let cut = write(&dir.path().join("cut.sql"), &text[..100]);
         assert_refused(&import(&target, &cut, &[]), &cut, "not a data snapshot");
@@ -538,7 +709,11 @@ mod mysql {
         let (source, target, dir, _good) = setup();
         source.sql("CREATE SEQUENCE s START WITH 100; DO NEXTVAL(s);");
         let file = dir.path().join("seq.sql");
-        dbsnap(&["export-data", "--url", &source.url(), "-o", s(&file)], &[]).assert_success();
+        dbsnap(
+            &["export-data", "--url", &source.url(), "-o", s(&file)],
+            &[],
+        )
+        .assert_success();
         let run = import(&target, &file, &["--truncate"]);
         assert_eq!(run.code, Some(1), "{run}");
         assert!(run.stderr.contains("were committed"), "{run}");
@@ -577,12 +752,24 @@ mod mysql_swap {
         let target = TestDb::create("dst");
         target.sql(OLD);
         let source = TestDb::create("src");
-        source.sql(&OLD.replace("'old'", "'new'").replace("t_au", "t_new").replace("RETURN 7", "RETURN 8"));
+        source.sql(
+            &OLD.replace("'old'", "'new'")
+                .replace("t_au", "t_new")
+                .replace("RETURN 7", "RETURN 8"),
+        );
         let dir = tempfile::tempdir().unwrap();
         let schema = dir.path().join("schema.sql");
         let data = dir.path().join("data.sql");
-        dbsnap(&["export-schema", "--url", &source.url(), "-o", s(&schema)], &[]).assert_success();
-        dbsnap(&["export-data", "--url", &source.url(), "-o", s(&data)], &[]).assert_success();
+        dbsnap(
+            &["export-schema", "--url", &source.url(), "-o", s(&schema)],
+            &[],
+        )
+        .assert_success();
+        dbsnap(
+            &["export-data", "--url", &source.url(), "-o", s(&data)],
+            &[],
+        )
+        .assert_success();
         (target, source, dir, schema, data)
     }
 
@@ -600,7 +787,15 @@ mod mysql_swap {
         let before = state(&target);
         let srv = target.server();
         let mut holder = std::process::Command::new("mariadb")
-            .args(["-h", &srv.host(), "-P", &srv.port().to_string(), "-u", &srv.user(), target.name()])
+            .args([
+                "-h",
+                &srv.host(),
+                "-P",
+                &srv.port().to_string(),
+                "-u",
+                &srv.user(),
+                target.name(),
+            ])
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::null())
             .spawn()
@@ -614,7 +809,18 @@ mod mysql_swap {
         std::thread::sleep(Duration::from_millis(500));
         let started = Instant::now();
         let run = dbsnap(
-            &["init", "--url", &target.url(), "--schema", s(&schema), "--data", s(&data), "--yes", "--lock-timeout", "2"],
+            &[
+                "init",
+                "--url",
+                &target.url(),
+                "--schema",
+                s(&schema),
+                "--data",
+                s(&data),
+                "--yes",
+                "--lock-timeout",
+                "2",
+            ],
             &[],
         );
         let took = started.elapsed();
@@ -630,12 +836,25 @@ mod mysql_swap {
 
     #[test]
     fn a_swap_killed_at_any_step_is_finished_or_reverted() {
-        for (step, finished) in [("journal", false), ("code-dropped", false), ("renamed", true), ("code-created", true)] {
+        for (step, finished) in [
+            ("journal", false),
+            ("renamed", true),
+            ("code-created", true),
+        ] {
             let (target, source, dir, schema, data) = setup();
             let before = state(&target);
             let after = state(&source);
             let run = dbsnap(
-                &["init", "--url", &target.url(), "--schema", s(&schema), "--data", s(&data), "--yes"],
+                &[
+                    "init",
+                    "--url",
+                    &target.url(),
+                    "--schema",
+                    s(&schema),
+                    "--data",
+                    s(&data),
+                    "--yes",
+                ],
                 &[("DBSNAP_FAULT_AT", step)],
             );
             assert_ne!(run.code, Some(0), "{step}: {run}");
@@ -644,15 +863,37 @@ mod mysql_swap {
             let text = std::fs::read_to_string(&schema).unwrap();
             let broken = write(
                 &dir.path().join("broken.sql"),
-                &insert_before(&text, "-- dbsnap:section post-data", "CREATE TABLE broken (x no_such_type);"),
+                &insert_before(
+                    &text,
+                    "-- dbsnap:section post-data",
+                    "CREATE TABLE broken (x no_such_type);",
+                ),
             );
-            let run = dbsnap(&["init", "--url", &target.url(), "--schema", s(&broken), "--yes"], &[]);
+            let run = dbsnap(
+                &[
+                    "init",
+                    "--url",
+                    &target.url(),
+                    "--schema",
+                    s(&broken),
+                    "--yes",
+                ],
+                &[],
+            );
             assert_eq!(run.code, Some(1), "{step}: {run}");
-            let word = if finished { "finished an init" } else { "reverted an init" };
+            let word = if finished {
+                "finished an init"
+            } else {
+                "killed before it changed"
+            };
             assert!(run.stderr.contains(word), "{step}: {run}");
             let expected = if finished { &after } else { &before };
             assert_eq!(&state(&target), expected, "{step}: {run}");
-            assert!(leftovers(&target).is_empty(), "{step}: {:?}", leftovers(&target));
+            assert!(
+                leftovers(&target).is_empty(),
+                "{step}: {:?}",
+                leftovers(&target)
+            );
         }
     }
 }

@@ -345,13 +345,12 @@ pub async fn sequence_states(conn: &mut Conn) -> Result<Vec<SequenceState>> {
             });
         }
     }
-    let sequences: Vec<String> =
-        query_strings(conn, include_str!("sql/objects.sql"))
-            .await?
-            .into_iter()
-            .filter(|r| r[1].as_deref() == Some("SEQUENCE"))
-            .filter_map(|r| r[0].clone())
-            .collect();
+    let sequences: Vec<String> = query_strings(conn, include_str!("sql/objects.sql"))
+        .await?
+        .into_iter()
+        .filter(|r| r[1].as_deref() == Some("SEQUENCE"))
+        .filter_map(|r| r[0].clone())
+        .collect();
     for name in sequences {
         let sql = format!(
             "SELECT next_not_cached_value, cycle_count FROM {}",
@@ -420,7 +419,11 @@ async fn table_piece(
     let quoted = table.quoted();
     let mut spool = spooler.spool()?;
     // A name may hold a newline; the marker is one comment line.
-    write!(spool, "\n-- dbsnap:table {}\n", crate::engine::comment_safe(&quoted))?;
+    write!(
+        spool,
+        "\n-- dbsnap:table {}\n",
+        crate::engine::comment_safe(&quoted)
+    )?;
     let columns: Vec<String> = table.columns.iter().map(|c| ident(c)).collect();
     let head = format!("INSERT INTO {quoted} ({}) VALUES ", columns.join(","));
     let sum = if skip_rows {

@@ -37,12 +37,20 @@ struct Job {
     table: Option<TableName>,
 }
 
-fn statement_error(display: &str, line: u64, table: Option<&TableName>, e: &mysql_async::Error) -> anyhow::Error {
+fn statement_error(
+    display: &str,
+    line: u64,
+    table: Option<&TableName>,
+    e: &mysql_async::Error,
+) -> anyhow::Error {
     let table = table.map(|t| t.quoted(Dialect::MySql));
     let table = table.as_ref();
     let lost = matches!(e, mysql_async::Error::Io(_) | mysql_async::Error::Driver(_));
     match table {
-        Some(t) if lost => anyhow!("connection lost while loading table {t} (at {display}:{line}): {}", server_message(e)),
+        Some(t) if lost => anyhow!(
+            "connection lost while loading table {t} (at {display}:{line}): {}",
+            server_message(e)
+        ),
         Some(t) => {
             let mut msg = format!("{display}:{line}: table {t}: {}", server_message(e));
             if matches!(e, mysql_async::Error::Server(s) if s.code == 1062) {
@@ -144,13 +152,22 @@ async fn load_with(
                     .await
                     .map_err(|e| statement_error(&display, line, None, &e))?;
                 for queue in &queues {
-                    let job = Job { sql: sql.clone(), line, table: None };
+                    let job = Job {
+                        sql: sql.clone(),
+                        line,
+                        table: None,
+                    };
                     if queue.send(job).await.is_err() {
                         return Err(first_failure(handles).await);
                     }
                 }
             }
-            Event::Insert { table, sql, line, rows } => {
+            Event::Insert {
+                table,
+                sql,
+                line,
+                rows,
+            } => {
                 if current.as_ref() != Some(&table) {
                     progress.start(&table.quoted(Dialect::MySql));
                     progress.done_one();
@@ -165,15 +182,23 @@ async fn load_with(
                     // Each table stays on one connection, so its rows go in
                     // file order and an error names the same line every time.
                     let seen = worker_of.len();
-                    let worker = *worker_of.entry(table.clone()).or_insert(seen % queues.len());
-                    let job = Job { sql, line, table: Some(table) };
+                    let worker = *worker_of
+                        .entry(table.clone())
+                        .or_insert(seen % queues.len());
+                    let job = Job {
+                        sql,
+                        line,
+                        table: Some(table),
+                    };
                     if queues[worker].send(job).await.is_err() {
                         return Err(first_failure(handles).await);
                     }
                 }
             }
             Event::Restore { restore, line } => deferred.push((restore, line)),
-            Event::CopyStart { line, .. } => bail!("{display}:{line}: not a MySQL script (psql syntax)"),
+            Event::CopyStart { line, .. } => {
+                bail!("{display}:{line}: not a MySQL script (psql syntax)")
+            }
             Event::CopyData(_) | Event::CopyEnd { .. } => unreachable!("no COPY in MySQL files"),
             Event::Finished(summary) => break summary,
         }

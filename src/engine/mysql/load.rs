@@ -108,7 +108,10 @@ pub fn code_statements(path: &Path) -> Result<Vec<String>> {
                 }
             }
             Item::Meta { line, .. } | Item::CopyIn { line, .. } => {
-                bail!("{}:{line}: not a MySQL script (psql syntax)", path.display())
+                bail!(
+                    "{}:{line}: not a MySQL script (psql syntax)",
+                    path.display()
+                )
             }
         }
     }

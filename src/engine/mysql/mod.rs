@@ -23,11 +23,11 @@ use mysql_async::Conn;
 
 use self::connect::{ident, server_message};
 use crate::config::ConnectionSpec;
-use crate::script::statement::Restore;
 use crate::engine::{
     staging_name, ChecksumKind, DataOptions, ImportOptions, ImportSummary, Inventory,
     SchemaOptions, SchemaSummary,
 };
+use crate::script::statement::Restore;
 use crate::snapshot::manifest::Manifest;
 use crate::snapshot::pieces::Pieces;
 
@@ -228,16 +228,26 @@ impl MySql {
         if opts.disable_constraints {
             exec(&mut conn, "SET FOREIGN_KEY_CHECKS = 0, UNIQUE_CHECKS = 0").await?;
         }
+        // InnoDB does not roll its AUTO_INCREMENT counters back with the rows.
+        let counters = auto_increments(&mut conn).await?;
         exec(&mut conn, "START TRANSACTION").await?;
         let loaded = match import::load(&mut conn, path, opts).await {
             Ok(loaded) => loaded,
             Err(err) => {
                 let _ = exec(&mut conn, "ROLLBACK").await;
-                return Err(err);
+                return Err(match put_back_counters(&mut conn, &counters).await {
+                    Ok(()) => err,
+                    Err(e) => err.context(format!(
+                        "nothing was committed, but AUTO_INCREMENT counters moved by the rolled-back rows could not be put back: {e:#}"
+                    )),
+                });
             }
         };
         exec(&mut conn, "COMMIT").await.map_err(|e| {
-            e.context(format!("{}: committing; nothing was committed", path.display()))
+            e.context(format!(
+                "{}: committing; nothing was committed",
+                path.display()
+            ))
         })?;
         run_deferred(&mut conn, path, &loaded.deferred)
             .await
@@ -270,7 +280,11 @@ impl MySql {
         for id in ids {
             let _ = exec(&mut admin, &format!("KILL CONNECTION {id}")).await;
         }
-        exec(&mut admin, &format!("DROP DATABASE IF EXISTS {}", ident(name))).await
+        exec(
+            &mut admin,
+            &format!("DROP DATABASE IF EXISTS {}", ident(name)),
+        )
+        .await
     }
 
     pub async fn inventory(&self, checksum: ChecksumKind) -> Result<Inventory> {
@@ -285,6 +299,36 @@ impl MySql {
     pub fn check_file(path: &Path) -> Result<Manifest> {
         import::scan_file(path)
     }
+}
+
+/// Every table's AUTO_INCREMENT counter in the connection's database.
+async fn auto_increments(conn: &mut Conn) -> Result<Vec<(String, u64)>> {
+    conn.query(
+        "SELECT TABLE_NAME, AUTO_INCREMENT FROM information_schema.TABLES \
+         WHERE TABLE_SCHEMA = DATABASE() AND AUTO_INCREMENT IS NOT NULL",
+    )
+    .await
+    .map_err(|e| {
+        anyhow!(
+            "reading the AUTO_INCREMENT counters: {}",
+            server_message(&e)
+        )
+    })
+}
+
+/// Sets counters that moved back to what they were before a rolled-back load.
+async fn put_back_counters(conn: &mut Conn, before: &[(String, u64)]) -> Result<()> {
+    let now = auto_increments(conn).await?;
+    for (table, value) in before {
+        if now.iter().any(|(t, v)| t == table && v != value) {
+            exec(
+                conn,
+                &format!("ALTER TABLE {} AUTO_INCREMENT = {value}", ident(table)),
+            )
+            .await?;
+        }
+    }
+    Ok(())
 }
 
 /// Staging databases of earlier runs for the same target whose owner no
@@ -370,8 +414,6 @@ async fn run_deferred(conn: &mut Conn, path: &Path, restores: &[(Restore, u64)])
     }
     Ok(())
 }
-
-
 
 /// The last words of a failed init: whether there was a database to leave alone.
 fn not_touched(target: &str, exists: Result<bool>) -> String {

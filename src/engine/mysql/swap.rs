@@ -1,21 +1,21 @@
 //! Moving a finished staging build into the live database, so that an
 //! interruption at any step never damages or loses it.
 //!
-//! MySQL DDL commits on its own and code (views, routines, triggers, events)
-//! cannot move with RENAME TABLE, so the swap has steps. Before the first one
-//! that touches the live database, a journal is written into the `old`
-//! database: the live code as `SHOW CREATE` gives it, and the new code from
-//! the schema file. Then:
+//! MySQL DDL commits on its own, and a table with triggers cannot move to
+//! another database. So the swap is built around one RENAME TABLE, which
+//! MySQL performs atomically: inside the live database, its tables take
+//! temporary names (their triggers go with them), and the staging tables
+//! (which have no code) move in under the real names. Before that statement
+//! nothing of the live database has changed; if it cannot get its locks
+//! within `lock_wait_timeout`, the swap gives up with nothing changed. After
+//! it, the old code is dropped, the new code created and the old tables
+//! dropped.
 //!
-//! 1. the live code is dropped (each statement waits for locks at most
-//!    `lock_wait_timeout`; on a timeout the dropped code is recreated);
-//! 2. one RENAME TABLE moves the live tables to `old` and the new ones in:
-//!    MySQL performs it atomically, so the live name always holds a whole set;
-//! 3. the new code is created and `old` dropped.
-//!
-//! A run killed in between leaves `old` with its journal. The next `init` of
-//! the target finds it ([`recover`]): before step 2 it puts the old code back
-//! (reverted), after it it creates the new code (finished), and says which.
+//! A journal in `<db>__dbsnap_old_<run>` (the temporary names, the new code)
+//! is written before the RENAME. A run killed at any step leaves it, and the
+//! next `init` of the target finds it ([`recover`]): if the RENAME had not
+//! happened, it drops the leftovers (nothing had changed); if it had, it
+//! finishes the swap. It says which.
 
 use std::path::Path;
 
@@ -61,8 +61,12 @@ pub struct Swap<'a> {
 impl Swap<'_> {
     pub async fn run(&self, admin: &mut Conn) -> Result<()> {
         let (staging, target, old) = (self.staging, self.target, self.old);
-        exec(admin, &format!("SET SESSION lock_wait_timeout = {}", self.lock_timeout)).await?;
-        // Code cannot move with RENAME TABLE; it is recreated in the target.
+        exec(
+            admin,
+            &format!("SET SESSION lock_wait_timeout = {}", self.lock_timeout),
+        )
+        .await?;
+        // Code cannot move with RENAME TABLE; it is created in the target.
         drop_code(admin, staging).await?;
         let exists = !names(
             admin,
@@ -73,78 +77,124 @@ impl Swap<'_> {
         .is_empty();
         let new_code: Vec<Replay> = load::code_statements(self.schema_file)?
             .into_iter()
-            .map(|stmt| Replay { side: "new", sql_mode: None, charset: None, collation: None, stmt })
+            .map(|stmt| Replay {
+                side: "new",
+                sql_mode: None,
+                charset: None,
+                collation: None,
+                stmt,
+            })
             .collect();
         if !exists {
-            exec(admin, &format!("CREATE DATABASE {}{}", ident(target), self.create_opts)).await?;
-            move_tables(admin, staging, target, None).await?;
-            exec(admin, &format!("DROP DATABASE {}", ident(staging))).await?;
-            repoint_defaults(admin, staging, target).await?;
-            return create_code(admin, target, &new_code).await;
+            exec(
+                admin,
+                &format!("CREATE DATABASE {}{}", ident(target), self.create_opts),
+            )
+            .await?;
         }
-
+        let live = base_tables(admin, target).await?;
+        let parked: Vec<(String, String)> = live
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.clone(), format!("{old}_{i}")))
+            .map(|(t, p)| {
+                (
+                    t,
+                    p.chars()
+                        .rev()
+                        .take(64)
+                        .collect::<String>()
+                        .chars()
+                        .rev()
+                        .collect(),
+                )
+            })
+            .collect();
         // The journal, before anything of the live database changes.
         exec(admin, &format!("CREATE DATABASE {}", ident(old))).await?;
-        let live = save_code(admin, target).await?;
-        write_journal(admin, old, staging, &live, &new_code).await?;
+        write_journal(admin, old, staging, &parked, &new_code).await?;
         fault_point("journal");
 
-        let live_code = read_journal(admin, old, "old").await?;
-        if let Err(err) = drop_code(admin, target).await {
-            let state = revert(admin, target, old, &live_code).await;
-            return Err(err.context(format!(
-                "gave up replacing {target} (another session holds a lock on it; --lock-timeout {} s): {state}",
-                self.lock_timeout
-            )));
-        }
-        fault_point("code-dropped");
-        if let Err(err) = move_tables(admin, target, old, Some(staging)).await {
-            let state = revert(admin, target, old, &live_code).await;
-            return Err(err.context(format!(
-                "gave up moving the new tables into {target} (another session holds a lock on it; --lock-timeout {} s): {state}",
-                self.lock_timeout
-            )));
+        // One statement: live tables parked, new tables in. Atomic; it waits
+        // at most lock_wait_timeout for other sessions' locks.
+        let mut pairs: Vec<String> = parked
+            .iter()
+            .map(|(t, p)| format!("{d}.{} TO {d}.{}", ident(t), ident(p), d = ident(target)))
+            .collect();
+        pairs.extend(base_tables(admin, staging).await?.iter().map(|t| {
+            format!(
+                "{}.{} TO {}.{}",
+                ident(staging),
+                ident(t),
+                ident(target),
+                ident(t)
+            )
+        }));
+        if !pairs.is_empty() {
+            if let Err(err) = exec(admin, &format!("RENAME TABLE {}", pairs.join(", "))).await {
+                let _ = exec(admin, &format!("DROP DATABASE IF EXISTS {}", ident(old))).await;
+                let counts = code_counts(admin, target).await;
+                return Err(err.context(format!(
+                    "gave up moving the new tables into {target} (another session holds a lock on it; \
+                     --lock-timeout {} s); nothing was changed: {target} was left as it was ({counts})",
+                    self.lock_timeout
+                )));
+            }
         }
         fault_point("renamed");
         if !self.create_opts.is_empty() {
-            exec(admin, &format!("ALTER DATABASE {}{}", ident(target), self.create_opts)).await?;
+            exec(
+                admin,
+                &format!("ALTER DATABASE {}{}", ident(target), self.create_opts),
+            )
+            .await?;
         }
-        finish(admin, target, staging, old, &new_code)
+        finish(admin, target, staging, old, &parked, &new_code)
             .await
-            .with_context(|| format!("the new tables of {target} are in place, but creating its views, routines, triggers or events failed; the next `dbsnap init` of {target} finishes it"))
+            .with_context(|| format!("the new tables of {target} are in place, but finishing the swap failed; the next `dbsnap init` of {target} finishes it"))
     }
 }
 
-/// After the RENAME: defaults pointed at the target, the new code, and the
-/// old tables dropped.
-async fn finish(admin: &mut Conn, target: &str, staging: &str, old: &str, new_code: &[Replay]) -> Result<()> {
-    exec(admin, &format!("DROP DATABASE IF EXISTS {}", ident(staging))).await?;
+async fn base_tables(admin: &mut Conn, db: &str) -> Result<Vec<String>> {
+    names(
+        admin,
+        "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE <> 'VIEW' ORDER BY 1",
+        db,
+    )
+    .await
+}
+
+/// After the RENAME: the old code and the parked tables go, the new code
+/// comes, and defaults that named the staging database name the target.
+async fn finish(
+    admin: &mut Conn,
+    target: &str,
+    staging: &str,
+    old: &str,
+    parked: &[(String, String)],
+    new_code: &[Replay],
+) -> Result<()> {
+    exec(
+        admin,
+        &format!("DROP DATABASE IF EXISTS {}", ident(staging)),
+    )
+    .await?;
     repoint_defaults(admin, staging, target).await?;
-    exec(admin, &format!("USE {}", ident(target))).await?;
     drop_code(admin, target).await?;
     create_code(admin, target, new_code).await?;
     fault_point("code-created");
+    for (_, p) in parked {
+        exec(
+            admin,
+            &format!("DROP TABLE IF EXISTS {}.{}", ident(target), ident(p)),
+        )
+        .await?;
+    }
     exec(admin, &format!("DROP DATABASE {}", ident(old))).await
 }
 
-/// Puts the live code back after a step that gave up; returns what the
-/// server holds now, read back.
-async fn revert(admin: &mut Conn, target: &str, old: &str, live_code: &[Replay]) -> String {
-    let result = async {
-        exec(admin, &format!("USE {}", ident(target))).await?;
-        drop_code(admin, target).await?;
-        create_code(admin, target, live_code).await?;
-        exec(admin, &format!("DROP DATABASE {}", ident(old))).await
-    }
-    .await;
-    let counts = code_counts(admin, target).await;
-    match result {
-        Ok(()) => format!("{target} was left as it was ({counts})"),
-        Err(e) => format!("putting back the code of {target} failed ({e:#}); {target} now has {counts}; the journal in {old} keeps the rest, and the next `dbsnap init` of {target} retries"),
-    }
-}
-
-/// What a killed swap left for `target`, if anything: finished or reverted.
+/// What a killed swap left for `target`, if anything: finished, or (before
+/// the RENAME) nothing had changed and the leftovers are dropped.
 pub async fn recover(admin: &mut Conn, target: &str, old: &str) -> Result<String> {
     let has_journal = !names(
         admin,
@@ -154,36 +204,56 @@ pub async fn recover(admin: &mut Conn, target: &str, old: &str) -> Result<String
     .await?
     .is_empty();
     let complete = has_journal
-        && read_journal(admin, old, "end").await.is_ok_and(|end| !end.is_empty());
-    if !complete {
-        // Killed before the journal was whole: nothing of the live database changed.
-        exec(admin, &format!("DROP DATABASE {}", ident(old))).await?;
-        return Ok(format!("an earlier init was killed before it changed {target}; its leftover {old} was dropped"));
-    }
-    let staging: String = read_journal(admin, old, "staging")
-        .await?
-        .first()
-        .map(|r| r.stmt.clone())
-        .unwrap_or_default();
-    let moved = names(
-        admin,
-        "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME <> '__dbsnap_swap'",
-        old,
-    )
-    .await?;
-    if moved.is_empty() {
-        let live_code = read_journal(admin, old, "old").await?;
-        let state = revert(admin, target, old, &live_code).await;
-        if !staging.is_empty() {
-            exec(admin, &format!("DROP DATABASE IF EXISTS {}", ident(&staging))).await?;
-        }
-        Ok(format!("reverted an init of {target} that was killed during its swap: {state}"))
+        && read_journal(admin, old, "end")
+            .await
+            .is_ok_and(|end| !end.is_empty());
+    let staging = if complete {
+        read_journal(admin, old, "staging")
+            .await?
+            .first()
+            .map(|r| r.stmt.clone())
+            .unwrap_or_default()
     } else {
-        let new_code = read_journal(admin, old, "new").await?;
-        finish(admin, target, &staging, old, &new_code).await?;
+        String::new()
+    };
+    let parked: Vec<(String, String)> = if complete {
+        read_journal(admin, old, "parked")
+            .await?
+            .into_iter()
+            .filter_map(|r| {
+                r.stmt
+                    .split_once('\n')
+                    .map(|(a, b)| (a.to_string(), b.to_string()))
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    // The RENAME happened if a parked name exists, or the staging tables are gone.
+    let in_target = base_tables(admin, target).await?;
+    let renamed = complete
+        && (parked.iter().any(|(_, p)| in_target.contains(p))
+            || (!staging.is_empty() && base_tables(admin, &staging).await?.is_empty()));
+    if !renamed {
+        if !staging.is_empty() {
+            exec(
+                admin,
+                &format!("DROP DATABASE IF EXISTS {}", ident(&staging)),
+            )
+            .await?;
+        }
+        exec(admin, &format!("DROP DATABASE {}", ident(old))).await?;
         let counts = code_counts(admin, target).await;
-        Ok(format!("finished an init of {target} that was killed during its swap: the new tables were in place; its code was created ({counts})"))
+        return Ok(format!(
+            "an earlier init of {target} was killed before it changed {target}; its leftovers were dropped ({target} has {counts})"
+        ));
     }
+    let new_code = read_journal(admin, old, "new").await?;
+    finish(admin, target, &staging, old, &parked, &new_code).await?;
+    let counts = code_counts(admin, target).await;
+    Ok(format!(
+        "finished an init of {target} that was killed during its swap: the new tables were in place; its code was created and the old tables dropped ({counts})"
+    ))
 }
 
 async fn code_counts(admin: &mut Conn, db: &str) -> String {
@@ -191,86 +261,23 @@ async fn code_counts(admin: &mut Conn, db: &str) -> String {
              (SELECT COUNT(*) FROM information_schema.VIEWS WHERE TABLE_SCHEMA = ?), \
              (SELECT COUNT(*) FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = ?), \
              (SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE <> 'VIEW')";
-    match admin.exec_first::<(u64, u64, u64, u64), _, _>(q, (db, db, db, db)).await {
+    match admin
+        .exec_first::<(u64, u64, u64, u64), _, _>(q, (db, db, db, db))
+        .await
+    {
         Ok(Some((t, v, r, b))) => format!("{b} tables, {v} views, {r} routines, {t} triggers"),
         Ok(None) => "nothing".into(),
         Err(e) => format!("could not be read back: {}", server_message(&e)),
     }
 }
 
-/// The live code of `db`, as `SHOW CREATE` gives it: routines, then views,
-/// then triggers and events (the order they can be created in).
-async fn save_code(admin: &mut Conn, db: &str) -> Result<Vec<Replay>> {
-    let d = ident(db);
-    let mut out = Vec::new();
-    let show = |e: mysql_async::Error| anyhow!("reading the code of {db}: {}", server_message(&e));
-    let routines: Vec<(String, String)> = admin
-        .exec(
-            "SELECT ROUTINE_TYPE, ROUTINE_NAME FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = ? ORDER BY 1, 2",
-            (db,),
-        )
-        .await
-        .map_err(show)?;
-    for (kind, name) in routines {
-        let row: Option<mysql_async::Row> = admin
-            .query_first(format!("SHOW CREATE {kind} {d}.{}", ident(&name)))
-            .await
-            .map_err(show)?;
-        let row = row.ok_or_else(|| anyhow!("{kind} {name} vanished while it was read"))?;
-        out.push(Replay {
-            side: "old",
-            sql_mode: row.get(1),
-            stmt: row.get::<Option<String>, _>(2).flatten().ok_or_else(|| anyhow!("no definition of {kind} {name} (missing privilege?)"))?,
-            charset: row.get(3),
-            collation: row.get(4),
-        });
-    }
-    for name in names(admin, "SELECT TABLE_NAME FROM information_schema.VIEWS WHERE TABLE_SCHEMA = ? ORDER BY 1", db).await? {
-        let row: Option<mysql_async::Row> = admin
-            .query_first(format!("SHOW CREATE VIEW {d}.{}", ident(&name)))
-            .await
-            .map_err(show)?;
-        let row = row.ok_or_else(|| anyhow!("view {name} vanished while it was read"))?;
-        out.push(Replay {
-            side: "old",
-            sql_mode: None,
-            stmt: row.get(1).unwrap_or_default(),
-            charset: row.get(2),
-            collation: row.get(3),
-        });
-    }
-    for name in names(admin, "SELECT TRIGGER_NAME FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ? ORDER BY ACTION_ORDER, 1", db).await? {
-        let row: Option<mysql_async::Row> = admin
-            .query_first(format!("SHOW CREATE TRIGGER {d}.{}", ident(&name)))
-            .await
-            .map_err(show)?;
-        let row = row.ok_or_else(|| anyhow!("trigger {name} vanished while it was read"))?;
-        out.push(Replay {
-            side: "old",
-            sql_mode: row.get(1),
-            stmt: row.get(2).unwrap_or_default(),
-            charset: row.get(3),
-            collation: row.get(4),
-        });
-    }
-    for name in names(admin, "SELECT EVENT_NAME FROM information_schema.EVENTS WHERE EVENT_SCHEMA = ? ORDER BY 1", db).await? {
-        let row: Option<mysql_async::Row> = admin
-            .query_first(format!("SHOW CREATE EVENT {d}.{}", ident(&name)))
-            .await
-            .map_err(show)?;
-        let row = row.ok_or_else(|| anyhow!("event {name} vanished while it was read"))?;
-        out.push(Replay {
-            side: "old",
-            sql_mode: row.get(1),
-            stmt: row.get(3).unwrap_or_default(),
-            charset: row.get(4),
-            collation: row.get(5),
-        });
-    }
-    Ok(out)
-}
-
-async fn write_journal(admin: &mut Conn, old: &str, staging: &str, live: &[Replay], new: &[Replay]) -> Result<()> {
+async fn write_journal(
+    admin: &mut Conn,
+    old: &str,
+    staging: &str,
+    parked: &[(String, String)],
+    new: &[Replay],
+) -> Result<()> {
     let j = format!("{}.{}", ident(old), ident(JOURNAL));
     exec(
         admin,
@@ -280,16 +287,34 @@ async fn write_journal(admin: &mut Conn, old: &str, staging: &str, live: &[Repla
         ),
     )
     .await?;
-    let mut rows: Vec<Replay> = vec![Replay { side: "staging", sql_mode: None, charset: None, collation: None, stmt: staging.to_string() }];
-    rows.extend(live.iter().cloned());
+    let plain = |side: &'static str, stmt: String| Replay {
+        side,
+        sql_mode: None,
+        charset: None,
+        collation: None,
+        stmt,
+    };
+    let mut rows = vec![plain("staging", staging.to_string())];
+    rows.extend(
+        parked
+            .iter()
+            .map(|(t, p)| plain("parked", format!("{t}\n{p}"))),
+    );
     rows.extend(new.iter().cloned());
     // Written last: a journal without it was never complete.
-    rows.push(Replay { side: "end", sql_mode: None, charset: None, collation: None, stmt: String::new() });
+    rows.push(plain("end", "end".to_string()));
     for (seq, r) in rows.iter().enumerate() {
         admin
             .exec_drop(
                 format!("INSERT INTO {j} VALUES (?, ?, ?, ?, ?, ?)"),
-                (seq as u64, r.side, &r.sql_mode, &r.charset, &r.collation, &r.stmt),
+                (
+                    seq as u64,
+                    r.side,
+                    &r.sql_mode,
+                    &r.charset,
+                    &r.collation,
+                    &r.stmt,
+                ),
             )
             .await
             .map_err(|e| anyhow!("writing the swap journal: {}", server_message(&e)))?;
@@ -311,7 +336,13 @@ async fn read_journal(admin: &mut Conn, old: &str, side: &'static str) -> Result
         .map_err(|e| anyhow!("reading the swap journal in {old}: {}", server_message(&e)))?;
     Ok(rows
         .into_iter()
-        .map(|(sql_mode, charset, collation, stmt)| Replay { side, sql_mode, charset, collation, stmt })
+        .map(|(sql_mode, charset, collation, stmt)| Replay {
+            side,
+            sql_mode,
+            charset,
+            collation,
+            stmt,
+        })
         .collect())
 }
 
@@ -333,9 +364,12 @@ async fn create_code(conn: &mut Conn, db: &str, code: &[Replay]) -> Result<()> {
                 .await
                 .map_err(|e| anyhow!("{}", server_message(&e)))?;
             } else if let (Some(cs), Some(coll)) = (&r.charset, &r.collation) {
-                conn.exec_drop("SET SESSION character_set_client = ?, collation_connection = ?", (cs, coll))
-                    .await
-                    .map_err(|e| anyhow!("{}", server_message(&e)))?;
+                conn.exec_drop(
+                    "SET SESSION character_set_client = ?, collation_connection = ?",
+                    (cs, coll),
+                )
+                .await
+                .map_err(|e| anyhow!("{}", server_message(&e)))?;
             }
             if let Err(e) = conn.query_drop(&r.stmt).await {
                 last_error = Some(server_message(&e));
@@ -358,13 +392,31 @@ async fn create_code(conn: &mut Conn, db: &str, code: &[Replay]) -> Result<()> {
 
 pub async fn drop_code(conn: &mut Conn, db: &str) -> Result<()> {
     let d = ident(db);
-    for name in names(conn, "SELECT TRIGGER_NAME FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ?", db).await? {
+    for name in names(
+        conn,
+        "SELECT TRIGGER_NAME FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ?",
+        db,
+    )
+    .await?
+    {
         exec(conn, &format!("DROP TRIGGER {d}.{}", ident(&name))).await?;
     }
-    for name in names(conn, "SELECT EVENT_NAME FROM information_schema.EVENTS WHERE EVENT_SCHEMA = ?", db).await? {
+    for name in names(
+        conn,
+        "SELECT EVENT_NAME FROM information_schema.EVENTS WHERE EVENT_SCHEMA = ?",
+        db,
+    )
+    .await?
+    {
         exec(conn, &format!("DROP EVENT {d}.{}", ident(&name))).await?;
     }
-    for name in names(conn, "SELECT TABLE_NAME FROM information_schema.VIEWS WHERE TABLE_SCHEMA = ?", db).await? {
+    for name in names(
+        conn,
+        "SELECT TABLE_NAME FROM information_schema.VIEWS WHERE TABLE_SCHEMA = ?",
+        db,
+    )
+    .await?
+    {
         exec(conn, &format!("DROP VIEW IF EXISTS {d}.{}", ident(&name))).await?;
     }
     let routines: Vec<(String, String)> = conn
@@ -375,30 +427,6 @@ pub async fn drop_code(conn: &mut Conn, db: &str) -> Result<()> {
         exec(conn, &format!("DROP {kind} {d}.{}", ident(&name))).await?;
     }
     Ok(())
-}
-
-/// One RENAME TABLE: `from`'s tables move to `to`, and, with `incoming`,
-/// `incoming`'s tables move into `from` in the same statement. MySQL performs
-/// it atomically, waiting at most lock_wait_timeout.
-async fn move_tables(conn: &mut Conn, from: &str, to: &str, incoming: Option<&str>) -> Result<()> {
-    let list = "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE <> 'VIEW'";
-    let mut pairs: Vec<String> = names(conn, list, from)
-        .await?
-        .iter()
-        .map(|t| format!("{}.{} TO {}.{}", ident(from), ident(t), ident(to), ident(t)))
-        .collect();
-    if let Some(incoming) = incoming {
-        pairs.extend(
-            names(conn, list, incoming)
-                .await?
-                .iter()
-                .map(|t| format!("{}.{} TO {}.{}", ident(incoming), ident(t), ident(from), ident(t))),
-        );
-    }
-    if pairs.is_empty() {
-        return Ok(());
-    }
-    exec(conn, &format!("RENAME TABLE {}", pairs.join(", "))).await
 }
 
 /// MariaDB stores `DEFAULT NEXTVAL(s)` as NEXTVAL(`db`.`s`) with the database

@@ -130,10 +130,7 @@ pub async fn data_tables(client: &Client, opts: &DataOptions) -> Result<Vec<Data
 
 pub async fn sequence_states(client: &Client) -> Result<Vec<SequenceState>> {
     let names: Vec<String> = client
-        .query(
-            include_str!("sql/data_sequences.sql"),
-            &[],
-        )
+        .query(include_str!("sql/data_sequences.sql"), &[])
         .await
         .map_err(|e| anyhow::anyhow!("listing sequences: {}", server_message(&e)))?
         .iter()

@@ -39,7 +39,11 @@ fn copy_error(
             server_message(err)
         );
     }
-    let mut msg = format!("{}:{line}: table {table}: {}", path.display(), server_message(err));
+    let mut msg = format!(
+        "{}:{line}: table {table}: {}",
+        path.display(),
+        server_message(err)
+    );
     if err.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION) {
         msg += " (the target already holds these rows: `--truncate` empties the file's tables first, in the same transaction)";
     }
@@ -86,9 +90,13 @@ pub async fn load(client: &Client, path: &Path, opts: &ImportOptions) -> Result<
                 .map_err(|e| located_error(path, line, &sql, &e))?,
             Event::CopyStart { table, sql, line } => {
                 progress.start(&table.to_string());
-                let sink = client.copy_in::<_, Bytes>(sql.as_str()).await.map_err(|e| {
-                    located_error(path, line, &sql, &e).context(format!("loading table {table}"))
-                })?;
+                let sink = client
+                    .copy_in::<_, Bytes>(sql.as_str())
+                    .await
+                    .map_err(|e| {
+                        located_error(path, line, &sql, &e)
+                            .context(format!("loading table {table}"))
+                    })?;
                 pin_mut!(sink);
                 let data_start = line + 1;
                 let mut bytes = 0u64;
@@ -116,13 +124,20 @@ pub async fn load(client: &Client, path: &Path, opts: &ImportOptions) -> Result<
                 progress.done_one();
             }
             Event::Insert {
-                table, sql, line, rows,
+                table,
+                sql,
+                line,
+                rows,
             } => {
                 client.batch_execute(&sql).await.map_err(|e| {
                     if e.is_closed() || e.as_db_error().is_none() {
-                        anyhow!("connection lost while loading table {table} (at {display}:{line}): {}", server_message(&e))
+                        anyhow!(
+                            "connection lost while loading table {table} (at {display}:{line}): {}",
+                            server_message(&e)
+                        )
                     } else {
-                        located_error(path, line, &sql, &e).context(format!("loading table {table}"))
+                        located_error(path, line, &sql, &e)
+                            .context(format!("loading table {table}"))
                     }
                 })?;
                 progress.add(rows, sql.len() as u64);
@@ -141,7 +156,12 @@ pub async fn load(client: &Client, path: &Path, opts: &ImportOptions) -> Result<
     client
         .batch_execute("SET CONSTRAINTS ALL IMMEDIATE")
         .await
-        .map_err(|e| anyhow!("{display}: a deferred constraint fails: {}", server_message(&e)))?;
+        .map_err(|e| {
+            anyhow!(
+                "{display}: a deferred constraint fails: {}",
+                server_message(&e)
+            )
+        })?;
     for (restore, line) in restores {
         for sql in restore.statements() {
             client.batch_execute(&sql).await.map_err(|e| {
@@ -167,4 +187,3 @@ pub fn scan_file(path: &Path) -> Result<Manifest> {
     }
     Ok(summary.manifest)
 }
-

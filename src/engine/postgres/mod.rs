@@ -326,7 +326,11 @@ impl Postgres {
                 s = ident(&staging)
             )
         } else {
-            format!("ALTER DATABASE {} RENAME TO {}", ident(&staging), ident(&target))
+            format!(
+                "ALTER DATABASE {} RENAME TO {}",
+                ident(&staging),
+                ident(&target)
+            )
         };
         if let Err(err) = run(swap).await {
             let state = self.state_of(&[&target, &staging, &old]).await;
@@ -385,7 +389,10 @@ impl Postgres {
     pub async fn drop_database(&self, name: &str) -> Result<()> {
         let maint = self.maintenance().await?;
         maint
-            .batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", ident(name)))
+            .batch_execute(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                ident(name)
+            ))
             .await
             .map_err(|e| anyhow::anyhow!("dropping {name}: {}", server_message(&e)))
     }
@@ -398,9 +405,19 @@ impl Postgres {
             let mut out = Vec::new();
             for name in names {
                 let row = maint
-                    .query_opt("SELECT 1 FROM pg_catalog.pg_database WHERE datname = $1", &[name])
+                    .query_opt(
+                        "SELECT 1 FROM pg_catalog.pg_database WHERE datname = $1",
+                        &[name],
+                    )
                     .await?;
-                out.push(format!("{name} {}", if row.is_some() { "exists" } else { "does not exist" }));
+                out.push(format!(
+                    "{name} {}",
+                    if row.is_some() {
+                        "exists"
+                    } else {
+                        "does not exist"
+                    }
+                ));
             }
             Ok::<_, anyhow::Error>(out.join(", "))
         }

@@ -13,9 +13,9 @@
 pub mod commands;
 pub mod mysql;
 pub mod pg;
-pub mod tls;
 pub mod server;
 pub mod testdb;
+pub mod tls;
 
 use std::ffi::OsStr;
 use std::fmt::Write as _;
