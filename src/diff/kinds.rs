@@ -30,6 +30,7 @@ pub const KNOWN: &[&str] = &[
     "statistics",
     "table",
     "trigger",
+    "trigger state",
     "type",
     "view",
 ];

@@ -130,7 +130,9 @@ fn run_token() -> &'static str {
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| d.as_nanos()),
         );
-        format!("{:08x}", h.finish() as u32)
+        // Six hex digits keep `<db>__dbsnap_diff_<token>` within 63 bytes
+        // for names of up to 43.
+        format!("{:06x}", h.finish() & 0xff_ffff)
     })
 }
 

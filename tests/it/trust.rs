@@ -172,6 +172,7 @@ mod pg {
     #[test]
     fn data_files_may_only_load_rows() {
         let (_source, target, dir, good) = setup();
+        target.psql("CREATE TABLE public.z (x int); INSERT INTO public.z VALUES (1);");
         let before = state(&target);
         let text = std::fs::read_to_string(&good).unwrap();
         let marker = dir.path().join("ran");
@@ -261,7 +262,8 @@ mod pg {
         let file = write(&dir.path().join("header.sql"), &header);
         let run = import(&target, &file, &["--truncate"]);
         assert_eq!(run.code, Some(1), "{run}");
-        let extra = text.replacen("-- dbsnap:tables [", "-- dbsnap:tables [\"public.p\",", 1);
+        // A table the file does not load, named in the header: never emptied.
+        let extra = text.replacen("-- dbsnap:tables [", "-- dbsnap:tables [\"public.z\",", 1);
         let file = write(&dir.path().join("extra.sql"), &extra);
         let run = import(&target, &file, &["--truncate"]);
         assert_eq!(run.code, Some(1), "{run}");

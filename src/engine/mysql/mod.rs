@@ -345,6 +345,11 @@ async fn remove_leftovers(admin: &mut Conn, staging: &str, target: &str) -> Resu
         )
         .await
         .map_err(|e| anyhow!("looking for leftovers: {}", server_message(&e)))?;
+    // Journals first: a swap's staging database tells its recovery what happened.
+    let (mut found, olds): (Vec<String>, Vec<String>) = found
+        .into_iter()
+        .partition(|n| !n[at..].starts_with("__dbsnap_old_"));
+    found.splice(0..0, olds);
     for name in found {
         let Some(tag) = crate::engine::owner_tag(&name) else {
             continue;

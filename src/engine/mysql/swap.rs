@@ -133,6 +133,11 @@ impl Swap<'_> {
         if !pairs.is_empty() {
             if let Err(err) = exec(admin, &format!("RENAME TABLE {}", pairs.join(", "))).await {
                 let _ = exec(admin, &format!("DROP DATABASE IF EXISTS {}", ident(old))).await;
+                let _ = exec(
+                    admin,
+                    &format!("DROP DATABASE IF EXISTS {}", ident(staging)),
+                )
+                .await;
                 let counts = code_counts(admin, target).await;
                 return Err(err.context(format!(
                     "gave up moving the new tables into {target} (another session holds a lock on it; \
@@ -141,6 +146,19 @@ impl Swap<'_> {
                 )));
             }
         }
+        // Recorded for a later recovery (the parked names say it too, until
+        // the parked tables are dropped).
+        admin
+            .exec_drop(
+                format!(
+                    "INSERT INTO {}.{} (seq, side, stmt) VALUES (-1, 'renamed', '')",
+                    ident(old),
+                    ident(JOURNAL)
+                ),
+                (),
+            )
+            .await
+            .map_err(|e| anyhow!("writing the swap journal: {}", server_message(&e)))?;
         fault_point("renamed");
         if !self.create_opts.is_empty() {
             exec(
@@ -229,11 +247,13 @@ pub async fn recover(admin: &mut Conn, target: &str, old: &str) -> Result<String
     } else {
         Vec::new()
     };
-    // The RENAME happened if a parked name exists, or the staging tables are gone.
+    // The RENAME happened if the journal says so or a parked name exists.
     let in_target = base_tables(admin, target).await?;
     let renamed = complete
-        && (parked.iter().any(|(_, p)| in_target.contains(p))
-            || (!staging.is_empty() && base_tables(admin, &staging).await?.is_empty()));
+        && (read_journal(admin, old, "renamed")
+            .await
+            .is_ok_and(|r| !r.is_empty())
+            || parked.iter().any(|(_, p)| in_target.contains(p)));
     if !renamed {
         if !staging.is_empty() {
             exec(

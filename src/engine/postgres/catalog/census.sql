@@ -75,7 +75,8 @@ objects (class, oid, part_class, part_oid, on_class, on_oid) AS (
     UNION ALL
     SELECT 'pg_foreign_server'::regclass, o.oid, 0, 0, 0, 0 FROM pg_catalog.pg_foreign_server o
     UNION ALL
-    SELECT 'pg_user_mapping'::regclass, o.oid, 'pg_foreign_server'::regclass, o.umserver, 0, 0 FROM pg_catalog.pg_user_mapping o
+    -- pg_user_mapping itself is readable by superusers only; the view is public.
+    SELECT 'pg_user_mapping'::regclass, o.umid, 'pg_foreign_server'::regclass, o.srvid, 0, 0 FROM pg_catalog.pg_user_mappings o
     UNION ALL
     SELECT 'pg_publication'::regclass, o.oid, 0, 0, 0, 0 FROM pg_catalog.pg_publication o
     UNION ALL
