@@ -230,7 +230,8 @@ fn resolve_with(
     if engine == EngineKind::Postgres && PG_VARS.iter().any(|k| env_nonempty(env, k).is_some()) {
         return finish(EngineKind::Postgres, Parts::default(), env);
     }
-    bail!(NOTHING_GIVEN)
+    // Nothing to connect to is how the command was called: exit 2.
+    Err(crate::commands::UsageError(NOTHING_GIVEN.to_string()).into())
 }
 
 fn from_url_with(url: &str, env: &impl Fn(&str) -> Option<String>) -> Result<ConnectionSpec> {
@@ -421,6 +422,7 @@ pub(super) mod tests {
     fn nothing_given() {
         let e = resolve_with(None, &no_env()).unwrap_err();
         assert_eq!(e.to_string(), NOTHING_GIVEN);
+        assert!(e.is::<crate::commands::UsageError>(), "a usage error (exit 2)");
         // Variables that do not say where to connect do not count.
         for pairs in [
             vec![
