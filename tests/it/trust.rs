@@ -376,7 +376,7 @@ mod pg {
         let before = state(&target);
         // A staging database whose run is gone (no session has its tag).
         // As dbsnap names it: the target cut so that the whole name fits 63 bytes.
-        let suffix = "__dbsnap_new_deadbeef";
+        let suffix = "__dbsnap_new_dead00";
         let base: String = target.name().chars().take(63 - suffix.len()).collect();
         let dead = format!("{base}{suffix}");
         target.server().psql(
