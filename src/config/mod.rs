@@ -422,7 +422,10 @@ pub(super) mod tests {
     fn nothing_given() {
         let e = resolve_with(None, &no_env()).unwrap_err();
         assert_eq!(e.to_string(), NOTHING_GIVEN);
-        assert!(e.is::<crate::commands::UsageError>(), "a usage error (exit 2)");
+        assert!(
+            e.is::<crate::commands::UsageError>(),
+            "a usage error (exit 2)"
+        );
         // Variables that do not say where to connect do not count.
         for pairs in [
             vec![
