@@ -30,6 +30,14 @@ fn insert_before(text: &str, before: &str, insert: &str) -> String {
     format!("{}{insert}\n{}", &text[..at], &text[at..])
 }
 
+/// `dbsnap import --url URL [extra...] FILE`.
+fn import_into(url: &str, file: &Path, extra: &[&str]) -> Run {
+    let mut args = vec!["import", "--url", url];
+    args.extend_from_slice(extra);
+    args.push(s(file));
+    dbsnap(&args, &[])
+}
+
 #[track_caller]
 fn assert_refused(run: &Run, path: &Path, words: &str) {
     assert_eq!(run.code, Some(1), "expected a refusal\n{run}");
@@ -105,12 +113,7 @@ mod pg {
     }
 
     fn import(target: &TestDb, file: &Path, extra: &[&str]) -> Run {
-        let mut args = vec!["import", "--url"];
-        let url = target.url();
-        args.push(&url);
-        args.extend_from_slice(extra);
-        args.push(s(file));
-        dbsnap(&args, &[])
+        import_into(&target.url(), file, extra)
     }
 
     #[test]
@@ -641,11 +644,7 @@ mod mysql {
     }
 
     fn import(target: &TestDb, file: &Path, extra: &[&str]) -> Run {
-        let url = target.url();
-        let mut args = vec!["import", "--url", &url];
-        args.extend_from_slice(extra);
-        args.push(s(file));
-        dbsnap(&args, &[])
+        import_into(&target.url(), file, extra)
     }
 
     #[test]
