@@ -13,6 +13,8 @@
 //! - [`Progress::phase`] for post-data steps;
 //! - [`Progress::finish`].
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -26,9 +28,25 @@ const BATCH_BYTES: u64 = 256 * 1024;
 pub struct Progress {
     multi: MultiProgress,
     overall: ProgressBar,
-    /// Totals of everything done, for the older start/add calls.
-    rows: u64,
-    bytes: u64,
+    /// Set when the top line measures bytes of a file being loaded: tables
+    /// are then counted in its message.
+    tables: Option<Arc<TableCount>>,
+}
+
+struct TableCount {
+    done: AtomicU64,
+    /// None when the file does not say (foreign dumps).
+    total: Option<u64>,
+}
+
+impl TableCount {
+    fn message(&self) -> String {
+        let done = self.done.load(Ordering::Relaxed);
+        match self.total {
+            Some(total) => format!("{done}/{total} tables"),
+            None => format!("{done} tables"),
+        }
+    }
 }
 
 impl Progress {
@@ -47,8 +65,48 @@ impl Progress {
         Progress {
             multi,
             overall,
-            rows: 0,
-            bytes: 0,
+            tables: None,
+        }
+    }
+
+    /// Loading a file of `file_bytes` bytes: the top line follows how much
+    /// of the file has been read (its ETA holds for any compression, as it
+    /// counts the file's own bytes) and counts tables out of `tables`.
+    pub fn loading(file_bytes: u64, tables: Option<u64>) -> Progress {
+        Progress::loading_to(ProgressDrawTarget::stderr(), file_bytes, tables)
+    }
+
+    fn loading_to(target: ProgressDrawTarget, file_bytes: u64, tables: Option<u64>) -> Progress {
+        let multi = MultiProgress::with_draw_target(target);
+        let overall = multi.add(ProgressBar::new(file_bytes));
+        overall.set_style(style(
+            "{spinner} [{elapsed_precise}] {bar:30} {binary_bytes}/{binary_total_bytes} read, {msg} (ETA {eta})",
+        ));
+        overall.enable_steady_tick(Duration::from_millis(200));
+        let count = TableCount {
+            done: AtomicU64::new(0),
+            total: tables,
+        };
+        overall.set_message(count.message());
+        Progress {
+            multi,
+            overall,
+            tables: Some(Arc::new(count)),
+        }
+    }
+
+    /// How far into the file a load has read.
+    pub fn read_to(&self, position: u64) {
+        self.overall.set_position(position);
+    }
+
+    fn table_done(&self) {
+        match &self.tables {
+            Some(count) => {
+                count.done.fetch_add(1, Ordering::Relaxed);
+                self.overall.set_message(count.message());
+            }
+            None => self.overall.inc(1),
         }
     }
 
@@ -77,7 +135,7 @@ impl Progress {
         bar.tick();
         TableProgress {
             bar,
-            overall: self.overall.clone(),
+            progress: self.clone(),
             expected_bytes,
             rows: 0,
             bytes: 0,
@@ -98,25 +156,6 @@ impl Progress {
         Phase { bar }
     }
 
-    /// Names what is being worked on, with the totals so far (for callers
-    /// that count whole tables only).
-    pub fn start(&self, name: &str) {
-        self.overall.set_message(format!(
-            "{name} ({} rows, {})",
-            self.rows,
-            human_bytes(self.bytes)
-        ));
-    }
-
-    pub fn add(&mut self, rows: u64, bytes: u64) {
-        self.rows += rows;
-        self.bytes += bytes;
-    }
-
-    pub fn done_one(&self) {
-        self.overall.inc(1);
-    }
-
     pub fn finish(&self) {
         self.overall.finish_and_clear();
         let _ = self.multi.clear();
@@ -126,7 +165,7 @@ impl Progress {
 /// One table's line; owned by whoever reads or loads that table.
 pub struct TableProgress {
     bar: ProgressBar,
-    overall: ProgressBar,
+    progress: Progress,
     expected_bytes: u64,
     rows: u64,
     bytes: u64,
@@ -161,11 +200,17 @@ impl TableProgress {
         self.pending_bytes = 0;
     }
 
+    /// The exact row count, once the reader knows it (the end of a COPY block).
+    pub fn settle(&mut self, rows: u64) {
+        self.pending_rows = rows.saturating_sub(self.rows);
+        self.flush();
+    }
+
     /// The table is done: its line goes, the count of tables goes up.
     pub fn finish_table(mut self) {
         self.flush();
         self.bar.finish_and_clear();
-        self.overall.inc(1);
+        self.progress.table_done();
     }
 }
 
@@ -245,5 +290,18 @@ mod tests {
         assert_eq!(phase.bar.position(), 1);
         phase.finish();
         progress.finish();
+    }
+
+    #[test]
+    fn a_load_counts_file_bytes_and_tables() {
+        let progress = Progress::loading_to(ProgressDrawTarget::hidden(), 1000, Some(3));
+        assert_eq!(progress.overall.message(), "0/3 tables");
+        progress.begin_table("a", 10, 0).finish_table();
+        progress.read_to(400);
+        assert_eq!(progress.overall.position(), 400);
+        assert_eq!(progress.overall.message(), "1/3 tables");
+        let foreign = Progress::loading_to(ProgressDrawTarget::hidden(), 10, None);
+        foreign.begin_table("b", 0, 0).finish_table();
+        assert_eq!(foreign.overall.message(), "1 tables");
     }
 }

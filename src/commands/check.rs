@@ -9,7 +9,7 @@ pub async fn run(args: CheckArgs) -> Result<u8> {
     if args.json {
         let json = serde_json::json!({
             "path": args.path,
-            "engine": manifest.engine,
+            "engine": manifest.engine.map(crate::config::EngineKind::marker),
             "tables": manifest.tables,
             "sequences": manifest.sequences,
             "rows": rows,

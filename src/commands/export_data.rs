@@ -47,7 +47,7 @@ pub async fn run(args: ExportDataArgs) -> Result<u8> {
     if args.json && !to_stdout {
         let json = serde_json::json!({
             "path": path,
-            "engine": manifest.engine,
+            "engine": manifest.engine.map(crate::config::EngineKind::marker),
             "tables": manifest.tables,
             "sequences": manifest.sequences,
             "rows": rows,

@@ -129,7 +129,7 @@ fn snapshot_engine(path: &Path) -> Result<Option<EngineKind>> {
         let text = String::from_utf8_lossy(text);
         markers.take(path, index as u64 + 1, text.trim_end())?;
     }
-    Ok(EngineKind::from_marker(&markers.manifest.engine))
+    Ok(markers.manifest.engine)
 }
 
 /// Row counts and checksums of two engines never line up, so comparing

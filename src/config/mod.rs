@@ -50,6 +50,14 @@ impl EngineKind {
         }
     }
 
+    /// The name a snapshot's `-- dbsnap:engine` marker gives the engine.
+    pub fn marker(self) -> &'static str {
+        match self {
+            EngineKind::Postgres => "postgresql",
+            EngineKind::MySql => "mysql",
+        }
+    }
+
     /// The engine a data snapshot's `engine` marker names
     /// (`postgresql`, `mysql`).
     pub fn from_marker(name: &str) -> Option<EngineKind> {

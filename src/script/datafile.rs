@@ -10,10 +10,13 @@
 use std::collections::{BTreeSet, HashMap};
 use std::io::{BufRead, Cursor, Read};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
 
 use anyhow::{anyhow, bail, Result};
 use tokio::sync::mpsc;
 
+use super::loadbar::LoadBar;
 use super::statement::{classify, Dialect, Restore, Statement, TableName};
 use super::{Item, MysqlReader, PsqlReader, ScriptError};
 use crate::snapshot::checksum::{LineHasher, RowChecksum};
@@ -128,7 +131,12 @@ const SNIFF_BYTES: u64 = 8192;
 
 impl DataFile {
     pub fn open(path: &Path, dialect: Dialect) -> Result<DataFile> {
-        let mut input = compress::open(path)?;
+        DataFile::open_counted(path, dialect, Arc::new(AtomicU64::new(0)))
+    }
+
+    /// As [`DataFile::open`], counting the file's bytes read into `read`.
+    fn open_counted(path: &Path, dialect: Dialect, read: Arc<AtomicU64>) -> Result<DataFile> {
+        let mut input = compress::open_counted(path, read)?;
         let mut head = Vec::new();
         (&mut input)
             .take(SNIFF_BYTES)
@@ -161,6 +169,11 @@ impl DataFile {
         anyhow!("{}:{line}: {message}", self.path.display())
     }
 
+    /// How many tables the header has named so far (ours only).
+    pub fn known_tables(&self) -> Option<usize> {
+        self.header_tables.as_ref().map(Vec::len)
+    }
+
     /// The tables a file of ours says it loads, from its header; None for
     /// foreign dumps (they must be read through to know).
     pub fn header_tables(&mut self) -> Result<Option<Vec<TableName>>> {
@@ -181,12 +194,8 @@ impl DataFile {
 
     fn marker(&mut self, text: &str, line: u64) -> Result<()> {
         self.markers.take(&self.path, line, text)?;
-        let (engine, target) = match self.dialect {
-            Dialect::Postgres => ("postgresql", "PostgreSQL"),
-            Dialect::MySql => ("mysql", "MySQL/MariaDB"),
-        };
         self.markers
-            .refuse_other_engine(&self.path, line, engine, target)?;
+            .refuse_other_engine(&self.path, line, self.dialect.engine())?;
         if text == "kind data" {
             self.is_data = true;
         } else if let Some(list) = text.strip_prefix("tables ") {
@@ -487,27 +496,33 @@ pub fn spawn(path: &Path, dialect: Dialect) -> mpsc::Receiver<Result<Event>> {
     let (tx, rx) = mpsc::channel(8);
     let path = path.to_path_buf();
     std::thread::spawn(move || {
-        let mut file = match DataFile::open(&path, dialect) {
+        let read = Arc::new(AtomicU64::new(0));
+        let mut file = match DataFile::open_counted(&path, dialect, read.clone()) {
             Ok(file) => file,
             Err(e) => {
                 let _ = tx.blocking_send(Err(e));
                 return;
             }
         };
+        let mut bar = LoadBar::new(&path, dialect, read);
         loop {
             match file.next_event() {
-                Ok(None) => return,
+                Ok(None) => break,
                 Ok(Some(event)) => {
+                    bar.see(&file, &event);
                     if tx.blocking_send(Ok(event)).is_err() {
-                        return;
+                        break;
                     }
                 }
                 Err(e) => {
+                    // The bars go before the error is printed.
+                    bar.finish();
                     let _ = tx.blocking_send(Err(e));
                     return;
                 }
             }
         }
+        bar.finish();
     });
     rx
 }

@@ -19,10 +19,6 @@ pub fn check(path: &Path, dialect: Dialect) -> Result<()> {
         bail!("schema file {display} is empty");
     }
     let input = BufReader::with_capacity(256 * 1024, file);
-    let (engine, target) = match dialect {
-        Dialect::Postgres => ("postgresql", "PostgreSQL"),
-        Dialect::MySql => ("mysql", "MySQL/MariaDB"),
-    };
     let mut markers = Markers::default();
     let mut next: Box<dyn FnMut() -> Result<Option<Item>, super::ScriptError>> = match dialect {
         Dialect::Postgres => {
@@ -40,7 +36,7 @@ pub fn check(path: &Path, dialect: Dialect) -> Result<()> {
         match item {
             Item::Marker { text, line } => {
                 markers.take(path, line, &text)?;
-                markers.refuse_other_engine(path, line, engine, target)?;
+                markers.refuse_other_engine(path, line, dialect.engine())?;
                 if text == "kind data" {
                     bail!("{display}:{line}: this is a data snapshot, not a schema snapshot: load it with `--data` or `dbsnap import`");
                 }

@@ -17,6 +17,16 @@ pub enum Dialect {
     MySql,
 }
 
+impl Dialect {
+    /// The engine that speaks this dialect.
+    pub fn engine(self) -> crate::config::EngineKind {
+        match self {
+            Dialect::Postgres => crate::config::EngineKind::Postgres,
+            Dialect::MySql => crate::config::EngineKind::MySql,
+        }
+    }
+}
+
 /// A table or sequence name as the server sees it (unquoted, case folded
 /// where the server folds it).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -4,6 +4,8 @@
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
 
@@ -130,10 +132,31 @@ impl<W: Write> Write for Encoder<'_, W> {
     }
 }
 
+/// A reader that adds what it reads to a shared counter.
+struct Counted<R> {
+    inner: R,
+    read: Arc<AtomicU64>,
+}
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
 /// Opens a possibly compressed file for reading, by its magic bytes.
 pub fn open(path: &Path) -> Result<Box<dyn BufRead + Send>> {
+    open_counted(path, Arc::new(AtomicU64::new(0)))
+}
+
+/// As [`open`], and `read` counts the bytes taken from the file itself
+/// (before decompression): against the file's size, that is how far a
+/// reader has come, whatever the compression.
+pub fn open_counted(path: &Path, read: Arc<AtomicU64>) -> Result<Box<dyn BufRead + Send>> {
     let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-    let mut raw = BufReader::with_capacity(256 * 1024, file);
+    let mut raw = BufReader::with_capacity(256 * 1024, Counted { inner: file, read });
     let magic = raw
         .fill_buf()
         .with_context(|| format!("cannot read {}", path.display()))?;

@@ -6,6 +6,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::config::EngineKind;
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TableEntry {
     pub name: String,
@@ -22,7 +24,8 @@ pub struct SequenceEntry {
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Manifest {
-    pub engine: String,
+    /// None until the file's `-- dbsnap:engine` line has been read.
+    pub engine: Option<EngineKind>,
     pub tables: Vec<TableEntry>,
     pub sequences: Vec<SequenceEntry>,
 }
@@ -57,7 +60,12 @@ impl Manifest {
         } else if let Some(json) = marker.strip_prefix(SEQUENCE) {
             self.sequences.push(serde_json::from_str(json)?);
         } else if let Some(engine) = marker.strip_prefix("engine ") {
-            self.engine = engine.trim().to_string();
+            self.engine = Some(EngineKind::from_marker(engine).ok_or_else(|| {
+                <serde_json::Error as serde::de::Error>::custom(format!(
+                    "unknown engine {:?}",
+                    engine.trim()
+                ))
+            })?);
         } else {
             return Ok(false);
         }
@@ -72,7 +80,7 @@ mod tests {
     #[test]
     fn renders_and_reads_back() {
         let m = Manifest {
-            engine: String::new(),
+            engine: None,
             tables: vec![TableEntry {
                 name: "public.\"we\"\"ird\"\n".into(),
                 rows: 3,

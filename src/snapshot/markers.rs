@@ -6,6 +6,7 @@ use std::path::Path;
 use anyhow::{anyhow, bail, Result};
 
 use super::manifest::Manifest;
+use crate::config::EngineKind;
 
 #[derive(Debug, Default)]
 pub struct Markers {
@@ -38,18 +39,16 @@ impl Markers {
     }
 
     /// A snapshot written for another engine is refused before anything is loaded.
-    pub fn refuse_other_engine(
-        &self,
-        path: &Path,
-        line: u64,
-        engine: &str,
-        target: &str,
-    ) -> Result<()> {
-        let found = &self.manifest.engine;
-        if !found.is_empty() && found != engine {
-            bail!("{}:{line}: this is a {found} snapshot; the target is {target}. Nothing was loaded.", path.display());
+    pub fn refuse_other_engine(&self, path: &Path, line: u64, target: EngineKind) -> Result<()> {
+        match self.manifest.engine {
+            Some(found) if found != target => bail!(
+                "{}:{line}: this is a {} snapshot; the target is {}. Nothing was loaded.",
+                path.display(),
+                found.marker(),
+                target.display_name()
+            ),
+            _ => Ok(()),
         }
-        Ok(())
     }
 
     /// One of our files without its end marker is truncated.
@@ -85,7 +84,7 @@ mod tests {
         m.take(path, 1, "format 1").unwrap();
         m.take(path, 2, "engine mysql").unwrap();
         assert!(m
-            .refuse_other_engine(path, 2, "postgresql", "PostgreSQL")
+            .refuse_other_engine(path, 2, EngineKind::Postgres)
             .is_err());
         m.take(path, 3, "section post-data").unwrap();
         assert_eq!(m.section.as_deref(), Some("post-data"));

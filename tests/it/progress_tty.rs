@@ -1,11 +1,12 @@
-//! What the progress bar draws on a terminal (issue 8, item 3, export side):
-//! export-data runs under a pseudo-terminal (util-linux `script`), and the
-//! captured screen output must name the table being read with the catalog's
-//! row estimate and count tables out of the catalog's total.
+//! What the progress bar draws on a terminal (issue 8, item 3): a command
+//! runs under a pseudo-terminal (util-linux `script`), and the captured
+//! screen output must name the table being worked on with its expected rows
+//! (the catalog's estimate for an export, the manifest for a load) and count
+//! tables out of the total the catalog or the file header gives.
 
 use std::process::Command;
 
-use crate::support::{self, pg};
+use crate::support::{self, mysql, pg};
 
 /// The text a terminal would show, without colour and cursor sequences.
 fn strip_escapes(raw: &str) -> String {
@@ -29,6 +30,136 @@ fn strip_escapes(raw: &str) -> String {
         }
     }
     out
+}
+
+/// Runs dbsnap with `args` on a 200-column terminal; the screen as text.
+fn on_terminal(args: &str) -> (bool, String) {
+    let inner = format!(
+        "stty cols 200 rows 40; exec '{}' {args}",
+        env!("CARGO_BIN_EXE_dbsnap")
+    );
+    let run = Command::new("script")
+        .args(["-qfec", &inner, "/dev/null"])
+        .env_remove("DATABASE_URL")
+        .output()
+        .expect("run script(1) from util-linux");
+    let screen = strip_escapes(&String::from_utf8_lossy(&run.stdout));
+    (run.status.success(), screen)
+}
+
+/// The bar of a load: the table being loaded with the manifest's row count,
+/// tables out of the header's count, and the file read so far with an ETA.
+fn assert_load_bar(screen: &str, table: &str) {
+    let line = screen
+        .lines()
+        .find(|l| l.contains(table) && l.contains("/~300,000 rows"))
+        .unwrap_or_else(|| panic!("no line for {table} with the manifest's count:\n{screen}"));
+    assert!(line.contains("ETA"), "{line}");
+    let top = screen
+        .lines()
+        .find(|l| l.contains(" read, ") && l.contains("/2 tables"))
+        .unwrap_or_else(|| panic!("no top line with the file read and 2 tables:\n{screen}"));
+    assert!(top.contains("ETA") && top.contains("MiB"), "{top}");
+    assert!(!screen.contains("/0 tables"), "{screen}");
+}
+
+#[test]
+fn import_bar_follows_the_file_with_manifest_counts() {
+    let source = pg::TestDb::create("barsrc");
+    source.psql(
+        "CREATE TABLE big (id int PRIMARY KEY, payload text); \
+         INSERT INTO big SELECT g, repeat('x', 40) FROM generate_series(1, 300000) g; \
+         CREATE TABLE small (id int PRIMARY KEY); \
+         INSERT INTO small SELECT generate_series(1, 10);",
+    );
+    let dir = support::tempdir();
+    let (schema, data) = (dir.join("schema.sql"), dir.join("data.sql"));
+    support::dbsnap(
+        &[
+            "export-schema",
+            "--url",
+            &source.url(),
+            "-o",
+            schema.to_str().unwrap(),
+        ],
+        &[],
+    )
+    .assert_success();
+    support::dbsnap(
+        &[
+            "export-data",
+            "--url",
+            &source.url(),
+            "-o",
+            data.to_str().unwrap(),
+        ],
+        &[],
+    )
+    .assert_success();
+    let target = pg::TestDb::create("bardst");
+    support::dbsnap(
+        &[
+            "init",
+            "--url",
+            &target.url(),
+            "--schema",
+            schema.to_str().unwrap(),
+            "--yes",
+        ],
+        &[],
+    )
+    .assert_success();
+    let (ok, screen) = on_terminal(&format!(
+        "import --url '{}' '{}'",
+        target.url(),
+        data.display()
+    ));
+    assert!(ok, "{screen}");
+    assert_load_bar(&screen, "public.big");
+}
+
+#[test]
+fn init_bar_on_mysql_follows_the_file_with_manifest_counts() {
+    let source = mysql::TestDb::create("barsrc");
+    source.sql(
+        "CREATE TABLE big (id int PRIMARY KEY, payload text); \
+         INSERT INTO big SELECT seq, repeat('x', 40) FROM seq_1_to_300000; \
+         CREATE TABLE small (id int PRIMARY KEY); \
+         INSERT INTO small SELECT seq FROM seq_1_to_10;",
+    );
+    let dir = support::tempdir();
+    let (schema, data) = (dir.join("schema.sql"), dir.join("data.sql"));
+    support::dbsnap(
+        &[
+            "export-schema",
+            "--url",
+            &source.url(),
+            "-o",
+            schema.to_str().unwrap(),
+        ],
+        &[],
+    )
+    .assert_success();
+    support::dbsnap(
+        &[
+            "export-data",
+            "--url",
+            &source.url(),
+            "-o",
+            data.to_str().unwrap(),
+        ],
+        &[],
+    )
+    .assert_success();
+    let target = mysql::TestDb::reserve("bardst");
+    let (ok, screen) = on_terminal(&format!(
+        "init --url '{}' --schema '{}' --data '{}' --yes",
+        target.url(),
+        schema.display(),
+        data.display()
+    ));
+    assert!(ok, "{screen}");
+    assert_load_bar(&screen, "big");
 }
 
 #[test]

@@ -518,7 +518,7 @@ pub async fn export(
     });
 
     let mut manifest = Manifest {
-        engine: "mysql".into(),
+        engine: Some(crate::config::EngineKind::MySql),
         ..Manifest::default()
     };
     pieces::append_in_order(

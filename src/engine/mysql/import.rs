@@ -12,7 +12,6 @@ use tokio::sync::mpsc;
 
 use super::connect::server_message;
 use crate::engine::ImportOptions;
-use crate::progress::Progress;
 use crate::script::datafile::{self, Event, Summary};
 use crate::script::statement::{Dialect, Restore, TableName};
 use crate::snapshot::manifest::Manifest;
@@ -124,9 +123,7 @@ async fn load_with(
         emptied = tables;
     }
     let mut events = datafile::spawn(path, Dialect::MySql);
-    let mut progress = Progress::new(0, "tables");
     let mut deferred = Vec::new();
-    let mut current: Option<TableName> = None;
     let summary = loop {
         let Some(event) = events.recv().await else {
             bail!("{display}: the file reader stopped before the end of the file");
@@ -166,14 +163,8 @@ async fn load_with(
                 table,
                 sql,
                 line,
-                rows,
+                rows: _,
             } => {
-                if current.as_ref() != Some(&table) {
-                    progress.start(&table.quoted(Dialect::MySql));
-                    progress.done_one();
-                    current = Some(table.clone());
-                }
-                progress.add(rows, sql.len() as u64);
                 if queues.is_empty() {
                     conn.query_drop(&sql)
                         .await
@@ -203,7 +194,6 @@ async fn load_with(
             Event::Finished(summary) => break summary,
         }
     };
-    progress.finish();
     drop(queues);
     for handle in handles {
         handle.await??;

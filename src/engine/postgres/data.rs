@@ -303,7 +303,7 @@ pub async fn export(
         });
 
     let mut manifest = Manifest {
-        engine: "postgresql".into(),
+        engine: Some(crate::config::EngineKind::Postgres),
         ..Manifest::default()
     };
     pieces::append_in_order(

@@ -12,7 +12,6 @@ use tokio_postgres::Client;
 use super::load::located_error;
 use super::server_message;
 use crate::engine::ImportOptions;
-use crate::progress::Progress;
 use crate::script::datafile::{self, Event, Summary};
 use crate::script::statement::{Dialect, TableName};
 use crate::snapshot::manifest::Manifest;
@@ -77,7 +76,6 @@ pub async fn load(client: &Client, path: &Path, opts: &ImportOptions) -> Result<
         truncated = tables;
     }
     let mut events = datafile::spawn(path, Dialect::Postgres);
-    let mut progress = Progress::new(0, "tables");
     let mut restores = Vec::new();
     let summary = loop {
         let Some(event) = events.recv().await else {
@@ -89,7 +87,6 @@ pub async fn load(client: &Client, path: &Path, opts: &ImportOptions) -> Result<
                 .await
                 .map_err(|e| located_error(path, line, &sql, &e))?,
             Event::CopyStart { table, sql, line } => {
-                progress.start(&table.to_string());
                 let sink = client
                     .copy_in::<_, Bytes>(sql.as_str())
                     .await
@@ -99,16 +96,14 @@ pub async fn load(client: &Client, path: &Path, opts: &ImportOptions) -> Result<
                     })?;
                 pin_mut!(sink);
                 let data_start = line + 1;
-                let mut bytes = 0u64;
-                let rows = loop {
+                loop {
                     match events.recv().await {
                         Some(Ok(Event::CopyData(chunk))) => {
-                            bytes += chunk.len() as u64;
                             if let Err(e) = sink.send(Bytes::from(chunk)).await {
                                 return Err(copy_error(path, data_start, &table, &e));
                             }
                         }
-                        Some(Ok(Event::CopyEnd { rows })) => break rows,
+                        Some(Ok(Event::CopyEnd { .. })) => break,
                         Some(Ok(_)) => unreachable!("the reader sends COPY data until its end"),
                         // Dropping the sink aborts the COPY: nothing of this table stays.
                         Some(Err(e)) => return Err(e.context(format!("loading table {table}"))),
@@ -116,18 +111,16 @@ pub async fn load(client: &Client, path: &Path, opts: &ImportOptions) -> Result<
                             "{display}: the file reader stopped inside the data of table {table}"
                         ),
                     }
-                };
+                }
                 sink.finish()
                     .await
                     .map_err(|e| copy_error(path, data_start, &table, &e))?;
-                progress.add(rows, bytes);
-                progress.done_one();
             }
             Event::Insert {
                 table,
                 sql,
                 line,
-                rows,
+                rows: _,
             } => {
                 client.batch_execute(&sql).await.map_err(|e| {
                     if e.is_closed() || e.as_db_error().is_none() {
@@ -140,7 +133,6 @@ pub async fn load(client: &Client, path: &Path, opts: &ImportOptions) -> Result<
                             .context(format!("loading table {table}"))
                     }
                 })?;
-                progress.add(rows, sql.len() as u64);
             }
             Event::Restore { restore, line } => restores.push((restore, line)),
             Event::CopyData(_) | Event::CopyEnd { .. } => {
@@ -149,7 +141,6 @@ pub async fn load(client: &Client, path: &Path, opts: &ImportOptions) -> Result<
             Event::Finished(summary) => break summary,
         }
     };
-    progress.finish();
     datafile::check_emptied(path, Dialect::Postgres, &truncated, &summary)?;
     // Deferred constraints are checked now, so that a violation is reported
     // here, before any sequence is touched, and not at COMMIT.
