@@ -17,11 +17,57 @@ use crate::snapshot::markers::Markers;
 
 #[derive(Debug, Serialize)]
 struct Row {
-    kind: &'static str,
+    kind: Kind,
     name: String,
     expected: Option<String>,
     actual: Option<String>,
-    status: &'static str,
+    status: Status,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+enum Kind {
+    Table,
+    Sequence,
+}
+
+/// What verify found for one table or sequence; `--json` carries the same words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+enum Status {
+    #[serde(rename = "ok")]
+    Ok,
+    #[serde(rename = "missing in target")]
+    MissingInTarget,
+    #[serde(rename = "not in source")]
+    NotInSource,
+    #[serde(rename = "row count differs")]
+    RowCountDiffers,
+    #[serde(rename = "content differs")]
+    ContentDiffers,
+    #[serde(rename = "position differs")]
+    PositionDiffers,
+}
+
+impl Status {
+    fn words(self) -> &'static str {
+        match self {
+            Status::Ok => "ok",
+            Status::MissingInTarget => "missing in target",
+            Status::NotInSource => "not in source",
+            Status::RowCountDiffers => "row count differs",
+            Status::ContentDiffers => "content differs",
+            Status::PositionDiffers => "position differs",
+        }
+    }
+}
+
+impl Kind {
+    fn words(self) -> &'static str {
+        match self {
+            Kind::Table => "table",
+            Kind::Sequence => "sequence",
+        }
+    }
 }
 
 pub async fn run(args: VerifyArgs) -> Result<u8> {
@@ -83,7 +129,7 @@ pub async fn run(args: VerifyArgs) -> Result<u8> {
     };
     let actual = target.inventory(kind).await.context("reading the target")?;
     let rows = compare(&expected, &actual, args.checksum, target_spec.engine);
-    let differences = rows.iter().filter(|r| r.status != "ok").count();
+    let differences = rows.iter().filter(|r| r.status != Status::Ok).count();
 
     if args.json {
         let json = serde_json::json!({
@@ -92,7 +138,7 @@ pub async fn run(args: VerifyArgs) -> Result<u8> {
             "checksum": args.checksum,
             "tables": expected.tables.len().max(actual.tables.len()),
             "sequences": expected.sequences.len().max(actual.sequences.len()),
-            "differences": rows.iter().filter(|r| r.status != "ok").collect::<Vec<_>>(),
+            "differences": rows.iter().filter(|r| r.status != Status::Ok).collect::<Vec<_>>(),
             "ok": differences == 0,
         });
         println!("{}", serde_json::to_string_pretty(&json)?);
@@ -170,11 +216,11 @@ fn compare(
     for name in names {
         let (e, a) = (exp.get(name), act.get(name));
         let status = match (e, a) {
-            (Some(_), None) => "missing in target",
-            (None, Some(_)) => "not in source",
-            (Some(e), Some(a)) if e.rows != a.rows => "row count differs",
-            (Some(e), Some(a)) if checksum && e.checksum != a.checksum => "content differs",
-            _ => "ok",
+            (Some(_), None) => Status::MissingInTarget,
+            (None, Some(_)) => Status::NotInSource,
+            (Some(e), Some(a)) if e.rows != a.rows => Status::RowCountDiffers,
+            (Some(e), Some(a)) if checksum && e.checksum != a.checksum => Status::ContentDiffers,
+            _ => Status::Ok,
         };
         let show = |t: Option<&&TableState>| {
             t.map(|t| match (&t.checksum, checksum) {
@@ -183,7 +229,7 @@ fn compare(
             })
         };
         rows.push(Row {
-            kind: "table",
+            kind: Kind::Table,
             name: name.to_string(),
             expected: show(e),
             actual: show(a),
@@ -204,16 +250,16 @@ fn compare(
     for name in names {
         let (e, a) = (exp.get(name), act.get(name));
         let status = match (e, a) {
-            (Some(_), None) => "missing in target",
-            (None, Some(_)) => "not in source",
+            (Some(_), None) => Status::MissingInTarget,
+            (None, Some(_)) => Status::NotInSource,
             (Some(e), Some(a)) if e.value != a.value || e.is_called != a.is_called => {
-                "position differs"
+                Status::PositionDiffers
             }
-            _ => "ok",
+            _ => Status::Ok,
         };
         let show = |s: Option<&&SequenceState>| s.map(|s| position(s, engine));
         rows.push(Row {
-            kind: "sequence",
+            kind: Kind::Sequence,
             name: name.to_string(),
             expected: show(e),
             actual: show(a),
@@ -280,13 +326,13 @@ fn print_table(rows: &[Row], color: bool) {
     );
     for r in rows {
         let status = match (color, r.status) {
-            (true, "ok") => "\x1b[32mok\x1b[0m".to_string(),
-            (true, s) => format!("\x1b[31m{s}\x1b[0m"),
-            (false, s) => s.to_string(),
+            (true, Status::Ok) => "\x1b[32mok\x1b[0m".to_string(),
+            (true, s) => format!("\x1b[31m{}\x1b[0m", s.words()),
+            (false, s) => s.words().to_string(),
         };
         println!(
             "{:<8} {} {} {}  {status}",
-            r.kind,
+            r.kind.words(),
             pad(&r.name, name_w, false),
             pad(r.expected.as_deref().unwrap_or("-"), exp_w, true),
             pad(r.actual.as_deref().unwrap_or("-"), act_w, true),
