@@ -2,9 +2,26 @@ use anyhow::Result;
 
 use crate::cli::CheckArgs;
 use crate::engine::Engine;
+use crate::script::ScriptError;
 
 pub async fn run(args: CheckArgs) -> Result<u8> {
-    let manifest = Engine::check_file(&args.path).await?;
+    let manifest = match Engine::check_file(&args.path).await {
+        Ok(manifest) => manifest,
+        Err(err) => {
+            if args.json {
+                // A machine reading the result learns where the file is damaged.
+                let at = err.chain().find_map(|c| c.downcast_ref::<ScriptError>());
+                let json = serde_json::json!({
+                    "path": args.path,
+                    "ok": false,
+                    "line": at.map(|e| e.line),
+                    "error": format!("{err:#}"),
+                });
+                println!("{}", serde_json::to_string_pretty(&json)?);
+            }
+            return Err(err);
+        }
+    };
     let rows: u64 = manifest.tables.iter().map(|t| t.rows).sum();
     if args.json {
         let json = serde_json::json!({

@@ -165,8 +165,9 @@ impl DataFile {
         })
     }
 
+    /// A located, typed error: `check --json` reports its line.
     fn at(&self, line: u64, message: impl std::fmt::Display) -> anyhow::Error {
-        anyhow!("{}:{line}: {message}", self.path.display())
+        ScriptError::new(&self.path, line, message.to_string()).into()
     }
 
     /// How many tables the header has named so far (ours only).
@@ -354,7 +355,10 @@ impl DataFile {
                 bail!("{display}: this is not a dbsnap data snapshot (no `-- dbsnap:kind data` line). Nothing was loaded.");
             }
             if !self.markers.ended {
-                bail!("{display}:{line}: the end marker is missing: the file is truncated. Nothing was committed.");
+                return Err(self.at(
+                    line,
+                    "the end marker is missing: the file is truncated. Nothing was committed.",
+                ));
             }
             self.check_manifest()?;
         }

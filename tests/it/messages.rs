@@ -124,3 +124,32 @@ fn empty_schema_file_says_empty() {
         "{run}"
     );
 }
+
+/// `check --json` of a damaged file still prints JSON: not ok, the line at
+/// fault and the message, besides exit 1.
+#[test]
+fn check_json_names_the_damaged_line() {
+    let db = support::pg::TestDb::create("chkjson");
+    db.psql("CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t SELECT generate_series(1, 5);");
+    let dir = support::tempdir();
+    let good = dir.join("good.sql");
+    support::commands::export_data_ok(&db, &good, &[]);
+    let text = std::fs::read_to_string(&good).unwrap();
+    let at = text
+        .lines()
+        .position(|l| l.starts_with("COPY "))
+        .expect("a COPY line");
+    let mut lines: Vec<&str> = text.lines().collect();
+    lines.insert(at, "DROP TABLE t;");
+    let bad = dir.join("bad.sql");
+    std::fs::write(&bad, lines.join("\n") + "\n").unwrap();
+    let run = support::commands::check(&bad, &["--json"]);
+    run.assert_code(1);
+    let json = support::commands::json_of(&run);
+    assert_eq!(json["ok"], false, "{run}");
+    assert_eq!(json["line"], at as u64 + 1, "{run}");
+    assert!(
+        json["error"].as_str().unwrap_or_default().contains("DROP"),
+        "{run}"
+    );
+}
