@@ -45,10 +45,13 @@
 #                       (row counts, sequences; default), checksum = also --checksum, 0 = off
 #   BENCH_OUT           output directory (default: target/bench)
 #   BENCH_KEEP=1        keep the databases and temporary files (for inspection)
+#   BENCH_DB_PREFIX     prefix of the PostgreSQL databases' names (default: dbsnap_bench), so
+#                       that two checkouts can bench on one server without dropping each other's
 #   BENCH_MYSQL_SETTLE  MariaDB: seconds to wait at most, before each timed run, for
 #                       InnoDB to flush its dirty pages (default: 60)
 #
 # Databases created, on each server: dbsnap_bench_src, dbsnap_bench_imp, dbsnap_bench_init
+# (PostgreSQL: BENCH_DB_PREFIX_src, ...)
 # (and dbsnap's own staging copies of these); all are dropped on exit.
 set -euo pipefail
 
@@ -61,6 +64,7 @@ BENCH_ROUNDS=${BENCH_ROUNDS:-3}
 BENCH_VERIFY=${BENCH_VERIFY:-1}
 BENCH_OUT=${BENCH_OUT:-$ROOT/target/bench}
 BENCH_KEEP=${BENCH_KEEP:-}
+BENCH_DB_PREFIX=${BENCH_DB_PREFIX:-dbsnap_bench}
 
 log() { printf 'bench: %s\n' "$*" >&2; }
 die() {
@@ -345,7 +349,7 @@ bench_pg() {
   done
   pg_admin -c 'SELECT 1' >/dev/null || die "cannot connect to DBSNAP_TEST_PG_URL"
 
-  local src=dbsnap_bench_src imp=dbsnap_bench_imp init=dbsnap_bench_init
+  local src=${BENCH_DB_PREFIX}_src imp=${BENCH_DB_PREFIX}_imp init=${BENCH_DB_PREFIX}_init
   local src_url imp_url init_url
   src_url=$(url_for_db "$DBSNAP_TEST_PG_URL" "$src")
   imp_url=$(url_for_db "$DBSNAP_TEST_PG_URL" "$imp")
