@@ -340,7 +340,11 @@ mod tests {
 
     #[test]
     fn gzip_of_nothing_is_a_valid_empty_file() {
-        let bytes = Compression::Gzip.writer(Vec::new()).unwrap().finish().unwrap();
+        let bytes = Compression::Gzip
+            .writer(Vec::new())
+            .unwrap()
+            .finish()
+            .unwrap();
         assert_eq!(&bytes[..2], &[0x1f, 0x8b]);
         let mut back = Vec::new();
         flate2::read::MultiGzDecoder::new(&bytes[..])

@@ -306,10 +306,9 @@ fn next_name(text: &str) -> Option<(TableName, &str)> {
             i += 1;
         } else {
             let start = i;
-            while bytes
-                .get(i)
-                .is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_' || *b == b'$' || *b >= 0x80)
-            {
+            while bytes.get(i).is_some_and(|b| {
+                b.is_ascii_alphanumeric() || *b == b'_' || *b == b'$' || *b >= 0x80
+            }) {
                 i += 1;
             }
             if i == start {
@@ -451,15 +450,21 @@ mod tests {
             ))
         );
         assert_eq!(
-            kind("CREATE UNIQUE INDEX \"I x\" ON ONLY s.\"We\"\"ird\" USING btree (a)").unwrap().1,
+            kind("CREATE UNIQUE INDEX \"I x\" ON ONLY s.\"We\"\"ird\" USING btree (a)")
+                .unwrap()
+                .1,
             "\"s\".\"We\"\"ird\""
         );
         assert_eq!(
-            kind("ALTER TABLE ONLY public.t ADD CONSTRAINT t_pkey PRIMARY KEY (id)").unwrap().0,
+            kind("ALTER TABLE ONLY public.t ADD CONSTRAINT t_pkey PRIMARY KEY (id)")
+                .unwrap()
+                .0,
             Some(Parallel::Index { exclusive: true })
         );
         assert_eq!(
-            kind("ALTER TABLE ONLY public.t ADD CONSTRAINT \"T u\" UNIQUE (a)").unwrap().0,
+            kind("ALTER TABLE ONLY public.t ADD CONSTRAINT \"T u\" UNIQUE (a)")
+                .unwrap()
+                .0,
             Some(Parallel::Index { exclusive: true })
         );
         let fk = kind("ALTER TABLE ONLY public.t ADD CONSTRAINT \"Fk\" FOREIGN KEY (a) REFERENCES public.u(id) DEFERRABLE").unwrap();
