@@ -118,9 +118,15 @@ pub async fn run_post_data(clients: &[&Client], path: &Path) -> Result<()> {
             Item::Marker { text, line } => markers.take(path, line, &text)?,
             Item::Statement { sql, line } => {
                 match markers.section.as_deref() {
-                    // The session settings hold for every connection.
+                    // Before the first section: session settings, which every
+                    // connection takes. Anything else there (a file without
+                    // sections) runs once, as run_schema runs it.
                     None => {
-                        for client in clients {
+                        let head = sql.trim_start().to_ascii_lowercase();
+                        let setting = strip_words(&head, &["set"]).is_some()
+                            || head.starts_with("select pg_catalog.set_config(");
+                        let on = if setting { clients } else { &clients[..1] };
+                        for client in on {
                             client
                                 .batch_execute(&sql)
                                 .await
