@@ -366,7 +366,8 @@ bench_pg() {
   src_url=$(url_for_db "$DBSNAP_TEST_PG_URL" "$src")
   imp_url=$(url_for_db "$DBSNAP_TEST_PG_URL" "$imp")
   init_url=$(url_for_db "$DBSNAP_TEST_PG_URL" "$init")
-  PG_DBS+=("$src" "$imp" "$init")
+  # Once, whatever the number of sizes: cleanup drops each name once.
+  [[ " ${PG_DBS[*]} " == *" $src "* ]] || PG_DBS+=("$src" "$imp" "$init")
   local db
   for db in "$src" "$imp" "$init"; do
     if [[ -n $(pg_admin -At -c "SELECT 1 FROM pg_database WHERE datname = '$db'") ]]; then
@@ -919,6 +920,7 @@ growth_table() {
   local small=$((base_rows * scales[0])) large=$((base_rows * scales[${#scales[@]} - 1])) f name a b ma mb limit
   limit=$(awk -v s="$small" -v l="$large" 'BEGIN { printf "%.2f", 1.1 * l / s }')
   {
+    echo
     echo "## $ENGINE: growth from $small to $large rows"
     echo
     echo "| operation | s at $small | s at $large | growth | peak MiB at $small / $large | target |"
