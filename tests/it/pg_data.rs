@@ -1683,13 +1683,14 @@ fn import_rebuilds_dropped_indexes_exactly_and_keeps_them_on_failure() {
     // A row whose foreign key points nowhere: the key, dropped for the load,
     // fails when it comes back; the message names the table's COPY line and
     // the key, and the rollback gives the key back.
-    let orphan = dir.path().join("orphan.sql");
-    let copy = copy_line(&text, "\"Odd sch\".line");
-    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
-    let mut row: Vec<String> = lines[copy].split('\t').map(str::to_string).collect();
-    row[1] = "nowhere".into();
-    lines[copy] = row.join("\t");
-    write_file(&orphan, lines.join("\n") + "\n");
+    let orphan_source = TestDb::create("orphan");
+    orphan_source.psql(INDEXED_SCHEMA);
+    orphan_source.psql("ALTER TABLE \"Odd sch\".line DROP CONSTRAINT line_code_qty_fkey");
+    orphan_source.psql(INDEXED_ROWS);
+    orphan_source.psql("UPDATE \"Odd sch\".line SET code = 'nowhere' WHERE id = 7");
+    let orphan = dir.join("orphan.sql");
+    export_data_ok(&orphan_source, &orphan, &[]);
+    let copy = copy_line(&read_text(&orphan), "\"Odd sch\".line");
     let run = import(&empty, &orphan, &["--truncate"]);
     for needle in [
         format!("{}:{}:", orphan.display(), copy),

@@ -4,8 +4,9 @@
 -- pg_get_constraintdef recreates them exactly. Left out: deferrable keys
 -- (their check at the end is already the file's contract), keys not yet
 -- validated, inherited ones and those of partitions or partitioned tables,
--- keys with a comment or something depending on them, and keys this role
--- could not add again.
+-- keys with a comment or something depending on them, keys this role
+-- could not add again, and keys between tables that carry deferrable
+-- triggers: the server refuses to alter a table with pending trigger events.
 SELECT pg_catalog.quote_ident(k.conname) AS name,
        pg_catalog.pg_get_constraintdef(k.oid) AS definition
 FROM pg_catalog.pg_constraint k
@@ -22,4 +23,6 @@ WHERE k.conrelid = $1::text::regclass
   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
                   WHERE d.refclassid = 'pg_catalog.pg_constraint'::regclass AND d.refobjid = k.oid
                     AND d.deptype = 'n')
+  AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger g
+                  WHERE g.tgrelid IN (k.conrelid, k.confrelid) AND g.tgdeferrable)
 ORDER BY k.conname
