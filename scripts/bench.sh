@@ -15,6 +15,11 @@
 #                 fresh database built by `dbsnap init --schema` (indexes and FKs present)
 #   init          dbsnap init --schema S --data X.sql --yes
 #                 vs CREATE DATABASE + pg_restore -j2 of a pg_dump -Fd -Z0 directory
+#   swap-over     the whole copy of a live database, each timed as one command:
+#                 dbsnap export-schema + export-data + init --schema --data
+#                 vs pg_dump -Fd -Z0 -j2 + CREATE DATABASE + pg_restore -j2
+#                 vs CREATE DATABASE + pgcopydb clone --table-jobs 2 --index-jobs 2
+#                 (Debian package pgcopydb, installed with apt-get if missing)
 #
 # MariaDB/MySQL: scripts/bench/mysql_dataset.sql fills dbsnap_bench_src (InnoDB,
 # generated from the Sequence engine, so the server must be MariaDB), then:
@@ -40,15 +45,20 @@
 #   DBSNAP              binary to run (default: target/release/dbsnap)
 #   BENCH_ENGINES       engines to run, comma or space separated (default: pg mysql)
 #   BENCH_ROWS          total rows of the data set (default: 3000000)
+#   BENCH_SCALES        multiples of BENCH_ROWS to run everything at (default: 1); "1 4" runs
+#                       at N and 4N rows and adds a table of how much each time grew
 #   BENCH_ROUNDS        runs of each tool per operation (default: 3)
 #   BENCH_VERIFY        after the first import and init of each tool: 1 = dbsnap verify
 #                       (row counts, sequences; default), checksum = also --checksum, 0 = off
 #   BENCH_OUT           output directory (default: target/bench)
 #   BENCH_KEEP=1        keep the databases and temporary files (for inspection)
+#   BENCH_DB_PREFIX     prefix of the PostgreSQL databases' names (default: dbsnap_bench), so
+#                       that two checkouts can bench on one server without dropping each other's
 #   BENCH_MYSQL_SETTLE  MariaDB: seconds to wait at most, before each timed run, for
 #                       InnoDB to flush its dirty pages (default: 60)
 #
 # Databases created, on each server: dbsnap_bench_src, dbsnap_bench_imp, dbsnap_bench_init
+# (PostgreSQL: BENCH_DB_PREFIX_src, ...)
 # (and dbsnap's own staging copies of these); all are dropped on exit.
 set -euo pipefail
 
@@ -58,9 +68,11 @@ DBSNAP=${DBSNAP:-$ROOT/target/release/dbsnap}
 BENCH_ENGINES=${BENCH_ENGINES:-pg mysql}
 BENCH_ROWS=${BENCH_ROWS:-3000000}
 BENCH_ROUNDS=${BENCH_ROUNDS:-3}
+BENCH_SCALES=${BENCH_SCALES:-1}
 BENCH_VERIFY=${BENCH_VERIFY:-1}
 BENCH_OUT=${BENCH_OUT:-$ROOT/target/bench}
 BENCH_KEEP=${BENCH_KEEP:-}
+BENCH_DB_PREFIX=${BENCH_DB_PREFIX:-dbsnap_bench}
 
 log() { printf 'bench: %s\n' "$*" >&2; }
 die() {
@@ -70,6 +82,9 @@ die() {
 step() { printf '\nbench: == %s\n' "$*" >&2; }
 
 [[ $BENCH_ROWS =~ ^[1-9][0-9]*$ && $BENCH_ROWS -ge 1000 ]] || die "BENCH_ROWS must be a whole number >= 1000 (got '$BENCH_ROWS')"
+for scale in $BENCH_SCALES; do
+  [[ $scale =~ ^[1-9][0-9]*$ ]] || die "BENCH_SCALES must be whole numbers >= 1 (got '$BENCH_SCALES')"
+done
 [[ $BENCH_ROUNDS =~ ^[1-9][0-9]*$ ]] || die "BENCH_ROUNDS must be a whole number >= 1 (got '$BENCH_ROUNDS')"
 case $BENCH_VERIFY in
   0 | 1 | checksum) ;;
@@ -187,6 +202,7 @@ DBSNAP=$TMP/dbsnap
 # --- measuring -----------------------------------------------------------------
 
 ENGINE=""
+SCALE_TAG="" # ".<rows>" when BENCH_SCALES runs several sizes: keeps their runs apart
 
 # Lets the previous run's writes settle outside the timed region: dirty file pages
 # and the server's dirty buffers.
@@ -222,7 +238,7 @@ measure() { # name command...
   mkdir -p "$TMP/runs" "$TMP/logs"
   n=1
   [[ -f $runs ]] && n=$(($(wc -l <"$runs") + 1))
-  local out=$TMP/logs/$ENGINE.$name.$n.log tf=$TMP/logs/$ENGINE.$name.$n.time cpu0 cpu1 scpu=- ccpu
+  local out=$TMP/logs/$ENGINE$SCALE_TAG.$name.$n.log tf=$TMP/logs/$ENGINE$SCALE_TAG.$name.$n.time cpu0 cpu1 scpu=- ccpu
   settle
   cpu0=$(server_cpu)
   start=$(date +%s%N)
@@ -241,12 +257,12 @@ measure() { # name command...
     END { printf "%.2f", u + s }' "$tf")
   [[ -n $cpu0 && -n $cpu1 ]] && scpu=$(awk -v a="$cpu0" -v b="$cpu1" 'BEGIN { printf "%.2f", b - a }')
   printf '%s %s %s %s\n' "$secs" "$kib" "$ccpu" "$scpu" >>"$runs"
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$ENGINE" "$name" "$n" "$secs" "$kib" "$ccpu" "$scpu" >>"$RUNS_TSV"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$ENGINE" "$BENCH_ROWS" "$name" "$n" "$secs" "$kib" "$ccpu" "$scpu" >>"$RUNS_TSV"
   log "  $name #$n: ${secs}s, $((kib / 1024)) MiB, client CPU ${ccpu}s$([[ $scpu != - ]] && echo ", server CPU ${scpu}s")"
 }
 
 # The runs of NAME for the current engine: "seconds max_rss_kib client_cpu server_cpu" lines.
-runs_of() { printf '%s/runs/%s.%s\n' "$TMP" "$ENGINE" "$1"; }
+runs_of() { printf '%s/runs/%s%s.%s\n' "$TMP" "$ENGINE" "$SCALE_TAG" "$1"; }
 
 median_col() { # name column: median of a column of the runs of NAME ("-" if none)
   awk -v c="$2" '$c != "-" { v[++n] = $c } END {
@@ -345,12 +361,13 @@ bench_pg() {
   done
   pg_admin -c 'SELECT 1' >/dev/null || die "cannot connect to DBSNAP_TEST_PG_URL"
 
-  local src=dbsnap_bench_src imp=dbsnap_bench_imp init=dbsnap_bench_init
+  local src=${BENCH_DB_PREFIX}_src imp=${BENCH_DB_PREFIX}_imp init=${BENCH_DB_PREFIX}_init
   local src_url imp_url init_url
   src_url=$(url_for_db "$DBSNAP_TEST_PG_URL" "$src")
   imp_url=$(url_for_db "$DBSNAP_TEST_PG_URL" "$imp")
   init_url=$(url_for_db "$DBSNAP_TEST_PG_URL" "$init")
-  PG_DBS+=("$src" "$imp" "$init")
+  # Once, whatever the number of sizes: cleanup drops each name once.
+  [[ " ${PG_DBS[*]} " == *" $src "* ]] || PG_DBS+=("$src" "$imp" "$init")
   local db
   for db in "$src" "$imp" "$init"; do
     if [[ -n $(pg_admin -At -c "SELECT 1 FROM pg_database WHERE datname = '$db'") ]]; then
@@ -464,15 +481,45 @@ bench_pg() {
   pg_drop_db "$init"
   rm -rf "$dumpdir"
 
+  step "swap-over: export-schema + export-data + init vs pg_dump -Fd -j2 + pg_restore -j2 vs pgcopydb clone ($BENCH_ROUNDS rounds)"
+  ensure_pgcopydb
+  local sw=$dir/swap
+  # Each timed command copies the live source into a new database, start to end.
+  # shellcheck disable=SC2016  # expanded by the inner shells
+  for ((r = 1; r <= BENCH_ROUNDS; r++)); do
+    pg_drop_db "$init" && rm -rf "$sw" && mkdir -p "$sw"
+    measure swap_dbsnap bash -c '"$1" export-schema --url "$2" -o "$4/schema.sql" &&
+      "$1" export-data --url "$2" -o "$4/data.sql" &&
+      exec "$1" init --url "$3" --schema "$4/schema.sql" --data "$4/data.sql" --yes' \
+      bench "$DBSNAP" "$src_url" "$init_url" "$sw"
+    ((r == 1)) && verify_copy "dbsnap swap-over" "$src_url" "$init_url"
+    pg_drop_db "$init" && rm -rf "$sw" && mkdir -p "$sw"
+    measure swap_pg_restore bash -c 'pg_dump -Fd -Z0 -j2 -d "$2" -f "$4/dump" &&
+      psql -X -q -v ON_ERROR_STOP=1 -d "$1" -c "CREATE DATABASE $5 TEMPLATE template0" &&
+      exec pg_restore -j2 -d "$3" "$4/dump"' \
+      bench "$DBSNAP_TEST_PG_URL" "$src_url" "$init_url" "$sw" "$init"
+    ((r == 1)) && verify_copy "pg_dump -j2 + pg_restore -j2" "$src_url" "$init_url"
+    pg_drop_db "$init" && rm -rf "$sw" && mkdir -p "$sw"
+    measure swap_pgcopydb bash -c 'psql -X -q -v ON_ERROR_STOP=1 -d "$1" -c "CREATE DATABASE $5 TEMPLATE template0" &&
+      exec pgcopydb clone --source "$2" --target "$3" --dir "$4/pgcopydb" --table-jobs 2 --index-jobs 2 --no-owner --no-acl' \
+      bench "$DBSNAP_TEST_PG_URL" "$src_url" "$init_url" "$sw" "$init"
+    ((r == 1)) && verify_copy "pgcopydb clone" "$src_url" "$init_url"
+  done
+  pg_drop_db "$init"
+  rm -rf "$sw"
+
   {
     echo '| operation | dbsnap median s | reference median s | ratio (dbsnap/reference) | dbsnap peak MiB | reference peak MiB | target |'
     echo '|---|---|---|---|---|---|---|'
   } >"$TMP/table.pg"
-  record "export: export-data .sql vs pg_dump --data-only" export_dbsnap export_pg_dump 1.0
-  record "gzip export: export-data .sql.gz vs pg_dump --data-only -Z6" gzip_dbsnap gzip_pg_dump 1.0
-  record "zstd export: export-data .sql.zst (no pg_dump equivalent)" zstd_dbsnap - -
-  record "import into indexed schema: dbsnap import vs psql -1 -f (same file)" import_dbsnap import_psql 1.0
-  record "init with data: init --schema --data vs CREATE DATABASE + pg_restore -j2" init_dbsnap init_pg_restore 1.0
+  # Targets: issue 10.
+  record "export: export-data .sql vs pg_dump --data-only" export_dbsnap export_pg_dump 0.75 64
+  record "gzip export: export-data .sql.gz vs pg_dump --data-only -Z6" gzip_dbsnap gzip_pg_dump 0.6 64
+  record "zstd export: export-data .sql.zst (no pg_dump equivalent)" zstd_dbsnap - - 64
+  record "import into indexed schema: dbsnap import vs psql -1 -f (same file)" import_dbsnap import_psql 0.8 64
+  record "init with data: init --schema --data vs CREATE DATABASE + pg_restore -j2" init_dbsnap init_pg_restore 0.8 64
+  record "swap-over: export-schema + export-data + init vs pg_dump -Fd -Z0 -j2 + pg_restore -j2" swap_dbsnap swap_pg_restore 0.8 64
+  record "swap-over: export-schema + export-data + init vs pgcopydb clone --table-jobs 2 --index-jobs 2" swap_dbsnap swap_pgcopydb 0.8 64
 
   {
     echo "## PostgreSQL"
@@ -499,6 +546,8 @@ bench_pg() {
     echo "- init: dbsnap's time includes creating its database; the reference's timed command is"
     echo "  \`CREATE DATABASE ... TEMPLATE template0\` then \`pg_restore -j2\` of an uncompressed (-Z0)"
     echo "  directory dump. Dropping the previous database is not timed."
+    echo "- swap-over: each tool's timed command copies the source into a new database, start to"
+    echo "  end; pg_dump writes an uncompressed (-Z0) directory, as dbsnap writes plain SQL."
     if [[ $BENCH_VERIFY != 0 ]]; then
       echo "- The first import and init of each tool was checked with \`dbsnap verify$([[ $BENCH_VERIFY == checksum ]] && echo ' --checksum')\` against the source."
     fi
@@ -575,6 +624,20 @@ ensure_mydumper() {
   if ! command -v mydumper >/dev/null 2>&1 || ! command -v myloader >/dev/null 2>&1; then
     die "mydumper/myloader still missing after installing 'mydumper'"
   fi
+}
+
+ensure_pgcopydb() {
+  command -v pgcopydb >/dev/null 2>&1 && return 0
+  command -v apt-get >/dev/null 2>&1 || die "pgcopydb is missing and there is no apt-get; install pgcopydb"
+  log "installing the Debian package 'pgcopydb'"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y pgcopydb >"$TMP/apt.log" 2>&1 || {
+    as_root apt-get update >>"$TMP/apt.log" 2>&1 || true
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y pgcopydb >>"$TMP/apt.log" 2>&1 || {
+      tail -n 20 "$TMP/apt.log" >&2
+      die "apt-get install pgcopydb failed"
+    }
+  }
+  command -v pgcopydb >/dev/null 2>&1 || die "pgcopydb still missing after installing 'pgcopydb'"
 }
 
 # The pid of the server, when it runs on this machine and we can see it.
@@ -846,15 +909,56 @@ ensure_gnu_time
 started=$(date +%s)
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 IFS=', ' read -r -a engines <<<"$BENCH_ENGINES"
+read -r -a scales <<<"$BENCH_SCALES"
+base_rows=$BENCH_ROWS
+
+# After every size of one engine: how much each operation's time grew from the
+# smallest size to the largest. Linear growth is the ratio of the sizes; the
+# target (issue 10) is within 10 % of it, and peak memory ≤ 64 MiB at both.
+growth_table() {
+  ((${#scales[@]} > 1)) || return 0
+  local small=$((base_rows * scales[0])) large=$((base_rows * scales[${#scales[@]} - 1])) f name a b ma mb limit
+  limit=$(awk -v s="$small" -v l="$large" 'BEGIN { printf "%.2f", 1.1 * l / s }')
+  {
+    echo
+    echo "## $ENGINE: growth from $small to $large rows"
+    echo
+    echo "| operation | s at $small | s at $large | growth | peak MiB at $small / $large | target |"
+    echo "|---|---|---|---|---|---|"
+    for f in "$TMP/runs/$ENGINE.$small".*; do
+      name=${f##*.}
+      SCALE_TAG=.$small
+      a=$(median_secs "$name")
+      ma=$(peak_mib "$name")
+      SCALE_TAG=.$large
+      [[ -f $(runs_of "$name") ]] || continue
+      b=$(median_secs "$name")
+      mb=$(peak_mib "$name")
+      awk -v n="$name" -v a="$a" -v b="$b" -v ma="$ma" -v mb="$mb" -v t="$limit" 'BEGIN {
+        g = a > 0 ? b / a : 0
+        printf "| %s | %s | %s | %.2f | %s / %s | ≤%s %s |\n", n, a, b, g, ma, mb, t, (g <= t ? "✓" : "✗") }'
+    done
+    echo
+  } | align_table_sections >>"$RESULTS_MD"
+  SCALE_TAG=""
+}
+
 for engine in "${engines[@]}"; do
-  case $engine in
-    pg | postgres | postgresql) bench_pg ;;
-    mysql | mariadb)
-      if declare -F bench_mysql >/dev/null; then bench_mysql; else die "the MariaDB benchmark is not written yet (BENCH_ENGINES=$BENCH_ENGINES)"; fi
-      ;;
-    *) die "unknown engine '$engine' in BENCH_ENGINES (pg, mysql)" ;;
-  esac
+  for scale in "${scales[@]}"; do
+    BENCH_ROWS=$((base_rows * scale))
+    SCALE_TAG=""
+    ((${#scales[@]} > 1)) && SCALE_TAG=.$BENCH_ROWS
+    case $engine in
+      pg | postgres | postgresql) bench_pg ;;
+      mysql | mariadb)
+        if declare -F bench_mysql >/dev/null; then bench_mysql; else die "the MariaDB benchmark is not written yet (BENCH_ENGINES=$BENCH_ENGINES)"; fi
+        ;;
+      *) die "unknown engine '$engine' in BENCH_ENGINES (pg, mysql)" ;;
+    esac
+  done
+  growth_table
 done
+BENCH_ROWS=$base_rows
 
 {
   echo "# dbsnap benchmark"
@@ -873,7 +977,7 @@ done
 mkdir -p "$BENCH_OUT"
 cp "$TMP/final.md" "$BENCH_OUT/results.md"
 {
-  printf 'engine\toperation\trun\tseconds\tmax_rss_kib\tclient_cpu_s\tserver_cpu_s\n'
+  printf 'engine\trows\toperation\trun\tseconds\tmax_rss_kib\tclient_cpu_s\tserver_cpu_s\n'
   cat "$RUNS_TSV"
 } >"$BENCH_OUT/runs.tsv"
 echo

@@ -1549,3 +1549,184 @@ fn export_and_import_memory_is_bounded() {
         BIG_ROWS
     );
 }
+
+// --- import drops and rebuilds indexes (issue 10) -----------------------------------------
+
+/// A table with one index of every shape `import` drops before the rows and
+/// builds again after them, beside indexes it must leave alone (a primary key,
+/// one with a comment, one a foreign key uses), and a foreign key it drops and
+/// adds back after the whole file.
+const INDEXED_SCHEMA: &str = "
+CREATE SCHEMA \"Odd sch\";
+CREATE TABLE \"Odd sch\".\"Item\" (
+    id integer PRIMARY KEY,
+    code text NOT NULL,
+    qty integer,
+    doc jsonb,
+    note text
+);
+CREATE INDEX item_qty ON \"Odd sch\".\"Item\" (qty DESC NULLS LAST) WITH (fillfactor = 70);
+CREATE UNIQUE INDEX \"Item code\" ON \"Odd sch\".\"Item\" (code);
+CREATE INDEX item_partial ON \"Odd sch\".\"Item\" (qty) INCLUDE (note) WHERE qty > 10;
+CREATE INDEX item_lower ON \"Odd sch\".\"Item\" (lower(note) text_pattern_ops);
+CREATE INDEX item_doc ON \"Odd sch\".\"Item\" USING gin (doc jsonb_path_ops);
+CREATE INDEX item_hash ON \"Odd sch\".\"Item\" USING hash (code);
+CREATE INDEX item_commented ON \"Odd sch\".\"Item\" (note);
+COMMENT ON INDEX \"Odd sch\".item_commented IS 'kept as it is';
+CREATE UNIQUE INDEX item_code_qty ON \"Odd sch\".\"Item\" (code, qty);
+CREATE TABLE \"Odd sch\".line (
+    id integer PRIMARY KEY,
+    code text,
+    qty integer,
+    FOREIGN KEY (code, qty) REFERENCES \"Odd sch\".\"Item\" (code, qty)
+);
+CREATE INDEX line_code ON \"Odd sch\".line (code);
+";
+
+const INDEXED_ROWS: &str = "
+INSERT INTO \"Odd sch\".\"Item\"
+SELECT i, 'c' || i, i % 50, jsonb_build_object('k', i % 7), CASE WHEN i % 9 > 0 THEN 'Note ' || i END
+FROM generate_series(1, 3000) i;
+INSERT INTO \"Odd sch\".line SELECT i, 'c' || i, i % 50 FROM generate_series(1, 2000) i;
+";
+
+#[test]
+fn import_rebuilds_dropped_indexes_exactly_and_keeps_them_on_failure() {
+    let source = TestDb::create("src");
+    source.psql(INDEXED_SCHEMA);
+    source.psql(INDEXED_ROWS);
+    let state = DbState::capture(&source);
+    let dir = tempdir();
+    let data = dir.join("data.sql");
+    export_data_ok(&source, &data, &[]);
+
+    // Into empty tables: the indexes are dropped and built again.
+    let target = TestDb::create("dst");
+    target.psql(INDEXED_SCHEMA);
+    let catalog = target.pg_dump_schema();
+    import(&target, &data, &[]).assert_success();
+    state.assert_same("source vs imported target", &DbState::capture(&target));
+    assert_same_text(
+        "catalog around an import",
+        "before",
+        &catalog,
+        "after",
+        &target.pg_dump_schema(),
+    );
+    // The rebuilt indexes are used and agree with the rows.
+    assert_eq!(
+        target
+            .psql(
+                "SET enable_seqscan = off; \
+             SELECT count(*) FROM \"Odd sch\".\"Item\" WHERE qty > 40 AND qty < 45"
+            )
+            .trim(),
+        "240"
+    );
+
+    // --truncate empties the tables in the transaction; COPY FREEZE loads them.
+    import(&target, &data, &["--truncate"]).assert_success();
+    state.assert_same(
+        "source vs target after --truncate",
+        &DbState::capture(&target),
+    );
+    assert_same_text(
+        "catalog around import --truncate",
+        "before",
+        &catalog,
+        "after",
+        &target.pg_dump_schema(),
+    );
+
+    // A duplicate under a unique index that was dropped for the load: the
+    // rebuild fails, names the file, the table and the index, and the
+    // rollback gives the indexes and rows back.
+    let text = read_text(&data);
+    let bad = dir.join("duplicate.sql");
+    let copy = copy_line(&text, "\"Odd sch\".\"Item\"");
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    // Row 2 of the block takes row 1's code: `Item code` no longer holds.
+    let first_code = lines[copy].split('\t').nth(1).unwrap().to_string();
+    let mut second: Vec<String> = lines[copy + 1].split('\t').map(str::to_string).collect();
+    second[1] = first_code;
+    lines[copy + 1] = second.join("\t");
+    write_file(&bad, lines.join("\n") + "\n");
+    let empty = TestDb::create("fail");
+    empty.psql(INDEXED_SCHEMA);
+    let before = DbState::capture(&empty);
+    let run = import(&empty, &bad, &["--truncate"]);
+    for needle in [
+        format!("{}:{}:", bad.display(), copy),
+        "Item".to_string(),
+        "Item code".to_string(),
+        "could not create unique index".to_string(),
+    ] {
+        assert!(
+            run.stderr.contains(&needle),
+            "stderr lacks `{needle}`\n{run}"
+        );
+    }
+    assert_rejected(
+        "a duplicate under a dropped unique index",
+        &run,
+        &empty,
+        &before,
+    );
+    assert_same_text(
+        "catalog around a failed import",
+        "before",
+        &catalog,
+        "after",
+        &empty.pg_dump_schema(),
+    );
+
+    // A row whose foreign key points nowhere: the key, dropped for the load,
+    // fails when it comes back; the message names the table's COPY line and
+    // the key, and the rollback gives the key back.
+    let orphan_source = TestDb::create("orphan");
+    orphan_source.psql(INDEXED_SCHEMA);
+    orphan_source.psql("ALTER TABLE \"Odd sch\".line DROP CONSTRAINT line_code_qty_fkey");
+    orphan_source.psql(INDEXED_ROWS);
+    orphan_source.psql("UPDATE \"Odd sch\".line SET code = 'nowhere' WHERE id = 7");
+    let orphan = dir.join("orphan.sql");
+    export_data_ok(&orphan_source, &orphan, &[]);
+    let copy = copy_line(&read_text(&orphan), "\"Odd sch\".line");
+    let run = import(&empty, &orphan, &["--truncate"]);
+    for needle in [
+        format!("{}:{}:", orphan.display(), copy),
+        "line_code_qty_fkey".to_string(),
+        "violates foreign key constraint".to_string(),
+    ] {
+        assert!(
+            run.stderr.contains(&needle),
+            "stderr lacks `{needle}`\n{run}"
+        );
+    }
+    assert_rejected("a row without its referenced row", &run, &empty, &before);
+    assert_same_text(
+        "catalog around an import failing on a foreign key",
+        "before",
+        &catalog,
+        "after",
+        &empty.pg_dump_schema(),
+    );
+
+    // A table that already holds rows keeps its indexes and takes the rows.
+    let partial = TestDb::create("rows");
+    partial.psql(INDEXED_SCHEMA);
+    partial.psql("INSERT INTO \"Odd sch\".\"Item\" VALUES (9000, 'other', 1, NULL, NULL)");
+    import(&partial, &data, &[]).assert_success();
+    assert_eq!(
+        partial
+            .psql("SELECT count(*) FROM \"Odd sch\".\"Item\"")
+            .trim(),
+        "3001"
+    );
+    assert_same_text(
+        "catalog around an import into a non-empty table",
+        "before",
+        &catalog,
+        "after",
+        &partial.pg_dump_schema(),
+    );
+}

@@ -49,6 +49,121 @@ fn copy_error(
     anyhow!(msg)
 }
 
+/// An index or foreign key dropped before a table's rows and created again
+/// after them.
+struct Dropped {
+    name: String,
+    definition: String,
+}
+
+/// Readies an empty table for its COPY block, inside the load's transaction.
+/// Building an index once over all rows is several times faster than
+/// inserting every row into it, so the indexes `pg_get_indexdef` recreates
+/// exactly are dropped here and built again after the rows (returned). DDL
+/// is transactional: a failed load rolls the drops back with the rows. A
+/// Foreign keys are dropped too and added back after the whole file (the
+/// caller does that), unless `--disable-constraints` asked for no checks at
+/// all. A table emptied by `--truncate` in this transaction also takes COPY FREEZE:
+/// its rows are written frozen, sparing the server a pass over them later.
+async fn prepare_table(
+    client: &Client,
+    table: &TableName,
+    sql: String,
+    truncated: &[TableName],
+    opts: &ImportOptions,
+) -> Result<(String, Vec<Dropped>, Vec<Dropped>)> {
+    let quoted = table.quoted(Dialect::Postgres);
+    let rows = client
+        .query(include_str!("sql/import_droppable_indexes.sql"), &[&quoted])
+        .await
+        .map_err(|e| anyhow!("reading its indexes: {}", server_message(&e)))?;
+    let keys = if opts.disable_constraints {
+        Vec::new()
+    } else {
+        client
+            .query(
+                include_str!("sql/import_droppable_foreign_keys.sql"),
+                &[&quoted],
+            )
+            .await
+            .map_err(|e| anyhow!("reading its foreign keys: {}", server_message(&e)))?
+    };
+    let truncated_here = truncated.contains(table);
+    let mut dropped = Vec::new();
+    let mut dropped_keys = Vec::new();
+    if !rows.is_empty() || !keys.is_empty() {
+        // A table that already holds rows keeps its indexes: rebuilding them
+        // over the old rows could cost more than the load saves.
+        let empty = truncated_here
+            || client
+                .query_one(
+                    &format!("SELECT NOT EXISTS (SELECT 1 FROM ONLY {quoted})"),
+                    &[],
+                )
+                .await
+                .map_err(|e| anyhow!("{}", server_message(&e)))?
+                .get::<_, bool>(0);
+        if empty {
+            for row in rows {
+                let index = Dropped {
+                    name: row.get("name"),
+                    definition: row.get("definition"),
+                };
+                client
+                    .batch_execute(&format!("DROP INDEX {}", index.name))
+                    .await
+                    .map_err(|e| {
+                        anyhow!(
+                            "dropping index {} for the load: {}",
+                            index.name,
+                            server_message(&e)
+                        )
+                    })?;
+                dropped.push(index);
+            }
+            for row in keys {
+                let key = Dropped {
+                    name: row.get("name"),
+                    definition: row.get("definition"),
+                };
+                client
+                    .batch_execute(&format!(
+                        "ALTER TABLE ONLY {quoted} DROP CONSTRAINT {}",
+                        key.name
+                    ))
+                    .await
+                    .map_err(|e| {
+                        anyhow!(
+                            "dropping foreign key {} for the load: {}",
+                            key.name,
+                            server_message(&e)
+                        )
+                    })?;
+                dropped_keys.push(key);
+            }
+        }
+    }
+    let sql = if truncated_here && can_freeze(client, &quoted).await? {
+        format!("{sql} WITH (FREEZE)")
+    } else {
+        sql
+    };
+    Ok((sql, dropped, dropped_keys))
+}
+
+/// COPY FREEZE takes only a plain table (not a partitioned or foreign one),
+/// and only a COPY statement without options of its own.
+async fn can_freeze(client: &Client, quoted: &str) -> Result<bool> {
+    let row = client
+        .query_one(
+            "SELECT relkind = 'r' FROM pg_catalog.pg_class WHERE oid = $1::text::regclass",
+            &[&quoted],
+        )
+        .await
+        .map_err(|e| anyhow!("{}", server_message(&e)))?;
+    Ok(row.get::<_, bool>(0))
+}
+
 /// Loads the file through `client`, inside the transaction the caller
 /// opened, and restores its sequences in that same transaction. On error the
 /// caller abandons the transaction: nothing of the file stays, and no
@@ -75,8 +190,10 @@ pub async fn load(client: &Client, path: &Path, opts: &ImportOptions) -> Result<
         }
         truncated = tables;
     }
+    super::load::raise_maintenance_memory(client).await;
     let mut events = datafile::spawn(path, Dialect::Postgres);
     let mut restores = Vec::new();
+    let mut dropped_keys: Vec<(TableName, u64, Dropped)> = Vec::new();
     let summary = loop {
         let Some(event) = events.recv().await else {
             bail!("{display}: the file reader stopped before the end of the file");
@@ -87,6 +204,10 @@ pub async fn load(client: &Client, path: &Path, opts: &ImportOptions) -> Result<
                 .await
                 .map_err(|e| located_error(path, line, &sql, &e))?,
             Event::CopyStart { table, sql, line } => {
+                let (sql, rebuild, keys) = prepare_table(client, &table, sql, &truncated, opts)
+                    .await
+                    .map_err(|e| anyhow!("{display}:{line}: table {table}: {e}"))?;
+                dropped_keys.extend(keys.into_iter().map(|k| (table.clone(), line, k)));
                 let sink = client
                     .copy_in::<_, Bytes>(sql.as_str())
                     .await
@@ -115,6 +236,15 @@ pub async fn load(client: &Client, path: &Path, opts: &ImportOptions) -> Result<
                 sink.finish()
                     .await
                     .map_err(|e| copy_error(path, data_start, &table, &e))?;
+                for index in rebuild {
+                    client.batch_execute(&index.definition).await.map_err(|e| {
+                        anyhow!(
+                            "{display}:{line}: table {table}: building index {} again after its rows: {}",
+                            index.name,
+                            server_message(&e)
+                        )
+                    })?;
+                }
             }
             Event::Insert {
                 table,
@@ -142,6 +272,23 @@ pub async fn load(client: &Client, path: &Path, opts: &ImportOptions) -> Result<
         }
     };
     datafile::check_emptied(path, Dialect::Postgres, &truncated, &summary)?;
+    // Every table is loaded: the dropped foreign keys come back, each
+    // checking all its rows at once.
+    for (table, line, key) in dropped_keys {
+        let sql = format!(
+            "ALTER TABLE ONLY {} ADD CONSTRAINT {} {}",
+            table.quoted(Dialect::Postgres),
+            key.name,
+            key.definition
+        );
+        client.batch_execute(&sql).await.map_err(|e| {
+            anyhow!(
+                "{display}:{line}: table {table}: foreign key {}: {}",
+                key.name,
+                server_message(&e)
+            )
+        })?;
+    }
     // Deferred constraints are checked now, so that a violation is reported
     // here, before any sequence is touched, and not at COMMIT.
     client

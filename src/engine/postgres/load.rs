@@ -5,10 +5,11 @@ use std::io::BufReader;
 use std::path::Path;
 
 use anyhow::{bail, Context, Result};
-use tokio_postgres::error::ErrorPosition;
+use tokio_postgres::error::{ErrorPosition, SqlState};
 use tokio_postgres::Client;
 
 use super::server_message;
+use crate::script::statement::{Dialect, TableName};
 use crate::script::{Item, PsqlReader};
 use crate::snapshot::markers::Markers;
 
@@ -86,4 +87,432 @@ pub async fn run_schema(client: &Client, path: &Path, sections: Sections) -> Res
         );
     }
     Ok(())
+}
+
+/// Runs the post-data section of a schema file on several connections to
+/// the same database, as `pg_restore -j` and pgcopydb do: consecutive index
+/// builds (CREATE INDEX, ADD PRIMARY KEY / UNIQUE / EXCLUDE) share out over
+/// the connections, and foreign keys are added `NOT VALID` one by one (a
+/// moment each) and then validated in parallel, which leaves the same catalog
+/// (`convalidated` ends true). Every other statement runs alone, in file
+/// order, after everything before it: it may depend on any of them. Errors
+/// name the file line of the statement that failed, as `run_schema` does.
+pub async fn run_post_data(clients: &[&Client], path: &Path) -> Result<()> {
+    let Some((main, helpers)) = clients.split_first() else {
+        bail!("no connection to run {} on", path.display());
+    };
+    if helpers.is_empty() {
+        return run_schema(main, path, Sections::PostData).await;
+    }
+    let file =
+        File::open(path).with_context(|| format!("cannot open schema file {}", path.display()))?;
+    let mut reader = PsqlReader::new(BufReader::with_capacity(256 * 1024, file), path);
+    for client in clients {
+        raise_maintenance_memory(client).await;
+    }
+    let mut markers = Markers::default();
+    let mut group: Vec<Job> = Vec::new();
+    let mut group_kind = None;
+    while let Some(item) = reader.next_item()? {
+        match item {
+            Item::Marker { text, line } => markers.take(path, line, &text)?,
+            Item::Statement { sql, line } => {
+                match markers.section.as_deref() {
+                    // Before the first section: session settings, which every
+                    // connection takes. Anything else there (a file without
+                    // sections) runs once, as run_schema runs it.
+                    None => {
+                        let head = sql.trim_start().to_ascii_lowercase();
+                        let setting = strip_words(&head, &["set"]).is_some()
+                            || head.starts_with("select pg_catalog.set_config(");
+                        let on = if setting { clients } else { &clients[..1] };
+                        for client in on {
+                            client
+                                .batch_execute(&sql)
+                                .await
+                                .map_err(|e| located_error(path, line, &sql, &e))?;
+                        }
+                        continue;
+                    }
+                    Some("post-data") => {}
+                    Some(_) => continue,
+                }
+                let job = Job::of(sql, line);
+                // Index builds form one group, foreign keys another.
+                let kind = job.kind.map(|k| k == Parallel::ForeignKey);
+                if group_kind.is_some() && group_kind != kind {
+                    run_group(clients, path, std::mem::take(&mut group)).await?;
+                }
+                group_kind = kind;
+                match job.kind {
+                    Some(_) => group.push(job),
+                    None => main
+                        .batch_execute(&job.sql)
+                        .await
+                        .map_err(|e| located_error(path, job.line, &job.sql, &e))?,
+                }
+            }
+            Item::Meta { command, line } => {
+                let word = command.split_whitespace().next().unwrap_or_default();
+                if !matches!(word, "restrict" | "unrestrict") {
+                    bail!(
+                        "{}:{line}: unsupported psql meta-command \\{word}",
+                        path.display()
+                    );
+                }
+            }
+            Item::CopyIn { line, .. } => {
+                bail!(
+                    "{}:{line}: COPY data in a schema file; load data with `dbsnap import`",
+                    path.display()
+                )
+            }
+        }
+    }
+    run_group(clients, path, group).await?;
+    if markers.truncated() {
+        bail!(
+            "{}:{}: the schema file has no end marker (truncated?); nothing was replaced",
+            path.display(),
+            reader.line()
+        );
+    }
+    Ok(())
+}
+
+/// Index builds sort in memory up to `maintenance_work_mem` (64 MB by
+/// default) and spill to disk beyond it. A raise for this session only; a
+/// server configured higher keeps its value, and a refusal is no error.
+pub async fn raise_maintenance_memory(client: &Client) {
+    let _ = client
+        .batch_execute(
+            "SELECT pg_catalog.set_config('maintenance_work_mem', '256MB', false) \
+             WHERE pg_catalog.pg_size_bytes(pg_catalog.current_setting('maintenance_work_mem')) \
+             < 256 * 1024 * 1024",
+        )
+        .await;
+}
+
+/// What a post-data statement is, for running it beside others.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Parallel {
+    /// Builds an index on `table`: CREATE INDEX (SHARE lock, builds on one
+    /// table run side by side) or ALTER TABLE ... ADD PRIMARY KEY / UNIQUE /
+    /// EXCLUDE (ACCESS EXCLUSIVE: alone on its table).
+    Index { exclusive: bool },
+    /// ALTER TABLE ONLY t ADD CONSTRAINT c FOREIGN KEY ...
+    ForeignKey,
+}
+
+struct Job {
+    sql: String,
+    line: u64,
+    kind: Option<Parallel>,
+    /// The table the statement locks, as the server names it (quoted).
+    table: String,
+    /// For a foreign key: its constraint name, quoted.
+    constraint: String,
+}
+
+impl Job {
+    fn of(sql: String, line: u64) -> Job {
+        let (kind, table, constraint) = classify_post_data(&sql).unwrap_or_default();
+        Job {
+            sql,
+            line,
+            kind,
+            table,
+            constraint,
+        }
+    }
+}
+
+/// Reads the statement forms `export-schema` writes for indexes and
+/// constraints; anything else (or any doubt) is None: it runs alone.
+fn classify_post_data(sql: &str) -> Option<(Option<Parallel>, String, String)> {
+    let words = |s: &str, n: usize| -> String {
+        s.split_whitespace()
+            .take(n)
+            .collect::<Vec<_>>()
+            .join(" ")
+            .to_ascii_uppercase()
+    };
+    let rest = sql.trim_start();
+    if let Some(after) = strip_words(rest, &["CREATE", "INDEX"])
+        .or_else(|| strip_words(rest, &["CREATE", "UNIQUE", "INDEX"]))
+    {
+        // CREATE [UNIQUE] INDEX name ON [ONLY] table USING ...
+        let (_, after) = next_name(after)?;
+        let after = strip_words(after, &["ON"])?;
+        let after = strip_words(after, &["ONLY"]).unwrap_or(after);
+        let (table, after) = next_name(after)?;
+        if words(after, 1) != "USING" {
+            return None;
+        }
+        let kind = Parallel::Index { exclusive: false };
+        return Some((Some(kind), table.quoted(Dialect::Postgres), String::new()));
+    }
+    let after = strip_words(rest, &["ALTER", "TABLE", "ONLY"])?;
+    let (table, after) = next_name(after)?;
+    let after = strip_words(after, &["ADD", "CONSTRAINT"])?;
+    let (constraint, after) = next_name(after)?;
+    if constraint.schema.is_some() {
+        return None;
+    }
+    let kind = match words(after, 2).as_str() {
+        "PRIMARY KEY" => Parallel::Index { exclusive: true },
+        w if w.starts_with("UNIQUE") || w.starts_with("EXCLUDE") => {
+            Parallel::Index { exclusive: true }
+        }
+        // A key the source holds NOT VALID stays so: it runs alone, as written.
+        "FOREIGN KEY" if !sql.to_ascii_uppercase().ends_with("NOT VALID") => Parallel::ForeignKey,
+        _ => return None,
+    };
+    Some((
+        Some(kind),
+        table.quoted(Dialect::Postgres),
+        constraint.quoted(Dialect::Postgres),
+    ))
+}
+
+/// `text` without its leading `words` (any case, any whitespace between).
+fn strip_words<'a>(text: &'a str, words: &[&str]) -> Option<&'a str> {
+    let mut rest = text.trim_start();
+    for word in words {
+        let head = rest.get(..word.len())?;
+        if !head.eq_ignore_ascii_case(word) {
+            return None;
+        }
+        let after = &rest[word.len()..];
+        if !after.starts_with(char::is_whitespace) && !after.is_empty() {
+            return None;
+        }
+        rest = after.trim_start();
+    }
+    Some(rest)
+}
+
+/// A possibly qualified name at the start of `text` (`public."we""ird"`),
+/// and the text after it.
+fn next_name(text: &str) -> Option<(TableName, &str)> {
+    let text = text.trim_start();
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    loop {
+        if bytes.get(i) == Some(&b'"') {
+            i += 1;
+            loop {
+                match bytes.get(i) {
+                    Some(b'"') if bytes.get(i + 1) == Some(&b'"') => i += 2,
+                    Some(b'"') => break,
+                    Some(_) => i += 1,
+                    None => return None,
+                }
+            }
+            i += 1;
+        } else {
+            let start = i;
+            while bytes.get(i).is_some_and(|b| {
+                b.is_ascii_alphanumeric() || *b == b'_' || *b == b'$' || *b >= 0x80
+            }) {
+                i += 1;
+            }
+            if i == start {
+                return None;
+            }
+        }
+        if bytes.get(i) == Some(&b'.') {
+            i += 1;
+        } else {
+            break;
+        }
+    }
+    let name = TableName::parse(Dialect::Postgres, &text[..i])?;
+    Some((name, &text[i..]))
+}
+
+/// Runs one group of statements of the same kind, which do not depend on
+/// each other, on all `clients`.
+async fn run_group(clients: &[&Client], path: &Path, group: Vec<Job>) -> Result<()> {
+    let Some(kind) = group.first().map(|j| j.kind) else {
+        return Ok(());
+    };
+    if kind != Some(Parallel::ForeignKey) {
+        return run_parallel(clients, path, group).await;
+    }
+    // Each key is added NOT VALID (a catalog change, a moment under its
+    // locks), then checked by VALIDATE, which takes only a SHARE UPDATE
+    // EXCLUSIVE lock on its table, so that the checks run side by side.
+    let mut checks = Vec::with_capacity(group.len());
+    for job in group {
+        // VALIDATE leaves the copies of a key on the partitions of the table
+        // it references marked not validated (PostgreSQL 15): such keys are
+        // added as written, so that the catalog ends as the source's.
+        if references_partitioned(clients[0], &job.sql).await != Some(false) {
+            clients[0]
+                .batch_execute(&job.sql)
+                .await
+                .map_err(|e| located_error(path, job.line, &job.sql, &e))?;
+            continue;
+        }
+        let quick = format!("{} NOT VALID", job.sql);
+        match clients[0].batch_execute(&quick).await {
+            Ok(()) => checks.push(Job {
+                sql: format!(
+                    "ALTER TABLE ONLY {} VALIDATE CONSTRAINT {}",
+                    job.table, job.constraint
+                ),
+                ..job
+            }),
+            // Some keys cannot be NOT VALID (on a partitioned table): as written.
+            Err(_) => {
+                clients[0]
+                    .batch_execute(&job.sql)
+                    .await
+                    .map_err(|e| located_error(path, job.line, &job.sql, &e))?;
+            }
+        }
+    }
+    run_parallel(clients, path, checks).await
+}
+
+/// Whether the table a foreign key statement references is partitioned;
+/// None when the statement or the server does not say.
+async fn references_partitioned(client: &Client, sql: &str) -> Option<bool> {
+    let upper = sql.to_ascii_uppercase();
+    let at = upper.find(" REFERENCES ")? + " REFERENCES ".len();
+    let (table, _) = next_name(&sql[at..])?;
+    let row = client
+        .query_opt(
+            "SELECT relkind = 'p' FROM pg_catalog.pg_class WHERE oid = $1::text::regclass",
+            &[&table.quoted(Dialect::Postgres)],
+        )
+        .await
+        .ok()??;
+    Some(row.get(0))
+}
+
+/// Shares `jobs` out over `clients`: each connection takes the first job
+/// whose table no running job holds in a conflicting lock. A deadlock the
+/// server breaks (builds on a partitioned table and its partitions) is run
+/// again, alone, at the end.
+async fn run_parallel(clients: &[&Client], path: &Path, jobs: Vec<Job>) -> Result<()> {
+    struct State {
+        waiting: Vec<Job>,
+        /// Tables of running jobs, and whether each holds its table alone.
+        running: Vec<(String, bool)>,
+        retry: Vec<Job>,
+    }
+    let state = std::sync::Mutex::new(State {
+        waiting: jobs,
+        running: Vec::new(),
+        retry: Vec::new(),
+    });
+    let changed = tokio::sync::Notify::new();
+    let exclusive = |job: &Job| !matches!(job.kind, Some(Parallel::Index { exclusive: false }));
+    let workers = clients.iter().map(|&client| {
+        let (state, changed) = (&state, &changed);
+        async move {
+            loop {
+                // Made before looking, so that a job ending meanwhile still wakes us.
+                let notified = changed.notified();
+                let job = {
+                    let mut s = state.lock().unwrap();
+                    if s.waiting.is_empty() {
+                        return Ok::<(), anyhow::Error>(());
+                    }
+                    let free = s.waiting.iter().position(|job| {
+                        !s.running
+                            .iter()
+                            .any(|(table, alone)| *table == job.table && (*alone || exclusive(job)))
+                    });
+                    free.map(|at| {
+                        let job = s.waiting.remove(at);
+                        s.running.push((job.table.clone(), exclusive(&job)));
+                        job
+                    })
+                };
+                let Some(job) = job else {
+                    notified.await;
+                    continue;
+                };
+                let result = client.batch_execute(&job.sql).await;
+                {
+                    let mut s = state.lock().unwrap();
+                    let mine = (job.table.clone(), exclusive(&job));
+                    if let Some(at) = s.running.iter().position(|r| *r == mine) {
+                        s.running.remove(at);
+                    }
+                    match result {
+                        Ok(()) => {}
+                        Err(e) if e.code() == Some(&SqlState::T_R_DEADLOCK_DETECTED) => {
+                            s.retry.push(job)
+                        }
+                        Err(e) => return Err(located_error(path, job.line, &job.sql, &e)),
+                    }
+                }
+                changed.notify_waiters();
+            }
+        }
+    });
+    futures_util::future::try_join_all(workers).await?;
+    let retry = std::mem::take(&mut state.lock().unwrap().retry);
+    for job in retry {
+        clients[0]
+            .batch_execute(&job.sql)
+            .await
+            .map_err(|e| located_error(path, job.line, &job.sql, &e))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn post_data_statements_that_run_side_by_side() {
+        let kind = |sql: &str| classify_post_data(sql).map(|(k, t, c)| (k, t, c));
+        assert_eq!(
+            kind("CREATE INDEX i ON public.t USING btree (a)"),
+            Some((
+                Some(Parallel::Index { exclusive: false }),
+                "\"public\".\"t\"".into(),
+                String::new()
+            ))
+        );
+        assert_eq!(
+            kind("CREATE UNIQUE INDEX \"I x\" ON ONLY s.\"We\"\"ird\" USING btree (a)")
+                .unwrap()
+                .1,
+            "\"s\".\"We\"\"ird\""
+        );
+        assert_eq!(
+            kind("ALTER TABLE ONLY public.t ADD CONSTRAINT t_pkey PRIMARY KEY (id)")
+                .unwrap()
+                .0,
+            Some(Parallel::Index { exclusive: true })
+        );
+        assert_eq!(
+            kind("ALTER TABLE ONLY public.t ADD CONSTRAINT \"T u\" UNIQUE (a)")
+                .unwrap()
+                .0,
+            Some(Parallel::Index { exclusive: true })
+        );
+        let fk = kind("ALTER TABLE ONLY public.t ADD CONSTRAINT \"Fk\" FOREIGN KEY (a) REFERENCES public.u(id) DEFERRABLE").unwrap();
+        assert_eq!(fk.0, Some(Parallel::ForeignKey));
+        assert_eq!(fk.2, "\"Fk\"");
+        // Anything else runs alone, in order.
+        for alone in [
+            "ALTER TABLE ONLY public.t ADD CONSTRAINT f FOREIGN KEY (a) REFERENCES public.u(id) NOT VALID",
+            "ALTER TABLE public.t ADD CONSTRAINT f FOREIGN KEY (a) REFERENCES public.u(id)",
+            "ALTER TABLE ONLY public.t ADD CONSTRAINT c CHECK (a > 0) NOT VALID",
+            "ALTER INDEX public.p ATTACH PARTITION public.c",
+            "CREATE TRIGGER x AFTER UPDATE ON public.t FOR EACH ROW EXECUTE FUNCTION f()",
+            "COMMENT ON INDEX public.i IS 'x'",
+            "CREATE INDEX i ON public.t(a)",
+        ] {
+            assert_eq!(kind(alone).and_then(|k| k.0), None, "{alone}");
+        }
+    }
 }

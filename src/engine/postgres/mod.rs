@@ -295,7 +295,8 @@ impl Postgres {
                 Some(data_file) => {
                     load::run_schema(&client, schema_file, load::Sections::PreData).await?;
                     import::load(&client, data_file, &ImportOptions::default()).await?;
-                    load::run_schema(&client, schema_file, load::Sections::PostData).await
+                    let helper = self.connect_to(&staging).await?;
+                    load::run_post_data(&[&client, &helper], schema_file).await
                 }
             }
         }
