@@ -472,7 +472,7 @@ mod tests {
 
     #[test]
     fn post_data_statements_that_run_side_by_side() {
-        let kind = |sql: &str| classify_post_data(sql).map(|(k, t, c)| (k, t, c));
+        let kind = classify_post_data;
         assert_eq!(
             kind("CREATE INDEX i ON public.t USING btree (a)"),
             Some((
