@@ -434,7 +434,7 @@ fn bit_digits(digits: &[u8], out: &mut Vec<u8>) -> Option<()> {
     let mut byte = 0u8;
     for (n, &d) in digits.iter().enumerate() {
         byte = (byte << 1) | (d - b'0');
-        if (pad + n + 1) % 8 == 0 {
+        if (pad + n + 1).is_multiple_of(8) {
             push_field_byte(out, byte);
             byte = 0;
         }

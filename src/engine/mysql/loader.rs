@@ -127,10 +127,8 @@ impl<'c> Loader<'c> {
 
     /// Loads the rows of one checked INSERT of `table`.
     pub async fn insert(&mut self, table: &TableName, sql: &str) -> Result<(), Failure> {
-        if self.infile.on() {
-            if self.try_load(table, sql).await? {
-                return Ok(());
-            }
+        if self.infile.on() && self.try_load(table, sql).await? {
+            return Ok(());
         }
         let infile_on = self.infile.on();
         if let Some(session) = self.session().await? {
