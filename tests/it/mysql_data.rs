@@ -488,3 +488,183 @@ fn data_export_file_modes() {
         check(&path).assert_success();
     }
 }
+
+// --- 8. LOAD DATA LOCAL INFILE (issue 10) and large values (issue 7 §7) ---------------------------
+
+/// Every kind of literal a mysqldump or hand-made file may hold, into every
+/// kind of column: `dbsnap import` (rows through LOAD DATA where the rewrite
+/// is exact, INSERT elsewhere) stores exactly what the mysql client's INSERTs
+/// store. Statement 1 is all LOAD DATA; 2 holds values that need the INSERT
+/// (DEFAULT, a number into text, YEAR 0, a number into BIT, other introducers);
+/// 3 gives warnings under the file's non-strict mode (the LOAD is rolled back
+/// and the INSERT sent, which stores what it always did).
+#[test]
+fn load_data_stores_what_insert_stores() {
+    const SCHEMA: &str = "CREATE TABLE k (
+        id INT PRIMARY KEY, i INT, u BIGINT UNSIGNED, d DECIMAL(30,10), f FLOAT, g DOUBLE,
+        y YEAR, b BIT(12), t VARCHAR(100), l VARCHAR(100) CHARACTER SET latin1,
+        c VARCHAR(100) CHARACTER SET cp1251, bl BLOB, vb VARBINARY(20), e ENUM('','a','b c'),
+        s SET('x','y'), j JSON, dt DATETIME(6), tm TIME, dd DATE, ip INET6, uu UUID,
+        geo GEOMETRY, ch CHAR(5) DEFAULT 'dflt', bn BINARY(4)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+        CREATE TABLE nolist (a INT, b VARCHAR(10), h INT INVISIBLE DEFAULT 7) ENGINE=InnoDB;";
+    const ROWS: &str = r#"-- MariaDB dump 10.19  Distrib 10.11.19-MariaDB, for debian-linux-gnu (x86_64)
+--
+-- hand-made: every literal kind
+/*!40101 SET NAMES utf8mb4 */;
+/*!40101 SET @OLD_SQL_MODE=@@SQL_MODE, SQL_MODE='NO_AUTO_VALUE_ON_ZERO' */;
+INSERT INTO `k` VALUES (1,-5,18446744073709551615,1.5,1e38,-2.5e-3,2024,b'101','tab	here\tand\nnew ''q'' \"dq\" \\ \% \_ \Z \0 \b \r end','café ÿ','Привет ё',0x00FF5C0A09,_binary 'a\\b\0','b c','x,y','{"a": "\\n", "ü": [1, 2.5e3]}','2024-02-29 12:00:00.5','-838:59:59','2024-02-29','::1','550e8400-e29b-41d4-a716-446655440000',0x000000000101000000000000000000F03F0000000000000040,'ab  ',X'00010203'),
+(2,NULL,0,'0.0000000001','0.1','1.7976931348623157e308','1999',X'',' ','','',X'',"",'','','[]','1000-01-01 00:00:00','00:00:00','1000-01-01',NULL,NULL,NULL,'',_binary ''),
+(3,'12',7,-0,3.0e-5,0.1,1901,X'0FFF','NULL','\\N','N',_binary'\\N','\N','a','','null','9999-12-31 23:59:59.999999','12:00','2024-01-01','fe80::1','00000000-0000-0000-0000-000000000000',X'000000000101000000000000000000F03F0000000000000040',NULL,0x5c090a00),
+(4,TRUE,FALSE,.5,-1.25e-10,-0.0,'2155',b'',  'trailing	',  'a\\b',  NULL, X'', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+INSERT INTO `k` (`id`, `t`, `y`, `b`, `ch`, `l`) VALUES (10, 1.50, 0, 5, DEFAULT, _latin1'x'), (11, 1e3, 00, 4095, 'x', N'y');
+INSERT INTO `k` (`id`, `i`, `t`, `e`) VALUES (20, 'abc', 'x', 'zz');
+INSERT INTO `nolist` VALUES (1,'a'),(2,NULL),(NULL,'tab	x');
+"#;
+    let dir = tempdir();
+    let file = dir.join("literals.sql");
+    std::fs::write(&file, ROWS).unwrap();
+
+    let reference = TestDb::create("ref");
+    reference.sql(SCHEMA);
+    reference.load_file(&file, &[]);
+    let target = TestDb::create("dst");
+    target.sql(SCHEMA);
+    import(&target, &file, &[]).assert_success();
+    assert_same_data(&reference, &target);
+    assert_eq!(target.count("k"), 7);
+    assert_eq!(
+        target.sql("SELECT HEX(bl), t, HEX(t) FROM k WHERE id = 3;"),
+        reference.sql("SELECT HEX(bl), t, HEX(t) FROM k WHERE id = 3;")
+    );
+}
+
+/// Errors met inside a LOAD DATA (the server only warns there) still fail the
+/// import with the INSERT's message and PATH:LINE, and nothing is committed.
+#[test]
+fn load_data_errors_name_the_line_and_commit_nothing() {
+    let target = TestDb::create("dst");
+    target.sql("CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(5)) ENGINE=InnoDB; INSERT INTO t VALUES (7, 'old');");
+    let dir = tempdir();
+    let file = dir.join("dup.sql");
+    std::fs::write(
+        &file,
+        "-- MariaDB dump 10.19  Distrib 10.11.19-MariaDB\n\
+         INSERT INTO `t` VALUES (1,'a'),(2,'b');\n\
+         INSERT INTO `t` VALUES (3,'c'),(7,'dup'),(8,'d');\n",
+    )
+    .unwrap();
+    let run = import(&target, &file, &[]);
+    run.assert_code(1);
+    assert!(
+        run.stderr
+            .contains(&format!("{}:3: table `t`", path_str(&file)))
+            && run.stderr.contains("Duplicate entry '7'"),
+        "{run}"
+    );
+    assert_eq!(target.sql("SELECT GROUP_CONCAT(id) FROM t;"), "7\n");
+
+    // Strict mode turns a too-long value into an error in the INSERT; the LOAD
+    // only warns, so the INSERT is what decides.
+    std::fs::write(
+        &file,
+        "-- MariaDB dump 10.19  Distrib 10.11.19-MariaDB\n\
+         /*!40101 SET SQL_MODE='STRICT_TRANS_TABLES' */;\n\
+         INSERT INTO `t` VALUES (1,'a');\n\
+         INSERT INTO `t` VALUES (2,'too long');\n",
+    )
+    .unwrap();
+    let run = import(&target, &file, &[]);
+    run.assert_code(1);
+    assert!(
+        run.stderr
+            .contains(&format!("{}:4: table `t`", path_str(&file)))
+            && run.stderr.contains("Data too long"),
+        "{run}"
+    );
+    assert_eq!(target.sql("SELECT GROUP_CONCAT(id) FROM t;"), "7\n");
+}
+
+/// Issue 7 §7: a 9 MB blob is an 18 MB hex INSERT, more than the default
+/// 16 MB max_allowed_packet. Its rows go through LOAD DATA (sent in pieces),
+/// so `import` and `init --data` restore it on a default server.
+#[test]
+fn nine_megabyte_blob_round_trips() {
+    let source = TestDb::create("src");
+    source.sql(
+        "CREATE TABLE big (id INT PRIMARY KEY, b LONGBLOB, t LONGTEXT) ENGINE=InnoDB; \
+         INSERT INTO big VALUES (1, REPEAT(UNHEX('00FF5C0A09275C4E'), 9 * 1024 * 1024 / 8), 'small'), \
+         (2, NULL, REPEAT('ü\\t', 100000));",
+    );
+    assert_eq!(
+        source.sql("SELECT @@max_allowed_packet;"),
+        "16777216\n",
+        "the server is not at its default max_allowed_packet: not the intended test"
+    );
+    let dir = tempdir();
+    let schema = dir.join("schema.sql");
+    let data = dir.join("data.sql");
+    export_schema_ok(&source, &schema);
+    export_data_ok(&source, &data);
+    let size = std::fs::metadata(&data).unwrap().len();
+    assert!(size > 18 * 1024 * 1024, "the export is {size} bytes");
+
+    let target = TestDb::reserve("dst");
+    init(&target, &schema, Some(&data), true).assert_success();
+    assert_same_data(&source, &target);
+
+    let imported = TestDb::reserve("imp");
+    init(&imported, &schema, None, true).assert_success();
+    import(&imported, &data, &[]).assert_success();
+    assert_same_data(&source, &imported);
+}
+
+/// Issue 7 §7: a 24 MB value, larger than the default 16 MB max_allowed_packet
+/// itself (the server cannot even build it with REPEAT). A mysqldump-style file
+/// holds it as one 48 MB hex INSERT; dbsnap loads it through LOAD DATA, with
+/// import and with init, and the server finds every byte in place.
+#[test]
+fn twenty_four_megabyte_value_loads_from_a_dump_file() {
+    const PATTERN: &str = "00ff5c0a0927224e"; // 8 bytes: NUL, 0xFF, \, LF, TAB, ', ", N
+    const MIB: usize = 1024 * 1024;
+    let repeats = 24 * MIB / 8 + 1;
+    let mut text = String::with_capacity(repeats * 16 + 200);
+    text.push_str("-- MariaDB dump 10.19  Distrib 10.11.19-MariaDB\n");
+    text.push_str("INSERT INTO `big` VALUES (1,0x");
+    for _ in 0..repeats {
+        text.push_str(PATTERN);
+    }
+    text.push_str("),(2,'x');\n");
+    let dir = tempdir();
+    let dump = dir.join("big.sql");
+    std::fs::write(&dump, text).unwrap();
+
+    let check = |db: &TestDb| {
+        // Compared in 1 MiB pieces: no server function may return more than
+        // max_allowed_packet.
+        let sql = format!(
+            "SELECT LENGTH(b), \
+               (SELECT SUM(SUBSTRING(b, seq * {MIB} + 1, {MIB}) = REPEAT(UNHEX('{PATTERN}'), {MIB} / 8)) FROM seq_0_to_23), \
+               SUBSTRING(b, 24 * {MIB} + 1) = UNHEX('{PATTERN}') \
+             FROM big WHERE id = 1;"
+        );
+        assert_eq!(
+            db.sql(&sql),
+            format!("{}\t24\t1\n", repeats * 8),
+            "{}",
+            db.name()
+        );
+        assert_eq!(db.sql("SELECT b FROM big WHERE id = 2;"), "x\n");
+    };
+    const SCHEMA: &str = "CREATE TABLE big (id INT PRIMARY KEY, b LONGBLOB) ENGINE=InnoDB;";
+
+    let imported = TestDb::create("imp");
+    imported.sql(SCHEMA);
+    import(&imported, &dump, &[]).assert_success();
+    check(&imported);
+
+    let schema = dir.join("schema.sql");
+    export_schema_ok(&imported, &schema);
+    let built = TestDb::reserve("dst");
+    init(&built, &schema, Some(&dump), true).assert_success();
+    check(&built);
+}

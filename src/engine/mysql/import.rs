@@ -11,6 +11,7 @@ use mysql_async::Conn;
 use tokio::sync::mpsc;
 
 use super::connect::server_message;
+use super::loader::{describe, Infile, Loader, Transaction};
 use crate::engine::ImportOptions;
 use crate::script::datafile::{self, Event, Summary};
 use crate::script::statement::{Dialect, Restore, TableName};
@@ -33,40 +34,25 @@ pub async fn load(conn: &mut Conn, path: &Path, opts: &ImportOptions) -> Result<
 struct Job {
     sql: String,
     line: u64,
+    /// None for a session setting.
     table: Option<TableName>,
 }
 
-fn statement_error(
-    display: &str,
-    line: u64,
-    table: Option<&TableName>,
-    e: &mysql_async::Error,
-) -> anyhow::Error {
-    let table = table.map(|t| t.quoted(Dialect::MySql));
-    let table = table.as_ref();
-    let lost = matches!(e, mysql_async::Error::Io(_) | mysql_async::Error::Driver(_));
-    match table {
-        Some(t) if lost => anyhow!(
-            "connection lost while loading table {t} (at {display}:{line}): {}",
-            server_message(e)
-        ),
-        Some(t) => {
-            let mut msg = format!("{display}:{line}: table {t}: {}", server_message(e));
-            if matches!(e, mysql_async::Error::Server(s) if s.code == 1062) {
-                msg += " (the target already holds these rows: `--truncate` empties the file's tables first, in the same transaction)";
-            }
-            anyhow!(msg)
-        }
-        None => anyhow!("{display}:{line}: {}", server_message(e)),
-    }
-}
-
 /// Runs statements on one connection, in order, until the queue closes.
-async fn run_jobs(mut conn: Conn, mut jobs: mpsc::Receiver<Job>, display: String) -> Result<()> {
+/// Nobody reads the staging build yet, so each load commits on its own.
+async fn run_jobs(
+    mut conn: Conn,
+    mut jobs: mpsc::Receiver<Job>,
+    display: String,
+    infile: Infile,
+) -> Result<()> {
+    let mut loader = Loader::new(&mut conn, Transaction::PerStatement, infile);
     while let Some(job) = jobs.recv().await {
-        conn.query_drop(&job.sql)
-            .await
-            .map_err(|e| statement_error(&display, job.line, job.table.as_ref(), &e))?;
+        let sent = match &job.table {
+            Some(table) => loader.insert(table, &job.sql).await,
+            None => loader.setting(&job.sql).await,
+        };
+        sent.map_err(|f| describe(f, &display, job.line, job.table.as_ref()))?;
     }
     conn.disconnect().await.ok();
     Ok(())
@@ -86,12 +72,18 @@ async fn load_with(
     opts: &ImportOptions,
 ) -> Result<Loaded> {
     let display = path.display().to_string();
+    let infile = Infile::probe(conn).await;
     let mut queues = Vec::new();
     let mut handles = Vec::new();
     for worker in workers {
         let (tx, rx) = mpsc::channel::<Job>(2);
         queues.push(tx);
-        handles.push(tokio::spawn(run_jobs(worker, rx, display.clone())));
+        handles.push(tokio::spawn(run_jobs(
+            worker,
+            rx,
+            display.clone(),
+            infile.clone(),
+        )));
     }
     let mut worker_of: HashMap<TableName, usize> = HashMap::new();
     let mut emptied = Vec::new();
@@ -122,6 +114,7 @@ async fn load_with(
             .map_err(|e| anyhow!("{}", server_message(&e)))?;
         emptied = tables;
     }
+    let mut loader = Loader::new(conn, Transaction::Caller, infile);
     let mut events = datafile::spawn(path, Dialect::MySql);
     let mut deferred = Vec::new();
     let summary = loop {
@@ -145,9 +138,10 @@ async fn load_with(
         };
         match event {
             Event::Setting { sql, line } => {
-                conn.query_drop(&sql)
+                loader
+                    .setting(&sql)
                     .await
-                    .map_err(|e| statement_error(&display, line, None, &e))?;
+                    .map_err(|f| describe(f, &display, line, None))?;
                 for queue in &queues {
                     let job = Job {
                         sql: sql.clone(),
@@ -166,9 +160,10 @@ async fn load_with(
                 rows: _,
             } => {
                 if queues.is_empty() {
-                    conn.query_drop(&sql)
+                    loader
+                        .insert(&table, &sql)
                         .await
-                        .map_err(|e| statement_error(&display, line, Some(&table), &e))?;
+                        .map_err(|f| describe(f, &display, line, Some(&table)))?;
                 } else {
                     // Each table stays on one connection, so its rows go in
                     // file order and an error names the same line every time.

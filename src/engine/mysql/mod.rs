@@ -10,7 +10,9 @@ pub mod connect;
 mod data;
 mod grants;
 mod import;
+mod infile;
 mod load;
+mod loader;
 mod schema;
 mod swap;
 

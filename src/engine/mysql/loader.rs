@@ -1,0 +1,365 @@
+//! One loading connection: the rows of each checked INSERT go to the server
+//! through `LOAD DATA LOCAL INFILE`, fed from memory (the server parses that
+//! several times faster than INSERT), or as the INSERT itself where a rewrite
+//! would not be exact.
+//!
+//! LOAD DATA LOCAL cannot stop the client's transfer, so the server turns
+//! its errors (duplicate keys, bad values) into warnings and goes on. Every
+//! LOAD therefore runs after a savepoint: unless it stored exactly its rows
+//! without a single warning, it is rolled back and the INSERT is sent
+//! instead, which fails or warns exactly as it always did, naming its line.
+//! Tables whose engine cannot roll back, or with triggers, only get INSERTs.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use anyhow::{anyhow, Result};
+use bytes::Bytes;
+use futures_util::StreamExt;
+use mysql_async::prelude::Queryable;
+use mysql_async::Conn;
+
+use super::connect::server_message;
+use super::infile::{self, ColumnClass, LoadColumn, Mapping};
+use crate::script::statement::{Dialect, TableName};
+
+/// The size of the pieces the rows are sent in: well below any server's
+/// max_allowed_packet (a LOAD DATA value may span many pieces).
+const CHUNK: usize = 256 * 1024;
+
+/// How the connection's transaction is held.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transaction {
+    /// The caller has begun the one transaction: each LOAD is a savepoint in it.
+    Caller,
+    /// Autocommit (init's loading connections): each LOAD is a transaction of its own.
+    PerStatement,
+}
+
+/// Whether LOAD DATA LOCAL may be used, shared by the connections of one load.
+#[derive(Debug, Clone)]
+pub struct Infile(Arc<AtomicBool>);
+
+impl Infile {
+    /// Asks the server whether it accepts LOAD DATA LOCAL; says so once if not.
+    pub async fn probe(conn: &mut Conn) -> Infile {
+        let on: Option<Option<i64>> = conn.query_first("SELECT @@GLOBAL.local_infile").await.ok();
+        let on = on.flatten().unwrap_or(0) == 1;
+        let infile = Infile(Arc::new(AtomicBool::new(true)));
+        if !on {
+            infile.turn_off();
+        }
+        infile
+    }
+
+    fn on(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+
+    fn turn_off(&self) {
+        if self.0.swap(false, Ordering::Relaxed) {
+            eprintln!(
+                "dbsnap: note: the server does not accept LOAD DATA LOCAL INFILE (local_infile=OFF); \
+                 rows are loaded with INSERT statements, which is slower"
+            );
+        }
+    }
+}
+
+/// The session state a rewrite depends on, read from the server.
+struct Session {
+    charset: String,
+    max_packet: u64,
+}
+
+/// A table as LOAD DATA sees it.
+struct Target {
+    /// (name, class, invisible), in table order.
+    columns: Vec<(String, ColumnClass, bool)>,
+}
+
+/// What went wrong with a statement, for the caller's message.
+pub enum Failure {
+    /// The server refused the statement; the connection is usable.
+    Server(mysql_async::Error),
+    /// The connection is gone.
+    Lost(mysql_async::Error),
+    /// Refused before it was sent.
+    Other(anyhow::Error),
+}
+
+impl Failure {
+    fn of(e: mysql_async::Error) -> Failure {
+        if matches!(e, mysql_async::Error::Io(_) | mysql_async::Error::Driver(_)) {
+            Failure::Lost(e)
+        } else {
+            Failure::Server(e)
+        }
+    }
+}
+
+pub struct Loader<'c> {
+    conn: &'c mut Conn,
+    mode: Transaction,
+    infile: Infile,
+    session: Option<Option<Session>>,
+    /// None: this table only takes INSERTs.
+    targets: HashMap<TableName, Option<Target>>,
+}
+
+impl<'c> Loader<'c> {
+    pub fn new(conn: &'c mut Conn, mode: Transaction, infile: Infile) -> Loader<'c> {
+        Loader {
+            conn,
+            mode,
+            infile,
+            session: None,
+            targets: HashMap::new(),
+        }
+    }
+
+    /// A session setting from the file; the session is read again before the next load.
+    pub async fn setting(&mut self, sql: &str) -> Result<(), Failure> {
+        self.session = None;
+        self.conn.query_drop(sql).await.map_err(Failure::of)
+    }
+
+    /// Loads the rows of one checked INSERT of `table`.
+    pub async fn insert(&mut self, table: &TableName, sql: &str) -> Result<(), Failure> {
+        if self.infile.on() && self.try_load(table, sql).await? {
+            return Ok(());
+        }
+        let infile_on = self.infile.on();
+        if let Some(session) = self.session().await? {
+            if sql.len() as u64 + 1 > session.max_packet {
+                return Err(Failure::Other(anyhow!(
+                    "the statement is {} bytes, more than the server's max_allowed_packet ({} bytes), and its rows \
+                     cannot go through LOAD DATA LOCAL INFILE here ({}); raise max_allowed_packet on the server \
+                     (SET GLOBAL max_allowed_packet = ...) or enable local_infile",
+                    sql.len(),
+                    session.max_packet,
+                    if infile_on {
+                        "the table's engine cannot roll back, it has triggers, or a value has no exact rewrite"
+                    } else {
+                        "local_infile is OFF"
+                    }
+                )));
+            }
+        }
+        self.conn.query_drop(sql).await.map_err(Failure::of)
+    }
+
+    async fn session(&mut self) -> Result<Option<&Session>, Failure> {
+        if self.session.is_none() {
+            let row: Option<(String, String, String, u64)> = self
+                .conn
+                .query_first(
+                    "SELECT @@character_set_client, @@character_set_connection, @@sql_mode, @@max_allowed_packet",
+                )
+                .await
+                .map_err(Failure::of)?;
+            let session = row.and_then(|(client, connection, mode, max_packet)| {
+                // The rewrite reads literals as the server does only with
+                // backslash escapes and one character set on the way in.
+                let plain = client == connection
+                    && !mode.split(',').any(|m| m == "NO_BACKSLASH_ESCAPES")
+                    && connection
+                        .bytes()
+                        .all(|c| c.is_ascii_alphanumeric() || c == b'_');
+                plain.then_some(Session {
+                    charset: connection,
+                    max_packet,
+                })
+            });
+            self.session = Some(session);
+        }
+        Ok(self.session.as_ref().and_then(Option::as_ref))
+    }
+
+    async fn target(&mut self, table: &TableName) -> Result<Option<&Target>, Failure> {
+        if !self.targets.contains_key(table) {
+            let target = read_target(self.conn, &table.name)
+                .await
+                .map_err(Failure::of)?;
+            self.targets.insert(table.clone(), target);
+        }
+        Ok(self.targets.get(table).and_then(Option::as_ref))
+    }
+
+    /// Sends the rows through LOAD DATA; false when the INSERT must be sent
+    /// instead (nothing of the LOAD is left in the table then).
+    async fn try_load(&mut self, table: &TableName, sql: &str) -> Result<bool, Failure> {
+        let Some(charset) = self.session().await?.map(|s| s.charset.clone()) else {
+            return Ok(false);
+        };
+        let Some((named, values_at)) = infile::insert_shape(sql) else {
+            return Ok(false);
+        };
+        let Some(target) = self.target(table).await? else {
+            return Ok(false);
+        };
+        let mut columns: Vec<(String, ColumnClass)> = Vec::new();
+        if named.is_empty() {
+            for (name, class, invisible) in &target.columns {
+                if !invisible {
+                    columns.push((name.clone(), class.clone()));
+                }
+            }
+        } else {
+            for name in &named {
+                let Some((found, class, _)) = target
+                    .columns
+                    .iter()
+                    .find(|(c, _, _)| c.eq_ignore_ascii_case(name))
+                else {
+                    return Ok(false);
+                };
+                columns.push((found.clone(), class.clone()));
+            }
+        }
+        let mut rows = Vec::with_capacity(sql.len() - values_at + 1024);
+        let Some(converted) =
+            infile::convert_values(&sql.as_bytes()[values_at..], columns.len(), &mut rows)
+        else {
+            return Ok(false);
+        };
+        let mut load_columns = Vec::with_capacity(columns.len());
+        for ((name, class), mask) in columns.iter().zip(&converted.masks) {
+            let mapping = match infile::mapping(class, *mask, &charset) {
+                Mapping::Insert => return Ok(false),
+                Mapping::Any => Mapping::Direct,
+                m => m,
+            };
+            load_columns.push(LoadColumn { name, mapping });
+        }
+        let statement =
+            infile::load_statement(&table.quoted(Dialect::MySql), &load_columns, &charset);
+
+        let (begin, undo, keep) = match self.mode {
+            Transaction::Caller => (
+                "SAVEPOINT dbsnap_rows",
+                "ROLLBACK TO SAVEPOINT dbsnap_rows",
+                None,
+            ),
+            Transaction::PerStatement => ("START TRANSACTION", "ROLLBACK", Some("COMMIT")),
+        };
+        match self.conn.query_drop(begin).await {
+            Ok(()) => {}
+            // Once a table of an engine without savepoints (Aria) has rows in
+            // the transaction, no SAVEPOINT is possible until it ends.
+            Err(mysql_async::Error::Server(e)) if e.code == 1178 => {
+                eprintln!(
+                    "dbsnap: note: {}: the transaction holds rows of a table whose engine has no savepoints; \
+                     the rows that follow are loaded with INSERT statements, which is slower",
+                    table.quoted(Dialect::MySql)
+                );
+                self.infile = Infile(Arc::new(AtomicBool::new(false)));
+                return Ok(false);
+            }
+            Err(e) => return Err(Failure::of(e)),
+        }
+        let rows = Bytes::from(rows);
+        let chunks: Vec<Bytes> = (0..rows.len())
+            .step_by(CHUNK)
+            .map(|at| rows.slice(at..rows.len().min(at + CHUNK)))
+            .collect();
+        self.conn.set_infile_handler(async move {
+            Ok(futures_util::stream::iter(chunks.into_iter().map(Ok)).boxed())
+        });
+        let loaded = self.conn.query_drop(&statement).await;
+        let exact = match &loaded {
+            Ok(()) => self.conn.affected_rows() == converted.rows && self.conn.get_warnings() == 0,
+            Err(mysql_async::Error::Server(e)) if local_infile_refused(e.code) => {
+                self.infile.turn_off();
+                false
+            }
+            Err(mysql_async::Error::Server(_)) => false,
+            Err(_) => return Err(Failure::of(loaded.unwrap_err())),
+        };
+        if exact {
+            if let Some(keep) = keep {
+                self.conn.query_drop(keep).await.map_err(Failure::of)?;
+            }
+            return Ok(true);
+        }
+        // The INSERT says what was wrong, as it always did.
+        if let Err(e) = self.conn.query_drop(undo).await {
+            return Err(match loaded {
+                Err(load) => Failure::of(load),
+                Ok(()) => Failure::of(e),
+            });
+        }
+        Ok(false)
+    }
+}
+
+/// Errors of a server that refuses LOAD DATA LOCAL (MySQL 1148, 3948; MariaDB 4166).
+fn local_infile_refused(code: u16) -> bool {
+    matches!(code, 1148 | 3948 | 4166)
+}
+
+/// The table's columns if its rows may go through LOAD DATA.
+async fn read_target(conn: &mut Conn, name: &str) -> Result<Option<Target>, mysql_async::Error> {
+    let tables: Vec<(String, i64, i64)> = conn
+        .exec(include_str!("sql/load_table.sql"), (name,))
+        .await?;
+    let exact = |t: &str| t == name;
+    let Some((_, transactional, triggers)) = tables
+        .iter()
+        .find(|(t, _, _)| exact(t))
+        .or_else(|| (tables.len() == 1).then(|| &tables[0]))
+    else {
+        return Ok(None);
+    };
+    if *transactional != 1 || *triggers != 0 {
+        return Ok(None);
+    }
+    let table_name = tables
+        .iter()
+        .find(|(t, _, _)| exact(t))
+        .map_or_else(|| tables[0].0.clone(), |(t, _, _)| t.clone());
+    let rows: Vec<(String, String, String, Option<String>, i64)> = conn
+        .exec(include_str!("sql/load_columns.sql"), (name,))
+        .await?;
+    let columns: Vec<(String, ColumnClass, bool)> = rows
+        .into_iter()
+        .filter(|(t, ..)| *t == table_name)
+        .map(|(_, column, data_type, charset, invisible)| {
+            (
+                column,
+                ColumnClass::of(&data_type, charset.as_deref()),
+                invisible == 1,
+            )
+        })
+        .collect();
+    Ok((!columns.is_empty()).then_some(Target { columns }))
+}
+
+/// Turns a statement's failure into the message callers print.
+pub fn describe(
+    failure: Failure,
+    display: &str,
+    line: u64,
+    table: Option<&TableName>,
+) -> anyhow::Error {
+    let table = table.map(|t| t.quoted(Dialect::MySql));
+    match (failure, table) {
+        (Failure::Lost(e), Some(t)) => anyhow!(
+            "connection lost while loading table {t} (at {display}:{line}): {}",
+            server_message(&e)
+        ),
+        (Failure::Server(e), Some(t)) => {
+            let mut msg = format!("{display}:{line}: table {t}: {}", server_message(&e));
+            if matches!(&e, mysql_async::Error::Server(s) if s.code == 1062) {
+                msg += " (the target already holds these rows: `--truncate` empties the file's tables first, in the same transaction)";
+            }
+            anyhow!(msg)
+        }
+        (Failure::Other(e), Some(t)) => anyhow!("{display}:{line}: table {t}: {e:#}"),
+        (Failure::Lost(e) | Failure::Server(e), None) => {
+            anyhow!("{display}:{line}: {}", server_message(&e))
+        }
+        (Failure::Other(e), None) => anyhow!("{display}:{line}: {e:#}"),
+    }
+}
