@@ -45,7 +45,13 @@ fn statement_error(
 ) -> anyhow::Error {
     let table = table.map(|t| t.quoted(Dialect::MySql));
     let table = table.as_ref();
-    let lost = matches!(e, mysql_async::Error::Io(_) | mysql_async::Error::Driver(_));
+    // Killed (KILL CONNECTION: 1927, MySQL 3169) or shut down (1053): the
+    // session is gone, as when the socket closes.
+    let lost = match e {
+        mysql_async::Error::Io(_) | mysql_async::Error::Driver(_) => true,
+        mysql_async::Error::Server(s) => matches!(s.code, 1053 | 1927 | 3169),
+        _ => false,
+    };
     match table {
         Some(t) if lost => anyhow!(
             "connection lost while loading table {t} (at {display}:{line}): {}",
@@ -55,6 +61,10 @@ fn statement_error(
             let mut msg = format!("{display}:{line}: table {t}: {}", server_message(e));
             if matches!(e, mysql_async::Error::Server(s) if s.code == 1062) {
                 msg += " (the target already holds these rows: `--truncate` empties the file's tables first, in the same transaction)";
+            }
+            if matches!(e, mysql_async::Error::Server(s) if s.code == 1452) {
+                // The file's own FOREIGN_KEY_CHECKS=0 is not obeyed (see statement.rs).
+                msg += " (foreign keys are checked row by row; a file whose rows close a cycle, or are not in reference order, loads with `--disable-constraints`)";
             }
             anyhow!(msg)
         }
