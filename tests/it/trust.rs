@@ -755,7 +755,10 @@ mod mysql {
             "SELECT GROUP_CONCAT(TABLE_NAME ORDER BY TABLE_NAME) FROM information_schema.TABLES \
              WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE'",
         );
-        let mut out = db.sql(&format!("CHECKSUM TABLE {} EXTENDED", tables.trim()));
+        // CHECKSUM TABLE names the database: left out, to compare two databases.
+        let mut out = db
+            .sql(&format!("CHECKSUM TABLE {} EXTENDED", tables.trim()))
+            .replace(&format!("{}.", db.name()), "");
         out += &db.sql(
             "SELECT GROUP_CONCAT(CONCAT(TABLE_NAME, '=', IFNULL(AUTO_INCREMENT, '-')) ORDER BY TABLE_NAME) \
              FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()",
