@@ -604,7 +604,7 @@ mod pg {
     /// snapshot's content.
     #[test]
     fn mutants_either_fail_cleanly_or_load_exactly() {
-        let (source, target, dir, good) = setup();
+        let (source, target, _dir, good) = setup();
         let inserts = [
             "CREATE TABLE public.m (x int);\n",
             "DELETE FROM public.a;\n",
@@ -628,7 +628,6 @@ mod pg {
         };
         run_mutants(
             &good,
-            dir.path(),
             &target.url(),
             &inserts,
             &|| state(&target),
@@ -710,14 +709,13 @@ impl<'a> Mutator<'a> {
     }
 }
 
-/// Imports 300 mutants of `good` with `--truncate` into the target at `url`,
+/// Imports 300 mutants of `good` (written beside it) with `--truncate` into the target at `url`,
 /// whose state (`state`) is the populated one: each run either exits 1 and
 /// leaves the state as it was, or exits 0 and leaves `expected` (then
 /// `populate` puts the target back). At least `min_refused` must be refused
 /// (mutants of comment lines load, and small files have many of those).
 fn run_mutants(
     good: &Path,
-    dir: &Path,
     url: &str,
     inserts: &[&str],
     state: &dyn Fn() -> String,
@@ -725,6 +723,7 @@ fn run_mutants(
     populate: &dyn Fn(),
     min_refused: usize,
 ) {
+    let dir = good.parent().expect("the snapshot's folder");
     let before = state();
     assert_ne!(before, expected, "the target must differ from the snapshot");
     let text = std::fs::read(good).unwrap();
@@ -956,7 +955,6 @@ mod mysql {
         };
         run_mutants(
             &good,
-            dir.path(),
             &target.url(),
             &inserts,
             &|| state(&target),
