@@ -30,8 +30,28 @@ pub struct SchemaObject<K> {
 /// Orders objects so that each comes after everything it depends on within its
 /// section. Dependencies on unknown keys, and from pre-data on post-data
 /// objects, are ignored (the section order already decides those). A cycle is
-/// broken at its smallest object and reported in the returned warnings.
+/// broken at an object on it (see [`sort_objects_with`]) and reported in the
+/// returned warnings.
 pub fn sort_objects<K>(objects: Vec<SchemaObject<K>>) -> (Vec<SchemaObject<K>>, Vec<String>)
+where
+    K: Clone + Eq + std::hash::Hash + Ord,
+{
+    sort_objects_with(objects, |_, _| false)
+}
+
+/// [`sort_objects`], where `weak(from, to)` says that `from`'s dependency on
+/// `to` is the cheap one to give up when a cycle must be broken (a nullable
+/// foreign key: its rows can load before the rows they reference only if
+/// they hold NULL there, which a cycle's closing key usually does).
+///
+/// A cycle is broken inside a group of objects that wait only on each other
+/// (not at an object that merely waits on a cycle: that one would then come
+/// before the rows it references). Within that group the object whose
+/// remaining dependencies are all weak goes first, else the smallest.
+pub fn sort_objects_with<K>(
+    objects: Vec<SchemaObject<K>>,
+    weak: impl Fn(&K, &K) -> bool,
+) -> (Vec<SchemaObject<K>>, Vec<String>)
 where
     K: Clone + Eq + std::hash::Hash + Ord,
 {
@@ -43,6 +63,7 @@ where
     let n = objects.len();
     let mut waiting_on = vec![0usize; n];
     let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); n];
+    let mut depends: Vec<Vec<usize>> = vec![Vec::new(); n];
     for (i, obj) in objects.iter().enumerate() {
         let mut seen = BTreeSet::new();
         for dep in &obj.deps {
@@ -52,6 +73,7 @@ where
             }
             waiting_on[i] += 1;
             dependents[j].push(i);
+            depends[i].push(j);
         }
     }
 
@@ -73,11 +95,28 @@ where
         let next = match ready.pop_first() {
             Some((_, i)) => i,
             None => {
-                // Only a cycle can leave objects waiting; release the smallest.
+                // Only a cycle can leave objects waiting.
+                let comp = components(&depends, &done);
+                // Groups that wait on nothing outside themselves: a cycle
+                // (every object left waits on something).
+                let mut closed = vec![true; n];
+                for i in (0..n).filter(|&i| !done[i]) {
+                    for &j in &depends[i] {
+                        if !done[j] && comp[j] != comp[i] {
+                            closed[comp[i]] = false;
+                        }
+                    }
+                }
+                let all_weak = |i: usize| {
+                    depends[i]
+                        .iter()
+                        .filter(|&&j| !done[j])
+                        .all(|&j| weak(&objects[i].key, &objects[j].key))
+                };
                 let i = (0..n)
-                    .filter(|&i| !done[i])
-                    .min_by_key(|&i| rank(i))
-                    .expect("objects left");
+                    .filter(|&i| !done[i] && closed[comp[i]])
+                    .min_by_key(|&i| (!all_weak(i), rank(i)))
+                    .expect("a cycle among the objects left");
                 warnings.push(format!("dependency cycle broken at {}", objects[i].label));
                 i
             }
@@ -101,6 +140,65 @@ where
         .map(|i| slots[i].take().expect("each object once"))
         .collect();
     (sorted, warnings)
+}
+
+/// Strongly connected components (Tarjan, without recursion) of the objects
+/// not yet placed, along "waits on" edges: each object's component number
+/// (`usize::MAX` for placed ones).
+fn components(depends: &[Vec<usize>], done: &[bool]) -> Vec<usize> {
+    const NONE: usize = usize::MAX;
+    let n = depends.len();
+    let (mut index, mut low, mut comp) = (vec![NONE; n], vec![0; n], vec![NONE; n]);
+    let mut on_stack = vec![false; n];
+    let mut stack = Vec::new();
+    let (mut next_index, mut next_comp) = (0, 0);
+    for root in 0..n {
+        if done[root] || index[root] != NONE {
+            continue;
+        }
+        index[root] = next_index;
+        low[root] = next_index;
+        next_index += 1;
+        stack.push(root);
+        on_stack[root] = true;
+        // (object, how many of its dependencies were visited)
+        let mut path = vec![(root, 0usize)];
+        while let Some(&(v, pos)) = path.last() {
+            if let Some(&w) = depends[v].get(pos) {
+                path.last_mut().expect("non-empty").1 += 1;
+                if done[w] {
+                    continue;
+                }
+                if index[w] == NONE {
+                    index[w] = next_index;
+                    low[w] = next_index;
+                    next_index += 1;
+                    stack.push(w);
+                    on_stack[w] = true;
+                    path.push((w, 0));
+                } else if on_stack[w] {
+                    low[v] = low[v].min(index[w]);
+                }
+                continue;
+            }
+            path.pop();
+            if let Some(&(parent, _)) = path.last() {
+                low[parent] = low[parent].min(low[v]);
+            }
+            if low[v] == index[v] {
+                loop {
+                    let w = stack.pop().expect("v is on the stack");
+                    on_stack[w] = false;
+                    comp[w] = next_comp;
+                    if w == v {
+                        break;
+                    }
+                }
+                next_comp += 1;
+            }
+        }
+    }
+    comp
 }
 
 #[cfg(test)]
@@ -152,6 +250,37 @@ mod tests {
         let (sorted, warnings) = sort_objects(vec![obj(1, 1, "x", &[2]), obj(2, 1, "y", &[1])]);
         assert_eq!(sorted.len(), 2);
         assert_eq!(warnings.len(), 1);
+    }
+
+    #[test]
+    fn cycles_are_broken_at_an_object_on_them() {
+        // "a" waits on the cycle x <-> y but is not on it: releasing "a",
+        // the smallest name, would put it before the y it needs.
+        let (sorted, warnings) = sort_objects(vec![
+            obj(1, 1, "a", &[3]),
+            obj(2, 1, "x", &[3]),
+            obj(3, 1, "y", &[2]),
+        ]);
+        assert_eq!(names(&sorted), ["x", "y", "a"]);
+        assert_eq!(warnings, ["dependency cycle broken at x"]);
+        // A cycle that waits on another cycle is not the one broken first.
+        let (sorted, _) = sort_objects(vec![
+            obj(1, 1, "a", &[2, 3]),
+            obj(2, 1, "b", &[1]),
+            obj(3, 1, "x", &[4]),
+            obj(4, 1, "y", &[3]),
+        ]);
+        assert_eq!(names(&sorted), ["x", "y", "a", "b"]);
+    }
+
+    #[test]
+    fn cycles_are_broken_at_a_weak_dependency() {
+        // store -> staff is nullable, staff -> store is not: store goes first.
+        let (sorted, _) = sort_objects_with(
+            vec![obj(1, 1, "staff", &[2]), obj(2, 1, "store", &[1])],
+            |from, to| (*from, *to) == (2, 1),
+        );
+        assert_eq!(names(&sorted), ["store", "staff"]);
     }
 
     #[test]

@@ -182,7 +182,8 @@ pub enum Statement {
     /// Schema changes.
     Ddl(String),
     /// mysqldump's LOCK/UNLOCK TABLES and DISABLE/ENABLE KEYS: they would end
-    /// the transaction, so they are skipped.
+    /// the transaction, so they are skipped. So are settings of the checks the
+    /// importer owns (`FOREIGN_KEY_CHECKS=0`).
     LoadHint,
     /// A session setting from the allowed list, rebuilt.
     Setting(String),
@@ -1044,6 +1045,12 @@ const MYSQL_SETTINGS: &[&str] = &[
     "note_verbosity",
 ];
 
+/// Checks that a file may switch off for the `mysql` client (mysqldump's
+/// files and ours do, so that rows closing a foreign-key cycle load) but not
+/// for dbsnap: the file is untrusted, and `--disable-constraints` alone
+/// decides. Their assignments are accepted and not sent.
+const IMPORTER_OWNED: &[&str] = &["foreign_key_checks", "unique_checks"];
+
 /// sql_mode values that would make the server read strings or names
 /// differently from this module.
 fn sql_mode_ok(value: &str) -> bool {
@@ -1090,6 +1097,11 @@ fn setting(dialect: Dialect, sql: &str) -> Option<Statement> {
             }
             p.punct(';');
             p.at_end().then_some(())?;
+            // Assignments the importer owns are left out (empty).
+            parts.retain(|part| !part.is_empty());
+            if parts.is_empty() {
+                return Some(Statement::LoadHint);
+            }
             Some(Statement::Setting(format!("SET {}", parts.join(", "))))
         }
     }
@@ -1169,6 +1181,9 @@ fn assignment(target: Target, value: String) -> Option<String> {
         }
         Target::System(name) => {
             MYSQL_SETTINGS.contains(&name.as_str()).then_some(())?;
+            if IMPORTER_OWNED.contains(&name.as_str()) {
+                return Some(String::new());
+            }
             if name == "sql_mode"
                 && !(value.starts_with('@') || sql_mode_ok(value.trim_matches('\'')))
             {
@@ -1384,6 +1399,13 @@ mod tests {
             (MySql, "SET GLOBAL local_infile=1", Statement::Other("SET GLOBAL local_infile=1".into())),
             (MySql, "SET @x = 'ANSI_QUOTES'", Statement::Other("SET @x = 'ANSI_QUOTES'".into())),
             (MySql, "SET time_zone = '+00:00'", Statement::Setting("SET SESSION time_zone = '+00:00'".into())),
+            (MySql, "/*!40014 SET FOREIGN_KEY_CHECKS=@OLD_FOREIGN_KEY_CHECKS */", Statement::LoadHint),
+            (MySql, "SET SESSION unique_checks = 0, foreign_key_checks = 0", Statement::LoadHint),
+            (
+                MySql,
+                "/*!40014 SET @OLD_FOREIGN_KEY_CHECKS=@@FOREIGN_KEY_CHECKS, FOREIGN_KEY_CHECKS=0 */",
+                Statement::Setting("SET @`OLD_FOREIGN_KEY_CHECKS` = @@SESSION.foreign_key_checks".into()),
+            ),
             (MySql, "COMMIT", Statement::Transaction("COMMIT".into())),
             (MySql, "START TRANSACTION", Statement::Transaction("START TRANSACTION".into())),
             (MySql, "/*!40101 COMMIT */", Statement::Transaction("COMMIT".into())),

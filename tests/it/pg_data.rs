@@ -845,7 +845,6 @@ fn import_duplicate_rows_names_file_line_and_table() {
 /// PostgreSQL refuses to truncate `customer` while the partitioned parent that
 /// references it is not in the same TRUNCATE.
 #[test]
-#[ignore = "known bug: import --truncate fails when a partitioned table's foreign key references a table of the file"]
 fn import_truncate_with_fk_from_partitioned_parent() {
     let source = TestDb::create("src");
     source.psql(

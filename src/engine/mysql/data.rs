@@ -2,7 +2,7 @@
 //! snapshot into extended INSERTs, and the counts, checksums and counters
 //! verify compares.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::Write;
 use std::sync::Arc;
 
@@ -13,7 +13,7 @@ use mysql_async::{Column, Conn, Value};
 
 use super::connect::{ident, server_message};
 use crate::config::ConnectionSpec;
-use crate::engine::order::{sort_objects, SchemaObject, Section};
+use crate::engine::order::{sort_objects_with, SchemaObject, Section};
 use crate::engine::{ChecksumKind, DataOptions, Inventory, SequenceState, TableState};
 use crate::progress::{Progress, TableProgress};
 use crate::snapshot::checksum::RowChecksum;
@@ -36,6 +36,7 @@ const SETTINGS: &str = "
 SET NAMES utf8mb4;
 SET time_zone = '+00:00';
 SET SQL_MODE = 'NO_AUTO_VALUE_ON_ZERO';
+/*!40014 SET @OLD_FOREIGN_KEY_CHECKS=@@FOREIGN_KEY_CHECKS, FOREIGN_KEY_CHECKS=0 */;
 ";
 
 /// Extended INSERTs are cut at about this size (the server's default
@@ -112,9 +113,15 @@ pub async fn data_tables(conn: &mut Conn, opts: &DataOptions) -> Result<Vec<Data
         }
     }
     let mut edges: HashMap<String, Vec<String>> = HashMap::new();
+    // Pairs of tables with a NOT NULL foreign key between them: a cycle is
+    // broken elsewhere if it can be.
+    let mut strong: HashSet<(String, String)> = HashSet::new();
     for r in query_strings(conn, include_str!("sql/fk_edges.sql")).await? {
-        if let [Some(from), Some(to)] = &r[..] {
+        if let [Some(from), Some(to), nullable] = &r[..] {
             edges.entry(from.clone()).or_default().push(to.clone());
+            if nullable.as_deref() != Some("1") {
+                strong.insert((from.clone(), to.clone()));
+            }
         }
     }
     let mut objects = Vec::new();
@@ -148,7 +155,9 @@ pub async fn data_tables(conn: &mut Conn, opts: &DataOptions) -> Result<Vec<Data
         });
     }
     // Cycles are expected (that is why foreign keys load after the data).
-    let (sorted, _) = sort_objects(objects);
+    let (sorted, _) = sort_objects_with(objects, |from, to| {
+        !strong.contains(&(from.clone(), to.clone()))
+    });
     let mut estimates: HashMap<String, (u64, u64)> = HashMap::new();
     for r in query_strings(conn, include_str!("sql/table_estimates.sql")).await? {
         if let [Some(name), rows, bytes] = &r[..] {
@@ -546,7 +555,12 @@ pub async fn export(
     let mut conn = conn.ok_or_else(|| anyhow!("every export connection was lost"))?;
 
     // Counters are DDL in MySQL (an implicit commit), so they come after the rows.
-    let mut trailer = String::from("\n-- dbsnap:section post-data\n");
+    // The `mysql` client loads rows that close a foreign-key cycle only with
+    // the checks off (the header), as mysqldump's files do; dbsnap's own
+    // import ignores both lines (its flags decide).
+    let mut trailer = String::from(
+        "\n/*!40014 SET FOREIGN_KEY_CHECKS=@OLD_FOREIGN_KEY_CHECKS */;\n-- dbsnap:section post-data\n",
+    );
     let states = sequence_states(&mut conn).await?;
     for statement in restore_statements(&states) {
         trailer += &statement;

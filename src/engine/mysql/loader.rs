@@ -91,7 +91,11 @@ pub enum Failure {
 
 impl Failure {
     fn of(e: mysql_async::Error) -> Failure {
-        if matches!(e, mysql_async::Error::Io(_) | mysql_async::Error::Driver(_)) {
+        // Killed (KILL CONNECTION: 1927, MySQL 3169) or shut down (1053): the
+        // session is gone, as when the socket closes.
+        if matches!(e, mysql_async::Error::Io(_) | mysql_async::Error::Driver(_))
+            || matches!(&e, mysql_async::Error::Server(s) if matches!(s.code, 1053 | 1927 | 3169))
+        {
             Failure::Lost(e)
         } else {
             Failure::Server(e)
@@ -353,6 +357,10 @@ pub fn describe(
             let mut msg = format!("{display}:{line}: table {t}: {}", server_message(&e));
             if matches!(&e, mysql_async::Error::Server(s) if s.code == 1062) {
                 msg += " (the target already holds these rows: `--truncate` empties the file's tables first, in the same transaction)";
+            }
+            if matches!(&e, mysql_async::Error::Server(s) if s.code == 1452) {
+                // The file's own FOREIGN_KEY_CHECKS=0 is not obeyed (see statement.rs).
+                msg += " (foreign keys are checked row by row; a file whose rows close a cycle, or are not in reference order, loads with `--disable-constraints`)";
             }
             anyhow!(msg)
         }

@@ -237,7 +237,15 @@ impl MySql {
             Ok(loaded) => loaded,
             Err(err) => {
                 let _ = exec(&mut conn, "ROLLBACK").await;
-                return Err(match put_back_counters(&mut conn, &counters).await {
+                // After a lost connection only a new one can put them back.
+                let put_back = match put_back_counters(&mut conn, &counters).await {
+                    Err(_) => match connect::connect(&self.spec).await {
+                        Ok(mut fresh) => put_back_counters(&mut fresh, &counters).await,
+                        Err(e) => Err(e),
+                    },
+                    done => done,
+                };
+                return Err(match put_back {
                     Ok(()) => err,
                     Err(e) => err.context(format!(
                         "nothing was committed, but AUTO_INCREMENT counters moved by the rolled-back rows could not be put back: {e:#}"

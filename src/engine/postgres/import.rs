@@ -16,6 +16,29 @@ use crate::script::datafile::{self, Event, Summary};
 use crate::script::statement::{Dialect, TableName};
 use crate::snapshot::manifest::Manifest;
 
+/// The session is gone: closed, or ended by the server (FATAL, as
+/// `pg_terminate_backend` and a shutdown send) rather than a statement error.
+fn connection_lost(err: &tokio_postgres::Error) -> bool {
+    err.is_closed()
+        || err
+            .as_db_error()
+            .is_none_or(|db| matches!(db.severity(), "FATAL" | "PANIC"))
+}
+
+/// `connection lost while loading table X (at PATH:LINE)`.
+fn lost_error(
+    path: &Path,
+    line: u64,
+    table: &TableName,
+    err: &tokio_postgres::Error,
+) -> anyhow::Error {
+    anyhow!(
+        "connection lost while loading table {table} (at {}:{line}): {}",
+        path.display(),
+        server_message(err)
+    )
+}
+
 /// Where a server error inside COPY data points: `COPY t, line 5` -> file line.
 fn copy_error(
     path: &Path,
@@ -31,12 +54,8 @@ fn copy_error(
         .and_then(|n| n.parse::<u64>().ok())
         .map(|n| data_start + n - 1)
         .unwrap_or(data_start);
-    if err.is_closed() || err.as_db_error().is_none() {
-        return anyhow!(
-            "connection lost while loading table {table} (at {}:{line}): {}",
-            path.display(),
-            server_message(err)
-        );
+    if connection_lost(err) {
+        return lost_error(path, line, table, err);
     }
     let mut msg = format!(
         "{}:{line}: table {table}: {}",
@@ -177,16 +196,16 @@ pub async fn load(client: &Client, path: &Path, opts: &ImportOptions) -> Result<
             tokio::task::spawn_blocking(move || datafile::tables_loaded(&file, Dialect::Postgres))
                 .await??;
         if !tables.is_empty() {
-            let list: Vec<String> = tables.iter().map(|t| t.quoted(Dialect::Postgres)).collect();
-            client
-                .batch_execute(&format!("TRUNCATE ONLY {}", list.join(", ")))
-                .await
-                .map_err(|e| {
-                    anyhow!(
-                        "{display}: emptying the tables before the load: {}",
-                        server_message(&e)
-                    )
-                })?;
+            let truncate = match super::truncate::statement(client, &tables).await {
+                Ok(sql) => client.batch_execute(&sql).await,
+                Err(e) => Err(e),
+            };
+            truncate.map_err(|e| {
+                anyhow!(
+                    "{display}: emptying the tables before the load: {}",
+                    server_message(&e)
+                )
+            })?;
         }
         truncated = tables;
     }
@@ -212,6 +231,9 @@ pub async fn load(client: &Client, path: &Path, opts: &ImportOptions) -> Result<
                     .copy_in::<_, Bytes>(sql.as_str())
                     .await
                     .map_err(|e| {
+                        if connection_lost(&e) {
+                            return lost_error(path, line, &table, &e);
+                        }
                         located_error(path, line, &sql, &e)
                             .context(format!("loading table {table}"))
                     })?;
@@ -253,11 +275,8 @@ pub async fn load(client: &Client, path: &Path, opts: &ImportOptions) -> Result<
                 rows: _,
             } => {
                 client.batch_execute(&sql).await.map_err(|e| {
-                    if e.is_closed() || e.as_db_error().is_none() {
-                        anyhow!(
-                            "connection lost while loading table {table} (at {display}:{line}): {}",
-                            server_message(&e)
-                        )
+                    if connection_lost(&e) {
+                        lost_error(path, line, &table, &e)
                     } else {
                         located_error(path, line, &sql, &e)
                             .context(format!("loading table {table}"))

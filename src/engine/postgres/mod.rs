@@ -6,6 +6,7 @@ mod data;
 mod import;
 mod load;
 mod quote;
+mod truncate;
 
 use std::io::Write;
 use std::path::Path;

@@ -14,6 +14,7 @@ pub mod commands;
 pub mod mysql;
 pub mod pg;
 pub mod server;
+pub mod session;
 pub mod testdb;
 pub mod tls;
 

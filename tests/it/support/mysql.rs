@@ -82,6 +82,12 @@ pub fn server() -> &'static MyServer {
 }
 
 impl Server for MyServer {
+    fn session_command(&self, db: &str) -> Command {
+        let mut cmd = self.client_command(db);
+        cmd.arg("--unbuffered");
+        cmd
+    }
+
     const NAME: &'static str = "MySQL/MariaDB";
 
     fn get() -> &'static Self {

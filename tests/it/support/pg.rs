@@ -52,6 +52,10 @@ pub fn server() -> &'static PgServer {
 }
 
 impl Server for PgServer {
+    fn session_command(&self, db: &str) -> Command {
+        self.psql_command(db)
+    }
+
     const NAME: &'static str = "PostgreSQL";
 
     fn get() -> &'static Self {

@@ -21,6 +21,10 @@ pub trait Server: Sync + 'static {
     /// Runs `sql` in database `db` with the engine's own client; returns stdout.
     fn try_sql(&self, db: &str, sql: &str) -> Result<String, String>;
 
+    /// The engine's client on database `db`, reading statements from stdin
+    /// and printing each result as it comes (for a [`super::session::Session`]).
+    fn session_command(&self, db: &str) -> std::process::Command;
+
     /// SQL that creates the empty database `name`.
     fn create_database_sql(name: &str) -> String;
 
