@@ -343,7 +343,8 @@ const LOCK_WAIT_SECONDS: u32 = 5;
 /// starts its transaction. MariaDB's `BACKUP STAGE BLOCK_COMMIT` does that
 /// without FLUSH TABLES WITH READ LOCK's wait for every running query (a long
 /// SELECT does not hold it up, nor writes behind it); MySQL has only FTWRL,
-/// so there more than one connection is taken only when asked for. Without
+/// so there more than one connection is taken only when asked for (and on
+/// MariaDB too for a database with sequences, see below). Without
 /// the privilege, or when the lock is not had within LOCK_WAIT_SECONDS, one
 /// connection reads every table.
 async fn snapshot_workers(
@@ -357,7 +358,22 @@ async fn snapshot_workers(
         .map_err(|e| anyhow!("{}", server_message(&e)))?
         .unwrap_or_default();
     let mariadb = version.contains("MariaDB");
-    let wanted = asked.unwrap_or(if mariadb { DEFAULT_JOBS } else { 1 });
+    // The lock drops sequence caches (the source's sequences then skip their
+    // cached values, as after a restart): by default a database with
+    // sequences is read on one connection and its sequences stay untouched.
+    let sequences: Option<u64> = main
+        .query_first(
+            "SELECT COUNT(*) FROM information_schema.TABLES \
+             WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'SEQUENCE'",
+        )
+        .await
+        .map_err(|e| anyhow!("{}", server_message(&e)))?;
+    let default = if mariadb && sequences == Some(0) {
+        DEFAULT_JOBS
+    } else {
+        1
+    };
+    let wanted = asked.unwrap_or(default);
     if wanted > 1 {
         // Connected before the lock, so that it is held for milliseconds.
         let mut workers = vec![];
