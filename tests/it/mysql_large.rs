@@ -141,7 +141,11 @@ fn large_values_are_exported_alone_in_their_statements() {
         );
     }
     let sizes: Vec<usize> = large.iter().map(|s| s.1 / MIB).collect();
-    assert_eq!(sizes, [18, 24, 48], "MiB of the three large INSERTs");
+    // 9 MiB as hex; 24 MiB of text and its escapes; 24 MiB as hex.
+    assert!(
+        sizes[0] == 18 && (24..30).contains(&sizes[1]) && sizes[2] == 48,
+        "MiB of the three large INSERTs: {sizes:?}"
+    );
     commands::check(&data, &[]).assert_success();
 
     let target = TestDb::reserve("dst");

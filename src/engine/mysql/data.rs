@@ -375,26 +375,31 @@ async fn snapshot_workers(
     };
     let wanted = asked.unwrap_or(default);
     if wanted > 1 {
-        // Connected before the lock, so that it is held for milliseconds.
-        let mut workers = vec![];
-        for _ in 1..wanted {
+        // Connected before the lock, so that it is held for milliseconds. The
+        // lock has a session of its own: BACKUP STAGE END also ends the
+        // transaction of the session that runs it.
+        let mut conns = vec![main];
+        let mut lock = None;
+        for _ in 0..wanted {
             match super::connect::connect(spec).await {
-                Ok(worker) => workers.push(worker),
+                Ok(conn) if lock.is_none() => lock = Some(conn),
+                Ok(conn) => conns.push(conn),
                 Err(_) => break,
             }
         }
-        if !workers.is_empty() {
-            match shared_snapshot(&mut main, &mut workers, mariadb).await {
-                Ok(()) => {
-                    workers.insert(0, main);
-                    return Ok(workers);
-                }
+        if let Some(mut lock) = lock.filter(|_| conns.len() > 1) {
+            let shared = shared_snapshot(&mut lock, &mut conns, mariadb).await;
+            lock.disconnect().await.ok();
+            match shared {
+                Ok(()) => return Ok(conns),
                 Err(e) if asked.is_some() => {
                     eprintln!("dbsnap: note: reading on one connection: {e:#}")
                 }
                 Err(_) => {}
             }
         }
+        conns.truncate(1);
+        main = conns.pop().expect("the first connection");
     }
     begin_snapshot(&mut main).await?;
     Ok(vec![main])
@@ -403,10 +408,10 @@ async fn snapshot_workers(
 /// The default number of connections on MariaDB.
 const DEFAULT_JOBS: usize = 2;
 
-/// Starts the snapshot transaction on `main` and every worker while commits
-/// are paused; on failure nothing is held and no transaction is open.
-async fn shared_snapshot(main: &mut Conn, workers: &mut [Conn], mariadb: bool) -> Result<()> {
-    let (lock, unlock) = if mariadb {
+/// Starts the snapshot transaction on every connection while `lock` pauses
+/// commits; on failure nothing is held and no transaction is open.
+async fn shared_snapshot(lock: &mut Conn, conns: &mut [Conn], mariadb: bool) -> Result<()> {
+    let (take, release) = if mariadb {
         (
             "BACKUP STAGE START; BACKUP STAGE BLOCK_COMMIT",
             "BACKUP STAGE END",
@@ -415,31 +420,24 @@ async fn shared_snapshot(main: &mut Conn, workers: &mut [Conn], mariadb: bool) -
         ("FLUSH TABLES WITH READ LOCK", "UNLOCK TABLES")
     };
     let failed = |e: mysql_async::Error| anyhow!("cannot pause commits: {}", server_message(&e));
-    main.query_drop(format!(
+    lock.query_drop(format!(
         "SET SESSION lock_wait_timeout = {LOCK_WAIT_SECONDS}"
     ))
     .await
     .map_err(failed)?;
-    let locked = main.query_drop(lock).await.map_err(failed);
-    let mut started = locked;
+    let mut started = lock.query_drop(take).await.map_err(failed);
     if started.is_ok() {
-        for worker in workers.iter_mut() {
-            started = begin_snapshot(worker).await;
+        for conn in conns.iter_mut() {
+            started = begin_snapshot(conn).await;
             if started.is_err() {
                 break;
             }
         }
-        if started.is_ok() {
-            started = begin_snapshot(main).await;
-        }
     }
     // Released whatever happened (a no-op when the lock was not had).
-    let released = main.query_drop(unlock).await.map_err(failed);
-    main.query_drop("SET SESSION lock_wait_timeout = @@GLOBAL.lock_wait_timeout")
-        .await
-        .map_err(failed)?;
+    let released = lock.query_drop(release).await.map_err(failed);
     if started.is_err() {
-        for conn in workers.iter_mut().chain(std::iter::once(main)) {
+        for conn in conns.iter_mut() {
             conn.query_drop("ROLLBACK").await.ok();
         }
     }
