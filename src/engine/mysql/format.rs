@@ -268,7 +268,7 @@ mod tests {
     #[test]
     fn tuples_escape_text_and_hex_binary() {
         let mut buf = Vec::new();
-        let values = vec![
+        let values = [
             Value::Bytes(b"42".to_vec()),
             Value::Bytes(b"it's\\\n\0\r\x1a end".to_vec()),
             Value::Bytes(vec![0, 255, 0x5c]),
