@@ -224,9 +224,10 @@ pub struct ExportDataArgs {
     #[arg(long = "exclude-table-data", value_name = "PATTERN")]
     pub exclude_table_data: Vec<String>,
     /// Tables read at once, each on its own connection in the same snapshot.
-    /// Default: 2 for PostgreSQL (shared with pg_export_snapshot). Default 1 for
-    /// MySQL/MariaDB, where more than one needs FLUSH TABLES WITH READ LOCK for a
-    /// moment (as mydumper does), which pauses writes and drops sequence caches.
+    /// Default: 2 for PostgreSQL (shared with pg_export_snapshot) and MariaDB
+    /// (BACKUP STAGE BLOCK_COMMIT pauses commits for a moment; big tables are
+    /// read in key ranges). Default 1 for MySQL, where more than one needs FLUSH
+    /// TABLES WITH READ LOCK for a moment. Both drop sequence caches.
     #[arg(short = 'j', long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=16))]
     pub jobs: Option<u16>,
     /// Print the manifest as JSON on stdout when done.

@@ -17,6 +17,7 @@ mod pg_regress;
 mod pg_data;
 
 mod mysql_data;
+mod mysql_large;
 mod mysql_schema;
 mod output;
 mod tls;

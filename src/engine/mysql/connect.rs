@@ -110,6 +110,11 @@ async fn open(
         // Stay on the connection asked for instead of switching to the server's socket.
         .prefer_socket(false)
         .ssl_opts(ssl)
+        // The client refuses packets above this. By default it takes the
+        // server's max_allowed_packet, which limits what the server accepts,
+        // not what it sends: a 24 MiB value stored in a 16 MiB server could
+        // not be read. 1 GiB is the most either side allows.
+        .max_allowed_packet(Some(1024 * 1024 * 1024))
         .init(vec![SESSION.to_string()]);
     builder = if spec.host.starts_with('/') {
         builder.socket(Some(spec.host.clone()))

@@ -7,11 +7,12 @@ use std::io::Write;
 use std::sync::Arc;
 
 use anyhow::{anyhow, Result};
-use mysql_async::consts::ColumnType;
 use mysql_async::prelude::Queryable;
-use mysql_async::{Column, Conn, Value};
+use mysql_async::{Conn, Value};
 
+use super::chunk::{self, Chunk};
 use super::connect::{ident, server_message};
+use super::format::{self, Batcher, DEFAULT_PACKET};
 use crate::config::ConnectionSpec;
 use crate::engine::order::{sort_objects_with, SchemaObject, Section};
 use crate::engine::{ChecksumKind, DataOptions, Inventory, SequenceState, TableState};
@@ -39,13 +40,6 @@ SET SQL_MODE = 'NO_AUTO_VALUE_ON_ZERO';
 /*!40014 SET @OLD_FOREIGN_KEY_CHECKS=@@FOREIGN_KEY_CHECKS, FOREIGN_KEY_CHECKS=0 */;
 ";
 
-/// Extended INSERTs are cut at about this size (the server's default
-/// max_allowed_packet is 16 MiB; mysqldump's net_buffer_length is 1 MiB).
-const STATEMENT_BYTES: usize = 1024 * 1024;
-
-/// The MariaDB binary character set: such values are written as hex.
-const BINARY_CHARSET: u16 = 63;
-
 pub struct DataTable {
     pub name: String,
     pub columns: Vec<String>,
@@ -59,6 +53,16 @@ pub struct DataTable {
 impl DataTable {
     pub fn quoted(&self) -> String {
         ident(&self.name)
+    }
+
+    /// `INSERT INTO t (a,b) VALUES `, which the tuples follow.
+    fn insert_head(&self) -> String {
+        let columns: Vec<String> = self.columns.iter().map(|c| ident(c)).collect();
+        format!(
+            "INSERT INTO {} ({}) VALUES ",
+            self.quoted(),
+            columns.join(",")
+        )
     }
 }
 
@@ -189,157 +193,44 @@ pub async fn data_tables(conn: &mut Conn, opts: &DataOptions) -> Result<Vec<Data
         .collect())
 }
 
-/// How each column's text-protocol value is written back.
-#[derive(Clone, Copy)]
-enum Form {
-    Number,
-    Hex,
-    Text,
-    /// An ENUM; the value at this index says whether it is the error value 0.
-    Enum(usize),
-}
-
-/// How to write each of the first `count` columns; ENUM columns find their
-/// error-value flag among the trailing ones.
-fn forms(columns: &[Column], count: usize) -> Vec<Form> {
-    let mut flag = count;
-    columns[..count.min(columns.len())]
-        .iter()
-        .map(|c| match c.column_type() {
-            _ if c
-                .flags()
-                .contains(mysql_async::consts::ColumnFlags::ENUM_FLAG)
-                || enum_type(c) =>
-            {
-                flag += 1;
-                Form::Enum(flag - 1)
-            }
-            ColumnType::MYSQL_TYPE_TINY
-            | ColumnType::MYSQL_TYPE_SHORT
-            | ColumnType::MYSQL_TYPE_LONG
-            | ColumnType::MYSQL_TYPE_INT24
-            | ColumnType::MYSQL_TYPE_LONGLONG
-            | ColumnType::MYSQL_TYPE_DECIMAL
-            | ColumnType::MYSQL_TYPE_NEWDECIMAL
-            | ColumnType::MYSQL_TYPE_FLOAT
-            | ColumnType::MYSQL_TYPE_DOUBLE
-            | ColumnType::MYSQL_TYPE_YEAR => Form::Number,
-            ColumnType::MYSQL_TYPE_BIT | ColumnType::MYSQL_TYPE_GEOMETRY => Form::Hex,
-            // Dates and times also report the binary character set; only
-            // binary strings are bytes.
-            ColumnType::MYSQL_TYPE_STRING
-            | ColumnType::MYSQL_TYPE_VAR_STRING
-            | ColumnType::MYSQL_TYPE_VARCHAR
-            | ColumnType::MYSQL_TYPE_BLOB
-            | ColumnType::MYSQL_TYPE_TINY_BLOB
-            | ColumnType::MYSQL_TYPE_MEDIUM_BLOB
-            | ColumnType::MYSQL_TYPE_LONG_BLOB
-                if c.character_set() == BINARY_CHARSET =>
-            {
-                Form::Hex
-            }
-            _ => Form::Text,
-        })
-        .collect()
-}
-
-fn enum_type(c: &Column) -> bool {
-    c.column_type() == ColumnType::MYSQL_TYPE_ENUM
-}
-
-/// Appends one row as `(v1,v2,...)`.
-fn write_tuple(buf: &mut Vec<u8>, values: &[Value], forms: &[Form]) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    buf.push(b'(');
-    for (i, value) in values.iter().take(forms.len()).enumerate() {
-        if i > 0 {
-            buf.push(b',');
-        }
-        let bytes = match value {
-            Value::NULL => {
-                buf.extend_from_slice(b"NULL");
-                continue;
-            }
-            Value::Bytes(b) => b.as_slice(),
-            other => {
-                buf.extend_from_slice(other.as_sql(true).as_bytes());
-                continue;
-            }
-        };
-        match forms[i] {
-            Form::Enum(flag) if matches!(values.get(flag), Some(Value::Bytes(b)) if b == b"1") => {
-                buf.push(b'0')
-            }
-            Form::Number => buf.extend_from_slice(bytes),
-            Form::Hex if bytes.is_empty() => buf.extend_from_slice(b"''"),
-            Form::Hex => {
-                buf.extend_from_slice(b"0x");
-                for b in bytes {
-                    buf.push(HEX[(b >> 4) as usize]);
-                    buf.push(HEX[(b & 15) as usize]);
-                }
-            }
-            Form::Text | Form::Enum(_) => {
-                buf.push(b'\'');
-                for &b in bytes {
-                    match b {
-                        b'\'' => buf.extend_from_slice(b"\\'"),
-                        b'\\' => buf.extend_from_slice(b"\\\\"),
-                        b'\n' => buf.extend_from_slice(b"\\n"),
-                        b'\r' => buf.extend_from_slice(b"\\r"),
-                        0 => buf.extend_from_slice(b"\\0"),
-                        0x1a => buf.extend_from_slice(b"\\Z"),
-                        _ => buf.push(b),
-                    }
-                }
-                buf.push(b'\'');
-            }
-        }
-    }
-    buf.push(b')');
-}
-
-/// Streams a table's rows as tuples; `each` gets a batch of tuples (comma
-/// separated, about STATEMENT_BYTES) and the checksum covers every tuple.
+/// Streams a table's rows (those matching `filter`, if any) as tuples;
+/// `each` gets a batch of tuples (comma separated, see `format::Batcher`),
+/// and the checksum covers every tuple.
 async fn stream_table(
     conn: &mut Conn,
     table: &DataTable,
+    filter: Option<&str>,
     mut each: impl FnMut(&[u8], u64) -> Result<()>,
 ) -> Result<RowChecksum> {
-    let mut sum = RowChecksum::default();
     if table.columns.is_empty() {
-        return Ok(sum);
+        return Ok(RowChecksum::default());
     }
-    let sql = format!("SELECT {} FROM {}", table.select.join(","), table.quoted());
-    let mut result = conn
-        .query_iter(sql)
-        .await
-        .map_err(|e| anyhow!("reading table {}: {}", table.quoted(), server_message(&e)))?;
-    let forms = forms(result.columns_ref(), table.columns.len());
-    let mut batch = Vec::with_capacity(STATEMENT_BYTES + 64 * 1024);
-    let mut in_batch = 0u64;
-    while let Some(row) = result
-        .next()
-        .await
-        .map_err(|e| anyhow!("reading table {}: {}", table.quoted(), server_message(&e)))?
-    {
-        if in_batch > 0 {
-            batch.push(b',');
-        }
-        let start = batch.len();
-        write_tuple(&mut batch, &row.unwrap(), &forms);
-        sum.add_row(&batch[start..]);
-        in_batch += 1;
-        if batch.len() >= STATEMENT_BYTES {
-            each(&batch, in_batch)?;
-            batch.clear();
-            in_batch = 0;
-        }
+    let mut sql = format!("SELECT {} FROM {}", table.select.join(","), table.quoted());
+    if let Some(filter) = filter {
+        sql += " WHERE ";
+        sql += filter;
     }
-    if in_batch > 0 {
-        each(&batch, in_batch)?;
+    let failed =
+        |e: mysql_async::Error| anyhow!("reading table {}: {}", table.quoted(), server_message(&e));
+    let mut result = conn.query_iter(sql).await.map_err(failed)?;
+    let forms = format::forms(result.columns_ref(), table.columns.len());
+    let head = table.insert_head().len();
+    let mut batcher = Batcher::default();
+    while let Some(row) = result.next().await.map_err(failed)? {
+        batcher
+            .add(|i| row.as_ref(i), &forms, head, &mut each)
+            .map_err(|e| anyhow!("table {}: {e:#}", table.quoted()))?;
     }
-    Ok(sum)
+    batcher.flush(&mut each)?;
+    if batcher.largest_row + head > DEFAULT_PACKET {
+        eprintln!(
+            "dbsnap: note: table {} has a row whose INSERT takes {} MiB; a server loading it \
+             with INSERT needs max_allowed_packet of at least that (the default is 16 MiB)",
+            table.quoted(),
+            (batcher.largest_row + head + (1 << 20) - 1) >> 20
+        );
+    }
+    Ok(batcher.sum)
 }
 
 /// AUTO_INCREMENT counters and MariaDB sequence positions, by name.
@@ -417,28 +308,30 @@ pub async fn begin_snapshot(conn: &mut Conn) -> Result<()> {
         .map_err(|e| anyhow!("starting the snapshot transaction: {}", server_message(&e)))
 }
 
-/// One table's piece: its INSERT statements, and the checksum of its rows.
+/// One piece: a table's marker line (in its first piece), the INSERT
+/// statements of its rows (or of one range of them), and their checksum.
 async fn table_piece(
     conn: &mut Conn,
     table: &DataTable,
+    chunk: &Chunk,
     skip_rows: bool,
     spooler: &Spooler,
     progress: &mut TableProgress,
 ) -> Result<(Finished, RowChecksum)> {
-    let quoted = table.quoted();
     let mut spool = spooler.spool()?;
-    // A name may hold a newline; the marker is one comment line.
-    write!(
-        spool,
-        "\n-- dbsnap:table {}\n",
-        crate::engine::comment_safe(&quoted)
-    )?;
-    let columns: Vec<String> = table.columns.iter().map(|c| ident(c)).collect();
-    let head = format!("INSERT INTO {quoted} ({}) VALUES ", columns.join(","));
+    if chunk.first() {
+        // A name may hold a newline; the marker is one comment line.
+        write!(
+            spool,
+            "\n-- dbsnap:table {}\n",
+            crate::engine::comment_safe(&table.quoted())
+        )?;
+    }
+    let head = table.insert_head();
     let sum = if skip_rows {
         RowChecksum::default()
     } else {
-        stream_table(conn, table, |tuples, rows| {
+        stream_table(conn, table, chunk.filter.as_deref(), |tuples, rows| {
             progress.advance(rows, tuples.len() as u64);
             spool.write_all(head.as_bytes())?;
             spool.write_all(tuples)?;
@@ -450,46 +343,126 @@ async fn table_piece(
     Ok((spool.finish()?, sum))
 }
 
+/// How long the export waits for the brief global lock below before it reads
+/// on one connection instead: the lock must never stall the server for long.
+const LOCK_WAIT_SECONDS: u32 = 5;
+
 /// Connections that all see the same consistent snapshot. MySQL cannot share
-/// a snapshot between sessions, so, as mydumper does, writes are paused with
-/// FLUSH TABLES WITH READ LOCK while each session starts its transaction.
-/// Without the privilege for that, one connection reads every table.
+/// a snapshot between sessions, so commits are paused while each session
+/// starts its transaction. MariaDB's `BACKUP STAGE BLOCK_COMMIT` does that
+/// without FLUSH TABLES WITH READ LOCK's wait for every running query (a long
+/// SELECT does not hold it up, nor writes behind it); MySQL has only FTWRL,
+/// so there more than one connection is taken only when asked for (and on
+/// MariaDB too for a database with sequences, see below). Without
+/// the privilege, or when the lock is not had within LOCK_WAIT_SECONDS, one
+/// connection reads every table.
 async fn snapshot_workers(
     spec: &ConnectionSpec,
     mut main: Conn,
-    wanted: usize,
+    asked: Option<usize>,
 ) -> Result<Vec<Conn>> {
-    if wanted > 1 && main.query_drop("FLUSH TABLES WITH READ LOCK").await.is_ok() {
-        let mut workers = Vec::new();
-        for _ in 1..wanted {
-            let Ok(mut worker) = super::connect::connect(spec).await else {
-                break;
-            };
-            if begin_snapshot(&mut worker).await.is_ok() {
-                workers.push(worker);
+    let version: String = main
+        .query_first("SELECT VERSION()")
+        .await
+        .map_err(|e| anyhow!("{}", server_message(&e)))?
+        .unwrap_or_default();
+    let mariadb = version.contains("MariaDB");
+    // The lock drops sequence caches (the source's sequences then skip their
+    // cached values, as after a restart): by default a database with
+    // sequences is read on one connection and its sequences stay untouched.
+    let sequences: Option<u64> = main
+        .query_first(
+            "SELECT COUNT(*) FROM information_schema.TABLES \
+             WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'SEQUENCE'",
+        )
+        .await
+        .map_err(|e| anyhow!("{}", server_message(&e)))?;
+    let default = if mariadb && sequences == Some(0) {
+        DEFAULT_JOBS
+    } else {
+        1
+    };
+    let wanted = asked.unwrap_or(default);
+    if wanted > 1 {
+        // Connected before the lock, so that it is held for milliseconds. The
+        // lock has a session of its own: BACKUP STAGE END also ends the
+        // transaction of the session that runs it.
+        let mut conns = vec![main];
+        let mut lock = None;
+        for _ in 0..wanted {
+            match super::connect::connect(spec).await {
+                Ok(conn) if lock.is_none() => lock = Some(conn),
+                Ok(conn) => conns.push(conn),
+                Err(_) => break,
             }
         }
-        let started = begin_snapshot(&mut main).await;
-        main.query_drop("UNLOCK TABLES")
-            .await
-            .map_err(|e| anyhow!("{}", server_message(&e)))?;
-        started?;
-        workers.insert(0, main);
-        return Ok(workers);
+        if let Some(mut lock) = lock.filter(|_| conns.len() > 1) {
+            let shared = shared_snapshot(&mut lock, &mut conns, mariadb).await;
+            lock.disconnect().await.ok();
+            match shared {
+                Ok(()) => return Ok(conns),
+                Err(e) if asked.is_some() => {
+                    eprintln!("dbsnap: note: reading on one connection: {e:#}")
+                }
+                Err(_) => {}
+            }
+        }
+        conns.truncate(1);
+        main = conns.pop().expect("the first connection");
     }
     begin_snapshot(&mut main).await?;
     Ok(vec![main])
 }
 
-/// Writes the data snapshot, reading tables in parallel in one snapshot.
+/// The default number of connections on MariaDB.
+const DEFAULT_JOBS: usize = 2;
+
+/// Starts the snapshot transaction on every connection while `lock` pauses
+/// commits; on failure nothing is held and no transaction is open.
+async fn shared_snapshot(lock: &mut Conn, conns: &mut [Conn], mariadb: bool) -> Result<()> {
+    let (take, release) = if mariadb {
+        (
+            "BACKUP STAGE START; BACKUP STAGE BLOCK_COMMIT",
+            "BACKUP STAGE END",
+        )
+    } else {
+        ("FLUSH TABLES WITH READ LOCK", "UNLOCK TABLES")
+    };
+    let failed = |e: mysql_async::Error| anyhow!("cannot pause commits: {}", server_message(&e));
+    lock.query_drop(format!(
+        "SET SESSION lock_wait_timeout = {LOCK_WAIT_SECONDS}"
+    ))
+    .await
+    .map_err(failed)?;
+    let mut started = lock.query_drop(take).await.map_err(failed);
+    if started.is_ok() {
+        for conn in conns.iter_mut() {
+            started = begin_snapshot(conn).await;
+            if started.is_err() {
+                break;
+            }
+        }
+    }
+    // Released whatever happened (a no-op when the lock was not had).
+    let released = lock.query_drop(release).await.map_err(failed);
+    if started.is_err() {
+        for conn in conns.iter_mut() {
+            conn.query_drop("ROLLBACK").await.ok();
+        }
+    }
+    started?;
+    released
+}
+
+/// Writes the data snapshot, reading tables (and ranges of big tables) in
+/// parallel in one snapshot.
 pub async fn export(
     spec: &ConnectionSpec,
     conn: Conn,
     opts: &DataOptions,
     pieces: &mut Pieces<'_>,
 ) -> Result<Manifest> {
-    // One connection unless asked: more need a global read lock (see snapshot_workers).
-    let mut workers = snapshot_workers(spec, conn, opts.jobs.unwrap_or(1)).await?;
+    let mut workers = snapshot_workers(spec, conn, opts.jobs).await?;
     let tables = data_tables(&mut workers[0], opts).await?;
     let names: Vec<String> = tables.iter().map(DataTable::quoted).collect();
     let header = format!(
@@ -498,29 +471,64 @@ pub async fn export(
     );
     pieces.write(header.as_bytes())?;
 
+    let skipped: Vec<bool> = tables
+        .iter()
+        .map(|t| {
+            opts.exclude_table_data
+                .iter()
+                .any(|p| crate::engine::pattern_matches(p, &t.name))
+        })
+        .collect();
+    // Ranges only pay where more than one connection reads them.
+    let chunks = if workers.len() > 1 {
+        chunk::plan(&mut workers[0], &tables, |i| skipped[i]).await?
+    } else {
+        (0..tables.len())
+            .map(|table| Chunk {
+                table,
+                filter: None,
+                part: 0,
+                parts: 1,
+            })
+            .collect()
+    };
+
     let tables = Arc::new(tables);
-    let progress = Progress::new(tables.len() as u64, "tables");
-    let (spooler, exclude, list, bars) = (
+    let chunks = Arc::new(chunks);
+    let skipped = Arc::new(skipped);
+    let what = if chunks.len() == tables.len() {
+        "tables"
+    } else {
+        "table pieces"
+    };
+    let progress = Progress::new(chunks.len() as u64, what);
+    let (spooler, list, plan, skip, bars) = (
         pieces.spooler(),
-        opts.exclude_table_data.clone(),
         tables.clone(),
+        chunks.clone(),
+        skipped.clone(),
         progress.clone(),
     );
-    let (tasks, rx) = pieces::spawn_workers(workers, tables.len(), move |mut conn: Conn, index| {
-        let (spooler, exclude, tables) = (spooler.clone(), exclude.clone(), list.clone());
+    let (tasks, rx) = pieces::spawn_workers(workers, chunks.len(), move |mut conn: Conn, index| {
+        let (spooler, tables, chunks, skipped) =
+            (spooler.clone(), list.clone(), plan.clone(), skip.clone());
         let bars = bars.clone();
         async move {
-            let table = &tables[index];
-            let skip = exclude
-                .iter()
-                .any(|p| crate::engine::pattern_matches(p, &table.name));
+            let chunk = &chunks[index];
+            let table = &tables[chunk.table];
+            let skip = skipped[chunk.table];
             let (rows, bytes) = if skip {
                 (0, 0)
             } else {
-                (table.est_rows, table.est_bytes)
+                (table.est_rows / chunk.parts, table.est_bytes / chunk.parts)
             };
-            let mut line = bars.begin_table(&table.quoted(), rows, bytes);
-            let made = table_piece(&mut conn, table, skip, &spooler, &mut line).await;
+            let label = if chunk.parts > 1 {
+                format!("{} {}/{}", table.quoted(), chunk.part + 1, chunk.parts)
+            } else {
+                table.quoted()
+            };
+            let mut line = bars.begin_table(&label, rows, bytes);
+            let made = table_piece(&mut conn, table, chunk, skip, &spooler, &mut line).await;
             line.finish_table();
             (conn, made)
         }
@@ -530,17 +538,22 @@ pub async fn export(
         engine: Some(crate::config::EngineKind::MySql),
         ..Manifest::default()
     };
+    let mut table_sum = RowChecksum::default();
     pieces::append_in_order(
         pieces,
         rx,
-        tables.len(),
+        chunks.len(),
         |index, sum: RowChecksum, _bytes| {
-            let quoted = tables[index].quoted();
-            manifest.tables.push(TableEntry {
-                name: quoted,
-                rows: sum.rows(),
-                checksum: sum.hex(),
-            });
+            let chunk = &chunks[index];
+            table_sum.merge(&sum);
+            if chunk.last() {
+                manifest.tables.push(TableEntry {
+                    name: tables[chunk.table].quoted(),
+                    rows: table_sum.rows(),
+                    checksum: table_sum.hex(),
+                });
+                table_sum = RowChecksum::default();
+            }
             Ok(())
         },
     )
@@ -613,7 +626,7 @@ pub async fn inventory(conn: &mut Conn, checksum: ChecksumKind) -> Result<Invent
             }
             // The manifest's checksum: over the snapshot's own text form.
             ChecksumKind::Snapshot => {
-                let sum = stream_table(conn, table, |_, _| Ok(())).await?;
+                let sum = stream_table(conn, table, None, |_, _| Ok(())).await?;
                 TableState {
                     name: quoted,
                     rows: sum.rows(),
@@ -634,26 +647,6 @@ pub async fn inventory(conn: &mut Conn, checksum: ChecksumKind) -> Result<Invent
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn tuples_escape_text_and_hex_binary() {
-        let mut buf = Vec::new();
-        let values = vec![
-            Value::Bytes(b"42".to_vec()),
-            Value::Bytes(b"it's\\\n\0".to_vec()),
-            Value::Bytes(vec![0, 255]),
-            Value::NULL,
-        ];
-        write_tuple(
-            &mut buf,
-            &values,
-            &[Form::Number, Form::Text, Form::Hex, Form::Text],
-        );
-        assert_eq!(
-            String::from_utf8(buf).unwrap(),
-            r"(42,'it\'s\\\n\0',0x00ff,NULL)"
-        );
-    }
 
     #[test]
     fn counters_restore_with_the_right_statement() {

@@ -6,8 +6,10 @@
 //! database replaced: its tables are moved aside, the new ones moved in with
 //! one RENAME TABLE, and views, routines, triggers and events recreated.
 
+mod chunk;
 pub mod connect;
 mod data;
+mod format;
 mod grants;
 mod import;
 mod infile;
