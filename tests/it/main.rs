@@ -19,6 +19,7 @@ mod pg_data;
 mod mysql_data;
 mod mysql_schema;
 mod output;
+mod resume;
 mod tls;
 mod trust;
 
