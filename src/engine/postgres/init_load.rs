@@ -21,7 +21,6 @@ use tokio_postgres::{Client, CopyInSink};
 use super::import::copy_error;
 use super::load::located_error;
 use super::server_message;
-use crate::progress::Progress;
 use crate::script::datafile::{self, Event, Summary};
 use crate::script::statement::{Dialect, TableName};
 
@@ -88,7 +87,6 @@ pub async fn load(
     drop(free_tx);
 
     let mut events = datafile::spawn_skipping(path, Dialect::Postgres, skip);
-    let mut progress = Progress::new(0, "tables");
     let mut restores = Vec::new();
     let mut emptied: HashSet<TableName> = HashSet::new();
     // The connection that holds the current table's transaction, and for
@@ -113,7 +111,6 @@ pub async fn load(
         () => {
             if let Some((worker, _)) = current.take() {
                 send!(worker, Msg::Commit);
-                progress.done_one();
             }
         };
     }
@@ -148,7 +145,6 @@ pub async fn load(
                 let Some(worker) = free_rx.recv().await else {
                     fail!();
                 };
-                progress.start(&table.to_string());
                 let empty_first = emptied.insert(table.clone());
                 send!(worker, Msg::Begin { table, empty_first });
                 send!(worker, Msg::CopyStart { sql, line });
@@ -158,22 +154,20 @@ pub async fn load(
                 let Some((worker, _)) = current else {
                     unreachable!("COPY data only follows a COPY statement")
                 };
-                progress.add(0, chunk.len() as u64);
                 send!(worker, Msg::CopyData(chunk));
             }
-            Event::CopyEnd { rows } => {
+            Event::CopyEnd { .. } => {
                 let Some((worker, _)) = current else {
                     unreachable!("a COPY end only follows a COPY statement")
                 };
                 send!(worker, Msg::CopyEnd);
-                progress.add(rows, 0);
                 commit_current!();
             }
             Event::Insert {
                 table,
                 sql,
                 line,
-                rows,
+                rows: _,
             } => {
                 let same = matches!(&current, Some((_, Some(t))) if *t == table);
                 if !same {
@@ -181,7 +175,6 @@ pub async fn load(
                     let Some(worker) = free_rx.recv().await else {
                         fail!();
                     };
-                    progress.start(&table.to_string());
                     let empty_first = emptied.insert(table.clone());
                     send!(
                         worker,
@@ -194,7 +187,6 @@ pub async fn load(
                 }
                 let (worker, _) = current.as_ref().expect("set above");
                 let worker = *worker;
-                progress.add(rows, sql.len() as u64);
                 send!(worker, Msg::Insert { sql, line });
             }
             Event::Restore { restore, line } => {
@@ -211,7 +203,6 @@ pub async fn load(
     for handle in handles {
         handle.await??;
     }
-    progress.finish();
     for (restore, line) in restores {
         for sql in restore.statements() {
             client.batch_execute(&sql).await.map_err(|e| {
