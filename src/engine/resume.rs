@@ -283,7 +283,7 @@ mod tests {
             checksum: Some(sum.into()),
         };
         let manifest = Manifest {
-            engine: "postgresql".into(),
+            engine: Some(crate::config::EngineKind::Postgres),
             tables: vec![
                 entry("a", 2, "x"),
                 entry("b", 2, "y"),
