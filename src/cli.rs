@@ -42,7 +42,8 @@ pub enum Command {
     /// Build a fresh database from a schema snapshot, replacing it only on success.
     #[command(after_help = "Examples:\n  \
         dbsnap init --url postgres://postgres@localhost/app_new --schema sql/init_schema.sql\n  \
-        dbsnap init --url postgres://postgres@localhost/app_new --schema sql/init_schema.sql --yes\n\n\
+        dbsnap init --url postgres://postgres@localhost/app_new --schema sql/init_schema.sql --yes\n  \
+        dbsnap init --url postgres://postgres@localhost/app --schema S --data FILE --yes --resume\n\n\
         If the database exists you are asked to type its name before it is replaced.\n\
         Without a terminal, init refuses unless --yes is given.")]
     Init(InitArgs),
@@ -197,6 +198,12 @@ pub struct InitArgs {
     /// Replace an existing database without asking.
     #[arg(short = 'y', long)]
     pub yes: bool,
+    /// Continue the staging database of an earlier init of this target that
+    /// was killed, if it was built from the same --schema and --data files:
+    /// tables whose rows match the data file's manifest are kept, the others
+    /// reloaded. Without it, such a leftover is dropped.
+    #[arg(long)]
+    pub resume: bool,
     /// MySQL/MariaDB: seconds each step of the swap waits for a lock held by
     /// another session before it gives up and leaves the database as it was.
     #[arg(long, value_name = "SECONDS", default_value_t = 10)]

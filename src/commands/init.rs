@@ -20,7 +20,15 @@ pub async fn run(args: InitArgs) -> Result<u8> {
     if engine.database_exists().await? && !args.yes {
         confirm_replace(engine.database_name(), &engine.describe())?;
     }
-    engine.init(&args.schema, args.data.as_deref()).await?;
+    let report = engine
+        .init(&args.schema, args.data.as_deref(), args.resume)
+        .await?;
+    for note in &report.notes {
+        eprintln!("dbsnap: {note}");
+    }
+    if let Some(line) = report.resumed_line() {
+        eprintln!("dbsnap: {line}");
+    }
     match &args.data {
         Some(data) => eprintln!(
             "dbsnap: database {} built from {} with the data of {}",

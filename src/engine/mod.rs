@@ -5,6 +5,7 @@ pub mod mysql;
 pub mod order;
 pub mod postgres;
 pub mod probe;
+pub mod resume;
 pub mod tls;
 
 use std::io::Write;
@@ -201,10 +202,17 @@ impl Engine {
 
     /// Builds the target database from a schema file under a temporary name and
     /// swaps it in only when complete; the existing database is untouched on failure.
-    pub async fn init(&self, schema: &Path, data: Option<&Path>) -> Result<()> {
+    /// With `resume`, a dead run's staging database built from the same files
+    /// is continued instead of started afresh.
+    pub async fn init(
+        &self,
+        schema: &Path,
+        data: Option<&Path>,
+        resume: bool,
+    ) -> Result<resume::InitReport> {
         match self {
-            Engine::Postgres(pg) => pg.init(schema, data).await,
-            Engine::MySql(my) => my.init(schema, data).await,
+            Engine::Postgres(pg) => pg.init(schema, data, resume).await,
+            Engine::MySql(my) => my.init(schema, data, resume).await,
         }
     }
 

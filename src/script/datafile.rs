@@ -497,8 +497,20 @@ fn recognise(path: &Path, head: &[u8], dialect: Dialect) -> Result<Origin> {
 /// the small channel keeps memory bounded whatever the file size. Errors
 /// arrive in order, as events do.
 pub fn spawn(path: &Path, dialect: Dialect) -> mpsc::Receiver<Result<Event>> {
+    spawn_skipping(path, dialect, BTreeSet::new())
+}
+
+/// Like [`spawn`], but the rows of the tables in `skip` are not handed out
+/// (`init --resume` keeps them from a dead run). They are still read and
+/// checked: `Finished` still means the whole file matches its manifest.
+pub fn spawn_skipping(
+    path: &Path,
+    dialect: Dialect,
+    skip: BTreeSet<TableName>,
+) -> mpsc::Receiver<Result<Event>> {
     let (tx, rx) = mpsc::channel(8);
     let path = path.to_path_buf();
+    let stall = StallHook::from_env();
     std::thread::spawn(move || {
         let read = Arc::new(AtomicU64::new(0));
         let mut file = match DataFile::open_counted(&path, dialect, read.clone()) {
@@ -509,12 +521,27 @@ pub fn spawn(path: &Path, dialect: Dialect) -> mpsc::Receiver<Result<Event>> {
             }
         };
         let mut bar = LoadBar::new(&path, dialect, read);
+        let mut skipping = false;
+        let mut stall = stall;
         loop {
             match file.next_event() {
                 Ok(None) => break,
                 Ok(Some(event)) => {
                     bar.see(&file, &event);
-                    if tx.blocking_send(Ok(event)).is_err() {
+                    if let Event::CopyStart { table, .. } | Event::Insert { table, .. } = &event {
+                        stall.before_rows_of(table);
+                    }
+                    let skipped = match &event {
+                        Event::CopyStart { table, .. } => {
+                            skipping = skip.contains(table);
+                            skipping
+                        }
+                        Event::CopyData(_) => skipping,
+                        Event::CopyEnd { .. } => std::mem::take(&mut skipping),
+                        Event::Insert { table, .. } => skip.contains(table),
+                        _ => false,
+                    };
+                    if !skipped && tx.blocking_send(Ok(event)).is_err() {
                         break;
                     }
                 }
@@ -529,6 +556,42 @@ pub fn spawn(path: &Path, dialect: Dialect) -> mpsc::Receiver<Result<Event>> {
         bar.finish();
     });
     rx
+}
+
+/// A test hook: with `DBSNAP_FAULT_STALL_AT_TABLE=N`, the reader stops for
+/// good before the rows of the (N+1)-th table, so that a test can kill a
+/// load at a known point (the first N tables handed out, nothing after).
+struct StallHook {
+    at: Option<usize>,
+    seen: Vec<TableName>,
+}
+
+impl StallHook {
+    fn from_env() -> StallHook {
+        let at = std::env::var("DBSNAP_FAULT_STALL_AT_TABLE")
+            .ok()
+            .and_then(|n| n.parse().ok());
+        StallHook {
+            at,
+            seen: Vec::new(),
+        }
+    }
+
+    fn before_rows_of(&mut self, table: &TableName) {
+        let Some(at) = self.at else { return };
+        if self.seen.contains(table) {
+            return;
+        }
+        if self.seen.len() == at {
+            eprintln!(
+                "dbsnap: DBSNAP_FAULT_STALL_AT_TABLE={at}: the reader stops before table {table}"
+            );
+            loop {
+                std::thread::park();
+            }
+        }
+        self.seen.push(table.clone());
+    }
 }
 
 /// Reads a whole file through the same checks, without a database.

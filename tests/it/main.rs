@@ -20,6 +20,7 @@ mod mysql_data;
 mod mysql_large;
 mod mysql_schema;
 mod output;
+mod resume;
 mod tls;
 mod trust;
 

@@ -2,7 +2,7 @@
 //! What a statement may be, and whether the file is complete, is decided by
 //! `script::datafile`; this module only sends what it hands out.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 
 use anyhow::{anyhow, bail, Result};
@@ -27,7 +27,7 @@ pub struct Loaded {
 /// Loads the file's rows through `conn`; the caller owns the transaction and
 /// runs `deferred` after it.
 pub async fn load(conn: &mut Conn, path: &Path, opts: &ImportOptions) -> Result<Loaded> {
-    load_with(conn, Vec::new(), path, opts).await
+    load_with(conn, Vec::new(), path, opts, BTreeSet::new()).await
 }
 
 /// One statement for a loading connection, with where it came from.
@@ -60,9 +60,15 @@ async fn run_jobs(
 
 /// Like `load`, but INSERTs are spread over `workers` (settings run on each
 /// of them). Only for a fresh database that nobody reads yet: the workers
-/// commit on their own, so there is no single transaction.
-pub async fn load_parallel(conn: &mut Conn, workers: Vec<Conn>, path: &Path) -> Result<Loaded> {
-    load_with(conn, workers, path, &ImportOptions::default()).await
+/// commit on their own, so there is no single transaction. The rows of
+/// `skip` are read and checked but not loaded (`init --resume` kept them).
+pub async fn load_parallel(
+    conn: &mut Conn,
+    workers: Vec<Conn>,
+    path: &Path,
+    skip: BTreeSet<TableName>,
+) -> Result<Loaded> {
+    load_with(conn, workers, path, &ImportOptions::default(), skip).await
 }
 
 async fn load_with(
@@ -70,6 +76,7 @@ async fn load_with(
     workers: Vec<Conn>,
     path: &Path,
     opts: &ImportOptions,
+    skip: BTreeSet<TableName>,
 ) -> Result<Loaded> {
     let display = path.display().to_string();
     let infile = Infile::probe(conn).await;
@@ -115,7 +122,7 @@ async fn load_with(
         emptied = tables;
     }
     let mut loader = Loader::new(conn, Transaction::Caller, infile);
-    let mut events = datafile::spawn(path, Dialect::MySql);
+    let mut events = datafile::spawn_skipping(path, Dialect::MySql, skip);
     let mut deferred = Vec::new();
     let summary = loop {
         let Some(event) = events.recv().await else {

@@ -18,6 +18,7 @@ mod loader;
 mod schema;
 mod swap;
 
+use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::Path;
 
@@ -27,11 +28,14 @@ use mysql_async::Conn;
 
 use self::connect::{ident, server_message};
 use crate::config::ConnectionSpec;
+use crate::engine::resume::{
+    self, split_tables, InitReport, InputIdentity, Phase, StagingRecord, Verdict,
+};
 use crate::engine::{
     staging_name, ChecksumKind, DataOptions, ImportOptions, ImportSummary, Inventory,
     SchemaOptions, SchemaSummary,
 };
-use crate::script::statement::Restore;
+use crate::script::statement::{Dialect, Restore, TableName};
 use crate::snapshot::manifest::Manifest;
 use crate::snapshot::pieces::Pieces;
 
@@ -138,56 +142,145 @@ impl MySql {
         .with_context(|| format!("dropping {name}"))
     }
 
-    pub async fn init(&self, schema_file: &Path, data_file: Option<&Path>) -> Result<()> {
+    pub async fn init(
+        &self,
+        schema_file: &Path,
+        data_file: Option<&Path>,
+        resume: bool,
+    ) -> Result<InitReport> {
         let target = self.spec.dbname.clone();
-        let staging = staging_name(&target, "new", 64);
         let charset = load::database_charset(schema_file)?;
         let create_opts = match &charset {
             Some((c, k)) => format!(" CHARACTER SET {c} COLLATE {k}"),
             None => String::new(),
         };
+        let identity = match data_file {
+            Some(data) => Some(InputIdentity::of(schema_file, data)?),
+            None => None,
+        };
+        let mut report = InitReport::default();
         let mut admin = self.admin().await?;
-        remove_leftovers(&mut admin, &staging, &target).await?;
-        exec(
+        let wanted = identity.as_ref().filter(|_| resume);
+        let found = remove_leftovers(
             &mut admin,
-            &format!("CREATE DATABASE {}{create_opts}", ident(&staging)),
+            &staging_name(&target, "new", 64),
+            &target,
+            wanted,
         )
-        .await
-        .with_context(|| format!("creating the staging database {staging}"))?;
+        .await?;
+        let (staging, resumed) = match found {
+            // There is no RENAME DATABASE: this run takes the dead run's tag
+            // lock instead, which keeps other runs off the database.
+            Some((dead, phase)) => {
+                let tag = crate::engine::owner_tag(&dead).unwrap_or_default();
+                let got: Option<Option<i64>> = admin
+                    .exec_first("SELECT GET_LOCK(?, 0)", (tag.as_str(),))
+                    .await
+                    .map_err(|e| anyhow!("{}", server_message(&e)))?;
+                if got.flatten() != Some(1) {
+                    bail!("cannot resume {dead}: another run has just taken it over. Nothing was changed.");
+                }
+                report.resumed = Some(dead.clone());
+                report.resumed_phase = Some(phase);
+                (dead, Some(phase))
+            }
+            None => {
+                if resume {
+                    report.notes.push(match data_file {
+                        Some(_) => format!("--resume: no staging database of an earlier run of {target} to resume; building from scratch"),
+                        None => "--resume: nothing to resume without --data; building from scratch".to_string(),
+                    });
+                }
+                let staging = staging_name(&target, "new", 64);
+                exec(
+                    &mut admin,
+                    &format!("CREATE DATABASE {}{create_opts}", ident(&staging)),
+                )
+                .await
+                .with_context(|| format!("creating the staging database {staging}"))?;
+                (staging, None)
+            }
+        };
         let _registered = crate::cleanup::database(&self.spec, &staging);
 
         let built = async {
             let mut conn = connect::connect(&self.spec.with_dbname(&staging)).await?;
-            match data_file {
-                None => load::run_schema(&mut conn, schema_file, load::Sections::All).await?,
-                Some(data) => {
+            let Some(data) = data_file else {
+                load::run_schema(&mut conn, schema_file, load::Sections::All).await?;
+                conn.disconnect().await.ok();
+                return Ok(());
+            };
+            let identity = identity.as_ref().expect("computed with the data file");
+            let mut skip = BTreeSet::new();
+            match resumed {
+                None => {
+                    record_phase(&mut conn, identity, Phase::PreData).await?;
                     load::run_schema(&mut conn, schema_file, load::Sections::PreData).await?;
-                    // Rows go in before foreign keys and triggers exist (sakila's
-                    // film_text would be filled twice by its trigger otherwise).
-                    // Nobody reads the staging build yet: rows go in on two
-                    // connections, without a transaction spanning them.
-                    let mut workers = Vec::new();
-                    for _ in 0..LOAD_WORKERS {
-                        let mut worker = connect::connect(&self.spec.with_dbname(&staging)).await?;
-                        // Rows from a consistent snapshot need no re-checking;
-                        // foreign keys are added after them anyway.
-                        exec(
-                            &mut worker,
-                            "SET SESSION unique_checks = 0, foreign_key_checks = 0",
-                        )
-                        .await?;
-                        workers.push(worker);
+                    record_phase(&mut conn, identity, Phase::Rows).await?;
+                }
+                Some(Phase::Ready) => return Ok(()),
+                Some(_) => {
+                    let (kept, reload) =
+                        complete_tables(&self.spec.with_dbname(&staging), data).await?;
+                    for name in &kept {
+                        skip.extend(TableName::parse(Dialect::MySql, name));
                     }
-                    let loaded = import::load_parallel(&mut conn, workers, data).await?;
-                    run_deferred(&mut conn, data, &loaded.deferred).await?;
-                    load::run_schema(&mut conn, schema_file, load::Sections::PostData).await?;
-                    load::run_schema(&mut conn, schema_file, load::Sections::Code).await?;
+                    // A table that is not complete may hold some of its rows.
+                    for name in &reload {
+                        if let Some(table) = TableName::parse(Dialect::MySql, name) {
+                            exec(
+                                &mut conn,
+                                &format!("TRUNCATE TABLE {}", table.quoted(Dialect::MySql)),
+                            )
+                            .await
+                            .with_context(|| format!("emptying table {table} to reload it"))?;
+                        }
+                    }
+                    report.kept = kept;
+                    report.reloaded = reload;
                 }
             }
+            // Rows go in before foreign keys and triggers exist (sakila's
+            // film_text would be filled twice by its trigger otherwise).
+            // Nobody reads the staging build yet: rows go in on two
+            // connections, without a transaction spanning them.
+            let mut workers = Vec::new();
+            for _ in 0..LOAD_WORKERS {
+                let mut worker = connect::connect(&self.spec.with_dbname(&staging)).await?;
+                // Rows from a consistent snapshot need no re-checking;
+                // foreign keys are added after them anyway.
+                exec(
+                    &mut worker,
+                    "SET SESSION unique_checks = 0, foreign_key_checks = 0",
+                )
+                .await?;
+                workers.push(worker);
+            }
+            let loaded = import::load_parallel(&mut conn, workers, data, skip).await?;
+            run_deferred(&mut conn, data, &loaded.deferred).await?;
+            record_phase(&mut conn, identity, Phase::PostData).await?;
+            load::run_schema(&mut conn, schema_file, load::Sections::PostData).await?;
+            load::run_schema(&mut conn, schema_file, load::Sections::Code).await?;
+            record_phase(&mut conn, identity, Phase::Ready).await?;
             conn.disconnect().await.ok();
             Ok::<_, anyhow::Error>(())
         }
         .await;
+        // The record must not move into the target with the tables.
+        let built = match built {
+            Ok(()) if identity.is_some() => {
+                exec(
+                    &mut admin,
+                    &format!(
+                        "DROP TABLE IF EXISTS {}.{}",
+                        ident(&staging),
+                        ident(RESUME_RECORD)
+                    ),
+                )
+                .await
+            }
+            other => other,
+        };
         if let Err(err) = built {
             let _ = exec(
                 &mut admin,
@@ -206,7 +299,8 @@ impl MySql {
             lock_timeout: self.lock_timeout,
         }
         .run(&mut admin)
-        .await
+        .await?;
+        Ok(report)
     }
 
     pub async fn export_data(
@@ -344,10 +438,17 @@ async fn put_back_counters(conn: &mut Conn, before: &[(String, u64)]) -> Result<
 }
 
 /// Staging databases of earlier runs for the same target whose owner no
-/// longer holds its run-tag lock: a run killed with SIGKILL left them.
-async fn remove_leftovers(admin: &mut Conn, staging: &str, target: &str) -> Result<()> {
+/// longer holds its run-tag lock: a run killed with SIGKILL left them. With
+/// `resume`, the first build made from the same files is kept and returned
+/// instead, with the phase it had reached.
+async fn remove_leftovers(
+    admin: &mut Conn,
+    staging: &str,
+    target: &str,
+    resume: Option<&InputIdentity>,
+) -> Result<Option<(String, Phase)>> {
     let Some(at) = staging.rfind("__dbsnap_") else {
-        return Ok(());
+        return Ok(None);
     };
     let prefix = &staging[..at + "__dbsnap_".len()];
     let found: Vec<String> = admin
@@ -362,6 +463,7 @@ async fn remove_leftovers(admin: &mut Conn, staging: &str, target: &str) -> Resu
         .into_iter()
         .partition(|n| !n[at..].starts_with("__dbsnap_old_"));
     found.splice(0..0, olds);
+    let mut reused = None;
     for name in found {
         let Some(tag) = crate::engine::owner_tag(&name) else {
             continue;
@@ -382,10 +484,75 @@ async fn remove_leftovers(admin: &mut Conn, staging: &str, target: &str) -> Resu
             eprintln!("dbsnap: {said}");
             continue;
         }
+        let why = match resume {
+            Some(wanted) if name[at..].starts_with("__dbsnap_new_") && reused.is_none() => {
+                // A database without the record (or gone meanwhile) reads as none.
+                let record: Option<String> = admin
+                    .query_first(format!(
+                        "SELECT record FROM {}.{} LIMIT 1",
+                        ident(&name),
+                        ident(RESUME_RECORD)
+                    ))
+                    .await
+                    .unwrap_or(None);
+                match resume::judge(record.as_deref(), wanted) {
+                    Verdict::Reuse(phase) => {
+                        reused = Some((name, phase));
+                        continue;
+                    }
+                    Verdict::Drop(why) => format!(" (not resumed: {why})"),
+                }
+            }
+            _ => String::new(),
+        };
         exec(admin, &format!("DROP DATABASE IF EXISTS {}", ident(&name))).await?;
-        eprintln!("dbsnap: dropped {name}, left behind by an earlier run that was killed");
+        eprintln!("dbsnap: dropped {name}, left behind by an earlier run that was killed{why}");
     }
-    Ok(())
+    Ok(reused)
+}
+
+/// The table in a staging database that records its build for `--resume`;
+/// it is dropped before the swap.
+const RESUME_RECORD: &str = "__dbsnap_resume";
+
+/// Records the phase the build (connected to its staging database) reaches.
+async fn record_phase(conn: &mut Conn, identity: &InputIdentity, phase: Phase) -> Result<()> {
+    let text = StagingRecord {
+        identity: identity.clone(),
+        phase,
+    }
+    .text();
+    let table = ident(RESUME_RECORD);
+    let recorded = async {
+        exec(
+            conn,
+            &format!("CREATE TABLE IF NOT EXISTS {table} (id INT PRIMARY KEY, record VARCHAR(255) NOT NULL)"),
+        )
+        .await?;
+        conn.exec_drop(format!("REPLACE INTO {table} VALUES (1, ?)"), (text,))
+            .await
+            .map_err(|e| anyhow!("{}", server_message(&e)))
+    };
+    recorded.await.context("recording the build's progress")
+}
+
+/// Which of the data file's tables a dead run loaded completely into the
+/// staging database of `spec`, and which not.
+async fn complete_tables(
+    spec: &ConnectionSpec,
+    data_file: &Path,
+) -> Result<(Vec<String>, Vec<String>)> {
+    let db = MySql::new(spec.clone());
+    let (manifest, inventory) = tokio::join!(
+        async {
+            let path = data_file.to_path_buf();
+            tokio::task::spawn_blocking(move || import::scan_file(&path)).await?
+        },
+        db.inventory(ChecksumKind::Snapshot)
+    );
+    let manifest =
+        manifest.context("--resume compares the tables with the data file's manifest")?;
+    Ok(split_tables(&manifest, &inventory?))
 }
 
 /// MySQL cannot switch triggers off for a session: say so before they fire.

@@ -40,7 +40,7 @@ fn lost_error(
 }
 
 /// Where a server error inside COPY data points: `COPY t, line 5` -> file line.
-fn copy_error(
+pub(super) fn copy_error(
     path: &Path,
     data_start: u64,
     table: &TableName,

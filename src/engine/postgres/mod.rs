@@ -4,10 +4,12 @@ mod catalog;
 pub mod connect;
 mod data;
 mod import;
+mod init_load;
 mod load;
 mod quote;
 mod truncate;
 
+use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::Path;
 
@@ -16,10 +18,14 @@ use tokio_postgres::Client;
 
 use crate::config::ConnectionSpec;
 use crate::engine::order::{sort_objects, Section};
+use crate::engine::resume::{
+    self, split_tables, InitReport, InputIdentity, Phase, StagingRecord, Verdict,
+};
 use crate::engine::{
     staging_name, ChecksumKind, DataOptions, ImportOptions, ImportSummary, Inventory,
     SchemaOptions, SchemaSummary,
 };
+use crate::script::statement::{Dialect, TableName};
 use crate::snapshot::manifest::Manifest;
 use crate::snapshot::pieces::Pieces;
 
@@ -264,12 +270,23 @@ impl Postgres {
             .map_err(|e| anyhow::anyhow!("dropping {name}: {}", server_message(&e)))
     }
 
-    pub async fn init(&self, schema_file: &Path, data_file: Option<&Path>) -> Result<()> {
+    pub async fn init(
+        &self,
+        schema_file: &Path,
+        data_file: Option<&Path>,
+        resume: bool,
+    ) -> Result<InitReport> {
         let target = self.spec.dbname.clone();
         let staging = staging_name(&target, "new", 63);
         let old = staging_name(&target, "old", 63);
+        let identity = match data_file {
+            Some(data) => Some(InputIdentity::of(schema_file, data)?),
+            None => None,
+        };
+        let mut report = InitReport::default();
         let maint = self.maintenance().await?;
-        self.remove_leftovers(&maint, &staging).await?;
+        let wanted = identity.as_ref().filter(|_| resume);
+        let found = self.remove_leftovers(&maint, &staging, wanted).await?;
         let run = |sql: String| {
             let maint = &maint;
             async move {
@@ -279,27 +296,96 @@ impl Postgres {
                     .map_err(|e| anyhow::anyhow!("{}", server_message(&e)))
             }
         };
-        run(format!(
-            "CREATE DATABASE {} TEMPLATE template0",
-            ident(&staging)
-        ))
-        .await
-        .with_context(|| format!("creating the staging database {staging}"))?;
+        let resumed = match found {
+            // Renamed to this run's name: its run tag keeps other runs off it.
+            Some((dead, phase)) => {
+                run(format!(
+                    "ALTER DATABASE {} RENAME TO {}",
+                    ident(&dead),
+                    ident(&staging)
+                ))
+                .await
+                .with_context(|| format!("taking over the staging database {dead} to resume it"))?;
+                report.resumed = Some(dead);
+                report.resumed_phase = Some(phase);
+                Some(phase)
+            }
+            None => {
+                if resume {
+                    report.notes.push(match data_file {
+                        Some(_) => format!("--resume: no staging database of an earlier run of {target} to resume; building from scratch"),
+                        None => "--resume: nothing to resume without --data; building from scratch".to_string(),
+                    });
+                }
+                run(format!(
+                    "CREATE DATABASE {} TEMPLATE template0",
+                    ident(&staging)
+                ))
+                .await
+                .with_context(|| format!("creating the staging database {staging}"))?;
+                None
+            }
+        };
         let _registered = crate::cleanup::database(&self.spec, &staging);
+        // What the build has reached, as a comment on the staging database,
+        // for a later `--resume` (cleared in the swap's transaction).
+        let record = |phase: Phase| {
+            let text = identity.as_ref().map(|identity| {
+                StagingRecord {
+                    identity: identity.clone(),
+                    phase,
+                }
+                .text()
+            });
+            let run = &run;
+            let staging = &staging;
+            async move {
+                match text {
+                    Some(text) => run(format!(
+                        "COMMENT ON DATABASE {} IS {}",
+                        ident(staging),
+                        quote::literal(&text)
+                    ))
+                    .await
+                    .context("recording the build's progress"),
+                    None => Ok(()),
+                }
+            }
+        };
 
         let built = async {
             let client = self.connect_to(&staging).await?;
-            match data_file {
-                None => load::run_schema(&client, schema_file, load::Sections::All).await,
-                // Rows go in between, as pg_restore does: FK cycles, NOT VALID
-                // checks and triggers that write elsewhere all come through.
-                Some(data_file) => {
+            let Some(data_file) = data_file else {
+                return load::run_schema(&client, schema_file, load::Sections::All).await;
+            };
+            // Rows go in between, as pg_restore does: FK cycles, NOT VALID
+            // checks and triggers that write elsewhere all come through.
+            let mut skip = BTreeSet::new();
+            match resumed {
+                None => {
+                    record(Phase::PreData).await?;
                     load::run_schema(&client, schema_file, load::Sections::PreData).await?;
-                    import::load(&client, data_file, &ImportOptions::default()).await?;
-                    let helper = self.connect_to(&staging).await?;
-                    load::run_post_data(&[&client, &helper], schema_file).await
+                    record(Phase::Rows).await?;
+                }
+                Some(Phase::Ready) => return Ok(()),
+                Some(_) => {
+                    let (kept, reload) = self.complete_tables(&staging, data_file).await?;
+                    for name in &kept {
+                        skip.extend(TableName::parse(Dialect::Postgres, name));
+                    }
+                    report.kept = kept;
+                    report.reloaded = reload;
                 }
             }
+            let mut workers = Vec::new();
+            for _ in 0..init_load::WORKERS {
+                workers.push(self.connect_to(&staging).await?);
+            }
+            init_load::load(&client, workers, data_file, skip).await?;
+            record(Phase::PostData).await?;
+            let helper = self.connect_to(&staging).await?;
+            load::run_post_data(&[&client, &helper], schema_file).await?;
+            record(Phase::Ready).await
         }
         .await;
         if let Err(err) = built {
@@ -318,18 +404,24 @@ impl Postgres {
             )
             .await?
             .is_some();
+        // The record goes in the same transaction: the database that
+        // becomes `target` carries no comment of ours.
+        let uncomment = match identity {
+            Some(_) => format!("COMMENT ON DATABASE {} IS NULL; ", ident(&staging)),
+            None => String::new(),
+        };
         let swap = if exists {
             // Both renames in one transaction: they commit together or not at
             // all, so there is no moment without a database called `target`.
             format!(
-                "BEGIN; ALTER DATABASE {t} RENAME TO {o}; ALTER DATABASE {s} RENAME TO {t}; COMMIT",
+                "BEGIN; {uncomment}ALTER DATABASE {t} RENAME TO {o}; ALTER DATABASE {s} RENAME TO {t}; COMMIT",
                 t = ident(&target),
                 o = ident(&old),
                 s = ident(&staging)
             )
         } else {
             format!(
-                "ALTER DATABASE {} RENAME TO {}",
+                "BEGIN; {uncomment}ALTER DATABASE {} RENAME TO {}; COMMIT",
                 ident(&staging),
                 ident(&target)
             )
@@ -346,27 +438,61 @@ impl Postgres {
                 format!("the new {target} is in place, but the old copy {old} could not be dropped")
             })?;
         }
-        Ok(())
+        Ok(report)
+    }
+
+    /// Which of the data file's tables a dead run loaded completely into
+    /// `staging`, and which not: the database is read as the manifest was
+    /// computed, while the file's manifest is read.
+    async fn complete_tables(
+        &self,
+        staging: &str,
+        data_file: &Path,
+    ) -> Result<(Vec<String>, Vec<String>)> {
+        let db = Postgres::new(self.spec.with_dbname(staging));
+        let (manifest, inventory) = tokio::join!(
+            async {
+                let path = data_file.to_path_buf();
+                tokio::task::spawn_blocking(move || import::scan_file(&path)).await?
+            },
+            db.inventory(ChecksumKind::Snapshot)
+        );
+        let manifest =
+            manifest.context("--resume compares the tables with the data file's manifest")?;
+        Ok(split_tables(&manifest, &inventory?))
     }
 
     /// Staging databases of earlier runs for the same target whose run is
     /// gone (no session carries its run tag any more): a run killed with
     /// SIGKILL could not drop them. The old copy a finished swap left is one
-    /// of them too: the swap committed, so it is not needed.
-    async fn remove_leftovers(&self, maint: &Client, staging: &str) -> Result<()> {
+    /// of them too: the swap committed, so it is not needed. With `resume`,
+    /// the first one built from the same files is kept and returned instead,
+    /// with the phase it had reached.
+    async fn remove_leftovers(
+        &self,
+        maint: &Client,
+        staging: &str,
+        resume: Option<&InputIdentity>,
+    ) -> Result<Option<(String, Phase)>> {
         let prefix = match staging.rfind("__dbsnap_") {
             Some(at) => &staging[..at + "__dbsnap_".len()],
-            None => return Ok(()),
+            None => return Ok(None),
+        };
+        let leftover_error = |e: tokio_postgres::Error| {
+            anyhow::anyhow!("looking for leftovers: {}", server_message(&e))
         };
         let rows = maint
             .query(
-                "SELECT datname FROM pg_catalog.pg_database WHERE starts_with(datname, $1) ORDER BY 1",
+                "SELECT datname, pg_catalog.shobj_description(oid, 'pg_database') \
+                 FROM pg_catalog.pg_database WHERE starts_with(datname, $1) ORDER BY 1",
                 &[&prefix],
             )
             .await
-            .map_err(|e| anyhow::anyhow!("looking for leftovers: {}", server_message(&e)))?;
+            .map_err(leftover_error)?;
+        let mut found = None;
         for row in rows {
             let name: String = row.get(0);
+            let record: Option<String> = row.get(1);
             let Some(tag) = crate::engine::owner_tag(&name) else {
                 continue;
             };
@@ -376,15 +502,28 @@ impl Postgres {
                     &[&tag],
                 )
                 .await
-                .map_err(|e| anyhow::anyhow!("looking for leftovers: {}", server_message(&e)))?
+                .map_err(leftover_error)?
                 .is_some();
             if alive || tag == crate::engine::run_tag() {
                 continue;
             }
+            let is_build = name[prefix.len()..].starts_with("new_");
+            let why = match resume {
+                Some(wanted) if is_build && found.is_none() => {
+                    match resume::judge(record.as_deref(), wanted) {
+                        Verdict::Reuse(phase) => {
+                            found = Some((name, phase));
+                            continue;
+                        }
+                        Verdict::Drop(why) => format!(" (not resumed: {why})"),
+                    }
+                }
+                _ => String::new(),
+            };
             self.drop_database(&name).await?;
-            eprintln!("dbsnap: dropped {name}, left behind by an earlier run that was killed");
+            eprintln!("dbsnap: dropped {name}, left behind by an earlier run that was killed{why}");
         }
-        Ok(())
+        Ok(found)
     }
 
     /// Drops a database this run created, over a fresh connection.
