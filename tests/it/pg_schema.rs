@@ -756,7 +756,8 @@ fn subscriptions_only_when_asked() {
     source.psql(
         "CREATE TABLE t (id integer PRIMARY KEY); \
          CREATE SUBSCRIPTION \"sub \"\"x\"\"\" CONNECTION 'host=127.0.0.1 port=1 dbname=nowhere' \
-         PUBLICATION p1, \"P 2\" WITH (connect = false, binary = true);",
+         PUBLICATION p1, \"P 2\" WITH (connect = false, slot_name = NONE, binary = true); \
+         CREATE SUBSCRIPTION plain CONNECTION 'dbname=nowhere' PUBLICATION p1 WITH (connect = false);",
     );
     let dir = tempdir();
     let out = dir.join("schema.sql");
@@ -772,13 +773,17 @@ fn subscriptions_only_when_asked() {
     let run = export(&source, &out, &["--with-subscriptions"]);
     run.assert_success();
     let text = std::fs::read_to_string(&out).expect("read snapshot");
-    assert!(
-        text.contains(
-            "CREATE SUBSCRIPTION \"sub \"\"x\"\"\" CONNECTION 'host=127.0.0.1 port=1 dbname=nowhere' \
-             PUBLICATION p1, \"P 2\" WITH (connect = false, slot_name = 'sub \"x\"', binary = true);"
-        ),
-        "no CREATE SUBSCRIPTION as pg_dump writes it:\n{text}"
-    );
+    for statement in [
+        "CREATE SUBSCRIPTION \"sub \"\"x\"\"\" CONNECTION 'host=127.0.0.1 port=1 dbname=nowhere' \
+         PUBLICATION p1, \"P 2\" WITH (connect = false, slot_name = NONE, binary = true);\n",
+        "CREATE SUBSCRIPTION plain CONNECTION 'dbname=nowhere' PUBLICATION p1 \
+         WITH (connect = false, slot_name = 'plain');\n",
+    ] {
+        assert!(
+            text.contains(statement),
+            "no `{statement}` (as pg_dump writes it) in:\n{text}"
+        );
+    }
     let target = TestDb::reserve("dst");
     init(&target, &out, true).assert_success();
     let _target_cleanup = Subscriptions(&target);
