@@ -176,6 +176,12 @@ pub struct ExportSchemaArgs {
     /// stderr) instead of failing.
     #[arg(long)]
     pub skip_unsupported: bool,
+    /// PostgreSQL: write the database's subscriptions, as pg_dump does, with
+    /// `connect = false` (loading the file neither connects nor creates a slot,
+    /// and they start disabled). Left out by default: they name another
+    /// server, and their connection string may hold a password.
+    #[arg(long)]
+    pub with_subscriptions: bool,
     /// MySQL/MariaDB: keep the tables' AUTO_INCREMENT=N counters (left out by
     /// default so that the file depends only on the schema).
     #[arg(long)]

@@ -12,6 +12,7 @@ pub async fn run(args: ExportSchemaArgs) -> Result<u8> {
     let engine = Engine::for_spec(&spec)?;
     let opts = SchemaOptions {
         skip_unsupported: args.skip_unsupported,
+        with_subscriptions: args.with_subscriptions,
         keep_auto_increment: args.keep_auto_increment,
         keep_definer: args.keep_definer,
     };

@@ -30,6 +30,8 @@ pub struct ImportSummary {
 pub struct SchemaOptions {
     /// Leave out objects of unsupported kinds instead of failing.
     pub skip_unsupported: bool,
+    /// PostgreSQL: write subscriptions (with `connect = false`) instead of leaving them out.
+    pub with_subscriptions: bool,
     /// MySQL: keep `AUTO_INCREMENT=N` table options (they make the file change with the data).
     pub keep_auto_increment: bool,
     /// MySQL: keep `DEFINER=` clauses (they name accounts the target may not have).

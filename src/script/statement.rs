@@ -1223,6 +1223,10 @@ pub fn outside_target(dialect: Dialect, sql: &str) -> Option<String> {
             true
         }
         ["CREATE" | "DROP" | "ALTER", "DATABASE", ..] => true,
+        // A user mapping belongs to a foreign server of this database.
+        ["CREATE" | "DROP" | "ALTER", "USER", "MAPPING", ..] if dialect == Dialect::Postgres => {
+            false
+        }
         ["CREATE" | "DROP" | "ALTER", "ROLE" | "USER" | "GROUP" | "TABLESPACE", ..] => true,
         ["CREATE" | "DROP" | "ALTER", "SERVER", ..] if dialect == Dialect::MySql => true,
         ["ALTER", "SYSTEM", ..] | ["ALTER", "INSTANCE", ..] => true,
@@ -1468,6 +1472,8 @@ mod tests {
             (Postgres, "CREATE TABLESPACE t LOCATION '/tmp'", true),
             (Postgres, "CREATE SCHEMA app", false),
             (Postgres, "CREATE TABLE public.t (a int)", false),
+            (Postgres, "CREATE USER evil", true),
+            (Postgres, "CREATE USER MAPPING FOR public SERVER s", false),
             (MySql, "CREATE DATABASE x", true),
             (MySql, "/*!40000 DROP DATABASE x */", true),
             (MySql, "SELECT 1 INTO OUTFILE '/tmp/x'", true),

@@ -122,7 +122,7 @@ impl Postgres {
             .map_err(|e| {
                 anyhow::anyhow!("starting the export transaction: {}", server_message(&e))
             })?;
-        let catalog = catalog::read_catalog(&client).await?;
+        let catalog = catalog::read_catalog(&client, opts.with_subscriptions).await?;
         let mut summary = SchemaSummary::default();
         if !catalog.unsupported.is_empty() {
             if !opts.skip_unsupported {
@@ -142,7 +142,9 @@ impl Postgres {
             );
         }
         for sub in &catalog.subscriptions {
-            eprintln!("dbsnap: note: {sub} left out (subscriptions are not exported)");
+            eprintln!(
+                "dbsnap: note: {sub} left out (pass --with-subscriptions to write subscriptions)"
+            );
         }
         let (objects, warnings) = sort_objects(catalog.objects);
         for w in warnings {

@@ -22,6 +22,8 @@ pub(super) struct Column {
     pub(super) storage: Option<String>,
     pub(super) options: Option<Vec<String>>,
     pub(super) compression: Option<String>,
+    /// A foreign table column's options (`name 'value'` lines).
+    pub(super) foreign_options: Option<String>,
 }
 
 impl CatalogReader<'_> {
@@ -42,6 +44,7 @@ impl CatalogReader<'_> {
                 storage: opt(&r, "storage"),
                 options: r.get("options"),
                 compression: opt(&r, "compression"),
+                foreign_options: opt(&r, "foreign_options"),
             };
             self.columns.entry(oid(&r, "relid")).or_default().push(col);
         }

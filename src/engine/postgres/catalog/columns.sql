@@ -11,7 +11,10 @@ SELECT a.attrelid::int8 AS relid, a.attnum::int4 AS num, a.attname AS name,
        -- Options named pg_* are the server's own bookkeeping (this build tags
        -- every column with pg_attver), not settings a user made.
        ARRAY(SELECT o FROM unnest(a.attoptions) o WHERE o !~ '^pg_') AS options,
-       nullif(a.attcompression::text, '') AS compression
+       nullif(a.attcompression::text, '') AS compression,
+       (SELECT string_agg(quote_ident(o.option_name) || ' ' || quote_literal(o.option_value),
+                          E',\n    ' ORDER BY o.option_name)
+        FROM pg_catalog.pg_options_to_table(a.attfdwoptions) o) AS foreign_options
 FROM pg_catalog.pg_attribute a
 JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace

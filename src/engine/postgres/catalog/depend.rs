@@ -126,11 +126,19 @@ impl CatalogReader<'_> {
                 .get(&(class, o))
                 .copied()
                 .unwrap_or(Key::of(class, o));
-            let to = self
+            let mut to = self
                 .owner_of
                 .get(&(ref_class, ref_oid))
                 .copied()
                 .unwrap_or(Key::of(ref_class, ref_oid));
+            // A base type needs its I/O functions, which need only its shell.
+            if class == PG_PROC
+                && self.c_functions.contains(&o)
+                && to.class == PG_TYPE
+                && self.base_types.contains(&to.oid)
+            {
+                to = to.with(Part::Shell);
+            }
             if self.unsupported_keys.contains(&to) && keys.contains(&from) {
                 self.needs_unsupported.insert(from);
             }

@@ -13,22 +13,35 @@ use tokio_postgres::{Client, Row};
 use super::quote::literal;
 use crate::engine::order::{SchemaObject, Section};
 
+mod access_methods;
+mod base_types;
+mod casts;
 mod census;
 mod collations;
 mod columns;
 mod comments;
 mod constraints;
+mod conversions;
 mod depend;
+mod event_triggers;
+mod foreign;
 mod functions;
 mod indexes;
+mod languages;
 mod matviews;
+mod operator_classes;
+mod operators;
 mod policies;
+mod publications;
 mod relations;
 mod rules;
 mod schemas;
 mod sequences;
 mod statistics;
+mod subscriptions;
 mod tables;
+mod text_search;
+mod transforms;
 mod triggers;
 mod types;
 
@@ -48,6 +61,21 @@ const PG_EXTENSION: u32 = 3079;
 const PG_COLLATION: u32 = 3456;
 const PG_POLICY: u32 = 3256;
 const PG_STATISTIC_EXT: u32 = 3381;
+const PG_OPERATOR: u32 = 2617;
+const PG_OPCLASS: u32 = 2616;
+const PG_AM: u32 = 2601;
+const PG_CAST: u32 = 2605;
+const PG_CONVERSION: u32 = 2607;
+const PG_LANGUAGE: u32 = 2612;
+const PG_TRANSFORM: u32 = 3576;
+const PG_TS_PARSER: u32 = 3601;
+const PG_TS_DICT: u32 = 3600;
+const PG_TS_TEMPLATE: u32 = 3764;
+const PG_TS_CONFIG: u32 = 3602;
+const PG_EVENT_TRIGGER: u32 = 3466;
+const PG_FOREIGN_DATA_WRAPPER: u32 = 2328;
+const PG_FOREIGN_SERVER: u32 = 1417;
+const PG_PUBLICATION: u32 = 6104;
 
 /// Statements that are not catalog objects of their own hang off one (a
 /// sequence's OWNED BY, a materialized view's REFRESH, ...).
@@ -58,6 +86,8 @@ pub enum Part {
     Attach,
     RowSecurity,
     Refresh,
+    /// `CREATE TYPE x;` before a base type's I/O functions.
+    Shell,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -83,26 +113,40 @@ impl Key {
 /// Kind groups: the order of the file among objects with no dependency between them.
 mod group {
     pub const SCHEMA: u8 = 0;
-    pub const EXTENSION: u8 = 1;
-    pub const COLLATION: u8 = 2;
-    pub const TYPE: u8 = 3;
-    pub const FUNCTION: u8 = 4;
-    pub const AGGREGATE: u8 = 5;
-    pub const SEQUENCE: u8 = 6;
-    pub const TABLE: u8 = 7;
-    pub const VIEW: u8 = 8;
-    pub const OWNED_BY: u8 = 9;
-    pub const CONSTRAINT: u8 = 10;
-    pub const INDEX: u8 = 11;
-    pub const INDEX_ATTACH: u8 = 12;
-    pub const CHECK: u8 = 13;
-    pub const FOREIGN_KEY: u8 = 14;
-    pub const TRIGGER: u8 = 15;
-    pub const RULE: u8 = 16;
-    pub const ROW_SECURITY: u8 = 17;
-    pub const POLICY: u8 = 18;
-    pub const STATISTICS: u8 = 19;
-    pub const REFRESH: u8 = 20;
+    pub const LANGUAGE: u8 = 1;
+    pub const EXTENSION: u8 = 2;
+    pub const COLLATION: u8 = 3;
+    pub const TYPE: u8 = 4;
+    pub const FUNCTION: u8 = 5;
+    pub const AGGREGATE: u8 = 6;
+    pub const CAST: u8 = 7;
+    pub const TRANSFORM: u8 = 8;
+    pub const ACCESS_METHOD: u8 = 9;
+    pub const OPERATOR: u8 = 10;
+    pub const OPERATOR_FAMILY: u8 = 11;
+    pub const OPERATOR_CLASS: u8 = 12;
+    pub const CONVERSION: u8 = 13;
+    pub const TEXT_SEARCH: u8 = 14;
+    pub const FOREIGN_DATA: u8 = 15;
+    pub const SEQUENCE: u8 = 16;
+    pub const TABLE: u8 = 17;
+    pub const VIEW: u8 = 18;
+    pub const OWNED_BY: u8 = 19;
+    pub const CONSTRAINT: u8 = 20;
+    pub const INDEX: u8 = 21;
+    pub const INDEX_ATTACH: u8 = 22;
+    pub const CHECK: u8 = 23;
+    pub const FOREIGN_KEY: u8 = 24;
+    pub const TRIGGER: u8 = 25;
+    pub const RULE: u8 = 26;
+    pub const ROW_SECURITY: u8 = 27;
+    pub const POLICY: u8 = 28;
+    pub const STATISTICS: u8 = 29;
+    pub const PUBLICATION: u8 = 30;
+    pub const SUBSCRIPTION: u8 = 31;
+    pub const REFRESH: u8 = 32;
+    /// Last of all, so that no statement of the file fires one.
+    pub const EVENT_TRIGGER: u8 = 33;
 }
 
 pub type Object = SchemaObject<Key>;
@@ -113,7 +157,7 @@ pub struct Catalog {
     pub unsupported: Vec<String>,
     /// Objects that need an unsupported one (labels); skipped with it.
     pub dependents: Vec<String>,
-    /// Subscriptions, left out of every snapshot (labels).
+    /// Subscriptions left out of the snapshot (labels).
     pub subscriptions: Vec<String>,
 }
 
@@ -132,7 +176,7 @@ fn opt(row: &Row, col: &str) -> Option<String> {
 
 /// Collects every exportable object of the database the client is connected to.
 /// The session must have `search_path = ''` so that every name comes back qualified.
-pub async fn read_catalog(client: &Client) -> Result<Catalog> {
+pub async fn read_catalog(client: &Client, with_subscriptions: bool) -> Result<Catalog> {
     let mut reader = CatalogReader::new(client).await?;
     for r in query(client, "unsupported", include_str!("unsupported.sql")).await? {
         reader.unsupported.push(s(&r, "object"));
@@ -141,10 +185,20 @@ pub async fn read_catalog(client: &Client) -> Result<Catalog> {
             .insert(Key::of(oid(&r, "class"), oid(&r, "oid")));
     }
     reader.schemas().await?;
+    reader.languages().await?;
     reader.extensions().await?;
     reader.collations().await?;
     reader.types().await?;
+    reader.base_types().await?;
     reader.functions().await?;
+    reader.casts().await?;
+    reader.transforms().await?;
+    reader.access_methods().await?;
+    reader.operators().await?;
+    reader.operator_classes().await?;
+    reader.conversions().await?;
+    reader.text_search().await?;
+    reader.foreign_data().await?;
     reader.sequences().await?;
     reader.relations().await?;
     reader.indexes().await?;
@@ -152,14 +206,11 @@ pub async fn read_catalog(client: &Client) -> Result<Catalog> {
     reader.rules().await?;
     reader.policies().await?;
     reader.statistics().await?;
+    reader.publications().await?;
+    reader.event_triggers().await?;
     reader.dependencies().await?;
-    // Subscriptions stay out (they would start replicating on load); say so.
-    let subscriptions = reader
-        .rows("subscriptions", include_str!("subscriptions.sql"))
-        .await?
-        .iter()
-        .map(|r| format!("subscription {}", s(r, "name")))
-        .collect();
+    // Subscriptions stay out unless asked for (they name another server); say so.
+    let subscriptions = reader.subscriptions(with_subscriptions).await?;
     let dependents = reader.dependents_of_unsupported();
     reader.census().await?;
     Ok(Catalog {
@@ -208,6 +259,10 @@ struct CatalogReader<'a> {
     split_defaults: HashMap<(u32, i32), u32>,
     /// Index oid -> the key that creates it (an index or its constraint).
     index_owner: HashMap<u32, Key>,
+    /// Base types written in two steps (shell first), and the C or internal
+    /// functions that may be created between them.
+    base_types: HashSet<u32>,
+    c_functions: HashSet<u32>,
 }
 
 impl<'a> CatalogReader<'a> {
@@ -243,6 +298,8 @@ impl<'a> CatalogReader<'a> {
             constraint_rows: Vec::new(),
             split_defaults: HashMap::new(),
             index_owner: HashMap::new(),
+            base_types: HashSet::new(),
+            c_functions: HashSet::new(),
         })
     }
 
@@ -281,5 +338,43 @@ impl<'a> CatalogReader<'a> {
             sql,
             deps,
         });
+    }
+
+    /// Objects of a kind whose query writes the whole statement. Each row has
+    /// `oid`, `schema`, `name` (sort keys, with the target), `target` (`KIND
+    /// name` as COMMENT ON names it; also the label of the file's object line
+    /// unless a `label` column says otherwise) and `ddl`; the object's
+    /// dependencies come from pg_depend.
+    async fn statements(
+        &mut self,
+        what: &str,
+        sql: &str,
+        class: u32,
+        section: Section,
+        group: u8,
+    ) -> Result<()> {
+        for r in self.rows(what, sql).await? {
+            let o = oid(&r, "oid");
+            if self.is_member(class, o) {
+                continue;
+            }
+            let target = s(&r, "target");
+            let mut ddl = s(&r, "ddl");
+            // An empty statement stands for an object another one makes.
+            if !ddl.is_empty() {
+                ddl += &self.comment(class, o, 0, &target);
+            }
+            let label = r.try_get::<_, String>("label").unwrap_or(target.clone());
+            self.push(
+                Key::of(class, o),
+                section,
+                group,
+                (&s(&r, "schema"), &s(&r, "name"), &target),
+                label,
+                ddl,
+                vec![],
+            );
+        }
+        Ok(())
     }
 }

@@ -23,6 +23,10 @@ pub(super) struct Relation {
     pub(super) of_type: Option<String>,
     pub(super) populated: bool,
     pub(super) viewdef: Option<String>,
+    pub(super) access_method: Option<String>,
+    /// Foreign tables: the server, and the table's options (`name 'value'` lines).
+    pub(super) server: Option<String>,
+    pub(super) foreign_options: Option<String>,
 }
 
 impl CatalogReader<'_> {
@@ -56,8 +60,11 @@ impl CatalogReader<'_> {
                 of_type: opt(&r, "of_type"),
                 populated: r.get("populated"),
                 viewdef: opt(&r, "viewdef"),
+                access_method: opt(&r, "access_method"),
+                server: opt(&r, "server"),
+                foreign_options: opt(&r, "foreign_options"),
             };
-            if self.is_member(PG_CLASS, rel.oid) || rel.kind == "f" {
+            if self.is_member(PG_CLASS, rel.oid) {
                 continue;
             }
             self.relations.insert(rel.oid, rel);
@@ -204,7 +211,11 @@ impl CatalogReader<'_> {
         } else {
             ""
         };
-        let mut sql = format!("CREATE {what} {}{with} AS\n{def}{no_data};\n", rel.qname);
+        let using = using_clause(rel);
+        let mut sql = format!(
+            "CREATE {what} {}{using}{with} AS\n{def}{no_data};\n",
+            rel.qname
+        );
         sql += &self.comment(PG_CLASS, rel.oid, 0, &format!("{what} {}", rel.qname));
         for c in self.columns.get(&rel.oid).map(Vec::as_slice).unwrap_or(&[]) {
             if rel.kind == "v" {
@@ -229,10 +240,19 @@ impl CatalogReader<'_> {
     }
 }
 
-fn relation_word(kind: &str) -> &'static str {
+/// ` USING am` for a table or materialized view not stored by heap.
+pub(super) fn using_clause(rel: &Relation) -> String {
+    match &rel.access_method {
+        Some(am) => format!(" USING {am}"),
+        None => String::new(),
+    }
+}
+
+pub(super) fn relation_word(kind: &str) -> &'static str {
     match kind {
         "v" => "VIEW",
         "m" => "MATERIALIZED VIEW",
+        "f" => "FOREIGN TABLE",
         _ => "TABLE",
     }
 }

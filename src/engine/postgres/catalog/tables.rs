@@ -78,6 +78,25 @@ impl CatalogReader<'_> {
                 items.push(self.column_def(rel, c, parent_generates));
             }
             after += &column_settings(q, c);
+            // An identity sequence is made with its table's persistence.
+            if let Some(seq) = self.identity.get(&(rel.oid, c.num)) {
+                if seq.persistence != rel.persistence {
+                    let how = if seq.persistence == "u" {
+                        "UNLOGGED"
+                    } else {
+                        "LOGGED"
+                    };
+                    writeln!(after, "ALTER SEQUENCE {} SET {how};", seq.qname).unwrap();
+                }
+            }
+            if let Some(opts) = &c.foreign_options {
+                writeln!(
+                    after,
+                    "ALTER FOREIGN TABLE {q} ALTER COLUMN {} OPTIONS (\n    {opts}\n);",
+                    c.qname
+                )
+                .unwrap();
+            }
         }
         for check in self
             .inline_checks
@@ -88,8 +107,10 @@ impl CatalogReader<'_> {
             items.push(check.clone());
         }
 
-        let unlogged = if rel.persistence == "u" {
+        let prefix = if rel.persistence == "u" {
             "UNLOGGED "
+        } else if rel.kind == "f" {
+            "FOREIGN "
         } else {
             ""
         };
@@ -112,16 +133,16 @@ impl CatalogReader<'_> {
             } else {
                 format!(" (\n    {}\n)", items.join(",\n    "))
             };
-            format!("CREATE {unlogged}TABLE {q} PARTITION OF {parent}{body}\n{bound}")
+            format!("CREATE {prefix}TABLE {q} PARTITION OF {parent}{body}\n{bound}")
         } else if let Some(of_type) = &rel.of_type {
             let body = if items.is_empty() {
                 String::new()
             } else {
                 format!(" (\n    {}\n)", items.join(",\n    "))
             };
-            format!("CREATE {unlogged}TABLE {q} OF {of_type}{body}")
+            format!("CREATE {prefix}TABLE {q} OF {of_type}{body}")
         } else {
-            let mut sql = format!("CREATE {unlogged}TABLE {q} (\n");
+            let mut sql = format!("CREATE {prefix}TABLE {q} (\n");
             if !items.is_empty() {
                 writeln!(sql, "    {}", items.join(",\n    ")).unwrap();
             }
@@ -134,6 +155,15 @@ impl CatalogReader<'_> {
         };
         if let Some(key) = &rel.partkey {
             write!(sql, "\nPARTITION BY {key}").unwrap();
+        }
+        if let Some(am) = &rel.access_method {
+            write!(sql, "\nUSING {am}").unwrap();
+        }
+        if let Some(server) = &rel.server {
+            write!(sql, "\nSERVER {server}").unwrap();
+        }
+        if let Some(opts) = &rel.foreign_options {
+            write!(sql, "\nOPTIONS (\n    {opts}\n)").unwrap();
         }
         if let Some(opts) = rel.options.as_ref().filter(|o| !o.is_empty()) {
             write!(sql, "\nWITH ({})", options_clause(opts)).unwrap();
@@ -153,12 +183,15 @@ impl CatalogReader<'_> {
             }
         }
         sql += &after;
+        // A foreign table has no replica identity to set (the catalog says 'n').
         match rel.replident.as_str() {
+            _ if rel.kind == "f" => {}
             "f" => writeln!(sql, "ALTER TABLE ONLY {q} REPLICA IDENTITY FULL;").unwrap(),
             "n" => writeln!(sql, "ALTER TABLE ONLY {q} REPLICA IDENTITY NOTHING;").unwrap(),
             _ => {}
         }
-        sql += &self.comment(PG_CLASS, rel.oid, 0, &format!("TABLE {q}"));
+        let what = super::relations::relation_word(&rel.kind);
+        sql += &self.comment(PG_CLASS, rel.oid, 0, &format!("{what} {q}"));
         for c in cols {
             sql += &self.comment(PG_CLASS, rel.oid, c.num, &format!("COLUMN {q}.{}", c.qname));
         }

@@ -1,0 +1,63 @@
+//! Base types and shell types. A base type is made in two steps, as pg_dump
+//! does: `CREATE TYPE x;` (the shell), then its I/O functions, which may name
+//! the shell, then the full `CREATE TYPE x (...)`.
+
+use anyhow::Result;
+
+use super::*;
+
+impl CatalogReader<'_> {
+    pub(super) async fn base_types(&mut self) -> Result<()> {
+        for r in self
+            .rows("C functions", include_str!("c_functions.sql"))
+            .await?
+        {
+            self.c_functions.insert(oid(&r, "oid"));
+        }
+        for r in self
+            .rows("base types", include_str!("base_types.sql"))
+            .await?
+        {
+            let o = oid(&r, "oid");
+            if self.is_member(PG_TYPE, o) {
+                continue;
+            }
+            let (schema, name, qname) = (s(&r, "schema"), s(&r, "name"), s(&r, "qname"));
+            let shell = format!("CREATE TYPE {qname};\n");
+            let comment = self.comment(PG_TYPE, o, 0, &format!("TYPE {qname}"));
+            let key = Key::of(PG_TYPE, o);
+            if !r.get::<_, bool>("defined") {
+                self.push(
+                    key,
+                    Section::PreData,
+                    group::TYPE,
+                    (&schema, &name, ""),
+                    format!("TYPE {qname}"),
+                    shell + &comment,
+                    vec![],
+                );
+                continue;
+            }
+            self.push(
+                key.with(Part::Shell),
+                Section::PreData,
+                group::TYPE,
+                (&schema, &name, "shell"),
+                format!("SHELL TYPE {qname}"),
+                shell,
+                vec![],
+            );
+            self.base_types.insert(o);
+            self.push(
+                key,
+                Section::PreData,
+                group::TYPE,
+                (&schema, &name, ""),
+                format!("TYPE {qname}"),
+                s(&r, "ddl") + &comment,
+                vec![key.with(Part::Shell)],
+            );
+        }
+        Ok(())
+    }
+}
