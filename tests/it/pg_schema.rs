@@ -757,7 +757,9 @@ fn subscriptions_only_when_asked() {
         "CREATE TABLE t (id integer PRIMARY KEY); \
          CREATE SUBSCRIPTION \"sub \"\"x\"\"\" CONNECTION 'host=127.0.0.1 port=1 dbname=nowhere' \
          PUBLICATION p1, \"P 2\" WITH (connect = false, slot_name = NONE, binary = true); \
-         CREATE SUBSCRIPTION plain CONNECTION 'dbname=nowhere' PUBLICATION p1 WITH (connect = false);",
+         CREATE SUBSCRIPTION plain CONNECTION 'dbname=nowhere' PUBLICATION p1 WITH (connect = false); \
+         CREATE SUBSCRIPTION secret CONNECTION 'dbname=nowhere password=sub-pw-x1 user=u' \
+         PUBLICATION p1 WITH (connect = false, slot_name = NONE);",
     );
     let dir = tempdir();
     let out = dir.join("schema.sql");
@@ -784,6 +786,13 @@ fn subscriptions_only_when_asked() {
             "no `{statement}` (as pg_dump writes it) in:\n{text}"
         );
     }
+    // A password in a connection string never reaches the file.
+    assert!(!text.contains("sub-pw-x1"), "a password in the snapshot");
+    assert!(
+        text.contains("CREATE SUBSCRIPTION secret CONNECTION 'dbname=nowhere user=u'"),
+        "{text}"
+    );
+    source.psql("ALTER SUBSCRIPTION secret CONNECTION 'dbname=nowhere user=u'");
     let target = TestDb::reserve("dst");
     init(&target, &out, true).assert_success();
     let _target_cleanup = Subscriptions(&target);
@@ -794,4 +803,39 @@ fn subscriptions_only_when_asked() {
         "target",
         &target.pg_dump_schema(),
     );
+}
+
+/// A user mapping's password option is left out of the snapshot, with a note
+/// that names the mapping; its other options are written.
+#[test]
+fn user_mapping_passwords_stay_out_of_the_snapshot() {
+    let source = TestDb::create("umpw");
+    source.psql(
+        "CREATE FOREIGN DATA WRAPPER w; CREATE SERVER s FOREIGN DATA WRAPPER w; \
+         CREATE USER MAPPING FOR PUBLIC SERVER s OPTIONS (user 'bob', password 'um-pw-x1');",
+    );
+    let dir = tempdir();
+    let out = dir.join("schema.sql");
+    let run = export(&source, &out, &[]);
+    run.assert_success();
+    assert!(
+        run.stderr
+            .contains("user mapping for public on server s is written without its password"),
+        "{run}"
+    );
+    assert!(
+        !run.stderr.contains("um-pw-x1") && !run.stdout.contains("um-pw-x1"),
+        "{run}"
+    );
+    let text = std::fs::read_to_string(&out).expect("read snapshot");
+    assert!(
+        !text.contains("um-pw-x1"),
+        "a password in the snapshot:\n{text}"
+    );
+    assert!(
+        text.contains("CREATE USER MAPPING FOR public SERVER s OPTIONS (\n    \"user\" 'bob'\n);"),
+        "{text}"
+    );
+    let target = TestDb::reserve("dst");
+    init(&target, &out, true).assert_success();
 }

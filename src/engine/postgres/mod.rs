@@ -146,6 +146,12 @@ impl Postgres {
                 "dbsnap: note: {sub} left out (pass --with-subscriptions to write subscriptions)"
             );
         }
+        for mapping in &catalog.passwords_left_out {
+            eprintln!(
+                "dbsnap: note: {mapping} is written without its password (passwords never go into \
+                 a snapshot); set it on the target with ALTER USER MAPPING ... OPTIONS (ADD password '...')"
+            );
+        }
         let (objects, warnings) = sort_objects(catalog.objects);
         for w in warnings {
             eprintln!("dbsnap: warning: {w}");

@@ -24,4 +24,17 @@ impl CatalogReader<'_> {
         )
         .await
     }
+
+    /// The user mappings whose password the snapshot leaves out, to say so.
+    pub(super) async fn user_mapping_passwords(&mut self) -> Result<Vec<String>> {
+        Ok(self
+            .rows(
+                "user mapping passwords",
+                include_str!("user_mapping_passwords.sql"),
+            )
+            .await?
+            .iter()
+            .map(|r| s(r, "label"))
+            .collect())
+    }
 }

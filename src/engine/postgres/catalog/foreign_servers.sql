@@ -1,5 +1,6 @@
 -- Foreign servers with their user mappings (pg_user_mappings: the catalog
--- itself is for superusers only).
+-- itself is for superusers only). A mapping's password option is left out:
+-- passwords never go into a snapshot (see user_mapping_passwords.sql).
 SELECT s.oid::int8 AS oid, '' AS schema, s.srvname AS name,
        'SERVER ' || quote_ident(s.srvname) AS target,
        'CREATE SERVER ' || quote_ident(s.srvname)
@@ -17,7 +18,8 @@ SELECT s.oid::int8 AS oid, '' AS schema, s.srvname AS name,
                         || coalesce(E' OPTIONS (\n    '
                                     || (SELECT string_agg(quote_ident(o.option_name) || ' ' || quote_literal(o.option_value),
                                                           E',\n    ' ORDER BY o.option_name)
-                                        FROM pg_catalog.pg_options_to_table(um.umoptions) o)
+                                        FROM pg_catalog.pg_options_to_table(um.umoptions) o
+                                        WHERE o.option_name <> 'password')
                                     || E'\n)', '')
                         || E';\n', '' ORDER BY um.usename)
                     FROM pg_catalog.pg_user_mappings um WHERE um.srvid = s.oid), '') AS ddl

@@ -159,6 +159,8 @@ pub struct Catalog {
     pub dependents: Vec<String>,
     /// Subscriptions left out of the snapshot (labels).
     pub subscriptions: Vec<String>,
+    /// User mappings written without their password option (labels).
+    pub passwords_left_out: Vec<String>,
 }
 
 fn oid(row: &Row, col: &str) -> u32 {
@@ -211,6 +213,7 @@ pub async fn read_catalog(client: &Client, with_subscriptions: bool) -> Result<C
     reader.dependencies().await?;
     // Subscriptions stay out unless asked for (they name another server); say so.
     let subscriptions = reader.subscriptions(with_subscriptions).await?;
+    let passwords_left_out = reader.user_mapping_passwords().await?;
     let dependents = reader.dependents_of_unsupported();
     reader.census().await?;
     Ok(Catalog {
@@ -218,6 +221,7 @@ pub async fn read_catalog(client: &Client, with_subscriptions: bool) -> Result<C
         unsupported: reader.unsupported,
         dependents,
         subscriptions,
+        passwords_left_out,
     })
 }
 

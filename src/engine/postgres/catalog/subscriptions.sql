@@ -5,7 +5,9 @@
 SELECT s.oid::int8 AS oid, '' AS schema, s.subname AS name, quote_ident(s.subname) AS qname,
        'SUBSCRIPTION ' || quote_ident(s.subname) AS target,
        format('CREATE SUBSCRIPTION %I CONNECTION %L PUBLICATION %s WITH (connect = false, slot_name = %s',
-              s.subname, s.subconninfo,
+              s.subname,
+              -- The password goes, as for user mappings: never in a snapshot.
+              regexp_replace(s.subconninfo, '\s*password\s*=\s*(''([^''\\]|\\.)*''|\S+)', '', 'g'),
               array_to_string(ARRAY(SELECT quote_ident(p) FROM unnest(s.subpublications) AS p), ', '),
               coalesce(quote_literal(s.subslotname), 'NONE'))
        || CASE WHEN s.subbinary THEN ', binary = true' ELSE '' END
