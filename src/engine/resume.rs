@@ -18,6 +18,8 @@ use anyhow::{Context, Result};
 use serde::Serialize;
 
 use crate::engine::Inventory;
+use crate::script::datafile::manifest_of;
+use crate::script::statement::Dialect;
 use crate::snapshot::manifest::Manifest;
 
 /// How far a build had come. Each phase is recorded before it starts.
@@ -159,6 +161,23 @@ pub fn judge(record: Option<&str>, wanted: &InputIdentity) -> Verdict {
 
 /// Tables of the manifest whose rows in the staging database are complete
 /// (same row count and checksum), and the others, in manifest order.
+/// Which of the data file's tables a dead run loaded completely, and which
+/// not: `staging` reads the staging database as the manifest was computed,
+/// while the file is read through for its manifest.
+pub async fn complete_tables(
+    data_file: &Path,
+    dialect: Dialect,
+    staging: impl std::future::Future<Output = Result<Inventory>>,
+) -> Result<(Vec<String>, Vec<String>)> {
+    let path = data_file.to_path_buf();
+    let manifest =
+        async move { tokio::task::spawn_blocking(move || manifest_of(&path, dialect)).await? };
+    let (manifest, inventory) = tokio::join!(manifest, staging);
+    let manifest =
+        manifest.context("--resume compares the tables with the data file's manifest")?;
+    Ok(split_tables(&manifest, &inventory?))
+}
+
 pub fn split_tables(manifest: &Manifest, staging: &Inventory) -> (Vec<String>, Vec<String>) {
     let mut kept = Vec::new();
     let mut reload = Vec::new();

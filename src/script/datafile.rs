@@ -594,6 +594,19 @@ impl StallHook {
     }
 }
 
+/// The manifest of one of our data files, after reading the whole file
+/// through the same checks; foreign dumps have none and are refused.
+pub fn manifest_of(path: &Path, dialect: Dialect) -> Result<Manifest> {
+    let summary = scan(path, dialect)?;
+    if !summary.manifest_checked() {
+        bail!(
+            "{}: not a dbsnap data snapshot: it has no manifest to check against",
+            path.display()
+        );
+    }
+    Ok(summary.manifest)
+}
+
 /// Reads a whole file through the same checks, without a database.
 pub fn scan(path: &Path, dialect: Dialect) -> Result<Summary> {
     let mut file = DataFile::open(path, dialect)?;

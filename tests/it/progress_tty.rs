@@ -6,7 +6,7 @@
 
 use std::process::Command;
 
-use crate::support::{self, mysql, pg};
+use crate::support::{self, commands, mysql, pg};
 
 /// The text a terminal would show, without colour and cursor sequences.
 fn strip_escapes(raw: &str) -> String {
@@ -74,41 +74,10 @@ fn import_bar_follows_the_file_with_manifest_counts() {
     );
     let dir = support::tempdir();
     let (schema, data) = (dir.join("schema.sql"), dir.join("data.sql"));
-    support::dbsnap(
-        &[
-            "export-schema",
-            "--url",
-            &source.url(),
-            "-o",
-            schema.to_str().unwrap(),
-        ],
-        &[],
-    )
-    .assert_success();
-    support::dbsnap(
-        &[
-            "export-data",
-            "--url",
-            &source.url(),
-            "-o",
-            data.to_str().unwrap(),
-        ],
-        &[],
-    )
-    .assert_success();
+    commands::export_schema_ok(&source, &schema);
+    commands::export_data_ok(&source, &data, &[]);
     let target = pg::TestDb::create("bardst");
-    support::dbsnap(
-        &[
-            "init",
-            "--url",
-            &target.url(),
-            "--schema",
-            schema.to_str().unwrap(),
-            "--yes",
-        ],
-        &[],
-    )
-    .assert_success();
+    commands::init(&target, &schema, None, true).assert_success();
     let (ok, screen) = on_terminal(&format!(
         "import --url '{}' '{}'",
         target.url(),
@@ -129,28 +98,8 @@ fn init_bar_on_mysql_follows_the_file_with_manifest_counts() {
     );
     let dir = support::tempdir();
     let (schema, data) = (dir.join("schema.sql"), dir.join("data.sql"));
-    support::dbsnap(
-        &[
-            "export-schema",
-            "--url",
-            &source.url(),
-            "-o",
-            schema.to_str().unwrap(),
-        ],
-        &[],
-    )
-    .assert_success();
-    support::dbsnap(
-        &[
-            "export-data",
-            "--url",
-            &source.url(),
-            "-o",
-            data.to_str().unwrap(),
-        ],
-        &[],
-    )
-    .assert_success();
+    commands::export_schema_ok(&source, &schema);
+    commands::export_data_ok(&source, &data, &[]);
     let target = mysql::TestDb::reserve("bardst");
     let (ok, screen) = on_terminal(&format!(
         "init --url '{}' --schema '{}' --data '{}' --yes",

@@ -218,12 +218,5 @@ async fn first_failure(handles: Vec<tokio::task::JoinHandle<Result<()>>>) -> any
 
 /// Reads a data snapshot without a database, through the same checks as a load.
 pub fn scan_file(path: &Path) -> Result<Manifest> {
-    let summary = datafile::scan(path, Dialect::MySql)?;
-    if !summary.manifest_checked() {
-        bail!(
-            "{}: not a dbsnap data snapshot: it has no manifest to check against",
-            path.display()
-        );
-    }
-    Ok(summary.manifest)
+    datafile::manifest_of(path, Dialect::MySql)
 }

@@ -28,9 +28,7 @@ use mysql_async::Conn;
 
 use self::connect::{ident, server_message};
 use crate::config::ConnectionSpec;
-use crate::engine::resume::{
-    self, split_tables, InitReport, InputIdentity, Phase, StagingRecord, Verdict,
-};
+use crate::engine::resume::{self, InitReport, InputIdentity, Phase, StagingRecord, Verdict};
 use crate::engine::{
     staging_name, ChecksumKind, DataOptions, ImportOptions, ImportSummary, Inventory,
     SchemaOptions, SchemaSummary,
@@ -220,8 +218,13 @@ impl MySql {
                 }
                 Some(Phase::Ready) => return Ok(()),
                 Some(_) => {
-                    let (kept, reload) =
-                        complete_tables(&self.spec.with_dbname(&staging), data).await?;
+                    let (kept, reload) = resume::complete_tables(
+                        data,
+                        Dialect::MySql,
+                        MySql::new(self.spec.with_dbname(&staging))
+                            .inventory(ChecksumKind::Snapshot),
+                    )
+                    .await?;
                     for name in &kept {
                         skip.extend(TableName::parse(Dialect::MySql, name));
                     }
@@ -534,25 +537,6 @@ async fn record_phase(conn: &mut Conn, identity: &InputIdentity, phase: Phase) -
             .map_err(|e| anyhow!("{}", server_message(&e)))
     };
     recorded.await.context("recording the build's progress")
-}
-
-/// Which of the data file's tables a dead run loaded completely into the
-/// staging database of `spec`, and which not.
-async fn complete_tables(
-    spec: &ConnectionSpec,
-    data_file: &Path,
-) -> Result<(Vec<String>, Vec<String>)> {
-    let db = MySql::new(spec.clone());
-    let (manifest, inventory) = tokio::join!(
-        async {
-            let path = data_file.to_path_buf();
-            tokio::task::spawn_blocking(move || import::scan_file(&path)).await?
-        },
-        db.inventory(ChecksumKind::Snapshot)
-    );
-    let manifest =
-        manifest.context("--resume compares the tables with the data file's manifest")?;
-    Ok(split_tables(&manifest, &inventory?))
 }
 
 /// MySQL cannot switch triggers off for a session: say so before they fire.

@@ -13,7 +13,7 @@ use super::load::located_error;
 use super::server_message;
 use crate::engine::ImportOptions;
 use crate::script::datafile::{self, Event, Summary};
-use crate::script::statement::{Dialect, TableName};
+use crate::script::statement::{Dialect, Restore, TableName};
 use crate::snapshot::manifest::Manifest;
 
 /// The session is gone: closed, or ended by the server (FATAL, as
@@ -319,6 +319,16 @@ pub async fn load(client: &Client, path: &Path, opts: &ImportOptions) -> Result<
                 server_message(&e)
             )
         })?;
+    restore_sequences(client, &display, &restores).await?;
+    Ok(summary)
+}
+
+/// Puts the file's sequence positions in place, each error naming its line.
+pub(super) async fn restore_sequences(
+    client: &Client,
+    display: &str,
+    restores: &[(Restore, u64)],
+) -> Result<()> {
     for (restore, line) in restores {
         for sql in restore.statements() {
             client.batch_execute(&sql).await.map_err(|e| {
@@ -330,17 +340,10 @@ pub async fn load(client: &Client, path: &Path, opts: &ImportOptions) -> Result<
             })?;
         }
     }
-    Ok(summary)
+    Ok(())
 }
 
 /// Reads a data snapshot without a database, through the same checks as a load.
 pub fn scan_file(path: &Path) -> Result<Manifest> {
-    let summary = datafile::scan(path, Dialect::Postgres)?;
-    if !summary.manifest_checked() {
-        bail!(
-            "{}: not a dbsnap data snapshot: it has no manifest to check against",
-            path.display()
-        );
-    }
-    Ok(summary.manifest)
+    datafile::manifest_of(path, Dialect::Postgres)
 }

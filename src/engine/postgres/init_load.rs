@@ -203,17 +203,7 @@ pub async fn load(
     for handle in handles {
         handle.await??;
     }
-    for (restore, line) in restores {
-        for sql in restore.statements() {
-            client.batch_execute(&sql).await.map_err(|e| {
-                anyhow!(
-                    "{display}:{line}: restoring sequence {}: {}",
-                    restore.target(),
-                    server_message(&e)
-                )
-            })?;
-        }
-    }
+    super::import::restore_sequences(client, &display, &restores).await?;
     Ok(summary)
 }
 

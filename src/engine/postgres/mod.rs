@@ -18,9 +18,7 @@ use tokio_postgres::Client;
 
 use crate::config::ConnectionSpec;
 use crate::engine::order::{sort_objects, Section};
-use crate::engine::resume::{
-    self, split_tables, InitReport, InputIdentity, Phase, StagingRecord, Verdict,
-};
+use crate::engine::resume::{self, InitReport, InputIdentity, Phase, StagingRecord, Verdict};
 use crate::engine::{
     staging_name, ChecksumKind, DataOptions, ImportOptions, ImportSummary, Inventory,
     SchemaOptions, SchemaSummary,
@@ -377,7 +375,13 @@ impl Postgres {
                 }
                 Some(Phase::Ready) => return Ok(()),
                 Some(_) => {
-                    let (kept, reload) = self.complete_tables(&staging, data_file).await?;
+                    let db = Postgres::new(self.spec.with_dbname(&staging));
+                    let (kept, reload) = resume::complete_tables(
+                        data_file,
+                        Dialect::Postgres,
+                        db.inventory(ChecksumKind::Snapshot),
+                    )
+                    .await?;
                     for name in &kept {
                         skip.extend(TableName::parse(Dialect::Postgres, name));
                     }
@@ -447,27 +451,6 @@ impl Postgres {
             })?;
         }
         Ok(report)
-    }
-
-    /// Which of the data file's tables a dead run loaded completely into
-    /// `staging`, and which not: the database is read as the manifest was
-    /// computed, while the file's manifest is read.
-    async fn complete_tables(
-        &self,
-        staging: &str,
-        data_file: &Path,
-    ) -> Result<(Vec<String>, Vec<String>)> {
-        let db = Postgres::new(self.spec.with_dbname(staging));
-        let (manifest, inventory) = tokio::join!(
-            async {
-                let path = data_file.to_path_buf();
-                tokio::task::spawn_blocking(move || import::scan_file(&path)).await?
-            },
-            db.inventory(ChecksumKind::Snapshot)
-        );
-        let manifest =
-            manifest.context("--resume compares the tables with the data file's manifest")?;
-        Ok(split_tables(&manifest, &inventory?))
     }
 
     /// Staging databases of earlier runs for the same target whose run is
