@@ -597,6 +597,7 @@ fn load_data_errors_name_the_line_and_commit_nothing() {
 /// so `import` and `init --data` restore it on a default server.
 #[test]
 fn nine_megabyte_blob_round_trips() {
+    let _alone = crate::support::large_values_one_at_a_time();
     let source = TestDb::create("src");
     source.sql(
         "CREATE TABLE big (id INT PRIMARY KEY, b LONGBLOB, t LONGTEXT) ENGINE=InnoDB; \
@@ -632,6 +633,7 @@ fn nine_megabyte_blob_round_trips() {
 /// import and with init, and the server finds every byte in place.
 #[test]
 fn twenty_four_megabyte_value_loads_from_a_dump_file() {
+    let _alone = crate::support::large_values_one_at_a_time();
     const PATTERN: &str = "00ff5c0a0927224e"; // 8 bytes: NUL, 0xFF, \, LF, TAB, ', ", N
     const MIB: usize = 1024 * 1024;
     let repeats = 24 * MIB / 8 + 1;

@@ -68,6 +68,7 @@ fn inserts(path: &Path) -> Vec<(String, usize, usize)> {
 /// every value on a server with the default max_allowed_packet.
 #[test]
 fn large_values_are_exported_alone_in_their_statements() {
+    let _alone = crate::support::large_values_one_at_a_time();
     let dir = tempdir();
     let source = TestDb::create("src");
     source.sql(

@@ -386,6 +386,16 @@ impl Drop for ScratchDir {
     }
 }
 
+/// Held by the tests that write values of tens of MiB into MariaDB, so that
+/// they run one at a time. Two of them side by side (one's LOAD DATA of a
+/// 24 MiB row, the other's CREATE TABLE) twice left two server threads
+/// spinning inside InnoDB for good, on a server with the default 128 MiB
+/// buffer pool; each runs in seconds alone.
+pub fn large_values_one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 /// A fresh scratch directory (see [`ScratchDir`]).
 pub fn tempdir() -> ScratchDir {
     let dir = tempfile::Builder::new()
