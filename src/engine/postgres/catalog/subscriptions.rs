@@ -23,7 +23,7 @@ impl CatalogReader<'_> {
             return Ok(Vec::new());
         }
         Ok(self
-            .rows("subscriptions", sql)
+            .rows("subscriptions", include_str!("subscriptions_list.sql"))
             .await?
             .iter()
             .map(|r| format!("subscription {}", s(r, "qname")))
