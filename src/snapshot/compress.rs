@@ -289,6 +289,14 @@ impl<W: Write> Write for ParallelGzip<W> {
     }
 }
 
+const GZIP_MAGIC: &[u8] = &[0x1f, 0x8b];
+const ZSTD_MAGIC: &[u8] = &[0x28, 0xb5, 0x2f, 0xfd];
+
+/// Whether a file starting with `head` is gzip or zstd, by its magic bytes.
+pub fn is_compressed(head: &[u8]) -> bool {
+    head.starts_with(GZIP_MAGIC) || head.starts_with(ZSTD_MAGIC)
+}
+
 /// Opens a possibly compressed file for reading, by its magic bytes.
 pub fn open(path: &Path) -> Result<Box<dyn BufRead + Send>> {
     open_counted(path, Arc::new(AtomicU64::new(0)))
@@ -303,10 +311,10 @@ pub fn open_counted(path: &Path, read: Arc<AtomicU64>) -> Result<Box<dyn BufRead
     let magic = raw
         .fill_buf()
         .with_context(|| format!("cannot read {}", path.display()))?;
-    let reader: Box<dyn Read + Send> = if magic.starts_with(&[0x1f, 0x8b]) {
+    let reader: Box<dyn Read + Send> = if magic.starts_with(GZIP_MAGIC) {
         // Multi-member gzip (pigz, concatenated files) is one stream.
         Box::new(flate2::bufread::MultiGzDecoder::new(raw))
-    } else if magic.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+    } else if magic.starts_with(ZSTD_MAGIC) {
         Box::new(zstd::stream::read::Decoder::with_buffer(raw)?)
     } else if magic.is_empty() {
         bail!("{}: the file is empty", path.display());

@@ -61,22 +61,7 @@ pub async fn run_schema(client: &Client, path: &Path, sections: Sections) -> Res
                     .await
                     .map_err(|e| located_error(path, line, &sql, &e))?;
             }
-            Item::Meta { command, line } => {
-                // pg_dump 15.18+ brackets its output with \restrict / \unrestrict.
-                let word = command.split_whitespace().next().unwrap_or_default();
-                if !matches!(word, "restrict" | "unrestrict") {
-                    bail!(
-                        "{}:{line}: unsupported psql meta-command \\{word}",
-                        path.display()
-                    );
-                }
-            }
-            Item::CopyIn { line, .. } => {
-                bail!(
-                    "{}:{line}: COPY data in a schema file; load data with `dbsnap import`",
-                    path.display()
-                )
-            }
+            item @ (Item::Meta { .. } | Item::CopyIn { .. }) => not_for_schema(path, &item)?,
         }
     }
     if markers.truncated() {
@@ -152,21 +137,7 @@ pub async fn run_post_data(clients: &[&Client], path: &Path) -> Result<()> {
                         .map_err(|e| located_error(path, job.line, &job.sql, &e))?,
                 }
             }
-            Item::Meta { command, line } => {
-                let word = command.split_whitespace().next().unwrap_or_default();
-                if !matches!(word, "restrict" | "unrestrict") {
-                    bail!(
-                        "{}:{line}: unsupported psql meta-command \\{word}",
-                        path.display()
-                    );
-                }
-            }
-            Item::CopyIn { line, .. } => {
-                bail!(
-                    "{}:{line}: COPY data in a schema file; load data with `dbsnap import`",
-                    path.display()
-                )
-            }
+            item @ (Item::Meta { .. } | Item::CopyIn { .. }) => not_for_schema(path, &item)?,
         }
     }
     run_group(clients, path, group).await?;
@@ -178,6 +149,28 @@ pub async fn run_post_data(clients: &[&Client], path: &Path) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// What a schema run refuses: psql meta-commands other than pg_dump's
+/// `\restrict` brackets (15.18+), and COPY data.
+fn not_for_schema(path: &Path, item: &Item) -> Result<()> {
+    match item {
+        Item::Meta { command, line } => {
+            let word = command.split_whitespace().next().unwrap_or_default();
+            if !matches!(word, "restrict" | "unrestrict") {
+                bail!(
+                    "{}:{line}: unsupported psql meta-command \\{word}",
+                    path.display()
+                );
+            }
+            Ok(())
+        }
+        Item::CopyIn { line, .. } => bail!(
+            "{}:{line}: COPY data in a schema file; load data with `dbsnap import`",
+            path.display()
+        ),
+        _ => Ok(()),
+    }
 }
 
 /// Index builds sort in memory up to `maintenance_work_mem` (64 MB by
