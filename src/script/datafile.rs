@@ -8,7 +8,7 @@
 //! file never changes the target.
 
 use std::collections::{BTreeSet, HashMap};
-use std::io::{BufRead, Cursor, Read};
+use std::io::{BufRead, Cursor, IsTerminal, Read};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
@@ -520,14 +520,19 @@ pub fn spawn_skipping(
                 return;
             }
         };
-        let mut bar = LoadBar::new(&path, dialect, read);
+        // Off a terminal nothing is drawn: no tail read, no counting per chunk.
+        let mut bar = std::io::stderr()
+            .is_terminal()
+            .then(|| LoadBar::new(&path, dialect, read));
         let mut skipping = false;
         let mut stall = stall;
         loop {
             match file.next_event() {
                 Ok(None) => break,
                 Ok(Some(event)) => {
-                    bar.see(&file, &event);
+                    if let Some(bar) = &mut bar {
+                        bar.see(&file, &event);
+                    }
                     if let Event::CopyStart { table, .. } | Event::Insert { table, .. } = &event {
                         stall.before_rows_of(table);
                     }
@@ -547,13 +552,17 @@ pub fn spawn_skipping(
                 }
                 Err(e) => {
                     // The bars go before the error is printed.
-                    bar.finish();
+                    if let Some(bar) = bar {
+                        bar.finish();
+                    }
                     let _ = tx.blocking_send(Err(e));
                     return;
                 }
             }
         }
-        bar.finish();
+        if let Some(bar) = bar {
+            bar.finish();
+        }
     });
     rx
 }
