@@ -53,8 +53,8 @@ async fn run_until_signal(args: cli::Cli) -> anyhow::Result<u8> {
     ) else {
         return commands::run(args).await;
     };
-    let command = commands::run(args);
-    tokio::pin!(command);
+    // Boxed, not pinned on the stack: `drop` below must end the future itself.
+    let mut command = Box::pin(commands::run(args));
     let code = tokio::select! {
         result = &mut command => return result,
         _ = int.recv() => 130,
