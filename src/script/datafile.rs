@@ -101,6 +101,13 @@ impl Reader {
             Reader::MySql(r) => r.line(),
         }
     }
+
+    fn dump_end_seen(&self) -> bool {
+        match self {
+            Reader::Psql(r) => r.dump_end_seen(),
+            Reader::MySql(r) => r.dump_end_seen(),
+        }
+    }
 }
 
 /// A COPY block being read.
@@ -361,6 +368,18 @@ impl DataFile {
                 ));
             }
             self.check_manifest()?;
+        } else if !self.reader.dump_end_seen() {
+            let closing = match self.origin {
+                Origin::PgDump => "-- PostgreSQL database dump complete",
+                _ => "-- Dump completed",
+            };
+            return Err(self.at(
+                line,
+                format!(
+                    "the file ends before the dump's closing line `{closing}`: it is truncated. \
+                     Nothing was committed."
+                ),
+            ));
         }
         let tables = self
             .order

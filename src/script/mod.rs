@@ -58,6 +58,13 @@ impl ScriptError {
 /// Prefix of marker comment lines.
 pub(crate) const MARKER_PREFIX: &[u8] = b"-- dbsnap:";
 
+/// The comment lines pg_dump and mysqldump end their output with. A foreign
+/// dump has no manifest; this line is the only sign that it was not cut short.
+const DUMP_END_COMMENTS: [&[u8]; 2] = [
+    b"-- PostgreSQL database dump complete",
+    b"-- Dump completed",
+];
+
 /// Line-at-a-time input shared by both readers.
 pub(crate) struct LineSource<R> {
     pub(crate) reader: R,
@@ -70,6 +77,8 @@ pub(crate) struct LineSource<R> {
     pub(crate) line: u64,
     /// Set once EOF has been seen.
     pub(crate) eof: bool,
+    /// A top-level line was pg_dump's or mysqldump's closing comment.
+    pub(crate) dump_end_seen: bool,
 }
 
 impl<R: BufRead> LineSource<R> {
@@ -81,6 +90,7 @@ impl<R: BufRead> LineSource<R> {
             pos: 0,
             line: 0,
             eof: false,
+            dump_end_seen: false,
         }
     }
 
@@ -130,7 +140,11 @@ impl<R: BufRead> LineSource<R> {
 
     /// If the whole current line (unconsumed, at column 0) is a marker comment, consumes it
     /// and returns the marker item.
+    /// Also notes a foreign dump's closing comment, which stays a comment.
     pub(crate) fn take_marker(&mut self) -> Result<Option<Item>, ScriptError> {
+        if self.pos == 0 && DUMP_END_COMMENTS.iter().any(|c| self.buf.starts_with(c)) {
+            self.dump_end_seen = true;
+        }
         if self.pos != 0 || !self.buf.starts_with(MARKER_PREFIX) {
             return Ok(None);
         }

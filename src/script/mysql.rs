@@ -53,6 +53,11 @@ impl<R: BufRead> MysqlReader<R> {
         self.src.current_line()
     }
 
+    /// Whether a pg_dump or mysqldump closing comment was read at top level.
+    pub fn dump_end_seen(&self) -> bool {
+        self.src.dump_end_seen
+    }
+
     #[cfg(test)]
     pub fn path(&self) -> &Path {
         self.src.path()

@@ -88,6 +88,11 @@ impl<R: BufRead> PsqlReader<R> {
         self.src.current_line()
     }
 
+    /// Whether a pg_dump or mysqldump closing comment was read at top level.
+    pub fn dump_end_seen(&self) -> bool {
+        self.src.dump_end_seen
+    }
+
     #[cfg(test)]
     pub fn path(&self) -> &Path {
         self.src.path()

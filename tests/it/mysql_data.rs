@@ -527,6 +527,7 @@ INSERT INTO `k` VALUES (1,-5,18446744073709551615,1.5,1e38,-2.5e-3,2024,b'101','
 INSERT INTO `k` (`id`, `t`, `y`, `b`, `ch`, `l`) VALUES (10, 1.50, 0, 5, DEFAULT, _latin1'x'), (11, 1e3, 00, 4095, 'x', N'y');
 INSERT INTO `k` (`id`, `i`, `t`, `e`) VALUES (20, 'abc', 'x', 'zz');
 INSERT INTO `nolist` VALUES (1,'a'),(2,NULL),(NULL,'tab	x');
+-- Dump completed on 2026-11-29 10:00:00
 "#;
     let dir = tempdir();
     let file = dir.join("literals.sql");
@@ -558,7 +559,8 @@ fn load_data_errors_name_the_line_and_commit_nothing() {
         &file,
         "-- MariaDB dump 10.19  Distrib 10.11.19-MariaDB\n\
          INSERT INTO `t` VALUES (1,'a'),(2,'b');\n\
-         INSERT INTO `t` VALUES (3,'c'),(7,'dup'),(8,'d');\n",
+         INSERT INTO `t` VALUES (3,'c'),(7,'dup'),(8,'d');\n\
+         -- Dump completed\n",
     )
     .unwrap();
     let run = import(&target, &file, &[]);
@@ -578,7 +580,8 @@ fn load_data_errors_name_the_line_and_commit_nothing() {
         "-- MariaDB dump 10.19  Distrib 10.11.19-MariaDB\n\
          /*!40101 SET SQL_MODE='STRICT_TRANS_TABLES' */;\n\
          INSERT INTO `t` VALUES (1,'a');\n\
-         INSERT INTO `t` VALUES (2,'too long');\n",
+         INSERT INTO `t` VALUES (2,'too long');\n\
+         -- Dump completed\n",
     )
     .unwrap();
     let run = import(&target, &file, &[]);
@@ -643,7 +646,7 @@ fn twenty_four_megabyte_value_loads_from_a_dump_file() {
     for _ in 0..repeats {
         text.push_str(PATTERN);
     }
-    text.push_str("),(2,'x');\n");
+    text.push_str("),(2,'x');\n-- Dump completed\n");
     let dir = tempdir();
     let dump = dir.join("big.sql");
     std::fs::write(&dump, text).unwrap();

@@ -232,6 +232,33 @@ mod pg {
         assert_eq!(state(&target), before, "the target changed");
     }
 
+    /// A pg_dump file has no manifest: its closing comment is the only sign
+    /// that it is whole. Cut between two statements, it is refused.
+    #[test]
+    fn a_pg_dump_cut_between_statements_changes_nothing() {
+        let (source, target, dir, _good) = setup();
+        let dump = dir.path().join("pg_dump.sql");
+        let mut cmd = std::process::Command::new("pg_dump");
+        cmd.args(["--data-only", "--no-owner", "--no-privileges", "-f"])
+            .arg(&dump)
+            .arg("-d")
+            .arg(source.url());
+        assert!(cmd.status().expect("pg_dump").success());
+        let text = std::fs::read_to_string(&dump).unwrap();
+        assert!(text.contains("-- PostgreSQL database dump complete"));
+        let before = state(&target);
+
+        // Everything up to the end of the first COPY block: whole statements only.
+        let end = text.find("\n\\.\n").expect("a COPY block") + 4;
+        let cut = write(&dir.path().join("cut.sql"), &text[..end]);
+        assert_refused(&import(&target, &cut, &["--truncate"]), &cut, "truncated");
+        assert_eq!(state(&target), before, "the target changed");
+
+        // The whole dump loads.
+        import(&target, &dump, &["--truncate"]).assert_success();
+        assert_eq!(state(&target), state(&source));
+    }
+
     #[test]
     fn data_files_may_only_load_rows() {
         let (_source, target, dir, good) = setup();
@@ -806,6 +833,32 @@ mod mysql {
 
     fn import(target: &TestDb, file: &Path, extra: &[&str]) -> Run {
         import_into(&target.url(), file, extra)
+    }
+
+    /// A mysqldump file cut between two statements is refused: its closing
+    /// comment is missing.
+    #[test]
+    fn a_mysqldump_cut_between_statements_changes_nothing() {
+        let (source, target, dir, _good) = setup();
+        let text =
+            String::from_utf8(source.mysqldump(&["--no-create-info", "--skip-extended-insert"]))
+                .unwrap();
+        assert!(text.contains("-- Dump completed"), "{text}");
+        let dump = write(&dir.path().join("dump.sql"), &text);
+        let before = state(&target);
+
+        // Up to the end of the first INSERT: whole statements only.
+        let first = text.find("INSERT INTO").expect("an INSERT");
+        let end = first + text[first..].find(");\n").expect("its end") + 3;
+        let cut = write(&dir.path().join("cut.sql"), &text[..end]);
+        assert_refused(&import(&target, &cut, &["--truncate"]), &cut, "truncated");
+        assert_eq!(state(&target), before, "the target changed");
+
+        import(&target, &dump, &["--truncate"]).assert_success();
+        assert_eq!(
+            state(&target).replace("5000", "4"),
+            state(&source).replace("5000", "4")
+        );
     }
 
     #[test]
