@@ -17,40 +17,12 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
-usage() { sed -n '2,15s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
-usage_error() {
-  printf 'export_schema.sh: %s\n\n' "$1" >&2
-  usage >&2
-  exit 2
-}
-
-positional=()
-passthrough=()
-while (($#)); do
-  case $1 in
-    -h | --help)
-      usage
-      exit 0
-      ;;
-    --)
-      shift
-      passthrough=("$@")
-      break
-      ;;
-    -) positional+=("$1") ;;
-    -*) usage_error "unknown option: $1" ;;
-    *) positional+=("$1") ;;
-  esac
-  shift
-done
-((${#positional[@]} <= 1)) || usage_error "too many arguments"
+# shellcheck source=scripts/args.sh
+source "$ROOT/scripts/args.sh"
+parse_args 1 "$@"
 
 output=${positional[0]:-${SCHEMA:-$ROOT/sql/init_schema.sql}}
 
-dbsnap=${DBSNAP:-$ROOT/target/release/dbsnap}
-if [[ -z ${DBSNAP:-} && ! -x $dbsnap ]]; then
-  echo "export_schema.sh: building $dbsnap" >&2
-  cargo build --release --manifest-path "$ROOT/Cargo.toml" >&2
-fi
+find_dbsnap
 
 exec "$dbsnap" export-schema -o "$output" "${passthrough[@]}"

@@ -20,32 +20,9 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
-usage() { sed -n '2,18s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
-usage_error() {
-  printf 'init_fresh_db.sh: %s\n\n' "$1" >&2
-  usage >&2
-  exit 2
-}
-
-positional=()
-passthrough=()
-while (($#)); do
-  case $1 in
-    -h | --help)
-      usage
-      exit 0
-      ;;
-    --)
-      shift
-      passthrough=("$@")
-      break
-      ;;
-    -*) usage_error "unknown option: $1" ;;
-    *) positional+=("$1") ;;
-  esac
-  shift
-done
-((${#positional[@]} <= 2)) || usage_error "too many arguments"
+# shellcheck source=scripts/args.sh
+source "$ROOT/scripts/args.sh"
+parse_args 2 "$@"
 
 schema=${positional[0]:-${SCHEMA:-$ROOT/sql/init_schema.sql}}
 data=${positional[1]:-${DATA_FILE:-}}
@@ -66,10 +43,6 @@ if switch YES; then
   args+=(--yes)
 fi
 
-dbsnap=${DBSNAP:-$ROOT/target/release/dbsnap}
-if [[ -z ${DBSNAP:-} && ! -x $dbsnap ]]; then
-  echo "init_fresh_db.sh: building $dbsnap" >&2
-  cargo build --release --manifest-path "$ROOT/Cargo.toml" >&2
-fi
+find_dbsnap
 
 exec "$dbsnap" "${args[@]}" "${passthrough[@]}"
