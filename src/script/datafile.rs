@@ -18,7 +18,7 @@ use tokio::sync::mpsc;
 
 use super::loadbar::LoadBar;
 use super::statement::{classify, Dialect, Restore, Statement, TableName};
-use super::{Item, MysqlReader, PsqlReader, ScriptError};
+use super::{Item, Lexer, MysqlReader, PsqlReader, ScriptError};
 use crate::snapshot::checksum::{LineHasher, RowChecksum};
 use crate::snapshot::compress;
 use crate::snapshot::manifest::Manifest;

@@ -65,6 +65,60 @@ const DUMP_END_COMMENTS: [&[u8]; 2] = [
     b"-- Dump completed",
 ];
 
+/// What the two readers (psql and mysql client dialects) share: each lexes one
+/// line at a time; feeding it lines and picking out markers between statements
+/// is written once, here.
+pub(crate) trait Lexer<R: BufRead> {
+    fn source(&self) -> &LineSource<R>;
+    fn source_mut(&mut self) -> &mut LineSource<R>;
+    /// Outside any statement, quote or comment: where a marker can stand.
+    fn between_statements(&self) -> bool;
+    /// Scans the rest of the current line (`line[pos..]`): an item when one is
+    /// complete, or `None` once the line is consumed.
+    fn scan(&mut self, line: &[u8]) -> Result<Option<Item>, ScriptError>;
+    /// The end of the input: `None`, or an error for an unfinished statement.
+    fn at_eof(&mut self) -> Result<Option<Item>, ScriptError>;
+    /// Work left over from the previous item (psql: unread COPY data).
+    fn before_next(&mut self) -> Result<(), ScriptError> {
+        Ok(())
+    }
+
+    /// The next item of the script, or `Ok(None)` at a clean end of file.
+    fn next_item(&mut self) -> Result<Option<Item>, ScriptError> {
+        self.before_next()?;
+        loop {
+            let src = self.source_mut();
+            if src.pos >= src.buf.len() {
+                if !src.next_line()? {
+                    return self.at_eof();
+                }
+                if self.between_statements() {
+                    if let Some(marker) = self.source_mut().take_marker()? {
+                        return Ok(Some(marker));
+                    }
+                }
+            }
+            let buf = std::mem::take(&mut self.source_mut().buf);
+            let result = self.scan(&buf);
+            self.source_mut().buf = buf;
+            if let Some(item) = result? {
+                return Ok(Some(item));
+            }
+        }
+    }
+
+    /// 1-based number of the line the reader is at: the line most recently
+    /// read (while in COPY data, the last line of the most recent chunk).
+    fn line(&self) -> u64 {
+        self.source().current_line()
+    }
+
+    /// Whether a pg_dump or mysqldump closing comment was read at top level.
+    fn dump_end_seen(&self) -> bool {
+        self.source().dump_end_seen
+    }
+}
+
 /// Line-at-a-time input shared by both readers.
 pub(crate) struct LineSource<R> {
     pub(crate) reader: R,
@@ -131,11 +185,6 @@ impl<R: BufRead> LineSource<R> {
 
     pub(crate) fn current_line(&self) -> u64 {
         self.line.max(1)
-    }
-
-    #[cfg(test)]
-    pub(crate) fn path(&self) -> &Path {
-        &self.path
     }
 
     /// If the whole current line (unconsumed, at column 0) is a marker comment, consumes it

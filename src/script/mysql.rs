@@ -10,7 +10,7 @@ use std::io::BufRead;
 use std::path::Path;
 use std::path::PathBuf;
 
-use super::{finish_sql, is_space, Item, LineSource, ScriptError};
+use super::{finish_sql, is_space, Item, Lexer, LineSource, ScriptError};
 
 #[derive(Debug)]
 enum State {
@@ -20,6 +20,24 @@ enum State {
     Quote { start: u64, quote: u8 },
     /// Inside a plain `/* */` comment.
     Comment { start: u64 },
+}
+
+impl<R: BufRead> Lexer<R> for MysqlReader<R> {
+    fn source(&self) -> &LineSource<R> {
+        &self.src
+    }
+    fn source_mut(&mut self) -> &mut LineSource<R> {
+        &mut self.src
+    }
+    fn between_statements(&self) -> bool {
+        !self.in_stmt && matches!(self.state, State::Normal)
+    }
+    fn scan(&mut self, line: &[u8]) -> Result<Option<Item>, ScriptError> {
+        self.scan_line(line)
+    }
+    fn at_eof(&mut self) -> Result<Option<Item>, ScriptError> {
+        self.finish()
+    }
 }
 
 /// Streaming reader for mysql client scripts; yields [`Item::Statement`] and
@@ -48,44 +66,7 @@ impl<R: BufRead> MysqlReader<R> {
         }
     }
 
-    /// 1-based number of the line most recently read.
-    pub fn line(&self) -> u64 {
-        self.src.current_line()
-    }
-
-    /// Whether a pg_dump or mysqldump closing comment was read at top level.
-    pub fn dump_end_seen(&self) -> bool {
-        self.src.dump_end_seen
-    }
-
-    #[cfg(test)]
-    pub fn path(&self) -> &Path {
-        self.src.path()
-    }
-
-    /// The next statement or marker, or `Ok(None)` at a clean end of file.
-    pub fn next_item(&mut self) -> Result<Option<Item>, ScriptError> {
-        loop {
-            if self.src.pos >= self.src.buf.len() {
-                if !self.src.next_line()? {
-                    return self.at_eof();
-                }
-                if !self.in_stmt && matches!(self.state, State::Normal) {
-                    if let Some(marker) = self.src.take_marker()? {
-                        return Ok(Some(marker));
-                    }
-                }
-            }
-            let buf = std::mem::take(&mut self.src.buf);
-            let result = self.scan(&buf);
-            self.src.buf = buf;
-            if let Some(item) = result? {
-                return Ok(Some(item));
-            }
-        }
-    }
-
-    fn at_eof(&mut self) -> Result<Option<Item>, ScriptError> {
+    fn finish(&mut self) -> Result<Option<Item>, ScriptError> {
         let state = std::mem::replace(&mut self.state, State::Normal);
         let in_stmt = std::mem::replace(&mut self.in_stmt, false);
         let cond = self.cond.take();
@@ -159,7 +140,7 @@ impl<R: BufRead> MysqlReader<R> {
 
     /// Scans the rest of the current line. Returns a statement when one is complete (leaving
     /// `pos` just after its delimiter), or `None` once the line is consumed.
-    fn scan(&mut self, buf: &[u8]) -> Result<Option<Item>, ScriptError> {
+    fn scan_line(&mut self, buf: &[u8]) -> Result<Option<Item>, ScriptError> {
         let n = buf.len();
         let line = self.src.line;
         let mut i = self.src.pos;
@@ -550,7 +531,7 @@ mod tests {
     #[test]
     fn accessors() {
         let mut r = MysqlReader::new(Cursor::new(b"SELECT\n1;".to_vec()), "x.sql");
-        assert_eq!(r.path(), Path::new("x.sql"));
+        assert_eq!(r.source().path, Path::new("x.sql"));
         assert_eq!(r.next_item().unwrap(), Some(stmt("SELECT\n1", 1)));
         assert_eq!(r.line(), 2);
     }

@@ -11,7 +11,7 @@ use std::io::BufRead;
 use std::path::Path;
 use std::path::PathBuf;
 
-use super::{find, finish_sql, is_space, Item, LineSource, ScriptError};
+use super::{find, finish_sql, is_space, Item, Lexer, LineSource, ScriptError};
 
 /// Target size of one chunk of COPY data.
 const COPY_CHUNK: usize = 256 * 1024;
@@ -36,6 +36,32 @@ struct CopyState {
     data_start: u64,
     /// The terminator has been consumed; the next `copy_chunk` returns `None`.
     done: bool,
+}
+
+impl<R: BufRead> Lexer<R> for PsqlReader<R> {
+    fn source(&self) -> &LineSource<R> {
+        &self.src
+    }
+    fn source_mut(&mut self) -> &mut LineSource<R> {
+        &mut self.src
+    }
+    fn between_statements(&self) -> bool {
+        !self.in_stmt && matches!(self.state, State::Normal)
+    }
+    fn scan(&mut self, line: &[u8]) -> Result<Option<Item>, ScriptError> {
+        self.scan_line(line)
+    }
+    fn at_eof(&mut self) -> Result<Option<Item>, ScriptError> {
+        self.finish()
+    }
+    /// COPY data of a previous [`Item::CopyIn`] still pending is read and
+    /// discarded first.
+    fn before_next(&mut self) -> Result<(), ScriptError> {
+        while self.copy.is_some() {
+            self.copy_chunk()?;
+        }
+        Ok(())
+    }
 }
 
 /// Streaming reader for psql scripts. See [`Item`] for what it yields.
@@ -79,50 +105,6 @@ impl<R: BufRead> PsqlReader<R> {
             idents: [0; 4],
             ident_count: 0,
             copy: None,
-        }
-    }
-
-    /// 1-based number of the line the reader is at: the line most recently read (while in
-    /// COPY data, the last line of the most recent chunk).
-    pub fn line(&self) -> u64 {
-        self.src.current_line()
-    }
-
-    /// Whether a pg_dump or mysqldump closing comment was read at top level.
-    pub fn dump_end_seen(&self) -> bool {
-        self.src.dump_end_seen
-    }
-
-    #[cfg(test)]
-    pub fn path(&self) -> &Path {
-        self.src.path()
-    }
-
-    /// The next item of the script, or `Ok(None)` at a clean end of file.
-    ///
-    /// If called while COPY data of a previous [`Item::CopyIn`] is still pending, the remaining
-    /// data is read and discarded first.
-    pub fn next_item(&mut self) -> Result<Option<Item>, ScriptError> {
-        while self.copy.is_some() {
-            self.copy_chunk()?;
-        }
-        loop {
-            if self.src.pos >= self.src.buf.len() {
-                if !self.src.next_line()? {
-                    return self.at_eof();
-                }
-                if !self.in_stmt && matches!(self.state, State::Normal) {
-                    if let Some(marker) = self.src.take_marker()? {
-                        return Ok(Some(marker));
-                    }
-                }
-            }
-            let buf = std::mem::take(&mut self.src.buf);
-            let result = self.scan(&buf);
-            self.src.buf = buf;
-            if let Some(item) = result? {
-                return Ok(Some(item));
-            }
         }
     }
 
@@ -181,7 +163,7 @@ impl<R: BufRead> PsqlReader<R> {
         Ok(Some(chunk))
     }
 
-    fn at_eof(&mut self) -> Result<Option<Item>, ScriptError> {
+    fn finish(&mut self) -> Result<Option<Item>, ScriptError> {
         let state = std::mem::replace(&mut self.state, State::Normal);
         let in_stmt = std::mem::replace(&mut self.in_stmt, false);
         self.stmt.clear();
@@ -295,7 +277,7 @@ impl<R: BufRead> PsqlReader<R> {
 
     /// Scans the rest of the current line (`buf[self.src.pos..]`). Returns an item when one is
     /// complete (leaving `pos` just after it), or `None` once the line is consumed.
-    fn scan(&mut self, buf: &[u8]) -> Result<Option<Item>, ScriptError> {
+    fn scan_line(&mut self, buf: &[u8]) -> Result<Option<Item>, ScriptError> {
         let n = buf.len();
         let line = self.src.line;
         let mut i = self.src.pos;
@@ -1062,7 +1044,7 @@ mod tests {
     #[test]
     fn path_and_line_accessors() {
         let mut r = reader(b"SELECT 1;\nSELECT\n2;\n");
-        assert_eq!(r.path(), Path::new("dump.sql"));
+        assert_eq!(r.source().path, Path::new("dump.sql"));
         assert_eq!(r.line(), 1);
         r.next_item().unwrap();
         assert_eq!(r.line(), 1);

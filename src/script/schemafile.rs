@@ -9,7 +9,7 @@ use std::path::Path;
 use anyhow::{anyhow, bail, Context, Result};
 
 use super::statement::{outside_target, Dialect};
-use super::{Item, MysqlReader, PsqlReader};
+use super::{Item, Lexer, MysqlReader, PsqlReader};
 use crate::snapshot::markers::Markers;
 
 pub fn check(path: &Path, dialect: Dialect) -> Result<()> {

@@ -9,7 +9,7 @@ use mysql_async::prelude::Queryable;
 use mysql_async::Conn;
 
 use super::connect::server_message;
-use crate::script::{Item, MysqlReader};
+use crate::script::{Item, Lexer, MysqlReader};
 use crate::snapshot::markers::Markers;
 
 /// Which sections of a schema snapshot to run; statements before the first

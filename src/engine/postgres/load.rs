@@ -10,7 +10,7 @@ use tokio_postgres::Client;
 
 use super::server_message;
 use crate::script::statement::{Dialect, TableName};
-use crate::script::{Item, PsqlReader};
+use crate::script::{Item, Lexer, PsqlReader};
 use crate::snapshot::markers::Markers;
 
 /// Which part of a schema snapshot to run. Statements before the first
