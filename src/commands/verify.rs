@@ -296,27 +296,15 @@ fn pad(s: &str, w: usize, right_align: bool) -> String {
     }
 }
 
+/// The display width of the widest cell, at least `min` (the header's).
+fn column_width<'a>(cells: impl Iterator<Item = &'a str>, min: usize) -> usize {
+    cells.map(width).max().unwrap_or(0).max(min)
+}
+
 fn print_table(rows: &[Row], color: bool) {
-    let name_w = rows
-        .iter()
-        .map(|r| width(&r.name))
-        .max()
-        .unwrap_or(0)
-        .max(4);
-    let exp_w = rows
-        .iter()
-        .filter_map(|r| r.expected.as_deref())
-        .map(width)
-        .max()
-        .unwrap_or(0)
-        .max(8);
-    let act_w = rows
-        .iter()
-        .filter_map(|r| r.actual.as_deref())
-        .map(width)
-        .max()
-        .unwrap_or(0)
-        .max(6);
+    let name_w = column_width(rows.iter().map(|r| r.name.as_str()), 4);
+    let exp_w = column_width(rows.iter().filter_map(|r| r.expected.as_deref()), 8);
+    let act_w = column_width(rows.iter().filter_map(|r| r.actual.as_deref()), 6);
     println!(
         "{:<8} {} {} {}  STATUS",
         "KIND",

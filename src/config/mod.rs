@@ -397,6 +397,17 @@ pub(super) mod tests {
 
     pub(super) const SECRET: &str = "hunter2-s3cr3t";
 
+    /// Host, port, user, password and database name, for one assert_eq.
+    fn parts(s: &ConnectionSpec) -> (&str, u16, &str, Option<&str>, &str) {
+        (
+            s.host.as_str(),
+            s.port,
+            s.user.as_str(),
+            s.password.as_deref(),
+            s.dbname.as_str(),
+        )
+    }
+
     pub(super) fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
         let map: HashMap<String, String> = pairs
             .iter()
@@ -501,13 +512,7 @@ pub(super) mod tests {
         );
         assert_eq!(s.engine, EngineKind::Postgres);
         assert_eq!(
-            (
-                s.host.as_str(),
-                s.port,
-                s.user.as_str(),
-                s.password.as_deref(),
-                s.dbname.as_str()
-            ),
+            parts(&s),
             ("dbhost", 6000, "dbuser", Some("dbpass"), "dbname")
         );
         // Gaps are filled from PG* for postgres.
@@ -567,16 +572,7 @@ pub(super) mod tests {
                 ("PGSSLROOTCERT", "/etc/ca.pem"),
             ],
         );
-        assert_eq!(
-            (
-                s.host.as_str(),
-                s.port,
-                s.user.as_str(),
-                s.password.as_deref(),
-                s.dbname.as_str()
-            ),
-            ("pghost", 5499, "pguser", Some("pgpw"), "pgdb")
-        );
+        assert_eq!(parts(&s), ("pghost", 5499, "pguser", Some("pgpw"), "pgdb"));
         assert_eq!(s.sslmode, SslMode::VerifyFull);
         assert_eq!(s.sslrootcert, Some(PathBuf::from("/etc/ca.pem")));
         let e = resolve_with(None, &env_of(&[("PGHOST", "h"), ("PGSSLMODE", "x")])).unwrap_err();
@@ -594,29 +590,11 @@ pub(super) mod tests {
             ("PGSSLMODE", "require"),
         ]);
         let s = from_url_with("postgres://", &env).unwrap();
-        assert_eq!(
-            (
-                s.host.as_str(),
-                s.port,
-                s.user.as_str(),
-                s.password.as_deref(),
-                s.dbname.as_str()
-            ),
-            ("pghost", 5499, "pguser", Some("pgpw"), "pgdb")
-        );
+        assert_eq!(parts(&s), ("pghost", 5499, "pguser", Some("pgpw"), "pgdb"));
         assert_eq!(s.sslmode, SslMode::Require);
         // What the URL says wins.
         let s = from_url_with("postgres://u:urlpw@h:1/d?sslmode=disable", &env).unwrap();
-        assert_eq!(
-            (
-                s.host.as_str(),
-                s.port,
-                s.user.as_str(),
-                s.password.as_deref(),
-                s.dbname.as_str()
-            ),
-            ("h", 1, "u", Some("urlpw"), "d")
-        );
+        assert_eq!(parts(&s), ("h", 1, "u", Some("urlpw"), "d"));
         assert_eq!(s.sslmode, SslMode::Disable);
     }
 
