@@ -4,13 +4,13 @@
 //! One line counts the units of work (`3/12 tables`); under it, one line per
 //! table being worked on now shows rows and bytes within that table, with an
 //! ETA when the expected row count is known (the catalog's estimate for an
-//! export, the manifest for an import). Post-data work is a phase of its own
-//! (`indexes 4/9`). Commands and engines call only:
+//! export, the manifest for an import). Post-data work is a line of its own
+//! (`indexes 4/9, foreign keys 0/3`). Commands and engines call only:
 //!
 //! - [`Progress::new`] with the total from the catalog or the file header;
 //! - [`Progress::begin_table`], then [`TableProgress::advance`] and
 //!   [`TableProgress::finish_table`];
-//! - [`Progress::phase`] for post-data steps;
+//! - [`Steps`] for post-data, whose steps are counted by kind;
 //! - [`Progress::finish`].
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -144,18 +144,6 @@ impl Progress {
         }
     }
 
-    /// A post-data step (`indexes`, `constraints`, `foreign keys`) of `total`
-    /// items, counted with [`Phase::inc`].
-    // Export has no post-data work; import and init call this once wired.
-    #[allow(dead_code)]
-    pub fn phase(&self, name: &str, total: u64) -> Phase {
-        let bar = self.multi.add(ProgressBar::new(total));
-        bar.set_style(style("  post-data: {prefix} {pos}/{len} {msg}"));
-        bar.set_prefix(name.to_string());
-        bar.tick();
-        Phase { bar }
-    }
-
     pub fn finish(&self) {
         self.overall.finish_and_clear();
         let _ = self.multi.clear();
@@ -214,21 +202,75 @@ impl TableProgress {
     }
 }
 
-/// A post-data step's line.
-#[allow(dead_code)] // see Progress::phase
-pub struct Phase {
+/// Post-data: one line over all steps, counting each kind of step (indexes,
+/// constraints, foreign keys...) out of what the schema file holds. Clones
+/// share the line, so steps done on several connections count together.
+#[derive(Clone)]
+pub struct Steps {
     bar: ProgressBar,
+    kinds: Arc<Vec<StepKind>>,
 }
 
-#[allow(dead_code)] // see Progress::phase
-impl Phase {
-    /// One more item done; `what` names it (an index, a constraint).
-    pub fn inc(&self, what: &str) {
-        self.bar.set_message(what.to_string());
-        self.bar.inc(1);
+struct StepKind {
+    label: &'static str,
+    total: u64,
+    done: AtomicU64,
+}
+
+impl Steps {
+    /// `kinds`: each kind's label and how many steps of it there are.
+    pub fn new(name: &str, kinds: &[(&'static str, u64)]) -> Steps {
+        Steps::to(ProgressDrawTarget::stderr(), name, kinds)
     }
 
-    pub fn finish(self) {
+    /// A line that draws nothing (no terminal, or nothing to count).
+    pub fn hidden() -> Steps {
+        Steps::to(ProgressDrawTarget::hidden(), "", &[])
+    }
+
+    fn to(target: ProgressDrawTarget, name: &str, kinds: &[(&'static str, u64)]) -> Steps {
+        let total = kinds.iter().map(|(_, n)| n).sum();
+        let bar = ProgressBar::with_draw_target(Some(total), target);
+        bar.set_style(style(
+            "{spinner} [{elapsed_precise}] {prefix} {bar:30} {pos}/{len} {msg} (ETA {eta})",
+        ));
+        bar.set_prefix(name.to_string());
+        let kinds = kinds
+            .iter()
+            .map(|&(label, total)| StepKind {
+                label,
+                total,
+                done: AtomicU64::new(0),
+            })
+            .collect();
+        let steps = Steps {
+            bar,
+            kinds: Arc::new(kinds),
+        };
+        steps.bar.set_message(steps.message());
+        steps.bar.enable_steady_tick(Duration::from_millis(200));
+        steps
+    }
+
+    /// One step of the kind at `index` (in the order given to `new`) is done.
+    pub fn done(&self, index: usize) {
+        if let Some(kind) = self.kinds.get(index) {
+            kind.done.fetch_add(1, Ordering::Relaxed);
+        }
+        self.bar.inc(1);
+        self.bar.set_message(self.message());
+    }
+
+    fn message(&self) -> String {
+        self.kinds
+            .iter()
+            .filter(|k| k.total > 0)
+            .map(|k| format!("{} {}/{}", k.label, k.done.load(Ordering::Relaxed), k.total))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    pub fn finish(&self) {
         self.bar.finish_and_clear();
     }
 }
@@ -285,11 +327,24 @@ mod tests {
         assert_eq!(table.bytes, 15_000);
         table.finish_table();
         assert_eq!(progress.overall.position(), 1);
-        let phase = progress.phase("indexes", 3);
-        phase.inc("t_pkey");
-        assert_eq!(phase.bar.position(), 1);
-        phase.finish();
         progress.finish();
+    }
+
+    #[test]
+    fn post_data_steps_count_each_kind() {
+        let steps = Steps::to(
+            ProgressDrawTarget::hidden(),
+            "post-data",
+            &[("indexes", 3), ("constraints", 0), ("foreign keys", 2)],
+        );
+        assert_eq!(steps.message(), "indexes 0/3, foreign keys 0/2");
+        let other = steps.clone();
+        steps.done(0);
+        other.done(2);
+        assert_eq!(steps.message(), "indexes 1/3, foreign keys 1/2");
+        assert_eq!(steps.bar.position(), 2);
+        assert_eq!(steps.bar.length(), Some(5));
+        steps.finish();
     }
 
     #[test]

@@ -3,13 +3,14 @@
 //! none of its statements acts outside the target database.
 
 use std::fs::File;
-use std::io::BufReader;
+use std::io::{BufReader, IsTerminal};
 use std::path::Path;
 
 use anyhow::{anyhow, bail, Context, Result};
 
-use super::statement::{outside_target, Dialect};
+use super::statement::{outside_target, Dialect, PostDataStep};
 use super::{Item, Lexer, MysqlReader, PsqlReader};
+use crate::progress::Steps;
 use crate::snapshot::markers::Markers;
 
 pub fn check(path: &Path, dialect: Dialect) -> Result<()> {
@@ -71,4 +72,72 @@ pub fn check(path: &Path, dialect: Dialect) -> Result<()> {
         bail!("schema file {display} holds no statements");
     }
     Ok(())
+}
+
+/// The post-data line of `init`: the steps of the schema file's post-data
+/// section, counted by kind as the runners finish them.
+#[derive(Clone)]
+pub struct PostDataBar {
+    steps: Steps,
+    dialect: Dialect,
+}
+
+impl PostDataBar {
+    /// Counts the post-data section of `path` first, on a terminal only:
+    /// off a terminal nothing is drawn, so nothing is read.
+    pub fn start(path: &Path, dialect: Dialect) -> PostDataBar {
+        let steps = if std::io::stderr().is_terminal() {
+            match post_data_counts(path, dialect) {
+                Ok(counts) if counts.iter().any(|&n| n > 0) => {
+                    let kinds: Vec<_> = PostDataStep::ALL
+                        .iter()
+                        .zip(counts)
+                        .map(|(step, n)| (step.label(), n))
+                        .collect();
+                    Steps::new("post-data", &kinds)
+                }
+                // The run reads the file again and reports its problems.
+                _ => Steps::hidden(),
+            }
+        } else {
+            Steps::hidden()
+        };
+        PostDataBar { steps, dialect }
+    }
+
+    /// The post-data statement `sql` has run.
+    pub fn done(&self, sql: &str) {
+        let step = PostDataStep::of(self.dialect, sql);
+        let index = PostDataStep::ALL.iter().position(|s| *s == step);
+        self.steps.done(index.unwrap_or(PostDataStep::ALL.len()));
+    }
+
+    pub fn finish(&self) {
+        self.steps.finish();
+    }
+}
+
+/// How many statements of each [`PostDataStep`] kind (in the order of
+/// `PostDataStep::ALL`) the post-data section of a schema file holds.
+fn post_data_counts(path: &Path, dialect: Dialect) -> Result<[u64; 4]> {
+    let input = BufReader::new(File::open(path)?);
+    let mut reader: Box<dyn Lexer<_>> = match dialect {
+        Dialect::Postgres => Box::new(PsqlReader::new(input, path)),
+        Dialect::MySql => Box::new(MysqlReader::new(input, path)),
+    };
+    let mut markers = Markers::default();
+    let mut counts = [0; 4];
+    while let Some(item) = reader.next_item()? {
+        match item {
+            Item::Marker { text, line } => markers.take(path, line, &text)?,
+            Item::Statement { sql, .. } if markers.section.as_deref() == Some("post-data") => {
+                let step = PostDataStep::of(dialect, &sql);
+                if let Some(i) = PostDataStep::ALL.iter().position(|s| *s == step) {
+                    counts[i] += 1;
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(counts)
 }

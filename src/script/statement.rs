@@ -1201,6 +1201,74 @@ fn assignment(target: Target, value: String) -> Option<String> {
 // Schema files
 // ---------------------------------------------------------------------------
 
+/// What a post-data statement of a schema file builds, as its progress counts it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PostDataStep {
+    /// `CREATE [UNIQUE] INDEX`, MySQL's `ADD INDEX`/`ADD KEY`.
+    Index,
+    /// Primary keys, unique, check and exclusion constraints.
+    Constraint,
+    ForeignKey,
+    /// Triggers, rules, policies, matview refreshes, comments...
+    Other,
+}
+
+impl PostDataStep {
+    pub const ALL: [PostDataStep; 4] = [
+        PostDataStep::Index,
+        PostDataStep::Constraint,
+        PostDataStep::ForeignKey,
+        PostDataStep::Other,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            PostDataStep::Index => "indexes",
+            PostDataStep::Constraint => "constraints",
+            PostDataStep::ForeignKey => "foreign keys",
+            PostDataStep::Other => "other",
+        }
+    }
+
+    pub fn of(dialect: Dialect, sql: &str) -> PostDataStep {
+        let text = match dialect {
+            Dialect::MySql => match versioned_content(sql) {
+                Some(Ok(inner)) => inner,
+                _ => sql,
+            },
+            Dialect::Postgres => sql,
+        };
+        let upper = text.to_ascii_uppercase();
+        let w: Vec<&str> = upper
+            .split(|c: char| c.is_whitespace() || c == '(')
+            .filter(|w| !w.is_empty())
+            .collect();
+        match w.as_slice() {
+            ["CREATE", "INDEX" | "UNIQUE", ..] => PostDataStep::Index,
+            ["ALTER", "TABLE", rest @ ..] => {
+                // The first ADD says what is added (a MySQL ALTER may add several).
+                let Some(add) = rest.iter().position(|w| *w == "ADD") else {
+                    return PostDataStep::Other;
+                };
+                let kind = match rest.get(add + 1..) {
+                    Some(["CONSTRAINT", _name, kind, ..]) => [*kind, ""],
+                    Some([kind, next, ..]) => [*kind, *next],
+                    Some([kind]) => [*kind, ""],
+                    _ => ["", ""],
+                };
+                match kind {
+                    ["FOREIGN", _] => PostDataStep::ForeignKey,
+                    ["INDEX" | "KEY" | "FULLTEXT" | "SPATIAL", _] => PostDataStep::Index,
+                    ["UNIQUE", "INDEX" | "KEY"] => PostDataStep::Index,
+                    ["PRIMARY" | "UNIQUE" | "CHECK" | "EXCLUDE", _] => PostDataStep::Constraint,
+                    _ => PostDataStep::Other,
+                }
+            }
+            _ => PostDataStep::Other,
+        }
+    }
+}
+
 /// A schema file runs DDL by nature, but only inside the target database:
 /// the reason a statement acts outside it, if it does.
 pub fn outside_target(dialect: Dialect, sql: &str) -> Option<String> {
@@ -1272,6 +1340,27 @@ pub fn outside_target(dialect: Dialect, sql: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn post_data_steps_by_kind() {
+        use super::PostDataStep::*;
+        let cases = [
+            (Dialect::Postgres, "CREATE INDEX a_t_idx ON public.a USING btree (t)", Index),
+            (Dialect::Postgres, "CREATE UNIQUE INDEX u ON public.a (t)", Index),
+            (Dialect::Postgres, "ALTER TABLE ONLY public.a\n    ADD CONSTRAINT a_pkey PRIMARY KEY (id)", Constraint),
+            (Dialect::Postgres, "ALTER TABLE ONLY public.a ADD CONSTRAINT c CHECK ((x > 0)) NOT VALID", Constraint),
+            (Dialect::Postgres, "ALTER TABLE ONLY public.b\n    ADD CONSTRAINT b_a_fkey FOREIGN KEY (a_id) REFERENCES public.a(id)", ForeignKey),
+            (Dialect::Postgres, "CREATE TRIGGER t BEFORE INSERT ON public.a FOR EACH ROW EXECUTE FUNCTION f()", Other),
+            (Dialect::Postgres, "ALTER TABLE public.a CLUSTER ON a_pkey", Other),
+            (Dialect::MySql, "ALTER TABLE `a` ADD KEY `k` (`t`), ADD KEY `k2` (`u`)", Index),
+            (Dialect::MySql, "ALTER TABLE `a` ADD UNIQUE KEY `u` (`t`)", Index),
+            (Dialect::MySql, "ALTER TABLE `b` ADD CONSTRAINT `fk` FOREIGN KEY (`a_id`) REFERENCES `a` (`id`)", ForeignKey),
+            (Dialect::MySql, "/*!50003 CREATE*/ /*!50003 TRIGGER `t` BEFORE INSERT ON `a` FOR EACH ROW SET NEW.x = 1 */", Other),
+        ];
+        for (dialect, sql, want) in cases {
+            assert_eq!(super::PostDataStep::of(dialect, sql), want, "{sql}");
+        }
+    }
+
     use super::*;
     use Dialect::{MySql, Postgres};
 
