@@ -22,7 +22,7 @@ use super::{Item, Lexer, MysqlReader, PsqlReader, ScriptError};
 use crate::snapshot::checksum::{LineHasher, RowChecksum};
 use crate::snapshot::compress;
 use crate::snapshot::manifest::Manifest;
-use crate::snapshot::markers::Markers;
+use crate::snapshot::markers::{self, Markers};
 
 /// Who wrote the file, as its first lines say.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -204,9 +204,9 @@ impl DataFile {
         self.markers.take(&self.path, line, text)?;
         self.markers
             .refuse_other_engine(&self.path, line, self.dialect.engine())?;
-        if text == "kind data" {
+        if markers::is_kind_data(text) {
             self.is_data = true;
-        } else if let Some(list) = text.strip_prefix("tables ") {
+        } else if let Some(list) = markers::tables_list(text) {
             let names: Vec<String> = serde_json::from_str(list)
                 .map_err(|e| self.at(line, format!("bad table list in the header: {e}")))?;
             let mut tables = Vec::new();
@@ -489,7 +489,7 @@ fn recognise(path: &Path, head: &[u8], dialect: Dialect) -> Result<Origin> {
         bail!("{display}: the file is empty: it is not a data snapshot. Nothing was loaded.");
     }
     let lines: Vec<&str> = text.lines().take(40).collect();
-    if lines.iter().any(|l| l.starts_with("-- dbsnap:format ")) {
+    if lines.iter().any(|l| markers::is_format_line(l)) {
         return Ok(Origin::Dbsnap);
     }
     let pg = lines

@@ -128,7 +128,7 @@ fn expected_rows(path: &Path, dialect: Dialect) -> HashMap<TableName, u64> {
     }
     let mut manifest = Manifest::default();
     for line in String::from_utf8_lossy(&tail).lines() {
-        if let Some(text) = line.strip_prefix("-- dbsnap:") {
+        if let Some(text) = line.strip_prefix(crate::snapshot::markers::PREFIX) {
             let _ = manifest.absorb(text);
         }
     }

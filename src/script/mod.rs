@@ -56,7 +56,7 @@ impl ScriptError {
 }
 
 /// Prefix of marker comment lines.
-pub(crate) const MARKER_PREFIX: &[u8] = b"-- dbsnap:";
+pub(crate) const MARKER_PREFIX: &[u8] = crate::snapshot::markers::PREFIX.as_bytes();
 
 /// The comment lines pg_dump and mysqldump end their output with. A foreign
 /// dump has no manifest; this line is the only sign that it was not cut short.

@@ -6,6 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::markers::PREFIX;
 use crate::config::EngineKind;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -39,17 +40,17 @@ impl Manifest {
         let mut out = String::new();
         for t in &self.tables {
             out += &format!(
-                "-- dbsnap:{TABLE}{}\n",
+                "{PREFIX}{TABLE}{}\n",
                 serde_json::to_string(t).expect("plain struct")
             );
         }
         for s in &self.sequences {
             out += &format!(
-                "-- dbsnap:{SEQUENCE}{}\n",
+                "{PREFIX}{SEQUENCE}{}\n",
                 serde_json::to_string(s).expect("plain struct")
             );
         }
-        out += "-- dbsnap:end\n";
+        out += &super::markers::end_line();
         out
     }
 
@@ -59,7 +60,7 @@ impl Manifest {
             self.tables.push(serde_json::from_str(json)?);
         } else if let Some(json) = marker.strip_prefix(SEQUENCE) {
             self.sequences.push(serde_json::from_str(json)?);
-        } else if let Some(engine) = marker.strip_prefix("engine ") {
+        } else if let Some(engine) = marker.strip_prefix(super::markers::ENGINE) {
             self.engine = Some(EngineKind::from_marker(engine).ok_or_else(|| {
                 <serde_json::Error as serde::de::Error>::custom(format!(
                     "unknown engine {:?}",

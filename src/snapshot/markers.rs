@@ -8,6 +8,93 @@ use anyhow::{anyhow, bail, Result};
 use super::manifest::Manifest;
 use crate::config::EngineKind;
 
+/// Every marker line starts with this. The marker words below are the only
+/// place their text is spelled: writers and readers both use them.
+pub const PREFIX: &str = "-- dbsnap:";
+const FORMAT: &str = "format";
+pub(super) const ENGINE: &str = "engine ";
+const KIND_DATA: &str = "kind data";
+const TABLES: &str = "tables ";
+const TABLE: &str = "table ";
+const SECTION: &str = "section ";
+const END: &str = "end";
+const DATABASE_CHARSET: &str = "database-charset ";
+
+/// What a snapshot holds, as its header says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    Schema,
+    Data,
+}
+
+/// The marker lines that open every snapshot: format, engine and, for data
+/// snapshots, their kind.
+pub fn header(engine: EngineKind, kind: FileKind) -> String {
+    let mut out = format!("{PREFIX}{FORMAT} 1\n{PREFIX}{ENGINE}{}\n", engine.marker());
+    if kind == FileKind::Data {
+        out += &format!("{PREFIX}{KIND_DATA}\n");
+    }
+    out
+}
+
+/// A data snapshot's list of its tables (a JSON array of names), in its header.
+pub fn tables_line(json_names: &str) -> String {
+    format!("{PREFIX}{TABLES}{json_names}\n")
+}
+
+/// The line before a table's rows in a data snapshot.
+pub fn table_line(name: &str) -> String {
+    format!("{PREFIX}{TABLE}{}\n", crate::engine::comment_safe(name))
+}
+
+/// The line that opens a section (`pre-data`, `post-data`, `code`).
+pub fn section_line(name: &str) -> String {
+    format!("{PREFIX}{SECTION}{name}\n")
+}
+
+/// The last line of every snapshot.
+pub fn end_line() -> String {
+    format!("{PREFIX}{END}\n")
+}
+
+/// A MySQL schema snapshot's database character set and collation.
+pub fn database_charset_line(charset: &str, collation: &str) -> String {
+    format!("{PREFIX}{DATABASE_CHARSET}{charset} {collation}\n")
+}
+
+/// `-- dbsnap:database-charset CHARSET COLLATION`, from a marker's text.
+pub fn database_charset(text: &str) -> Option<(&str, &str)> {
+    let mut parts = text.strip_prefix(DATABASE_CHARSET)?.split_whitespace();
+    Some((parts.next()?, parts.next()?))
+}
+
+/// Whether a marker's text says the file is a data snapshot.
+pub fn is_kind_data(text: &str) -> bool {
+    text == KIND_DATA
+}
+
+/// The JSON list of a `tables` marker's text.
+pub fn tables_list(text: &str) -> Option<&str> {
+    text.strip_prefix(TABLES)
+}
+
+/// Whether a marker's text opens a section.
+pub fn is_section(text: &str) -> bool {
+    text.starts_with(SECTION.trim_end())
+}
+
+/// The engine a header line (a whole line of the file) names.
+pub fn engine_of_line(line: &[u8]) -> Option<&[u8]> {
+    line.strip_prefix(PREFIX.as_bytes())?
+        .strip_prefix(ENGINE.as_bytes())
+}
+
+/// Whether a line of a file is a snapshot's format line.
+pub fn is_format_line(line: &str) -> bool {
+    line.strip_prefix(PREFIX)
+        .is_some_and(|t| t.starts_with(&format!("{FORMAT} ")))
+}
+
 #[derive(Debug, Default)]
 pub struct Markers {
     /// The file is one of ours (`-- dbsnap:format`), so it must end with `-- dbsnap:end`.
@@ -24,11 +111,11 @@ impl Markers {
         if self.ended {
             bail!("{}:{line}: content after the end marker", path.display());
         }
-        if text.starts_with("format") {
+        if text.starts_with(FORMAT) {
             self.is_snapshot = true;
-        } else if text == "end" {
+        } else if text == END {
             self.ended = true;
-        } else if let Some(name) = text.strip_prefix("section ") {
+        } else if let Some(name) = text.strip_prefix(SECTION) {
             self.section = Some(name.trim().to_string());
         } else {
             self.manifest

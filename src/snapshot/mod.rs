@@ -20,7 +20,7 @@ pub fn detect_engine(path: &Path) -> Result<EngineKind> {
     let reader = compress::open(path)?;
     for line in reader.split(b'\n').take(50) {
         let line = line?;
-        if let Some(name) = line.strip_prefix(b"-- dbsnap:engine ") {
+        if let Some(name) = markers::engine_of_line(&line) {
             return match String::from_utf8_lossy(name).trim() {
                 "postgresql" => Ok(EngineKind::Postgres),
                 "mysql" => Ok(EngineKind::MySql),

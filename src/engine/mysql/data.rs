@@ -13,12 +13,13 @@ use mysql_async::{Conn, Value};
 use super::chunk::{self, Chunk};
 use super::connect::{ident, server_message};
 use super::format::{self, Batcher, DEFAULT_PACKET};
-use crate::config::ConnectionSpec;
+use crate::config::{ConnectionSpec, EngineKind};
 use crate::engine::order::{sort_objects_with, SchemaObject, Section};
 use crate::engine::{ChecksumKind, DataOptions, Inventory, SequenceState, TableState};
 use crate::progress::{Progress, TableProgress};
 use crate::snapshot::checksum::RowChecksum;
 use crate::snapshot::manifest::{Manifest, SequenceEntry, TableEntry};
+use crate::snapshot::markers::{self, FileKind};
 use crate::snapshot::pieces::{self, Finished, Pieces, Spooler};
 
 const HEADER: &str = "\
@@ -28,9 +29,6 @@ const HEADER: &str = "\
 -- or `mysql DB < FILE` into a database built from the schema.
 -- The manifest at the end lists every table's rows and checksum.
 --
--- dbsnap:format 1
--- dbsnap:engine mysql
--- dbsnap:kind data
 ";
 
 const SETTINGS: &str = "
@@ -321,11 +319,7 @@ async fn table_piece(
     let mut spool = spooler.spool()?;
     if chunk.first() {
         // A name may hold a newline; the marker is one comment line.
-        write!(
-            spool,
-            "\n-- dbsnap:table {}\n",
-            crate::engine::comment_safe(&table.quoted())
-        )?;
+        write!(spool, "\n{}", markers::table_line(&table.quoted()))?;
     }
     let head = table.insert_head();
     let sum = if skip_rows {
@@ -466,8 +460,9 @@ pub async fn export(
     let tables = data_tables(&mut workers[0], opts).await?;
     let names: Vec<String> = tables.iter().map(DataTable::quoted).collect();
     let header = format!(
-        "{HEADER}-- dbsnap:tables {}\n{SETTINGS}",
-        serde_json::to_string(&names)?
+        "{HEADER}{}{}{SETTINGS}",
+        markers::header(EngineKind::MySql, FileKind::Data),
+        markers::tables_line(&serde_json::to_string(&names)?)
     );
     pieces.write(header.as_bytes())?;
 
@@ -571,8 +566,9 @@ pub async fn export(
     // The `mysql` client loads rows that close a foreign-key cycle only with
     // the checks off (the header), as mysqldump's files do; dbsnap's own
     // import ignores both lines (its flags decide).
-    let mut trailer = String::from(
-        "\n/*!40014 SET FOREIGN_KEY_CHECKS=@OLD_FOREIGN_KEY_CHECKS */;\n-- dbsnap:section post-data\n",
+    let mut trailer = format!(
+        "\n/*!40014 SET FOREIGN_KEY_CHECKS=@OLD_FOREIGN_KEY_CHECKS */;\n{}",
+        markers::section_line("post-data")
     );
     let states = sequence_states(&mut conn).await?;
     for statement in restore_statements(&states) {

@@ -10,7 +10,7 @@ use mysql_async::Conn;
 
 use super::connect::server_message;
 use crate::script::{Item, Lexer, MysqlReader};
-use crate::snapshot::markers::Markers;
+use crate::snapshot::markers::{self, Markers};
 
 /// Which sections of a schema snapshot to run; statements before the first
 /// section marker (session settings) always run.
@@ -41,13 +41,10 @@ pub fn database_charset(path: &Path) -> Result<Option<(String, String)>> {
     while let Some(item) = reader.next_item()? {
         match item {
             Item::Marker { text, .. } => {
-                if let Some(rest) = text.strip_prefix("database-charset ") {
-                    let mut parts = rest.split_whitespace();
-                    if let (Some(c), Some(k)) = (parts.next(), parts.next()) {
-                        return Ok(Some((c.to_string(), k.to_string())));
-                    }
+                if let Some((c, k)) = markers::database_charset(&text) {
+                    return Ok(Some((c.to_string(), k.to_string())));
                 }
-                if text.starts_with("section") {
+                if markers::is_section(&text) {
                     break;
                 }
             }

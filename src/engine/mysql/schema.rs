@@ -14,8 +14,10 @@ use mysql_async::prelude::Queryable;
 use mysql_async::{Conn, Row};
 
 use super::connect::{ident, literal, server_message};
+use crate::config::EngineKind;
 use crate::engine::order::{sort_objects, SchemaObject, Section};
 use crate::engine::{SchemaOptions, SchemaSummary};
+use crate::snapshot::markers::{self, FileKind};
 
 pub const HEADER: &str = "\
 --
@@ -24,8 +26,6 @@ pub const HEADER: &str = "\
 -- Sections: pre-data (tables), post-data (foreign keys), code (routines,
 -- views, triggers, events), so that rows can be loaded before the last two.
 --
--- dbsnap:format 1
--- dbsnap:engine mysql
 ";
 
 const SETTINGS: &str = "
@@ -554,9 +554,13 @@ pub async fn export(
         }
         summary.skipped = unsupported;
     }
-    let (sorted, _) = sort_objects(objects);
+    let (sorted, warnings) = sort_objects(objects);
+    for w in warnings {
+        eprintln!("dbsnap: warning: {w}");
+    }
     out.write_all(HEADER.as_bytes())?;
-    writeln!(out, "-- dbsnap:database-charset {charset} {collation}")?;
+    out.write_all(markers::header(EngineKind::MySql, FileKind::Schema).as_bytes())?;
+    out.write_all(markers::database_charset_line(&charset, &collation).as_bytes())?;
     out.write_all(SETTINGS.as_bytes())?;
     let section_of = |kind: u8| match kind {
         SEQUENCE | TABLE => "pre-data",
@@ -565,18 +569,13 @@ pub async fn export(
     };
     // Every section is written, even empty, so that readers can rely on them.
     for section in ["pre-data", "post-data", "code"] {
-        writeln!(out, "\n-- dbsnap:section {section}")?;
+        write!(out, "\n{}", markers::section_line(section))?;
         for obj in sorted.iter().filter(|o| section_of(o.key.0) == section) {
-            write!(
-                out,
-                "\n{}\n{}",
-                crate::snapshot::markers::object_line(&obj.label),
-                obj.sql
-            )?;
+            write!(out, "\n{}\n{}", markers::object_line(&obj.label), obj.sql)?;
             summary.objects += 1;
         }
     }
-    write!(out, "\n-- dbsnap:end\n")?;
+    write!(out, "\n{}", markers::end_line())?;
     Ok(summary)
 }
 

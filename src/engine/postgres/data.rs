@@ -11,12 +11,13 @@ use tokio_postgres::Client;
 
 use super::quote::literal;
 use super::{server_message, SETTINGS};
-use crate::config::ConnectionSpec;
+use crate::config::{ConnectionSpec, EngineKind};
 use crate::engine::order::{sort_objects, SchemaObject, Section};
 use crate::engine::{DataOptions, Inventory, SequenceState, TableState};
 use crate::progress::{Progress, TableProgress};
 use crate::snapshot::checksum::{LineHasher, RowChecksum};
 use crate::snapshot::manifest::{Manifest, SequenceEntry, TableEntry};
+use crate::snapshot::markers::{self, FileKind};
 use crate::snapshot::pieces::{self, Finished, Pieces, Spooler};
 
 /// Session settings that fix the text form of every value, so that the same
@@ -32,9 +33,6 @@ const HEADER: &str = "\
 -- or `psql -1 -v ON_ERROR_STOP=1 -f FILE` into a database built from the schema.
 -- The manifest at the end lists every table's rows and checksum.
 --
--- dbsnap:format 1
--- dbsnap:engine postgresql
--- dbsnap:kind data
 ";
 
 pub struct DataTable {
@@ -204,8 +202,8 @@ async fn table_piece(
     let mut spool = spooler.spool()?;
     write!(
         spool,
-        "\n-- dbsnap:table {}\nCOPY {}{} FROM stdin;\n",
-        crate::engine::comment_safe(&table.qname),
+        "\n{}COPY {}{} FROM stdin;\n",
+        markers::table_line(&table.qname),
         table.qname,
         table.column_list()
     )?;
@@ -265,8 +263,9 @@ pub async fn export(
     let tables = data_tables(&client, opts).await?;
     let names: Vec<&str> = tables.iter().map(|t| t.qname.as_str()).collect();
     let header = format!(
-        "{HEADER}-- dbsnap:tables {}\n{SETTINGS}",
-        serde_json::to_string(&names)?
+        "{HEADER}{}{}{SETTINGS}",
+        markers::header(EngineKind::Postgres, FileKind::Data),
+        markers::tables_line(&serde_json::to_string(&names)?)
     );
     pieces.write(header.as_bytes())?;
 

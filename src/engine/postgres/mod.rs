@@ -16,7 +16,7 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use tokio_postgres::Client;
 
-use crate::config::ConnectionSpec;
+use crate::config::{ConnectionSpec, EngineKind};
 use crate::engine::order::{sort_objects, Section};
 use crate::engine::resume::{self, InitReport, InputIdentity, Phase, StagingRecord, Verdict};
 use crate::engine::{
@@ -25,6 +25,7 @@ use crate::engine::{
 };
 use crate::script::statement::{Dialect, TableName};
 use crate::snapshot::manifest::Manifest;
+use crate::snapshot::markers::{self, FileKind};
 use crate::snapshot::pieces::Pieces;
 
 pub struct Postgres {
@@ -64,8 +65,6 @@ const HEADER: &str = "\
 -- foreign keys, triggers, rules, policies) after the marker, so that data
 -- can be loaded between the two sections.
 --
--- dbsnap:format 1
--- dbsnap:engine postgresql
 ";
 
 /// The session a snapshot file sets up for whoever loads it (psql or dbsnap),
@@ -155,6 +154,7 @@ impl Postgres {
             eprintln!("dbsnap: warning: {w}");
         }
         out.write_all(HEADER.as_bytes())?;
+        out.write_all(markers::header(EngineKind::Postgres, FileKind::Schema).as_bytes())?;
         out.write_all(SETTINGS.as_bytes())?;
         let mut section = None;
         for obj in objects.iter().filter(|o| !o.sql.is_empty()) {
@@ -164,20 +164,15 @@ impl Postgres {
                     Section::PreData => "pre-data",
                     Section::PostData => "post-data",
                 };
-                write!(out, "\n-- dbsnap:section {name}\n")?;
+                write!(out, "\n{}", markers::section_line(name))?;
             }
-            write!(
-                out,
-                "\n{}\n{}",
-                crate::snapshot::markers::object_line(&obj.label),
-                obj.sql
-            )?;
+            write!(out, "\n{}\n{}", markers::object_line(&obj.label), obj.sql)?;
             summary.objects += 1;
         }
         if section != Some(Section::PostData) {
-            write!(out, "\n-- dbsnap:section post-data\n")?;
+            write!(out, "\n{}", markers::section_line("post-data"))?;
         }
-        write!(out, "\n-- dbsnap:end\n")?;
+        write!(out, "\n{}", markers::end_line())?;
         Ok(summary)
     }
 
