@@ -74,6 +74,107 @@ pub fn check(path: &Path, dialect: Dialect) -> Result<()> {
     Ok(())
 }
 
+/// A part of a schema snapshot, as its `-- dbsnap:section` markers divide it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Section {
+    /// Before the first section marker: session settings, which every run takes.
+    Settings,
+    PreData,
+    PostData,
+    /// MySQL: routines, views, triggers and events, after the rows.
+    Code,
+}
+
+impl Section {
+    fn named(name: &str) -> Option<Section> {
+        match name {
+            "pre-data" => Some(Section::PreData),
+            "post-data" => Some(Section::PostData),
+            "code" => Some(Section::Code),
+            _ => None,
+        }
+    }
+}
+
+/// Which sections a schema run takes; [`Section::Settings`] always runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sections {
+    All,
+    PreData,
+    PostData,
+    Code,
+}
+
+impl Sections {
+    pub fn wants(self, section: Section) -> bool {
+        matches!(
+            (self, section),
+            (Sections::All, _)
+                | (_, Section::Settings)
+                | (Sections::PreData, Section::PreData)
+                | (Sections::PostData, Section::PostData)
+                | (Sections::Code, Section::Code)
+        )
+    }
+}
+
+/// One statement of a schema file, with where it stands.
+#[derive(Debug, Clone)]
+pub struct SchemaStatement {
+    pub sql: String,
+    pub line: u64,
+    pub section: Section,
+}
+
+/// The statements of a schema file, each with its section, for a run of
+/// some sections. Schema files are small (a few MB for the largest schemas),
+/// so they are read whole; what a schema run refuses (psql meta-commands
+/// other than pg_dump's `\restrict` brackets, COPY data, a missing end
+/// marker) is refused here, before any of it runs.
+pub fn statements(path: &Path, dialect: Dialect) -> Result<Vec<SchemaStatement>> {
+    let display = path.display();
+    let file = File::open(path).with_context(|| format!("cannot open schema file {display}"))?;
+    let input = BufReader::with_capacity(256 * 1024, file);
+    let mut reader: Box<dyn Lexer<_>> = match dialect {
+        Dialect::Postgres => Box::new(PsqlReader::new(input, path)),
+        Dialect::MySql => Box::new(MysqlReader::new(input, path)),
+    };
+    let mut markers = Markers::default();
+    let mut out = Vec::new();
+    while let Some(item) = reader.next_item()? {
+        match item {
+            Item::Marker { text, line } => markers.take(path, line, &text)?,
+            Item::Statement { sql, line } => {
+                let section = match markers.section.as_deref() {
+                    None => Section::Settings,
+                    Some(name) => Section::named(name).ok_or_else(|| {
+                        anyhow!("{display}:{line}: unknown section {name:?} in the schema file")
+                    })?,
+                };
+                out.push(SchemaStatement { sql, line, section });
+            }
+            Item::Meta { command, line } => {
+                let word = command.split_whitespace().next().unwrap_or_default();
+                if dialect == Dialect::MySql || !matches!(word, "restrict" | "unrestrict") {
+                    bail!("{display}:{line}: unsupported psql meta-command \\{word}");
+                }
+            }
+            Item::CopyIn { line, .. } => {
+                bail!(
+                    "{display}:{line}: COPY data in a schema file; load data with `dbsnap import`"
+                )
+            }
+        }
+    }
+    if markers.truncated() {
+        bail!(
+            "{display}:{}: the schema file has no end marker (truncated?); nothing was replaced",
+            reader.line()
+        );
+    }
+    Ok(out)
+}
+
 /// The post-data line of `init`: the steps of the schema file's post-data
 /// section, counted by kind as the runners finish them.
 #[derive(Clone)]
@@ -105,9 +206,21 @@ impl PostDataBar {
         PostDataBar { steps, dialect }
     }
 
+    /// A bar that draws and reads nothing (runs that are not init's post-data).
+    pub fn none() -> PostDataBar {
+        PostDataBar {
+            steps: Steps::hidden(),
+            dialect: Dialect::Postgres,
+        }
+    }
+
     /// The post-data statement `sql` has run.
     pub fn done(&self, sql: &str) {
-        let step = PostDataStep::of(self.dialect, sql);
+        self.step(PostDataStep::of(self.dialect, sql));
+    }
+
+    /// A post-data step of this kind has run.
+    pub fn step(&self, step: PostDataStep) {
         let index = PostDataStep::ALL.iter().position(|s| *s == step);
         self.steps.done(index.unwrap_or(PostDataStep::ALL.len()));
     }
@@ -120,23 +233,13 @@ impl PostDataBar {
 /// How many statements of each [`PostDataStep`] kind (in the order of
 /// `PostDataStep::ALL`) the post-data section of a schema file holds.
 fn post_data_counts(path: &Path, dialect: Dialect) -> Result<[u64; 4]> {
-    let input = BufReader::new(File::open(path)?);
-    let mut reader: Box<dyn Lexer<_>> = match dialect {
-        Dialect::Postgres => Box::new(PsqlReader::new(input, path)),
-        Dialect::MySql => Box::new(MysqlReader::new(input, path)),
-    };
-    let mut markers = Markers::default();
     let mut counts = [0; 4];
-    while let Some(item) = reader.next_item()? {
-        match item {
-            Item::Marker { text, line } => markers.take(path, line, &text)?,
-            Item::Statement { sql, .. } if markers.section.as_deref() == Some("post-data") => {
-                let step = PostDataStep::of(dialect, &sql);
-                if let Some(i) = PostDataStep::ALL.iter().position(|s| *s == step) {
-                    counts[i] += 1;
-                }
+    for statement in statements(path, dialect)? {
+        if statement.section == Section::PostData {
+            let step = PostDataStep::of(dialect, &statement.sql);
+            if let Some(i) = PostDataStep::ALL.iter().position(|s| *s == step) {
+                counts[i] += 1;
             }
-            _ => {}
         }
     }
     Ok(counts)

@@ -63,6 +63,41 @@ fn assert_load_bar(screen: &str, table: &str) {
     assert!(!screen.contains("/0 tables"), "{screen}");
 }
 
+/// Post-data's line: steps counted by kind out of the schema file's.
+fn assert_post_data_line(screen: &str, kinds: &[&str]) {
+    let line = screen
+        .lines()
+        .find(|l| l.contains("post-data") && kinds.iter().all(|k| l.contains(&format!("{k} "))))
+        .unwrap_or_else(|| panic!("no post-data line counting {kinds:?}:\n{screen}"));
+    assert!(line.contains('/'), "{line}");
+}
+
+#[test]
+fn init_on_postgres_shows_the_load_then_post_data_by_kind() {
+    let source = pg::TestDb::create("barsrc");
+    source.psql(
+        "CREATE TABLE big (id int PRIMARY KEY, payload text); \
+         INSERT INTO big SELECT g, repeat('x', 40) FROM generate_series(1, 300000) g; \
+         CREATE INDEX big_payload ON big (payload); \
+         CREATE TABLE small (id int PRIMARY KEY, big_id int REFERENCES big); \
+         INSERT INTO small SELECT g, g FROM generate_series(1, 10) g;",
+    );
+    let dir = support::tempdir();
+    let (schema, data) = (dir.join("schema.sql"), dir.join("data.sql"));
+    commands::export_schema_ok(&source, &schema);
+    commands::export_data_ok(&source, &data, &[]);
+    let target = pg::TestDb::reserve("bardst");
+    let (ok, screen) = on_terminal(&format!(
+        "init --url '{}' --schema '{}' --data '{}' --yes",
+        target.url(),
+        schema.display(),
+        data.display()
+    ));
+    assert!(ok, "{screen}");
+    assert_load_bar(&screen, "public.big");
+    assert_post_data_line(&screen, &["indexes", "constraints", "foreign keys"]);
+}
+
 #[test]
 fn import_bar_follows_the_file_with_manifest_counts() {
     let source = pg::TestDb::create("barsrc");
@@ -93,8 +128,8 @@ fn init_bar_on_mysql_follows_the_file_with_manifest_counts() {
     source.sql(
         "CREATE TABLE big (id int PRIMARY KEY, payload text); \
          INSERT INTO big SELECT seq, repeat('x', 40) FROM seq_1_to_300000; \
-         CREATE TABLE small (id int PRIMARY KEY); \
-         INSERT INTO small SELECT seq FROM seq_1_to_10;",
+         CREATE TABLE small (id int PRIMARY KEY, big_id int, FOREIGN KEY (big_id) REFERENCES big (id)); \
+         INSERT INTO small SELECT seq, seq FROM seq_1_to_10;",
     );
     let dir = support::tempdir();
     let (schema, data) = (dir.join("schema.sql"), dir.join("data.sql"));
@@ -109,6 +144,7 @@ fn init_bar_on_mysql_follows_the_file_with_manifest_counts() {
     ));
     assert!(ok, "{screen}");
     assert_load_bar(&screen, "big");
+    assert_post_data_line(&screen, &["foreign keys"]);
 }
 
 #[test]

@@ -4,34 +4,17 @@ use std::fs::File;
 use std::io::BufReader;
 use std::path::Path;
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{anyhow, Context, Result};
 use mysql_async::prelude::Queryable;
 use mysql_async::Conn;
 
 use super::connect::server_message;
+use crate::script::schemafile::{self, PostDataBar, Section};
+use crate::script::statement::Dialect;
 use crate::script::{Item, Lexer, MysqlReader};
-use crate::snapshot::markers::{self, Markers};
+use crate::snapshot::markers;
 
-/// Which sections of a schema snapshot to run; statements before the first
-/// section marker (session settings) always run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Sections {
-    All,
-    PreData,
-    PostData,
-    Code,
-}
-
-impl Sections {
-    fn wants(self, section: Option<&str>) -> bool {
-        match (self, section) {
-            (Sections::All, _) | (_, None) => true,
-            (Sections::PreData, Some(s)) => s == "pre-data",
-            (Sections::PostData, Some(s)) => s == "post-data",
-            (Sections::Code, Some(s)) => s == "code",
-        }
-    }
-}
+pub use crate::script::schemafile::Sections;
 
 /// `-- dbsnap:database-charset CHARSET COLLATION` from a schema snapshot.
 pub fn database_charset(path: &Path) -> Result<Option<(String, String)>> {
@@ -56,34 +39,30 @@ pub fn database_charset(path: &Path) -> Result<Option<(String, String)>> {
 }
 
 pub async fn run_schema(conn: &mut Conn, path: &Path, sections: Sections) -> Result<()> {
-    let file =
-        File::open(path).with_context(|| format!("cannot open schema file {}", path.display()))?;
-    let mut reader = MysqlReader::new(BufReader::with_capacity(256 * 1024, file), path);
-    let mut markers = Markers::default();
-    while let Some(item) = reader.next_item()? {
-        match item {
-            Item::Marker { text, line } => markers.take(path, line, &text)?,
-            Item::Statement { sql, line } => {
-                if sections.wants(markers.section.as_deref()) {
-                    conn.query_drop(&sql).await.map_err(|e| {
-                        anyhow!("{}:{line}: {}", path.display(), server_message(&e))
-                    })?;
-                }
-            }
-            Item::Meta { line, .. } | Item::CopyIn { line, .. } => {
-                bail!(
-                    "{}:{line}: not a MySQL script (psql syntax)",
-                    path.display()
-                )
+    run_counted(conn, path, sections, &PostDataBar::none()).await
+}
+
+/// The post-data section (foreign keys), each statement counted on `bar`.
+pub async fn run_post_data(conn: &mut Conn, path: &Path, bar: &PostDataBar) -> Result<()> {
+    run_counted(conn, path, Sections::PostData, bar).await
+}
+
+async fn run_counted(
+    conn: &mut Conn,
+    path: &Path,
+    sections: Sections,
+    bar: &PostDataBar,
+) -> Result<()> {
+    for statement in schemafile::statements(path, Dialect::MySql)? {
+        if sections.wants(statement.section) {
+            let line = statement.line;
+            conn.query_drop(&statement.sql)
+                .await
+                .map_err(|e| anyhow!("{}:{line}: {}", path.display(), server_message(&e)))?;
+            if statement.section == Section::PostData {
+                bar.done(&statement.sql);
             }
         }
-    }
-    if markers.truncated() {
-        bail!(
-            "{}:{}: the schema file has no end marker (truncated?); nothing was replaced",
-            path.display(),
-            reader.line()
-        );
     }
     Ok(())
 }
@@ -91,26 +70,9 @@ pub async fn run_schema(conn: &mut Conn, path: &Path, sections: Sections) -> Res
 /// The statements that make a schema file's code: its session settings
 /// (before the first section) and its `code` section, in order.
 pub fn code_statements(path: &Path) -> Result<Vec<String>> {
-    let file =
-        File::open(path).with_context(|| format!("cannot open schema file {}", path.display()))?;
-    let mut reader = MysqlReader::new(BufReader::new(file), path);
-    let mut markers = Markers::default();
-    let mut out = Vec::new();
-    while let Some(item) = reader.next_item()? {
-        match item {
-            Item::Marker { text, line } => markers.take(path, line, &text)?,
-            Item::Statement { sql, .. } => {
-                if Sections::Code.wants(markers.section.as_deref()) {
-                    out.push(sql);
-                }
-            }
-            Item::Meta { line, .. } | Item::CopyIn { line, .. } => {
-                bail!(
-                    "{}:{line}: not a MySQL script (psql syntax)",
-                    path.display()
-                )
-            }
-        }
-    }
-    Ok(out)
+    Ok(schemafile::statements(path, Dialect::MySql)?
+        .into_iter()
+        .filter(|s| Sections::Code.wants(s.section))
+        .map(|s| s.sql)
+        .collect())
 }

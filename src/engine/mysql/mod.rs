@@ -33,6 +33,7 @@ use crate::engine::{
     staging_name, ChecksumKind, DataOptions, ImportOptions, ImportSummary, Inventory,
     SchemaOptions, SchemaSummary,
 };
+use crate::script::schemafile::PostDataBar;
 use crate::script::statement::{Dialect, Restore, TableName};
 use crate::snapshot::manifest::Manifest;
 use crate::snapshot::pieces::Pieces;
@@ -262,7 +263,9 @@ impl MySql {
             let loaded = import::load_parallel(&mut conn, workers, data, skip).await?;
             run_deferred(&mut conn, data, &loaded.deferred).await?;
             record_phase(&mut conn, identity, Phase::PostData).await?;
-            load::run_schema(&mut conn, schema_file, load::Sections::PostData).await?;
+            let bar = PostDataBar::start(schema_file, Dialect::MySql);
+            load::run_post_data(&mut conn, schema_file, &bar).await?;
+            bar.finish();
             load::run_schema(&mut conn, schema_file, load::Sections::Code).await?;
             record_phase(&mut conn, identity, Phase::Ready).await?;
             conn.disconnect().await.ok();

@@ -1,26 +1,17 @@
 //! Running psql-dialect scripts (schema snapshots, pg_dump files) over tokio-postgres.
 
-use std::fs::File;
-use std::io::BufReader;
 use std::path::Path;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use tokio_postgres::error::{ErrorPosition, SqlState};
 use tokio_postgres::Client;
 
 use super::server_message;
+use crate::script::schemafile::{self, PostDataBar, SchemaStatement, Section};
+use crate::script::statement::PostDataStep;
 use crate::script::statement::{Dialect, TableName};
-use crate::script::{Item, Lexer, PsqlReader};
-use crate::snapshot::markers::Markers;
 
-/// Which part of a schema snapshot to run. Statements before the first
-/// section marker (session settings) always run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Sections {
-    All,
-    PreData,
-    PostData,
-}
+pub use crate::script::schemafile::Sections;
 
 /// `PATH:LINE: server message`, with LINE moved to where the server points
 /// inside a multi-line statement.
@@ -39,37 +30,26 @@ pub fn located_error(
 }
 
 pub async fn run_schema(client: &Client, path: &Path, sections: Sections) -> Result<()> {
-    let file =
-        File::open(path).with_context(|| format!("cannot open schema file {}", path.display()))?;
-    let mut reader = PsqlReader::new(BufReader::with_capacity(256 * 1024, file), path);
-    // Statements before the first section marker are session settings: always run.
-    let mut markers = Markers::default();
-    while let Some(item) = reader.next_item()? {
-        match item {
-            Item::Marker { text, line } => markers.take(path, line, &text)?,
-            Item::Statement { sql, line } => {
-                let wanted = match (sections, markers.section.as_deref()) {
-                    (Sections::All, _) | (_, None) => true,
-                    (Sections::PreData, Some(s)) => s == "pre-data",
-                    (Sections::PostData, Some(s)) => s == "post-data",
-                };
-                if !wanted {
-                    continue;
-                }
-                client
-                    .batch_execute(&sql)
-                    .await
-                    .map_err(|e| located_error(path, line, &sql, &e))?;
+    run_counted(client, path, sections, &PostDataBar::none()).await
+}
+
+/// [`run_schema`], counting each post-data statement on `bar`.
+async fn run_counted(
+    client: &Client,
+    path: &Path,
+    sections: Sections,
+    bar: &PostDataBar,
+) -> Result<()> {
+    for statement in schemafile::statements(path, Dialect::Postgres)? {
+        if sections.wants(statement.section) {
+            client
+                .batch_execute(&statement.sql)
+                .await
+                .map_err(|e| located_error(path, statement.line, &statement.sql, &e))?;
+            if statement.section == Section::PostData {
+                bar.done(&statement.sql);
             }
-            item @ (Item::Meta { .. } | Item::CopyIn { .. }) => not_for_schema(path, &item)?,
         }
-    }
-    if markers.truncated() {
-        bail!(
-            "{}:{}: the schema file has no end marker (truncated?); nothing was replaced",
-            path.display(),
-            reader.line()
-        );
     }
     Ok(())
 }
@@ -82,95 +62,58 @@ pub async fn run_schema(client: &Client, path: &Path, sections: Sections) -> Res
 /// (`convalidated` ends true). Every other statement runs alone, in file
 /// order, after everything before it: it may depend on any of them. Errors
 /// name the file line of the statement that failed, as `run_schema` does.
-pub async fn run_post_data(clients: &[&Client], path: &Path) -> Result<()> {
+pub async fn run_post_data(clients: &[&Client], path: &Path, bar: &PostDataBar) -> Result<()> {
     let Some((main, helpers)) = clients.split_first() else {
         bail!("no connection to run {} on", path.display());
     };
     if helpers.is_empty() {
-        return run_schema(main, path, Sections::PostData).await;
+        return run_counted(main, path, Sections::PostData, bar).await;
     }
-    let file =
-        File::open(path).with_context(|| format!("cannot open schema file {}", path.display()))?;
-    let mut reader = PsqlReader::new(BufReader::with_capacity(256 * 1024, file), path);
+    let statements = schemafile::statements(path, Dialect::Postgres)?;
     for client in clients {
         raise_maintenance_memory(client).await;
     }
-    let mut markers = Markers::default();
     let mut group: Vec<Job> = Vec::new();
     let mut group_kind = None;
-    while let Some(item) = reader.next_item()? {
-        match item {
-            Item::Marker { text, line } => markers.take(path, line, &text)?,
-            Item::Statement { sql, line } => {
-                match markers.section.as_deref() {
-                    // Before the first section: session settings, which every
-                    // connection takes. Anything else there (a file without
-                    // sections) runs once, as run_schema runs it.
-                    None => {
-                        let head = sql.trim_start().to_ascii_lowercase();
-                        let setting = strip_words(&head, &["set"]).is_some()
-                            || head.starts_with("select pg_catalog.set_config(");
-                        let on = if setting { clients } else { &clients[..1] };
-                        for client in on {
-                            client
-                                .batch_execute(&sql)
-                                .await
-                                .map_err(|e| located_error(path, line, &sql, &e))?;
-                        }
-                        continue;
-                    }
-                    Some("post-data") => {}
-                    Some(_) => continue,
-                }
-                let job = Job::of(sql, line);
-                // Index builds form one group, foreign keys another.
-                let kind = job.kind.map(|k| k == Parallel::ForeignKey);
-                if group_kind.is_some() && group_kind != kind {
-                    run_group(clients, path, std::mem::take(&mut group)).await?;
-                }
-                group_kind = kind;
-                match job.kind {
-                    Some(_) => group.push(job),
-                    None => main
-                        .batch_execute(&job.sql)
+    for SchemaStatement { sql, line, section } in statements {
+        match section {
+            // Session settings, which every connection takes. Anything else
+            // before the first section (a file without sections) runs once,
+            // as run_schema runs it.
+            Section::Settings => {
+                let head = sql.trim_start().to_ascii_lowercase();
+                let setting = strip_words(&head, &["set"]).is_some()
+                    || head.starts_with("select pg_catalog.set_config(");
+                let on = if setting { clients } else { &clients[..1] };
+                for client in on {
+                    client
+                        .batch_execute(&sql)
                         .await
-                        .map_err(|e| located_error(path, job.line, &job.sql, &e))?,
+                        .map_err(|e| located_error(path, line, &sql, &e))?;
                 }
+                continue;
             }
-            item @ (Item::Meta { .. } | Item::CopyIn { .. }) => not_for_schema(path, &item)?,
+            Section::PostData => {}
+            Section::PreData | Section::Code => continue,
+        }
+        let job = Job::of(sql, line);
+        // Index builds form one group, foreign keys another.
+        let kind = job.kind.map(|k| k == Parallel::ForeignKey);
+        if group_kind.is_some() && group_kind != kind {
+            run_group(clients, path, std::mem::take(&mut group), bar).await?;
+        }
+        group_kind = kind;
+        match job.kind {
+            Some(_) => group.push(job),
+            None => {
+                main.batch_execute(&job.sql)
+                    .await
+                    .map_err(|e| located_error(path, job.line, &job.sql, &e))?;
+                bar.step(job.step);
+            }
         }
     }
-    run_group(clients, path, group).await?;
-    if markers.truncated() {
-        bail!(
-            "{}:{}: the schema file has no end marker (truncated?); nothing was replaced",
-            path.display(),
-            reader.line()
-        );
-    }
-    Ok(())
-}
-
-/// What a schema run refuses: psql meta-commands other than pg_dump's
-/// `\restrict` brackets (15.18+), and COPY data.
-fn not_for_schema(path: &Path, item: &Item) -> Result<()> {
-    match item {
-        Item::Meta { command, line } => {
-            let word = command.split_whitespace().next().unwrap_or_default();
-            if !matches!(word, "restrict" | "unrestrict") {
-                bail!(
-                    "{}:{line}: unsupported psql meta-command \\{word}",
-                    path.display()
-                );
-            }
-            Ok(())
-        }
-        Item::CopyIn { line, .. } => bail!(
-            "{}:{line}: COPY data in a schema file; load data with `dbsnap import`",
-            path.display()
-        ),
-        _ => Ok(()),
-    }
+    run_group(clients, path, group, bar).await
 }
 
 /// Index builds sort in memory up to `maintenance_work_mem` (64 MB by
@@ -200,6 +143,8 @@ enum Parallel {
 struct Job {
     sql: String,
     line: u64,
+    /// What it builds, for progress (a VALIDATE still counts as its key).
+    step: PostDataStep,
     kind: Option<Parallel>,
     /// The table the statement locks, as the server names it (quoted).
     table: String,
@@ -211,6 +156,7 @@ impl Job {
     fn of(sql: String, line: u64) -> Job {
         let (kind, table, constraint) = classify_post_data(&sql).unwrap_or_default();
         Job {
+            step: PostDataStep::of(Dialect::Postgres, &sql),
             sql,
             line,
             kind,
@@ -326,12 +272,17 @@ fn next_name(text: &str) -> Option<(TableName, &str)> {
 
 /// Runs one group of statements of the same kind, which do not depend on
 /// each other, on all `clients`.
-async fn run_group(clients: &[&Client], path: &Path, group: Vec<Job>) -> Result<()> {
+async fn run_group(
+    clients: &[&Client],
+    path: &Path,
+    group: Vec<Job>,
+    bar: &PostDataBar,
+) -> Result<()> {
     let Some(kind) = group.first().map(|j| j.kind) else {
         return Ok(());
     };
     if kind != Some(Parallel::ForeignKey) {
-        return run_parallel(clients, path, group).await;
+        return run_parallel(clients, path, group, bar).await;
     }
     // Each key is added NOT VALID (a catalog change, a moment under its
     // locks), then checked by VALIDATE, which takes only a SHARE UPDATE
@@ -346,6 +297,7 @@ async fn run_group(clients: &[&Client], path: &Path, group: Vec<Job>) -> Result<
                 .batch_execute(&job.sql)
                 .await
                 .map_err(|e| located_error(path, job.line, &job.sql, &e))?;
+            bar.step(job.step);
             continue;
         }
         let quick = format!("{} NOT VALID", job.sql);
@@ -363,10 +315,11 @@ async fn run_group(clients: &[&Client], path: &Path, group: Vec<Job>) -> Result<
                     .batch_execute(&job.sql)
                     .await
                     .map_err(|e| located_error(path, job.line, &job.sql, &e))?;
+                bar.step(job.step);
             }
         }
     }
-    run_parallel(clients, path, checks).await
+    run_parallel(clients, path, checks, bar).await
 }
 
 /// Whether the table a foreign key statement references is partitioned;
@@ -389,7 +342,12 @@ async fn references_partitioned(client: &Client, sql: &str) -> Option<bool> {
 /// whose table no running job holds in a conflicting lock. A deadlock the
 /// server breaks (builds on a partitioned table and its partitions) is run
 /// again, alone, at the end.
-async fn run_parallel(clients: &[&Client], path: &Path, jobs: Vec<Job>) -> Result<()> {
+async fn run_parallel(
+    clients: &[&Client],
+    path: &Path,
+    jobs: Vec<Job>,
+    bar: &PostDataBar,
+) -> Result<()> {
     struct State {
         waiting: Vec<Job>,
         /// Tables of running jobs, and whether each holds its table alone.
@@ -437,7 +395,7 @@ async fn run_parallel(clients: &[&Client], path: &Path, jobs: Vec<Job>) -> Resul
                         s.running.remove(at);
                     }
                     match result {
-                        Ok(()) => {}
+                        Ok(()) => bar.step(job.step),
                         Err(e) if e.code() == Some(&SqlState::T_R_DEADLOCK_DETECTED) => {
                             s.retry.push(job)
                         }
@@ -455,6 +413,7 @@ async fn run_parallel(clients: &[&Client], path: &Path, jobs: Vec<Job>) -> Resul
             .batch_execute(&job.sql)
             .await
             .map_err(|e| located_error(path, job.line, &job.sql, &e))?;
+        bar.step(job.step);
     }
     Ok(())
 }

@@ -23,6 +23,7 @@ use crate::engine::{
     staging_name, ChecksumKind, DataOptions, ImportOptions, ImportSummary, Inventory,
     SchemaOptions, SchemaSummary,
 };
+use crate::script::schemafile::PostDataBar;
 use crate::script::statement::{Dialect, TableName};
 use crate::snapshot::manifest::Manifest;
 use crate::snapshot::markers::{self, FileKind};
@@ -391,7 +392,9 @@ impl Postgres {
             init_load::load(&client, workers, data_file, skip).await?;
             record(Phase::PostData).await?;
             let helper = self.connect_to(&staging).await?;
-            load::run_post_data(&[&client, &helper], schema_file).await?;
+            let bar = PostDataBar::start(schema_file, Dialect::Postgres);
+            load::run_post_data(&[&client, &helper], schema_file, &bar).await?;
+            bar.finish();
             record(Phase::Ready).await
         }
         .await;
