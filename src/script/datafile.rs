@@ -657,10 +657,10 @@ pub fn tables_loaded(path: &Path, dialect: Dialect) -> Result<Vec<TableName>> {
     let mut tables = Vec::new();
     while let Some(event) = file.next_event()? {
         match event {
-            Event::CopyStart { table, .. } | Event::Insert { table, .. } => {
-                if !tables.contains(&table) {
-                    tables.push(table);
-                }
+            Event::CopyStart { table, .. } | Event::Insert { table, .. }
+                if !tables.contains(&table) =>
+            {
+                tables.push(table)
             }
             _ => {}
         }

@@ -343,7 +343,9 @@ async fn write_journal(
 }
 
 async fn read_journal(admin: &mut Conn, old: &str, side: &'static str) -> Result<Vec<Replay>> {
-    let rows: Vec<(Option<String>, Option<String>, Option<String>, String)> = admin
+    // sql_mode, charset, collation, statement.
+    type JournalRow = (Option<String>, Option<String>, Option<String>, String);
+    let rows: Vec<JournalRow> = admin
         .exec(
             format!(
                 "SELECT sql_mode, charset, collation, stmt FROM {}.{} WHERE side = ? ORDER BY seq",

@@ -53,7 +53,7 @@ pub async fn connect(spec: &ConnectionSpec) -> Result<Client> {
         .port(spec.port)
         .user(&spec.user)
         .dbname(&spec.dbname)
-        .application_name(&crate::engine::run_tag())
+        .application_name(crate::engine::run_tag())
         .connect_timeout(CONNECT_TIMEOUT);
     if let Some(password) = &spec.password {
         config.password(password.as_bytes());
