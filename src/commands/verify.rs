@@ -8,9 +8,9 @@ use anyhow::{Context, Result};
 use serde::Serialize;
 
 use crate::cli::{ConnectArgs, VerifyArgs};
-use crate::commands::UsageError;
 use crate::config::{ConnectionSpec, EngineKind};
 use crate::engine::{ChecksumKind, Engine, Inventory, SequenceState, TableState};
+use crate::error::{Differences, UsageError};
 use crate::script::MARKER_PREFIX;
 use crate::snapshot::compress;
 use crate::snapshot::markers::Markers;
@@ -156,7 +156,10 @@ pub async fn run(args: VerifyArgs) -> Result<u8> {
             }
         );
     }
-    Ok(if differences == 0 { 0 } else { 3 })
+    if differences > 0 {
+        return Err(Differences { count: differences }.into());
+    }
+    Ok(0)
 }
 
 /// The engine a snapshot's header names (`-- dbsnap:engine ...`), read from

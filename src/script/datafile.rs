@@ -18,7 +18,8 @@ use tokio::sync::mpsc;
 
 use super::loadbar::LoadBar;
 use super::statement::{classify, Dialect, Restore, Statement, TableName};
-use super::{Item, MysqlReader, PsqlReader, ScriptError};
+use super::{Item, MysqlReader, PsqlReader};
+use crate::error::DamagedFile;
 use crate::snapshot::checksum::{LineHasher, RowChecksum};
 use crate::snapshot::compress;
 use crate::snapshot::manifest::Manifest;
@@ -88,7 +89,7 @@ enum Reader {
 }
 
 impl Reader {
-    fn next_item(&mut self) -> Result<Option<Item>, ScriptError> {
+    fn next_item(&mut self) -> Result<Option<Item>, DamagedFile> {
         match self {
             Reader::Psql(r) => r.next_item(),
             Reader::MySql(r) => r.next_item(),
@@ -167,7 +168,7 @@ impl DataFile {
 
     /// A located, typed error: `check --json` reports its line.
     fn at(&self, line: u64, message: impl std::fmt::Display) -> anyhow::Error {
-        ScriptError::new(&self.path, line, message.to_string()).into()
+        DamagedFile::new(&self.path, line, message.to_string()).into()
     }
 
     /// How many tables the header has named so far (ours only).

@@ -15,6 +15,8 @@ pub mod statement;
 pub use mysql::MysqlReader;
 pub use psql::PsqlReader;
 
+use crate::error::DamagedFile;
+
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
 
@@ -34,25 +36,6 @@ pub enum Item {
     /// A comment line of the exact form `-- dbsnap:KEY VALUE...` at top level (not inside a
     /// statement): `text` = everything after `-- dbsnap:` (trimmed).
     Marker { text: String, line: u64 },
-}
-
-/// A located error: Display is exactly `{path}:{line}: {message}`.
-#[derive(Debug, thiserror::Error)]
-#[error("{path}:{line}: {message}")]
-pub struct ScriptError {
-    pub path: PathBuf,
-    pub line: u64,
-    pub message: String,
-}
-
-impl ScriptError {
-    pub fn new(path: impl Into<PathBuf>, line: u64, message: impl Into<String>) -> Self {
-        ScriptError {
-            path: path.into(),
-            line,
-            message: message.into(),
-        }
-    }
 }
 
 /// Prefix of marker comment lines.
@@ -85,7 +68,7 @@ impl<R: BufRead> LineSource<R> {
     }
 
     /// Reads the next line into `buf`. Returns false at EOF.
-    pub(crate) fn next_line(&mut self) -> Result<bool, ScriptError> {
+    pub(crate) fn next_line(&mut self) -> Result<bool, DamagedFile> {
         self.buf.clear();
         self.pos = 0;
         if self.eof {
@@ -111,12 +94,12 @@ impl<R: BufRead> LineSource<R> {
         self.pos = self.buf.len();
     }
 
-    pub(crate) fn io_error(&self, e: std::io::Error) -> ScriptError {
-        ScriptError::new(&self.path, self.line.max(1), format!("read error: {e}"))
+    pub(crate) fn io_error(&self, e: std::io::Error) -> DamagedFile {
+        DamagedFile::new(&self.path, self.line.max(1), format!("read error: {e}"))
     }
 
-    pub(crate) fn error(&self, line: u64, message: impl Into<String>) -> ScriptError {
-        ScriptError::new(&self.path, line.max(1), message)
+    pub(crate) fn error(&self, line: u64, message: impl Into<String>) -> DamagedFile {
+        DamagedFile::new(&self.path, line.max(1), message)
     }
 
     pub(crate) fn current_line(&self) -> u64 {
@@ -130,7 +113,7 @@ impl<R: BufRead> LineSource<R> {
 
     /// If the whole current line (unconsumed, at column 0) is a marker comment, consumes it
     /// and returns the marker item.
-    pub(crate) fn take_marker(&mut self) -> Result<Option<Item>, ScriptError> {
+    pub(crate) fn take_marker(&mut self) -> Result<Option<Item>, DamagedFile> {
         if self.pos != 0 || !self.buf.starts_with(MARKER_PREFIX) {
             return Ok(None);
         }
@@ -156,7 +139,7 @@ pub(crate) fn finish_sql(
     mut bytes: Vec<u8>,
     start_line: u64,
     path: &Path,
-) -> Result<String, ScriptError> {
+) -> Result<String, DamagedFile> {
     let end = bytes
         .iter()
         .rposition(|&c| !is_space(c))
@@ -175,7 +158,7 @@ pub(crate) fn finish_sql(
             .iter()
             .filter(|&&c| c == b'\n')
             .count() as u64;
-        ScriptError::new(path, start_line + nl, "invalid UTF-8 in statement text")
+        DamagedFile::new(path, start_line + nl, "invalid UTF-8 in statement text")
     })
 }
 
@@ -207,12 +190,6 @@ pub(crate) fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn display_format() {
-        let e = ScriptError::new("/tmp/x.sql", 12, "boom");
-        assert_eq!(e.to_string(), "/tmp/x.sql:12: boom");
-    }
 
     #[test]
     fn find_works() {

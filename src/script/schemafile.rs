@@ -20,16 +20,17 @@ pub fn check(path: &Path, dialect: Dialect) -> Result<()> {
     }
     let input = BufReader::with_capacity(256 * 1024, file);
     let mut markers = Markers::default();
-    let mut next: Box<dyn FnMut() -> Result<Option<Item>, super::ScriptError>> = match dialect {
-        Dialect::Postgres => {
-            let mut r = PsqlReader::new(input, path);
-            Box::new(move || r.next_item())
-        }
-        Dialect::MySql => {
-            let mut r = MysqlReader::new(input, path);
-            Box::new(move || r.next_item())
-        }
-    };
+    let mut next: Box<dyn FnMut() -> Result<Option<Item>, crate::error::DamagedFile>> =
+        match dialect {
+            Dialect::Postgres => {
+                let mut r = PsqlReader::new(input, path);
+                Box::new(move || r.next_item())
+            }
+            Dialect::MySql => {
+                let mut r = MysqlReader::new(input, path);
+                Box::new(move || r.next_item())
+            }
+        };
     let mut statements = 0u64;
     let mut last_line = 0;
     while let Some(item) = next()? {

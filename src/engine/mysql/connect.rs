@@ -8,6 +8,7 @@ use mysql_async::{Conn, DriverError, OptsBuilder, SslOpts};
 
 use crate::config::{ConnectionSpec, SslMode};
 use crate::engine::probe;
+use crate::error::ServerError;
 
 /// The server's words (`ERROR 1062 (23000): Duplicate entry ...`), never the
 /// URL; a privilege error also names the missing grant.
@@ -23,6 +24,12 @@ pub fn server_message(err: &mysql_async::Error) -> String {
             text
         }
         other => other.to_string(),
+    }
+}
+
+impl From<mysql_async::Error> for ServerError {
+    fn from(err: mysql_async::Error) -> ServerError {
+        ServerError::new(server_message(&err), err)
     }
 }
 

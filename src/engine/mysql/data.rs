@@ -6,16 +6,17 @@ use std::collections::{HashMap, HashSet};
 use std::io::Write;
 use std::sync::Arc;
 
-use anyhow::{anyhow, Result};
+use anyhow::{anyhow, Context, Result};
 use mysql_async::prelude::Queryable;
 use mysql_async::{Conn, Value};
 
 use super::chunk::{self, Chunk};
-use super::connect::{ident, server_message};
+use super::connect::ident;
 use super::format::{self, Batcher, DEFAULT_PACKET};
 use crate::config::ConnectionSpec;
 use crate::engine::order::{sort_objects_with, SchemaObject, Section};
 use crate::engine::{ChecksumKind, DataOptions, Inventory, SequenceState, TableState};
+use crate::error::{Report, ServerError};
 use crate::progress::{Progress, TableProgress};
 use crate::snapshot::checksum::RowChecksum;
 use crate::snapshot::manifest::{Manifest, SequenceEntry, TableEntry};
@@ -83,10 +84,7 @@ fn string_rows(result: Vec<mysql_async::Row>) -> Vec<Vec<Option<String>>> {
 }
 
 async fn query_strings(conn: &mut Conn, sql: &str) -> Result<Vec<Vec<Option<String>>>> {
-    let rows: Vec<mysql_async::Row> = conn
-        .query(sql)
-        .await
-        .map_err(|e| anyhow!("{}", server_message(&e)))?;
+    let rows: Vec<mysql_async::Row> = conn.query(sql).await.map_err(ServerError::from)?;
     Ok(string_rows(rows))
 }
 
@@ -210,8 +208,10 @@ async fn stream_table(
         sql += " WHERE ";
         sql += filter;
     }
-    let failed =
-        |e: mysql_async::Error| anyhow!("reading table {}: {}", table.quoted(), server_message(&e));
+    let failed = |e| {
+        anyhow::Error::from(ServerError::from(e))
+            .context(format!("reading table {}", table.quoted()))
+    };
     let mut result = conn.query_iter(sql).await.map_err(failed)?;
     let forms = format::forms(result.columns_ref(), table.columns.len());
     let head = table.insert_head().len();
@@ -219,7 +219,7 @@ async fn stream_table(
     while let Some(row) = result.next().await.map_err(failed)? {
         batcher
             .add(|i| row.as_ref(i), &forms, head, &mut each)
-            .map_err(|e| anyhow!("table {}: {e:#}", table.quoted()))?;
+            .with_context(|| format!("table {}", table.quoted()))?;
     }
     batcher.flush(&mut each)?;
     if batcher.largest_row + head > DEFAULT_PACKET {
@@ -302,10 +302,11 @@ fn restore_statements(states: &[SequenceState]) -> Vec<String> {
 pub async fn begin_snapshot(conn: &mut Conn) -> Result<()> {
     conn.query_drop("SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         .await
-        .map_err(|e| anyhow!("{}", server_message(&e)))?;
+        .map_err(ServerError::from)?;
     conn.query_drop("START TRANSACTION WITH CONSISTENT SNAPSHOT")
         .await
-        .map_err(|e| anyhow!("starting the snapshot transaction: {}", server_message(&e)))
+        .map_err(ServerError::from)
+        .context("starting the snapshot transaction")
 }
 
 /// One piece: a table's marker line (in its first piece), the INSERT
@@ -364,7 +365,7 @@ async fn snapshot_workers(
     let version: String = main
         .query_first("SELECT VERSION()")
         .await
-        .map_err(|e| anyhow!("{}", server_message(&e)))?
+        .map_err(ServerError::from)?
         .unwrap_or_default();
     let mariadb = version.contains("MariaDB");
     // The lock drops sequence caches (the source's sequences then skip their
@@ -376,7 +377,7 @@ async fn snapshot_workers(
              WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'SEQUENCE'",
         )
         .await
-        .map_err(|e| anyhow!("{}", server_message(&e)))?;
+        .map_err(ServerError::from)?;
     let default = if mariadb && sequences == Some(0) {
         DEFAULT_JOBS
     } else {
@@ -402,7 +403,7 @@ async fn snapshot_workers(
             match shared {
                 Ok(()) => return Ok(conns),
                 Err(e) if asked.is_some() => {
-                    eprintln!("dbsnap: note: reading on one connection: {e:#}")
+                    eprintln!("dbsnap: note: reading on one connection: {}", Report(&e))
                 }
                 Err(_) => {}
             }
@@ -428,7 +429,7 @@ async fn shared_snapshot(lock: &mut Conn, conns: &mut [Conn], mariadb: bool) -> 
     } else {
         ("FLUSH TABLES WITH READ LOCK", "UNLOCK TABLES")
     };
-    let failed = |e: mysql_async::Error| anyhow!("cannot pause commits: {}", server_message(&e));
+    let failed = |e| anyhow::Error::from(ServerError::from(e)).context("cannot pause commits");
     lock.query_drop(format!(
         "SET SESSION lock_wait_timeout = {LOCK_WAIT_SECONDS}"
     ))

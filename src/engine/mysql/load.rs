@@ -4,11 +4,11 @@ use std::fs::File;
 use std::io::BufReader;
 use std::path::Path;
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{bail, Context, Result};
 use mysql_async::prelude::Queryable;
 use mysql_async::Conn;
 
-use super::connect::server_message;
+use crate::error::ServerError;
 use crate::script::{Item, MysqlReader};
 use crate::snapshot::markers::Markers;
 
@@ -68,9 +68,10 @@ pub async fn run_schema(conn: &mut Conn, path: &Path, sections: Sections) -> Res
             Item::Marker { text, line } => markers.take(path, line, &text)?,
             Item::Statement { sql, line } => {
                 if sections.wants(markers.section.as_deref()) {
-                    conn.query_drop(&sql).await.map_err(|e| {
-                        anyhow!("{}:{line}: {}", path.display(), server_message(&e))
-                    })?;
+                    conn.query_drop(&sql)
+                        .await
+                        .map_err(ServerError::from)
+                        .with_context(|| format!("{}:{line}", path.display()))?;
                 }
             }
             Item::Meta { line, .. } | Item::CopyIn { line, .. } => {

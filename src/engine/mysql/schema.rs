@@ -9,13 +9,14 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 
-use anyhow::{anyhow, Result};
+use anyhow::{anyhow, Context, Result};
 use mysql_async::prelude::Queryable;
 use mysql_async::{Conn, Row};
 
-use super::connect::{ident, literal, server_message};
+use super::connect::{ident, literal};
 use crate::engine::order::{sort_objects, SchemaObject, Section};
 use crate::engine::{SchemaOptions, SchemaSummary};
+use crate::error::{ServerError, Unsupported};
 
 pub const HEADER: &str = "\
 --
@@ -136,13 +137,10 @@ fn hex_literals(bytes: &[u8]) -> Option<String> {
 }
 
 async fn rows(conn: &mut Conn, sql: &str) -> Result<Vec<Row>> {
-    conn.query(sql).await.map_err(|e| {
-        anyhow!(
-            "{}: {}",
-            sql.lines().last().unwrap_or(sql),
-            server_message(&e)
-        )
-    })
+    conn.query(sql)
+        .await
+        .map_err(ServerError::from)
+        .with_context(|| sql.lines().last().unwrap_or(sql).to_string())
 }
 
 async fn show_create(conn: &mut Conn, what: &str, name: &str) -> Result<Row> {
@@ -545,12 +543,10 @@ pub async fn export(
     let mut summary = SchemaSummary::default();
     if !unsupported.is_empty() {
         if !opts.skip_unsupported {
-            anyhow::bail!(
-                "the database contains {} object(s) that dbsnap cannot export faithfully:\n  {}\n\
-                 Nothing was written. Pass --skip-unsupported to export without them.",
-                unsupported.len(),
-                unsupported.join("\n  ")
-            );
+            return Err(Unsupported {
+                objects: unsupported,
+            }
+            .into());
         }
         summary.skipped = unsupported;
     }

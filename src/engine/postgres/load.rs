@@ -8,7 +8,7 @@ use anyhow::{bail, Context, Result};
 use tokio_postgres::error::{ErrorPosition, SqlState};
 use tokio_postgres::Client;
 
-use super::server_message;
+use crate::error::ServerError;
 use crate::script::statement::{Dialect, TableName};
 use crate::script::{Item, PsqlReader};
 use crate::snapshot::markers::Markers;
@@ -28,14 +28,14 @@ pub fn located_error(
     path: &Path,
     line: u64,
     sql: &str,
-    err: &tokio_postgres::Error,
+    err: tokio_postgres::Error,
 ) -> anyhow::Error {
     let mut line = line;
     if let Some(ErrorPosition::Original(pos)) = err.as_db_error().and_then(|db| db.position()) {
         let before = sql.chars().take((*pos as usize).saturating_sub(1));
         line += before.filter(|&c| c == '\n').count() as u64;
     }
-    anyhow::anyhow!("{}:{line}: {}", path.display(), server_message(err))
+    anyhow::Error::from(ServerError::from(err)).context(format!("{}:{line}", path.display()))
 }
 
 pub async fn run_schema(client: &Client, path: &Path, sections: Sections) -> Result<()> {
@@ -59,7 +59,7 @@ pub async fn run_schema(client: &Client, path: &Path, sections: Sections) -> Res
                 client
                     .batch_execute(&sql)
                     .await
-                    .map_err(|e| located_error(path, line, &sql, &e))?;
+                    .map_err(|e| located_error(path, line, &sql, e))?;
             }
             item @ (Item::Meta { .. } | Item::CopyIn { .. }) => not_for_schema(path, &item)?,
         }
@@ -115,7 +115,7 @@ pub async fn run_post_data(clients: &[&Client], path: &Path) -> Result<()> {
                             client
                                 .batch_execute(&sql)
                                 .await
-                                .map_err(|e| located_error(path, line, &sql, &e))?;
+                                .map_err(|e| located_error(path, line, &sql, e))?;
                         }
                         continue;
                     }
@@ -134,7 +134,7 @@ pub async fn run_post_data(clients: &[&Client], path: &Path) -> Result<()> {
                     None => main
                         .batch_execute(&job.sql)
                         .await
-                        .map_err(|e| located_error(path, job.line, &job.sql, &e))?,
+                        .map_err(|e| located_error(path, job.line, &job.sql, e))?,
                 }
             }
             item @ (Item::Meta { .. } | Item::CopyIn { .. }) => not_for_schema(path, &item)?,
@@ -345,7 +345,7 @@ async fn run_group(clients: &[&Client], path: &Path, group: Vec<Job>) -> Result<
             clients[0]
                 .batch_execute(&job.sql)
                 .await
-                .map_err(|e| located_error(path, job.line, &job.sql, &e))?;
+                .map_err(|e| located_error(path, job.line, &job.sql, e))?;
             continue;
         }
         let quick = format!("{} NOT VALID", job.sql);
@@ -362,7 +362,7 @@ async fn run_group(clients: &[&Client], path: &Path, group: Vec<Job>) -> Result<
                 clients[0]
                     .batch_execute(&job.sql)
                     .await
-                    .map_err(|e| located_error(path, job.line, &job.sql, &e))?;
+                    .map_err(|e| located_error(path, job.line, &job.sql, e))?;
             }
         }
     }
@@ -441,7 +441,7 @@ async fn run_parallel(clients: &[&Client], path: &Path, jobs: Vec<Job>) -> Resul
                         Err(e) if e.code() == Some(&SqlState::T_R_DEADLOCK_DETECTED) => {
                             s.retry.push(job)
                         }
-                        Err(e) => return Err(located_error(path, job.line, &job.sql, &e)),
+                        Err(e) => return Err(located_error(path, job.line, &job.sql, e)),
                     }
                 }
                 changed.notify_waiters();
@@ -454,7 +454,7 @@ async fn run_parallel(clients: &[&Client], path: &Path, jobs: Vec<Job>) -> Resul
         clients[0]
             .batch_execute(&job.sql)
             .await
-            .map_err(|e| located_error(path, job.line, &job.sql, &e))?;
+            .map_err(|e| located_error(path, job.line, &job.sql, e))?;
     }
     Ok(())
 }
