@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use crate::cli::{ConnectArgs, VerifyArgs};
 use crate::config::{ConnectionSpec, EngineKind};
+use crate::engine::mysql::Counter;
 use crate::engine::{ChecksumKind, Engine, Inventory, SequenceState, TableState};
 use crate::error::{Differences, UsageError};
 use crate::script::MARKER_PREFIX;
@@ -279,8 +280,12 @@ fn position(s: &SequenceState, engine: EngineKind) -> String {
     match engine {
         EngineKind::Postgres if s.is_called => s.value.to_string(),
         EngineKind::Postgres => format!("{} (not called)", s.value),
-        EngineKind::MySql if s.name.ends_with(" cycle_count") => s.value.to_string(),
-        EngineKind::MySql => format!("next {}", s.value),
+        EngineKind::MySql => match Counter::parse(&s.name) {
+            Counter::CycleCount { .. } => s.value.to_string(),
+            Counter::AutoIncrement { .. } | Counter::SequencePosition { .. } => {
+                format!("next {}", s.value)
+            }
+        },
     }
 }
 

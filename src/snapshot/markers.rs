@@ -3,10 +3,12 @@
 
 use std::path::Path;
 
-use anyhow::{anyhow, bail, Result};
+use anyhow::{bail, Result};
 
 use super::manifest::Manifest;
 use crate::config::EngineKind;
+use crate::engine::order::Section;
+use crate::error::DamagedFile;
 
 #[derive(Debug, Default)]
 pub struct Markers {
@@ -14,7 +16,7 @@ pub struct Markers {
     pub is_snapshot: bool,
     pub ended: bool,
     /// The current `-- dbsnap:section`, None before the first one.
-    pub section: Option<String>,
+    pub section: Option<Section>,
     pub manifest: Manifest,
 }
 
@@ -22,18 +24,23 @@ impl Markers {
     /// Takes one marker (the text after `-- dbsnap:`) found at `line`.
     pub fn take(&mut self, path: &Path, line: u64, text: &str) -> Result<()> {
         if self.ended {
-            bail!("{}:{line}: content after the end marker", path.display());
+            return Err(DamagedFile::new(path, line, "content after the end marker").into());
         }
         if text.starts_with("format") {
             self.is_snapshot = true;
         } else if text == "end" {
             self.ended = true;
         } else if let Some(name) = text.strip_prefix("section ") {
-            self.section = Some(name.trim().to_string());
+            // Statements of a section we do not know would be skipped or run at the wrong time.
+            let section = Section::from_marker(name.trim()).ok_or_else(|| {
+                DamagedFile::new(path, line, format!("unknown section {:?}", name.trim()))
+            })?;
+            self.section = Some(section);
         } else {
+            // The parser's words are the message: the line itself is what is wrong.
             self.manifest
                 .absorb(text)
-                .map_err(|e| anyhow!("{}:{line}: bad manifest line: {e}", path.display()))?;
+                .map_err(|e| DamagedFile::new(path, line, format!("bad manifest line: {e}")))?;
         }
         Ok(())
     }
@@ -87,7 +94,7 @@ mod tests {
             .refuse_other_engine(path, 2, EngineKind::Postgres)
             .is_err());
         m.take(path, 3, "section post-data").unwrap();
-        assert_eq!(m.section.as_deref(), Some("post-data"));
+        assert_eq!(m.section, Some(Section::PostData));
         assert!(m.truncated());
         m.take(path, 9, "end").unwrap();
         assert!(!m.truncated());

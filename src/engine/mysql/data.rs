@@ -239,7 +239,7 @@ pub async fn sequence_states(conn: &mut Conn) -> Result<Vec<SequenceState>> {
     for r in query_strings(conn, include_str!("sql/auto_increment.sql")).await? {
         if let [Some(name), Some(next)] = &r[..] {
             states.push(SequenceState {
-                name: format!("{}{AUTO_INCREMENT_SUFFIX}", ident(name)),
+                name: Counter::AutoIncrement { table: ident(name) }.name(),
                 value: next.parse()?,
                 is_called: false,
             });
@@ -265,7 +265,10 @@ pub async fn sequence_states(conn: &mut Conn) -> Result<Vec<SequenceState>> {
         });
         // A sequence that has wrapped around counts its rounds.
         states.push(SequenceState {
-            name: format!("{}{CYCLE_COUNT}", ident(&name)),
+            name: Counter::CycleCount {
+                sequence: ident(&name),
+            }
+            .name(),
             value: value(1).parse()?,
             is_called: false,
         });
@@ -273,27 +276,29 @@ pub async fn sequence_states(conn: &mut Conn) -> Result<Vec<SequenceState>> {
     Ok(states)
 }
 
-use super::{AUTO_INCREMENT_SUFFIX, CYCLE_COUNT_SUFFIX as CYCLE_COUNT};
+use super::Counter;
 
 /// The statements that restore counters and sequence positions (a sequence's
 /// entry is followed by its cycle count).
 fn restore_statements(states: &[SequenceState]) -> Vec<String> {
     let mut out = Vec::new();
     for (i, state) in states.iter().enumerate() {
-        if let Some(table) = state.name.strip_suffix(AUTO_INCREMENT_SUFFIX) {
-            out.push(format!(
+        match Counter::parse(&state.name) {
+            Counter::AutoIncrement { table } => out.push(format!(
                 "ALTER TABLE {table} AUTO_INCREMENT = {};",
                 state.value
-            ));
-        } else if !state.name.ends_with(CYCLE_COUNT) {
-            let round = states
-                .get(i + 1)
-                .filter(|s| s.name.ends_with(CYCLE_COUNT))
-                .map_or(0, |s| s.value);
-            out.push(format!(
-                "SELECT SETVAL({}, {}, 0, {round});",
-                state.name, state.value
-            ));
+            )),
+            Counter::SequencePosition { sequence } => {
+                let round = states
+                    .get(i + 1)
+                    .filter(|s| matches!(Counter::parse(&s.name), Counter::CycleCount { .. }))
+                    .map_or(0, |s| s.value);
+                out.push(format!(
+                    "SELECT SETVAL({sequence}, {}, 0, {round});",
+                    state.value
+                ));
+            }
+            Counter::CycleCount { .. } => {}
         }
     }
     out

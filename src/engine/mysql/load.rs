@@ -8,6 +8,7 @@ use anyhow::{bail, Context, Result};
 use mysql_async::prelude::Queryable;
 use mysql_async::Conn;
 
+use crate::engine::order::Section;
 use crate::error::ServerError;
 use crate::script::{Item, MysqlReader};
 use crate::snapshot::markers::Markers;
@@ -23,12 +24,12 @@ pub enum Sections {
 }
 
 impl Sections {
-    fn wants(self, section: Option<&str>) -> bool {
+    fn wants(self, section: Option<Section>) -> bool {
         match (self, section) {
             (Sections::All, _) | (_, None) => true,
-            (Sections::PreData, Some(s)) => s == "pre-data",
-            (Sections::PostData, Some(s)) => s == "post-data",
-            (Sections::Code, Some(s)) => s == "code",
+            (Sections::PreData, Some(s)) => s == Section::PreData,
+            (Sections::PostData, Some(s)) => s == Section::PostData,
+            (Sections::Code, Some(s)) => s == Section::Code,
         }
     }
 }
@@ -67,7 +68,7 @@ pub async fn run_schema(conn: &mut Conn, path: &Path, sections: Sections) -> Res
         match item {
             Item::Marker { text, line } => markers.take(path, line, &text)?,
             Item::Statement { sql, line } => {
-                if sections.wants(markers.section.as_deref()) {
+                if sections.wants(markers.section) {
                     conn.query_drop(&sql)
                         .await
                         .map_err(ServerError::from)
@@ -104,7 +105,7 @@ pub fn code_statements(path: &Path) -> Result<Vec<String>> {
         match item {
             Item::Marker { text, line } => markers.take(path, line, &text)?,
             Item::Statement { sql, .. } => {
-                if Sections::Code.wants(markers.section.as_deref()) {
+                if Sections::Code.wants(markers.section) {
                     out.push(sql);
                 }
             }

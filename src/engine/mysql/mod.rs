@@ -8,6 +8,7 @@
 
 mod chunk;
 pub mod connect;
+pub mod counter;
 mod data;
 mod format;
 mod grants;
@@ -38,10 +39,7 @@ use crate::script::statement::{Dialect, Restore, TableName};
 use crate::snapshot::manifest::Manifest;
 use crate::snapshot::pieces::Pieces;
 
-/// How the manifest names a table's AUTO_INCREMENT counter (`` `t` AUTO_INCREMENT ``)
-/// and a sequence's cycle count.
-pub const AUTO_INCREMENT_SUFFIX: &str = " AUTO_INCREMENT";
-pub const CYCLE_COUNT_SUFFIX: &str = " cycle_count";
+pub use counter::Counter;
 
 /// Connections that load rows into a staging build at once.
 const LOAD_WORKERS: usize = 2;

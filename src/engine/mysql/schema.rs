@@ -425,7 +425,7 @@ pub async fn export(
         push(
             ROUTINE,
             &format!("{kind} {name}"),
-            Section::PostData,
+            Section::Code,
             format!("{kind} {}", ident(&name)),
             program(&create, &row),
             vec![],
@@ -469,7 +469,7 @@ pub async fn export(
         push(
             VIEW,
             name,
-            Section::PostData,
+            Section::Code,
             format!("VIEW {}", ident(name)),
             sql,
             deps,
@@ -503,7 +503,7 @@ pub async fn export(
         push(
             TRIGGER,
             &key,
-            Section::PostData,
+            Section::Code,
             format!("TRIGGER {}", ident(&name)),
             program(&create, &row),
             vec![],
@@ -533,7 +533,7 @@ pub async fn export(
         push(
             EVENT,
             &name,
-            Section::PostData,
+            Section::Code,
             format!("EVENT {}", ident(&name)),
             sql,
             vec![],
@@ -554,15 +554,10 @@ pub async fn export(
     out.write_all(HEADER.as_bytes())?;
     writeln!(out, "-- dbsnap:database-charset {charset} {collation}")?;
     out.write_all(SETTINGS.as_bytes())?;
-    let section_of = |kind: u8| match kind {
-        SEQUENCE | TABLE => "pre-data",
-        FOREIGN_KEY => "post-data",
-        _ => "code",
-    };
     // Every section is written, even empty, so that readers can rely on them.
-    for section in ["pre-data", "post-data", "code"] {
-        writeln!(out, "\n-- dbsnap:section {section}")?;
-        for obj in sorted.iter().filter(|o| section_of(o.key.0) == section) {
+    for section in Section::ALL {
+        writeln!(out, "\n-- dbsnap:section {}", section.marker())?;
+        for obj in sorted.iter().filter(|o| o.section == section) {
             write!(
                 out,
                 "\n{}\n{}",

@@ -8,6 +8,7 @@ use anyhow::{bail, Context, Result};
 use tokio_postgres::error::{ErrorPosition, SqlState};
 use tokio_postgres::Client;
 
+use crate::engine::order::Section;
 use crate::error::ServerError;
 use crate::script::statement::{Dialect, TableName};
 use crate::script::{Item, PsqlReader};
@@ -48,10 +49,10 @@ pub async fn run_schema(client: &Client, path: &Path, sections: Sections) -> Res
         match item {
             Item::Marker { text, line } => markers.take(path, line, &text)?,
             Item::Statement { sql, line } => {
-                let wanted = match (sections, markers.section.as_deref()) {
+                let wanted = match (sections, markers.section) {
                     (Sections::All, _) | (_, None) => true,
-                    (Sections::PreData, Some(s)) => s == "pre-data",
-                    (Sections::PostData, Some(s)) => s == "post-data",
+                    (Sections::PreData, Some(s)) => s == Section::PreData,
+                    (Sections::PostData, Some(s)) => s == Section::PostData,
                 };
                 if !wanted {
                     continue;
@@ -102,7 +103,7 @@ pub async fn run_post_data(clients: &[&Client], path: &Path) -> Result<()> {
         match item {
             Item::Marker { text, line } => markers.take(path, line, &text)?,
             Item::Statement { sql, line } => {
-                match markers.section.as_deref() {
+                match markers.section {
                     // Before the first section: session settings, which every
                     // connection takes. Anything else there (a file without
                     // sections) runs once, as run_schema runs it.
@@ -119,7 +120,7 @@ pub async fn run_post_data(clients: &[&Client], path: &Path) -> Result<()> {
                         }
                         continue;
                     }
-                    Some("post-data") => {}
+                    Some(Section::PostData) => {}
                     Some(_) => continue,
                 }
                 let job = Job::of(sql, line);

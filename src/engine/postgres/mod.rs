@@ -164,11 +164,7 @@ impl Postgres {
         for obj in objects.iter().filter(|o| !o.sql.is_empty()) {
             if section != Some(obj.section) {
                 section = Some(obj.section);
-                let name = match obj.section {
-                    Section::PreData => "pre-data",
-                    Section::PostData => "post-data",
-                };
-                write!(out, "\n-- dbsnap:section {name}\n")?;
+                write!(out, "\n-- dbsnap:section {}\n", obj.section.marker())?;
             }
             write!(
                 out,
@@ -179,7 +175,7 @@ impl Postgres {
             summary.objects += 1;
         }
         if section != Some(Section::PostData) {
-            write!(out, "\n-- dbsnap:section post-data\n")?;
+            write!(out, "\n-- dbsnap:section {}\n", Section::PostData.marker())?;
         }
         write!(out, "\n-- dbsnap:end\n")?;
         Ok(summary)
