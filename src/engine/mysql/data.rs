@@ -71,6 +71,8 @@ fn string_rows(result: Vec<mysql_async::Row>) -> Vec<Vec<Option<String>>> {
     result
         .into_iter()
         .map(|row| {
+            // Row::unwrap hands over its values; it panics only for a value
+            // taken out before (Row::take), which nothing here does.
             row.unwrap()
                 .into_iter()
                 .map(|v| match v {
@@ -414,7 +416,7 @@ async fn snapshot_workers(
             }
         }
         conns.truncate(1);
-        main = conns.pop().expect("the first connection");
+        main = conns.pop().expect("conns starts with main and keeps it");
     }
     begin_snapshot(&mut main).await?;
     Ok(vec![main])

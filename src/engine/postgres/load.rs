@@ -411,7 +411,7 @@ async fn run_parallel(clients: &[&Client], path: &Path, jobs: Vec<Job>) -> Resul
                 // Made before looking, so that a job ending meanwhile still wakes us.
                 let notified = changed.notified();
                 let job = {
-                    let mut s = state.lock().unwrap();
+                    let mut s = state.lock().expect("no worker panics holding the queue");
                     if s.waiting.is_empty() {
                         return Ok::<(), anyhow::Error>(());
                     }
@@ -432,7 +432,7 @@ async fn run_parallel(clients: &[&Client], path: &Path, jobs: Vec<Job>) -> Resul
                 };
                 let result = client.batch_execute(&job.sql).await;
                 {
-                    let mut s = state.lock().unwrap();
+                    let mut s = state.lock().expect("no worker panics holding the queue");
                     let mine = (job.table.clone(), exclusive(&job));
                     if let Some(at) = s.running.iter().position(|r| *r == mine) {
                         s.running.remove(at);
@@ -450,7 +450,12 @@ async fn run_parallel(clients: &[&Client], path: &Path, jobs: Vec<Job>) -> Resul
         }
     });
     futures_util::future::try_join_all(workers).await?;
-    let retry = std::mem::take(&mut state.lock().unwrap().retry);
+    let retry = std::mem::take(
+        &mut state
+            .lock()
+            .expect("no worker panics holding the queue")
+            .retry,
+    );
     for job in retry {
         clients[0]
             .batch_execute(&job.sql)
