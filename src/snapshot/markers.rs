@@ -98,8 +98,27 @@ mod tests {
         assert!(m.truncated());
         m.take(path, 9, "end").unwrap();
         assert!(!m.truncated());
-        let err = m.take(path, 10, "section x").unwrap_err().to_string();
-        assert_eq!(err, "f.sql:10: content after the end marker");
+        let err = m.take(path, 10, "section x").unwrap_err();
+        assert_eq!(err.to_string(), "f.sql:10: content after the end marker");
+        assert_eq!(crate::error::damaged_file(&err).map(|d| d.line), Some(10));
+    }
+
+    /// A section we do not know would have its statements skipped or run at
+    /// the wrong time: the file is refused at that line instead.
+    #[test]
+    fn unknown_sections_and_bad_manifest_lines_are_damage_at_their_line() {
+        let path = Path::new("f.sql");
+        let mut m = Markers::default();
+        for section in Section::ALL {
+            m.take(path, 1, &format!("section {}", section.marker()))
+                .unwrap();
+            assert_eq!(m.section, Some(section));
+        }
+        let err = m.take(path, 4, "section data").unwrap_err();
+        assert_eq!(err.to_string(), "f.sql:4: unknown section \"data\"");
+        assert_eq!(crate::error::damaged_file(&err).map(|d| d.line), Some(4));
+        let err = m.take(path, 5, "manifest-table {not json").unwrap_err();
+        assert_eq!(crate::error::damaged_file(&err).map(|d| d.line), Some(5));
     }
 
     #[test]
