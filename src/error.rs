@@ -78,9 +78,7 @@ impl ServerError {
             source: Box::new(source),
         }
     }
-}
 
-impl ServerError {
     /// Adds what the server's words alone do not say (a likely cause, a remedy).
     pub fn with_hint(mut self, hint: &str) -> ServerError {
         self.message = format!("{} ({hint})", self.message);
@@ -130,11 +128,13 @@ pub fn damaged_file(err: &anyhow::Error) -> Option<&DamagedFile> {
     causes(err).find_map(|c| c.downcast_ref::<DamagedFile>())
 }
 
-/// Whether main prints the error: differences were already reported.
+/// Whether the command has already reported this outcome (its differences),
+/// so that `main` prints nothing more.
 pub fn is_reported(err: &anyhow::Error) -> bool {
     err.is::<Differences>()
 }
 
+/// 2 for a usage error, 3 for differences, else 1; found by type, never by words.
 pub fn exit_code_for(err: &anyhow::Error) -> u8 {
     for cause in causes(err) {
         if cause.is::<UsageError>() {
