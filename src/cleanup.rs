@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use crate::config::ConnectionSpec;
+use crate::error::Report;
 
 pub enum Leftover {
     File(PathBuf),
@@ -69,10 +70,16 @@ pub async fn remove(items: Vec<Leftover>) {
                 Ok(engine) => match engine.drop_staging(&name).await {
                     Ok(()) => eprintln!("dbsnap: dropped the staging database {name}"),
                     Err(e) => {
-                        eprintln!("dbsnap: could not drop the staging database {name}: {e:#}")
+                        eprintln!(
+                            "dbsnap: could not drop the staging database {name}: {}",
+                            Report(&e)
+                        )
                     }
                 },
-                Err(e) => eprintln!("dbsnap: could not drop the staging database {name}: {e:#}"),
+                Err(e) => eprintln!(
+                    "dbsnap: could not drop the staging database {name}: {}",
+                    Report(&e)
+                ),
             },
         }
     }

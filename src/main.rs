@@ -9,6 +9,7 @@ mod commands;
 mod config;
 mod diff;
 mod engine;
+mod error;
 mod progress;
 mod script;
 mod snapshot;
@@ -34,11 +35,13 @@ fn main() -> ExitCode {
     match runtime.block_on(run_until_signal(args)) {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
-            if is_broken_pipe(&err) {
+            if error::is_broken_pipe(&err) {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("dbsnap: error: {err:#}");
-            ExitCode::from(commands::exit_code_for(&err))
+            if !error::is_reported(&err) {
+                eprintln!("dbsnap: error: {}", error::Report(&err));
+            }
+            ExitCode::from(error::exit_code_for(&err))
         }
     }
 }
@@ -67,13 +70,4 @@ async fn run_until_signal(args: cli::Cli) -> anyhow::Result<u8> {
     drop(command);
     cleanup::remove(left).await;
     Ok(code)
-}
-
-/// `dbsnap export-schema -o - | head` must not end in an error message.
-fn is_broken_pipe(err: &anyhow::Error) -> bool {
-    err.chain().any(|cause| {
-        cause
-            .downcast_ref::<std::io::Error>()
-            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
-    })
 }

@@ -2,7 +2,7 @@ use anyhow::Result;
 
 use crate::cli::CheckArgs;
 use crate::engine::Engine;
-use crate::script::ScriptError;
+use crate::error::{damaged_file, Report};
 
 pub async fn run(args: CheckArgs) -> Result<u8> {
     let manifest = match Engine::check_file(&args.path).await {
@@ -10,12 +10,12 @@ pub async fn run(args: CheckArgs) -> Result<u8> {
         Err(err) => {
             if args.json {
                 // A machine reading the result learns where the file is damaged.
-                let at = err.chain().find_map(|c| c.downcast_ref::<ScriptError>());
+                let at = damaged_file(&err);
                 let json = serde_json::json!({
                     "path": args.path,
                     "ok": false,
                     "line": at.map(|e| e.line),
-                    "error": format!("{err:#}"),
+                    "error": Report(&err).to_string(),
                 });
                 println!("{}", serde_json::to_string_pretty(&json)?);
             }

@@ -5,12 +5,12 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 
 use crate::cli::DiffArgs;
-use crate::commands::UsageError;
 use crate::config::{ConnectionSpec, EngineKind};
 use crate::diff::kinds::Ignored;
 use crate::diff::report::{self, Sides};
 use crate::diff::{compare, read_objects};
 use crate::engine::{Engine, SchemaOptions};
+use crate::error::{Differences, UsageError};
 
 /// A schema in the form `export-schema` writes, and where it came from.
 struct Snapshot {
@@ -59,11 +59,13 @@ pub async fn run(args: DiffArgs) -> Result<u8> {
     } else {
         print!("{}", report::text(&sides, &comparison, &ignored));
     }
-    Ok(if comparison.differences.is_empty() {
-        0
-    } else {
-        3
-    })
+    if !comparison.differences.is_empty() {
+        return Err(Differences {
+            count: comparison.differences.len(),
+        }
+        .into());
+    }
+    Ok(0)
 }
 
 /// The two sides, in the order `-` (file, source, OLD) then `+` (database, target, NEW).

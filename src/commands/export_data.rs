@@ -4,9 +4,9 @@ use std::path::PathBuf;
 use anyhow::Result;
 
 use crate::cli::ExportDataArgs;
-use crate::commands::UsageError;
 use crate::config::ConnectionSpec;
 use crate::engine::{DataOptions, Engine};
+use crate::error::UsageError;
 use crate::snapshot::compress::Compression;
 use crate::snapshot::output::Output;
 use crate::snapshot::pieces::Pieces;

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 
 /// `path` must be a non-empty regular file; `what` names it ("schema file").
 pub fn check_file(path: &Path, what: &str) -> Result<()> {
@@ -12,7 +12,7 @@ pub fn check_file(path: &Path, what: &str) -> Result<()> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             bail!("{what} {shown} does not exist")
         }
-        Err(e) => bail!("cannot read {what} {shown}: {e}"),
+        Err(e) => return Err(e).with_context(|| format!("cannot read {what} {shown}")),
     };
     if meta.is_dir() {
         bail!("{what} {shown} is a directory");

@@ -16,7 +16,8 @@ use anyhow::Result;
 
 use crate::cli::{Cli, Command};
 
-/// Runs a command and returns its exit code (0, or 3 for verification differences).
+/// Runs a command and returns its exit code (0, or 130 for an interrupted diff);
+/// differences are the error [`crate::error::Differences`].
 pub async fn run(cli: Cli) -> Result<u8> {
     match cli.command {
         Command::ExportSchema(args) => export_schema::run(args).await,
@@ -28,18 +29,5 @@ pub async fn run(cli: Cli) -> Result<u8> {
         Command::Diff(args) => diff::run(args).await,
         Command::Completions(args) => completions::run(args),
         Command::Man => man::run(),
-    }
-}
-
-/// Errors the user caused by how they called us exit with 2, everything else 1.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct UsageError(pub String);
-
-pub fn exit_code_for(err: &anyhow::Error) -> u8 {
-    if err.chain().any(|c| c.is::<UsageError>()) {
-        2
-    } else {
-        1
     }
 }

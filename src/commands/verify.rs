@@ -8,9 +8,10 @@ use anyhow::{Context, Result};
 use serde::Serialize;
 
 use crate::cli::{ConnectArgs, VerifyArgs};
-use crate::commands::UsageError;
 use crate::config::{ConnectionSpec, EngineKind};
+use crate::engine::mysql::Counter;
 use crate::engine::{ChecksumKind, Engine, Inventory, SequenceState, TableState};
+use crate::error::{Differences, UsageError};
 use crate::script::MARKER_PREFIX;
 use crate::snapshot::compress;
 use crate::snapshot::markers::Markers;
@@ -156,7 +157,10 @@ pub async fn run(args: VerifyArgs) -> Result<u8> {
             }
         );
     }
-    Ok(if differences == 0 { 0 } else { 3 })
+    if differences > 0 {
+        return Err(Differences { count: differences }.into());
+    }
+    Ok(0)
 }
 
 /// The engine a snapshot's header names (`-- dbsnap:engine ...`), read from
@@ -276,8 +280,12 @@ fn position(s: &SequenceState, engine: EngineKind) -> String {
     match engine {
         EngineKind::Postgres if s.is_called => s.value.to_string(),
         EngineKind::Postgres => format!("{} (not called)", s.value),
-        EngineKind::MySql if s.name.ends_with(" cycle_count") => s.value.to_string(),
-        EngineKind::MySql => format!("next {}", s.value),
+        EngineKind::MySql => match Counter::parse(&s.name) {
+            Counter::CycleCount { .. } => s.value.to_string(),
+            Counter::AutoIncrement { .. } | Counter::SequencePosition { .. } => {
+                format!("next {}", s.value)
+            }
+        },
     }
 }
 

@@ -239,7 +239,7 @@ fn resolve_with(
         return finish(EngineKind::Postgres, Parts::default(), env);
     }
     // Nothing to connect to is how the command was called: exit 2.
-    Err(crate::commands::UsageError(NOTHING_GIVEN.to_string()).into())
+    Err(crate::error::UsageError(NOTHING_GIVEN.to_string()).into())
 }
 
 fn from_url_with(url: &str, env: &impl Fn(&str) -> Option<String>) -> Result<ConnectionSpec> {
@@ -441,10 +441,7 @@ pub(super) mod tests {
     fn nothing_given() {
         let e = resolve_with(None, &no_env()).unwrap_err();
         assert_eq!(e.to_string(), NOTHING_GIVEN);
-        assert!(
-            e.is::<crate::commands::UsageError>(),
-            "a usage error (exit 2)"
-        );
+        assert!(e.is::<crate::error::UsageError>(), "a usage error (exit 2)");
         // Variables that do not say where to connect do not count.
         for pairs in [
             vec![

@@ -1,6 +1,6 @@
 //! The kinds of object a schema snapshot holds, as `--ignore` names them.
 
-use crate::commands::UsageError;
+use crate::error::UsageError;
 
 /// Every kind `export-schema` writes (the upper-case words of an object label,
 /// in lower case), for both engines, plus `index` for MySQL's keys, which diff

@@ -7,11 +7,31 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-/// Where an object goes in the schema file: before the data or after it.
+/// Where an object goes in the schema file: before the data or after it, and
+/// (MySQL) the code that is created last: views, routines, triggers, events.
+/// Each is announced by a `-- dbsnap:section NAME` marker, in this order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Section {
     PreData,
     PostData,
+    Code,
+}
+
+impl Section {
+    pub const ALL: [Section; 3] = [Section::PreData, Section::PostData, Section::Code];
+
+    /// The name in the section marker.
+    pub fn marker(self) -> &'static str {
+        match self {
+            Section::PreData => "pre-data",
+            Section::PostData => "post-data",
+            Section::Code => "code",
+        }
+    }
+
+    pub fn from_marker(name: &str) -> Option<Section> {
+        Section::ALL.into_iter().find(|s| s.marker() == name)
+    }
 }
 
 /// One statement group of a schema file, with what it needs to exist first.

@@ -13,12 +13,15 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
-use anyhow::{anyhow, bail, Result};
+use anyhow::{anyhow, bail, Context, Result};
 use tokio::sync::mpsc;
 
 use super::loadbar::LoadBar;
 use super::statement::{classify, Dialect, Restore, Statement, TableName};
-use super::{Item, Lexer, MysqlReader, PsqlReader, ScriptError};
+use super::{Item, Lexer, MysqlReader, PsqlReader};
+use crate::engine::mysql::Counter;
+use crate::engine::order::Section;
+use crate::error::DamagedFile;
 use crate::snapshot::checksum::{LineHasher, RowChecksum};
 use crate::snapshot::compress;
 use crate::snapshot::manifest::Manifest;
@@ -88,7 +91,7 @@ enum Reader {
 }
 
 impl Reader {
-    fn next_item(&mut self) -> Result<Option<Item>, ScriptError> {
+    fn next_item(&mut self) -> Result<Option<Item>, DamagedFile> {
         match self {
             Reader::Psql(r) => r.next_item(),
             Reader::MySql(r) => r.next_item(),
@@ -148,7 +151,7 @@ impl DataFile {
         (&mut input)
             .take(SNIFF_BYTES)
             .read_to_end(&mut head)
-            .map_err(|e| anyhow!("{}: {e}", path.display()))?;
+            .with_context(|| path.display().to_string())?;
         let origin = recognise(path, &head, dialect)?;
         let input: Box<dyn BufRead + Send> = Box::new(Cursor::new(head).chain(input));
         let reader = match dialect {
@@ -174,7 +177,7 @@ impl DataFile {
 
     /// A located, typed error: `check --json` reports its line.
     fn at(&self, line: u64, message: impl std::fmt::Display) -> anyhow::Error {
-        ScriptError::new(&self.path, line, message.to_string()).into()
+        DamagedFile::new(&self.path, line, message.to_string()).into()
     }
 
     /// How many tables the header has named so far (ours only).
@@ -277,7 +280,7 @@ impl DataFile {
                     self.statement_allowed(line)?;
                     let stmt = classify(self.dialect, &sql);
                     // Our MySQL files put counters after a post-data marker; nothing else goes there.
-                    if self.markers.section.as_deref() == Some("post-data")
+                    if self.markers.section == Some(Section::PostData)
                         && !matches!(stmt, Statement::Restore(_))
                     {
                         return Err(self.at(line, format!(
@@ -453,29 +456,27 @@ fn manifest_restores(dialect: Dialect, manifest: &Manifest) -> Result<Vec<Restor
                 value: s.value,
                 is_called: s.is_called,
             }),
-            Dialect::MySql => {
-                if let Some(table) = s
-                    .name
-                    .strip_suffix(crate::engine::mysql::AUTO_INCREMENT_SUFFIX)
-                {
-                    out.push(Restore::AutoIncrement {
-                        table: TableName::parse(dialect, table).ok_or_else(|| bad(&s.name))?,
-                        value: u64::try_from(s.value).map_err(|_| bad(&s.name))?,
-                    });
-                } else if !s.name.ends_with(crate::engine::mysql::CYCLE_COUNT_SUFFIX) {
+            Dialect::MySql => match Counter::parse(&s.name) {
+                Counter::AutoIncrement { table } => out.push(Restore::AutoIncrement {
+                    table: TableName::parse(dialect, &table).ok_or_else(|| bad(&s.name))?,
+                    value: u64::try_from(s.value).map_err(|_| bad(&s.name))?,
+                }),
+                Counter::SequencePosition { sequence } => {
                     let round = manifest
                         .sequences
                         .get(i + 1)
-                        .filter(|n| n.name.ends_with(crate::engine::mysql::CYCLE_COUNT_SUFFIX))
+                        .filter(|n| matches!(Counter::parse(&n.name), Counter::CycleCount { .. }))
                         .map_or(0, |n| n.value);
                     out.push(Restore::SequencePosition {
-                        sequence: TableName::parse(dialect, &s.name).ok_or_else(|| bad(&s.name))?,
+                        sequence: TableName::parse(dialect, &sequence)
+                            .ok_or_else(|| bad(&s.name))?,
                         value: s.value,
                         is_used: false,
                         round: u64::try_from(round).map_err(|_| bad(&s.name))?,
                     });
                 }
-            }
+                Counter::CycleCount { .. } => {}
+            },
         }
     }
     Ok(out)

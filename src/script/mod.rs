@@ -15,6 +15,8 @@ pub mod statement;
 pub use mysql::MysqlReader;
 pub use psql::PsqlReader;
 
+use crate::error::DamagedFile;
+
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
 
@@ -34,25 +36,6 @@ pub enum Item {
     /// A comment line of the exact form `-- dbsnap:KEY VALUE...` at top level (not inside a
     /// statement): `text` = everything after `-- dbsnap:` (trimmed).
     Marker { text: String, line: u64 },
-}
-
-/// A located error: Display is exactly `{path}:{line}: {message}`.
-#[derive(Debug, thiserror::Error)]
-#[error("{path}:{line}: {message}")]
-pub struct ScriptError {
-    pub path: PathBuf,
-    pub line: u64,
-    pub message: String,
-}
-
-impl ScriptError {
-    pub fn new(path: impl Into<PathBuf>, line: u64, message: impl Into<String>) -> Self {
-        ScriptError {
-            path: path.into(),
-            line,
-            message: message.into(),
-        }
-    }
 }
 
 /// Prefix of marker comment lines.
@@ -75,16 +58,16 @@ pub(crate) trait Lexer<R: BufRead> {
     fn between_statements(&self) -> bool;
     /// Scans the rest of the current line (`line[pos..]`): an item when one is
     /// complete, or `None` once the line is consumed.
-    fn scan(&mut self, line: &[u8]) -> Result<Option<Item>, ScriptError>;
+    fn scan(&mut self, line: &[u8]) -> Result<Option<Item>, DamagedFile>;
     /// The end of the input: `None`, or an error for an unfinished statement.
-    fn at_eof(&mut self) -> Result<Option<Item>, ScriptError>;
+    fn at_eof(&mut self) -> Result<Option<Item>, DamagedFile>;
     /// Work left over from the previous item (psql: unread COPY data).
-    fn before_next(&mut self) -> Result<(), ScriptError> {
+    fn before_next(&mut self) -> Result<(), DamagedFile> {
         Ok(())
     }
 
     /// The next item of the script, or `Ok(None)` at a clean end of file.
-    fn next_item(&mut self) -> Result<Option<Item>, ScriptError> {
+    fn next_item(&mut self) -> Result<Option<Item>, DamagedFile> {
         self.before_next()?;
         loop {
             let src = self.source_mut();
@@ -149,7 +132,7 @@ impl<R: BufRead> LineSource<R> {
     }
 
     /// Reads the next line into `buf`. Returns false at EOF.
-    pub(crate) fn next_line(&mut self) -> Result<bool, ScriptError> {
+    pub(crate) fn next_line(&mut self) -> Result<bool, DamagedFile> {
         self.buf.clear();
         self.pos = 0;
         if self.eof {
@@ -175,12 +158,12 @@ impl<R: BufRead> LineSource<R> {
         self.pos = self.buf.len();
     }
 
-    pub(crate) fn io_error(&self, e: std::io::Error) -> ScriptError {
-        ScriptError::new(&self.path, self.line.max(1), format!("read error: {e}"))
+    pub(crate) fn io_error(&self, e: std::io::Error) -> DamagedFile {
+        DamagedFile::new(&self.path, self.line.max(1), format!("read error: {e}"))
     }
 
-    pub(crate) fn error(&self, line: u64, message: impl Into<String>) -> ScriptError {
-        ScriptError::new(&self.path, line.max(1), message)
+    pub(crate) fn error(&self, line: u64, message: impl Into<String>) -> DamagedFile {
+        DamagedFile::new(&self.path, line.max(1), message)
     }
 
     pub(crate) fn current_line(&self) -> u64 {
@@ -190,7 +173,7 @@ impl<R: BufRead> LineSource<R> {
     /// If the whole current line (unconsumed, at column 0) is a marker comment, consumes it
     /// and returns the marker item.
     /// Also notes a foreign dump's closing comment, which stays a comment.
-    pub(crate) fn take_marker(&mut self) -> Result<Option<Item>, ScriptError> {
+    pub(crate) fn take_marker(&mut self) -> Result<Option<Item>, DamagedFile> {
         if self.pos == 0 && DUMP_END_COMMENTS.iter().any(|c| self.buf.starts_with(c)) {
             self.dump_end_seen = true;
         }
@@ -219,7 +202,7 @@ pub(crate) fn finish_sql(
     mut bytes: Vec<u8>,
     start_line: u64,
     path: &Path,
-) -> Result<String, ScriptError> {
+) -> Result<String, DamagedFile> {
     let end = bytes
         .iter()
         .rposition(|&c| !is_space(c))
@@ -238,7 +221,7 @@ pub(crate) fn finish_sql(
             .iter()
             .filter(|&&c| c == b'\n')
             .count() as u64;
-        ScriptError::new(path, start_line + nl, "invalid UTF-8 in statement text")
+        DamagedFile::new(path, start_line + nl, "invalid UTF-8 in statement text")
     })
 }
 
@@ -273,7 +256,7 @@ mod tests {
 
     #[test]
     fn display_format() {
-        let e = ScriptError::new("/tmp/x.sql", 12, "boom");
+        let e = DamagedFile::new("/tmp/x.sql", 12, "boom");
         assert_eq!(e.to_string(), "/tmp/x.sql:12: boom");
     }
 

@@ -10,7 +10,8 @@ use std::io::BufRead;
 use std::path::Path;
 use std::path::PathBuf;
 
-use super::{finish_sql, is_space, Item, Lexer, LineSource, ScriptError};
+use super::{finish_sql, is_space, Item, Lexer, LineSource};
+use crate::error::DamagedFile;
 
 #[derive(Debug)]
 enum State {
@@ -32,10 +33,10 @@ impl<R: BufRead> Lexer<R> for MysqlReader<R> {
     fn between_statements(&self) -> bool {
         !self.in_stmt && matches!(self.state, State::Normal)
     }
-    fn scan(&mut self, line: &[u8]) -> Result<Option<Item>, ScriptError> {
+    fn scan(&mut self, line: &[u8]) -> Result<Option<Item>, DamagedFile> {
         self.scan_line(line)
     }
-    fn at_eof(&mut self) -> Result<Option<Item>, ScriptError> {
+    fn at_eof(&mut self) -> Result<Option<Item>, DamagedFile> {
         self.finish()
     }
 }
@@ -66,7 +67,7 @@ impl<R: BufRead> MysqlReader<R> {
         }
     }
 
-    fn finish(&mut self) -> Result<Option<Item>, ScriptError> {
+    fn finish(&mut self) -> Result<Option<Item>, DamagedFile> {
         let state = std::mem::replace(&mut self.state, State::Normal);
         let in_stmt = std::mem::replace(&mut self.in_stmt, false);
         let cond = self.cond.take();
@@ -92,7 +93,7 @@ impl<R: BufRead> MysqlReader<R> {
         ))
     }
 
-    fn end_statement(&mut self) -> Result<Item, ScriptError> {
+    fn end_statement(&mut self) -> Result<Item, DamagedFile> {
         self.in_stmt = false;
         self.cond = None;
         let bytes = std::mem::take(&mut self.stmt);
@@ -102,7 +103,7 @@ impl<R: BufRead> MysqlReader<R> {
     }
 
     /// Handles `DELIMITER <arg>`; `rest` is the line after the word `DELIMITER`.
-    fn set_delimiter(&mut self, rest: &[u8]) -> Result<(), ScriptError> {
+    fn set_delimiter(&mut self, rest: &[u8]) -> Result<(), DamagedFile> {
         let line = self.src.line;
         let start = rest
             .iter()
@@ -140,7 +141,7 @@ impl<R: BufRead> MysqlReader<R> {
 
     /// Scans the rest of the current line. Returns a statement when one is complete (leaving
     /// `pos` just after its delimiter), or `None` once the line is consumed.
-    fn scan_line(&mut self, buf: &[u8]) -> Result<Option<Item>, ScriptError> {
+    fn scan_line(&mut self, buf: &[u8]) -> Result<Option<Item>, DamagedFile> {
         let n = buf.len();
         let line = self.src.line;
         let mut i = self.src.pos;
@@ -270,7 +271,7 @@ mod tests {
     use super::*;
     use std::io::Cursor;
 
-    fn read_all(input: &[u8]) -> Result<Vec<Item>, ScriptError> {
+    fn read_all(input: &[u8]) -> Result<Vec<Item>, DamagedFile> {
         let mut r = MysqlReader::new(Cursor::new(input.to_vec()), "dump.sql");
         let mut out = Vec::new();
         while let Some(item) = r.next_item()? {
@@ -284,7 +285,7 @@ mod tests {
         read_all(input.as_bytes()).unwrap()
     }
 
-    fn err(input: &str) -> ScriptError {
+    fn err(input: &str) -> DamagedFile {
         read_all(input.as_bytes()).unwrap_err()
     }
 

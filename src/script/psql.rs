@@ -11,7 +11,8 @@ use std::io::BufRead;
 use std::path::Path;
 use std::path::PathBuf;
 
-use super::{find, finish_sql, is_space, Item, Lexer, LineSource, ScriptError};
+use super::{find, finish_sql, is_space, Item, Lexer, LineSource};
+use crate::error::DamagedFile;
 
 /// Target size of one chunk of COPY data.
 const COPY_CHUNK: usize = 256 * 1024;
@@ -48,15 +49,15 @@ impl<R: BufRead> Lexer<R> for PsqlReader<R> {
     fn between_statements(&self) -> bool {
         !self.in_stmt && matches!(self.state, State::Normal)
     }
-    fn scan(&mut self, line: &[u8]) -> Result<Option<Item>, ScriptError> {
+    fn scan(&mut self, line: &[u8]) -> Result<Option<Item>, DamagedFile> {
         self.scan_line(line)
     }
-    fn at_eof(&mut self) -> Result<Option<Item>, ScriptError> {
+    fn at_eof(&mut self) -> Result<Option<Item>, DamagedFile> {
         self.finish()
     }
     /// COPY data of a previous [`Item::CopyIn`] still pending is read and
     /// discarded first.
-    fn before_next(&mut self) -> Result<(), ScriptError> {
+    fn before_next(&mut self) -> Result<(), DamagedFile> {
         while self.copy.is_some() {
             self.copy_chunk()?;
         }
@@ -111,7 +112,7 @@ impl<R: BufRead> PsqlReader<R> {
     /// After an [`Item::CopyIn`]: the next chunk of COPY data (whole lines, each ending in
     /// `\n`, about 256 KiB; a longer single line is a chunk of its own). Returns `Ok(None)` once
     /// the terminating `\.` line has been consumed (and when no COPY is in progress).
-    pub fn copy_chunk(&mut self) -> Result<Option<Vec<u8>>, ScriptError> {
+    pub fn copy_chunk(&mut self) -> Result<Option<Vec<u8>>, DamagedFile> {
         let Some(copy) = self.copy.as_mut() else {
             return Ok(None);
         };
@@ -163,7 +164,7 @@ impl<R: BufRead> PsqlReader<R> {
         Ok(Some(chunk))
     }
 
-    fn finish(&mut self) -> Result<Option<Item>, ScriptError> {
+    fn finish(&mut self) -> Result<Option<Item>, DamagedFile> {
         let state = std::mem::replace(&mut self.state, State::Normal);
         let in_stmt = std::mem::replace(&mut self.in_stmt, false);
         self.stmt.clear();
@@ -200,7 +201,7 @@ impl<R: BufRead> PsqlReader<R> {
         self.ident_count = 0;
     }
 
-    fn end_statement(&mut self) -> Result<Item, ScriptError> {
+    fn end_statement(&mut self) -> Result<Item, DamagedFile> {
         self.in_stmt = false;
         let bytes = std::mem::take(&mut self.stmt);
         let line = self.stmt_line;
@@ -216,7 +217,7 @@ impl<R: BufRead> PsqlReader<R> {
         }
     }
 
-    fn meta(&self, rest: &[u8]) -> Result<Item, ScriptError> {
+    fn meta(&self, rest: &[u8]) -> Result<Item, DamagedFile> {
         let line = self.src.line;
         let text = std::str::from_utf8(rest)
             .map_err(|_| self.src.error(line, "invalid UTF-8 in meta-command"))?;
@@ -277,7 +278,7 @@ impl<R: BufRead> PsqlReader<R> {
 
     /// Scans the rest of the current line (`buf[self.src.pos..]`). Returns an item when one is
     /// complete (leaving `pos` just after it), or `None` once the line is consumed.
-    fn scan_line(&mut self, buf: &[u8]) -> Result<Option<Item>, ScriptError> {
+    fn scan_line(&mut self, buf: &[u8]) -> Result<Option<Item>, DamagedFile> {
         let n = buf.len();
         let line = self.src.line;
         let mut i = self.src.pos;
@@ -520,7 +521,7 @@ mod tests {
         PsqlReader::new(Cursor::new(input.to_vec()), "dump.sql")
     }
 
-    fn read_all(input: &[u8]) -> Result<Vec<Got>, ScriptError> {
+    fn read_all(input: &[u8]) -> Result<Vec<Got>, DamagedFile> {
         let mut r = reader(input);
         let mut out = Vec::new();
         while let Some(item) = r.next_item()? {
@@ -567,7 +568,7 @@ mod tests {
         }
     }
 
-    fn err(input: &str) -> ScriptError {
+    fn err(input: &str) -> DamagedFile {
         read_all(input.as_bytes()).unwrap_err()
     }
 

@@ -10,6 +10,7 @@ use anyhow::{anyhow, bail, Context, Result};
 
 use super::statement::{outside_target, Dialect, PostDataStep};
 use super::{Item, Lexer, MysqlReader, PsqlReader};
+use crate::engine::order::Section;
 use crate::progress::Steps;
 use crate::snapshot::markers::Markers;
 
@@ -21,16 +22,17 @@ pub fn check(path: &Path, dialect: Dialect) -> Result<()> {
     }
     let input = BufReader::with_capacity(256 * 1024, file);
     let mut markers = Markers::default();
-    let mut next: Box<dyn FnMut() -> Result<Option<Item>, super::ScriptError>> = match dialect {
-        Dialect::Postgres => {
-            let mut r = PsqlReader::new(input, path);
-            Box::new(move || r.next_item())
-        }
-        Dialect::MySql => {
-            let mut r = MysqlReader::new(input, path);
-            Box::new(move || r.next_item())
-        }
-    };
+    let mut next: Box<dyn FnMut() -> Result<Option<Item>, crate::error::DamagedFile>> =
+        match dialect {
+            Dialect::Postgres => {
+                let mut r = PsqlReader::new(input, path);
+                Box::new(move || r.next_item())
+            }
+            Dialect::MySql => {
+                let mut r = MysqlReader::new(input, path);
+                Box::new(move || r.next_item())
+            }
+        };
     let mut statements = 0u64;
     let mut last_line = 0;
     while let Some(item) = next()? {
@@ -74,29 +76,8 @@ pub fn check(path: &Path, dialect: Dialect) -> Result<()> {
     Ok(())
 }
 
-/// A part of a schema snapshot, as its `-- dbsnap:section` markers divide it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Section {
-    /// Before the first section marker: session settings, which every run takes.
-    Settings,
-    PreData,
-    PostData,
-    /// MySQL: routines, views, triggers and events, after the rows.
-    Code,
-}
-
-impl Section {
-    fn named(name: &str) -> Option<Section> {
-        match name {
-            "pre-data" => Some(Section::PreData),
-            "post-data" => Some(Section::PostData),
-            "code" => Some(Section::Code),
-            _ => None,
-        }
-    }
-}
-
-/// Which sections a schema run takes; [`Section::Settings`] always runs.
+/// Which sections a schema run takes; the statements before the first section
+/// marker (session settings) always run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Sections {
     All,
@@ -106,14 +87,14 @@ pub enum Sections {
 }
 
 impl Sections {
-    pub fn wants(self, section: Section) -> bool {
+    pub fn wants(self, section: Option<Section>) -> bool {
         matches!(
             (self, section),
             (Sections::All, _)
-                | (_, Section::Settings)
-                | (Sections::PreData, Section::PreData)
-                | (Sections::PostData, Section::PostData)
-                | (Sections::Code, Section::Code)
+                | (_, None)
+                | (Sections::PreData, Some(Section::PreData))
+                | (Sections::PostData, Some(Section::PostData))
+                | (Sections::Code, Some(Section::Code))
         )
     }
 }
@@ -123,7 +104,8 @@ impl Sections {
 pub struct SchemaStatement {
     pub sql: String,
     pub line: u64,
-    pub section: Section,
+    /// None before the first section marker: session settings.
+    pub section: Option<Section>,
 }
 
 /// The statements of a schema file, each with its section, for a run of
@@ -144,15 +126,11 @@ pub fn statements(path: &Path, dialect: Dialect) -> Result<Vec<SchemaStatement>>
     while let Some(item) = reader.next_item()? {
         match item {
             Item::Marker { text, line } => markers.take(path, line, &text)?,
-            Item::Statement { sql, line } => {
-                let section = match markers.section.as_deref() {
-                    None => Section::Settings,
-                    Some(name) => Section::named(name).ok_or_else(|| {
-                        anyhow!("{display}:{line}: unknown section {name:?} in the schema file")
-                    })?,
-                };
-                out.push(SchemaStatement { sql, line, section });
-            }
+            Item::Statement { sql, line } => out.push(SchemaStatement {
+                sql,
+                line,
+                section: markers.section,
+            }),
             Item::Meta { command, line } => {
                 let word = command.split_whitespace().next().unwrap_or_default();
                 if dialect == Dialect::MySql || !matches!(word, "restrict" | "unrestrict") {
@@ -235,7 +213,7 @@ impl PostDataBar {
 fn post_data_counts(path: &Path, dialect: Dialect) -> Result<[u64; 4]> {
     let mut counts = [0; 4];
     for statement in statements(path, dialect)? {
-        if statement.section == Section::PostData {
+        if statement.section == Some(Section::PostData) {
             let step = PostDataStep::of(dialect, &statement.sql);
             if let Some(i) = PostDataStep::ALL.iter().position(|s| *s == step) {
                 counts[i] += 1;

@@ -3,10 +3,12 @@
 
 use std::path::Path;
 
-use anyhow::{anyhow, bail, Result};
+use anyhow::{bail, Result};
 
 use super::manifest::Manifest;
 use crate::config::EngineKind;
+use crate::engine::order::Section;
+use crate::error::DamagedFile;
 
 /// Every marker line starts with this. The marker words below are the only
 /// place their text is spelled: writers and readers both use them.
@@ -47,9 +49,9 @@ pub fn table_line(name: &str) -> String {
     format!("{PREFIX}{TABLE}{}\n", crate::engine::comment_safe(name))
 }
 
-/// The line that opens a section (`pre-data`, `post-data`, `code`).
-pub fn section_line(name: &str) -> String {
-    format!("{PREFIX}{SECTION}{name}\n")
+/// The line that opens a section.
+pub fn section_line(section: Section) -> String {
+    format!("{PREFIX}{SECTION}{}\n", section.marker())
 }
 
 /// The last line of every snapshot.
@@ -101,7 +103,7 @@ pub struct Markers {
     pub is_snapshot: bool,
     pub ended: bool,
     /// The current `-- dbsnap:section`, None before the first one.
-    pub section: Option<String>,
+    pub section: Option<Section>,
     pub manifest: Manifest,
 }
 
@@ -109,18 +111,23 @@ impl Markers {
     /// Takes one marker (the text after `-- dbsnap:`) found at `line`.
     pub fn take(&mut self, path: &Path, line: u64, text: &str) -> Result<()> {
         if self.ended {
-            bail!("{}:{line}: content after the end marker", path.display());
+            return Err(DamagedFile::new(path, line, "content after the end marker").into());
         }
         if text.starts_with(FORMAT) {
             self.is_snapshot = true;
         } else if text == END {
             self.ended = true;
         } else if let Some(name) = text.strip_prefix(SECTION) {
-            self.section = Some(name.trim().to_string());
+            // Statements of a section we do not know would be skipped or run at the wrong time.
+            let section = Section::from_marker(name.trim()).ok_or_else(|| {
+                DamagedFile::new(path, line, format!("unknown section {:?}", name.trim()))
+            })?;
+            self.section = Some(section);
         } else {
+            // The parser's words are the message: the line itself is what is wrong.
             self.manifest
                 .absorb(text)
-                .map_err(|e| anyhow!("{}:{line}: bad manifest line: {e}", path.display()))?;
+                .map_err(|e| DamagedFile::new(path, line, format!("bad manifest line: {e}")))?;
         }
         Ok(())
     }
@@ -174,12 +181,31 @@ mod tests {
             .refuse_other_engine(path, 2, EngineKind::Postgres)
             .is_err());
         m.take(path, 3, "section post-data").unwrap();
-        assert_eq!(m.section.as_deref(), Some("post-data"));
+        assert_eq!(m.section, Some(Section::PostData));
         assert!(m.truncated());
         m.take(path, 9, "end").unwrap();
         assert!(!m.truncated());
-        let err = m.take(path, 10, "section x").unwrap_err().to_string();
-        assert_eq!(err, "f.sql:10: content after the end marker");
+        let err = m.take(path, 10, "section x").unwrap_err();
+        assert_eq!(err.to_string(), "f.sql:10: content after the end marker");
+        assert_eq!(crate::error::damaged_file(&err).map(|d| d.line), Some(10));
+    }
+
+    /// A section we do not know would have its statements skipped or run at
+    /// the wrong time: the file is refused at that line instead.
+    #[test]
+    fn unknown_sections_and_bad_manifest_lines_are_damage_at_their_line() {
+        let path = Path::new("f.sql");
+        let mut m = Markers::default();
+        for section in Section::ALL {
+            m.take(path, 1, &format!("section {}", section.marker()))
+                .unwrap();
+            assert_eq!(m.section, Some(section));
+        }
+        let err = m.take(path, 4, "section data").unwrap_err();
+        assert_eq!(err.to_string(), "f.sql:4: unknown section \"data\"");
+        assert_eq!(crate::error::damaged_file(&err).map(|d| d.line), Some(4));
+        let err = m.take(path, 5, "manifest-table {not json").unwrap_err();
+        assert_eq!(crate::error::damaged_file(&err).map(|d| d.line), Some(5));
     }
 
     #[test]

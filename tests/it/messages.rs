@@ -153,3 +153,31 @@ fn check_json_names_the_damaged_line() {
         "{run}"
     );
 }
+
+/// A marker after the end marker is damage at its line, found by type: `check
+/// --json` names that line (it gave none while the error was only words).
+#[test]
+fn check_json_names_the_line_of_a_marker_after_the_end() {
+    let db = support::pg::TestDb::create("chkend");
+    db.psql("CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1);");
+    let dir = support::tempdir();
+    let good = dir.join("good.sql");
+    support::commands::export_data_ok(&db, &good, &[]);
+    let mut text = std::fs::read_to_string(&good).unwrap();
+    let line = text.lines().count() as u64 + 1;
+    text.push_str("-- dbsnap:section post-data\n");
+    let bad = dir.join("bad.sql");
+    std::fs::write(&bad, text).unwrap();
+    let run = support::commands::check(&bad, &["--json"]);
+    run.assert_code(1);
+    let json = support::commands::json_of(&run);
+    assert_eq!(json["ok"], false, "{run}");
+    assert_eq!(json["line"], line, "{run}");
+    assert!(
+        run.stderr.contains(&format!(
+            "{}:{line}: content after the end marker",
+            bad.display()
+        )),
+        "{run}"
+    );
+}

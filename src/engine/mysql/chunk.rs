@@ -4,12 +4,13 @@
 
 use std::collections::HashMap;
 
-use anyhow::{anyhow, Result};
+use anyhow::{Context, Result};
 use mysql_async::prelude::Queryable;
 use mysql_async::Conn;
 
-use super::connect::{ident, server_message};
+use super::connect::ident;
 use super::data::DataTable;
+use crate::error::ServerError;
 
 /// A table is cut into ranges of about this much data (the server's
 /// DATA_LENGTH): small enough that two connections stay busy to the end,
@@ -53,7 +54,7 @@ pub async fn plan(
     let keys: HashMap<String, String> = conn
         .query::<(String, String), _>(include_str!("sql/chunk_keys.sql"))
         .await
-        .map_err(|e| anyhow!("{}", server_message(&e)))?
+        .map_err(ServerError::from)?
         .into_iter()
         .collect();
     let mut chunks = Vec::new();
@@ -104,7 +105,8 @@ async fn key_ranges(
     let bounds: Option<(Option<String>, Option<String>)> = conn
         .query_first(sql)
         .await
-        .map_err(|e| anyhow!("reading table {}: {}", table.quoted(), server_message(&e)))?;
+        .map_err(ServerError::from)
+        .with_context(|| format!("reading table {}", table.quoted()))?;
     let parse = |v: Option<String>| v.and_then(|v| v.parse::<i128>().ok());
     let Some((Some(min), Some(max))) = bounds.map(|(a, b)| (parse(a), parse(b))) else {
         return Ok(Vec::new());

@@ -2,12 +2,13 @@
 
 use std::time::Duration;
 
-use anyhow::{anyhow, bail, Result};
+use anyhow::{anyhow, bail, Context, Result};
 use mysql_async::prelude::Queryable;
 use mysql_async::{Conn, DriverError, OptsBuilder, SslOpts};
 
 use crate::config::{ConnectionSpec, SslMode};
 use crate::engine::probe;
+use crate::error::ServerError;
 
 /// The server's words (`ERROR 1062 (23000): Duplicate entry ...`), never the
 /// URL; a privilege error also names the missing grant.
@@ -23,6 +24,12 @@ pub fn server_message(err: &mysql_async::Error) -> String {
             text
         }
         other => other.to_string(),
+    }
+}
+
+impl From<mysql_async::Error> for ServerError {
+    fn from(err: mysql_async::Error) -> ServerError {
+        ServerError::new(server_message(&err), err)
     }
 }
 
@@ -46,7 +53,7 @@ pub const SESSION: &str = "SET NAMES utf8mb4, time_zone = '+00:00', \
 /// Errors read `cannot connect to {spec.redacted()}: {reason}`, never with the password.
 pub async fn connect(spec: &ConnectionSpec) -> Result<Conn> {
     let target = spec.redacted();
-    let ssl = ssl_opts(spec).map_err(|e| anyhow!("cannot connect to {target}: {e:#}"))?;
+    let ssl = ssl_opts(spec).with_context(|| format!("cannot connect to {target}"))?;
     let socket = spec.host.starts_with('/');
     let attempt = async {
         let mut tls = ssl.is_some() && !socket;
@@ -86,7 +93,8 @@ pub async fn connect(spec: &ConnectionSpec) -> Result<Conn> {
                 Some(problem) => problem,
                 None => refusal(&e, spec, !socket && !tls),
             };
-            Err(anyhow!("cannot connect to {target}: {reason}"))
+            Err(anyhow::Error::from(ServerError::new(reason, e))
+                .context(format!("cannot connect to {target}")))
         }
         Err(None) => Err(anyhow!(
             "cannot connect to {target}: timed out after {} s",

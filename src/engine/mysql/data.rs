@@ -6,16 +6,17 @@ use std::collections::{HashMap, HashSet};
 use std::io::Write;
 use std::sync::Arc;
 
-use anyhow::{anyhow, Result};
+use anyhow::{anyhow, Context, Result};
 use mysql_async::prelude::Queryable;
 use mysql_async::{Conn, Value};
 
 use super::chunk::{self, Chunk};
-use super::connect::{ident, server_message};
+use super::connect::ident;
 use super::format::{self, Batcher, DEFAULT_PACKET};
 use crate::config::{ConnectionSpec, EngineKind};
 use crate::engine::order::{sort_objects_with, SchemaObject, Section};
 use crate::engine::{ChecksumKind, DataOptions, Inventory, SequenceState, TableState};
+use crate::error::{Report, ServerError};
 use crate::progress::{Progress, TableProgress};
 use crate::snapshot::checksum::RowChecksum;
 use crate::snapshot::manifest::{Manifest, SequenceEntry, TableEntry};
@@ -68,6 +69,8 @@ fn string_rows(result: Vec<mysql_async::Row>) -> Vec<Vec<Option<String>>> {
     result
         .into_iter()
         .map(|row| {
+            // Row::unwrap hands over its values; it panics only for a value
+            // taken out before (Row::take), which nothing here does.
             row.unwrap()
                 .into_iter()
                 .map(|v| match v {
@@ -81,10 +84,7 @@ fn string_rows(result: Vec<mysql_async::Row>) -> Vec<Vec<Option<String>>> {
 }
 
 async fn query_strings(conn: &mut Conn, sql: &str) -> Result<Vec<Vec<Option<String>>>> {
-    let rows: Vec<mysql_async::Row> = conn
-        .query(sql)
-        .await
-        .map_err(|e| anyhow!("{}", server_message(&e)))?;
+    let rows: Vec<mysql_async::Row> = conn.query(sql).await.map_err(ServerError::from)?;
     Ok(string_rows(rows))
 }
 
@@ -208,8 +208,10 @@ async fn stream_table(
         sql += " WHERE ";
         sql += filter;
     }
-    let failed =
-        |e: mysql_async::Error| anyhow!("reading table {}: {}", table.quoted(), server_message(&e));
+    let failed = |e| {
+        anyhow::Error::from(ServerError::from(e))
+            .context(format!("reading table {}", table.quoted()))
+    };
     let mut result = conn.query_iter(sql).await.map_err(failed)?;
     let forms = format::forms(result.columns_ref(), table.columns.len());
     let head = table.insert_head().len();
@@ -217,7 +219,7 @@ async fn stream_table(
     while let Some(row) = result.next().await.map_err(failed)? {
         batcher
             .add(|i| row.as_ref(i), &forms, head, &mut each)
-            .map_err(|e| anyhow!("table {}: {e:#}", table.quoted()))?;
+            .with_context(|| format!("table {}", table.quoted()))?;
     }
     batcher.flush(&mut each)?;
     if batcher.largest_row + head > DEFAULT_PACKET {
@@ -237,7 +239,7 @@ pub async fn sequence_states(conn: &mut Conn) -> Result<Vec<SequenceState>> {
     for r in query_strings(conn, include_str!("sql/auto_increment.sql")).await? {
         if let [Some(name), Some(next)] = &r[..] {
             states.push(SequenceState {
-                name: format!("{}{AUTO_INCREMENT_SUFFIX}", ident(name)),
+                name: Counter::AutoIncrement { table: ident(name) }.name(),
                 value: next.parse()?,
                 is_called: false,
             });
@@ -263,7 +265,10 @@ pub async fn sequence_states(conn: &mut Conn) -> Result<Vec<SequenceState>> {
         });
         // A sequence that has wrapped around counts its rounds.
         states.push(SequenceState {
-            name: format!("{}{CYCLE_COUNT}", ident(&name)),
+            name: Counter::CycleCount {
+                sequence: ident(&name),
+            }
+            .name(),
             value: value(1).parse()?,
             is_called: false,
         });
@@ -271,27 +276,29 @@ pub async fn sequence_states(conn: &mut Conn) -> Result<Vec<SequenceState>> {
     Ok(states)
 }
 
-use super::{AUTO_INCREMENT_SUFFIX, CYCLE_COUNT_SUFFIX as CYCLE_COUNT};
+use super::Counter;
 
 /// The statements that restore counters and sequence positions (a sequence's
 /// entry is followed by its cycle count).
 fn restore_statements(states: &[SequenceState]) -> Vec<String> {
     let mut out = Vec::new();
     for (i, state) in states.iter().enumerate() {
-        if let Some(table) = state.name.strip_suffix(AUTO_INCREMENT_SUFFIX) {
-            out.push(format!(
+        match Counter::parse(&state.name) {
+            Counter::AutoIncrement { table } => out.push(format!(
                 "ALTER TABLE {table} AUTO_INCREMENT = {};",
                 state.value
-            ));
-        } else if !state.name.ends_with(CYCLE_COUNT) {
-            let round = states
-                .get(i + 1)
-                .filter(|s| s.name.ends_with(CYCLE_COUNT))
-                .map_or(0, |s| s.value);
-            out.push(format!(
-                "SELECT SETVAL({}, {}, 0, {round});",
-                state.name, state.value
-            ));
+            )),
+            Counter::SequencePosition { sequence } => {
+                let round = states
+                    .get(i + 1)
+                    .filter(|s| matches!(Counter::parse(&s.name), Counter::CycleCount { .. }))
+                    .map_or(0, |s| s.value);
+                out.push(format!(
+                    "SELECT SETVAL({sequence}, {}, 0, {round});",
+                    state.value
+                ));
+            }
+            Counter::CycleCount { .. } => {}
         }
     }
     out
@@ -300,10 +307,11 @@ fn restore_statements(states: &[SequenceState]) -> Vec<String> {
 pub async fn begin_snapshot(conn: &mut Conn) -> Result<()> {
     conn.query_drop("SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         .await
-        .map_err(|e| anyhow!("{}", server_message(&e)))?;
+        .map_err(ServerError::from)?;
     conn.query_drop("START TRANSACTION WITH CONSISTENT SNAPSHOT")
         .await
-        .map_err(|e| anyhow!("starting the snapshot transaction: {}", server_message(&e)))
+        .map_err(ServerError::from)
+        .context("starting the snapshot transaction")
 }
 
 /// One piece: a table's marker line (in its first piece), the INSERT
@@ -358,7 +366,7 @@ async fn snapshot_workers(
     let version: String = main
         .query_first("SELECT VERSION()")
         .await
-        .map_err(|e| anyhow!("{}", server_message(&e)))?
+        .map_err(ServerError::from)?
         .unwrap_or_default();
     let mariadb = version.contains("MariaDB");
     // The lock drops sequence caches (the source's sequences then skip their
@@ -370,7 +378,7 @@ async fn snapshot_workers(
              WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'SEQUENCE'",
         )
         .await
-        .map_err(|e| anyhow!("{}", server_message(&e)))?;
+        .map_err(ServerError::from)?;
     let default = if mariadb && sequences == Some(0) {
         DEFAULT_JOBS
     } else {
@@ -396,13 +404,13 @@ async fn snapshot_workers(
             match shared {
                 Ok(()) => return Ok(conns),
                 Err(e) if asked.is_some() => {
-                    eprintln!("dbsnap: note: reading on one connection: {e:#}")
+                    eprintln!("dbsnap: note: reading on one connection: {}", Report(&e))
                 }
                 Err(_) => {}
             }
         }
         conns.truncate(1);
-        main = conns.pop().expect("the first connection");
+        main = conns.pop().expect("conns starts with main and keeps it");
     }
     begin_snapshot(&mut main).await?;
     Ok(vec![main])
@@ -422,7 +430,7 @@ async fn shared_snapshot(lock: &mut Conn, conns: &mut [Conn], mariadb: bool) -> 
     } else {
         ("FLUSH TABLES WITH READ LOCK", "UNLOCK TABLES")
     };
-    let failed = |e: mysql_async::Error| anyhow!("cannot pause commits: {}", server_message(&e));
+    let failed = |e| anyhow::Error::from(ServerError::from(e)).context("cannot pause commits");
     lock.query_drop(format!(
         "SET SESSION lock_wait_timeout = {LOCK_WAIT_SECONDS}"
     ))
@@ -568,7 +576,7 @@ pub async fn export(
     // import ignores both lines (its flags decide).
     let mut trailer = format!(
         "\n/*!40014 SET FOREIGN_KEY_CHECKS=@OLD_FOREIGN_KEY_CHECKS */;\n{}",
-        markers::section_line("post-data")
+        markers::section_line(Section::PostData)
     );
     let states = sequence_states(&mut conn).await?;
     for statement in restore_statements(&states) {

@@ -112,7 +112,9 @@ fn write_text(buf: &mut Vec<u8>, bytes: &[u8]) {
     let mut i = 0;
     while i < bytes.len() {
         if let Some(word) = bytes.get(i..i + 8) {
-            if !may_need_escape(u64::from_le_bytes(word.try_into().unwrap())) {
+            if !may_need_escape(u64::from_le_bytes(
+                word.try_into().expect("an 8-byte slice"),
+            )) {
                 i += 8;
                 continue;
             }

@@ -5,14 +5,14 @@
 use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 
-use anyhow::{anyhow, bail, Result};
+use anyhow::{anyhow, bail, Context, Result};
 use mysql_async::prelude::Queryable;
 use mysql_async::Conn;
 use tokio::sync::mpsc;
 
-use super::connect::server_message;
 use super::loader::{describe, Infile, Loader, Transaction};
 use crate::engine::ImportOptions;
+use crate::error::ServerError;
 use crate::script::datafile::{self, Event, Summary};
 use crate::script::statement::{Dialect, Restore, TableName};
 use crate::snapshot::manifest::Manifest;
@@ -103,22 +103,22 @@ async fn load_with(
         // (cycles included) are not checked while they are emptied.
         conn.query_drop("SET @dbsnap_fk_checks = @@FOREIGN_KEY_CHECKS, FOREIGN_KEY_CHECKS = 0")
             .await
-            .map_err(|e| anyhow!("{}", server_message(&e)))?;
+            .map_err(ServerError::from)?;
         for table in tables.iter().rev() {
             // DELETE, not TRUNCATE: TRUNCATE would commit the transaction.
             conn.query_drop(format!("DELETE FROM {}", table.quoted(Dialect::MySql)))
                 .await
-                .map_err(|e| {
-                    anyhow!(
-                        "{display}: emptying {} before the load: {}",
-                        table.quoted(Dialect::MySql),
-                        server_message(&e)
+                .map_err(ServerError::from)
+                .with_context(|| {
+                    format!(
+                        "{display}: emptying {} before the load",
+                        table.quoted(Dialect::MySql)
                     )
                 })?;
         }
         conn.query_drop("SET FOREIGN_KEY_CHECKS = @dbsnap_fk_checks")
             .await
-            .map_err(|e| anyhow!("{}", server_message(&e)))?;
+            .map_err(ServerError::from)?;
         emptied = tables;
     }
     let mut loader = Loader::new(conn, Transaction::Caller, infile);

@@ -4,12 +4,13 @@ use std::fs::File;
 use std::io::BufReader;
 use std::path::Path;
 
-use anyhow::{anyhow, Context, Result};
+use anyhow::{Context, Result};
 use mysql_async::prelude::Queryable;
 use mysql_async::Conn;
 
-use super::connect::server_message;
-use crate::script::schemafile::{self, PostDataBar, Section};
+use crate::engine::order::Section;
+use crate::error::ServerError;
+use crate::script::schemafile::{self, PostDataBar};
 use crate::script::statement::Dialect;
 use crate::script::{Item, Lexer, MysqlReader};
 use crate::snapshot::markers;
@@ -58,8 +59,9 @@ async fn run_counted(
             let line = statement.line;
             conn.query_drop(&statement.sql)
                 .await
-                .map_err(|e| anyhow!("{}:{line}: {}", path.display(), server_message(&e)))?;
-            if statement.section == Section::PostData {
+                .map_err(ServerError::from)
+                .with_context(|| format!("{}:{line}", path.display()))?;
+            if statement.section == Some(Section::PostData) {
                 bar.done(&statement.sql);
             }
         }

@@ -20,8 +20,8 @@ use futures_util::StreamExt;
 use mysql_async::prelude::Queryable;
 use mysql_async::Conn;
 
-use super::connect::server_message;
 use super::infile::{self, ColumnClass, LoadColumn, Mapping};
+use crate::error::ServerError;
 use crate::script::statement::{Dialect, TableName};
 
 /// The size of the pieces the rows are sent in: well below any server's
@@ -349,25 +349,28 @@ pub fn describe(
 ) -> anyhow::Error {
     let table = table.map(|t| t.quoted(Dialect::MySql));
     match (failure, table) {
-        (Failure::Lost(e), Some(t)) => anyhow!(
-            "connection lost while loading table {t} (at {display}:{line}): {}",
-            server_message(&e)
-        ),
+        (Failure::Lost(e), Some(t)) => anyhow::Error::from(ServerError::from(e)).context(format!(
+            "connection lost while loading table {t} (at {display}:{line})"
+        )),
         (Failure::Server(e), Some(t)) => {
-            let mut msg = format!("{display}:{line}: table {t}: {}", server_message(&e));
-            if matches!(&e, mysql_async::Error::Server(s) if s.code == 1062) {
-                msg += " (the target already holds these rows: `--truncate` empties the file's tables first, in the same transaction)";
+            let code = match &e {
+                mysql_async::Error::Server(s) => Some(s.code),
+                _ => None,
+            };
+            let mut server = ServerError::from(e);
+            if code == Some(1062) {
+                server = server.with_hint("the target already holds these rows: `--truncate` empties the file's tables first, in the same transaction");
             }
-            if matches!(&e, mysql_async::Error::Server(s) if s.code == 1452) {
+            if code == Some(1452) {
                 // The file's own FOREIGN_KEY_CHECKS=0 is not obeyed (see statement.rs).
-                msg += " (foreign keys are checked row by row; a file whose rows close a cycle, or are not in reference order, loads with `--disable-constraints`)";
+                server = server.with_hint("foreign keys are checked row by row; a file whose rows close a cycle, or are not in reference order, loads with `--disable-constraints`");
             }
-            anyhow!(msg)
+            anyhow::Error::from(server).context(format!("{display}:{line}: table {t}"))
         }
-        (Failure::Other(e), Some(t)) => anyhow!("{display}:{line}: table {t}: {e:#}"),
+        (Failure::Other(e), Some(t)) => e.context(format!("{display}:{line}: table {t}")),
         (Failure::Lost(e) | Failure::Server(e), None) => {
-            anyhow!("{display}:{line}: {}", server_message(&e))
+            anyhow::Error::from(ServerError::from(e)).context(format!("{display}:{line}"))
         }
-        (Failure::Other(e), None) => anyhow!("{display}:{line}: {e:#}"),
+        (Failure::Other(e), None) => e.context(format!("{display}:{line}")),
     }
 }

@@ -8,6 +8,7 @@
 
 mod chunk;
 pub mod connect;
+pub mod counter;
 mod data;
 mod format;
 mod grants;
@@ -22,7 +23,7 @@ use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::Path;
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{bail, Context, Result};
 use mysql_async::prelude::Queryable;
 use mysql_async::Conn;
 
@@ -33,15 +34,13 @@ use crate::engine::{
     staging_name, ChecksumKind, DataOptions, ImportOptions, ImportSummary, Inventory,
     SchemaOptions, SchemaSummary,
 };
+use crate::error::{Report, ServerError};
 use crate::script::schemafile::PostDataBar;
 use crate::script::statement::{Dialect, Restore, TableName};
 use crate::snapshot::manifest::Manifest;
 use crate::snapshot::pieces::Pieces;
 
-/// How the manifest names a table's AUTO_INCREMENT counter (`` `t` AUTO_INCREMENT ``)
-/// and a sequence's cycle count.
-pub const AUTO_INCREMENT_SUFFIX: &str = " AUTO_INCREMENT";
-pub const CYCLE_COUNT_SUFFIX: &str = " cycle_count";
+pub use counter::Counter;
 
 /// Connections that load rows into a staging build at once.
 const LOAD_WORKERS: usize = 2;
@@ -56,16 +55,12 @@ pub struct MySql {
 pub const MAX_NAME: usize = 64;
 
 async fn exec(conn: &mut Conn, sql: &str) -> Result<()> {
-    conn.query_drop(sql)
-        .await
-        .map_err(|e| anyhow!("{}", server_message(&e)))
+    Ok(conn.query_drop(sql).await.map_err(ServerError::from)?)
 }
 
 /// Names of the given kind in a database, from information_schema.
 async fn names(conn: &mut Conn, sql: &str, db: &str) -> Result<Vec<String>> {
-    conn.exec(sql, (db,))
-        .await
-        .map_err(|e| anyhow!("{}", server_message(&e)))
+    Ok(conn.exec(sql, (db,)).await.map_err(ServerError::from)?)
 }
 
 impl MySql {
@@ -175,7 +170,7 @@ impl MySql {
                 let got: Option<Option<i64>> = admin
                     .exec_first("SELECT GET_LOCK(?, 0)", (tag.as_str(),))
                     .await
-                    .map_err(|e| anyhow!("{}", server_message(&e)))?;
+                    .map_err(ServerError::from)?;
                 if got.flatten() != Some(1) {
                     bail!("cannot resume {dead}: another run has just taken it over. Nothing was changed.");
                 }
@@ -350,7 +345,7 @@ impl MySql {
                 return Err(match put_back {
                     Ok(()) => err,
                     Err(e) => err.context(format!(
-                        "nothing was committed, but AUTO_INCREMENT counters moved by the rolled-back rows could not be put back: {e:#}"
+                        "nothing was committed, but AUTO_INCREMENT counters moved by the rolled-back rows could not be put back: {}", Report(&e)
                     )),
                 });
             }
@@ -388,7 +383,7 @@ impl MySql {
                 (name,),
             )
             .await
-            .map_err(|e| anyhow!("{}", server_message(&e)))?;
+            .map_err(ServerError::from)?;
         for id in ids {
             let _ = exec(&mut admin, &format!("KILL CONNECTION {id}")).await;
         }
@@ -420,12 +415,8 @@ async fn auto_increments(conn: &mut Conn) -> Result<Vec<(String, u64)>> {
          WHERE TABLE_SCHEMA = DATABASE() AND AUTO_INCREMENT IS NOT NULL",
     )
     .await
-    .map_err(|e| {
-        anyhow!(
-            "reading the AUTO_INCREMENT counters: {}",
-            server_message(&e)
-        )
-    })
+    .map_err(ServerError::from)
+    .context("reading the AUTO_INCREMENT counters")
 }
 
 /// Sets counters that moved back to what they were before a rolled-back load.
@@ -463,7 +454,7 @@ async fn remove_leftovers(
             (prefix, prefix),
         )
         .await
-        .map_err(|e| anyhow!("looking for leftovers: {}", server_message(&e)))?;
+        .map_err(ServerError::from).context("looking for leftovers")?;
     // Journals first: a swap's staging database tells its recovery what happened.
     let (mut found, olds): (Vec<String>, Vec<String>) = found
         .into_iter()
@@ -480,7 +471,8 @@ async fn remove_leftovers(
         let holder: Option<Option<u64>> = admin
             .exec_first("SELECT IS_USED_LOCK(?)", (tag.as_str(),))
             .await
-            .map_err(|e| anyhow!("looking for leftovers: {}", server_message(&e)))?;
+            .map_err(ServerError::from)
+            .context("looking for leftovers")?;
         if holder.flatten().is_some() {
             continue;
         }
@@ -537,7 +529,8 @@ async fn record_phase(conn: &mut Conn, identity: &InputIdentity, phase: Phase) -
         .await?;
         conn.exec_drop(format!("REPLACE INTO {table} VALUES (1, ?)"), (text,))
             .await
-            .map_err(|e| anyhow!("{}", server_message(&e)))
+            .map_err(ServerError::from)?;
+        anyhow::Ok(())
     };
     recorded.await.context("recording the build's progress")
 }
@@ -547,7 +540,7 @@ async fn warn_about_triggers(conn: &mut Conn) -> Result<()> {
     let tables: Vec<String> = conn
         .query("SELECT DISTINCT EVENT_OBJECT_TABLE FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE() ORDER BY 1")
         .await
-        .map_err(|e| anyhow!("{}", server_message(&e)))?;
+        .map_err(ServerError::from)?;
     if !tables.is_empty() {
         eprintln!(
             "dbsnap: warning: tables {} have triggers, which fire while rows are imported (MySQL cannot switch \
@@ -570,7 +563,7 @@ async fn run_deferred(conn: &mut Conn, path: &Path, restores: &[(Restore, u64)])
                     .flat_map(|(r, _)| r.statements())
                     .map(|s| format!("  {s};"))
                     .collect();
-                bail!(
+                let words = format!(
                     "{}:{line}: restoring {} failed: {}. {} of {} counter/sequence restores were done; \
                      these were not. Run them by hand in the target database:\n{}",
                     path.display(),
@@ -580,6 +573,7 @@ async fn run_deferred(conn: &mut Conn, path: &Path, restores: &[(Restore, u64)])
                     restores.len(),
                     left.join("\n")
                 );
+                return Err(ServerError::new(words, e).into());
             }
         }
     }

@@ -9,14 +9,15 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 
-use anyhow::{anyhow, Result};
+use anyhow::{anyhow, Context, Result};
 use mysql_async::prelude::Queryable;
 use mysql_async::{Conn, Row};
 
-use super::connect::{ident, literal, server_message};
+use super::connect::{ident, literal};
 use crate::config::EngineKind;
 use crate::engine::order::{sort_objects, SchemaObject, Section};
 use crate::engine::{SchemaOptions, SchemaSummary};
+use crate::error::{ServerError, Unsupported};
 use crate::snapshot::markers::{self, FileKind};
 
 pub const HEADER: &str = "\
@@ -136,13 +137,10 @@ fn hex_literals(bytes: &[u8]) -> Option<String> {
 }
 
 async fn rows(conn: &mut Conn, sql: &str) -> Result<Vec<Row>> {
-    conn.query(sql).await.map_err(|e| {
-        anyhow!(
-            "{}: {}",
-            sql.lines().last().unwrap_or(sql),
-            server_message(&e)
-        )
-    })
+    conn.query(sql)
+        .await
+        .map_err(ServerError::from)
+        .with_context(|| sql.lines().last().unwrap_or(sql).to_string())
 }
 
 async fn show_create(conn: &mut Conn, what: &str, name: &str) -> Result<Row> {
@@ -427,7 +425,7 @@ pub async fn export(
         push(
             ROUTINE,
             &format!("{kind} {name}"),
-            Section::PostData,
+            Section::Code,
             format!("{kind} {}", ident(&name)),
             program(&create, &row),
             vec![],
@@ -471,7 +469,7 @@ pub async fn export(
         push(
             VIEW,
             name,
-            Section::PostData,
+            Section::Code,
             format!("VIEW {}", ident(name)),
             sql,
             deps,
@@ -505,7 +503,7 @@ pub async fn export(
         push(
             TRIGGER,
             &key,
-            Section::PostData,
+            Section::Code,
             format!("TRIGGER {}", ident(&name)),
             program(&create, &row),
             vec![],
@@ -535,7 +533,7 @@ pub async fn export(
         push(
             EVENT,
             &name,
-            Section::PostData,
+            Section::Code,
             format!("EVENT {}", ident(&name)),
             sql,
             vec![],
@@ -545,12 +543,10 @@ pub async fn export(
     let mut summary = SchemaSummary::default();
     if !unsupported.is_empty() {
         if !opts.skip_unsupported {
-            anyhow::bail!(
-                "the database contains {} object(s) that dbsnap cannot export faithfully:\n  {}\n\
-                 Nothing was written. Pass --skip-unsupported to export without them.",
-                unsupported.len(),
-                unsupported.join("\n  ")
-            );
+            return Err(Unsupported {
+                objects: unsupported,
+            }
+            .into());
         }
         summary.skipped = unsupported;
     }
@@ -562,15 +558,10 @@ pub async fn export(
     out.write_all(markers::header(EngineKind::MySql, FileKind::Schema).as_bytes())?;
     out.write_all(markers::database_charset_line(&charset, &collation).as_bytes())?;
     out.write_all(SETTINGS.as_bytes())?;
-    let section_of = |kind: u8| match kind {
-        SEQUENCE | TABLE => "pre-data",
-        FOREIGN_KEY => "post-data",
-        _ => "code",
-    };
     // Every section is written, even empty, so that readers can rely on them.
-    for section in ["pre-data", "post-data", "code"] {
+    for section in Section::ALL {
         write!(out, "\n{}", markers::section_line(section))?;
-        for obj in sorted.iter().filter(|o| section_of(o.key.0) == section) {
+        for obj in sorted.iter().filter(|o| o.section == section) {
             write!(out, "\n{}\n{}", markers::object_line(&obj.label), obj.sql)?;
             summary.objects += 1;
         }

@@ -19,12 +19,13 @@
 
 use std::path::Path;
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{Context, Result};
 use mysql_async::prelude::Queryable;
 use mysql_async::Conn;
 
 use super::connect::{ident, server_message};
 use super::{exec, load, names};
+use crate::error::ServerError;
 
 /// The journal's table in the `old` database.
 const JOURNAL: &str = "__dbsnap_swap";
@@ -158,7 +159,8 @@ impl Swap<'_> {
                 (),
             )
             .await
-            .map_err(|e| anyhow!("writing the swap journal: {}", server_message(&e)))?;
+            .map_err(ServerError::from)
+            .context("writing the swap journal")?;
         fault_point("renamed");
         if !self.create_opts.is_empty() {
             exec(
@@ -337,7 +339,8 @@ async fn write_journal(
                 ),
             )
             .await
-            .map_err(|e| anyhow!("writing the swap journal: {}", server_message(&e)))?;
+            .map_err(ServerError::from)
+            .context("writing the swap journal")?;
     }
     Ok(())
 }
@@ -355,7 +358,8 @@ async fn read_journal(admin: &mut Conn, old: &str, side: &'static str) -> Result
             (side,),
         )
         .await
-        .map_err(|e| anyhow!("reading the swap journal in {old}: {}", server_message(&e)))?;
+        .map_err(ServerError::from)
+        .with_context(|| format!("reading the swap journal in {old}"))?;
     Ok(rows
         .into_iter()
         .map(|(sql_mode, charset, collation, stmt)| Replay {
@@ -376,7 +380,7 @@ async fn create_code(conn: &mut Conn, db: &str, code: &[Replay]) -> Result<()> {
     let mut pending: Vec<&Replay> = code.iter().collect();
     loop {
         let mut failed = Vec::new();
-        let mut last_error = None;
+        let mut first_error = None;
         for r in &pending {
             if let (Some(mode), Some(cs), Some(coll)) = (&r.sql_mode, &r.charset, &r.collation) {
                 conn.exec_drop(
@@ -384,17 +388,17 @@ async fn create_code(conn: &mut Conn, db: &str, code: &[Replay]) -> Result<()> {
                     (mode, cs, coll),
                 )
                 .await
-                .map_err(|e| anyhow!("{}", server_message(&e)))?;
+                .map_err(ServerError::from)?;
             } else if let (Some(cs), Some(coll)) = (&r.charset, &r.collation) {
                 conn.exec_drop(
                     "SET SESSION character_set_client = ?, collation_connection = ?",
                     (cs, coll),
                 )
                 .await
-                .map_err(|e| anyhow!("{}", server_message(&e)))?;
+                .map_err(ServerError::from)?;
             }
             if let Err(e) = conn.query_drop(&r.stmt).await {
-                last_error = Some(server_message(&e));
+                first_error.get_or_insert(e);
                 failed.push(*r);
             }
         }
@@ -402,11 +406,14 @@ async fn create_code(conn: &mut Conn, db: &str, code: &[Replay]) -> Result<()> {
             return Ok(());
         }
         if failed.len() == pending.len() {
-            bail!(
-                "{} statement(s) could not be run in {db}; the first: {}",
-                failed.len(),
-                last_error.unwrap_or_default()
+            let context = format!(
+                "{} statement(s) could not be run in {db}; the first",
+                failed.len()
             );
+            return Err(match first_error {
+                Some(e) => anyhow::Error::from(ServerError::from(e)).context(context),
+                None => anyhow::anyhow!(context),
+            });
         }
         pending = failed;
     }
@@ -444,7 +451,7 @@ pub async fn drop_code(conn: &mut Conn, db: &str) -> Result<()> {
     let routines: Vec<(String, String)> = conn
         .exec("SELECT ROUTINE_TYPE, ROUTINE_NAME FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = ?", (db,))
         .await
-        .map_err(|e| anyhow!("{}", server_message(&e)))?;
+        .map_err(ServerError::from)?;
     for (kind, name) in routines {
         exec(conn, &format!("DROP {kind} {d}.{}", ident(&name))).await?;
     }
@@ -462,7 +469,7 @@ async fn repoint_defaults(conn: &mut Conn, staging: &str, target: &str) -> Resul
             (target, stale.as_str()),
         )
         .await
-        .map_err(|e| anyhow!("{}", server_message(&e)))?;
+        .map_err(ServerError::from)?;
     for (table, column, default) in columns {
         let fixed = default.replace(&stale, &format!("{}.", ident(target)));
         exec(

@@ -19,7 +19,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{bail, Context, Result};
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::WebPkiServerVerifier;
 use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvider};
@@ -33,6 +33,7 @@ use tokio_postgres_rustls::MakeRustlsConnect;
 
 use crate::config::{ConnectionSpec, EngineKind, SslMode};
 use crate::engine::probe;
+use crate::error::ServerError;
 
 /// How long to wait for the server before giving up on a connection
 /// attempt (libpq has no default; the OS would wait about two minutes).
@@ -78,7 +79,7 @@ pub async fn connect(spec: &ConnectionSpec) -> Result<Client> {
         mode => {
             let tls = rustls_config(spec)
                 .map(MakeRustlsConnect::new)
-                .map_err(|e| anyhow!("cannot connect to {target}: {e:#}"))?;
+                .with_context(|| format!("cannot connect to {target}"))?;
             let pg_mode = match mode {
                 SslMode::Prefer => tokio_postgres::config::SslMode::Prefer,
                 _ => tokio_postgres::config::SslMode::Require,
@@ -97,13 +98,12 @@ pub async fn connect(spec: &ConnectionSpec) -> Result<Client> {
             bail!("cannot connect to {target}: {hint}");
         }
     }
-    Err({
-        let reason = match crate::engine::tls::certificate_problem(&err, spec) {
-            Some(problem) => problem,
-            None => describe(&err),
-        };
-        anyhow!("cannot connect to {target}: {reason}")
-    })
+    let reason = match crate::engine::tls::certificate_problem(&err, spec) {
+        Some(problem) => problem,
+        None => describe(&err),
+    };
+    Err(anyhow::Error::from(ServerError::new(reason, err))
+        .context(format!("cannot connect to {target}")))
 }
 
 /// Connects and spawns the connection future; its eventual error (the
@@ -316,6 +316,7 @@ mod tests {
     //! the server has `ssl = on` and skip what they cannot check.
 
     use super::*;
+    use crate::error::Report;
     use std::path::PathBuf;
 
     const SECRET: &str = "not-the-real-one-9f8e7d";
@@ -550,11 +551,12 @@ mod tests {
             let e = connect(&s).await.expect_err("port 1 should refuse");
             let text = format!("{e} | {e:#} | {e:?}");
             assert!(!text.contains(SECRET), "{text}");
+            let shown = Report(&e).to_string();
             assert!(
-                e.to_string().starts_with(
+                shown.starts_with(
                     "cannot connect to postgres://postgres:***@127.0.0.1:1/postgres: "
                 ),
-                "{e}"
+                "{shown}"
             );
         }
     }
@@ -565,7 +567,7 @@ mod tests {
         s.password = Some(SECRET.to_string());
         s.dbname = "dbsnap_no_such_database_x1".to_string();
         let e = connect(&s).await.expect_err("missing database");
-        let text = e.to_string();
+        let text = Report(&e).to_string();
         assert!(text.contains("does not exist"), "{text}");
         assert!(!format!("{e:?}").contains(SECRET));
     }

@@ -10,10 +10,11 @@ use futures_util::{pin_mut, StreamExt};
 use tokio_postgres::Client;
 
 use super::quote::literal;
-use super::{server_message, SETTINGS};
+use super::SETTINGS;
 use crate::config::{ConnectionSpec, EngineKind};
 use crate::engine::order::{sort_objects, SchemaObject, Section};
 use crate::engine::{DataOptions, Inventory, SequenceState, TableState};
+use crate::error::ServerError;
 use crate::progress::{Progress, TableProgress};
 use crate::snapshot::checksum::{LineHasher, RowChecksum};
 use crate::snapshot::manifest::{Manifest, SequenceEntry, TableEntry};
@@ -58,7 +59,8 @@ pub async fn data_tables(client: &Client, opts: &DataOptions) -> Result<Vec<Data
     let rows = client
         .query(include_str!("sql/data_tables.sql"), &[])
         .await
-        .map_err(|e| anyhow::anyhow!("listing tables: {}", server_message(&e)))?;
+        .map_err(ServerError::from)
+        .context("listing tables")?;
     let mut by_root: HashMap<i64, Vec<i64>> = HashMap::new();
     let mut objects = Vec::new();
     for r in &rows {
@@ -91,7 +93,8 @@ pub async fn data_tables(client: &Client, opts: &DataOptions) -> Result<Vec<Data
     for r in client
         .query(include_str!("sql/data_fk_edges.sql"), &[])
         .await
-        .map_err(|e| anyhow::anyhow!("listing foreign keys: {}", server_message(&e)))?
+        .map_err(ServerError::from)
+        .context("listing foreign keys")?
     {
         edges
             .entry(r.get("referencing"))
@@ -130,7 +133,8 @@ pub async fn sequence_states(client: &Client) -> Result<Vec<SequenceState>> {
     let names: Vec<String> = client
         .query(include_str!("sql/data_sequences.sql"), &[])
         .await
-        .map_err(|e| anyhow::anyhow!("listing sequences: {}", server_message(&e)))?
+        .map_err(ServerError::from)
+        .context("listing sequences")?
         .iter()
         .map(|r| r.get("qname"))
         .collect();
@@ -150,7 +154,8 @@ pub async fn sequence_states(client: &Client) -> Result<Vec<SequenceState>> {
         for r in client
             .query(&sql, &[])
             .await
-            .map_err(|e| anyhow::anyhow!("reading sequences: {}", server_message(&e)))?
+            .map_err(ServerError::from)
+            .context("reading sequences")?
         {
             let value: String = r.get("value");
             states.push(SequenceState {
@@ -173,13 +178,14 @@ async fn copy_table_out(
     let stream = client
         .copy_out(sql.as_str())
         .await
-        .map_err(|e| anyhow::anyhow!("reading table {}: {}", table.qname, server_message(&e)))?;
+        .map_err(ServerError::from)
+        .with_context(|| format!("reading table {}", table.qname))?;
     pin_mut!(stream);
     let mut hasher = LineHasher::default();
     while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|e| {
-            anyhow::anyhow!("reading table {}: {}", table.qname, server_message(&e))
-        })?;
+        let chunk = chunk
+            .map_err(ServerError::from)
+            .with_context(|| format!("reading table {}", table.qname))?;
         hasher.feed(&chunk);
         sink(&chunk)?;
     }
@@ -233,7 +239,8 @@ async fn snapshot_workers(
         let id: String = client
             .query_one("SELECT pg_catalog.pg_export_snapshot()", &[])
             .await
-            .map_err(|e| anyhow::anyhow!("exporting the snapshot: {}", server_message(&e)))?
+            .map_err(ServerError::from)
+            .context("exporting the snapshot")?
             .get(0);
         for _ in 1..wanted {
             let Ok(worker) = super::connect::connect(spec).await else {
@@ -358,9 +365,8 @@ pub async fn inventory(
                 let row = client
                     .query_one(&format!("SELECT count(*) FROM ONLY {}", table.qname), &[])
                     .await
-                    .map_err(|e| {
-                        anyhow::anyhow!("counting {}: {}", table.qname, server_message(&e))
-                    })?;
+                    .map_err(ServerError::from)
+                    .with_context(|| format!("counting {}", table.qname))?;
                 TableState {
                     name: table.qname.clone(),
                     rows: row.get::<_, i64>(0) as u64,
@@ -374,9 +380,11 @@ pub async fn inventory(
                      FROM ONLY {} AS t",
                     table.qname
                 );
-                let row = client.query_one(&sql, &[]).await.map_err(|e| {
-                    anyhow::anyhow!("checksumming {}: {}", table.qname, server_message(&e))
-                })?;
+                let row = client
+                    .query_one(&sql, &[])
+                    .await
+                    .map_err(ServerError::from)
+                    .with_context(|| format!("checksumming {}", table.qname))?;
                 TableState {
                     name: table.qname.clone(),
                     rows: row.get::<_, i64>(0) as u64,
@@ -407,9 +415,8 @@ pub async fn begin_snapshot(client: &Client) -> Result<()> {
     client
         .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         .await
-        .map_err(|e| {
-            anyhow::anyhow!("starting the snapshot transaction: {}", server_message(&e))
-        })?;
+        .map_err(ServerError::from)
+        .context("starting the snapshot transaction")?;
     client
         .batch_execute(TEXT_FORM)
         .await

@@ -4,14 +4,14 @@
 
 use std::path::Path;
 
-use anyhow::{anyhow, bail, Result};
+use anyhow::{bail, Context, Result};
 use bytes::Bytes;
 use futures_util::{pin_mut, SinkExt};
 use tokio_postgres::Client;
 
 use super::load::located_error;
-use super::server_message;
 use crate::engine::ImportOptions;
+use crate::error::ServerError;
 use crate::script::datafile::{self, Event, Summary};
 use crate::script::statement::{Dialect, Restore, TableName};
 use crate::snapshot::manifest::Manifest;
@@ -30,13 +30,12 @@ fn lost_error(
     path: &Path,
     line: u64,
     table: &TableName,
-    err: &tokio_postgres::Error,
+    err: tokio_postgres::Error,
 ) -> anyhow::Error {
-    anyhow!(
-        "connection lost while loading table {table} (at {}:{line}): {}",
-        path.display(),
-        server_message(err)
-    )
+    anyhow::Error::from(ServerError::from(err)).context(format!(
+        "connection lost while loading table {table} (at {}:{line})",
+        path.display()
+    ))
 }
 
 /// Where a server error inside COPY data points: `COPY t, line 5` -> file line.
@@ -44,7 +43,7 @@ pub(super) fn copy_error(
     path: &Path,
     data_start: u64,
     table: &TableName,
-    err: &tokio_postgres::Error,
+    err: tokio_postgres::Error,
 ) -> anyhow::Error {
     let line = err
         .as_db_error()
@@ -54,18 +53,15 @@ pub(super) fn copy_error(
         .and_then(|n| n.parse::<u64>().ok())
         .map(|n| data_start + n - 1)
         .unwrap_or(data_start);
-    if connection_lost(err) {
+    if connection_lost(&err) {
         return lost_error(path, line, table, err);
     }
-    let mut msg = format!(
-        "{}:{line}: table {table}: {}",
-        path.display(),
-        server_message(err)
-    );
-    if err.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION) {
-        msg += " (the target already holds these rows: `--truncate` empties the file's tables first, in the same transaction)";
+    let unique = err.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION);
+    let mut server = ServerError::from(err);
+    if unique {
+        server = server.with_hint("the target already holds these rows: `--truncate` empties the file's tables first, in the same transaction");
     }
-    anyhow!(msg)
+    anyhow::Error::from(server).context(format!("{}:{line}: table {table}", path.display()))
 }
 
 /// An index or foreign key dropped before a table's rows and created again
@@ -95,7 +91,8 @@ async fn prepare_table(
     let rows = client
         .query(include_str!("sql/import_droppable_indexes.sql"), &[&quoted])
         .await
-        .map_err(|e| anyhow!("reading its indexes: {}", server_message(&e)))?;
+        .map_err(ServerError::from)
+        .context("reading its indexes")?;
     let keys = if opts.disable_constraints {
         Vec::new()
     } else {
@@ -105,7 +102,8 @@ async fn prepare_table(
                 &[&quoted],
             )
             .await
-            .map_err(|e| anyhow!("reading its foreign keys: {}", server_message(&e)))?
+            .map_err(ServerError::from)
+            .context("reading its foreign keys")?
     };
     let truncated_here = truncated.contains(table);
     let mut dropped = Vec::new();
@@ -120,7 +118,7 @@ async fn prepare_table(
                     &[],
                 )
                 .await
-                .map_err(|e| anyhow!("{}", server_message(&e)))?
+                .map_err(ServerError::from)?
                 .get::<_, bool>(0);
         if empty {
             for row in rows {
@@ -131,13 +129,8 @@ async fn prepare_table(
                 client
                     .batch_execute(&format!("DROP INDEX {}", index.name))
                     .await
-                    .map_err(|e| {
-                        anyhow!(
-                            "dropping index {} for the load: {}",
-                            index.name,
-                            server_message(&e)
-                        )
-                    })?;
+                    .map_err(ServerError::from)
+                    .with_context(|| format!("dropping index {} for the load", index.name))?;
                 dropped.push(index);
             }
             for row in keys {
@@ -151,13 +144,8 @@ async fn prepare_table(
                         key.name
                     ))
                     .await
-                    .map_err(|e| {
-                        anyhow!(
-                            "dropping foreign key {} for the load: {}",
-                            key.name,
-                            server_message(&e)
-                        )
-                    })?;
+                    .map_err(ServerError::from)
+                    .with_context(|| format!("dropping foreign key {} for the load", key.name))?;
                 dropped_keys.push(key);
             }
         }
@@ -179,7 +167,7 @@ async fn can_freeze(client: &Client, quoted: &str) -> Result<bool> {
             &[&quoted],
         )
         .await
-        .map_err(|e| anyhow!("{}", server_message(&e)))?;
+        .map_err(ServerError::from)?;
     Ok(row.get::<_, bool>(0))
 }
 
@@ -200,12 +188,9 @@ pub async fn load(client: &Client, path: &Path, opts: &ImportOptions) -> Result<
                 Ok(sql) => client.batch_execute(&sql).await,
                 Err(e) => Err(e),
             };
-            truncate.map_err(|e| {
-                anyhow!(
-                    "{display}: emptying the tables before the load: {}",
-                    server_message(&e)
-                )
-            })?;
+            truncate
+                .map_err(ServerError::from)
+                .with_context(|| format!("{display}: emptying the tables before the load"))?;
         }
         truncated = tables;
     }
@@ -221,21 +206,20 @@ pub async fn load(client: &Client, path: &Path, opts: &ImportOptions) -> Result<
             Event::Setting { sql, line } => client
                 .batch_execute(&sql)
                 .await
-                .map_err(|e| located_error(path, line, &sql, &e))?,
+                .map_err(|e| located_error(path, line, &sql, e))?,
             Event::CopyStart { table, sql, line } => {
                 let (sql, rebuild, keys) = prepare_table(client, &table, sql, &truncated, opts)
                     .await
-                    .map_err(|e| anyhow!("{display}:{line}: table {table}: {e}"))?;
+                    .with_context(|| format!("{display}:{line}: table {table}"))?;
                 dropped_keys.extend(keys.into_iter().map(|k| (table.clone(), line, k)));
                 let sink = client
                     .copy_in::<_, Bytes>(sql.as_str())
                     .await
                     .map_err(|e| {
                         if connection_lost(&e) {
-                            return lost_error(path, line, &table, &e);
+                            return lost_error(path, line, &table, e);
                         }
-                        located_error(path, line, &sql, &e)
-                            .context(format!("loading table {table}"))
+                        located_error(path, line, &sql, e).context(format!("loading table {table}"))
                     })?;
                 pin_mut!(sink);
                 let data_start = line + 1;
@@ -243,7 +227,7 @@ pub async fn load(client: &Client, path: &Path, opts: &ImportOptions) -> Result<
                     match events.recv().await {
                         Some(Ok(Event::CopyData(chunk))) => {
                             if let Err(e) = sink.send(Bytes::from(chunk)).await {
-                                return Err(copy_error(path, data_start, &table, &e));
+                                return Err(copy_error(path, data_start, &table, e));
                             }
                         }
                         Some(Ok(Event::CopyEnd { .. })) => break,
@@ -257,15 +241,9 @@ pub async fn load(client: &Client, path: &Path, opts: &ImportOptions) -> Result<
                 }
                 sink.finish()
                     .await
-                    .map_err(|e| copy_error(path, data_start, &table, &e))?;
+                    .map_err(|e| copy_error(path, data_start, &table, e))?;
                 for index in rebuild {
-                    client.batch_execute(&index.definition).await.map_err(|e| {
-                        anyhow!(
-                            "{display}:{line}: table {table}: building index {} again after its rows: {}",
-                            index.name,
-                            server_message(&e)
-                        )
-                    })?;
+                    client.batch_execute(&index.definition).await.map_err(ServerError::from).with_context(|| format!("{display}:{line}: table {table}: building index {} again after its rows", index.name))?;
                 }
             }
             Event::Insert {
@@ -276,10 +254,9 @@ pub async fn load(client: &Client, path: &Path, opts: &ImportOptions) -> Result<
             } => {
                 client.batch_execute(&sql).await.map_err(|e| {
                     if connection_lost(&e) {
-                        lost_error(path, line, &table, &e)
+                        lost_error(path, line, &table, e)
                     } else {
-                        located_error(path, line, &sql, &e)
-                            .context(format!("loading table {table}"))
+                        located_error(path, line, &sql, e).context(format!("loading table {table}"))
                     }
                 })?;
             }
@@ -300,25 +277,21 @@ pub async fn load(client: &Client, path: &Path, opts: &ImportOptions) -> Result<
             key.name,
             key.definition
         );
-        client.batch_execute(&sql).await.map_err(|e| {
-            anyhow!(
-                "{display}:{line}: table {table}: foreign key {}: {}",
-                key.name,
-                server_message(&e)
-            )
-        })?;
+        client
+            .batch_execute(&sql)
+            .await
+            .map_err(ServerError::from)
+            .with_context(|| {
+                format!("{display}:{line}: table {table}: foreign key {}", key.name)
+            })?;
     }
     // Deferred constraints are checked now, so that a violation is reported
     // here, before any sequence is touched, and not at COMMIT.
     client
         .batch_execute("SET CONSTRAINTS ALL IMMEDIATE")
         .await
-        .map_err(|e| {
-            anyhow!(
-                "{display}: a deferred constraint fails: {}",
-                server_message(&e)
-            )
-        })?;
+        .map_err(ServerError::from)
+        .with_context(|| format!("{display}: a deferred constraint fails"))?;
     restore_sequences(client, &display, &restores).await?;
     Ok(summary)
 }
@@ -331,13 +304,13 @@ pub(super) async fn restore_sequences(
 ) -> Result<()> {
     for (restore, line) in restores {
         for sql in restore.statements() {
-            client.batch_execute(&sql).await.map_err(|e| {
-                anyhow!(
-                    "{display}:{line}: restoring sequence {}: {}",
-                    restore.target(),
-                    server_message(&e)
-                )
-            })?;
+            client
+                .batch_execute(&sql)
+                .await
+                .map_err(ServerError::from)
+                .with_context(|| {
+                    format!("{display}:{line}: restoring sequence {}", restore.target())
+                })?;
         }
     }
     Ok(())

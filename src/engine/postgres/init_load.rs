@@ -12,7 +12,7 @@
 use std::collections::{BTreeSet, HashSet};
 use std::path::Path;
 
-use anyhow::{anyhow, bail, Result};
+use anyhow::{anyhow, bail, Context, Result};
 use bytes::Bytes;
 use futures_util::SinkExt;
 use tokio::sync::mpsc;
@@ -20,7 +20,7 @@ use tokio_postgres::{Client, CopyInSink};
 
 use super::import::copy_error;
 use super::load::located_error;
-use super::server_message;
+use crate::error::ServerError;
 use crate::script::datafile::{self, Event, Summary};
 use crate::script::statement::{Dialect, TableName};
 
@@ -129,7 +129,7 @@ pub async fn load(
                 client
                     .batch_execute(&sql)
                     .await
-                    .map_err(|e| located_error(path, line, &sql, &e))?;
+                    .map_err(|e| located_error(path, line, &sql, e))?;
                 for worker in 0..queues.len() {
                     send!(
                         worker,
@@ -226,7 +226,7 @@ async fn work(
             Msg::Setting { sql, line } => client
                 .batch_execute(&sql)
                 .await
-                .map_err(|e| located_error(path, line, &sql, &e))?,
+                .map_err(|e| located_error(path, line, &sql, e))?,
             Msg::Begin {
                 table: next,
                 empty_first,
@@ -235,7 +235,8 @@ async fn work(
                 client
                     .batch_execute("BEGIN")
                     .await
-                    .map_err(|e| anyhow!("loading table {next}: {}", server_message(&e)))?;
+                    .map_err(ServerError::from)
+                    .with_context(|| format!("loading table {next}"))?;
                 // Only a plain table can be emptied alone and take FREEZE; a
                 // partitioned parent is loaded as it comes.
                 freeze = false;
@@ -246,15 +247,14 @@ async fn work(
                             &[&quoted],
                         )
                         .await
-                        .map_err(|e| anyhow!("loading table {next}: {}", server_message(&e)))?
+                        .map_err(ServerError::from).with_context(|| format!("loading table {next}"))?
                         .get(0);
                     if kind as u8 == b'r' {
                         client
                             .batch_execute(&format!("TRUNCATE ONLY {quoted}"))
                             .await
-                            .map_err(|e| {
-                                anyhow!("emptying table {next}: {}", server_message(&e))
-                            })?;
+                            .map_err(ServerError::from)
+                            .with_context(|| format!("emptying table {next}"))?;
                         freeze = true;
                     }
                 }
@@ -269,7 +269,7 @@ async fn work(
                     .copy_in::<_, Bytes>(sql.as_str())
                     .await
                     .map_err(|e| {
-                        located_error(path, line, &sql, &e)
+                        located_error(path, line, &sql, e)
                             .context(format!("loading table {}", name()))
                     })?;
                 sink = Some(Box::pin(copy));
@@ -278,7 +278,7 @@ async fn work(
             Msg::CopyData(chunk) => {
                 let copy = sink.as_mut().expect("data follows a COPY start");
                 if let Err(e) = copy.send(Bytes::from(chunk)).await {
-                    return Err(copy_error(path, data_start, &name(), &e));
+                    return Err(copy_error(path, data_start, &name(), e));
                 }
             }
             Msg::CopyEnd => {
@@ -286,18 +286,17 @@ async fn work(
                 copy.as_mut()
                     .finish()
                     .await
-                    .map_err(|e| copy_error(path, data_start, &name(), &e))?;
+                    .map_err(|e| copy_error(path, data_start, &name(), e))?;
             }
             Msg::Insert { sql, line } => {
                 client.batch_execute(&sql).await.map_err(|e| {
                     if e.is_closed() || e.as_db_error().is_none() {
-                        anyhow!(
-                            "connection lost while loading table {} (at {display}:{line}): {}",
-                            name(),
-                            server_message(&e)
-                        )
+                        anyhow::Error::from(ServerError::from(e)).context(format!(
+                            "connection lost while loading table {} (at {display}:{line})",
+                            name()
+                        ))
                     } else {
-                        located_error(path, line, &sql, &e)
+                        located_error(path, line, &sql, e)
                             .context(format!("loading table {}", name()))
                     }
                 })?;
@@ -306,7 +305,8 @@ async fn work(
                 client
                     .batch_execute("COMMIT")
                     .await
-                    .map_err(|e| anyhow!("committing table {}: {}", name(), server_message(&e)))?;
+                    .map_err(ServerError::from)
+                    .with_context(|| format!("committing table {}", name()))?;
                 table = None;
                 free();
             }

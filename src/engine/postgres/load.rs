@@ -6,8 +6,9 @@ use anyhow::{bail, Result};
 use tokio_postgres::error::{ErrorPosition, SqlState};
 use tokio_postgres::Client;
 
-use super::server_message;
-use crate::script::schemafile::{self, PostDataBar, SchemaStatement, Section};
+use crate::engine::order::Section;
+use crate::error::ServerError;
+use crate::script::schemafile::{self, PostDataBar, SchemaStatement};
 use crate::script::statement::PostDataStep;
 use crate::script::statement::{Dialect, TableName};
 
@@ -19,14 +20,14 @@ pub fn located_error(
     path: &Path,
     line: u64,
     sql: &str,
-    err: &tokio_postgres::Error,
+    err: tokio_postgres::Error,
 ) -> anyhow::Error {
     let mut line = line;
     if let Some(ErrorPosition::Original(pos)) = err.as_db_error().and_then(|db| db.position()) {
         let before = sql.chars().take((*pos as usize).saturating_sub(1));
         line += before.filter(|&c| c == '\n').count() as u64;
     }
-    anyhow::anyhow!("{}:{line}: {}", path.display(), server_message(err))
+    anyhow::Error::from(ServerError::from(err)).context(format!("{}:{line}", path.display()))
 }
 
 pub async fn run_schema(client: &Client, path: &Path, sections: Sections) -> Result<()> {
@@ -45,8 +46,8 @@ async fn run_counted(
             client
                 .batch_execute(&statement.sql)
                 .await
-                .map_err(|e| located_error(path, statement.line, &statement.sql, &e))?;
-            if statement.section == Section::PostData {
+                .map_err(|e| located_error(path, statement.line, &statement.sql, e))?;
+            if statement.section == Some(Section::PostData) {
                 bar.done(&statement.sql);
             }
         }
@@ -80,7 +81,7 @@ pub async fn run_post_data(clients: &[&Client], path: &Path, bar: &PostDataBar) 
             // Session settings, which every connection takes. Anything else
             // before the first section (a file without sections) runs once,
             // as run_schema runs it.
-            Section::Settings => {
+            None => {
                 let head = sql.trim_start().to_ascii_lowercase();
                 let setting = strip_words(&head, &["set"]).is_some()
                     || head.starts_with("select pg_catalog.set_config(");
@@ -89,12 +90,12 @@ pub async fn run_post_data(clients: &[&Client], path: &Path, bar: &PostDataBar) 
                     client
                         .batch_execute(&sql)
                         .await
-                        .map_err(|e| located_error(path, line, &sql, &e))?;
+                        .map_err(|e| located_error(path, line, &sql, e))?;
                 }
                 continue;
             }
-            Section::PostData => {}
-            Section::PreData | Section::Code => continue,
+            Some(Section::PostData) => {}
+            Some(Section::PreData | Section::Code) => continue,
         }
         let job = Job::of(sql, line);
         // Index builds form one group, foreign keys another.
@@ -108,7 +109,7 @@ pub async fn run_post_data(clients: &[&Client], path: &Path, bar: &PostDataBar) 
             None => {
                 main.batch_execute(&job.sql)
                     .await
-                    .map_err(|e| located_error(path, job.line, &job.sql, &e))?;
+                    .map_err(|e| located_error(path, job.line, &job.sql, e))?;
                 bar.step(job.step);
             }
         }
@@ -296,7 +297,7 @@ async fn run_group(
             clients[0]
                 .batch_execute(&job.sql)
                 .await
-                .map_err(|e| located_error(path, job.line, &job.sql, &e))?;
+                .map_err(|e| located_error(path, job.line, &job.sql, e))?;
             bar.step(job.step);
             continue;
         }
@@ -314,7 +315,7 @@ async fn run_group(
                 clients[0]
                     .batch_execute(&job.sql)
                     .await
-                    .map_err(|e| located_error(path, job.line, &job.sql, &e))?;
+                    .map_err(|e| located_error(path, job.line, &job.sql, e))?;
                 bar.step(job.step);
             }
         }
@@ -368,7 +369,7 @@ async fn run_parallel(
                 // Made before looking, so that a job ending meanwhile still wakes us.
                 let notified = changed.notified();
                 let job = {
-                    let mut s = state.lock().unwrap();
+                    let mut s = state.lock().expect("no worker panics holding the queue");
                     if s.waiting.is_empty() {
                         return Ok::<(), anyhow::Error>(());
                     }
@@ -389,7 +390,7 @@ async fn run_parallel(
                 };
                 let result = client.batch_execute(&job.sql).await;
                 {
-                    let mut s = state.lock().unwrap();
+                    let mut s = state.lock().expect("no worker panics holding the queue");
                     let mine = (job.table.clone(), exclusive(&job));
                     if let Some(at) = s.running.iter().position(|r| *r == mine) {
                         s.running.remove(at);
@@ -399,7 +400,7 @@ async fn run_parallel(
                         Err(e) if e.code() == Some(&SqlState::T_R_DEADLOCK_DETECTED) => {
                             s.retry.push(job)
                         }
-                        Err(e) => return Err(located_error(path, job.line, &job.sql, &e)),
+                        Err(e) => return Err(located_error(path, job.line, &job.sql, e)),
                     }
                 }
                 changed.notify_waiters();
@@ -407,12 +408,17 @@ async fn run_parallel(
         }
     });
     futures_util::future::try_join_all(workers).await?;
-    let retry = std::mem::take(&mut state.lock().unwrap().retry);
+    let retry = std::mem::take(
+        &mut state
+            .lock()
+            .expect("no worker panics holding the queue")
+            .retry,
+    );
     for job in retry {
         clients[0]
             .batch_execute(&job.sql)
             .await
-            .map_err(|e| located_error(path, job.line, &job.sql, &e))?;
+            .map_err(|e| located_error(path, job.line, &job.sql, e))?;
         bar.step(job.step);
     }
     Ok(())

@@ -23,6 +23,7 @@ use crate::engine::{
     staging_name, ChecksumKind, DataOptions, ImportOptions, ImportSummary, Inventory,
     SchemaOptions, SchemaSummary,
 };
+use crate::error::{Report, ServerError, Unsupported};
 use crate::script::schemafile::PostDataBar;
 use crate::script::statement::{Dialect, TableName};
 use crate::snapshot::manifest::Manifest;
@@ -55,6 +56,12 @@ pub fn server_message(err: &tokio_postgres::Error) -> String {
             msg
         }
         None => err.to_string(),
+    }
+}
+
+impl From<tokio_postgres::Error> for ServerError {
+    fn from(err: tokio_postgres::Error) -> ServerError {
+        ServerError::new(server_message(&err), err)
     }
 }
 
@@ -117,19 +124,16 @@ impl Postgres {
                  SELECT pg_catalog.set_config('search_path', '', false);",
             )
             .await
-            .map_err(|e| {
-                anyhow::anyhow!("starting the export transaction: {}", server_message(&e))
-            })?;
+            .map_err(ServerError::from)
+            .context("starting the export transaction")?;
         let catalog = catalog::read_catalog(&client, opts.with_subscriptions).await?;
         let mut summary = SchemaSummary::default();
         if !catalog.unsupported.is_empty() {
             if !opts.skip_unsupported {
-                anyhow::bail!(
-                    "the database contains {} object(s) that dbsnap cannot export yet:\n  {}\n\
-                     Nothing was written. Pass --skip-unsupported to export without them.",
-                    catalog.unsupported.len(),
-                    catalog.unsupported.join("\n  ")
-                );
+                return Err(Unsupported {
+                    objects: catalog.unsupported,
+                }
+                .into());
             }
             summary.skipped = catalog.unsupported.clone();
             summary.skipped.extend(
@@ -161,17 +165,13 @@ impl Postgres {
         for obj in objects.iter().filter(|o| !o.sql.is_empty()) {
             if section != Some(obj.section) {
                 section = Some(obj.section);
-                let name = match obj.section {
-                    Section::PreData => "pre-data",
-                    Section::PostData => "post-data",
-                };
-                write!(out, "\n{}", markers::section_line(name))?;
+                write!(out, "\n{}", markers::section_line(obj.section))?;
             }
             write!(out, "\n{}\n{}", markers::object_line(&obj.label), obj.sql)?;
             summary.objects += 1;
         }
         if section != Some(Section::PostData) {
-            write!(out, "\n{}", markers::section_line("post-data"))?;
+            write!(out, "\n{}", markers::section_line(Section::PostData))?;
         }
         write!(out, "\n{}", markers::end_line())?;
         Ok(summary)
@@ -185,13 +185,8 @@ impl Postgres {
                 &[&self.spec.dbname],
             )
             .await
-            .map_err(|e| {
-                anyhow::anyhow!(
-                    "checking for database {}: {}",
-                    self.spec.dbname,
-                    server_message(&e)
-                )
-            })?;
+            .map_err(ServerError::from)
+            .with_context(|| format!("checking for database {}", self.spec.dbname))?;
         Ok(row.is_some())
     }
 
@@ -210,18 +205,16 @@ impl Postgres {
         client
             .batch_execute("BEGIN")
             .await
-            .map_err(|e| anyhow::anyhow!("{}", server_message(&e)))?;
+            .map_err(ServerError::from)?;
         if opts.disable_constraints {
             disable_constraints(&client).await?;
         }
         // On any error the transaction is abandoned with the connection: nothing is committed.
         let loaded = import::load(&client, path, opts).await?;
         client.batch_execute("COMMIT").await.map_err(|e| {
-            anyhow::anyhow!(
-                "{}: committing: {}. Nothing was committed.",
-                path.display(),
-                server_message(&e)
-            )
+            let words = format!("{}. Nothing was committed.", server_message(&e));
+            anyhow::Error::from(ServerError::new(words, e))
+                .context(format!("{}: committing", path.display()))
         })?;
         Ok(ImportSummary {
             tables: loaded.tables.len(),
@@ -255,7 +248,8 @@ impl Postgres {
                 ident(name)
             ))
             .await
-            .map_err(|e| anyhow::anyhow!("creating {name}: {}", server_message(&e)))?;
+            .map_err(ServerError::from)
+            .with_context(|| format!("creating {name}"))?;
         let client = self.connect_to(name).await?;
         load::run_schema(&client, schema_file, load::Sections::All).await
     }
@@ -269,7 +263,8 @@ impl Postgres {
                 ident(name)
             ))
             .await
-            .map_err(|e| anyhow::anyhow!("dropping {name}: {}", server_message(&e)))
+            .map_err(ServerError::from)
+            .with_context(|| format!("dropping {name}"))
     }
 
     pub async fn init(
@@ -291,12 +286,7 @@ impl Postgres {
         let found = self.remove_leftovers(&maint, &staging, wanted).await?;
         let run = |sql: String| {
             let maint = &maint;
-            async move {
-                maint
-                    .batch_execute(&sql)
-                    .await
-                    .map_err(|e| anyhow::anyhow!("{}", server_message(&e)))
-            }
+            async move { maint.batch_execute(&sql).await.map_err(ServerError::from) }
         };
         let resumed = match found {
             // Renamed to this run's name: its run tag keeps other runs off it.
@@ -439,7 +429,7 @@ impl Postgres {
         if let Err(err) = run(swap).await {
             let state = self.state_of(&[&target, &staging, &old]).await;
             let _ = self.drop_database(&staging).await;
-            return Err(err.context(format!(
+            return Err(anyhow::Error::from(err).context(format!(
                 "cannot swap in the new {target} (close its other sessions first). As read back from the server: {state}"
             )));
         }
@@ -467,9 +457,8 @@ impl Postgres {
             Some(at) => &staging[..at + "__dbsnap_".len()],
             None => return Ok(None),
         };
-        let leftover_error = |e: tokio_postgres::Error| {
-            anyhow::anyhow!("looking for leftovers: {}", server_message(&e))
-        };
+        let leftover_error =
+            |e| anyhow::Error::from(ServerError::from(e)).context("looking for leftovers");
         let rows = maint
             .query(
                 "SELECT datname, pg_catalog.shobj_description(oid, 'pg_database') \
@@ -524,7 +513,8 @@ impl Postgres {
                 ident(name)
             ))
             .await
-            .map_err(|e| anyhow::anyhow!("dropping {name}: {}", server_message(&e)))
+            .map_err(ServerError::from)
+            .with_context(|| format!("dropping {name}"))
     }
 
     /// Which of `names` exist, read over a fresh connection: what a message
@@ -552,19 +542,20 @@ impl Postgres {
             Ok::<_, anyhow::Error>(out.join(", "))
         }
         .await;
-        found.unwrap_or_else(|e| format!("the server could not be asked ({e:#})"))
+        found.unwrap_or_else(|e| format!("the server could not be asked ({})", Report(&e)))
     }
 }
 
 /// FK triggers and ordinary triggers off for this transaction.
 async fn disable_constraints(client: &Client) -> Result<()> {
     client.batch_execute("SET LOCAL session_replication_role = replica").await.map_err(|e| {
-        anyhow::anyhow!(
+        let words = format!(
             "--disable-constraints needs SET session_replication_role, which this role may not do ({}). \
              Ask for `GRANT SET ON PARAMETER session_replication_role TO <role>` (PostgreSQL 15+) or superuser, \
              or build a fresh database with `dbsnap init --schema S --data FILE`, which adds constraints after the rows.",
             server_message(&e)
-        )
+        );
+        ServerError::new(words, e).into()
     })
 }
 

@@ -58,7 +58,7 @@ impl CatalogReader<'_> {
     pub(super) fn column_def(&self, rel: &Relation, c: &Column, parent_generates: bool) -> String {
         let mut def = format!("{} {}", c.qname, c.type_name);
         if let Some(coll) = &c.collation {
-            write!(def, " COLLATE {coll}").unwrap();
+            write!(def, " COLLATE {coll}").expect("writing to a String cannot fail");
         }
         if c.generated == "s" && parent_generates {
             // Inherited from the parent; see above.
@@ -68,11 +68,11 @@ impl CatalogReader<'_> {
                 " GENERATED ALWAYS AS ({}) STORED",
                 c.default_expr.as_deref().unwrap_or_default()
             )
-            .unwrap();
+            .expect("writing to a String cannot fail");
         } else if self.split_defaults.contains_key(&(rel.oid, c.num)) {
             // Set by its own statement; see `split_defaults`.
         } else if let Some(d) = &c.default_expr {
-            write!(def, " DEFAULT {d}").unwrap();
+            write!(def, " DEFAULT {d}").expect("writing to a String cannot fail");
         }
         if !c.identity.is_empty() {
             let how = if c.identity == "a" {
@@ -87,8 +87,9 @@ impl CatalogReader<'_> {
                     seq.qname,
                     seq.options("\n        ")
                 )
-                .unwrap(),
-                None => write!(def, " GENERATED {how} AS IDENTITY").unwrap(),
+                .expect("writing to a String cannot fail"),
+                None => write!(def, " GENERATED {how} AS IDENTITY")
+                    .expect("writing to a String cannot fail"),
             }
         }
         if c.not_null {
@@ -108,7 +109,7 @@ pub(super) fn column_settings(q: &str, c: &Column) -> String {
             "ALTER TABLE ONLY {q} ALTER COLUMN {} SET STATISTICS {};",
             c.qname, c.stat_target
         )
-        .unwrap();
+        .expect("writing to a String cannot fail");
     }
     if let Some(storage) = &c.storage {
         let word = match storage.as_str() {
@@ -122,7 +123,7 @@ pub(super) fn column_settings(q: &str, c: &Column) -> String {
             "ALTER TABLE ONLY {q} ALTER COLUMN {} SET STORAGE {word};",
             c.qname
         )
-        .unwrap();
+        .expect("writing to a String cannot fail");
     }
     if let Some(opts) = c.options.as_ref().filter(|o| !o.is_empty()) {
         writeln!(
@@ -131,7 +132,7 @@ pub(super) fn column_settings(q: &str, c: &Column) -> String {
             c.qname,
             opts.join(", ")
         )
-        .unwrap();
+        .expect("writing to a String cannot fail");
     }
     match c.compression.as_deref() {
         Some("p") => writeln!(
@@ -139,13 +140,13 @@ pub(super) fn column_settings(q: &str, c: &Column) -> String {
             "ALTER TABLE ONLY {q} ALTER COLUMN {} SET COMPRESSION pglz;",
             c.qname
         )
-        .unwrap(),
+        .expect("writing to a String cannot fail"),
         Some("l") => writeln!(
             out,
             "ALTER TABLE ONLY {q} ALTER COLUMN {} SET COMPRESSION lz4;",
             c.qname
         )
-        .unwrap(),
+        .expect("writing to a String cannot fail"),
         _ => {}
     }
     out

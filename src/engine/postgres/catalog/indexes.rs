@@ -23,7 +23,7 @@ impl CatalogReader<'_> {
                     rel.qname,
                     name_only(&qname)
                 )
-                .unwrap();
+                .expect("writing to a String cannot fail");
             }
             if r.get::<_, bool>("replident") {
                 writeln!(
@@ -32,7 +32,7 @@ impl CatalogReader<'_> {
                     rel.qname,
                     name_only(&qname)
                 )
-                .unwrap();
+                .expect("writing to a String cannot fail");
             }
             for target in r.get::<_, Vec<String>>("stat_targets") {
                 let (column, value) = target.split_once(' ').unwrap_or_default();
@@ -40,7 +40,7 @@ impl CatalogReader<'_> {
                     extra,
                     "ALTER INDEX {qname} ALTER COLUMN {column} SET STATISTICS {value};"
                 )
-                .unwrap();
+                .expect("writing to a String cannot fail");
             }
             extra += &self.comment(PG_CLASS, o, 0, &format!("INDEX {qname}"));
             if let Some(parents) = self.parents.get(&o) {

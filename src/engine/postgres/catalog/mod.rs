@@ -267,6 +267,17 @@ struct CatalogReader<'a> {
     /// functions that may be created between them.
     base_types: HashSet<u32>,
     c_functions: HashSet<u32>,
+    /// Sequences read before the tables that own them: their OWNED BY
+    /// statements are written once the tables' names are known.
+    owned_by: Vec<OwnedBy>,
+}
+
+/// `ALTER SEQUENCE sequence OWNED BY <table>.column`, for the object `key`.
+struct OwnedBy {
+    key: Key,
+    sequence: String,
+    table: u32,
+    column: String,
 }
 
 impl<'a> CatalogReader<'a> {
@@ -296,6 +307,7 @@ impl<'a> CatalogReader<'a> {
             columns: HashMap::new(),
             parents: HashMap::new(),
             identity: HashMap::new(),
+            owned_by: Vec::new(),
             inline_checks: HashMap::new(),
             inline_check_comments: HashMap::new(),
             inherited_checks: HashMap::new(),

@@ -26,12 +26,13 @@ impl CatalogReader<'_> {
                 sql.push_str(" AS RESTRICTIVE");
             }
             let roles: Vec<String> = r.get("roles");
-            write!(sql, " FOR {cmd} TO {}", roles.join(", ")).unwrap();
+            write!(sql, " FOR {cmd} TO {}", roles.join(", "))
+                .expect("writing to a String cannot fail");
             if let Some(e) = opt(&r, "using_expr") {
-                write!(sql, " USING ({e})").unwrap();
+                write!(sql, " USING ({e})").expect("writing to a String cannot fail");
             }
             if let Some(e) = opt(&r, "check_expr") {
-                write!(sql, " WITH CHECK ({e})").unwrap();
+                write!(sql, " WITH CHECK ({e})").expect("writing to a String cannot fail");
             }
             sql.push_str(";\n");
             sql += &self.comment(PG_POLICY, o, 0, &format!("POLICY {qname} ON {}", rel.qname));

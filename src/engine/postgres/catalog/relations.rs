@@ -140,19 +140,19 @@ impl CatalogReader<'_> {
                 );
             }
         }
-        // OWNED BY statements were written before table names were known.
-        for obj in &mut self.objects {
-            if obj.key.part == Part::OwnedBy {
-                if let Some(start) = obj.sql.find("{table:") {
-                    let end = start + obj.sql[start..].find('}').expect("placeholder end");
-                    let relid: u32 = obj.sql[start + 7..end].parse().expect("placeholder oid");
-                    let table = self
-                        .relations
-                        .get(&relid)
-                        .map(|r| r.qname.clone())
-                        .unwrap_or_default();
-                    obj.sql.replace_range(start..=end, &table);
-                }
+        // OWNED BY statements wait for their tables' names.
+        for owned in std::mem::take(&mut self.owned_by) {
+            let table = self
+                .relations
+                .get(&owned.table)
+                .map(|r| r.qname.as_str())
+                .unwrap_or_default();
+            let sql = format!(
+                "ALTER SEQUENCE {} OWNED BY {table}.{};\n",
+                owned.sequence, owned.column
+            );
+            if let Some(obj) = self.objects.iter_mut().find(|o| o.key == owned.key) {
+                obj.sql = sql;
             }
         }
         Ok(())

@@ -16,7 +16,8 @@ impl CatalogReader<'_> {
             let qname = s(&r, "qname");
             let mut sql = format!("{}\n", s(&r, "def").trim_end());
             if s(&r, "enabled") == "D" {
-                writeln!(sql, "ALTER TABLE {} DISABLE RULE {qname};", rel.qname).unwrap();
+                writeln!(sql, "ALTER TABLE {} DISABLE RULE {qname};", rel.qname)
+                    .expect("writing to a String cannot fail");
             }
             sql += &self.comment(PG_REWRITE, o, 0, &format!("RULE {qname} ON {}", rel.qname));
             let (schema, table, label) = (

@@ -99,16 +99,22 @@ impl CatalogReader<'_> {
                 vec![],
             );
             if let Some((relid, _, _, column)) = &seq.owner {
-                // The table's qualified name is known once relations are read.
-                let sql = format!("ALTER SEQUENCE {qname} OWNED BY {{table:{relid}}}.{column};\n");
+                // The table's qualified name is known once relations are read;
+                // its statement is written then (see `owned_by`).
                 let deps = vec![key, Key::of(PG_CLASS, *relid)];
+                self.owned_by.push(OwnedBy {
+                    key: key.with(Part::OwnedBy),
+                    sequence: qname.clone(),
+                    table: *relid,
+                    column: column.clone(),
+                });
                 self.push(
                     key.with(Part::OwnedBy),
                     Section::PreData,
                     group::OWNED_BY,
                     (&seq.schema, &seq.name, ""),
                     format!("SEQUENCE OWNED BY {qname}"),
-                    sql,
+                    String::new(),
                     deps,
                 );
             }

@@ -20,7 +20,8 @@ impl CatalogReader<'_> {
             let mut sql = format!("{};\n", s(&r, "def"));
             let target: i32 = r.get("stat_target");
             if target >= 0 {
-                writeln!(sql, "ALTER STATISTICS {qname} SET STATISTICS {target};").unwrap();
+                writeln!(sql, "ALTER STATISTICS {qname} SET STATISTICS {target};")
+                    .expect("writing to a String cannot fail");
             }
             sql += &self.comment(PG_STATISTIC_EXT, o, 0, &format!("STATISTICS {qname}"));
             self.push(

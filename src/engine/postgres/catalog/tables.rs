@@ -46,7 +46,7 @@ impl CatalogReader<'_> {
                         "ALTER TABLE ONLY {q} ALTER COLUMN {} SET NOT NULL;",
                         c.qname
                     )
-                    .unwrap();
+                    .expect("writing to a String cannot fail");
                 }
                 if c.generated.is_empty()
                     && c.default_expr.is_some()
@@ -58,13 +58,13 @@ impl CatalogReader<'_> {
                         c.qname,
                         c.default_expr.as_deref().unwrap_or_default()
                     )
-                    .unwrap();
+                    .expect("writing to a String cannot fail");
                 }
             } else if rel.of_type.is_some() {
                 // A typed table's columns come from its type; only options are local.
                 let mut item = String::new();
                 if let Some(d) = &c.default_expr {
-                    write!(item, " DEFAULT {d}").unwrap();
+                    write!(item, " DEFAULT {d}").expect("writing to a String cannot fail");
                 }
                 if c.not_null {
                     item.push_str(" NOT NULL");
@@ -86,7 +86,8 @@ impl CatalogReader<'_> {
                     } else {
                         "LOGGED"
                     };
-                    writeln!(after, "ALTER SEQUENCE {} SET {how};", seq.qname).unwrap();
+                    writeln!(after, "ALTER SEQUENCE {} SET {how};", seq.qname)
+                        .expect("writing to a String cannot fail");
                 }
             }
             if let Some(opts) = &c.foreign_options {
@@ -95,7 +96,7 @@ impl CatalogReader<'_> {
                     "ALTER FOREIGN TABLE {q} ALTER COLUMN {} OPTIONS (\n    {opts}\n);",
                     c.qname
                 )
-                .unwrap();
+                .expect("writing to a String cannot fail");
             }
         }
         for check in self
@@ -144,29 +145,32 @@ impl CatalogReader<'_> {
         } else {
             let mut sql = format!("CREATE {prefix}TABLE {q} (\n");
             if !items.is_empty() {
-                writeln!(sql, "    {}", items.join(",\n    ")).unwrap();
+                writeln!(sql, "    {}", items.join(",\n    "))
+                    .expect("writing to a String cannot fail");
             }
             sql.push(')');
             if !parents.is_empty() && !is_partition && !joined {
                 let names: Vec<&str> = parents.iter().map(|(_, n)| n.as_str()).collect();
-                write!(sql, "\nINHERITS ({})", names.join(", ")).unwrap();
+                write!(sql, "\nINHERITS ({})", names.join(", "))
+                    .expect("writing to a String cannot fail");
             }
             sql
         };
         if let Some(key) = &rel.partkey {
-            write!(sql, "\nPARTITION BY {key}").unwrap();
+            write!(sql, "\nPARTITION BY {key}").expect("writing to a String cannot fail");
         }
         if let Some(am) = &rel.access_method {
-            write!(sql, "\nUSING {am}").unwrap();
+            write!(sql, "\nUSING {am}").expect("writing to a String cannot fail");
         }
         if let Some(server) = &rel.server {
-            write!(sql, "\nSERVER {server}").unwrap();
+            write!(sql, "\nSERVER {server}").expect("writing to a String cannot fail");
         }
         if let Some(opts) = &rel.foreign_options {
-            write!(sql, "\nOPTIONS (\n    {opts}\n)").unwrap();
+            write!(sql, "\nOPTIONS (\n    {opts}\n)").expect("writing to a String cannot fail");
         }
         if let Some(opts) = rel.options.as_ref().filter(|o| !o.is_empty()) {
-            write!(sql, "\nWITH ({})", options_clause(opts)).unwrap();
+            write!(sql, "\nWITH ({})", options_clause(opts))
+                .expect("writing to a String cannot fail");
         }
         sql.push_str(";\n");
         if let (Some(bound), Some((_, parent)), true) = (&rel.partbound, parents.first(), attached)
@@ -175,19 +179,22 @@ impl CatalogReader<'_> {
                 sql,
                 "ALTER TABLE ONLY {parent} ATTACH PARTITION {q} {bound};"
             )
-            .unwrap();
+            .expect("writing to a String cannot fail");
         }
         if joined {
             for (_, parent) in &parents {
-                writeln!(sql, "ALTER TABLE ONLY {q} INHERIT {parent};").unwrap();
+                writeln!(sql, "ALTER TABLE ONLY {q} INHERIT {parent};")
+                    .expect("writing to a String cannot fail");
             }
         }
         sql += &after;
         // A foreign table has no replica identity to set (the catalog says 'n').
         match rel.replident.as_str() {
             _ if rel.kind == "f" => {}
-            "f" => writeln!(sql, "ALTER TABLE ONLY {q} REPLICA IDENTITY FULL;").unwrap(),
-            "n" => writeln!(sql, "ALTER TABLE ONLY {q} REPLICA IDENTITY NOTHING;").unwrap(),
+            "f" => writeln!(sql, "ALTER TABLE ONLY {q} REPLICA IDENTITY FULL;")
+                .expect("writing to a String cannot fail"),
+            "n" => writeln!(sql, "ALTER TABLE ONLY {q} REPLICA IDENTITY NOTHING;")
+                .expect("writing to a String cannot fail"),
             _ => {}
         }
         let what = super::relations::relation_word(&rel.kind);

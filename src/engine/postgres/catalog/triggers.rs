@@ -18,7 +18,8 @@ impl CatalogReader<'_> {
             let mut sql = format!("{};\n", s(&r, "def"));
             let state = enabled_word(&s(&r, "enabled"));
             if !state.is_empty() {
-                writeln!(sql, "ALTER TABLE {} {state} TRIGGER {qname};", rel.qname).unwrap();
+                writeln!(sql, "ALTER TABLE {} {state} TRIGGER {qname};", rel.qname)
+                    .expect("writing to a String cannot fail");
             }
             sql += &self.comment(
                 PG_TRIGGER,

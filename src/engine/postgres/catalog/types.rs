@@ -103,10 +103,10 @@ impl CatalogReader<'_> {
                 "d" => {
                     let mut sql = format!("CREATE DOMAIN {qname} AS {}", s(&r, "base_type"));
                     if let Some(c) = opt(&r, "collation") {
-                        write!(sql, " COLLATE {c}").unwrap();
+                        write!(sql, " COLLATE {c}").expect("writing to a String cannot fail");
                     }
                     if let Some(d) = opt(&r, "default_expr") {
-                        write!(sql, " DEFAULT {d}").unwrap();
+                        write!(sql, " DEFAULT {d}").expect("writing to a String cannot fail");
                     }
                     if r.get::<_, bool>("not_null") {
                         sql.push_str(" NOT NULL");
@@ -118,7 +118,7 @@ impl CatalogReader<'_> {
                         let target = format!("CONSTRAINT {} ON DOMAIN {qname}", s(c, "qname"));
                         if c.get::<_, bool>("validated") {
                             write!(sql, "\n    CONSTRAINT {} {}", s(c, "qname"), s(c, "def"))
-                                .unwrap();
+                                .expect("writing to a String cannot fail");
                             post.push(self.comment(PG_CONSTRAINT, con, 0, &target));
                         } else {
                             let stmt = format!(
