@@ -243,6 +243,20 @@ selected() { # ENGINE:NAME
   return 1
 }
 
+# The scenarios to run, per engine of BENCH_ENGINES.
+IFS=', ' read -r -a engine_words <<<"$BENCH_ENGINES"
+engines=()
+declare -A ENGINE_SCENARIOS
+for word in "${engine_words[@]}"; do
+  engine=$(engine_id "$word")
+  [[ " ${engines[*]} " == *" $engine "* ]] && continue
+  engines+=("$engine")
+  for id in "${SCENARIOS[@]}"; do
+    if [[ ${id%%:*} == "$engine" ]] && selected "$id"; then ENGINE_SCENARIOS[$engine]+=" $id"; fi
+  done
+done
+[[ -n ${ENGINE_SCENARIOS[*]} ]] || die "nothing to run: BENCH_ONLY='$BENCH_ONLY' selects no scenario of BENCH_ENGINES='$BENCH_ENGINES'"
+
 # --- the machine -------------------------------------------------------------------
 
 is_root() { [[ $(id -u) -eq 0 ]]; }
@@ -599,7 +613,7 @@ run_scenario() { # ENGINE:NAME
   use_dataset "${SC_DATASET[$SC]}"
   need "${SC_NEEDS[$SC]}"
   if [[ -n ${SC_PREPARE[$SC]} ]]; then eval "${SC_PREPARE[$SC]}"; fi
-  step "$SC: ${SC_TITLE[$SC]} ($BENCH_ROUNDS rounds, $(thousands "$ROWS") rows)"
+  step "$SC: ${SC_TITLE[$SC]} ($(thousands "$ROWS") rows, rounds: $BENCH_ROUNDS)"
   declare -A size_after=() # run -> bytes of its output after its last round
   for ((r = 1; r <= BENCH_ROUNDS; r++)); do
     for name in "${runs[@]}"; do
@@ -819,20 +833,12 @@ summary_section() {
 ensure_gnu_time
 started=$(date +%s)
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
-IFS=', ' read -r -a engine_words <<<"$BENCH_ENGINES"
-engines=()
-for word in "${engine_words[@]}"; do engines+=("$(engine_id "$word")"); done
 base_rows=$BENCH_ROWS
 : >"$TMP/summary.md"
 
-ran_any=""
 for ENGINE in "${engines[@]}"; do
-  ids=()
-  for id in "${SCENARIOS[@]}"; do
-    [[ ${id%%:*} == "$ENGINE" ]] && selected "$id" && ids+=("$id")
-  done
+  read -r -a ids <<<"${ENGINE_SCENARIOS[$ENGINE]:-}"
   ((${#ids[@]})) || continue
-  ran_any=1
   "${ENGINE}_setup"
   export ADMIN_URL
   IMP=${BENCH_DB_PREFIX}_imp
@@ -854,7 +860,6 @@ for ENGINE in "${engines[@]}"; do
   growth_section | align_table_sections >>"$RESULTS_MD"
   summary_section | align_table_sections >>"$TMP/summary.md"
 done
-[[ -n $ran_any ]] || die "nothing to run: BENCH_ONLY='$BENCH_ONLY' selects no scenario of BENCH_ENGINES='$BENCH_ENGINES'"
 
 scale_words=""
 for scale in "${scales[@]}"; do scale_words+="${scale_words:+ and }$(thousands $((base_rows * scale)))"; done
@@ -863,13 +868,15 @@ for scale in "${scales[@]}"; do scale_words+="${scale_words:+ and }$(thousands $
   echo
   echo "## Performance (ready to paste into the README)"
   echo
-  echo "Run $(date -u '+%Y-%m-%d %H:%M UTC') by \`make bench\` (BENCH_ROWS=$base_rows BENCH_SCALES=\"$BENCH_SCALES\""
-  echo "BENCH_ROUNDS=$BENCH_ROUNDS${BENCH_ONLY:+ BENCH_ONLY=\"$BENCH_ONLY\"}): rounds per tool $BENCH_ROUNDS, at $scale_words rows"
-  echo "per engine, medians of wall-clock seconds; on $(machine_line); load average (1/5/15 min)"
-  echo "$load_start at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end. dbsnap: $DBSNAP_VERSION."
-  echo "Cells with several values are per size (smallest first). Ratios below 1.0 mean dbsnap is"
-  echo "faster; growth is dbsnap's time at the largest size over the smallest; peak memory is the"
-  echo "client's maximum resident set size (/usr/bin/time -v), not the server's."
+  echo "- Run: $(date -u '+%Y-%m-%d %H:%M UTC'), \`make bench\` with BENCH_ROWS=$base_rows BENCH_SCALES=\"$BENCH_SCALES\" BENCH_ROUNDS=$BENCH_ROUNDS${BENCH_ONLY:+ BENCH_ONLY=\"$BENCH_ONLY\"}:"
+  echo "  $BENCH_ROUNDS round(s) per tool at $scale_words rows per engine"
+  echo "- Machine: $(machine_line); load average (1/5/15 min) $load_start at the start,"
+  echo "  $(cut -d' ' -f1-3 /proc/loadavg) at the end (other work on the machine makes times noisy)"
+  echo "- dbsnap: $DBSNAP_VERSION"
+  echo "- Times are medians of wall-clock seconds; a cell with several values gives them per size,"
+  echo "  smallest first. Ratios below 1.0 mean dbsnap is faster. Growth is dbsnap's time at the"
+  echo "  largest size over the smallest. Peak memory is the client's maximum resident set size"
+  echo "  (/usr/bin/time -v), not the server's."
   echo
   cat "$TMP/summary.md"
   echo "# Details"
