@@ -637,8 +637,10 @@ run_scenario() { # ENGINE:NAME
     [[ -n $size ]] && printf '| %s | %s | %s |\n' "$out" "$name" "$(human_bytes "$size")" >>"$TMP/sizes.$ENGINE.$ROWS"
     is_artifact_file "$out" || rm -rf "${W:?}/$out"
   done
-  drop_db "$IMP"
-  drop_db "$INIT"
+  if [[ -z $BENCH_KEEP ]]; then
+    drop_db "$IMP"
+    drop_db "$INIT"
+  fi
   local op a b target
   while IFS=$'\t' read -r op a b target; do
     [[ -n $op ]] || continue
