@@ -24,10 +24,10 @@
 # COMMANDs run under /usr/bin/time in `bash -c`, with these variables: DBSNAP,
 # W (the work directory of this engine and data set), OUT (the run's out= path),
 # ADMIN_URL (the maintenance database), SRC/SRC_URL (the source), IMP/IMP_URL and
-# INIT/INIT_URL (databases the runs fill; dropped after each scenario), and for
-# MariaDB MY_CNF (client option file), MY_CLIENT, MY_DUMP. STEPs run in the
-# runner itself and may call its functions: drop_db, fresh_schema_db,
-# kill_init_at, ensure_pgcopydb.
+# INIT/INIT_URL (databases the runs fill; dropped after each scenario unless
+# BENCH_KEEP is set), and for MariaDB MY_CNF (client option file), MY_CLIENT,
+# MY_DUMP. STEPs run in the runner itself and may call its functions: drop_db,
+# fresh_schema_db, kill_init_at, ensure_pgcopydb.
 
 # --- PostgreSQL --------------------------------------------------------------------
 
