@@ -88,7 +88,7 @@ fmt:
 
 lint:
 	$(CARGO) clippy --all-targets -- -D warnings
-	if command -v shellcheck >/dev/null; then shellcheck scripts/*.sh .ci/run; fi
+	if command -v shellcheck >/dev/null; then shellcheck scripts/*.sh scripts/bench/*.sh .ci/run; fi
 
 clean:
 	$(CARGO) clean

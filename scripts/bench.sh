@@ -1,42 +1,58 @@
 #!/usr/bin/env bash
-# shellcheck disable=SC2317  # cleanup runs from the EXIT trap
-# Benchmark of dbsnap against the reference tools on a generated data set.
+# shellcheck disable=SC2317  # cleanup runs from the EXIT trap; scenario steps call functions by name
+# Benchmark of dbsnap against the reference tools on generated data sets.
 #
 # Usage: make bench        (builds dbsnap, runs this under scripts/test-dbs.sh)
-#        BENCH_ROWS=200000 BENCH_ROUNDS=1 make bench     (a quick run)
+#        BENCH_ROWS=200000 BENCH_ROUNDS=1 BENCH_SCALES=1 make bench   (a quick run)
+#        BENCH_ONLY="pg:export mysql:init" make bench                (a few scenarios again)
 #        DBSNAP_TEST_PG_URL=postgres://postgres@127.0.0.1:5432/postgres bash scripts/bench.sh
 #
-# PostgreSQL: scripts/bench/pg_dataset.sql fills dbsnap_bench_src, then each
-# operation runs BENCH_ROUNDS times, dbsnap and the reference tool alternating:
-#   export        dbsnap export-data -o X.sql      vs pg_dump --data-only -f Y.sql
-#   gzip export   dbsnap export-data -o X.sql.gz   vs pg_dump --data-only -Z6 -f Y.sql.gz
-#   zstd export   dbsnap export-data -o X.sql.zst  (pg_dump 15 has no zstd)
-#   import        dbsnap import X.sql              vs psql -1 -f X.sql, each into a
+# The scenarios are a table, scripts/bench/scenarios.sh (its header says how to
+# write one); this file is the runner. For each engine and each size of
+# BENCH_SCALES, it generates the data set, then runs each scenario BENCH_ROUNDS
+# times, dbsnap and the reference tools alternating. Today's scenarios:
+#
+# PostgreSQL (scripts/bench/pg_dataset.sql, the shop data set unless said):
+#   pg:export     dbsnap export-data -o X.sql      vs pg_dump --data-only -f Y.sql
+#   pg:gzip       dbsnap export-data -o X.sql.gz   vs pg_dump --data-only -Z6 -f Y.sql.gz
+#   pg:zstd       dbsnap export-data -o X.sql.zst  (pg_dump 15 has no zstd)
+#   pg:import     dbsnap import X.sql              vs psql -1 -f X.sql, each into a
 #                 fresh database built by `dbsnap init --schema` (indexes and FKs present)
-#   init          dbsnap init --schema S --data X.sql --yes
+#   pg:init       dbsnap init --schema S --data X.sql --yes
 #                 vs CREATE DATABASE + pg_restore -j2 of a pg_dump -Fd -Z0 directory
-#   swap-over     the whole copy of a live database, each timed as one command:
+#   pg:swap       the whole copy of a live database, each timed as one command:
 #                 dbsnap export-schema + export-data + init --schema --data
 #                 vs pg_dump -Fd -Z0 -j2 + CREATE DATABASE + pg_restore -j2
 #                 vs CREATE DATABASE + pgcopydb clone --table-jobs 2 --index-jobs 2
 #                 (Debian package pgcopydb, installed with apt-get if missing)
+#   pg:bigtable   on the one_big_table data set (80 % of the rows in events, one
+#                 table): dbsnap export-data --jobs 2 vs pg_dump --data-only
+#   pg:resume     on one_big_table: dbsnap init --data in full vs dbsnap init --resume
+#                 after an init killed (untimed) with ~90 % of the rows loaded
 #
-# MariaDB/MySQL: scripts/bench/mysql_dataset.sql fills dbsnap_bench_src (InnoDB,
-# generated from the Sequence engine, so the server must be MariaDB), then:
-#   export        dbsnap export-data -o X.sql
+# MariaDB (scripts/bench/mysql_dataset.sql, generated from the Sequence engine, so
+# the server must be MariaDB):
+#   mysql:export  dbsnap export-data --jobs 2 -o X.sql
 #                 vs mydumper -t 2 -m (data only, uncompressed, into a directory)
 #                 vs mysqldump --single-transaction --skip-lock-tables --hex-blob --no-create-info
-#   gzip export   dbsnap export-data -o X.sql.gz   vs mydumper -t 2 -m -c
-#   zstd export   dbsnap export-data -o X.sql.zst  (mydumper 0.10 has no zstd)
-#   import        dbsnap import X.sql  vs  mysql DB < X.sql  vs  myloader -t 2 of the
-#                 mydumper data directory, each into a fresh database built by
-#                 `dbsnap init --schema` (indexes and foreign keys present)
-#   init          dbsnap init --schema S --data X.sql --yes
+#   mysql:gzip    dbsnap export-data -o X.sql.gz   vs mydumper -t 2 -m -c
+#   mysql:zstd    dbsnap export-data -o X.sql.zst  (mydumper 0.10 has no zstd)
+#   mysql:import  dbsnap import --disable-constraints X.sql vs mysql DB < X.sql vs
+#                 myloader -t 2 of the mydumper data directory, each into a fresh
+#                 database built by `dbsnap init --schema` (indexes and FKs present)
+#   mysql:init    dbsnap init --schema S --data X.sql --yes
 #                 vs myloader -t 2 of a full mydumper dump (schema and data) into no database
+#   mysql:resume  as pg:resume (one_big_table of scripts/bench/mysql_dataset.sql)
 # mydumper/myloader (Debian package mydumper) are installed with apt-get if missing.
 #
-# It prints the median wall time and peak RSS of each, and writes the same tables
-# to target/bench/results.md (raw runs in target/bench/runs.tsv).
+# It prints the median wall time and peak RSS of each run and writes:
+#   target/bench/results.md  a summary ready to paste as the README's performance
+#                            table (both sizes, date, rounds, machine; pass/fail of the
+#                            ratio targets, of growth ≤ 1.1 × the size ratio, i.e. 4.4×
+#                            for "1 4", and of dbsnap's peak memory ≤ 64 MiB at each
+#                            size), then per engine and size: data set, server, file
+#                            sizes, CPU seconds, notes; and a growth table per engine
+#   target/bench/runs.tsv    every run (seconds, peak RSS, client and server CPU)
 #
 # Environment:
 #   DBSNAP_TEST_PG_URL  superuser URL of a maintenance database (required for pg)
@@ -44,21 +60,23 @@
 #                       (required for mysql)
 #   DBSNAP              binary to run (default: target/release/dbsnap)
 #   BENCH_ENGINES       engines to run, comma or space separated (default: pg mysql)
-#   BENCH_ROWS          total rows of the data set (default: 3000000)
-#   BENCH_SCALES        multiples of BENCH_ROWS to run everything at (default: 1); "1 4" runs
-#                       at N and 4N rows and adds a table of how much each time grew
+#   BENCH_ONLY          scenarios to run, space separated: ENGINE:NAME (pg:export), an
+#                       engine (pg) or a name for every engine (init); default: all
+#   BENCH_ROWS          total rows of the data set, N (default: 3000000)
+#   BENCH_SCALES        multiples of BENCH_ROWS to run everything at (default: "1 4", i.e.
+#                       N and 4N rows, with a table of how much each time grew); "1" runs N only
 #   BENCH_ROUNDS        runs of each tool per operation (default: 3)
 #   BENCH_VERIFY        after the first import and init of each tool: 1 = dbsnap verify
 #                       (row counts, sequences; default), checksum = also --checksum, 0 = off
 #   BENCH_OUT           output directory (default: target/bench)
-#   BENCH_KEEP=1        keep the databases and temporary files (for inspection)
-#   BENCH_DB_PREFIX     prefix of the PostgreSQL databases' names (default: dbsnap_bench), so
-#                       that two checkouts can bench on one server without dropping each other's
+#   BENCH_KEEP=1        keep the last databases and the temporary files (for inspection)
+#   BENCH_DB_PREFIX     prefix of the databases' names (default: dbsnap_bench), so that two
+#                       checkouts can bench on one server without dropping each other's
 #   BENCH_MYSQL_SETTLE  MariaDB: seconds to wait at most, before each timed run, for
 #                       InnoDB to flush its dirty pages (default: 60)
 #
-# Databases created, on each server: dbsnap_bench_src, dbsnap_bench_imp, dbsnap_bench_init
-# (PostgreSQL: BENCH_DB_PREFIX_src, ...)
+# Databases created, on each server: BENCH_DB_PREFIX_src (the shop data set),
+# BENCH_DB_PREFIX_big (one_big_table), BENCH_DB_PREFIX_imp, BENCH_DB_PREFIX_init
 # (and dbsnap's own staging copies of these); all are dropped on exit.
 set -euo pipefail
 
@@ -66,13 +84,15 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 DBSNAP=${DBSNAP:-$ROOT/target/release/dbsnap}
 [[ $DBSNAP == /* ]] || DBSNAP=$ROOT/$DBSNAP
 BENCH_ENGINES=${BENCH_ENGINES:-pg mysql}
+BENCH_ONLY=${BENCH_ONLY:-}
 BENCH_ROWS=${BENCH_ROWS:-3000000}
 BENCH_ROUNDS=${BENCH_ROUNDS:-3}
-BENCH_SCALES=${BENCH_SCALES:-1}
+BENCH_SCALES=${BENCH_SCALES:-1 4}
 BENCH_VERIFY=${BENCH_VERIFY:-1}
 BENCH_OUT=${BENCH_OUT:-$ROOT/target/bench}
 BENCH_KEEP=${BENCH_KEEP:-}
 BENCH_DB_PREFIX=${BENCH_DB_PREFIX:-dbsnap_bench}
+MEMORY_LIMIT_MIB=64 # issue 10: dbsnap's peak RSS at every size
 
 log() { printf 'bench: %s\n' "$*" >&2; }
 die() {
@@ -82,7 +102,9 @@ die() {
 step() { printf '\nbench: == %s\n' "$*" >&2; }
 
 [[ $BENCH_ROWS =~ ^[1-9][0-9]*$ && $BENCH_ROWS -ge 1000 ]] || die "BENCH_ROWS must be a whole number >= 1000 (got '$BENCH_ROWS')"
-for scale in $BENCH_SCALES; do
+read -r -a scales <<<"$BENCH_SCALES"
+((${#scales[@]})) || die "BENCH_SCALES is empty"
+for scale in "${scales[@]}"; do
   [[ $scale =~ ^[1-9][0-9]*$ ]] || die "BENCH_SCALES must be whole numbers >= 1 (got '$BENCH_SCALES')"
 done
 [[ $BENCH_ROUNDS =~ ^[1-9][0-9]*$ ]] || die "BENCH_ROUNDS must be a whole number >= 1 (got '$BENCH_ROUNDS')"
@@ -90,7 +112,152 @@ case $BENCH_VERIFY in
   0 | 1 | checksum) ;;
   *) die "BENCH_VERIFY must be 0, 1 or checksum (got '$BENCH_VERIFY')" ;;
 esac
+[[ $BENCH_DB_PREFIX =~ ^[a-z_][a-z0-9_]*$ ]] || die "BENCH_DB_PREFIX must be lower-case letters, digits and _ (got '$BENCH_DB_PREFIX')"
 [[ -x $DBSNAP ]] || die "no dbsnap binary at $DBSNAP; run 'cargo build --release' or 'make bench'"
+
+# The engine's name as the scenario table writes it.
+engine_id() {
+  case $1 in
+    pg | postgres | postgresql) echo pg ;;
+    mysql | mariadb) echo mysql ;;
+    *) die "unknown engine '$1' (pg, mysql)" ;;
+  esac
+}
+
+# --- the scenario table ------------------------------------------------------------
+
+SCENARIOS=() # ENGINE:NAME, in the order of scenarios.sh
+declare -A SC_TITLE SC_DATASET SC_NEEDS SC_PREPARE SC_RUNS SC_COMPARES SC_NOTES
+declare -A RUN_CMD RUN_OUT RUN_BEFORE RUN_VERIFY RUN_OF # RUN_*: keyed ENGINE:SCENARIO/RUN
+declare -A ARTIFACT_FILE ARTIFACT_CMD                   # keyed ENGINE:NAME
+SC=""                                                   # the scenario being declared or run
+
+# Splits a declaration's words: KEY=VALUE words whose KEY is allowed go to OPT,
+# the others to ARGS.
+declare -A OPT
+ARGS=()
+parse_decl() { # "allowed keys" words...
+  local allowed=" $1 "
+  shift
+  OPT=()
+  ARGS=()
+  while (($#)); do
+    if [[ $1 =~ ^([a-z]+)= && $allowed == *" ${BASH_REMATCH[1]} "* ]]; then
+      OPT[${BASH_REMATCH[1]}]=${1#*=}
+    else
+      ARGS+=("$1")
+    fi
+    shift
+  done
+}
+
+decl_error() { die "scripts/bench/scenarios.sh: $*"; }
+
+artifact() { # ENGINE:NAME FILE COMMAND
+  (($# == 3)) || decl_error "artifact takes ENGINE:NAME FILE COMMAND (got: $*)"
+  [[ $1 =~ ^(pg|mysql):[a-z0-9_]+$ ]] || decl_error "artifact '$1' is not ENGINE:NAME"
+  ARTIFACT_FILE[$1]=$2
+  ARTIFACT_CMD[$1]=$3
+}
+
+scenario() { # ENGINE:NAME [dataset=] [needs=] [prepare=] TITLE
+  parse_decl "dataset needs prepare" "$@"
+  ((${#ARGS[@]} == 2)) || decl_error "scenario takes ENGINE:NAME [dataset=D] [needs=A,B] [prepare=STEP] TITLE (got: $*)"
+  SC=${ARGS[0]}
+  [[ $SC =~ ^(pg|mysql):[a-z0-9_]+$ ]] || decl_error "scenario '$SC' is not ENGINE:NAME (pg or mysql)"
+  [[ -z ${SC_TITLE[$SC]+x} ]] || decl_error "scenario $SC is declared twice"
+  SCENARIOS+=("$SC")
+  SC_TITLE[$SC]=${ARGS[1]}
+  SC_DATASET[$SC]=${OPT[dataset]:-shop}
+  SC_NEEDS[$SC]=${OPT[needs]:-}
+  SC_PREPARE[$SC]=${OPT[prepare]:-}
+  SC_RUNS[$SC]=""
+  SC_COMPARES[$SC]=""
+  SC_NOTES[$SC]=""
+  local a
+  for a in ${SC_NEEDS[$SC]//,/ }; do
+    [[ -n ${ARTIFACT_FILE[${SC%%:*}:$a]:-} ]] || decl_error "$SC needs '$a', which is no ${SC%%:*} artifact"
+  done
+}
+
+run() { # RUN [out=] [before=] [verify=] COMMAND
+  [[ -n $SC ]] || decl_error "run before any scenario"
+  parse_decl "out before verify" "$@"
+  ((${#ARGS[@]} == 2)) || decl_error "run takes RUN [out=FILE] [before=STEP] [verify=imp|init] COMMAND (got: $*)"
+  local name=${ARGS[0]} engine=${SC%%:*}
+  [[ $name =~ ^[a-z0-9_]+$ ]] || decl_error "run name '$name' in $SC: lower-case letters, digits and _"
+  # Runs are kept apart by engine and name only: two scenarios must not share one.
+  [[ -z ${RUN_OF[$engine/$name]:-} ]] || decl_error "run $name is in both ${RUN_OF[$engine/$name]} and $SC"
+  case ${OPT[verify]:-} in '' | imp | init) ;; *) decl_error "run $name: verify= takes imp or init" ;; esac
+  RUN_OF[$engine/$name]=$SC
+  SC_RUNS[$SC]+=" $name"
+  RUN_CMD[$SC/$name]=${ARGS[1]}
+  RUN_OUT[$SC/$name]=${OPT[out]:-}
+  RUN_BEFORE[$SC/$name]=${OPT[before]:-}
+  RUN_VERIFY[$SC/$name]=${OPT[verify]:-}
+}
+
+compare() { # OPERATION DBSNAP_RUN REFERENCE_RUN|- [target=RATIO]
+  [[ -n $SC ]] || decl_error "compare before any scenario"
+  parse_decl "target" "$@"
+  ((${#ARGS[@]} == 3)) || decl_error "compare takes OPERATION DBSNAP_RUN REFERENCE_RUN|- [target=RATIO] (got: $*)"
+  local r
+  for r in "${ARGS[1]}" "${ARGS[2]}"; do
+    [[ $r == - || " ${SC_RUNS[$SC]} " == *" $r "* ]] || decl_error "compare in $SC names run '$r', which $SC has not declared"
+  done
+  [[ ${OPT[target]:--} == - || ${OPT[target]} =~ ^[0-9]+(\.[0-9]+)?$ ]] || decl_error "compare target '${OPT[target]}' is not a number"
+  SC_COMPARES[$SC]+="${ARGS[0]}"$'\t'"${ARGS[1]}"$'\t'"${ARGS[2]}"$'\t'"${OPT[target]:--}"$'\n'
+}
+
+note() { # TEXT
+  [[ -n $SC ]] || decl_error "note before any scenario"
+  SC_NOTES[$SC]+="$1"$'\n'
+}
+
+# shellcheck source=scripts/bench/scenarios.sh
+source "$ROOT/scripts/bench/scenarios.sh"
+SC=""
+# shellcheck source=scripts/bench/pg.sh
+source "$ROOT/scripts/bench/pg.sh"
+# shellcheck source=scripts/bench/mysql.sh
+source "$ROOT/scripts/bench/mysql.sh"
+
+# BENCH_ONLY: every word must name something, so a typo does not run nothing quietly.
+ONLY=()
+for word in $BENCH_ONLY; do
+  if [[ $word == *:* ]]; then word=$(engine_id "${word%%:*}"):${word#*:}; elif [[ $word =~ ^(pg|postgres|postgresql|mysql|mariadb)$ ]]; then word=$(engine_id "$word"); fi
+  found=""
+  for id in "${SCENARIOS[@]}"; do
+    [[ $word == "$id" || $word == "${id%%:*}" || $word == "${id#*:}" ]] && found=1
+  done
+  [[ -n $found ]] || die "BENCH_ONLY names '$word', which is no scenario (scripts/bench/scenarios.sh: ${SCENARIOS[*]})"
+  ONLY+=("$word")
+done
+
+selected() { # ENGINE:NAME
+  ((${#ONLY[@]})) || return 0
+  local w
+  for w in "${ONLY[@]}"; do
+    [[ $w == "$1" || $w == "${1%%:*}" || $w == "${1#*:}" ]] && return 0
+  done
+  return 1
+}
+
+# The scenarios to run, per engine of BENCH_ENGINES.
+IFS=', ' read -r -a engine_words <<<"$BENCH_ENGINES"
+engines=()
+declare -A ENGINE_SCENARIOS
+for word in "${engine_words[@]}"; do
+  engine=$(engine_id "$word")
+  [[ " ${engines[*]} " == *" $engine "* ]] && continue
+  engines+=("$engine")
+  for id in "${SCENARIOS[@]}"; do
+    if [[ ${id%%:*} == "$engine" ]] && selected "$id"; then ENGINE_SCENARIOS[$engine]+=" $id"; fi
+  done
+done
+[[ -n ${ENGINE_SCENARIOS[*]} ]] || die "nothing to run: BENCH_ONLY='$BENCH_ONLY' selects no scenario of BENCH_ENGINES='$BENCH_ENGINES'"
+
+# --- the machine -------------------------------------------------------------------
 
 is_root() { [[ $(id -u) -eq 0 ]]; }
 as_root() {
@@ -127,7 +294,23 @@ dbsnap_version_of() { # binary
     "${1#"$ROOT"/}" "$(date -u -r "$1" '+%Y-%m-%d %H:%M UTC')"
 }
 
-# --- state and cleanup ---------------------------------------------------------
+machine_line() {
+  local mem cpu
+  mem=$(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
+  cpu=$(awk -F': *' '/model name/ { print $2; exit }' /proc/cpuinfo)
+  printf '%s CPUs (%s), %s RAM, %s' "$(nproc)" "${cpu:-unknown CPU}" "$mem" "$(uname -sr)"
+}
+
+size_of() { du -sb "$1" | cut -f1; }
+
+human_bytes() { # bytes
+  awk -v b="$1" 'BEGIN { split("B KiB MiB GiB TiB", u); i = 1
+    while (b >= 1024 && i < 5) { b /= 1024; i++ } printf (i == 1 ? "%d %s" : "%.1f %s"), b, u[i] }'
+}
+
+thousands() { sed -E ':a; s/([0-9])([0-9]{3})($|[^0-9])/\1,\2\3/; ta' <<<"$1"; }
+
+# --- state and cleanup -------------------------------------------------------------
 
 mkdir -p "$BENCH_OUT/tmp"
 exec 9>"$BENCH_OUT/.lock"
@@ -135,12 +318,12 @@ flock -n 9 || die "another bench run holds $BENCH_OUT/.lock"
 
 TMP=$(mktemp -d "$BENCH_OUT/tmp/run.XXXXXX")
 RUNS_TSV=$TMP/runs.tsv
+COMPARES_TSV=$TMP/compares.tsv # engine rows operation dbsnap_run reference_run target
 RESULTS_MD=$TMP/results.md
 : >"$RUNS_TSV"
+: >"$COMPARES_TSV"
 : >"$RESULTS_MD"
-PG_DBS=() # databases this run may have created; dropped by cleanup
-MY_DBS=() # the same on the MariaDB server
-MY_CNF="" # client option file for the MariaDB tools (holds the password, mode 0600)
+DBS=() # "ENGINE NAME" of databases this run may create; dropped by cleanup
 
 # The same server and credentials as the admin URL, another database.
 url_for_db() { # admin url, database name
@@ -149,43 +332,34 @@ url_for_db() { # admin url, database name
   printf '%s/%s%s\n' "${BASH_REMATCH[1]}" "$2" "${BASH_REMATCH[3]}"
 }
 
-pg_admin() { PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning" psql -X -q -v ON_ERROR_STOP=1 -d "$DBSNAP_TEST_PG_URL" "$@"; }
+ENGINE="" # pg or mysql: the prefix of the engine functions (scripts/bench/pg.sh, mysql.sh)
 
-pg_drop_db() { # name
-  pg_admin -c "DROP DATABASE IF EXISTS \"$1\" WITH (FORCE)"
+# Drops database NAME and the staging copies a killed dbsnap init left of it.
+drop_db() { # name
+  local db
+  for db in $("${ENGINE}_databases_of" "$1"); do
+    "${ENGINE}_drop_one" "$db" || die "could not drop database $db"
+  done
 }
 
 cleanup() {
   local rc=$?
   set +e
   trap - EXIT INT TERM HUP
+  # A kill_init_at child still stalled.
+  [[ -n ${STALLED_PID:-} ]] && kill -KILL "$STALLED_PID" 2>/dev/null
   if [[ -n $BENCH_KEEP ]]; then
-    log "BENCH_KEEP set: kept databases (PostgreSQL: ${PG_DBS[*]:-none}; MariaDB: ${MY_DBS[*]:-none}) and $TMP"
+    log "BENCH_KEEP set: kept the databases (${DBS[*]:-none}) and $TMP"
     exit "$rc"
   fi
-  if ((${#MY_DBS[@]})) && [[ -n $MY_CNF && -f $MY_CNF ]]; then
-    local mdb mnames=""
-    for mdb in "${MY_DBS[@]}"; do
-      mnames+=$(my_admin -e "SELECT schema_name FROM information_schema.schemata
-          WHERE schema_name = '$mdb' OR schema_name LIKE '${mdb//_/\\_}\\_\\_dbsnap\\_%'")$'\n'
+  local entry db
+  for entry in "${DBS[@]}"; do
+    ENGINE=${entry%% *}
+    [[ $ENGINE == mysql && ! -f $MY_CNF ]] && continue
+    for db in $("${ENGINE}_databases_of" "${entry#* }" 2>/dev/null); do
+      if "${ENGINE}_drop_one" "$db"; then log "dropped database $db ($ENGINE)"; else log "warning: could not drop database $db ($ENGINE)"; fi
     done
-    while read -r mdb; do
-      [[ -n $mdb ]] || continue
-      if my_drop_db "$mdb"; then log "dropped database $mdb (MariaDB)"; else log "warning: could not drop database $mdb (MariaDB)"; fi
-    done <<<"$mnames"
-  fi
-  if ((${#PG_DBS[@]})) && [[ -n ${DBSNAP_TEST_PG_URL:-} ]]; then
-    local db names=""
-    # dbsnap init names its staging copies <target>__dbsnap_{new,old}_<pid>; a run
-    # killed mid-init may leave one behind.
-    for db in "${PG_DBS[@]}"; do
-      names+=$(pg_admin -At -c "SELECT datname FROM pg_database WHERE datname = '$db' OR datname LIKE '${db//_/\\_}\\_\\_dbsnap\\_%'")$'\n'
-    done
-    while read -r db; do
-      [[ -n $db ]] || continue
-      if pg_drop_db "$db"; then log "dropped database $db"; else log "warning: could not drop database $db"; fi
-    done <<<"$names"
-  fi
+  done
   rm -rf "$TMP"
   exit "$rc"
 }
@@ -198,21 +372,11 @@ trap 'exit 129' HUP
 DBSNAP_VERSION=$(dbsnap_version_of "$DBSNAP")
 cp "$DBSNAP" "$TMP/dbsnap"
 DBSNAP=$TMP/dbsnap
+export DBSNAP
 
-# --- measuring -----------------------------------------------------------------
+# --- measuring ---------------------------------------------------------------------
 
-ENGINE=""
-SCALE_TAG="" # ".<rows>" when BENCH_SCALES runs several sizes: keeps their runs apart
-
-# Lets the previous run's writes settle outside the timed region: dirty file pages
-# and the server's dirty buffers.
-settle() {
-  sync
-  case $ENGINE in
-    pg) pg_admin -c CHECKPOINT ;;
-    mysql) my_settle ;;
-  esac
-}
+ROWS=0 # rows of the current size
 
 # CPU seconds (user + system) used so far by the local database server process,
 # or nothing when it is not on this machine or not readable.
@@ -226,29 +390,32 @@ server_cpu() {
   awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($12 + $13) / hz }' <<<"$stat"
 }
 
-# Runs a command once under GNU time. Appends "seconds max_rss_kib" to
-# $TMP/runs/ENGINE.NAME and a row to runs.tsv. The command's output goes to a log
-# shown if it fails. Wall time is measured here (ns), RSS by /usr/bin/time; for
-# a command with child processes the RSS is the largest single process.
-measure() { # name command...
-  local name=$1 n start end rc=0 kib secs
-  shift
-  local runs
+# The runs of NAME at the current engine and size: "seconds max_rss_kib client_cpu server_cpu" lines.
+runs_of() { printf '%s/runs/%s.%s.%s\n' "$TMP" "$ENGINE" "${2:-$ROWS}" "$1"; } # name [rows]
+
+# Runs COMMAND (bash) once under GNU time, after letting the previous run's writes
+# settle (sync, and the engine's checkpoint or flush). Appends a line to runs_of
+# NAME and a row to runs.tsv. The output goes to a log shown if it fails. Wall
+# time is measured here (ns), RSS by /usr/bin/time; for a command with child
+# processes the RSS is the largest single process.
+measure() { # name command
+  local name=$1 cmd=$2 n start end rc=0 kib secs runs
   runs=$(runs_of "$name")
   mkdir -p "$TMP/runs" "$TMP/logs"
   n=1
   [[ -f $runs ]] && n=$(($(wc -l <"$runs") + 1))
-  local out=$TMP/logs/$ENGINE$SCALE_TAG.$name.$n.log tf=$TMP/logs/$ENGINE$SCALE_TAG.$name.$n.time cpu0 cpu1 scpu=- ccpu
-  settle
+  local out=$TMP/logs/$ENGINE.$ROWS.$name.$n.log tf=$TMP/logs/$ENGINE.$ROWS.$name.$n.time cpu0 cpu1 scpu=- ccpu
+  sync
+  "${ENGINE}_settle"
   cpu0=$(server_cpu)
   start=$(date +%s%N)
-  /usr/bin/time -v -o "$tf" "$@" >"$out" 2>&1 || rc=$?
+  /usr/bin/time -v -o "$tf" bash -c "$cmd" >"$out" 2>&1 || rc=$?
   end=$(date +%s%N)
   cpu1=$(server_cpu)
   if ((rc)); then
     log "---- last lines of the output of $name (run $n):"
     tail -n 30 "$out" >&2
-    die "$name (run $n) failed with exit status $rc after $(awk -v d=$((end - start)) 'BEGIN { printf "%.1f", d / 1e9 }')s: $1 ${2:-}"
+    die "$name (run $n) failed with exit status $rc after $(awk -v d=$((end - start)) 'BEGIN { printf "%.1f", d / 1e9 }')s: $cmd"
   fi
   kib=$(awk -F': *' '/Maximum resident set size/ { print $2 }' "$tf")
   [[ $kib =~ ^[0-9]+$ ]] || die "no 'Maximum resident set size' in the output of /usr/bin/time -v ($tf)"
@@ -257,630 +424,246 @@ measure() { # name command...
     END { printf "%.2f", u + s }' "$tf")
   [[ -n $cpu0 && -n $cpu1 ]] && scpu=$(awk -v a="$cpu0" -v b="$cpu1" 'BEGIN { printf "%.2f", b - a }')
   printf '%s %s %s %s\n' "$secs" "$kib" "$ccpu" "$scpu" >>"$runs"
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$ENGINE" "$BENCH_ROWS" "$name" "$n" "$secs" "$kib" "$ccpu" "$scpu" >>"$RUNS_TSV"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$ENGINE" "$ROWS" "$name" "$n" "$secs" "$kib" "$ccpu" "$scpu" >>"$RUNS_TSV"
   log "  $name #$n: ${secs}s, $((kib / 1024)) MiB, client CPU ${ccpu}s$([[ $scpu != - ]] && echo ", server CPU ${scpu}s")"
 }
 
-# The runs of NAME for the current engine: "seconds max_rss_kib client_cpu server_cpu" lines.
-runs_of() { printf '%s/runs/%s%s.%s\n' "$TMP" "$ENGINE" "$SCALE_TAG" "$1"; }
-
-median_col() { # name column: median of a column of the runs of NAME ("-" if none)
+median_col() { # name column [rows]: median of a column of the runs of NAME ("—" if none)
+  local f
+  f=$(runs_of "$1" "${3:-}")
+  [[ -f $f ]] || {
+    echo —
+    return
+  }
   awk -v c="$2" '$c != "-" { v[++n] = $c } END {
-    if (!n) { print "-"; exit }
+    if (!n) { print "—"; exit }
     for (i = 2; i <= n; i++) { x = v[i]; j = i - 1; while (j > 0 && v[j] > x) { v[j + 1] = v[j]; j-- } v[j + 1] = x }
     if (n % 2) m = v[(n + 1) / 2]; else m = (v[n / 2] + v[n / 2 + 1]) / 2
-    printf "%.2f", m }' "$(runs_of "$1")"
+    printf "%.2f", m }' "$f"
 }
 
-median_secs() { # name
-  sort -n -k1,1 "$(runs_of "$1")" | awk '{ v[NR] = $1 } END {
-    if (NR % 2) m = v[(NR + 1) / 2]; else m = (v[NR / 2] + v[NR / 2 + 1]) / 2
-    printf "%.2f", m }'
+median_secs() { median_col "$1" 1 "${2:-}"; } # name [rows]
+
+peak_mib() { # name [rows]: the largest peak RSS over its runs
+  local f
+  f=$(runs_of "$1" "${2:-}")
+  [[ -f $f ]] || {
+    echo —
+    return
+  }
+  awk '$2 > m { m = $2 } END { printf "%.0f", m / 1024 }' "$f"
 }
 
-peak_mib() { # name: the largest peak RSS over its runs
-  awk '$2 > m { m = $2 } END { printf "%.0f", m / 1024 }' "$(runs_of "$1")"
-}
+# ✓ or ✗: is A <= B?
+check() { awk -v a="$1" -v b="$2" 'BEGIN { print (a + 0 <= b + 0 ? "✓" : "✗") }'; }
 
-# One row of the results table. NAME_B may be "-" when there is no reference;
-# TARGET is the largest acceptable dbsnap/reference ratio, or "-"; MEM_MIB, if
-# given, the largest acceptable dbsnap peak RSS.
-record() { # operation dbsnap_name reference_name target [mem_mib]
-  local op=$1 a=$2 b=$3 target=$4 mem=${5:-} ma mb ratio="—" rb="—" pb="—" tcell="—"
-  ma=$(median_secs "$a")
-  if [[ $b != - ]]; then
-    mb=$(median_secs "$b")
-    rb=$mb
-    pb=$(peak_mib "$b")
-    ratio=$(awk -v a="$ma" -v b="$mb" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "inf" }')
-  fi
-  if [[ $target != - ]]; then
-    tcell="≤$target"
-    if [[ $ratio != — ]]; then
-      if awk -v r="$ratio" -v t="$target" 'BEGIN { exit !(r <= t) }'; then tcell+=" ✓"; else tcell+=" ✗"; fi
-    fi
-  fi
-  if [[ -n $mem ]]; then
-    if [[ $tcell == — ]]; then tcell=""; else tcell+=", "; fi
-    tcell+="≤$mem MiB"
-    if (($(peak_mib "$a") <= mem)); then tcell+=" ✓"; else tcell+=" ✗"; fi
-  fi
-  printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$op" "$ma" "$rb" "$ratio" "$(peak_mib "$a")" "$pb" "$tcell" >>"$TMP/table.$ENGINE"
-}
+ratio_of() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "inf" }'; }
 
-# Pads the cells of a Markdown table so it also reads well in a terminal.
-align_table() {
-  awk -F'|' '
-    { rows[NR] = $0; for (i = 2; i < NF; i++) { c = $i; gsub(/^ +| +$/, "", c); cell[NR, i] = c
-        if (length(c) > w[i]) w[i] = length(c) } nf[NR] = NF }
-    END { for (r = 1; r <= NR; r++) { line = "|"
-        for (i = 2; i < nf[r]; i++) {
-          c = cell[r, i]
-          if (c ~ /^-+$/) { s = ""; while (length(s) < w[i]) s = s "-"; line = line " " s " |" }
-          else line = line sprintf(" %-*s |", w[i], c)
-        }
-        print line } }'
-}
-
-human_bytes() { # bytes
-  awk -v b="$1" 'BEGIN { split("B KiB MiB GiB TiB", u); i = 1
-    while (b >= 1024 && i < 5) { b /= 1024; i++ } printf (i == 1 ? "%d %s" : "%.1f %s"), b, u[i] }'
-}
-
-size_of() { du -sb "$1" | cut -f1; }
-
-machine_line() {
-  local mem cpu
-  mem=$(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
-  cpu=$(awk -F': *' '/model name/ { print $2; exit }' /proc/cpuinfo)
-  printf '%s CPUs (%s), %s RAM, %s' "$(nproc)" "${cpu:-unknown CPU}" "$mem" "$(uname -sr)"
-}
-
-verify_copy() { # label source_url target_url
+# Checks the database that RUN filled against the source (BENCH_VERIFY).
+verify_copy() { # run target_url
   [[ $BENCH_VERIFY != 0 ]] || return 0
-  local args=(verify --source "$2" --target "$3") rc=0
+  local args=(verify --source "$SRC_URL" --target "$2") rc=0
   [[ $BENCH_VERIFY == checksum ]] && args+=(--checksum)
-  "$DBSNAP" "${args[@]}" >"$TMP/logs/verify.$1.log" 2>&1 || rc=$?
+  "$DBSNAP" "${args[@]}" >"$TMP/logs/verify.$ENGINE.$ROWS.$1.log" 2>&1 || rc=$?
   if ((rc)); then
-    tail -n 40 "$TMP/logs/verify.$1.log" >&2
+    tail -n 40 "$TMP/logs/verify.$ENGINE.$ROWS.$1.log" >&2
     die "dbsnap verify after $1 failed (exit $rc): the loaded database differs from the source"
   fi
   log "  verify after $1: matches the source"
 }
 
-# --- PostgreSQL ----------------------------------------------------------------
+# --- steps the scenarios call ------------------------------------------------------
 
-bench_pg() {
-  ENGINE=pg
-  SERVER_PID=""
-  [[ -n ${DBSNAP_TEST_PG_URL:-} ]] ||
-    die "DBSNAP_TEST_PG_URL is not set; run 'make bench' or scripts/test-dbs.sh bash scripts/bench.sh"
-  local tool
-  for tool in psql pg_dump pg_restore; do
-    command -v "$tool" >/dev/null || die "$tool not found (Debian package postgresql-client)"
-  done
-  pg_admin -c 'SELECT 1' >/dev/null || die "cannot connect to DBSNAP_TEST_PG_URL"
+# A fresh database NAME built by `dbsnap init --schema` from the schema artifact.
+fresh_schema_db() { # name
+  drop_db "$1"
+  "$DBSNAP" init --url "$("${ENGINE}_url" "$1")" --schema "$W/schema.sql" --yes >"$W/init-schema.log" 2>&1 || {
+    cat "$W/init-schema.log" >&2
+    die "dbsnap init --schema (preparing $1) failed"
+  }
+}
 
-  local src=${BENCH_DB_PREFIX}_src imp=${BENCH_DB_PREFIX}_imp init=${BENCH_DB_PREFIX}_init
-  local src_url imp_url init_url
-  src_url=$(url_for_db "$DBSNAP_TEST_PG_URL" "$src")
-  imp_url=$(url_for_db "$DBSNAP_TEST_PG_URL" "$imp")
-  init_url=$(url_for_db "$DBSNAP_TEST_PG_URL" "$init")
-  # Once, whatever the number of sizes: cleanup drops each name once.
-  [[ " ${PG_DBS[*]} " == *" $src "* ]] || PG_DBS+=("$src" "$imp" "$init")
-  local db
-  for db in "$src" "$imp" "$init"; do
-    if [[ -n $(pg_admin -At -c "SELECT 1 FROM pg_database WHERE datname = '$db'") ]]; then
-      log "dropping $db left over from an earlier run"
-      pg_drop_db "$db"
+# Starts `dbsnap init --data` into TARGET and kills it (SIGKILL) once its staging
+# database holds, in full, the tables the file loads first, up to the one that
+# takes it closest to PERCENT of the rows: DBSNAP_FAULT_STALL_AT_TABLE makes init
+# stall before the next table, so the state at the kill is known.
+STALLED_PID=""
+declare -A KILL_NOTE # engine.rows -> what the kill left
+kill_init_at() { # percent target schema data
+  local pct=$1 target=$2 schema=$3 data=$4 line names=() rows=() total=0 i k=0 cum=0 best=""
+  while IFS= read -r line; do
+    [[ $line =~ \"name\":\"(([^\"\\]|\\.)*)\",\"rows\":([0-9]+) ]] || die "cannot read the manifest line '$line' of $data"
+    names+=("${BASH_REMATCH[1]//\\\"/\"}")
+    rows+=("${BASH_REMATCH[3]}")
+    total=$((total + BASH_REMATCH[3]))
+  done < <(tail -n 2000 "$data" | sed -n 's/^-- dbsnap:manifest-table //p')
+  ((${#names[@]} >= 2 && total > 0)) || die "kill_init_at: $data has fewer than two tables in its manifest"
+  for ((i = 1; i < ${#names[@]}; i++)); do
+    cum=$((cum + rows[i - 1]))
+    local off=$((cum * 100 - pct * total))
+    ((off < 0)) && off=$((-off))
+    if [[ -z $best ]] || ((off < best)); then
+      best=$off
+      k=$i
     fi
   done
-
-  local dir=$TMP/pg
-  mkdir -p "$dir"
-  local schema=$dir/schema.sql plain=$dir/dbsnap.sql r t0 secs
-
-  step "PostgreSQL: generating $BENCH_ROWS rows in $src (scripts/bench/pg_dataset.sql)"
-  pg_admin -c "CREATE DATABASE $src TEMPLATE template0 ENCODING 'UTF8'"
-  t0=$(date +%s%N)
-  psql -X -q -v ON_ERROR_STOP=1 -v rows="$BENCH_ROWS" -d "$src_url" \
-    -f "$ROOT/scripts/bench/pg_dataset.sql" >"$dir/dataset.log" 2>&1 || {
-    tail -n 30 "$dir/dataset.log" >&2
-    die "generating the data set failed"
-  }
-  secs=$(awk -v d=$(($(date +%s%N) - t0)) 'BEGIN { printf "%.1f", d / 1e9 }')
-  local rows size tables server settings
-  rows=$(psql -X -At -d "$src_url" -c "SELECT (SELECT count(*) FROM customers) + (SELECT count(*) FROM products)
-      + (SELECT count(*) FROM orders) + (SELECT count(*) FROM order_items) + (SELECT count(*) FROM events)")
-  size=$(psql -X -At -d "$src_url" -c "SELECT pg_database_size(current_database())")
-  tables=$(psql -X -At -d "$src_url" -c "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p')")
-  server=$(psql -X -At -d "$src_url" -c "SHOW server_version")
-  settings=$(psql -X -At -d "$src_url" -c "SELECT string_agg(name || '=' || current_setting(name), ', ' ORDER BY name)
-      FROM unnest(ARRAY['shared_buffers', 'max_wal_size', 'fsync', 'synchronous_commit', 'maintenance_work_mem']) AS name")
-  log "generated $rows rows in $tables tables (partitions included), $(human_bytes "$size"), in ${secs}s"
-
-  step "dbsnap export-schema"
-  "$DBSNAP" export-schema --url "$src_url" -o "$schema" >"$dir/export-schema.log" 2>&1 || {
-    cat "$dir/export-schema.log" >&2
-    die "dbsnap export-schema failed"
-  }
-
-  step "export: dbsnap export-data vs pg_dump --data-only ($BENCH_ROUNDS rounds)"
-  for ((r = 1; r <= BENCH_ROUNDS; r++)); do
-    rm -f "$plain"
-    measure export_dbsnap "$DBSNAP" export-data --url "$src_url" -o "$plain"
-    rm -f "$dir/pg_dump.sql"
-    measure export_pg_dump pg_dump --data-only -d "$src_url" -f "$dir/pg_dump.sql"
-  done
-  local size_plain size_pgdump
-  size_plain=$(size_of "$plain")
-  size_pgdump=$(size_of "$dir/pg_dump.sql")
-  rm -f "$dir/pg_dump.sql"
-
-  step "gzip export: dbsnap export-data -o .sql.gz vs pg_dump --data-only -Z6 ($BENCH_ROUNDS rounds)"
-  for ((r = 1; r <= BENCH_ROUNDS; r++)); do
-    rm -f "$dir/dbsnap.sql.gz"
-    measure gzip_dbsnap "$DBSNAP" export-data --url "$src_url" -o "$dir/dbsnap.sql.gz"
-    rm -f "$dir/pg_dump.sql.gz"
-    measure gzip_pg_dump pg_dump --data-only -Z6 -d "$src_url" -f "$dir/pg_dump.sql.gz"
-  done
-  local size_gz size_pgdump_gz
-  size_gz=$(size_of "$dir/dbsnap.sql.gz")
-  size_pgdump_gz=$(size_of "$dir/pg_dump.sql.gz")
-  rm -f "$dir/dbsnap.sql.gz" "$dir/pg_dump.sql.gz"
-
-  step "zstd export: dbsnap export-data -o .sql.zst ($BENCH_ROUNDS rounds; pg_dump 15 has no zstd)"
-  for ((r = 1; r <= BENCH_ROUNDS; r++)); do
-    rm -f "$dir/dbsnap.sql.zst"
-    measure zstd_dbsnap "$DBSNAP" export-data --url "$src_url" -o "$dir/dbsnap.sql.zst"
-  done
-  local size_zst
-  size_zst=$(size_of "$dir/dbsnap.sql.zst")
-  rm -f "$dir/dbsnap.sql.zst"
-
-  # Both tools start from the same state: a fresh database built by
-  # `dbsnap init --schema`, with its indexes, constraints and triggers.
-  fresh_schema_db() {
-    pg_drop_db "$imp"
-    "$DBSNAP" init --url "$imp_url" --schema "$schema" --yes >"$dir/init-schema.log" 2>&1 || {
-      cat "$dir/init-schema.log" >&2
-      die "dbsnap init --schema (preparing $imp for import) failed"
+  local kept=0
+  for ((i = 0; i < k; i++)); do kept=$((kept + rows[i])); done
+  log "  (untimed) init stalled before table $((k + 1)) of ${#names[@]} (${names[k]}), then killed:" \
+    "$kept of $total rows ($((kept * 100 / total)) %) loaded"
+  KILL_NOTE[$ENGINE.$ROWS]="the killed init had loaded $k of ${#names[@]} tables, $(thousands "$kept") of $(thousands "$total") rows ($((kept * 100 / total)) %)"
+  DBSNAP_FAULT_STALL_AT_TABLE=$k "$DBSNAP" init --url "$("${ENGINE}_url" "$target")" --schema "$schema" --data "$data" --yes \
+    >"$W/killed-init.log" 2>&1 &
+  STALLED_PID=$!
+  local started=$SECONDS staging ready n
+  while :; do
+    kill -0 "$STALLED_PID" 2>/dev/null || {
+      cat "$W/killed-init.log" >&2
+      die "the init meant to stall at table $((k + 1)) ended by itself"
     }
-  }
-  step "import: dbsnap import vs psql -1 -f of the same file, into a schema with indexes ($BENCH_ROUNDS rounds)"
-  for ((r = 1; r <= BENCH_ROUNDS; r++)); do
-    fresh_schema_db
-    measure import_dbsnap "$DBSNAP" import --url "$imp_url" "$plain"
-    ((r == 1)) && verify_copy "dbsnap import" "$src_url" "$imp_url"
-    fresh_schema_db
-    measure import_psql psql -X -1 -q -v ON_ERROR_STOP=1 -d "$imp_url" -f "$plain"
-    ((r == 1)) && verify_copy "psql -1 -f" "$src_url" "$imp_url"
-  done
-  pg_drop_db "$imp"
-
-  step "init: dbsnap init --schema --data vs CREATE DATABASE + pg_restore -j2 ($BENCH_ROUNDS rounds)"
-  local dumpdir=$dir/pg_dump.dir
-  pg_dump -Fd -Z0 -d "$src_url" -f "$dumpdir" >"$dir/pg_dump-Fd.log" 2>&1 || {
-    cat "$dir/pg_dump-Fd.log" >&2
-    die "pg_dump -Fd failed"
-  }
-  local size_dumpdir
-  size_dumpdir=$(size_of "$dumpdir")
-  for ((r = 1; r <= BENCH_ROUNDS; r++)); do
-    pg_drop_db "$init"
-    measure init_dbsnap "$DBSNAP" init --url "$init_url" --schema "$schema" --data "$plain" --yes
-    ((r == 1)) && verify_copy "dbsnap init" "$src_url" "$init_url"
-    pg_drop_db "$init"
-    # The database is created inside the timed command, as dbsnap init creates its own.
-    # shellcheck disable=SC2016  # expanded by the inner shell
-    measure init_pg_restore bash -c 'psql -X -q -v ON_ERROR_STOP=1 -d "$1" -c "CREATE DATABASE $2 TEMPLATE template0" &&
-      exec pg_restore -j2 -d "$3" "$4"' bench "$DBSNAP_TEST_PG_URL" "$init" "$init_url" "$dumpdir"
-    ((r == 1)) && verify_copy "pg_restore" "$src_url" "$init_url"
-  done
-  pg_drop_db "$init"
-  rm -rf "$dumpdir"
-
-  step "swap-over: export-schema + export-data + init vs pg_dump -Fd -j2 + pg_restore -j2 vs pgcopydb clone ($BENCH_ROUNDS rounds)"
-  ensure_pgcopydb
-  local sw=$dir/swap
-  # Each timed command copies the live source into a new database, start to end.
-  # shellcheck disable=SC2016  # expanded by the inner shells
-  for ((r = 1; r <= BENCH_ROUNDS; r++)); do
-    pg_drop_db "$init" && rm -rf "$sw" && mkdir -p "$sw"
-    measure swap_dbsnap bash -c '"$1" export-schema --url "$2" -o "$4/schema.sql" &&
-      "$1" export-data --url "$2" -o "$4/data.sql" &&
-      exec "$1" init --url "$3" --schema "$4/schema.sql" --data "$4/data.sql" --yes' \
-      bench "$DBSNAP" "$src_url" "$init_url" "$sw"
-    ((r == 1)) && verify_copy "dbsnap swap-over" "$src_url" "$init_url"
-    pg_drop_db "$init" && rm -rf "$sw" && mkdir -p "$sw"
-    measure swap_pg_restore bash -c 'pg_dump -Fd -Z0 -j2 -d "$2" -f "$4/dump" &&
-      psql -X -q -v ON_ERROR_STOP=1 -d "$1" -c "CREATE DATABASE $5 TEMPLATE template0" &&
-      exec pg_restore -j2 -d "$3" "$4/dump"' \
-      bench "$DBSNAP_TEST_PG_URL" "$src_url" "$init_url" "$sw" "$init"
-    ((r == 1)) && verify_copy "pg_dump -j2 + pg_restore -j2" "$src_url" "$init_url"
-    pg_drop_db "$init" && rm -rf "$sw" && mkdir -p "$sw"
-    measure swap_pgcopydb bash -c 'psql -X -q -v ON_ERROR_STOP=1 -d "$1" -c "CREATE DATABASE $5 TEMPLATE template0" &&
-      exec pgcopydb clone --source "$2" --target "$3" --dir "$4/pgcopydb" --table-jobs 2 --index-jobs 2 --no-owner --no-acl' \
-      bench "$DBSNAP_TEST_PG_URL" "$src_url" "$init_url" "$sw" "$init"
-    ((r == 1)) && verify_copy "pgcopydb clone" "$src_url" "$init_url"
-  done
-  pg_drop_db "$init"
-  rm -rf "$sw"
-
-  {
-    echo '| operation | dbsnap median s | reference median s | ratio (dbsnap/reference) | dbsnap peak MiB | reference peak MiB | target |'
-    echo '|---|---|---|---|---|---|---|'
-  } >"$TMP/table.pg"
-  # Targets: issue 10.
-  record "export: export-data .sql vs pg_dump --data-only" export_dbsnap export_pg_dump 0.75 64
-  record "gzip export: export-data .sql.gz vs pg_dump --data-only -Z6" gzip_dbsnap gzip_pg_dump 0.6 64
-  record "zstd export: export-data .sql.zst (no pg_dump equivalent)" zstd_dbsnap - - 64
-  record "import into indexed schema: dbsnap import vs psql -1 -f (same file)" import_dbsnap import_psql 0.8 64
-  record "init with data: init --schema --data vs CREATE DATABASE + pg_restore -j2" init_dbsnap init_pg_restore 0.8 64
-  record "swap-over: export-schema + export-data + init vs pg_dump -Fd -Z0 -j2 + pg_restore -j2" swap_dbsnap swap_pg_restore 0.8 64
-  record "swap-over: export-schema + export-data + init vs pgcopydb clone --table-jobs 2 --index-jobs 2" swap_dbsnap swap_pgcopydb 0.8 64
-
-  {
-    echo "## PostgreSQL"
-    echo
-    echo "- Data set: $rows rows in $tables tables (partitions included; scripts/bench/pg_dataset.sql, rows=$BENCH_ROWS),"
-    echo "  source database $(human_bytes "$size") (pg_database_size), generated in ${secs}s"
-    echo "- Server: PostgreSQL $server on the same machine; $settings"
-    echo "- Rounds: $BENCH_ROUNDS per tool, dbsnap and the reference alternating"
-    echo
-    cat "$TMP/table.pg"
-    echo
-    echo "| file | size |"
-    echo "|---|---|"
-    echo "| dbsnap export-data .sql | $(human_bytes "$size_plain") |"
-    echo "| pg_dump --data-only .sql | $(human_bytes "$size_pgdump") |"
-    echo "| dbsnap export-data .sql.gz | $(human_bytes "$size_gz") |"
-    echo "| pg_dump --data-only -Z6 .sql.gz | $(human_bytes "$size_pgdump_gz") |"
-    echo "| dbsnap export-data .sql.zst | $(human_bytes "$size_zst") |"
-    echo "| pg_dump -Fd -Z0 directory (for pg_restore) | $(human_bytes "$size_dumpdir") |"
-    echo
-    echo "Notes:"
-    echo "- import: both tools load dbsnap's plain export into a fresh database built by"
-    echo "  \`dbsnap init --schema\` (indexes, constraints and triggers present); building it is not timed."
-    echo "- init: dbsnap's time includes creating its database; the reference's timed command is"
-    echo "  \`CREATE DATABASE ... TEMPLATE template0\` then \`pg_restore -j2\` of an uncompressed (-Z0)"
-    echo "  directory dump. Dropping the previous database is not timed."
-    echo "- swap-over: each tool's timed command copies the source into a new database, start to"
-    echo "  end; pg_dump writes an uncompressed (-Z0) directory, as dbsnap writes plain SQL."
-    if [[ $BENCH_VERIFY != 0 ]]; then
-      echo "- The first import and init of each tool was checked with \`dbsnap verify$([[ $BENCH_VERIFY == checksum ]] && echo ' --checksum')\` against the source."
+    mapfile -t staging < <("${ENGINE}_staging_of" "$target")
+    if ((${#staging[@]} == 1)); then
+      ready=1
+      for ((i = 0; i < k; i++)); do
+        n=$("${ENGINE}_count" "${staging[0]}" "${names[i]}")
+        [[ $n == "${rows[i]}" ]] || {
+          ready=""
+          break
+        }
+      done
+      [[ -n $ready ]] && break
     fi
-  } | align_table_sections >>"$RESULTS_MD"
-}
-
-# --- MariaDB / MySQL -------------------------------------------------------------
-
-# Percent-decoding of a URL part.
-url_decode() { printf '%b' "${1//%/\\x}"; }
-
-# Writes the client option file the mariadb, mysqldump, mydumper and myloader
-# commands read (--defaults-file), from a mysql://user:pass@host:port/db URL.
-my_write_cnf() { # url
-  [[ $1 =~ ^(mysql|mariadb)://(([^:@/]*)(:([^@/]*))?@)?(\[[^]]*\]|[^:/?]*)(:([0-9]+))?(/[^?]*)?(\?.*)?$ ]] ||
-    die "cannot parse DBSNAP_TEST_MYSQL_URL as mysql://user[:password]@host[:port]/db"
-  MY_USER=$(url_decode "${BASH_REMATCH[3]:-root}")
-  local pass host
-  pass=$(url_decode "${BASH_REMATCH[5]}")
-  host=${BASH_REMATCH[6]:-127.0.0.1}
-  host=${host#[}
-  MY_HOST=${host%]}
-  MY_PORT=${BASH_REMATCH[8]:-3306}
-  MY_CNF=$TMP/my.cnf
-  (
-    umask 077
-    printf '[client]\nhost=%s\nport=%s\nuser=%s\nprotocol=tcp\n' "$MY_HOST" "$MY_PORT" "$MY_USER"
-    [[ -n $pass ]] && printf 'password="%s"\n' "${pass//\"/\\\"}"
-    true
-  ) >"$MY_CNF"
-}
-
-my_admin() { "$MY_CLIENT" --defaults-file="$MY_CNF" -N -B "$@"; }
-
-my_drop_db() { # name
-  my_admin -e "DROP DATABASE IF EXISTS \`$1\`"
-}
-
-# Waits (at most BENCH_MYSQL_SETTLE seconds) until InnoDB has written most of
-# its dirty pages, so one run's writes are not flushed during the next run: until
-# at most 5% of the buffer pool is dirty, or the count has not gone down for 3s
-# (InnoDB keeps some pages dirty when idle; other sessions may dirty more).
-my_settle() {
-  local limit=${BENCH_MYSQL_SETTLE:-60} i dirty total best="" still=0
-  for ((i = 0; i < limit * 2; i++)); do
-    read -r dirty total < <(my_admin -e "SELECT
-        (SELECT variable_value FROM information_schema.global_status WHERE variable_name = 'INNODB_BUFFER_POOL_PAGES_DIRTY'),
-        (SELECT variable_value FROM information_schema.global_status WHERE variable_name = 'INNODB_BUFFER_POOL_PAGES_TOTAL')") || return 0
-    [[ $dirty =~ ^[0-9]+$ && $total =~ ^[0-9]+$ ]] || return 0
-    ((dirty * 100 <= total * 5)) && return 0
-    if [[ -z $best ]] || ((dirty < best)); then
-      best=$dirty
-      still=0
-    elif ((++still >= 6)); then
-      return 0
-    fi
-    sleep 0.5
+    # A safety net: the state comes for sure unless init failed.
+    ((SECONDS - started < 3600)) || die "the staging database of $target never held its first $k tables in full"
+    sleep 1
   done
-  log "  (InnoDB still has $dirty of $total pages dirty after ${limit}s; going on)"
+  kill -KILL "$STALLED_PID"
+  wait "$STALLED_PID" 2>/dev/null || true
+  STALLED_PID=""
 }
 
-ensure_mydumper() {
-  command -v mydumper >/dev/null 2>&1 && command -v myloader >/dev/null 2>&1 && return 0
-  command -v apt-get >/dev/null 2>&1 || die "mydumper/myloader are missing and there is no apt-get; install mydumper"
-  log "installing the Debian package 'mydumper' (mydumper, myloader)"
-  as_root apt-get update >"$TMP/apt.log" 2>&1 || {
-    tail -n 20 "$TMP/apt.log" >&2
-    die "apt-get update failed"
-  }
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y mydumper >>"$TMP/apt.log" 2>&1 || {
-    tail -n 20 "$TMP/apt.log" >&2
-    die "apt-get install mydumper failed"
-  }
-  if ! command -v mydumper >/dev/null 2>&1 || ! command -v myloader >/dev/null 2>&1; then
-    die "mydumper/myloader still missing after installing 'mydumper'"
+# --- data sets and artifacts ---------------------------------------------------------
+
+DATASET="" # the data set in SRC now
+declare -A DATASET_LINES SERVER_LINES CLIENT_LINES # engine.rows -> lines for results.md
+
+# Makes DATASET the source: generated into a database of its own, after dropping
+# the previous data set and its work directory W (so one is on disk at a time).
+use_dataset() { # dataset
+  [[ $DATASET == "$1" ]] && return 0
+  leave_dataset
+  DATASET=$1
+  case $DATASET in
+    shop) SRC=${BENCH_DB_PREFIX}_src ;;
+    one_big_table) SRC=${BENCH_DB_PREFIX}_big ;;
+    *) die "unknown data set '$DATASET' (shop, one_big_table)" ;;
+  esac
+  DBS+=("$ENGINE $SRC")
+  SRC_URL=$("${ENGINE}_url" "$SRC")
+  W=$TMP/$ENGINE.$ROWS.$DATASET
+  export SRC SRC_URL W
+  mkdir -p "$W"
+  drop_db "$SRC"
+  step "$ENGINE: generating the $DATASET data set, $ROWS rows, in $SRC"
+  DATASET_LINE="" SERVER_LINE="" CLIENT_LINE=""
+  "${ENGINE}_generate" "$DATASET" "$SRC" "$ROWS" "$W/dataset.log"
+  DATASET_LINES[$ENGINE.$ROWS]+="$DATASET_LINE"$'\n'
+  SERVER_LINES[$ENGINE.$ROWS]=$SERVER_LINE
+  CLIENT_LINES[$ENGINE.$ROWS]=$CLIENT_LINE
+}
+
+leave_dataset() {
+  [[ -n $DATASET ]] || return 0
+  if [[ -z $BENCH_KEEP ]]; then
+    drop_db "$SRC"
+    rm -rf "$W"
   fi
+  DATASET=""
 }
 
-ensure_pgcopydb() {
-  command -v pgcopydb >/dev/null 2>&1 && return 0
-  command -v apt-get >/dev/null 2>&1 || die "pgcopydb is missing and there is no apt-get; install pgcopydb"
-  log "installing the Debian package 'pgcopydb'"
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y pgcopydb >"$TMP/apt.log" 2>&1 || {
-    as_root apt-get update >>"$TMP/apt.log" 2>&1 || true
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y pgcopydb >>"$TMP/apt.log" 2>&1 || {
-      tail -n 20 "$TMP/apt.log" >&2
-      die "apt-get install pgcopydb failed"
+# Makes the named artifacts (untimed) that are not in W yet.
+need() { # names, comma separated
+  local a file
+  for a in ${1//,/ }; do
+    file=${ARTIFACT_FILE[$ENGINE:$a]}
+    [[ -e $W/$file ]] && continue
+    log "  (untimed) making $file"
+    OUT=$W/$file bash -c "${ARTIFACT_CMD[$ENGINE:$a]}" >"$W/make.$a.log" 2>&1 || {
+      tail -n 30 "$W/make.$a.log" >&2
+      die "making $file failed: ${ARTIFACT_CMD[$ENGINE:$a]}"
     }
-  }
-  command -v pgcopydb >/dev/null 2>&1 || die "pgcopydb still missing after installing 'pgcopydb'"
+    printf '| %s | (untimed, for %s) | %s |\n' "$file" "$SC" "$(human_bytes "$(size_of "$W/$file")")" >>"$TMP/sizes.$ENGINE.$ROWS"
+  done
 }
 
-# The pid of the server, when it runs on this machine and we can see it.
-my_server_pid() {
-  local pid_file pid comm
-  case $MY_HOST in 127.0.0.1 | localhost | ::1) ;; *) return 0 ;; esac
-  pid_file=$(my_admin -e 'SELECT @@pid_file') || return 0
-  [[ -r $pid_file ]] || return 0
-  pid=$(<"$pid_file")
-  [[ $pid =~ ^[0-9]+$ && -r /proc/$pid/stat ]] || return 0
-  comm=$(</proc/"$pid"/comm)
-  [[ $comm == mariadbd || $comm == mysqld ]] && printf '%s\n' "$pid"
-  return 0
+is_artifact_file() { # file
+  local a
+  for a in "${!ARTIFACT_FILE[@]}"; do
+    [[ ${a%%:*} == "$ENGINE" && ${ARTIFACT_FILE[$a]} == "$1" ]] && return 0
+  done
+  return 1
 }
 
-bench_mysql() {
-  ENGINE=mysql
-  [[ -n ${DBSNAP_TEST_MYSQL_URL:-} ]] ||
-    die "DBSNAP_TEST_MYSQL_URL is not set; run 'make bench' or scripts/test-dbs.sh bash scripts/bench.sh"
-  MY_CLIENT=$(command -v mariadb || command -v mysql || true)
-  [[ -n $MY_CLIENT ]] || die "neither mariadb nor mysql found (Debian package mariadb-client)"
-  MY_DUMP=$(command -v mysqldump || command -v mariadb-dump || true)
-  [[ -n $MY_DUMP ]] || die "neither mysqldump nor mariadb-dump found (Debian package mariadb-client)"
-  ensure_mydumper
-  my_write_cnf "$DBSNAP_TEST_MYSQL_URL"
-  my_admin -e 'SELECT 1' >/dev/null || die "cannot connect to DBSNAP_TEST_MYSQL_URL"
-  local server
-  server=$(my_admin -e 'SELECT VERSION()')
-  [[ $server == *MariaDB* ]] || die "the MySQL benchmark needs MariaDB (its Sequence engine generates the data); server is $server"
-  SERVER_PID=$(my_server_pid)
+# --- running a scenario --------------------------------------------------------------
 
-  local src=dbsnap_bench_src imp=dbsnap_bench_imp init=dbsnap_bench_init
-  local src_url imp_url init_url
-  src_url=$(url_for_db "$DBSNAP_TEST_MYSQL_URL" "$src")
-  imp_url=$(url_for_db "$DBSNAP_TEST_MYSQL_URL" "$imp")
-  init_url=$(url_for_db "$DBSNAP_TEST_MYSQL_URL" "$init")
-  MY_DBS+=("$src" "$imp" "$init")
-  local db
-  for db in "$src" "$imp" "$init"; do
-    if [[ -n $(my_admin -e "SELECT 1 FROM information_schema.schemata WHERE schema_name = '$db'") ]]; then
-      log "dropping $db left over from an earlier run (MariaDB)"
-      my_drop_db "$db"
-    fi
-  done
-
-  local dir=$TMP/mysql
-  mkdir -p "$dir"
-  local schema=$dir/schema.sql plain=$dir/dbsnap.sql r t0 secs
-  local mydumper=(mydumper --defaults-file="$MY_CNF" -B "$src" -t 2 --no-locks -v 1)
-  local myloader=(myloader --defaults-file="$MY_CNF" -t 2 -v 1)
-  # dbsnap's options: two tables read at once, as mydumper -t 2 does (sharing one
-  # snapshot takes a moment of FLUSH TABLES WITH READ LOCK); the import with
-  # FOREIGN_KEY_CHECKS and UNIQUE_CHECKS off, as myloader loads mydumper's files.
-  local export_opts=(--jobs 2) import_opts=(--disable-constraints)
-
-  step "MariaDB: generating $BENCH_ROWS rows in $src (scripts/bench/mysql_dataset.sql)"
-  my_admin -e "CREATE DATABASE \`$src\` CHARACTER SET utf8mb4"
-  t0=$(date +%s%N)
-  { printf 'SET @rows = %s;\n' "$BENCH_ROWS"; cat "$ROOT/scripts/bench/mysql_dataset.sql"; } |
-    my_admin "$src" >"$dir/dataset.log" 2>&1 || {
-    tail -n 30 "$dir/dataset.log" >&2
-    die "generating the data set failed"
-  }
-  secs=$(awk -v d=$(($(date +%s%N) - t0)) 'BEGIN { printf "%.1f", d / 1e9 }')
-  local rows size tables parts settings
-  rows=$(my_admin "$src" -e "SELECT (SELECT count(*) FROM customers) + (SELECT count(*) FROM products)
-      + (SELECT count(*) FROM orders) + (SELECT count(*) FROM order_items) + (SELECT count(*) FROM events)")
-  size=$(my_admin -e "SELECT SUM(data_length + index_length) FROM information_schema.tables WHERE table_schema = '$src'")
-  tables=$(my_admin -e "SELECT count(*) FROM information_schema.tables WHERE table_schema = '$src' AND table_type = 'BASE TABLE'")
-  parts=$(my_admin -e "SELECT count(*) FROM information_schema.partitions WHERE table_schema = '$src' AND partition_name IS NOT NULL")
-  settings=$(my_admin -e "SELECT GROUP_CONCAT(LOWER(variable_name), '=', variable_value ORDER BY variable_name SEPARATOR ', ')
-      FROM information_schema.global_variables WHERE variable_name IN ('INNODB_BUFFER_POOL_SIZE', 'INNODB_FLUSH_LOG_AT_TRX_COMMIT',
-        'INNODB_DOUBLEWRITE', 'INNODB_LOG_FILE_SIZE', 'INNODB_FLUSH_METHOD', 'LOG_BIN', 'MAX_ALLOWED_PACKET')")
-  log "generated $rows rows in $tables tables ($parts partitions), $(human_bytes "$size"), in ${secs}s"
-
-  step "dbsnap export-schema"
-  "$DBSNAP" export-schema --url "$src_url" -o "$schema" >"$dir/export-schema.log" 2>&1 || {
-    cat "$dir/export-schema.log" >&2
-    die "dbsnap export-schema failed"
-  }
-
-  # mydumper without --no-locks runs FLUSH TABLES WITH READ LOCK, which waits for
-  # every running statement on the server and blocks all writes meanwhile; the
-  # source is not written during the run, so each thread's own snapshot is enough.
-  step "export: dbsnap export-data vs mydumper -t 2 -m vs mysqldump --single-transaction ($BENCH_ROUNDS rounds)"
-  local mdata=$dir/mydumper.data
+run_scenario() { # ENGINE:NAME
+  SC=$1
+  local runs name r key out size
+  read -r -a runs <<<"${SC_RUNS[$SC]}"
+  use_dataset "${SC_DATASET[$SC]}"
+  need "${SC_NEEDS[$SC]}"
+  if [[ -n ${SC_PREPARE[$SC]} ]]; then eval "${SC_PREPARE[$SC]}"; fi
+  step "$SC: ${SC_TITLE[$SC]} ($(thousands "$ROWS") rows, rounds: $BENCH_ROUNDS)"
+  declare -A size_after=() # run -> bytes of its output after its last round
   for ((r = 1; r <= BENCH_ROUNDS; r++)); do
-    rm -f "$plain"
-    measure export_dbsnap "$DBSNAP" export-data "${export_opts[@]}" --url "$src_url" -o "$plain"
-    rm -rf "$mdata"
-    measure export_mydumper "${mydumper[@]}" -m -o "$mdata"
-    rm -f "$dir/mysqldump.sql"
-    # shellcheck disable=SC2016  # expanded by the inner shell
-    measure export_mysqldump bash -c 'exec "$1" --defaults-file="$2" --single-transaction --skip-lock-tables --hex-blob \
-      --no-create-info "$3" >"$4"' bench "$MY_DUMP" "$MY_CNF" "$src" "$dir/mysqldump.sql"
-  done
-  local size_plain size_mdata size_mysqldump
-  size_plain=$(size_of "$plain")
-  size_mdata=$(size_of "$mdata")
-  size_mysqldump=$(size_of "$dir/mysqldump.sql")
-  rm -f "$dir/mysqldump.sql"
-
-  step "gzip export: dbsnap export-data -o .sql.gz vs mydumper -t 2 -m -c ($BENCH_ROUNDS rounds)"
-  for ((r = 1; r <= BENCH_ROUNDS; r++)); do
-    rm -f "$dir/dbsnap.sql.gz"
-    measure gzip_dbsnap "$DBSNAP" export-data "${export_opts[@]}" --url "$src_url" -o "$dir/dbsnap.sql.gz"
-    rm -rf "$dir/mydumper.gz"
-    measure gzip_mydumper "${mydumper[@]}" -m -c -o "$dir/mydumper.gz"
-  done
-  local size_gz size_mgz
-  size_gz=$(size_of "$dir/dbsnap.sql.gz")
-  size_mgz=$(size_of "$dir/mydumper.gz")
-  rm -rf "$dir/dbsnap.sql.gz" "$dir/mydumper.gz"
-
-  step "zstd export: dbsnap export-data -o .sql.zst ($BENCH_ROUNDS rounds; mydumper 0.10 has no zstd)"
-  for ((r = 1; r <= BENCH_ROUNDS; r++)); do
-    rm -f "$dir/dbsnap.sql.zst"
-    measure zstd_dbsnap "$DBSNAP" export-data "${export_opts[@]}" --url "$src_url" -o "$dir/dbsnap.sql.zst"
-  done
-  local size_zst
-  size_zst=$(size_of "$dir/dbsnap.sql.zst")
-  rm -f "$dir/dbsnap.sql.zst"
-
-  # All three start from the same state: a fresh database built by
-  # `dbsnap init --schema`, with its indexes and foreign keys.
-  my_fresh_schema_db() {
-    my_drop_db "$imp"
-    "$DBSNAP" init --url "$imp_url" --schema "$schema" --yes >"$dir/init-schema.log" 2>&1 || {
-      cat "$dir/init-schema.log" >&2
-      die "dbsnap init --schema (preparing $imp for import) failed"
-    }
-  }
-  step "import: dbsnap import vs $(basename "$MY_CLIENT") DB < file vs myloader -t 2, into a schema with indexes ($BENCH_ROUNDS rounds)"
-  for ((r = 1; r <= BENCH_ROUNDS; r++)); do
-    my_fresh_schema_db
-    measure import_dbsnap "$DBSNAP" import "${import_opts[@]}" --url "$imp_url" "$plain"
-    ((r == 1)) && verify_copy "dbsnap import (MariaDB)" "$src_url" "$imp_url"
-    my_fresh_schema_db
-    # shellcheck disable=SC2016  # expanded by the inner shell
-    measure import_client bash -c 'exec "$1" --defaults-file="$2" "$3" <"$4"' bench "$MY_CLIENT" "$MY_CNF" "$imp" "$plain"
-    ((r == 1)) && verify_copy "$(basename "$MY_CLIENT") < file" "$src_url" "$imp_url"
-    my_fresh_schema_db
-    measure import_myloader "${myloader[@]}" -d "$mdata" -B "$imp"
-    ((r == 1)) && verify_copy "myloader (data only)" "$src_url" "$imp_url"
-  done
-  my_drop_db "$imp"
-  rm -rf "$mdata"
-
-  step "init: dbsnap init --schema --data vs myloader -t 2 of a full mydumper dump ($BENCH_ROUNDS rounds)"
-  local mfull=$dir/mydumper.full
-  "${mydumper[@]}" -G -R -E -o "$mfull" >"$dir/mydumper-full.log" 2>&1 || {
-    cat "$dir/mydumper-full.log" >&2
-    die "mydumper (full dump) failed"
-  }
-  local size_mfull
-  size_mfull=$(size_of "$mfull")
-  for ((r = 1; r <= BENCH_ROUNDS; r++)); do
-    my_drop_db "$init"
-    measure init_dbsnap "$DBSNAP" init --url "$init_url" --schema "$schema" --data "$plain" --yes
-    ((r == 1)) && verify_copy "dbsnap init (MariaDB)" "$src_url" "$init_url"
-    my_drop_db "$init"
-    # myloader creates the database from the dump's schema-create file.
-    measure init_myloader "${myloader[@]}" -d "$mfull" -B "$init"
-    ((r == 1)) && verify_copy "myloader (full dump)" "$src_url" "$init_url"
-  done
-  my_drop_db "$init"
-  rm -rf "$mfull"
-
-  {
-    echo '| operation | dbsnap median s | reference median s | ratio (dbsnap/reference) | dbsnap peak MiB | reference peak MiB | target |'
-    echo '|---|---|---|---|---|---|---|'
-  } >"$TMP/table.mysql"
-  local eo="${export_opts[*]}" io="${import_opts[*]}"
-  record "export: export-data${eo:+ $eo} .sql vs mydumper -t 2 -m (uncompressed)" export_dbsnap export_mydumper 1.0 64
-  record "export: export-data${eo:+ $eo} .sql vs mysqldump --single-transaction" export_dbsnap export_mysqldump - 64
-  record "gzip export: export-data${eo:+ $eo} .sql.gz vs mydumper -t 2 -m -c" gzip_dbsnap gzip_mydumper 1.0 64
-  record "zstd export: export-data${eo:+ $eo} .sql.zst (no mydumper equivalent)" zstd_dbsnap - - 64
-  record "import into indexed schema: dbsnap import${io:+ $io} vs myloader -t 2 (data only)" import_dbsnap import_myloader 1.0 64
-  record "import into indexed schema: dbsnap import${io:+ $io} vs $(basename "$MY_CLIENT") DB < file (same file)" import_dbsnap import_client - 64
-  record "init with data: init --schema --data vs myloader -t 2 (full dump)" init_dbsnap init_myloader 1.0 64
-
-  # Where the time goes: the client's CPU (user + system, from /usr/bin/time) and,
-  # for a server on this machine, the server's CPU over the same interval.
-  local cpu_table=$TMP/cpu.mysql name
-  {
-    echo '| run | median wall s | median client CPU s | median server CPU s |'
-    echo '|---|---|---|---|'
-    for name in export_dbsnap export_mydumper export_mysqldump gzip_dbsnap gzip_mydumper zstd_dbsnap \
-      import_dbsnap import_client import_myloader init_dbsnap init_myloader; do
-      printf '| %s | %s | %s | %s |\n' "$name" "$(median_secs "$name")" "$(median_col "$name" 3)" "$(median_col "$name" 4)"
+    for name in "${runs[@]}"; do
+      key=$SC/$name
+      OUT=""
+      [[ -n ${RUN_OUT[$key]} ]] && OUT=$W/${RUN_OUT[$key]} && rm -rf "$OUT"
+      export OUT
+      if [[ -n ${RUN_BEFORE[$key]} ]]; then eval "${RUN_BEFORE[$key]}"; fi
+      measure "$name" "${RUN_CMD[$key]}"
+      if [[ -n $OUT && -e $OUT ]]; then size_after[$name]=$(size_of "$OUT"); fi
+      case ${RUN_VERIFY[$key]} in
+        imp) ((r > 1)) || verify_copy "$name" "$IMP_URL" ;;
+        init) ((r > 1)) || verify_copy "$name" "$INIT_URL" ;;
+      esac
     done
-  } >"$cpu_table"
+  done
+  for name in "${runs[@]}"; do
+    out=${RUN_OUT[$SC/$name]}
+    [[ -n $out ]] || continue
+    size=${size_after[$name]:-}
+    [[ -n $size ]] && printf '| %s | %s | %s |\n' "$out" "$name" "$(human_bytes "$size")" >>"$TMP/sizes.$ENGINE.$ROWS"
+    is_artifact_file "$out" || rm -rf "${W:?}/$out"
+  done
+  if [[ -z $BENCH_KEEP ]]; then
+    drop_db "$IMP"
+    drop_db "$INIT"
+  fi
+  local op a b target
+  while IFS=$'\t' read -r op a b target; do
+    [[ -n $op ]] || continue
+    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$ENGINE" "$ROWS" "$op" "$a" "$b" "$target" >>"$COMPARES_TSV"
+  done <<<"${SC_COMPARES[$SC]}"
+  printf '%s' "${SC_NOTES[$SC]}" >>"$TMP/notes.$ENGINE.$ROWS"
+}
 
-  {
-    echo "## MariaDB"
-    echo
-    echo "- Data set: $rows rows in $tables tables, one of them RANGE-partitioned ($parts partitions);"
-    echo "  scripts/bench/mysql_dataset.sql, rows=$BENCH_ROWS; source database $(human_bytes "$size")"
-    echo "  (data_length + index_length), generated in ${secs}s"
-    echo "- Server: $server on $MY_HOST:$MY_PORT; $settings"
-    echo "- Clients: $("$MY_CLIENT" --version | sed -E 's#^([^ ]*/)?([^ ]+) +Ver ([^ ]+) Distrib ([^,]+),.*#\2 \3 (\4)#');" \
-      "$("$MY_DUMP" --version | sed -E 's#^([^ ]*/)?([^ ]+) +Ver ([^ ]+) Distrib ([^,]+),.*#\2 \3 (\4)#'); $(mydumper --version 2>&1 | head -n 1)"
-    echo "- Rounds: $BENCH_ROUNDS per tool, dbsnap and the references alternating"
-    echo
-    cat "$TMP/table.mysql"
-    echo
-    echo "| file | size |"
-    echo "|---|---|"
-    echo "| dbsnap export-data .sql | $(human_bytes "$size_plain") |"
-    echo "| mydumper -m directory (data only) | $(human_bytes "$size_mdata") |"
-    echo "| mysqldump --no-create-info --hex-blob .sql | $(human_bytes "$size_mysqldump") |"
-    echo "| dbsnap export-data .sql.gz | $(human_bytes "$size_gz") |"
-    echo "| mydumper -m -c directory | $(human_bytes "$size_mgz") |"
-    echo "| dbsnap export-data .sql.zst | $(human_bytes "$size_zst") |"
-    echo "| mydumper directory with schema (for the init comparison) | $(human_bytes "$size_mfull") |"
-    echo
-    echo "CPU seconds per run (medians; the server's CPU includes anything else it ran meanwhile):"
-    echo
-    cat "$cpu_table"
-    echo
-    echo "Notes:"
-    echo "- export: \`dbsnap export-data${eo:+ $eo}\` writes one file from one snapshot$([[ $eo == *--jobs* ]] &&
-      echo ", reading tables on several connections (FLUSH TABLES WITH READ LOCK for a moment to share it)")."
-    echo "  mydumper runs \`-t 2 --no-locks -m\` (two threads, one file per table, no schema files; --no-locks"
-    echo "  skips FLUSH TABLES WITH READ LOCK, harmless here as nothing writes to the source); mysqldump writes"
-    echo "  one file through stdout. The timed command is the tool alone; the output is removed untimed."
-    echo "- import: each tool loads into a fresh database built by \`dbsnap init --schema\` (secondary"
-    echo "  indexes and foreign keys present); building it is not timed. \`dbsnap import${io:+ $io}\` and"
-    echo "  \`$(basename "$MY_CLIENT") DB < file\` load the same dbsnap .sql: dbsnap in one transaction$([[ $io == *--disable-constraints* ]] &&
-      echo " with FOREIGN_KEY_CHECKS and UNIQUE_CHECKS off" || echo " with foreign keys checked"),"
-    echo "  the client in autocommit mode with foreign keys checked (the file orders parents first)."
-    echo "  myloader loads the mydumper -m directory with 2 threads; mydumper's files turn"
-    echo "  FOREIGN_KEY_CHECKS off."
-    echo "- init: dbsnap's time includes creating its database, tables, rows, then foreign keys."
-    echo "  The reference is myloader -t 2 of a full mydumper dump (schema files and data; made"
-    echo "  untimed) into a database that does not exist yet: myloader creates it and the tables"
-    echo "  (indexes and foreign keys inline), then loads the rows. Dropping the previous database is not timed."
-    echo "- The target column checks the ratio against the issue's targets (export ≤ 1.0 × mydumper,"
-    echo "  import ≤ 1.0 × myloader) and dbsnap's peak RSS against 64 MiB."
-    if [[ $BENCH_VERIFY != 0 ]]; then
-      echo "- The first import and init of each tool was checked with \`dbsnap verify$([[ $BENCH_VERIFY == checksum ]] && echo ' --checksum')\` against the source."
-    fi
-  } | align_table_sections >>"$RESULTS_MD"
+# --- results ---------------------------------------------------------------------------
+
+# Pads the cells of a Markdown table so it also reads well in a terminal.
+align_table() {
+  awk -F'|' '
+    { rows[NR] = $0; sep[NR] = 1; for (i = 2; i < NF; i++) { c = $i; gsub(/^ +| +$/, "", c); cell[NR, i] = c
+        if (c !~ /^-+$/) sep[NR] = 0
+        if (length(c) > w[i]) w[i] = length(c) } nf[NR] = NF }
+    END { for (r = 1; r <= NR; r++) { line = "|"
+        for (i = 2; i < nf[r]; i++) {
+          c = cell[r, i]
+          if (sep[r]) { s = ""; while (length(s) < w[i]) s = s "-"; line = line " " s " |" }
+          else line = line sprintf(" %-*s |", w[i], c)
+        }
+        print line } }'
 }
 
 # Aligns every Markdown table in the text; other lines pass through.
@@ -903,74 +686,209 @@ align_table_sections() {
   flush
 }
 
-# --- main ------------------------------------------------------------------------
+# The comparisons of the current engine at ROWS: operation, medians, ratio,
+# peak memory, and the checks.
+compare_table() {
+  local op a b target ma mb ratio pa pb tcell
+  echo '| operation | dbsnap median s | reference median s | ratio (dbsnap/reference) | dbsnap peak MiB | reference peak MiB | target |'
+  echo '|---|---|---|---|---|---|---|'
+  while IFS=$'\t' read -r _ _ op a b target; do
+    ma=$(median_secs "$a")
+    pa=$(peak_mib "$a")
+    mb="—" pb="—" ratio="—" tcell=""
+    if [[ $b != - ]]; then
+      mb=$(median_secs "$b")
+      pb=$(peak_mib "$b")
+      ratio=$(ratio_of "$ma" "$mb")
+    fi
+    [[ $target != - ]] && tcell="≤$target $(check "$ratio" "$target"), "
+    tcell+="≤$MEMORY_LIMIT_MIB MiB $(check "$pa" "$MEMORY_LIMIT_MIB")"
+    printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$op" "$ma" "$mb" "$ratio" "$pa" "$pb" "$tcell"
+  done < <(awk -F'\t' -v e="$ENGINE" -v r="$ROWS" '$1 == e && $2 == r' "$COMPARES_TSV")
+}
+
+# The details of the current engine at ROWS.
+engine_section() {
+  local key=$ENGINE.$ROWS name
+  echo "## $("${ENGINE}_title"), $(thousands "$ROWS") rows"
+  echo
+  while IFS= read -r line; do
+    [[ -n $line ]] && echo "- Data set $line"
+  done <<<"${DATASET_LINES[$key]:-}"
+  echo "- Server: ${SERVER_LINES[$key]:-}"
+  echo "- Clients: ${CLIENT_LINES[$key]:-}"
+  echo "- Rounds: $BENCH_ROUNDS per tool, dbsnap and the references alternating"
+  echo
+  compare_table
+  if [[ -s $TMP/sizes.$key ]]; then
+    echo
+    echo "| file | written by | size |"
+    echo "|---|---|---|"
+    cat "$TMP/sizes.$key"
+  fi
+  # Where the time goes: the client's CPU (user + system, from /usr/bin/time) and,
+  # for a server on this machine, the server's CPU over the same interval.
+  echo
+  echo "CPU seconds per run (medians; the server's CPU includes anything else it ran meanwhile):"
+  echo
+  echo '| run | median wall s | median client CPU s | median server CPU s |'
+  echo '|---|---|---|---|'
+  while read -r name; do
+    printf '| %s | %s | %s | %s |\n' "$name" "$(median_secs "$name")" "$(median_col "$name" 3)" "$(median_col "$name" 4)"
+  done < <(awk -F'\t' -v e="$ENGINE" -v r="$ROWS" '$1 == e && $2 == r && !seen[$3]++ { print $3 }' "$RUNS_TSV")
+  echo
+  echo "Notes:"
+  [[ -f $TMP/notes.$key ]] && sed 's/^/- /' "$TMP/notes.$key"
+  [[ -n ${KILL_NOTE[$key]:-} ]] && echo "- resume: ${KILL_NOTE[$key]}; the resumed run keeps those tables and loads the rest."
+  echo "- The target column checks the ratio against the issue's targets and dbsnap's peak RSS against $MEMORY_LIMIT_MIB MiB."
+  if [[ $BENCH_VERIFY != 0 ]]; then
+    echo "- The first import and init of each tool was checked with \`dbsnap verify$([[ $BENCH_VERIFY == checksum ]] && echo ' --checksum')\` against the source."
+  fi
+  echo
+}
+
+# Is RUN one of dbsnap's (its command runs $DBSNAP)? Those are held to the targets.
+# shellcheck disable=SC2016  # the text $DBSNAP, not its value
+is_dbsnap_run() { [[ ${RUN_CMD[${RUN_OF[$ENGINE/$1]}/$1]} == *'$DBSNAP'* ]]; }
+
+growth_limit() { awk -v s="$1" -v l="$2" 'BEGIN { printf "%.2f", 1.1 * l / s }'; }
+
+# After every size of one engine: how much each run's time grew from the
+# smallest size to the largest. Linear growth is the ratio of the sizes; the
+# target (issue 10) is within 10 % of it, and dbsnap's peak memory ≤ 64 MiB at each.
+growth_section() {
+  ((${#scales[@]} > 1)) || return 0
+  local small=$((base_rows * scales[0])) large=$((base_rows * scales[${#scales[@]} - 1])) name a b ma mb g limit gv mv
+  limit=$(growth_limit "$small" "$large")
+  echo "## $("${ENGINE}_title"): growth from $(thousands "$small") to $(thousands "$large") rows"
+  echo
+  echo "| run | s at $(thousands "$small") | s at $(thousands "$large") | growth | target ≤$limit | peak MiB $(thousands "$small") / $(thousands "$large") | target ≤$MEMORY_LIMIT_MIB MiB |"
+  echo "|---|---|---|---|---|---|---|"
+  while read -r name; do
+    [[ -f $(runs_of "$name" "$small") && -f $(runs_of "$name" "$large") ]] || continue
+    a=$(median_secs "$name" "$small")
+    b=$(median_secs "$name" "$large")
+    ma=$(peak_mib "$name" "$small")
+    mb=$(peak_mib "$name" "$large")
+    g=$(ratio_of "$b" "$a")
+    gv="— (reference)" mv="—"
+    if is_dbsnap_run "$name"; then
+      gv=$(check "$g" "$limit")
+      mv=$(check "$((ma > mb ? ma : mb))" "$MEMORY_LIMIT_MIB")
+    fi
+    printf '| %s | %s | %s | %s | %s | %s / %s | %s |\n' "$name" "$a" "$b" "$g" "$gv" "$ma" "$mb" "$mv"
+  done < <(awk -F'\t' -v e="$ENGINE" '$1 == e && !seen[$3]++ { print $3 }' "$RUNS_TSV")
+  echo
+}
+
+# The table to paste into the README: every comparison of the engine at every
+# size in one row.
+summary_section() {
+  local sizes=() s rows_list="" op a b target cells_a cells_b cells_r cells_pa cells_pb mem_ok ma mb pa pb ratio first last g
+  for s in "${scales[@]}"; do sizes+=($((base_rows * s))); done
+  for s in "${sizes[@]}"; do rows_list+="${rows_list:+ / }$(thousands "$s")"; done
+  local multi=$((${#sizes[@]} > 1)) limit=""
+  ((multi)) && limit=$(growth_limit "${sizes[0]}" "${sizes[${#sizes[@]} - 1]}")
+  echo "**$("${ENGINE}_title")** at $rows_list rows (targets: ratio as listed$([[ -n $limit ]] && echo "; growth ≤ ${limit}×"); dbsnap peak memory ≤ $MEMORY_LIMIT_MIB MiB at each size)"
+  echo
+  if ((multi)); then
+    echo "| operation | dbsnap s | reference s | ratio | growth | dbsnap peak MiB | reference peak MiB |"
+    echo "|---|---|---|---|---|---|---|"
+  else
+    echo "| operation | dbsnap s | reference s | ratio | dbsnap peak MiB | reference peak MiB |"
+    echo "|---|---|---|---|---|---|"
+  fi
+  while IFS=$'\t' read -r op a b target; do
+    cells_a="" cells_b="" cells_r="" cells_pa="" cells_pb="" mem_ok="✓"
+    for s in "${sizes[@]}"; do
+      ma=$(median_secs "$a" "$s")
+      pa=$(peak_mib "$a" "$s")
+      cells_a+="${cells_a:+ / }$ma"
+      cells_pa+="${cells_pa:+ / }$pa"
+      [[ $(check "$pa" "$MEMORY_LIMIT_MIB") == ✓ ]] || mem_ok="✗"
+      if [[ $b != - ]]; then
+        mb=$(median_secs "$b" "$s")
+        pb=$(peak_mib "$b" "$s")
+        ratio=$(ratio_of "$ma" "$mb")
+        cells_b+="${cells_b:+ / }$mb"
+        cells_pb+="${cells_pb:+ / }$pb"
+        cells_r+="${cells_r:+ / }$ratio"
+        [[ $target != - ]] && cells_r+=" $(check "$ratio" "$target")"
+      fi
+    done
+    [[ $b == - ]] && cells_b="—" cells_pb="—" cells_r="—"
+    [[ $target != - ]] && op+=" (≤ $target)"
+    if ((multi)); then
+      first=$(median_secs "$a" "${sizes[0]}")
+      last=$(median_secs "$a" "${sizes[${#sizes[@]} - 1]}")
+      g=$(ratio_of "$last" "$first")
+      printf '| %s | %s | %s | %s | %s× %s | %s %s | %s |\n' "$op" "$cells_a" "$cells_b" "$cells_r" "$g" "$(check "$g" "$limit")" "$cells_pa" "$mem_ok" "$cells_pb"
+    else
+      printf '| %s | %s | %s | %s | %s %s | %s |\n' "$op" "$cells_a" "$cells_b" "$cells_r" "$cells_pa" "$mem_ok" "$cells_pb"
+    fi
+  done < <(awk -F'\t' -v e="$ENGINE" -v r="${sizes[0]}" 'BEGIN { OFS = "\t" } $1 == e && $2 == r { print $3, $4, $5, $6 }' "$COMPARES_TSV")
+  echo
+}
+
+# --- main ------------------------------------------------------------------------------
 
 ensure_gnu_time
 started=$(date +%s)
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
-IFS=', ' read -r -a engines <<<"$BENCH_ENGINES"
-read -r -a scales <<<"$BENCH_SCALES"
 base_rows=$BENCH_ROWS
+: >"$TMP/summary.md"
 
-# After every size of one engine: how much each operation's time grew from the
-# smallest size to the largest. Linear growth is the ratio of the sizes; the
-# target (issue 10) is within 10 % of it, and peak memory ≤ 64 MiB at both.
-growth_table() {
-  ((${#scales[@]} > 1)) || return 0
-  local small=$((base_rows * scales[0])) large=$((base_rows * scales[${#scales[@]} - 1])) f name a b ma mb limit
-  limit=$(awk -v s="$small" -v l="$large" 'BEGIN { printf "%.2f", 1.1 * l / s }')
-  {
-    echo
-    echo "## $ENGINE: growth from $small to $large rows"
-    echo
-    echo "| operation | s at $small | s at $large | growth | peak MiB at $small / $large | target |"
-    echo "|---|---|---|---|---|---|"
-    for f in "$TMP/runs/$ENGINE.$small".*; do
-      name=${f##*.}
-      SCALE_TAG=.$small
-      a=$(median_secs "$name")
-      ma=$(peak_mib "$name")
-      SCALE_TAG=.$large
-      [[ -f $(runs_of "$name") ]] || continue
-      b=$(median_secs "$name")
-      mb=$(peak_mib "$name")
-      awk -v n="$name" -v a="$a" -v b="$b" -v ma="$ma" -v mb="$mb" -v t="$limit" 'BEGIN {
-        g = a > 0 ? b / a : 0
-        printf "| %s | %s | %s | %.2f | %s / %s | ≤%s %s |\n", n, a, b, g, ma, mb, t, (g <= t ? "✓" : "✗") }'
-    done
-    echo
-  } | align_table_sections >>"$RESULTS_MD"
-  SCALE_TAG=""
-}
-
-for engine in "${engines[@]}"; do
+for ENGINE in "${engines[@]}"; do
+  read -r -a ids <<<"${ENGINE_SCENARIOS[$ENGINE]:-}"
+  ((${#ids[@]})) || continue
+  "${ENGINE}_setup"
+  export ADMIN_URL
+  IMP=${BENCH_DB_PREFIX}_imp
+  INIT=${BENCH_DB_PREFIX}_init
+  IMP_URL=$("${ENGINE}_url" "$IMP")
+  INIT_URL=$("${ENGINE}_url" "$INIT")
+  export IMP IMP_URL INIT INIT_URL
+  DBS+=("$ENGINE $IMP" "$ENGINE $INIT")
   for scale in "${scales[@]}"; do
-    BENCH_ROWS=$((base_rows * scale))
-    SCALE_TAG=""
-    ((${#scales[@]} > 1)) && SCALE_TAG=.$BENCH_ROWS
-    case $engine in
-      pg | postgres | postgresql) bench_pg ;;
-      mysql | mariadb)
-        if declare -F bench_mysql >/dev/null; then bench_mysql; else die "the MariaDB benchmark is not written yet (BENCH_ENGINES=$BENCH_ENGINES)"; fi
-        ;;
-      *) die "unknown engine '$engine' in BENCH_ENGINES (pg, mysql)" ;;
-    esac
+    ROWS=$((base_rows * scale))
+    drop_db "$IMP"
+    drop_db "$INIT"
+    for id in "${ids[@]}"; do
+      run_scenario "$id"
+    done
+    leave_dataset
+    engine_section | align_table_sections >>"$RESULTS_MD"
   done
-  growth_table
+  growth_section | align_table_sections >>"$RESULTS_MD"
+  summary_section | align_table_sections >>"$TMP/summary.md"
 done
-BENCH_ROWS=$base_rows
 
+scale_words=""
+for scale in "${scales[@]}"; do scale_words+="${scale_words:+ and }$(thousands $((base_rows * scale)))"; done
 {
   echo "# dbsnap benchmark"
   echo
-  echo "- Date: $(date -u '+%Y-%m-%d %H:%M UTC'); total bench time $(($(date +%s) - started))s"
-  echo "- dbsnap: $DBSNAP_VERSION"
+  echo "## Performance (ready to paste into the README)"
+  echo
+  echo "- Run: $(date -u '+%Y-%m-%d %H:%M UTC'), \`make bench\` with BENCH_ROWS=$base_rows BENCH_SCALES=\"$BENCH_SCALES\" BENCH_ROUNDS=$BENCH_ROUNDS${BENCH_ONLY:+ BENCH_ONLY=\"$BENCH_ONLY\"}:"
+  echo "  $BENCH_ROUNDS round(s) per tool at $scale_words rows per engine"
   echo "- Machine: $(machine_line); load average (1/5/15 min) $load_start at the start,"
   echo "  $(cut -d' ' -f1-3 /proc/loadavg) at the end (other work on the machine makes times noisy)"
+  echo "- dbsnap: $DBSNAP_VERSION"
+  echo "- Times are medians of wall-clock seconds; a cell with several values gives them per size,"
+  echo "  smallest first. Ratios below 1.0 mean dbsnap is faster. Growth is dbsnap's time at the"
+  echo "  largest size over the smallest. Peak memory is the client's maximum resident set size"
+  echo "  (/usr/bin/time -v), not the server's."
+  echo
+  cat "$TMP/summary.md"
+  echo "# Details"
+  echo
+  echo "- Total bench time $(($(date +%s) - started))s"
   echo "- Times are medians of wall-clock seconds (process start to exit); peak MiB is the largest"
   echo "  \"Maximum resident set size\" of /usr/bin/time -v over the runs: the client process only, not"
-  echo "  the server. A ratio below 1 means dbsnap is faster. Before each timed run: sync, and"
-  echo "  CHECKPOINT (PostgreSQL) or a wait for InnoDB's dirty pages to be flushed (MariaDB)."
+  echo "  the server. Before each timed run: sync, and CHECKPOINT (PostgreSQL) or a wait for InnoDB's"
+  echo "  dirty pages to be flushed (MariaDB). Steps marked untimed (making files, building schemas,"
+  echo "  dropping databases, the kill before a resume) are outside the timed command."
   echo
   cat "$RESULTS_MD"
 } >"$TMP/final.md"

@@ -4,8 +4,10 @@
 -- Usage: { echo 'SET @rows = 3000000;'; cat scripts/bench/mysql_dataset.sql; } |
 --            mariadb -h 127.0.0.1 -u root EMPTY_DB
 --
--- @rows is the total row count over all tables (default 3000000, at least 1000):
--- customers 10%, products 1%, orders 30%, order_items 45%, events the rest.
+-- @rows is the total row count over all tables (default 3000000, at least 1000).
+-- @shape says how they are shared out: 'shop' (the default) gives customers 10%,
+-- products 1%, orders 30%, order_items 45%, events the rest; 'one_big_table'
+-- gives customers 5%, products 1%, orders 7%, order_items 7%, events the other 80%.
 -- Everything is generated on the server with INSERT ... SELECT from the Sequence
 -- engine (seq_1_to_N, built into MariaDB), deterministically (arithmetic and MD5
 -- on the row number, no RAND()), so two runs give the same data.
@@ -29,10 +31,11 @@ SET SESSION unique_checks = 0;
 SET SESSION foreign_key_checks = 0;
 
 SET @total = GREATEST(COALESCE(@rows, 3000000), 1000);
-SET @n_customers = FLOOR(@total * 0.10);
+SET @big = COALESCE(@shape, 'shop') = 'one_big_table';
+SET @n_customers = FLOOR(@total * IF(@big, 0.05, 0.10));
 SET @n_products = FLOOR(@total * 0.01);
-SET @n_orders = FLOOR(@total * 0.30);
-SET @n_items = FLOOR(@total * 0.45);
+SET @n_orders = FLOOR(@total * IF(@big, 0.07, 0.30));
+SET @n_items = FLOOR(@total * IF(@big, 0.07, 0.45));
 SET @n_events = @total - @n_customers - @n_products - @n_orders - @n_items;
 
 CREATE TABLE customers (

@@ -1,10 +1,14 @@
 -- Benchmark data set for dbsnap on PostgreSQL: a small shop with customers,
 -- products, month-partitioned orders, order items and an event log.
 --
--- Usage: psql -X -v ON_ERROR_STOP=1 -v rows=3000000 -d EMPTY_DB -f scripts/bench/pg_dataset.sql
+-- Usage: psql -X -v ON_ERROR_STOP=1 -v rows=3000000 [-v shape=one_big_table] -d EMPTY_DB \
+--            -f scripts/bench/pg_dataset.sql
 --
--- `rows` is the total row count over all tables (default 3000000, at least 1000):
--- customers 10%, products 1%, orders 30%, order_items 45%, events the rest.
+-- `rows` is the total row count over all tables (default 3000000, at least 1000).
+-- `shape` says how they are shared out: shop (the default) gives customers 10%,
+-- products 1%, orders 30%, order_items 45%, events the rest; one_big_table gives
+-- customers 5%, products 1%, orders 7%, order_items 7% and events, which is not
+-- partitioned, the other 80% (how far do parallel jobs get on one table?).
 -- Everything is generated on the server with generate_series, deterministically
 -- (setseed and arithmetic on the row number), so two runs give the same data.
 --
@@ -22,6 +26,10 @@
 \else
   \set rows 3000000
 \endif
+\if :{?shape}
+\else
+  \set shape shop
+\endif
 
 SET client_min_messages = warning;
 SET synchronous_commit = off;
@@ -29,10 +37,20 @@ SET maintenance_work_mem = '256MB';
 SET TIME ZONE 'UTC';
 
 SELECT greatest(:rows::bigint, 1000) AS total \gset
+-- An unknown shape stops here: the cast fails with the shape in its message.
+SELECT CASE WHEN :'shape' IN ('shop', 'one_big_table') THEN :'shape' = 'one_big_table'
+            ELSE ('unknown data set shape: ' || :'shape')::boolean END AS one_big_table \gset
+\if :one_big_table
+SELECT (:total * 0.05)::bigint AS n_customers,
+       (:total * 0.01)::bigint AS n_products,
+       (:total * 0.07)::bigint AS n_orders,
+       (:total * 0.07)::bigint AS n_items \gset
+\else
 SELECT (:total * 0.10)::bigint AS n_customers,
        (:total * 0.01)::bigint AS n_products,
        (:total * 0.30)::bigint AS n_orders,
        (:total * 0.45)::bigint AS n_items \gset
+\endif
 SELECT :total - :n_customers - :n_products - :n_orders - :n_items AS n_events \gset
 
 -- The time of order `o` (a column of that name must be in scope). Order items
