@@ -387,13 +387,29 @@ impl Drop for ScratchDir {
 }
 
 /// Held by the tests that write values of tens of MiB into MariaDB, so that
-/// they run one at a time. Two of them side by side (one's LOAD DATA of a
-/// 24 MiB row, the other's CREATE TABLE) twice left two server threads
-/// spinning inside InnoDB for good, on a server with the default 128 MiB
-/// buffer pool; each runs in seconds alone.
-pub fn large_values_one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
-    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+/// they run one at a time, also across test processes (two checkouts testing
+/// at once). Two of them side by side (one's LOAD DATA of a 24 MiB row, the
+/// other's CREATE TABLE) stalled the server for good, three times: InnoDB's
+/// default 96 MiB redo log is less than ten times such values (MariaDB's
+/// sizing rule), the checkpoint could not advance, and every session waited.
+/// Each runs in seconds alone.
+pub fn large_values_one_at_a_time() -> LargeValuesLock {
+    use std::os::fd::AsRawFd;
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(std::env::temp_dir().join("dbsnap-it-large-values.lock"))
+        .expect("open the large-values lock file");
+    // SAFETY: flock on a descriptor this function owns; released on close.
+    let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) };
+    assert_eq!(rc, 0, "flock: {}", std::io::Error::last_os_error());
+    LargeValuesLock { _file: file }
+}
+
+/// The lock of [`large_values_one_at_a_time`]; closing the file releases it.
+pub struct LargeValuesLock {
+    _file: std::fs::File,
 }
 
 /// A fresh scratch directory (see [`ScratchDir`]).
