@@ -1201,6 +1201,27 @@ fn assignment(target: Target, value: String) -> Option<String> {
 // Schema files
 // ---------------------------------------------------------------------------
 
+/// A schema statement's text as the server reads it: a MySQL versioned
+/// comment (`/*!50003 CREATE*/ ...`) is judged by what is inside it.
+fn schema_text(dialect: Dialect, sql: &str) -> &str {
+    match dialect {
+        Dialect::MySql => match versioned_content(sql) {
+            Some(Ok(inner)) => inner,
+            _ => sql,
+        },
+        Dialect::Postgres => sql,
+    }
+}
+
+/// The first `n` words of an upper-cased statement.
+fn upper_words(upper: &str, n: usize) -> Vec<&str> {
+    upper
+        .split(|c: char| c.is_whitespace() || c == '(' || c == ';')
+        .filter(|w| !w.is_empty())
+        .take(n)
+        .collect()
+}
+
 /// What a post-data statement of a schema file builds, as its progress counts it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum PostDataStep {
@@ -1231,18 +1252,8 @@ impl PostDataStep {
     }
 
     pub fn of(dialect: Dialect, sql: &str) -> PostDataStep {
-        let text = match dialect {
-            Dialect::MySql => match versioned_content(sql) {
-                Some(Ok(inner)) => inner,
-                _ => sql,
-            },
-            Dialect::Postgres => sql,
-        };
-        let upper = text.to_ascii_uppercase();
-        let w: Vec<&str> = upper
-            .split(|c: char| c.is_whitespace() || c == '(')
-            .filter(|w| !w.is_empty())
-            .collect();
+        let upper = schema_text(dialect, sql).to_ascii_uppercase();
+        let w = upper_words(&upper, usize::MAX);
         match w.as_slice() {
             ["CREATE", "INDEX" | "UNIQUE", ..] => PostDataStep::Index,
             ["ALTER", "TABLE", rest @ ..] => {
@@ -1272,19 +1283,9 @@ impl PostDataStep {
 /// A schema file runs DDL by nature, but only inside the target database:
 /// the reason a statement acts outside it, if it does.
 pub fn outside_target(dialect: Dialect, sql: &str) -> Option<String> {
-    let text = match dialect {
-        Dialect::MySql => match versioned_content(sql) {
-            Some(Ok(inner)) => inner,
-            _ => sql,
-        },
-        Dialect::Postgres => sql,
-    };
+    let text = schema_text(dialect, sql);
     let upper = text.to_ascii_uppercase();
-    let w: Vec<&str> = upper
-        .split(|c: char| c.is_whitespace() || c == '(' || c == ';')
-        .filter(|w| !w.is_empty())
-        .take(4)
-        .collect();
+    let w = upper_words(&upper, 4);
     let words = first_words(text);
     let global = match w.as_slice() {
         ["CREATE" | "DROP" | "ALTER", "DATABASE" | "SCHEMA", ..] if dialect == Dialect::MySql => {

@@ -6,6 +6,8 @@
 
 use std::process::Command;
 
+use crate::support::server::Server;
+use crate::support::testdb::TestDb;
 use crate::support::{self, commands, mysql, pg};
 
 /// The text a terminal would show, without colour and cursor sequences.
@@ -63,6 +65,23 @@ fn assert_load_bar(screen: &str, table: &str) {
     assert!(!screen.contains("/0 tables"), "{screen}");
 }
 
+/// `init --schema --data` of a copy of `source` on a terminal: the screen.
+fn init_on_terminal<S: Server>(source: &TestDb<S>) -> String {
+    let dir = support::tempdir();
+    let (schema, data) = (dir.join("schema.sql"), dir.join("data.sql"));
+    commands::export_schema_ok(source, &schema);
+    commands::export_data_ok(source, &data, &[]);
+    let target = TestDb::<S>::reserve("bardst");
+    let (ok, screen) = on_terminal(&format!(
+        "init --url '{}' --schema '{}' --data '{}' --yes",
+        target.url(),
+        schema.display(),
+        data.display()
+    ));
+    assert!(ok, "{screen}");
+    screen
+}
+
 /// Post-data's line: steps counted by kind out of the schema file's.
 fn assert_post_data_line(screen: &str, kinds: &[&str]) {
     let line = screen
@@ -82,18 +101,7 @@ fn init_on_postgres_shows_the_load_then_post_data_by_kind() {
          CREATE TABLE small (id int PRIMARY KEY, big_id int REFERENCES big); \
          INSERT INTO small SELECT g, g FROM generate_series(1, 10) g;",
     );
-    let dir = support::tempdir();
-    let (schema, data) = (dir.join("schema.sql"), dir.join("data.sql"));
-    commands::export_schema_ok(&source, &schema);
-    commands::export_data_ok(&source, &data, &[]);
-    let target = pg::TestDb::reserve("bardst");
-    let (ok, screen) = on_terminal(&format!(
-        "init --url '{}' --schema '{}' --data '{}' --yes",
-        target.url(),
-        schema.display(),
-        data.display()
-    ));
-    assert!(ok, "{screen}");
+    let screen = init_on_terminal(&source);
     assert_load_bar(&screen, "public.big");
     assert_post_data_line(&screen, &["indexes", "constraints", "foreign keys"]);
 }
@@ -131,18 +139,7 @@ fn init_bar_on_mysql_follows_the_file_with_manifest_counts() {
          CREATE TABLE small (id int PRIMARY KEY, big_id int, FOREIGN KEY (big_id) REFERENCES big (id)); \
          INSERT INTO small SELECT seq, seq FROM seq_1_to_10;",
     );
-    let dir = support::tempdir();
-    let (schema, data) = (dir.join("schema.sql"), dir.join("data.sql"));
-    commands::export_schema_ok(&source, &schema);
-    commands::export_data_ok(&source, &data, &[]);
-    let target = mysql::TestDb::reserve("bardst");
-    let (ok, screen) = on_terminal(&format!(
-        "init --url '{}' --schema '{}' --data '{}' --yes",
-        target.url(),
-        schema.display(),
-        data.display()
-    ));
-    assert!(ok, "{screen}");
+    let screen = init_on_terminal(&source);
     assert_load_bar(&screen, "big");
     assert_post_data_line(&screen, &["foreign keys"]);
 }
