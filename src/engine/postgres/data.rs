@@ -9,6 +9,7 @@ use anyhow::{Context, Result};
 use futures_util::{pin_mut, StreamExt};
 use tokio_postgres::Client;
 
+use super::chunk::{self, Chunk};
 use super::quote::literal;
 use super::SETTINGS;
 use crate::config::{ConnectionSpec, EngineKind};
@@ -168,13 +169,23 @@ pub async fn sequence_states(client: &Client) -> Result<Vec<SequenceState>> {
     Ok(states)
 }
 
-/// Streams one table's COPY text through `sink`, returning its checksum.
+/// Streams one table's COPY text (or that of the rows `filter` picks)
+/// through `sink`, returning its checksum.
 async fn copy_table_out(
     client: &Client,
     table: &DataTable,
+    filter: Option<&str>,
     mut sink: impl FnMut(&[u8]) -> Result<()>,
 ) -> Result<RowChecksum> {
-    let sql = format!("COPY {}{} TO STDOUT", table.qname, table.column_list());
+    let sql = match filter {
+        None => format!("COPY {}{} TO STDOUT", table.qname, table.column_list()),
+        // The same text as the table's COPY: the same columns, each through its output function.
+        Some(filter) => format!(
+            "COPY (SELECT {} FROM ONLY {} WHERE {filter}) TO STDOUT",
+            table.columns.join(", "),
+            table.qname
+        ),
+    };
     let stream = client
         .copy_out(sql.as_str())
         .await
@@ -197,33 +208,42 @@ async fn copy_table_out(
 /// and client compression); more would only queue.
 const WORKERS: usize = 2;
 
-/// One table's piece: its COPY block, and the checksum of its rows.
+/// One piece of a table's COPY block: the block's start in its first piece,
+/// the rows of the piece's range, the block's end in its last piece; and
+/// the checksum of those rows.
 async fn table_piece(
     client: &Client,
     table: &DataTable,
+    chunk: &Chunk,
     skip_rows: bool,
     spooler: &Spooler,
     progress: &mut TableProgress,
 ) -> Result<(Finished, RowChecksum)> {
     let mut spool = spooler.spool()?;
-    write!(
-        spool,
-        "\n{}COPY {}{} FROM stdin;\n",
-        markers::table_line(&table.qname),
-        table.qname,
-        table.column_list()
-    )?;
+    if chunk.first() {
+        write!(
+            spool,
+            "
+{}COPY {}{} FROM stdin;
+",
+            markers::table_line(&table.qname),
+            table.qname,
+            table.column_list()
+        )?;
+    }
     let checksum = if skip_rows {
         RowChecksum::default()
     } else {
         // Text COPY yields one chunk per row.
-        copy_table_out(client, table, |chunk| {
+        copy_table_out(client, table, chunk.filter.as_deref(), |chunk| {
             progress.advance(1, chunk.len() as u64);
             Ok(spool.write_all(chunk)?)
         })
         .await?
     };
-    spool.write_all(b"\\.\n")?;
+    if chunk.last() {
+        spool.write_all(b"\\.\n")?;
+    }
     Ok((spool.finish()?, checksum))
 }
 
@@ -279,30 +299,57 @@ pub async fn export(
     let wanted = opts.jobs.unwrap_or(WORKERS);
     let workers = snapshot_workers(spec, client, wanted.min(tables.len().max(1))).await?;
     let main = workers[0].clone();
+    let skipped: Vec<bool> = tables
+        .iter()
+        .map(|t| {
+            opts.exclude_table_data
+                .iter()
+                .any(|p| crate::engine::pattern_matches(p, &t.qname))
+        })
+        .collect();
+    // Ranges only pay where more than one connection reads them.
+    let chunks = if workers.len() > 1 {
+        chunk::plan(&main, &tables, |i| skipped[i]).await?
+    } else {
+        (0..tables.len()).map(Chunk::whole).collect()
+    };
     let tables = Arc::new(tables);
-    let progress = Progress::new(tables.len() as u64, "tables");
-    let (spooler, exclude, list, bars) = (
+    let chunks = Arc::new(chunks);
+    let skipped = Arc::new(skipped);
+    let what = if chunks.len() == tables.len() {
+        "tables"
+    } else {
+        "table pieces"
+    };
+    let progress = Progress::new(chunks.len() as u64, what);
+    let (spooler, list, plan, skip, bars) = (
         pieces.spooler(),
-        opts.exclude_table_data.clone(),
         tables.clone(),
+        chunks.clone(),
+        skipped.clone(),
         progress.clone(),
     );
     let (tasks, rx) =
-        pieces::spawn_workers(workers, tables.len(), move |client: Arc<Client>, index| {
-            let (spooler, exclude, tables) = (spooler.clone(), exclude.clone(), list.clone());
+        pieces::spawn_workers(workers, chunks.len(), move |client: Arc<Client>, index| {
+            let (spooler, tables, chunks, skipped) =
+                (spooler.clone(), list.clone(), plan.clone(), skip.clone());
             let bars = bars.clone();
             async move {
-                let table = &tables[index];
-                let skip = exclude
-                    .iter()
-                    .any(|p| crate::engine::pattern_matches(p, &table.qname));
+                let chunk = &chunks[index];
+                let table = &tables[chunk.table];
+                let skip = skipped[chunk.table];
                 let (rows, bytes) = if skip {
                     (0, 0)
                 } else {
-                    (table.est_rows, table.est_bytes)
+                    (table.est_rows / chunk.parts, table.est_bytes / chunk.parts)
                 };
-                let mut line = bars.begin_table(&table.qname, rows, bytes);
-                let made = table_piece(&client, table, skip, &spooler, &mut line).await;
+                let label = if chunk.parts > 1 {
+                    format!("{} {}/{}", table.qname, chunk.part + 1, chunk.parts)
+                } else {
+                    table.qname.clone()
+                };
+                let mut line = bars.begin_table(&label, rows, bytes);
+                let made = table_piece(&client, table, chunk, skip, &spooler, &mut line).await;
                 line.finish_table();
                 (client, made)
             }
@@ -312,17 +359,22 @@ pub async fn export(
         engine: Some(crate::config::EngineKind::Postgres),
         ..Manifest::default()
     };
+    let mut table_sum = RowChecksum::default();
     pieces::append_in_order(
         pieces,
         rx,
-        tables.len(),
+        chunks.len(),
         |index, checksum: RowChecksum, _bytes| {
-            let table = &tables[index];
-            manifest.tables.push(TableEntry {
-                name: table.qname.clone(),
-                rows: checksum.rows(),
-                checksum: checksum.hex(),
-            });
+            let chunk = &chunks[index];
+            table_sum.merge(&checksum);
+            if chunk.last() {
+                manifest.tables.push(TableEntry {
+                    name: tables[chunk.table].qname.clone(),
+                    rows: table_sum.rows(),
+                    checksum: table_sum.hex(),
+                });
+                table_sum = RowChecksum::default();
+            }
             Ok(())
         },
     )
@@ -393,7 +445,7 @@ pub async fn inventory(
             }
             // The same checksum as the snapshot manifest: over the COPY text.
             ChecksumKind::Snapshot => {
-                let sum = copy_table_out(client, table, |_| Ok(())).await?;
+                let sum = copy_table_out(client, table, None, |_| Ok(())).await?;
                 TableState {
                     name: table.qname.clone(),
                     rows: sum.rows(),

@@ -1,6 +1,7 @@
 //! PostgreSQL engine: catalog reading, DDL generation, script loading.
 
 mod catalog;
+mod chunk;
 pub mod connect;
 mod data;
 mod import;
