@@ -8,11 +8,11 @@
 //! visits only the range's pages; older servers scan the whole table for each
 //! range, so there tables are never cut.
 
-use anyhow::{anyhow, Result};
+use anyhow::{Context, Result};
 use tokio_postgres::Client;
 
 use super::data::DataTable;
-use super::server_message;
+use crate::error::ServerError;
 
 /// A table is cut into ranges of about this much data (pg_table_size): small
 /// enough that two connections stay busy to the end, large enough that the
@@ -80,7 +80,8 @@ pub async fn plan(
             &[],
         )
         .await
-        .map_err(|e| anyhow!("reading the server version: {}", server_message(&e)))?
+        .map_err(ServerError::from)
+        .context("reading the server version")?
         .get(0);
     let size = chunk_bytes();
     let mut chunks = Vec::new();
@@ -122,7 +123,8 @@ async fn page_ranges(client: &Client, table: &DataTable, wanted: u64) -> Result<
             &[&table.qname],
         )
         .await
-        .map_err(|e| anyhow!("sizing table {}: {}", table.qname, server_message(&e)))?
+        .map_err(ServerError::from)
+        .with_context(|| format!("sizing table {}", table.qname))?
         .get(0);
     let bounds = splits(pages.max(0) as u64, wanted);
     if bounds.len() < 3 {
