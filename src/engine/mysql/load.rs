@@ -9,6 +9,7 @@ use mysql_async::prelude::Queryable;
 use mysql_async::Conn;
 
 use super::connect::server_message;
+use super::keys;
 use crate::script::{Item, MysqlReader};
 use crate::snapshot::markers::Markers;
 
@@ -59,6 +60,21 @@ pub fn database_charset(path: &Path) -> Result<Option<(String, String)>> {
 }
 
 pub async fn run_schema(conn: &mut Conn, path: &Path, sections: Sections) -> Result<()> {
+    run_schema_with(conn, path, sections, false).await
+}
+
+/// The pre-data section with InnoDB tables created without their secondary
+/// indexes; `keys::add` adds them after the rows.
+pub async fn run_pre_data_deferring_keys(conn: &mut Conn, path: &Path) -> Result<()> {
+    run_schema_with(conn, path, Sections::PreData, true).await
+}
+
+async fn run_schema_with(
+    conn: &mut Conn,
+    path: &Path,
+    sections: Sections,
+    defer_keys: bool,
+) -> Result<()> {
     let file =
         File::open(path).with_context(|| format!("cannot open schema file {}", path.display()))?;
     let mut reader = MysqlReader::new(BufReader::with_capacity(256 * 1024, file), path);
@@ -68,6 +84,10 @@ pub async fn run_schema(conn: &mut Conn, path: &Path, sections: Sections) -> Res
             Item::Marker { text, line } => markers.take(path, line, &text)?,
             Item::Statement { sql, line } => {
                 if sections.wants(markers.section.as_deref()) {
+                    let split = (defer_keys && markers.section.as_deref() == Some("pre-data"))
+                        .then(|| keys::split_create(&sql))
+                        .flatten();
+                    let sql = split.map_or(sql, |(create, _)| create);
                     conn.query_drop(&sql).await.map_err(|e| {
                         anyhow!("{}:{line}: {}", path.display(), server_message(&e))
                     })?;

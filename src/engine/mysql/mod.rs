@@ -13,6 +13,7 @@ mod format;
 mod grants;
 mod import;
 mod infile;
+mod keys;
 mod load;
 mod loader;
 mod schema;
@@ -213,7 +214,7 @@ impl MySql {
             match resumed {
                 None => {
                     record_phase(&mut conn, identity, Phase::PreData).await?;
-                    load::run_schema(&mut conn, schema_file, load::Sections::PreData).await?;
+                    load::run_pre_data_deferring_keys(&mut conn, schema_file).await?;
                     record_phase(&mut conn, identity, Phase::Rows).await?;
                 }
                 Some(Phase::Ready) => return Ok(()),
@@ -261,6 +262,10 @@ impl MySql {
             }
             let loaded = import::load_parallel(&mut conn, workers, data, skip).await?;
             run_deferred(&mut conn, data, &loaded.deferred).await?;
+            // Two tables' indexes are built at a time, as the rows were loaded.
+            let mut second = connect::connect(&self.spec.with_dbname(&staging)).await?;
+            keys::add(vec![&mut conn, &mut second], keys::deferred(schema_file)?).await?;
+            second.disconnect().await.ok();
             record_phase(&mut conn, identity, Phase::PostData).await?;
             load::run_schema(&mut conn, schema_file, load::Sections::PostData).await?;
             load::run_schema(&mut conn, schema_file, load::Sections::Code).await?;
