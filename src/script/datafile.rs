@@ -528,7 +528,13 @@ pub fn spawn_skipping(
     dialect: Dialect,
     skip: BTreeSet<TableName>,
 ) -> mpsc::Receiver<Result<Event>> {
-    let (tx, rx) = mpsc::channel(8);
+    // About 2 MiB in flight either way: COPY chunks are 256 KiB, a MySQL
+    // INSERT up to 1 MiB (and its rows are copied again by the loader).
+    let depth = match dialect {
+        Dialect::Postgres => 8,
+        Dialect::MySql => 2,
+    };
+    let (tx, rx) = mpsc::channel(depth);
     let path = path.to_path_buf();
     let stall = StallHook::from_env();
     std::thread::spawn(move || {

@@ -163,11 +163,17 @@ pub struct PostDataBar {
 
 impl PostDataBar {
     /// Counts the post-data section of `path` first, on a terminal only:
-    /// off a terminal nothing is drawn, so nothing is read.
-    pub fn start(path: &Path, dialect: Dialect) -> PostDataBar {
+    /// off a terminal nothing is drawn, so nothing is read. `deferred_indexes`:
+    /// secondary indexes init adds after the rows besides the file's post-data
+    /// (MySQL builds them so, as myloader's --optimize-keys does).
+    pub fn start(path: &Path, dialect: Dialect, deferred_indexes: u64) -> PostDataBar {
         let steps = if std::io::stderr().is_terminal() {
             match post_data_counts(path, dialect) {
-                Ok(counts) if counts.iter().any(|&n| n > 0) => {
+                Ok(mut counts) if counts.iter().any(|&n| n > 0) || deferred_indexes > 0 => {
+                    let index = PostDataStep::ALL
+                        .iter()
+                        .position(|s| *s == PostDataStep::Index);
+                    counts[index.unwrap_or_default()] += deferred_indexes;
                     let kinds: Vec<_> = PostDataStep::ALL
                         .iter()
                         .zip(counts)

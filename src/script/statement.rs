@@ -48,8 +48,7 @@ impl TableName {
     /// Parses a name written as SQL (`public."we""ird"`, `` `a b` ``); the
     /// whole text must be the name.
     pub fn parse(dialect: Dialect, text: &str) -> Option<TableName> {
-        let tokens = lex(dialect, text).ok()?;
-        let mut p = Parser::new(text, &tokens);
+        let mut p = Parser::new(dialect, text);
         let name = p.table_name(dialect)?;
         p.at_end().then_some(name)
     }
@@ -318,9 +317,9 @@ fn versioned_content(sql: &str) -> Option<Result<&str, ()>> {
 // ---------------------------------------------------------------------------
 
 #[derive(Debug, Clone, PartialEq)]
-enum Tok {
+enum Tok<'a> {
     /// An unquoted word, as written.
-    Word(String),
+    Word(&'a str),
     /// A quoted identifier, unquoted.
     Quoted(String),
     /// A string literal: the bytes between its quotes, decoded only when a
@@ -331,7 +330,7 @@ enum Tok {
         backslash: bool,
     },
     /// A literal that needs no further look: a number, a hex or bit literal.
-    Number(String),
+    Number(&'a str),
     /// `@name` (user variable) or `@@name` / `@@session.name` (system variable), MySQL.
     Var {
         system: bool,
@@ -343,25 +342,47 @@ enum Tok {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-struct Token {
-    tok: Tok,
+struct Token<'a> {
+    tok: Tok<'a>,
     /// Byte offset of the token in the statement.
     at: usize,
 }
 
-/// Splits a statement into tokens. Comments are refused: none of the allowed
-/// forms has one, and a comment is where a lexer and a server could disagree.
-fn lex(dialect: Dialect, sql: &str) -> Result<Vec<Token>, String> {
+/// Splits a statement into tokens, one at a time: a statement of a million
+/// literals is checked without a token list as large as the statement.
+/// Comments are refused: none of the allowed forms has one, and a comment is
+/// where a lexer and a server could disagree.
+struct Lexer<'a> {
+    dialect: Dialect,
+    sql: &'a str,
+    i: usize,
+}
+
+impl<'a> Lexer<'a> {
+    /// The next token, None at the end; after an error, nothing more.
+    fn next_token(&mut self) -> Option<Result<Token<'a>, String>> {
+        let b = self.sql.as_bytes();
+        while self.i < b.len() && b[self.i].is_ascii_whitespace() {
+            self.i += 1;
+        }
+        if self.i >= b.len() {
+            return None;
+        }
+        let token = lex_one(self.dialect, self.sql, &mut self.i);
+        if token.is_err() {
+            self.i = b.len();
+        }
+        Some(token)
+    }
+}
+
+/// The token at `*i` (not whitespace), advancing `*i` past it.
+fn lex_one<'a>(dialect: Dialect, sql: &'a str, pos: &mut usize) -> Result<Token<'a>, String> {
     let b = sql.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < b.len() {
+    let mut i = *pos;
+    {
         let c = b[i];
         let at = i;
-        if c.is_ascii_whitespace() {
-            i += 1;
-            continue;
-        }
         let comment = (c == b'-' && b.get(i + 1) == Some(&b'-'))
             || (c == b'/' && b.get(i + 1) == Some(&b'*'))
             || (c == b'#' && dialect == Dialect::MySql);
@@ -446,7 +467,7 @@ fn lex(dialect: Dialect, sql: &str) -> Result<Vec<Token>, String> {
                 if i < b.len() && (b[i].is_ascii_alphabetic() || b[i] == b'_') {
                     return Err("a malformed number".into());
                 }
-                Tok::Number(sql[start..i].to_string())
+                Tok::Number(&sql[start..i])
             }
             c if c.is_ascii_alphabetic() || c == b'_' || c >= 0x80 => {
                 // E'...' (PostgreSQL escapes), X'..', B'..', N'..' and MySQL
@@ -475,7 +496,7 @@ fn lex(dialect: Dialect, sql: &str) -> Result<Vec<Token>, String> {
                     // _binary 0x00ff
                     i = j;
                     continue_hex(b, &mut i)?;
-                    Tok::Number(sql[start..i].to_string())
+                    Tok::Number(&sql[start..i])
                 } else if b.get(j) == Some(&b'\'') {
                     match (dialect, upper.as_str()) {
                         (Dialect::Postgres, "E") => {
@@ -495,7 +516,7 @@ fn lex(dialect: Dialect, sql: &str) -> Result<Vec<Token>, String> {
                                 return Err("a malformed bit or hex literal".into());
                             }
                             i = end;
-                            Tok::Number(sql[start..end].to_string())
+                            Tok::Number(&sql[start..end])
                         }
                         (Dialect::MySql, "N") => {
                             let (tok, end) = string_literal(dialect, b, j, false)?;
@@ -510,7 +531,7 @@ fn lex(dialect: Dialect, sql: &str) -> Result<Vec<Token>, String> {
                         _ => return Err(format!("an unknown literal prefix {word}")),
                     }
                 } else {
-                    Tok::Word(word.to_string())
+                    Tok::Word(word)
                 }
             }
             b'(' | b')' | b',' | b'.' | b'=' | b'-' | b'+' | b';' | b'[' | b']' => {
@@ -519,9 +540,9 @@ fn lex(dialect: Dialect, sql: &str) -> Result<Vec<Token>, String> {
             }
             _ => return Err(format!("an unexpected character {:?}", c as char)),
         };
-        out.push(Token { tok, at });
+        *pos = i;
+        Ok(Token { tok, at })
     }
-    Ok(out)
 }
 
 /// `0x..` after an introducer: advances `i` past it.
@@ -551,7 +572,7 @@ fn string_literal(
     b: &[u8],
     i: usize,
     pg_escapes: bool,
-) -> Result<(Tok, usize), String> {
+) -> Result<(Tok<'static>, usize), String> {
     let quote = b[i];
     let backslash = pg_escapes || dialect == Dialect::MySql;
     let mut j = i + 1;
@@ -639,13 +660,35 @@ fn quoted_ident(b: &[u8], i: usize, quote: u8) -> Result<(String, usize), String
 
 struct Parser<'a> {
     sql: &'a str,
-    toks: &'a [Token],
-    pos: usize,
+    lexer: Lexer<'a>,
+    /// The next token, lexed ahead; None at the end or after a lexing error.
+    peeked: Option<Token<'a>>,
+    /// A lexing error: the statement is none of the allowed forms.
+    bad: bool,
 }
 
 impl<'a> Parser<'a> {
-    fn new(sql: &'a str, toks: &'a [Token]) -> Self {
-        Parser { sql, toks, pos: 0 }
+    fn new(dialect: Dialect, sql: &'a str) -> Self {
+        let mut p = Parser {
+            sql,
+            lexer: Lexer { dialect, sql, i: 0 },
+            peeked: None,
+            bad: false,
+        };
+        p.advance();
+        p
+    }
+
+    /// Moves on to the next token.
+    fn advance(&mut self) {
+        self.peeked = match self.lexer.next_token() {
+            Some(Ok(token)) => Some(token),
+            Some(Err(_)) => {
+                self.bad = true;
+                None
+            }
+            None => None,
+        };
     }
 
     /// The value of the next token if it is a string literal.
@@ -656,8 +699,9 @@ impl<'a> Parser<'a> {
                 to,
                 backslash,
             } => {
-                self.pos += 1;
-                Some(string_value(self.sql, *from, *to, *backslash))
+                let value = string_value(self.sql, *from, *to, *backslash);
+                self.advance();
+                Some(value)
             }
             _ => None,
         }
@@ -669,32 +713,33 @@ impl<'a> Parser<'a> {
             return Some(s);
         }
         match self.next()? {
-            Tok::Word(w) | Tok::Quoted(w) => Some(w.clone()),
+            Tok::Word(w) => Some(w.to_string()),
+            Tok::Quoted(w) => Some(w),
             _ => None,
         }
     }
 
-    fn peek(&self) -> Option<&'a Tok> {
-        self.toks.get(self.pos).map(|t| &t.tok)
+    fn peek(&self) -> Option<&Tok<'a>> {
+        self.peeked.as_ref().map(|t| &t.tok)
     }
 
-    fn next(&mut self) -> Option<&'a Tok> {
-        let t = self.peek();
-        self.pos += 1;
+    fn next(&mut self) -> Option<Tok<'a>> {
+        let t = self.peeked.take().map(|t| t.tok);
+        self.advance();
         t
     }
 
     fn offset(&self) -> Option<usize> {
-        self.toks.get(self.pos).map(|t| t.at)
+        self.peeked.as_ref().map(|t| t.at)
     }
 
     fn at_end(&self) -> bool {
-        self.pos >= self.toks.len()
+        self.peeked.is_none() && !self.bad
     }
 
     fn keyword(&mut self, kw: &str) -> bool {
         if matches!(self.peek(), Some(Tok::Word(w)) if w.eq_ignore_ascii_case(kw)) {
-            self.pos += 1;
+            self.advance();
             true
         } else {
             false
@@ -703,7 +748,7 @@ impl<'a> Parser<'a> {
 
     fn punct(&mut self, p: char) -> bool {
         if self.peek() == Some(&Tok::Punct(p)) {
-            self.pos += 1;
+            self.advance();
             true
         } else {
             false
@@ -713,10 +758,10 @@ impl<'a> Parser<'a> {
     /// One identifier: quoted as is, unquoted folded the way the server does.
     fn ident(&mut self, dialect: Dialect) -> Option<String> {
         match self.next()? {
-            Tok::Quoted(s) => Some(s.clone()),
+            Tok::Quoted(s) => Some(s),
             Tok::Word(w) => Some(match dialect {
                 Dialect::Postgres => w.to_ascii_lowercase(),
-                Dialect::MySql => w.clone(),
+                Dialect::MySql => w.to_string(),
             }),
             _ => None,
         }
@@ -781,7 +826,7 @@ impl<'a> Parser<'a> {
         };
         // PostgreSQL: 'x'::type, as some tools write (a type name, never a call).
         if ok && dialect == Dialect::Postgres && self.peek() == Some(&Tok::Cast) {
-            self.pos += 1;
+            self.advance();
             return self.type_name();
         }
         ok
@@ -796,11 +841,11 @@ impl<'a> Parser<'a> {
         }
         // timestamp with time zone, character varying...
         while matches!(self.peek(), Some(Tok::Word(_))) {
-            self.pos += 1;
+            self.advance();
         }
         if self.punct('(') {
             while matches!(self.peek(), Some(Tok::Number(_)) | Some(Tok::Punct(','))) {
-                self.pos += 1;
+                self.advance();
             }
             if !self.punct(')') {
                 return false;
@@ -854,8 +899,7 @@ fn render_columns(dialect: Dialect, cols: &[String]) -> String {
 
 /// `COPY name [(cols)] FROM stdin`
 fn copy_in(sql: &str) -> Option<Statement> {
-    let toks = lex(Dialect::Postgres, sql).ok()?;
-    let mut p = Parser::new(sql, &toks);
+    let mut p = Parser::new(Dialect::Postgres, sql);
     p.keyword("copy").then_some(())?;
     let table = p.table_name(Dialect::Postgres)?;
     let cols = p.column_list(Dialect::Postgres)?;
@@ -872,8 +916,7 @@ fn copy_in(sql: &str) -> Option<Statement> {
 
 /// `INSERT INTO name [(cols)] [OVERRIDING SYSTEM|USER VALUE] VALUES (...), ...`
 fn insert(dialect: Dialect, sql: &str) -> Option<Statement> {
-    let toks = lex(dialect, sql).ok()?;
-    let mut p = Parser::new(sql, &toks);
+    let mut p = Parser::new(dialect, sql);
     (p.keyword("insert") && p.keyword("into")).then_some(())?;
     let table = p.table_name(dialect)?;
     // A MySQL file loads into the database it is imported into, never another.
@@ -898,18 +941,21 @@ fn insert(dialect: Dialect, sql: &str) -> Option<Statement> {
     let values_at = p.offset()?;
     let rows = p.values_lists(dialect)?;
     let values = sql[values_at..].trim_end().trim_end_matches(';');
-    let sql = format!(
-        "INSERT INTO {}{}{overriding} VALUES {values}",
+    let head = format!(
+        "INSERT INTO {}{}{overriding} VALUES ",
         table.quoted(dialect),
         render_columns(dialect, &cols)
     );
+    // Sized once: format! would grow a statement of a megabyte to two.
+    let mut sql = String::with_capacity(head.len() + values.len());
+    sql.push_str(&head);
+    sql.push_str(values);
     Some(Statement::Insert { table, sql, rows })
 }
 
 /// `SELECT pg_catalog.setval('name', n, true)` or MariaDB `SELECT SETVAL(name, n, 0, round)`.
 fn restore_select(dialect: Dialect, sql: &str) -> Option<Statement> {
-    let toks = lex(dialect, sql).ok()?;
-    let mut p = Parser::new(sql, &toks);
+    let mut p = Parser::new(dialect, sql);
     p.keyword("select").then_some(())?;
     if dialect == Dialect::Postgres && p.keyword("pg_catalog") {
         p.punct('.').then_some(())?;
@@ -965,8 +1011,7 @@ fn restore_select(dialect: Dialect, sql: &str) -> Option<Statement> {
 /// mysqldump's `ALTER TABLE t DISABLE KEYS` / `ENABLE KEYS`, and our
 /// `ALTER TABLE t AUTO_INCREMENT = n`.
 fn alter_table_mysql(sql: &str) -> Option<Statement> {
-    let toks = lex(Dialect::MySql, sql).ok()?;
-    let mut p = Parser::new(sql, &toks);
+    let mut p = Parser::new(Dialect::MySql, sql);
     (p.keyword("alter") && p.keyword("table")).then_some(())?;
     let table = p.table_name(Dialect::MySql)?;
     table.schema.is_none().then_some(())?;
@@ -1009,8 +1054,7 @@ fn pg_set_config(dialect: Dialect, sql: &str) -> Option<Statement> {
     if dialect != Dialect::Postgres {
         return None;
     }
-    let toks = lex(dialect, sql).ok()?;
-    let mut p = Parser::new(sql, &toks);
+    let mut p = Parser::new(dialect, sql);
     p.keyword("select").then_some(())?;
     if p.keyword("pg_catalog") {
         p.punct('.').then_some(())?;
@@ -1062,8 +1106,7 @@ fn sql_mode_ok(value: &str) -> bool {
 
 /// `SET name = value[, ...]` in either dialect, rebuilt.
 fn setting(dialect: Dialect, sql: &str) -> Option<Statement> {
-    let toks = lex(dialect, sql).ok()?;
-    let mut p = Parser::new(sql, &toks);
+    let mut p = Parser::new(dialect, sql);
     p.keyword("set").then_some(())?;
     match dialect {
         Dialect::Postgres => {
@@ -1073,7 +1116,7 @@ fn setting(dialect: Dialect, sql: &str) -> Option<Statement> {
             let value = match p.string() {
                 Some(s) => s,
                 None => match p.next()? {
-                    Tok::Number(n) => n.clone(),
+                    Tok::Number(n) => n.to_string(),
                     Tok::Word(w) => w.to_ascii_lowercase(),
                     _ => return None,
                 },
@@ -1133,7 +1176,7 @@ fn mysql_assignment(p: &mut Parser) -> Option<String> {
         Tok::Var {
             system: false,
             name,
-        } => Target::User(name.clone()),
+        } => Target::User(name),
         Tok::Var { system: true, name } => {
             let lower = name.to_ascii_lowercase();
             let name = lower.strip_prefix("session.").unwrap_or(&lower);
@@ -1153,13 +1196,13 @@ fn mysql_assignment(p: &mut Parser) -> Option<String> {
         return assignment(target, lit(&s));
     }
     let value = match p.next()? {
-        Tok::Number(n) => n.clone(),
+        Tok::Number(n) => n.to_string(),
         Tok::Word(w) if w.eq_ignore_ascii_case("null") => "NULL".into(),
         Tok::Word(w) if w.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_') => lit(w),
         Tok::Var {
             system: false,
             name,
-        } => format!("@{}", quote_ident(Dialect::MySql, name)),
+        } => format!("@{}", quote_ident(Dialect::MySql, &name)),
         Tok::Var { system: true, name } => {
             let lower = name.to_ascii_lowercase();
             let name = lower.strip_prefix("session.").unwrap_or(&lower);

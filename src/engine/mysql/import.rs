@@ -83,7 +83,9 @@ async fn load_with(
     let mut queues = Vec::new();
     let mut handles = Vec::new();
     for worker in workers {
-        let (tx, rx) = mpsc::channel::<Job>(2);
+        // One statement waiting per connection (up to 1 MiB each) keeps
+        // it busy; more only holds memory.
+        let (tx, rx) = mpsc::channel::<Job>(1);
         queues.push(tx);
         handles.push(tokio::spawn(run_jobs(
             worker,

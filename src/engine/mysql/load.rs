@@ -8,6 +8,7 @@ use anyhow::{Context, Result};
 use mysql_async::prelude::Queryable;
 use mysql_async::Conn;
 
+use super::keys;
 use crate::engine::order::Section;
 use crate::error::ServerError;
 use crate::script::schemafile::{self, PostDataBar};
@@ -40,29 +41,40 @@ pub fn database_charset(path: &Path) -> Result<Option<(String, String)>> {
 }
 
 pub async fn run_schema(conn: &mut Conn, path: &Path, sections: Sections) -> Result<()> {
-    run_counted(conn, path, sections, &PostDataBar::none()).await
+    run_counted(conn, path, sections, false, &PostDataBar::none()).await
+}
+
+/// The pre-data section with InnoDB tables created without their secondary
+/// indexes; `keys::add` adds them after the rows.
+pub async fn run_pre_data_deferring_keys(conn: &mut Conn, path: &Path) -> Result<()> {
+    run_counted(conn, path, Sections::PreData, true, &PostDataBar::none()).await
 }
 
 /// The post-data section (foreign keys), each statement counted on `bar`.
 pub async fn run_post_data(conn: &mut Conn, path: &Path, bar: &PostDataBar) -> Result<()> {
-    run_counted(conn, path, Sections::PostData, bar).await
+    run_counted(conn, path, Sections::PostData, false, bar).await
 }
 
 async fn run_counted(
     conn: &mut Conn,
     path: &Path,
     sections: Sections,
+    defer_keys: bool,
     bar: &PostDataBar,
 ) -> Result<()> {
     for statement in schemafile::statements(path, Dialect::MySql)? {
         if sections.wants(statement.section) {
             let line = statement.line;
-            conn.query_drop(&statement.sql)
+            let split = (defer_keys && statement.section == Some(Section::PreData))
+                .then(|| keys::split_create(&statement.sql))
+                .flatten();
+            let sql = split.map_or(statement.sql, |(create, _)| create);
+            conn.query_drop(&sql)
                 .await
                 .map_err(ServerError::from)
                 .with_context(|| format!("{}:{line}", path.display()))?;
             if statement.section == Some(Section::PostData) {
-                bar.done(&statement.sql);
+                bar.done(&sql);
             }
         }
     }

@@ -14,6 +14,7 @@ mod format;
 mod grants;
 mod import;
 mod infile;
+mod keys;
 mod load;
 mod loader;
 mod schema;
@@ -209,7 +210,7 @@ impl MySql {
             match resumed {
                 None => {
                     record_phase(&mut conn, identity, Phase::PreData).await?;
-                    load::run_schema(&mut conn, schema_file, load::Sections::PreData).await?;
+                    load::run_pre_data_deferring_keys(&mut conn, schema_file).await?;
                     record_phase(&mut conn, identity, Phase::Rows).await?;
                 }
                 Some(Phase::Ready) => return Ok(()),
@@ -257,8 +258,14 @@ impl MySql {
             }
             let loaded = import::load_parallel(&mut conn, workers, data, skip).await?;
             run_deferred(&mut conn, data, &loaded.deferred).await?;
+            // Two tables' indexes are built at a time, as the rows were loaded.
+            let deferred = keys::deferred(schema_file)?;
+            let indexes = deferred.iter().map(|d| d.keys.len() as u64).sum();
+            let bar = PostDataBar::start(schema_file, Dialect::MySql, indexes);
+            let mut second = connect::connect(&self.spec.with_dbname(&staging)).await?;
+            keys::add(vec![&mut conn, &mut second], deferred, &bar).await?;
+            second.disconnect().await.ok();
             record_phase(&mut conn, identity, Phase::PostData).await?;
-            let bar = PostDataBar::start(schema_file, Dialect::MySql);
             load::run_post_data(&mut conn, schema_file, &bar).await?;
             bar.finish();
             load::run_schema(&mut conn, schema_file, load::Sections::Code).await?;

@@ -383,7 +383,7 @@ impl Postgres {
             init_load::load(&client, workers, data_file, skip).await?;
             record(Phase::PostData).await?;
             let helper = self.connect_to(&staging).await?;
-            let bar = PostDataBar::start(schema_file, Dialect::Postgres);
+            let bar = PostDataBar::start(schema_file, Dialect::Postgres, 0);
             load::run_post_data(&[&client, &helper], schema_file, &bar).await?;
             bar.finish();
             record(Phase::Ready).await
