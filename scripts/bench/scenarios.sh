@@ -83,7 +83,7 @@ note 'swap-over: each tool'"'"'s timed command copies the source into a new data
 scenario pg:bigtable dataset=one_big_table 'one big table: dbsnap export-data --jobs 2 vs pg_dump --data-only (80 % of the rows in events)'
 run bigtable_dbsnap out=dbsnap.sql '"$DBSNAP" export-data --jobs 2 --url "$SRC_URL" -o "$OUT"'
 run bigtable_pg_dump out=pg_dump.sql 'pg_dump --data-only -d "$SRC_URL" -f "$OUT"'
-compare 'one big table (80 % of rows): export-data --jobs 2 .sql vs pg_dump --data-only' bigtable_dbsnap bigtable_pg_dump target=0.75
+compare 'one big table (80 % of rows): export-data --jobs 2 .sql vs pg_dump --data-only' bigtable_dbsnap bigtable_pg_dump target=0.6
 note 'one big table: the one_big_table data set of scripts/bench/pg_dataset.sql puts 80 % of the rows in `events`, an unpartitioned table.'
 
 # The kill is untimed: init stalls before the rows of the table that takes the
@@ -111,7 +111,7 @@ scenario mysql:export 'export: dbsnap export-data vs mydumper -t 2 -m vs mysqldu
 run export_dbsnap out=dbsnap.sql '"$DBSNAP" export-data --jobs 2 --url "$SRC_URL" -o "$OUT"'
 run export_mydumper out=mydumper.data 'exec mydumper --defaults-file="$MY_CNF" -B "$SRC" -t 2 --no-locks -v 1 -m -o "$OUT"'
 run export_mysqldump out=mysqldump.sql 'exec "$MY_DUMP" --defaults-file="$MY_CNF" --single-transaction --skip-lock-tables --hex-blob --no-create-info "$SRC" >"$OUT"'
-compare 'export: export-data --jobs 2 .sql vs mydumper -t 2 -m (uncompressed)' export_dbsnap export_mydumper target=1.0
+compare 'export: export-data --jobs 2 .sql vs mydumper -t 2 -m (uncompressed)' export_dbsnap export_mydumper target=0.9
 compare 'export: export-data --jobs 2 .sql vs mysqldump --single-transaction' export_dbsnap export_mysqldump
 note 'export: `dbsnap export-data --jobs 2` writes one file from one snapshot, reading tables on two connections. mydumper runs `-t 2 --no-locks -m` (two threads, one file per table, no schema files); mysqldump writes one file through stdout. The timed command is the tool alone; the output is removed untimed.'
 
@@ -136,7 +136,7 @@ note 'import: each tool loads into a fresh database built by `dbsnap init --sche
 scenario mysql:init needs=schema,plain,mydumper_full 'init: dbsnap init --schema --data vs myloader -t 2 of a full mydumper dump'
 run init_dbsnap before='drop_db "$INIT"' verify=init '"$DBSNAP" init --url "$INIT_URL" --schema "$W/schema.sql" --data "$W/dbsnap.sql" --yes'
 run init_myloader before='drop_db "$INIT"' verify=init 'exec myloader --defaults-file="$MY_CNF" -t 2 -v 1 -d "$W/mydumper.full" -B "$INIT"'
-compare 'init with data: init --schema --data vs myloader -t 2 (full dump)' init_dbsnap init_myloader target=1.0
+compare 'init with data: init --schema --data vs myloader -t 2 (full dump)' init_dbsnap init_myloader target=0.7
 note 'init: dbsnap'"'"'s time includes creating its database, tables, rows, then foreign keys. The reference is myloader -t 2 of a full mydumper dump (made untimed) into a database that does not exist yet: myloader creates it and the tables (indexes and foreign keys inline), then loads the rows. Dropping the previous database is not timed.'
 
 scenario mysql:resume dataset=one_big_table needs=schema,plain 'resume: init --data in full vs init --resume after a kill at ~90 % of the rows'

@@ -1,6 +1,7 @@
 //! The engine seam: one closed enum over the supported databases. Commands call
 //! these methods and never branch on the engine themselves.
 
+pub mod chunk;
 pub mod mysql;
 pub mod order;
 pub mod postgres;

@@ -10,16 +10,16 @@ use anyhow::{anyhow, Context, Result};
 use mysql_async::prelude::Queryable;
 use mysql_async::{Conn, Value};
 
-use super::chunk::{self, Chunk};
 use super::connect::ident;
 use super::format::{self, Batcher, DEFAULT_PACKET};
 use crate::config::{ConnectionSpec, EngineKind};
+use crate::engine::chunk::{self, Chunk, TableSums};
 use crate::engine::order::{sort_objects_with, SchemaObject, Section};
 use crate::engine::{ChecksumKind, DataOptions, Inventory, SequenceState, TableState};
 use crate::error::{Report, ServerError};
 use crate::progress::{Progress, TableProgress};
 use crate::snapshot::checksum::RowChecksum;
-use crate::snapshot::manifest::{Manifest, SequenceEntry, TableEntry};
+use crate::snapshot::manifest::{Manifest, SequenceEntry};
 use crate::snapshot::markers::{self, FileKind};
 use crate::snapshot::pieces::{self, Finished, Pieces, Spooler};
 
@@ -484,16 +484,9 @@ pub async fn export(
         .collect();
     // Ranges only pay where more than one connection reads them.
     let chunks = if workers.len() > 1 {
-        chunk::plan(&mut workers[0], &tables, |i| skipped[i]).await?
+        super::chunk::plan(&mut workers[0], &tables, |i| skipped[i]).await?
     } else {
-        (0..tables.len())
-            .map(|table| Chunk {
-                table,
-                filter: None,
-                part: 0,
-                parts: 1,
-            })
-            .collect()
+        (0..tables.len()).map(Chunk::whole).collect()
     };
 
     let tables = Arc::new(tables);
@@ -520,47 +513,31 @@ pub async fn export(
             let chunk = &chunks[index];
             let table = &tables[chunk.table];
             let skip = skipped[chunk.table];
-            let (rows, bytes) = if skip {
-                (0, 0)
-            } else {
-                (table.est_rows / chunk.parts, table.est_bytes / chunk.parts)
-            };
-            let label = if chunk.parts > 1 {
-                format!("{} {}/{}", table.quoted(), chunk.part + 1, chunk.parts)
-            } else {
-                table.quoted()
-            };
-            let mut line = bars.begin_table(&label, rows, bytes);
+            let estimate = (table.est_rows, table.est_bytes);
+            let mut line = chunk::begin_line(&bars, &table.quoted(), estimate, chunk, skip);
             let made = table_piece(&mut conn, table, chunk, skip, &spooler, &mut line).await;
             line.finish_table();
             (conn, made)
         }
     });
 
-    let mut manifest = Manifest {
-        engine: Some(crate::config::EngineKind::MySql),
-        ..Manifest::default()
-    };
-    let mut table_sum = RowChecksum::default();
+    let mut sums = TableSums::default();
     pieces::append_in_order(
         pieces,
         rx,
         chunks.len(),
         |index, sum: RowChecksum, _bytes| {
             let chunk = &chunks[index];
-            table_sum.merge(&sum);
-            if chunk.last() {
-                manifest.tables.push(TableEntry {
-                    name: tables[chunk.table].quoted(),
-                    rows: table_sum.rows(),
-                    checksum: table_sum.hex(),
-                });
-                table_sum = RowChecksum::default();
-            }
+            sums.add(chunk, || tables[chunk.table].quoted(), &sum);
             Ok(())
         },
     )
     .await?;
+    let mut manifest = Manifest {
+        engine: Some(crate::config::EngineKind::MySql),
+        tables: sums.entries,
+        ..Manifest::default()
+    };
     progress.finish();
     let mut conn = None;
     for task in tasks {

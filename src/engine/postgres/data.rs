@@ -9,16 +9,16 @@ use anyhow::{Context, Result};
 use futures_util::{pin_mut, StreamExt};
 use tokio_postgres::Client;
 
-use super::chunk::{self, Chunk};
 use super::quote::literal;
 use super::SETTINGS;
 use crate::config::{ConnectionSpec, EngineKind};
+use crate::engine::chunk::{self, Chunk, TableSums};
 use crate::engine::order::{sort_objects, SchemaObject, Section};
 use crate::engine::{DataOptions, Inventory, SequenceState, TableState};
 use crate::error::ServerError;
 use crate::progress::{Progress, TableProgress};
 use crate::snapshot::checksum::{LineHasher, RowChecksum};
-use crate::snapshot::manifest::{Manifest, SequenceEntry, TableEntry};
+use crate::snapshot::manifest::{Manifest, SequenceEntry};
 use crate::snapshot::markers::{self, FileKind};
 use crate::snapshot::pieces::{self, Finished, Pieces, Spooler};
 
@@ -309,7 +309,7 @@ pub async fn export(
         .collect();
     // Ranges only pay where more than one connection reads them.
     let chunks = if workers.len() > 1 {
-        chunk::plan(&main, &tables, |i| skipped[i]).await?
+        super::chunk::plan(&main, &tables, |i| skipped[i]).await?
     } else {
         (0..tables.len()).map(Chunk::whole).collect()
     };
@@ -338,47 +338,31 @@ pub async fn export(
                 let chunk = &chunks[index];
                 let table = &tables[chunk.table];
                 let skip = skipped[chunk.table];
-                let (rows, bytes) = if skip {
-                    (0, 0)
-                } else {
-                    (table.est_rows / chunk.parts, table.est_bytes / chunk.parts)
-                };
-                let label = if chunk.parts > 1 {
-                    format!("{} {}/{}", table.qname, chunk.part + 1, chunk.parts)
-                } else {
-                    table.qname.clone()
-                };
-                let mut line = bars.begin_table(&label, rows, bytes);
+                let estimate = (table.est_rows, table.est_bytes);
+                let mut line = chunk::begin_line(&bars, &table.qname, estimate, chunk, skip);
                 let made = table_piece(&client, table, chunk, skip, &spooler, &mut line).await;
                 line.finish_table();
                 (client, made)
             }
         });
 
-    let mut manifest = Manifest {
-        engine: Some(crate::config::EngineKind::Postgres),
-        ..Manifest::default()
-    };
-    let mut table_sum = RowChecksum::default();
+    let mut sums = TableSums::default();
     pieces::append_in_order(
         pieces,
         rx,
         chunks.len(),
         |index, checksum: RowChecksum, _bytes| {
             let chunk = &chunks[index];
-            table_sum.merge(&checksum);
-            if chunk.last() {
-                manifest.tables.push(TableEntry {
-                    name: tables[chunk.table].qname.clone(),
-                    rows: table_sum.rows(),
-                    checksum: table_sum.hex(),
-                });
-                table_sum = RowChecksum::default();
-            }
+            sums.add(chunk, || tables[chunk.table].qname.clone(), &checksum);
             Ok(())
         },
     )
     .await?;
+    let mut manifest = Manifest {
+        engine: Some(crate::config::EngineKind::Postgres),
+        tables: sums.entries,
+        ..Manifest::default()
+    };
     progress.finish();
     drop(tasks);
 

@@ -1,0 +1,197 @@
+//! The pieces a data export is cut into, for both engines: a whole table, or
+//! one range of a big one, so that several connections of the same snapshot
+//! share a table. The engines say only how a range is measured and written
+//! (MySQL: primary-key values; PostgreSQL: page numbers, CTID ranges). The
+//! ranges of a table are appended one after the other, so the file still
+//! holds each table as one block, and its manifest entry adds up their rows.
+
+use crate::progress::{Progress, TableProgress};
+use crate::snapshot::checksum::RowChecksum;
+use crate::snapshot::manifest::TableEntry;
+
+/// A table is cut into ranges of about this much data: small enough that two
+/// connections stay busy to the end, large enough that the extra queries
+/// cost nothing.
+const CHUNK_BYTES: u64 = 16 * 1024 * 1024;
+
+/// At most this many ranges per table.
+const MAX_CHUNKS: u64 = 256;
+
+/// One piece of the export: a whole table, or one range of it.
+pub struct Chunk {
+    /// Index into the export's table list.
+    pub table: usize,
+    /// `WHERE` condition of the range; None for the whole table.
+    pub filter: Option<String>,
+    /// This range's number and the table's count of ranges (0-based, 1 for a whole table).
+    pub part: u64,
+    pub parts: u64,
+}
+
+impl Chunk {
+    pub fn whole(table: usize) -> Chunk {
+        Chunk {
+            table,
+            filter: None,
+            part: 0,
+            parts: 1,
+        }
+    }
+
+    pub fn first(&self) -> bool {
+        self.part == 0
+    }
+
+    pub fn last(&self) -> bool {
+        self.part + 1 == self.parts
+    }
+}
+
+/// How many ranges a table of `bytes` (the catalog's estimate) is worth;
+/// below 2 it stays whole.
+pub fn wanted(bytes: u64) -> u64 {
+    (bytes / chunk_bytes()).min(MAX_CHUNKS)
+}
+
+/// The cut size. The tests lower it through DBSNAP_TEST_CHUNK_BYTES to cut
+/// small tables; it is no user setting.
+fn chunk_bytes() -> u64 {
+    std::env::var("DBSNAP_TEST_CHUNK_BYTES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|&v| v > 0)
+        .unwrap_or(CHUNK_BYTES)
+}
+
+/// Adds table `index` to `chunks`: one chunk per range condition, or the
+/// whole table when there are none.
+pub fn push_table(chunks: &mut Vec<Chunk>, index: usize, ranges: Vec<String>) {
+    if ranges.is_empty() {
+        chunks.push(Chunk::whole(index));
+        return;
+    }
+    let parts = ranges.len() as u64;
+    for (part, filter) in ranges.into_iter().enumerate() {
+        chunks.push(Chunk {
+            table: index,
+            filter: Some(filter),
+            part: part as u64,
+            parts,
+        });
+    }
+}
+
+/// Boundaries cutting `start..end` into at most `wanted` ranges of equal
+/// width: `start`, ..., `end`, strictly increasing.
+pub fn splits(start: i128, end: i128, wanted: u64) -> Vec<i128> {
+    let width = end - start;
+    let n = (wanted as i128).clamp(1, width.max(1));
+    let mut out: Vec<i128> = (0..n).map(|k| start + width * k / n).collect();
+    out.push(end);
+    out.dedup();
+    out
+}
+
+/// The range conditions for `bounds` (from [`splits`]) that together cover
+/// every row exactly once: the first range is open below and the last open
+/// above, so a value outside the measured span (a row added since) still
+/// falls in one of them. Fewer than two ranges: none (the table stays whole).
+pub fn conditions(
+    bounds: &[i128],
+    at_least: impl Fn(i128) -> String,
+    below: impl Fn(i128) -> String,
+) -> Vec<String> {
+    if bounds.len() < 3 {
+        return Vec::new();
+    }
+    let last = bounds.len() - 2;
+    bounds
+        .windows(2)
+        .enumerate()
+        .map(|(i, w)| match (i == 0, i == last) {
+            (true, _) => below(w[1]),
+            (_, true) => at_least(w[0]),
+            _ => format!("{} AND {}", at_least(w[0]), below(w[1])),
+        })
+        .collect()
+}
+
+/// The progress line of one chunk: its table's name (with the range's number
+/// when cut) and its share of the table's estimated rows and bytes.
+pub fn begin_line(
+    bars: &Progress,
+    name: &str,
+    estimate: (u64, u64),
+    chunk: &Chunk,
+    skip: bool,
+) -> TableProgress {
+    let (rows, bytes) = if skip {
+        (0, 0)
+    } else {
+        (estimate.0 / chunk.parts, estimate.1 / chunk.parts)
+    };
+    let label = if chunk.parts > 1 {
+        format!("{name} {}/{}", chunk.part + 1, chunk.parts)
+    } else {
+        name.to_string()
+    };
+    bars.begin_table(&label, rows, bytes)
+}
+
+/// The manifest's table entries, gathered as the chunks are appended in
+/// order: a table's entry is made when its last chunk is in.
+#[derive(Default)]
+pub struct TableSums {
+    sum: RowChecksum,
+    pub entries: Vec<TableEntry>,
+}
+
+impl TableSums {
+    pub fn add(&mut self, chunk: &Chunk, name: impl FnOnce() -> String, sum: &RowChecksum) {
+        self.sum.merge(sum);
+        if chunk.last() {
+            let sum = std::mem::take(&mut self.sum);
+            self.entries.push(TableEntry {
+                name: name(),
+                rows: sum.rows(),
+                checksum: sum.hex(),
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_cover_the_span_once() {
+        assert_eq!(splits(0, 100, 4), [0, 25, 50, 75, 100]);
+        assert_eq!(splits(1, 101, 4), [1, 26, 51, 76, 101]);
+        assert_eq!(splits(5, 7, 4), [5, 6, 7]);
+        assert_eq!(splits(7, 8, 3), [7, 8]);
+        assert_eq!(splits(0, 0, 3), [0]);
+        // The whole BIGINT UNSIGNED span, and negative keys.
+        let wide = splits(0, u64::MAX as i128 + 1, 3);
+        assert_eq!(wide.len(), 4);
+        assert_eq!(splits(i64::MIN as i128, 0, 2)[1], i64::MIN as i128 / 2);
+        for (start, end, n) in [(1, 1001, 7), (-50, 51, 3), (0, 10, 20), (0, 21_000, 256)] {
+            let s = splits(start, end, n);
+            assert!(s.windows(2).all(|w| w[0] < w[1]), "{s:?}");
+            assert_eq!((s[0], *s.last().unwrap()), (start, end));
+            assert!(s.len() as u64 <= n + 1);
+        }
+    }
+
+    #[test]
+    fn conditions_are_open_at_both_ends() {
+        let ge = |v: i128| format!("k >= {v}");
+        let lt = |v: i128| format!("k < {v}");
+        assert_eq!(
+            conditions(&[0, 10, 20, 30], ge, lt),
+            ["k < 10", "k >= 10 AND k < 20", "k >= 20"]
+        );
+        assert_eq!(conditions(&[0, 10, 20], ge, lt), ["k < 10", "k >= 10"]);
+        assert!(conditions(&[0, 10], ge, lt).is_empty());
+    }
+}
