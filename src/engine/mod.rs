@@ -51,6 +51,15 @@ pub struct DataOptions {
     pub jobs: Option<usize>,
 }
 
+impl DataOptions {
+    /// Whether the rows of the table `name` (as the engine names it) are left out.
+    pub fn rows_left_out(&self, name: &str) -> bool {
+        self.exclude_table_data
+            .iter()
+            .any(|p| pattern_matches(p, name))
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct ImportOptions {
     pub disable_constraints: bool,

@@ -474,14 +474,7 @@ pub async fn export(
     );
     pieces.write(header.as_bytes())?;
 
-    let skipped: Vec<bool> = tables
-        .iter()
-        .map(|t| {
-            opts.exclude_table_data
-                .iter()
-                .any(|p| crate::engine::pattern_matches(p, &t.name))
-        })
-        .collect();
+    let skipped: Vec<bool> = tables.iter().map(|t| opts.rows_left_out(&t.name)).collect();
     // Ranges only pay where more than one connection reads them.
     let chunks = if workers.len() > 1 {
         super::chunk::plan(&mut workers[0], &tables, |i| skipped[i]).await?

@@ -301,11 +301,7 @@ pub async fn export(
     let main = workers[0].clone();
     let skipped: Vec<bool> = tables
         .iter()
-        .map(|t| {
-            opts.exclude_table_data
-                .iter()
-                .any(|p| crate::engine::pattern_matches(p, &t.qname))
-        })
+        .map(|t| opts.rows_left_out(&t.qname))
         .collect();
     // Ranges only pay where more than one connection reads them.
     let chunks = if workers.len() > 1 {
