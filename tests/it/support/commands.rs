@@ -43,15 +43,31 @@ pub fn export_data_ok<S: Server>(db: &TestDb<S>, out: &Path, extra: &[&str]) {
 
 /// `dbsnap init --url <target> --schema <schema> [--data <data>] [--yes]`.
 pub fn init<S: Server>(target: &TestDb<S>, schema: &Path, data: Option<&Path>, yes: bool) -> Run {
-    let url = target.url();
-    let mut args = vec!["init", "--url", &url, "--schema", path_str(schema)];
+    dbsnap(&init_args(target, schema, data, yes), &[])
+}
+
+/// The words of [`init`], for a run that adds flags or environment, or is
+/// spawned to be signalled.
+pub fn init_args<S: Server>(
+    target: &TestDb<S>,
+    schema: &Path,
+    data: Option<&Path>,
+    yes: bool,
+) -> Vec<String> {
+    let mut args = vec![
+        "init".to_string(),
+        "--url".to_string(),
+        target.url(),
+        "--schema".to_string(),
+        path_str(schema).to_string(),
+    ];
     if let Some(data) = data {
-        args.extend_from_slice(&["--data", path_str(data)]);
+        args.extend(["--data".to_string(), path_str(data).to_string()]);
     }
     if yes {
-        args.push("--yes");
+        args.push("--yes".to_string());
     }
-    dbsnap(&args, &[])
+    args
 }
 
 /// `dbsnap import --url <target> [extra...] <path>`.

@@ -11,6 +11,7 @@
 #![allow(dead_code)]
 
 pub mod commands;
+pub mod mutants;
 pub mod mysql;
 pub mod pg;
 pub mod server;

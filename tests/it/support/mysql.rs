@@ -403,15 +403,6 @@ pub fn assert_same_bytes(what: &str, left_name: &str, left: &[u8], right_name: &
 
 /// What only MySQL/MariaDB test databases do.
 impl TestDb {
-    #[track_caller]
-    pub fn sql(&self, sql: &str) -> String {
-        self.server().sql(self.name(), sql)
-    }
-
-    pub fn try_sql(&self, sql: &str) -> Result<String, String> {
-        MyServer::try_sql(self.server(), self.name(), sql)
-    }
-
     /// `client [extra...] <db> < path`.
     #[track_caller]
     pub fn load_file(&self, path: &Path, extra: &[&str]) {

@@ -109,6 +109,18 @@ impl<S: Server> TestDb<S> {
         self.server
     }
 
+    /// Runs `sql` in this database with the engine's own client; returns stdout.
+    pub fn try_sql(&self, sql: &str) -> Result<String, String> {
+        self.server.try_sql(&self.name, sql)
+    }
+
+    /// Like [`TestDb::try_sql`]; panics with the client's stderr on failure.
+    #[track_caller]
+    pub fn sql(&self, sql: &str) -> String {
+        self.try_sql(sql)
+            .unwrap_or_else(|e| panic!("{e}\nSQL: {}", super::truncate_middle(sql, 2000)))
+    }
+
     pub fn exists(&self) -> bool {
         self.server.database_exists(&self.name)
     }

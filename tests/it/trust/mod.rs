@@ -1,0 +1,229 @@
+//! Faults and hostile files (issue 7): a data file may only load rows, only a
+//! complete file changes data, a failed import leaves rows, sequences and
+//! counters exactly as they were, a schema file stays inside its database,
+//! and a run cleans up after signals and after runs that were killed.
+//!
+//! Every refusal is checked against the target as read back from the server:
+//! rows and checksums, sequence positions (with is_called), counters.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::support::commands::{export_data_ok, import, path_str};
+use crate::support::mutants::Mutator;
+use crate::support::server::Server;
+use crate::support::session::Session;
+use crate::support::testdb::TestDb as AnyDb;
+use crate::support::Run;
+
+mod mysql;
+mod mysql_swap;
+mod pg;
+
+fn write(path: &Path, text: &str) -> PathBuf {
+    std::fs::write(path, text).expect("write file");
+    path.to_path_buf()
+}
+
+/// A source with `schema` and `source_rows`, a target with `schema` and
+/// `target_rows` (so that the two differ), and the source's data snapshot,
+/// `good.sql` in a fresh folder.
+fn source_target_and_snapshot<S: Server>(
+    schema: &str,
+    source_rows: &str,
+    target_rows: &str,
+) -> (AnyDb<S>, AnyDb<S>, tempfile::TempDir, PathBuf) {
+    let source = AnyDb::<S>::create("src");
+    source.sql(schema);
+    source.sql(source_rows);
+    let target = AnyDb::<S>::create("dst");
+    target.sql(schema);
+    target.sql(target_rows);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("good.sql");
+    export_data_ok(&source, &file, &[]);
+    (source, target, dir, file)
+}
+
+/// A copy of `text` with `insert` placed before the first line that starts with `before`.
+fn insert_before(text: &str, before: &str, insert: &str) -> String {
+    let at = text
+        .find(&format!("\n{before}"))
+        .unwrap_or_else(|| panic!("no line starting with {before:?}"))
+        + 1;
+    format!("{}{insert}\n{}", &text[..at], &text[at..])
+}
+
+/// The 1-based number of the first line of `file` that starts with `prefix`.
+fn line_of(file: &Path, prefix: &str) -> usize {
+    std::fs::read_to_string(file)
+        .unwrap()
+        .lines()
+        .position(|l| l.starts_with(prefix))
+        .unwrap_or_else(|| panic!("no line starting with {prefix:?}"))
+        + 1
+}
+
+/// Imports `file` into `target` while a session of the test holds `lock` on
+/// a table the file loads after others. Once `waiting` (run in the target)
+/// finds the import's server session waiting for it, `kill` (`{id}` replaced)
+/// ends that session from another one: deterministic, at a known table.
+fn import_with_backend_killed<S: Server>(
+    target: &AnyDb<S>,
+    file: &Path,
+    lock: &str,
+    waiting: &str,
+    kill: &str,
+) -> Run {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let mut session = Session::open(target, lock);
+    let server = target.server();
+    let (db, waiting, kill) = (
+        target.name().to_string(),
+        waiting.to_string(),
+        kill.to_string(),
+    );
+    let finished = Arc::new(AtomicBool::new(false));
+    let done = finished.clone();
+    let killer = std::thread::spawn(move || loop {
+        if done.load(Ordering::SeqCst) {
+            return None;
+        }
+        let found = server.try_sql(&db, &waiting).unwrap_or_default();
+        if let Some(id) = found.split_whitespace().next() {
+            let sql = kill.replace("{id}", id);
+            server
+                .try_sql(&server.maintenance_db(), &sql)
+                .unwrap_or_else(|e| panic!("{sql}: {e}"));
+            return Some(id.to_string());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    });
+    let run = import(target, file, &[]);
+    finished.store(true, Ordering::SeqCst);
+    let killed = killer.join().expect("the killer thread");
+    session.close();
+    assert!(
+        killed.is_some(),
+        "the import never waited for the lock\n{run}"
+    );
+    run
+}
+
+/// Another tool's whole `dump`, cut after `end` bytes (between two
+/// statements): refused as truncated, with the target's `state` as it was;
+/// then the whole file loads with `--truncate`.
+fn assert_cut_refused_whole_loads<S: Server>(
+    target: &AnyDb<S>,
+    dump: &Path,
+    end: usize,
+    state: impl Fn(&AnyDb<S>) -> String,
+) {
+    let text = std::fs::read_to_string(dump).unwrap();
+    let before = state(target);
+    let cut = write(&dump.with_file_name("cut.sql"), &text[..end]);
+    assert_refused(&import(target, &cut, &["--truncate"]), &cut, "truncated");
+    assert_eq!(state(target), before, "the target changed");
+    import(target, dump, &["--truncate"]).assert_success();
+}
+
+#[track_caller]
+fn assert_refused(run: &Run, path: &Path, words: &str) {
+    assert_eq!(run.code, Some(1), "expected a refusal\n{run}");
+    assert!(
+        run.stderr.contains(path_str(path)),
+        "the message names the file\n{run}"
+    );
+    assert!(
+        run.stderr.to_lowercase().contains(&words.to_lowercase()),
+        "the message says {words:?}\n{run}"
+    );
+}
+
+/// How one engine spells the killed-load case: tables `a` (1,000 rows) and
+/// `zz`, loaded in that order; the test holds a lock on `zz`.
+struct KilledLoad<'a> {
+    ddl: &'a str,
+    rows: &'a str,
+    /// How the row blocks of `a` and `zz` start in a data file.
+    a_block: &'a str,
+    zz_block: &'a str,
+    /// `zz` as the message names it.
+    zz_shown: &'a str,
+    /// See [`import_with_backend_killed`].
+    lock: &'a str,
+    waiting: &'a str,
+    kill: &'a str,
+}
+
+/// A session killed mid-load, waiting for `zz`: the run reads "connection
+/// lost while loading table zz (at PATH:LINE)", not a statement error, and
+/// `state` of the target is as it was: nothing committed.
+fn assert_killed_load_commits_nothing<S: Server>(
+    case: &KilledLoad,
+    state: impl Fn(&AnyDb<S>) -> String,
+) {
+    let source = AnyDb::<S>::create("src");
+    source.sql(case.ddl);
+    source.sql(case.rows);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("data.sql");
+    export_data_ok(&source, &file, &[]);
+    let target = AnyDb::<S>::create("dst");
+    target.sql(case.ddl);
+    let before = state(&target);
+    let line = line_of(&file, case.zz_block);
+    assert!(line > line_of(&file, case.a_block), "a loads first");
+    let run = import_with_backend_killed(&target, &file, case.lock, case.waiting, case.kill);
+    assert_eq!(run.code, Some(1), "{run}");
+    let wording = format!(
+        "connection lost while loading table {} (at {}:{line})",
+        case.zz_shown,
+        path_str(&file)
+    );
+    assert!(run.stderr.contains(&wording), "expected {wording:?}\n{run}");
+    assert_eq!(state(&target), before, "something was committed\n{run}");
+}
+
+/// Imports 300 mutants of `good` (written beside it) with `--truncate` into `target`,
+/// whose state (`state`) is the populated one: each run either exits 1 and
+/// leaves the state as it was, or exits 0 and leaves `expected` (then
+/// `populate` puts the target back). At least `min_refused` must be refused
+/// (mutants of comment lines load, and small files have many of those).
+fn run_mutants<S: Server>(
+    good: &Path,
+    target: &AnyDb<S>,
+    inserts: &[&str],
+    state: &dyn Fn() -> String,
+    expected: &str,
+    populate: &dyn Fn(),
+    min_refused: usize,
+) {
+    let dir = good.parent().expect("the snapshot's folder");
+    let before = state();
+    assert_ne!(before, expected, "the target must differ from the snapshot");
+    let text = std::fs::read(good).unwrap();
+    let mut mutator = Mutator::new(&text, inserts);
+    let (mut failed, mut loaded) = (0, 0);
+    for i in 0..300 {
+        let file = dir.join(format!("m{i}.sql"));
+        std::fs::write(&file, mutator.mutant(i)).unwrap();
+        let run = import(target, &file, &["--truncate"]);
+        if run.success() {
+            loaded += 1;
+            assert_eq!(state(), expected, "mutant {i} loaded something else\n{run}");
+            populate();
+            assert_eq!(state(), before, "could not restore the target");
+        } else {
+            failed += 1;
+            assert_eq!(run.code, Some(1), "mutant {i}\n{run}");
+            assert_eq!(state(), before, "mutant {i} changed the target\n{run}");
+        }
+    }
+    eprintln!("mutants: {failed} refused, {loaded} loaded exactly");
+    assert!(
+        failed >= min_refused,
+        "only {failed} of 300 mutants were refused"
+    );
+}

@@ -1,0 +1,257 @@
+//! Faults and hostile files for MySQL/MariaDB: cut dumps, statements a data
+//! file may not hold, killed connections, mutants, foreign-key cycles and
+//! failed counter restores.
+
+use super::*;
+use crate::support::commands::{export_schema, init};
+use crate::support::mysql::TestDb;
+
+fn state(db: &TestDb) -> String {
+    let tables = db.sql(
+        "SELECT GROUP_CONCAT(TABLE_NAME ORDER BY TABLE_NAME) FROM information_schema.TABLES \
+         WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE'",
+    );
+    // CHECKSUM TABLE names the database: left out, to compare two databases.
+    let mut out = db
+        .sql(&format!("CHECKSUM TABLE {} EXTENDED", tables.trim()))
+        .replace(&format!("{}.", db.name()), "");
+    out += &db.sql(
+        "SELECT GROUP_CONCAT(CONCAT(TABLE_NAME, '=', IFNULL(AUTO_INCREMENT, '-')) ORDER BY TABLE_NAME) \
+         FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()",
+    );
+    out += &db.sql("SELECT GROUP_CONCAT(CONCAT(TABLE_NAME, ':', TABLE_ROWS)) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND 0");
+    for t in tables.trim().split(',') {
+        out += &db.sql(&format!("SELECT '{t}', COUNT(*) FROM `{t}`"));
+    }
+    let sequences = db.sql(
+        "SELECT TABLE_NAME FROM information_schema.TABLES \
+         WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'SEQUENCE' ORDER BY 1",
+    );
+    for q in sequences.lines() {
+        out += &db.sql(&format!(
+            "SELECT '{q}', next_not_cached_value, cycle_count FROM `{q}`"
+        ));
+    }
+    out
+}
+
+const SCHEMA: &str = "CREATE TABLE a (id int AUTO_INCREMENT PRIMARY KEY, t text); \
+                      CREATE TABLE b (id int AUTO_INCREMENT PRIMARY KEY, a_id int);";
+
+fn setup() -> (TestDb, TestDb, tempfile::TempDir, PathBuf) {
+    source_target_and_snapshot(
+        SCHEMA,
+        "INSERT INTO a (t) VALUES ('one'), ('it''s\\\\ \\n'), ('three'); INSERT INTO b (a_id) VALUES (1), (2);",
+        "INSERT INTO a (t) VALUES ('old1'), ('old2'); ALTER TABLE a AUTO_INCREMENT = 5000; INSERT INTO b (a_id) VALUES (9);",
+    )
+}
+
+/// A mysqldump file cut between two statements is refused: its closing
+/// comment is missing.
+#[test]
+fn a_mysqldump_cut_between_statements_changes_nothing() {
+    let (source, target, dir, _good) = setup();
+    let text = String::from_utf8(source.mysqldump(&["--no-create-info", "--skip-extended-insert"]))
+        .unwrap();
+    assert!(text.contains("-- Dump completed"), "{text}");
+    let dump = write(&dir.path().join("dump.sql"), &text);
+
+    // Up to the end of the first INSERT: whole statements only.
+    let first = text.find("INSERT INTO").expect("an INSERT");
+    let end = first + text[first..].find(");\n").expect("its end") + 3;
+    assert_cut_refused_whole_loads(&target, &dump, end, state);
+    assert_eq!(
+        state(&target).replace("5000", "4"),
+        state(&source).replace("5000", "4")
+    );
+}
+
+#[test]
+fn data_files_may_only_load_rows() {
+    let (_source, target, dir, good) = setup();
+    let before = state(&target);
+    let text = std::fs::read_to_string(&good).unwrap();
+    let outfile = format!("/tmp/dbsnap-outfile-{}", std::process::id());
+    let hostile = [
+        ("v1", "/*!*/ CREATE TABLE evil (x int);".to_string()),
+        ("v2", "/*!50000 */ DROP TABLE a;".to_string()),
+        ("v3", "/*!50000 DROP TABLE a */;".to_string()),
+        ("delete", "DELETE FROM a;".to_string()),
+        (
+            "outfile",
+            format!("SELECT * FROM a INTO OUTFILE '{outfile}';"),
+        ),
+        ("commit", "COMMIT;".to_string()),
+        (
+            "qualified",
+            format!("INSERT INTO `{}`.`a` (t) VALUES ('x');", target.name()),
+        ),
+        ("global", "SET GLOBAL max_connections = 1;".to_string()),
+        ("ansi", "SET SQL_MODE = 'ANSI_QUOTES';".to_string()),
+    ];
+    for (name, stmt) in &hostile {
+        for (i, at) in ["INSERT INTO", "-- dbsnap:manifest-table"]
+            .iter()
+            .enumerate()
+        {
+            let file = write(
+                &dir.path().join(format!("{name}{i}.sql")),
+                &insert_before(&text, at, stmt),
+            );
+            let run = import(&target, &file, &["--truncate"]);
+            assert_refused(&run, &file, "");
+            assert!(
+                run.stderr.contains(&format!("{}:", path_str(&file))),
+                "PATH:LINE\n{run}"
+            );
+        }
+    }
+    // Statements after the post-data marker are checked too.
+    let file = write(
+        &dir.path().join("post.sql"),
+        &insert_before(&text, "-- dbsnap:manifest-table", "DROP TABLE b;"),
+    );
+    assert_refused(&import(&target, &file, &[]), &file, "");
+    assert!(!Path::new(&outfile).exists());
+    assert_eq!(state(&target), before, "the target changed");
+    assert_eq!(target.sql("SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'evil'").trim(), "0");
+
+    let cut = write(&dir.path().join("cut.sql"), &text[..100]);
+    assert_refused(&import(&target, &cut, &[]), &cut, "not a data snapshot");
+    assert_eq!(state(&target), before, "the target changed");
+
+    import(&target, &good, &["--truncate"]).assert_success();
+    assert_eq!(target.sql("SELECT COUNT(*) FROM a").trim(), "3");
+}
+
+/// A session killed mid-load (KILL CONNECTION from another one):
+/// "connection lost while loading table X (at PATH:LINE)", nothing
+/// committed, and the AUTO_INCREMENT counters the rolled-back rows moved
+/// put back (over a new connection: the import's is gone).
+#[test]
+fn a_killed_connection_reads_connection_lost_and_commits_nothing() {
+    let case = KilledLoad {
+        ddl: "CREATE TABLE a (id int AUTO_INCREMENT PRIMARY KEY, t text); \
+              CREATE TABLE zz (id int PRIMARY KEY);",
+        rows: "INSERT INTO a (t) SELECT CONCAT('row ', seq) FROM seq_1_to_1000; \
+               INSERT INTO zz VALUES (1), (2);",
+        a_block: "INSERT INTO `a`",
+        zz_block: "INSERT INTO `zz`",
+        zz_shown: "`zz`",
+        lock: "LOCK TABLES zz WRITE;",
+        waiting: "SELECT ID FROM information_schema.PROCESSLIST \
+                  WHERE DB = DATABASE() AND STATE LIKE 'Waiting for table metadata lock%'",
+        kill: "KILL CONNECTION {id}",
+    };
+    assert_killed_load_commits_nothing(&case, state);
+}
+
+/// At least 300 mutants of a real MySQL snapshot (rows, counters and a
+/// sequence), each imported with `--truncate` into a populated target:
+/// each fails with the target unchanged (CHECKSUM TABLE, counters,
+/// sequence) or loads exactly the snapshot.
+#[test]
+fn mutants_either_fail_cleanly_or_load_exactly() {
+    let (source, target, dir, _good) = setup();
+    source.sql("CREATE SEQUENCE s START WITH 100; DO NEXTVAL(s); DO NEXTVAL(s);");
+    target.sql("CREATE SEQUENCE s;");
+    let good = dir.path().join("good-seq.sql");
+    export_data_ok(&source, &good, &[]);
+    let outfile = "/tmp/dbsnap-mutant-outfile";
+    let inserts = [
+        "CREATE TABLE m (x int);\n",
+        "/*!*/ CREATE TABLE m2 (x int);\n",
+        "/*!50000 DROP TABLE b */;\n",
+        "DELETE FROM a;\n",
+        "UPDATE a SET t = 'x';\n",
+        "COMMIT;\n",
+        "START TRANSACTION;\n",
+        "SELECT * FROM a INTO OUTFILE '/tmp/dbsnap-mutant-outfile';\n",
+        "INSERT INTO a (id, t) VALUES (999999, 'x');\n",
+        "INSERT INTO `mysql`.`a` (id) VALUES (1);\n",
+        "SET GLOBAL max_connections = 1;\n",
+        "SET SQL_MODE = 'ANSI_QUOTES';\n",
+        "SET FOREIGN_KEY_CHECKS = 0;\n",
+        "ALTER TABLE a AUTO_INCREMENT = 1;\n",
+        "SELECT SETVAL(`s`, 1, 0, 0);\n",
+        "LOCK TABLES a WRITE;\n",
+        "-- dbsnap:end\n",
+        "-- dbsnap:section post-data\n",
+    ];
+    let populate = || {
+        target.sql(
+            "DELETE FROM a; DELETE FROM b; \
+             INSERT INTO a (id, t) VALUES (1, 'old1'), (2, 'old2'); ALTER TABLE a AUTO_INCREMENT = 5000; \
+             INSERT INTO b (id, a_id) VALUES (1, 9); ALTER TABLE b AUTO_INCREMENT = 2; \
+             DROP SEQUENCE s; CREATE SEQUENCE s;",
+        );
+    };
+    run_mutants(
+        &good,
+        &target,
+        &inserts,
+        &|| state(&target),
+        &state(&source),
+        &populate,
+        150,
+    );
+    assert!(!Path::new(outfile).exists(), "INTO OUTFILE ran");
+}
+
+/// Rows that close a foreign-key cycle: the `mysql` client loads our
+/// export into an empty schema (the file turns the checks off, as
+/// mysqldump's do), while dbsnap's import keeps them on unless told.
+#[test]
+fn a_cycle_loads_with_the_mysql_client_but_dbsnap_keeps_its_checks() {
+    let source = TestDb::create("src");
+    source.load_shop();
+    source.sql(
+        "UPDATE store SET manager_id = (SELECT MIN(id) FROM staff WHERE staff.store_id = store.id); \
+         ALTER TABLE store ADD CONSTRAINT store_manager_fk FOREIGN KEY (manager_id) REFERENCES staff (id);",
+    );
+    assert_eq!(
+        source
+            .sql("SELECT COUNT(*) FROM store WHERE manager_id IS NULL")
+            .trim(),
+        "0",
+        "every store has a manager: the cycle is in the rows"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let (schema, data) = (dir.path().join("schema.sql"), dir.path().join("data.sql"));
+    export_schema(&source, &schema, &[]).assert_success();
+    export_data_ok(&source, &data, &[]);
+    let empty = |label: &str| {
+        let db = TestDb::reserve(label);
+        init(&db, &schema, None, false).assert_success();
+        db
+    };
+
+    let client = empty("client");
+    client.load_file(&data, &[]);
+    assert_eq!(state(&client), state(&source));
+    assert_eq!(client.sql("SELECT @@GLOBAL.foreign_key_checks").trim(), "1");
+
+    // dbsnap import: the file's FOREIGN_KEY_CHECKS=0 is not obeyed.
+    let target = empty("dst");
+    let before = state(&target);
+    let run = import(&target, &data, &[]);
+    assert_eq!(run.code, Some(1), "{run}");
+    assert!(run.stderr.contains("foreign key constraint fails"), "{run}");
+    assert!(run.stderr.contains("--disable-constraints"), "{run}");
+    assert_eq!(state(&target), before, "{run}");
+    import(&target, &data, &["--disable-constraints"]).assert_success();
+    assert_eq!(state(&target), state(&source));
+}
+
+#[test]
+fn a_failed_counter_restore_says_what_was_committed() {
+    let (source, target, dir, _good) = setup();
+    source.sql("CREATE SEQUENCE s START WITH 100; DO NEXTVAL(s);");
+    let file = dir.path().join("seq.sql");
+    export_data_ok(&source, &file, &[]);
+    let run = import(&target, &file, &["--truncate"]);
+    assert_eq!(run.code, Some(1), "{run}");
+    assert!(run.stderr.contains("were committed"), "{run}");
+    assert!(run.stderr.contains("SETVAL(`s`"), "{run}");
+    assert_eq!(target.sql("SELECT COUNT(*) FROM a").trim(), "3");
+}
