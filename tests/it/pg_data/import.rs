@@ -1,0 +1,622 @@
+//! `import` refusing damaged files and duplicate rows with nothing committed,
+//! `--truncate` over partitioned parents, a backend terminated mid-load, and
+//! the indexes it drops and builds again.
+
+use super::*;
+use crate::support::session::Session;
+
+// --- 4. rejected files leave the target unchanged -----------------------------------------------
+
+/// Problems with a rejected import: not exit 1, a panic, or `target` no longer
+/// as `before`.
+fn rejection_problems(case: &str, run: &Run, target: &TestDb, before: &DbState) -> Vec<String> {
+    let mut problems = Vec::new();
+    if run.code != Some(1) {
+        problems.push(format!("{case}: import should fail with exit 1\n{run}"));
+    }
+    if run.stderr.contains("panicked") {
+        problems.push(format!("{case}: dbsnap panicked\n{run}"));
+    }
+    if let Some(diff) = before.differences(
+        &format!("{case}: target before vs after the failed import"),
+        &DbState::capture(target),
+    ) {
+        problems.push(format!("{diff}\n(dbsnap stderr: {})", run.stderr.trim()));
+    }
+    problems
+}
+
+/// Asserts an import failed (exit 1) and left `target` exactly as `before`.
+#[track_caller]
+fn assert_rejected(case: &str, run: &Run, target: &TestDb, before: &DbState) {
+    let problems = rejection_problems(case, run, target, before);
+    assert!(problems.is_empty(), "{}", problems.join("\n\n"));
+}
+
+/// A damaged copy of a data file, and what its error message must mention.
+struct BadFile {
+    case: &'static str,
+    path: PathBuf,
+    /// Each group: at least one of its (lowercase) words must be in stderr.
+    mentions: Vec<Vec<String>>,
+}
+
+#[test]
+fn import_rejects_damaged_files_and_commits_nothing() {
+    let p = shop_exported();
+    let text = read_text(&p.data);
+    let lines = lines_with_ends(&text);
+
+    let mut bad: Vec<BadFile> = Vec::new();
+    let truncated = || {
+        vec![
+            "truncated".to_string(),
+            "end of file".to_string(),
+            "end marker".to_string(),
+        ]
+    };
+
+    // (a) cut inside the COPY data of public.order_line, at a line boundary
+    // (every row kept is valid) and in the middle of a row.
+    let order_line = copy_line(&text, "public.order_line");
+    let block_rows = lines[order_line..]
+        .iter()
+        .position(|l| *l == "\\.\n")
+        .expect("end of order_line data");
+    assert!(block_rows > 100, "order_line has only {block_rows} rows");
+    let cut = order_line + block_rows / 2; // 0-based index of the first line left out
+    let path = p.dir.join("cut_in_copy.sql");
+    write_file(&path, lines[..cut].concat());
+    bad.push(BadFile {
+        case: "(a) cut at a row boundary inside COPY data",
+        mentions: vec![
+            vec![p
+                .dir
+                .join("cut_in_copy.sql")
+                .display()
+                .to_string()
+                .to_lowercase()],
+            truncated(),
+        ],
+        path,
+    });
+    let mut mid_row = lines[..cut].concat();
+    mid_row.push_str(&lines[cut][..lines[cut].len() / 2]);
+    let path = p.dir.join("cut_mid_row.sql");
+    write_file(&path, mid_row);
+    bad.push(BadFile {
+        case: "(a) cut in the middle of a COPY row",
+        mentions: vec![
+            vec![p
+                .dir
+                .join("cut_mid_row.sql")
+                .display()
+                .to_string()
+                .to_lowercase()],
+            truncated(),
+        ],
+        path,
+    });
+
+    // (b) cut at a statement boundary: after the `\.` of order_line (no manifest, no
+    // end marker), and with only the end marker missing.
+    let path = p.dir.join("cut_after_table.sql");
+    write_file(&path, lines[..order_line + block_rows + 1].concat());
+    bad.push(BadFile {
+        case: "(b) cut after a complete COPY block",
+        mentions: vec![truncated()],
+        path,
+    });
+    assert_eq!(lines.last(), Some(&"-- dbsnap:end\n"));
+    let path = p.dir.join("no_end_marker.sql");
+    write_file(&path, lines[..lines.len() - 1].concat());
+    bad.push(BadFile {
+        case: "(b) only the end marker missing",
+        mentions: vec![truncated()],
+        path,
+    });
+
+    // (c) a corrupt .gz and a corrupt .zst: one byte flipped in the middle.
+    for (name, magic) in [("data.sql.gz", GZIP_MAGIC), ("data.sql.zst", ZSTD_MAGIC)] {
+        let good = p.dir.join(name);
+        export_data_ok(&p.source, &good, &[]);
+        assert_magic(&good, magic);
+        let mut bytes = std::fs::read(&good).unwrap();
+        let mid = bytes.len() / 2;
+        bytes[mid] ^= 0x55;
+        let path = p.dir.join(&format!("corrupt_{name}"));
+        write_file(&path, bytes);
+        bad.push(BadFile {
+            case: if magic == GZIP_MAGIC {
+                "(c) corrupt gzip file"
+            } else {
+                "(c) corrupt zstd file"
+            },
+            mentions: vec![],
+            path,
+        });
+    }
+
+    // (d) a file for another engine.
+    let engine_line = "-- dbsnap:engine postgresql\n";
+    assert_eq!(
+        text.matches(engine_line).count(),
+        1,
+        "no single engine line"
+    );
+    let path = p.dir.join("wrong_engine.sql");
+    write_file(
+        &path,
+        text.replacen(engine_line, "-- dbsnap:engine mysql\n", 1),
+    );
+    bad.push(BadFile {
+        case: "(d) a MySQL snapshot",
+        mentions: vec![vec!["mysql".into()], vec!["postgres".into()]],
+        path,
+    });
+
+    // (e) one value changed in a COPY row: valid data, wrong checksum.
+    let customer = copy_line(&text, "public.customer");
+    let first = lines[customer]; // the first data line (0-based index = 1-based COPY line)
+    assert!(
+        first.starts_with("1\tCustomer 1\t"),
+        "unexpected first customer row {first:?}"
+    );
+    let mut changed: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+    changed[customer] = first.replacen("Customer 1\t", "Customer 7\t", 1);
+    let path = p.dir.join("changed_value.sql");
+    write_file(&path, changed.concat());
+    bad.push(BadFile {
+        case: "(e) a changed value in a COPY row",
+        mentions: vec![vec!["corrupt".into(), "manifest".into()]],
+        path,
+    });
+
+    // Targets: one holding the source's rows (imports with --truncate, so that
+    // only the damage can make them fail), one empty (plain imports).
+    let loaded = TestDb::reserve("loaded");
+    init(&loaded, &p.schema, Some(&p.data), true).assert_success();
+    let loaded_before = DbState::capture(&loaded);
+    p.state
+        .assert_same("source vs loaded target", &loaded_before);
+    let empty = schema_only_target("empty", &p.schema);
+    let empty_before = DbState::capture(&empty);
+    assert_eq!(empty_before.total_rows(), 0);
+
+    let initial: BTreeMap<&str, Positions> = [&loaded, &empty]
+        .into_iter()
+        .map(|db| (db.name(), sequence_positions(db)))
+        .collect();
+    // Every case runs (against a state captured just before it), and all
+    // problems are reported together.
+    let mut problems: Vec<String> = Vec::new();
+    for b in &bad {
+        for (target, extra, label) in [
+            (&loaded, &["--truncate"][..], "loaded target, --truncate"),
+            (&empty, &[][..], "empty target"),
+        ] {
+            let case = format!("{} [{label}]", b.case);
+            // setval is not transactional: put back sequences an earlier case
+            // may have moved, so that each case is judged on its own.
+            restore_sequences(target, &initial[target.name()]);
+            let before = DbState::capture(target);
+            let run = import(target, &b.path, extra);
+            let stderr = run.stderr.to_lowercase();
+            for group in &b.mentions {
+                if !group.iter().any(|w| stderr.contains(w.as_str())) {
+                    problems.push(format!("{case}: stderr mentions none of {group:?}\n{run}"));
+                }
+            }
+            problems.extend(rejection_problems(&case, &run, target, &before));
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "{} problem(s) with rejected imports:\n\n{}",
+        problems.len(),
+        problems.join("\n\n")
+    );
+    p.state.assert_same(
+        "source vs loaded target at the end",
+        &DbState::capture(&loaded),
+    );
+    assert_eq!(
+        DbState::capture(&empty).total_rows(),
+        0,
+        "rows in the empty target"
+    );
+}
+
+#[test]
+fn import_duplicate_rows_names_file_line_and_table() {
+    let p = shop_exported();
+    let text = read_text(&p.data);
+    let lines = lines_with_ends(&text);
+    let path = p.data.display().to_string();
+    const DUPLICATE: &str = "duplicate key value violates unique constraint";
+
+    // The same file twice: the second import fails on the first row of the
+    // first table (every table of the sample has a primary key).
+    let (first_copy, first_line) = lines
+        .iter()
+        .enumerate()
+        .find(|(_, l)| l.starts_with("COPY "))
+        .expect("a COPY statement");
+    let first_table = first_line.split(' ').nth(1).expect("COPY <table>");
+    let target = schema_only_target("twice", &p.schema);
+    import(&target, &p.data, &[]).assert_success();
+    let before = DbState::capture(&target);
+    p.state.assert_same("source vs imported target", &before);
+    let run = import(&target, &p.data, &[]);
+    let location = format!("{path}:{}:", first_copy + 2);
+    for needle in [location.as_str(), first_table, DUPLICATE] {
+        assert!(
+            run.stderr.contains(needle),
+            "stderr of the second import lacks `{needle}`\n{run}"
+        );
+    }
+    assert_rejected("importing the same file twice", &run, &target, &before);
+
+    // ...and with --truncate it loads, giving the source again.
+    import(&target, &p.data, &["--truncate"]).assert_success();
+    p.state.assert_same(
+        "source vs target after import --truncate",
+        &DbState::capture(&target),
+    );
+    verify_source(&p.source, &target, &["--checksum"]).assert_success();
+
+    // One conflicting row in the middle of a COPY block: the message points at
+    // exactly that line of the file.
+    let target = schema_only_target("midrow", &p.schema);
+    target.psql(
+        "INSERT INTO public.customer (id, name, email, created_at) \
+         VALUES (120, 'ONLY', 'only@example.com', now())",
+    );
+    let before = DbState::capture(&target);
+    let customer = copy_line(&text, "public.customer");
+    let row_line = (customer..lines.len())
+        .find(|&i| lines[i].starts_with("120\t"))
+        .map(|i| i + 1)
+        .expect("customer 120 in the file");
+    assert!(
+        row_line > customer + 50,
+        "customer 120 is not in the middle of the block"
+    );
+    let run = import(&target, &p.data, &[]);
+    let location = format!("{path}:{row_line}:");
+    for needle in [location.as_str(), "public.customer", "customer_pkey"] {
+        assert!(
+            run.stderr.contains(needle),
+            "stderr lacks `{needle}` (the conflicting row is line {row_line})\n{run}"
+        );
+    }
+    assert_rejected("one conflicting row", &run, &target, &before);
+    import(&target, &p.data, &["--truncate"]).assert_success();
+    p.state.assert_same(
+        "source vs target after import --truncate",
+        &DbState::capture(&target),
+    );
+}
+
+/// A foreign key declared on a partitioned table (not on each partition):
+/// `import --truncate` empties the partitions and the referenced table, but
+/// PostgreSQL refuses to truncate `customer` while the partitioned parent that
+/// references it is not in the same TRUNCATE.
+#[test]
+fn import_truncate_with_fk_from_partitioned_parent() {
+    let source = TestDb::create("src");
+    source.psql(
+        "CREATE TABLE public.customer (id integer PRIMARY KEY);
+         CREATE TABLE public.orders (id integer, at date, customer_id integer REFERENCES public.customer,
+                                     PRIMARY KEY (id, at)) PARTITION BY RANGE (at);
+         CREATE TABLE public.orders_2024 PARTITION OF public.orders FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+         INSERT INTO public.customer VALUES (1), (2);
+         INSERT INTO public.orders VALUES (1, '2024-02-01', 1), (2, '2024-03-01', 2);",
+    );
+    let state = DbState::capture(&source);
+    let dir = tempdir();
+    let schema = dir.join("schema.sql");
+    export_schema_ok(&source, &schema);
+    let data = dir.join("data.sql");
+    export_data_ok(&source, &data, &[]);
+    let target = TestDb::reserve("dst");
+    init(&target, &schema, Some(&data), true).assert_success();
+    import(&target, &data, &["--truncate"]).assert_success();
+    state.assert_same(
+        "source vs target after import --truncate",
+        &DbState::capture(&target),
+    );
+}
+
+// --- 5. connection terminated during the import -----------------------------------------------
+
+/// Deterministic: the import's transaction loads `public.big`, then waits for
+/// a lock on the table after it, held by another session. Its backend is
+/// terminated while it waits there, with `big`'s rows written but not committed.
+#[test]
+fn import_terminated_backend_commits_nothing() {
+    let source = big_source();
+    source.psql("CREATE TABLE public.zz_last (id integer PRIMARY KEY); INSERT INTO public.zz_last VALUES (1), (2);");
+    let dir = tempdir();
+    let schema = dir.join("schema.sql");
+    export_schema_ok(&source, &schema);
+    let data = dir.join("big.sql.zst");
+    export_data_ok(&source, &data, &[]);
+    let plain = dir.join("big.sql");
+    export_data_ok(&source, &plain, &[]);
+    let text = read_text(&plain);
+    assert!(
+        copy_line(&text, "public.big") < copy_line(&text, "public.zz_last"),
+        "public.big is not loaded before public.zz_last: the test needs another table order"
+    );
+    let target = schema_only_target("dst", &schema);
+
+    let mut holder = Session::open(
+        &target,
+        "BEGIN; LOCK TABLE public.zz_last IN ACCESS EXCLUSIVE MODE;",
+    );
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dbsnap"));
+    for var in CONNECTION_VARS {
+        child.env_remove(var);
+    }
+    let mut child = child
+        .args(["import", "--url", &target.url(), path_str(&data)])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn dbsnap import");
+    let err = child.stderr.take().expect("stderr");
+    let err = thread::spawn(move || {
+        let mut buf = String::new();
+        let _ = BufReader::new(err).read_to_string(&mut buf);
+        buf
+    });
+
+    // The import's backend, waiting for the lock on zz_last.
+    let waiting = "SELECT l.pid FROM pg_locks l \
+         WHERE NOT l.granted AND l.relation = 'public.zz_last'::regclass";
+    let deadline = Instant::now() + Duration::from_secs(300);
+    let pid = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            panic!(
+                "the import finished ({status}) without waiting for the lock on public.zz_last\n{}",
+                err.join().unwrap_or_default()
+            );
+        }
+        if let Some(pid) = target.psql(waiting).lines().next() {
+            break pid.to_string();
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the import never waited for the lock on public.zz_last");
+        }
+        thread::sleep(Duration::from_millis(50));
+    };
+    // big's rows are written (the table has grown), not committed.
+    let size: u64 = target
+        .psql("SELECT pg_relation_size('public.big')")
+        .trim()
+        .parse()
+        .expect("relation size");
+    assert!(
+        size > 0,
+        "public.big has no rows written before the lock wait"
+    );
+    let done = server().psql(
+        &server().maintenance_db(),
+        &format!("SELECT pg_terminate_backend({pid})"),
+    );
+    assert_eq!(done.trim(), "t", "pg_terminate_backend({pid}) failed");
+
+    // The import must fail (a timeout here is a hang, not a timing assertion).
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("dbsnap import still running 120 s after its backend {pid} was terminated");
+        }
+        thread::sleep(Duration::from_millis(20));
+    };
+    holder.close();
+    let stderr = err.join().unwrap_or_default();
+    assert_eq!(
+        status.code(),
+        Some(1),
+        "import exited with {status} after its backend was terminated\nstderr: {stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "dbsnap panicked:\n{stderr}");
+    for table in ["public.big", "public.zz_last"] {
+        assert_eq!(
+            target.psql(&format!("SELECT count(*) FROM {table}")).trim(),
+            "0",
+            "rows committed to {table} although the import's connection was terminated\nstderr: {stderr}"
+        );
+    }
+}
+
+// --- import drops and rebuilds indexes (issue 10) -----------------------------------------
+
+/// A table with one index of every shape `import` drops before the rows and
+/// builds again after them, beside indexes it must leave alone (a primary key,
+/// one with a comment, one a foreign key uses), and a foreign key it drops and
+/// adds back after the whole file.
+const INDEXED_SCHEMA: &str = "
+CREATE SCHEMA \"Odd sch\";
+CREATE TABLE \"Odd sch\".\"Item\" (
+    id integer PRIMARY KEY,
+    code text NOT NULL,
+    qty integer,
+    doc jsonb,
+    note text
+);
+CREATE INDEX item_qty ON \"Odd sch\".\"Item\" (qty DESC NULLS LAST) WITH (fillfactor = 70);
+CREATE UNIQUE INDEX \"Item code\" ON \"Odd sch\".\"Item\" (code);
+CREATE INDEX item_partial ON \"Odd sch\".\"Item\" (qty) INCLUDE (note) WHERE qty > 10;
+CREATE INDEX item_lower ON \"Odd sch\".\"Item\" (lower(note) text_pattern_ops);
+CREATE INDEX item_doc ON \"Odd sch\".\"Item\" USING gin (doc jsonb_path_ops);
+CREATE INDEX item_hash ON \"Odd sch\".\"Item\" USING hash (code);
+CREATE INDEX item_commented ON \"Odd sch\".\"Item\" (note);
+COMMENT ON INDEX \"Odd sch\".item_commented IS 'kept as it is';
+CREATE UNIQUE INDEX item_code_qty ON \"Odd sch\".\"Item\" (code, qty);
+CREATE TABLE \"Odd sch\".line (
+    id integer PRIMARY KEY,
+    code text,
+    qty integer,
+    FOREIGN KEY (code, qty) REFERENCES \"Odd sch\".\"Item\" (code, qty)
+);
+CREATE INDEX line_code ON \"Odd sch\".line (code);
+";
+
+const INDEXED_ROWS: &str = "
+INSERT INTO \"Odd sch\".\"Item\"
+SELECT i, 'c' || i, i % 50, jsonb_build_object('k', i % 7), CASE WHEN i % 9 > 0 THEN 'Note ' || i END
+FROM generate_series(1, 3000) i;
+INSERT INTO \"Odd sch\".line SELECT i, 'c' || i, i % 50 FROM generate_series(1, 2000) i;
+";
+
+#[test]
+fn import_rebuilds_dropped_indexes_exactly_and_keeps_them_on_failure() {
+    let source = TestDb::create("src");
+    source.psql(INDEXED_SCHEMA);
+    source.psql(INDEXED_ROWS);
+    let state = DbState::capture(&source);
+    let dir = tempdir();
+    let data = dir.join("data.sql");
+    export_data_ok(&source, &data, &[]);
+
+    // Into empty tables: the indexes are dropped and built again.
+    let target = TestDb::create("dst");
+    target.psql(INDEXED_SCHEMA);
+    let catalog = target.pg_dump_schema();
+    import(&target, &data, &[]).assert_success();
+    state.assert_same("source vs imported target", &DbState::capture(&target));
+    assert_same_text(
+        "catalog around an import",
+        "before",
+        &catalog,
+        "after",
+        &target.pg_dump_schema(),
+    );
+    // The rebuilt indexes are used and agree with the rows.
+    assert_eq!(
+        target
+            .psql(
+                "SET enable_seqscan = off; \
+             SELECT count(*) FROM \"Odd sch\".\"Item\" WHERE qty > 40 AND qty < 45"
+            )
+            .trim(),
+        "240"
+    );
+
+    // --truncate empties the tables in the transaction; COPY FREEZE loads them.
+    import(&target, &data, &["--truncate"]).assert_success();
+    state.assert_same(
+        "source vs target after --truncate",
+        &DbState::capture(&target),
+    );
+    assert_same_text(
+        "catalog around import --truncate",
+        "before",
+        &catalog,
+        "after",
+        &target.pg_dump_schema(),
+    );
+
+    // A duplicate under a unique index that was dropped for the load: the
+    // rebuild fails, names the file, the table and the index, and the
+    // rollback gives the indexes and rows back.
+    let text = read_text(&data);
+    let bad = dir.join("duplicate.sql");
+    let copy = copy_line(&text, "\"Odd sch\".\"Item\"");
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    // Row 2 of the block takes row 1's code: `Item code` no longer holds.
+    let first_code = lines[copy].split('\t').nth(1).unwrap().to_string();
+    let mut second: Vec<String> = lines[copy + 1].split('\t').map(str::to_string).collect();
+    second[1] = first_code;
+    lines[copy + 1] = second.join("\t");
+    write_file(&bad, lines.join("\n") + "\n");
+    let empty = TestDb::create("fail");
+    empty.psql(INDEXED_SCHEMA);
+    let before = DbState::capture(&empty);
+    let run = import(&empty, &bad, &["--truncate"]);
+    for needle in [
+        format!("{}:{}:", bad.display(), copy),
+        "Item".to_string(),
+        "Item code".to_string(),
+        "could not create unique index".to_string(),
+    ] {
+        assert!(
+            run.stderr.contains(&needle),
+            "stderr lacks `{needle}`\n{run}"
+        );
+    }
+    assert_rejected(
+        "a duplicate under a dropped unique index",
+        &run,
+        &empty,
+        &before,
+    );
+    assert_same_text(
+        "catalog around a failed import",
+        "before",
+        &catalog,
+        "after",
+        &empty.pg_dump_schema(),
+    );
+
+    // A row whose foreign key points nowhere: the key, dropped for the load,
+    // fails when it comes back; the message names the table's COPY line and
+    // the key, and the rollback gives the key back.
+    let orphan_source = TestDb::create("orphan");
+    orphan_source.psql(INDEXED_SCHEMA);
+    orphan_source.psql("ALTER TABLE \"Odd sch\".line DROP CONSTRAINT line_code_qty_fkey");
+    orphan_source.psql(INDEXED_ROWS);
+    orphan_source.psql("UPDATE \"Odd sch\".line SET code = 'nowhere' WHERE id = 7");
+    let orphan = dir.join("orphan.sql");
+    export_data_ok(&orphan_source, &orphan, &[]);
+    let copy = copy_line(&read_text(&orphan), "\"Odd sch\".line");
+    let run = import(&empty, &orphan, &["--truncate"]);
+    for needle in [
+        format!("{}:{}:", orphan.display(), copy),
+        "line_code_qty_fkey".to_string(),
+        "violates foreign key constraint".to_string(),
+    ] {
+        assert!(
+            run.stderr.contains(&needle),
+            "stderr lacks `{needle}`\n{run}"
+        );
+    }
+    assert_rejected("a row without its referenced row", &run, &empty, &before);
+    assert_same_text(
+        "catalog around an import failing on a foreign key",
+        "before",
+        &catalog,
+        "after",
+        &empty.pg_dump_schema(),
+    );
+
+    // A table that already holds rows keeps its indexes and takes the rows.
+    let partial = TestDb::create("rows");
+    partial.psql(INDEXED_SCHEMA);
+    partial.psql("INSERT INTO \"Odd sch\".\"Item\" VALUES (9000, 'other', 1, NULL, NULL)");
+    import(&partial, &data, &[]).assert_success();
+    assert_eq!(
+        partial
+            .psql("SELECT count(*) FROM \"Odd sch\".\"Item\"")
+            .trim(),
+        "3001"
+    );
+    assert_same_text(
+        "catalog around an import into a non-empty table",
+        "before",
+        &catalog,
+        "after",
+        &partial.pg_dump_schema(),
+    );
+}

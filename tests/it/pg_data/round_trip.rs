@@ -1,0 +1,169 @@
+//! Round trips through export-data and `init --data` (the corpus samples,
+//! the project's shop and the adversarial fixture), psql loading our plain
+//! file, and a pg_dump data file through `import`.
+
+use super::*;
+
+/// Schema unchanged by the data load: pg_dump of source and target are equal.
+fn assert_same_schema(rt: &RoundTrip) {
+    assert_same_text(
+        "pg_dump",
+        "source",
+        &rt.source.pg_dump_schema(),
+        "target",
+        &rt.target.pg_dump_schema(),
+    );
+}
+
+/// [`data_round_trip`] and [`assert_same_schema`] of a corpus sample; skipped
+/// without a corpus (see [`corpus_present`]).
+fn corpus_round_trip(data_name: &str, sample: Sample) {
+    if !corpus_present() {
+        return;
+    }
+    let rt = data_round_trip(data_name, |db| db.load(sample));
+    assert_same_schema(&rt);
+}
+
+#[test]
+fn data_roundtrip_pagila() {
+    corpus_round_trip("pagila.sql", Sample::Pagila);
+}
+
+#[test]
+fn data_roundtrip_chinook() {
+    corpus_round_trip("chinook.sql.gz", Sample::Chinook);
+}
+
+#[test]
+fn data_roundtrip_chinook_serial() {
+    corpus_round_trip("chinook_serial.sql.zst", Sample::ChinookSerial);
+}
+
+#[test]
+fn data_roundtrip_northwind() {
+    corpus_round_trip("northwind.sql.gz", Sample::Northwind);
+}
+
+#[test]
+fn data_roundtrip_sakila_jooq() {
+    corpus_round_trip("sakila.sql.zst", Sample::SakilaJooq);
+}
+
+/// The project's own sample: an enum, domains, partitions, an FK cycle, a
+/// trigger, a materialized view, identity columns and hard-to-quote text.
+#[test]
+fn data_roundtrip_shop() {
+    let rt = data_round_trip("shop.sql.zst", |db| db.load_shop(1));
+    assert_same_schema(&rt);
+    let notes = |db: &TestDb| {
+        db.psql("SELECT count(*) FROM public.customer WHERE strpos(note, E'\\\\.') > 0")
+    };
+    assert_ne!(notes(&rt.source).trim(), "0", "no `\\.` in the notes");
+    assert_eq!(notes(&rt.source), notes(&rt.target));
+}
+
+/// `(table or domain, constraint)` of every NOT VALID constraint.
+fn not_valid_constraints(db: &TestDb) -> Vec<String> {
+    db.psql(
+        "SELECT coalesce(conrelid::regclass::text, contypid::regtype::text) || ' ' || conname \
+         FROM pg_constraint WHERE NOT convalidated ORDER BY 1",
+    )
+    .lines()
+    .map(str::to_string)
+    .collect()
+}
+
+#[test]
+fn data_roundtrip_adversarial() {
+    let rt = data_round_trip("adversarial.sql", |db| db.load_fixture(ADVERSARIAL));
+    assert_same_schema(&rt);
+
+    // NOT VALID constraints (with violating rows present) exist and are still NOT VALID.
+    let source_nv = not_valid_constraints(&rt.source);
+    for name in [
+        "fk_orphan_not_valid",
+        "qty_nonneg",
+        "price_nonneg",
+        "zip_len",
+    ] {
+        assert!(
+            source_nv.iter().any(|c| c.ends_with(&format!(" {name}"))),
+            "fixture lacks NOT VALID constraint {name}: {source_nv:?}"
+        );
+    }
+    assert_eq!(
+        not_valid_constraints(&rt.target),
+        source_nv,
+        "NOT VALID constraints differ after init --data"
+    );
+    let violating = rt
+        .target
+        .psql("SELECT count(*) FROM public.check_demo WHERE qty < 0");
+    assert_eq!(
+        violating.trim(),
+        "1",
+        "the row violating qty_nonneg is gone"
+    );
+
+    // Tables written by triggers and rules: the load must not have fired them.
+    for table in ["public.audit_log", "public.ruled_log"] {
+        let count = |db: &TestDb| db.psql(&format!("SELECT count(*) FROM ONLY {table}"));
+        let (s, t) = (count(&rt.source), count(&rt.target));
+        assert_ne!(s.trim(), "0", "{table} is empty in the source");
+        assert_eq!(
+            s,
+            t,
+            "{table}: {} rows in the source, {} in the target",
+            s.trim(),
+            t.trim()
+        );
+    }
+}
+
+// --- psql loads our plain file --------------------------------------------------------
+
+#[test]
+fn psql_loads_plain_data_export() {
+    let p = shop_exported();
+    let target = schema_only_target("psql", &p.schema);
+    let mut cmd = Command::new("psql");
+    cmd.args(["-X", "-q", "-1", "-v", "ON_ERROR_STOP=1", "-d"])
+        .arg(target.url())
+        .arg("-f")
+        .arg(&p.data)
+        .env_remove("PGOPTIONS");
+    let run = run_tool(cmd, Duration::from_secs(300));
+    assert_eq!(
+        run.code,
+        Some(0),
+        "psql -1 -f {} failed:\n{}",
+        p.data.display(),
+        run.stderr
+    );
+    p.state
+        .assert_same("source vs psql-loaded target", &DbState::capture(&target));
+}
+
+// --- 3. pg_dump --data-only through dbsnap import ------------------------------------------------
+
+#[test]
+fn import_pg_dump_data_only_file() {
+    let p = shop_exported();
+    let dump = p.dir.join("pg_dump_data.sql");
+    let mut cmd = Command::new("pg_dump");
+    cmd.args(["--data-only", "--no-owner", "--no-privileges", "-f"])
+        .arg(&dump)
+        .arg("-d")
+        .arg(p.source.url());
+    let run = run_tool(cmd, Duration::from_secs(300));
+    assert_eq!(run.code, Some(0), "pg_dump failed:\n{}", run.stderr);
+
+    let target = schema_only_target("pgdump", &p.schema);
+    import(&target, &dump, &["--disable-constraints"]).assert_success();
+    p.state.assert_same(
+        "source vs target loaded from pg_dump",
+        &DbState::capture(&target),
+    );
+    verify_source(&p.source, &target, &["--checksum"]).assert_success();
+}
