@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use crate::support::mysql::{self, TestDb as MyDb};
 use crate::support::pg::{self, TestDb as PgDb};
+use crate::support::server::Server;
 use crate::support::{corpus_dir, dbsnap, tempdir, Run};
 
 fn path_str(p: &Path) -> &str {

@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use crate::support::server::Server;
 use crate::support::{self, mysql, pg, Dbsnap};
 
 /// Far below the 30 s connect timeout: a hint that needs it would kill the run.

@@ -4,6 +4,7 @@
 
 use std::process::Command;
 
+use crate::support::server::Server;
 use crate::support::{self, manifest_dir, pg, redact_url_password, Dbsnap, Run, CONNECTION_VARS};
 
 /// Runs `program args` in the repository with the connection variables

@@ -1,6 +1,7 @@
 //! Messages (issue 8, item 6): missing grants are named, verify speaks each
 //! engine's terms and shows checksums in full, empty inputs say so.
 
+use crate::support::server::Server;
 use crate::support::{self, mysql, Dbsnap};
 
 /// A MariaDB account that exists for one test and is dropped after it.

@@ -7,6 +7,7 @@ use std::path::Path;
 
 use crate::support::commands::{export_schema, export_schema_ok, init as init_data, path_str};
 use crate::support::pg::{server, Sample, TestDb};
+use crate::support::server::Server;
 use crate::support::{
     assert_same_text, corpus_present, dbsnap, matching_lines, tempdir, Dbsnap, Run,
 };

@@ -3,6 +3,7 @@
 //! the indexes it drops and builds again.
 
 use super::*;
+use crate::support::server::Server;
 use crate::support::session::Session;
 
 // --- 4. rejected files leave the target unchanged -----------------------------------------------

@@ -13,8 +13,13 @@ pub fn path_str(p: &Path) -> &str {
 
 /// `dbsnap export-schema --url <db> -o <out> [extra...]`.
 pub fn export_schema<S: Server>(db: &TestDb<S>, out: &Path, extra: &[&str]) -> Run {
+    export("export-schema", db, out, extra)
+}
+
+/// `dbsnap <command> --url <db> -o <out> [extra...]`.
+fn export<S: Server>(command: &str, db: &TestDb<S>, out: &Path, extra: &[&str]) -> Run {
     let url = db.url();
-    let mut args = vec!["export-schema", "--url", &url, "-o", path_str(out)];
+    let mut args = vec![command, "--url", &url, "-o", path_str(out)];
     args.extend_from_slice(extra);
     dbsnap(&args, &[])
 }
@@ -28,10 +33,7 @@ pub fn export_schema_ok<S: Server>(db: &TestDb<S>, out: &Path) -> Vec<u8> {
 
 /// `dbsnap export-data --url <db> -o <out> [extra...]`.
 pub fn export_data<S: Server>(db: &TestDb<S>, out: &Path, extra: &[&str]) -> Run {
-    let url = db.url();
-    let mut args = vec!["export-data", "--url", &url, "-o", path_str(out)];
-    args.extend_from_slice(extra);
-    dbsnap(&args, &[])
+    export("export-data", db, out, extra)
 }
 
 /// [`export_data`], asserting success and that the file exists.

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 
-use super::server::{checked, Server, ServerUrl};
+use super::server::{checked, discover_checked, Server, ServerUrl};
 use super::{assert_same_text, corpus_file, fixture, Run};
 
 pub use super::commands::{
@@ -58,26 +58,16 @@ fn find_tool(candidates: &[&'static str]) -> Option<&'static str> {
 pub fn server() -> &'static MyServer {
     static SERVER: OnceLock<MyServer> = OnceLock::new();
     SERVER.get_or_init(|| {
-        let url = ServerUrl::discover(
-            "DBSNAP_TEST_MYSQL_URL",
-            DEFAULT_MYSQL_URL,
-            3306,
-            "root",
-            "mysql",
-        );
         let client = find_tool(&["mariadb", "mysql"])
             .expect("neither `mariadb` nor `mysql` (the command-line client) is on PATH");
         let dump = find_tool(&["mysqldump", "mariadb-dump"])
             .expect("neither `mysqldump` nor `mariadb-dump` is on PATH");
-        let server = MyServer { url, client, dump };
-        if let Err(e) = server.try_sql(&server.maintenance_db(), "SELECT 1") {
-            panic!(
-                "MySQL/MariaDB test server {} is not reachable (run the tests through `make test`, \
-                 or set DBSNAP_TEST_MYSQL_URL):\n{e}",
-                server.redacted()
-            );
-        }
-        server
+        discover_checked(
+            "DBSNAP_TEST_MYSQL_URL",
+            DEFAULT_MYSQL_URL,
+            (3306, "root", "mysql"),
+            |url| MyServer { url, client, dump },
+        )
     })
 }
 
@@ -133,16 +123,6 @@ impl Server for MyServer {
             self.port(),
             self.user()
         )
-    }
-}
-
-/// The URL's parts (`host()`, `port()`, `user()`, `url_for(db)`, ...) read
-/// through the server, without the [`Server`] trait in scope.
-impl std::ops::Deref for MyServer {
-    type Target = ServerUrl;
-
-    fn deref(&self) -> &ServerUrl {
-        &self.url
     }
 }
 

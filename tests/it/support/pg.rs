@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 
-use super::server::{checked, Server, ServerUrl};
+use super::server::{checked, discover_checked, Server, ServerUrl};
 use super::{corpus_file, fixture};
 
 #[allow(unused_imports)] // kept for tests that size names
@@ -32,22 +32,12 @@ pub struct PgServer {
 pub fn server() -> &'static PgServer {
     static SERVER: OnceLock<PgServer> = OnceLock::new();
     SERVER.get_or_init(|| {
-        let url = ServerUrl::discover(
+        discover_checked(
             "DBSNAP_TEST_PG_URL",
             DEFAULT_PG_URL,
-            5432,
-            "postgres",
-            "postgres",
-        );
-        let server = PgServer { url };
-        if let Err(e) = server.try_psql(&server.maintenance_db(), "SELECT 1") {
-            panic!(
-                "PostgreSQL test server {} is not reachable (run the tests through `make test`, \
-                 or set DBSNAP_TEST_PG_URL):\n{e}",
-                server.redacted()
-            );
-        }
-        server
+            (5432, "postgres", "postgres"),
+            |url| PgServer { url },
+        )
     })
 }
 
@@ -94,16 +84,6 @@ impl Server for PgServer {
 
     fn inspect_hint(&self, db: &str) -> String {
         format!("psql '{}'", super::redact_url_password(&self.url_for(db)))
-    }
-}
-
-/// The URL's parts (`host()`, `port()`, `user()`, `url_for(db)`, ...) read
-/// through the server, without the [`Server`] trait in scope.
-impl std::ops::Deref for PgServer {
-    type Target = ServerUrl;
-
-    fn deref(&self) -> &ServerUrl {
-        &self.url
     }
 }
 

@@ -51,10 +51,48 @@ pub trait Server: Sync + 'static {
         self.base().redacted()
     }
 
+    fn host(&self) -> String {
+        self.base().host()
+    }
+
+    fn port(&self) -> u16 {
+        self.base().port()
+    }
+
+    fn user(&self) -> String {
+        self.base().user()
+    }
+
+    fn password(&self) -> Option<String> {
+        self.base().password()
+    }
+
     fn database_exists(&self, db: &str) -> bool {
         self.databases_with_prefix(db)
             .is_ok_and(|names| names.iter().any(|n| n == db))
     }
+}
+
+/// The server of this run: the URL in environment variable `var` (unset or
+/// blank: `default`), made into a server by `make`, and checked to answer
+/// `SELECT 1` (a panic saying how to point the tests at one otherwise).
+pub fn discover_checked<S: Server>(
+    var: &str,
+    default: &str,
+    defaults: (u16, &'static str, &'static str),
+    make: impl FnOnce(ServerUrl) -> S,
+) -> S {
+    let (port, user, db) = defaults;
+    let server = make(ServerUrl::discover(var, default, port, user, db));
+    if let Err(e) = server.try_sql(&server.maintenance_db(), "SELECT 1") {
+        panic!(
+            "{} test server {} is not reachable (run the tests through `make test`, \
+             or set {var}):\n{e}",
+            S::NAME,
+            server.redacted()
+        );
+    }
+    server
 }
 
 /// A server URL with the engine's defaults for what it leaves out.

@@ -187,21 +187,21 @@ fn assert_killed_load_commits_nothing<S: Server>(
 }
 
 /// Imports 300 mutants of `good` (written beside it) with `--truncate` into `target`,
-/// whose state (`state`) is the populated one: each run either exits 1 and
-/// leaves the state as it was, or exits 0 and leaves `expected` (then
+/// whose `state` is the populated one: each run either exits 1 and leaves the
+/// state as it was, or exits 0 and leaves the state of `source` (then
 /// `populate` puts the target back). At least `min_refused` must be refused
 /// (mutants of comment lines load, and small files have many of those).
 fn run_mutants<S: Server>(
     good: &Path,
-    target: &AnyDb<S>,
+    (source, target): (&AnyDb<S>, &AnyDb<S>),
     inserts: &[&str],
-    state: &dyn Fn() -> String,
-    expected: &str,
-    populate: &dyn Fn(),
+    state: impl Fn(&AnyDb<S>) -> String,
+    populate: impl Fn(),
     min_refused: usize,
 ) {
+    let expected = state(source);
     let dir = good.parent().expect("the snapshot's folder");
-    let before = state();
+    let before = state(target);
     assert_ne!(before, expected, "the target must differ from the snapshot");
     let text = std::fs::read(good).unwrap();
     let mut mutator = Mutator::new(&text, inserts);
@@ -212,13 +212,21 @@ fn run_mutants<S: Server>(
         let run = import(target, &file, &["--truncate"]);
         if run.success() {
             loaded += 1;
-            assert_eq!(state(), expected, "mutant {i} loaded something else\n{run}");
+            assert_eq!(
+                state(target),
+                expected,
+                "mutant {i} loaded something else\n{run}"
+            );
             populate();
-            assert_eq!(state(), before, "could not restore the target");
+            assert_eq!(state(target), before, "could not restore the target");
         } else {
             failed += 1;
             assert_eq!(run.code, Some(1), "mutant {i}\n{run}");
-            assert_eq!(state(), before, "mutant {i} changed the target\n{run}");
+            assert_eq!(
+                state(target),
+                before,
+                "mutant {i} changed the target\n{run}"
+            );
         }
     }
     eprintln!("mutants: {failed} refused, {loaded} loaded exactly");

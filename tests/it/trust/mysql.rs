@@ -186,15 +186,7 @@ fn mutants_either_fail_cleanly_or_load_exactly() {
              DROP SEQUENCE s; CREATE SEQUENCE s;",
         );
     };
-    run_mutants(
-        &good,
-        &target,
-        &inserts,
-        &|| state(&target),
-        &state(&source),
-        &populate,
-        150,
-    );
+    run_mutants(&good, (&source, &target), &inserts, state, populate, 150);
     assert!(!Path::new(outfile).exists(), "INTO OUTFILE ran");
 }
 

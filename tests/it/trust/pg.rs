@@ -416,14 +416,6 @@ fn mutants_either_fail_cleanly_or_load_exactly() {
              SELECT setval('b_id_seq', 900, false); SELECT setval('c_id_seq', 1, false);",
         );
     };
-    run_mutants(
-        &good,
-        &target,
-        &inserts,
-        &|| state(&target),
-        &state(&source),
-        &populate,
-        200,
-    );
+    run_mutants(&good, (&source, &target), &inserts, state, populate, 200);
     assert!(!Path::new("/tmp/dbsnap-mutant").exists());
 }
