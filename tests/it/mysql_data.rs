@@ -6,10 +6,11 @@
 
 use std::path::Path;
 
-use crate::support::mysql::{
-    assert_same_bytes, assert_same_data, export_data, export_data_ok, export_schema_ok, import,
-    init, path_str, verify_json, verify_manifest, verify_source, TestDb,
+use crate::support::commands::{
+    export_data, export_data_env, export_data_ok, export_schema_ok, import, init, path_str,
+    verify_json, verify_manifest, verify_source,
 };
+use crate::support::mysql::{assert_same_bytes, assert_same_data, TestDb};
 use crate::support::{assert_same_text, dbsnap, matching_lines, tempdir, Run};
 
 const ADVERSARIAL: &str = "mysql/adversarial.sql";
@@ -46,7 +47,7 @@ fn source_and_target(
     let schema = dir.join("schema.sql");
     let data = dir.join(data_name);
     export_schema_ok(&source, &schema);
-    export_data_ok(&source, &data);
+    export_data_ok(&source, &data, &[]);
     let target = TestDb::reserve("dst");
     init(&target, &schema, Some(&data), true).assert_success();
     (source, target, schema, data)
@@ -128,7 +129,7 @@ fn counters_and_sequences_are_set_by_import() {
     let schema = dir.join("schema.sql");
     let data = dir.join("data.sql");
     export_schema_ok(&source, &schema);
-    export_data_ok(&source, &data);
+    export_data_ok(&source, &data, &[]);
 
     let target = TestDb::reserve("dst");
     init(&target, &schema, None, false).assert_success();
@@ -164,7 +165,7 @@ fn mysql_client_loads_data_export() {
     let schema = dir.join("schema.sql");
     let data = dir.join("data.sql");
     export_schema_ok(&source, &schema);
-    export_data_ok(&source, &data);
+    export_data_ok(&source, &data, &[]);
 
     // A new database: no --yes needed.
     let target = TestDb::reserve("dst");
@@ -193,7 +194,7 @@ fn data_export_orders_tables_that_depend_on_a_cycle() {
     let schema = dir.join("schema.sql");
     let data = dir.join("data.sql");
     export_schema_ok(&source, &schema);
-    export_data_ok(&source, &data);
+    export_data_ok(&source, &data, &[]);
     let text = read_text(&data);
     let first_insert = |table: &str| lines_starting(&text, &format!("INSERT INTO `{table}`"))[0];
     assert!(
@@ -476,7 +477,7 @@ fn data_export_file_modes() {
     ] {
         let dir = tempdir();
         let path = dir.join(name);
-        export_data(&source, &path).assert_success();
+        export_data(&source, &path, &[]).assert_success();
         let mode = std::fs::metadata(&path)
             .expect("stat snapshot")
             .permissions()
@@ -616,7 +617,7 @@ fn nine_megabyte_blob_round_trips() {
     let schema = dir.join("schema.sql");
     let data = dir.join("data.sql");
     export_schema_ok(&source, &schema);
-    export_data_ok(&source, &data);
+    export_data_ok(&source, &data, &[]);
     let size = std::fs::metadata(&data).unwrap().len();
     assert!(size > 18 * 1024 * 1024, "the export is {size} bytes");
 
@@ -699,17 +700,13 @@ fn export_in_key_ranges_round_trips() {
     let dir = tempdir();
     let (schema, data) = (dir.join("schema.sql"), dir.join("data.sql"));
     export_schema_ok(&source, &schema);
-    let url = source.url();
-    let args = [
-        "export-data",
-        "--url",
-        &url,
-        "-o",
-        path_str(&data),
-        "--jobs",
-        "2",
-    ];
-    dbsnap(&args, &[("DBSNAP_TEST_CHUNK_BYTES", "16384")]).assert_success();
+    export_data_env(
+        &source,
+        &data,
+        &["--jobs", "2"],
+        &[("DBSNAP_TEST_CHUNK_BYTES", "16384")],
+    )
+    .assert_success();
     let text = read_text(&data);
     assert_eq!(
         lines_starting(&text, "-- dbsnap:table `wide`").len(),

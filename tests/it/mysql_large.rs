@@ -8,7 +8,8 @@
 use std::io::Write;
 use std::path::Path;
 
-use crate::support::mysql::{assert_same_data, path_str, TestDb};
+use crate::support::commands::path_str;
+use crate::support::mysql::{assert_same_data, TestDb};
 use crate::support::{commands, tempdir};
 
 const MIB: usize = 1024 * 1024;

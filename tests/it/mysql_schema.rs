@@ -8,10 +8,11 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::support::mysql::{
-    assert_same_bytes, assert_same_database, export_data_ok, export_schema, export_schema_ok, init,
-    verify_json, verify_manifest, verify_source, Sample, TestDb,
+use crate::support::commands::{
+    export_data_ok, export_schema, export_schema_ok, init, verify_json, verify_manifest,
+    verify_source,
 };
+use crate::support::mysql::{assert_same_bytes, assert_same_database, Sample, TestDb};
 use crate::support::{corpus_present, matching_lines, tempdir};
 
 const PRE_DATA: &str = "-- dbsnap:section pre-data";
@@ -44,7 +45,7 @@ fn round_trip(load: impl FnOnce(&TestDb), data_name: &str) -> (TestDb, TestDb) {
     let schema = dir.join("schema.sql");
     let data = dir.join(data_name);
     export_schema_ok(&source, &schema);
-    export_data_ok(&source, &data);
+    export_data_ok(&source, &data, &[]);
 
     let target = TestDb::reserve("dst");
     init(&target, &schema, Some(&data), true).assert_success();
@@ -471,7 +472,7 @@ fn small_snapshot(dir: &Path) -> (PathBuf, PathBuf) {
     let schema = dir.join("small.sql");
     let data = dir.join("small-data.sql");
     export_schema_ok(&source, &schema);
-    export_data_ok(&source, &data);
+    export_data_ok(&source, &data, &[]);
     (schema, data)
 }
 

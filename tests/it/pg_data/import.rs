@@ -314,16 +314,11 @@ fn import_truncate_with_fk_from_partitioned_parent() {
          INSERT INTO public.customer VALUES (1), (2);
          INSERT INTO public.orders VALUES (1, '2024-02-01', 1), (2, '2024-03-01', 2);",
     );
-    let state = DbState::capture(&source);
-    let dir = tempdir();
-    let schema = dir.join("schema.sql");
-    export_schema_ok(&source, &schema);
-    let data = dir.join("data.sql");
-    export_data_ok(&source, &data, &[]);
+    let e = exported(source);
     let target = TestDb::reserve("dst");
-    init(&target, &schema, Some(&data), true).assert_success();
-    import(&target, &data, &["--truncate"]).assert_success();
-    state.assert_same(
+    init(&target, &e.schema, Some(&e.data), true).assert_success();
+    import(&target, &e.data, &["--truncate"]).assert_success();
+    e.state.assert_same(
         "source vs target after import --truncate",
         &DbState::capture(&target),
     );
@@ -356,23 +351,9 @@ fn import_terminated_backend_commits_nothing() {
         &target,
         "BEGIN; LOCK TABLE public.zz_last IN ACCESS EXCLUSIVE MODE;",
     );
-    let mut child = Command::new(env!("CARGO_BIN_EXE_dbsnap"));
-    for var in CONNECTION_VARS {
-        child.env_remove(var);
-    }
-    let mut child = child
+    let (mut child, err) = Dbsnap::new()
         .args(["import", "--url", &target.url(), path_str(&data)])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn dbsnap import");
-    let err = child.stderr.take().expect("stderr");
-    let err = thread::spawn(move || {
-        let mut buf = String::new();
-        let _ = BufReader::new(err).read_to_string(&mut buf);
-        buf
-    });
+        .spawn();
 
     // The import's backend, waiting for the lock on zz_last.
     let waiting = "SELECT l.pid FROM pg_locks l \

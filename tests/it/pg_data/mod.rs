@@ -6,7 +6,6 @@
 //! psql ([`table_checksums`], [`sequence_positions`]).
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::thread;
@@ -21,7 +20,6 @@ use crate::support::commands::{
 use crate::support::pg::{literal, server, Sample, TestDb};
 use crate::support::{
     assert_same_text, corpus_present, run_command, tempdir, Dbsnap, Run, ScratchDir,
-    CONNECTION_VARS,
 };
 
 mod export;
@@ -353,9 +351,8 @@ fn data_round_trip(data_name: &str, load: impl FnOnce(&TestDb)) -> RoundTrip {
     }
 }
 
-/// A database loaded with the project's sample (tests/fixtures/pg/shop.sql),
-/// its schema and plain data exported.
-struct Shop {
+/// A source database with its schema and plain data exported.
+struct Exported {
     source: TestDb,
     state: DbState,
     schema: PathBuf,
@@ -363,22 +360,29 @@ struct Shop {
     dir: ScratchDir,
 }
 
-fn shop_exported() -> Shop {
-    let source = TestDb::create("src");
-    source.load_shop(1);
+/// Exports the schema and the plain data of `source`.
+fn exported(source: TestDb) -> Exported {
     let state = DbState::capture(&source);
     let dir = tempdir();
     let schema = dir.join("schema.sql");
     export_schema_ok(&source, &schema);
     let data = dir.join("data.sql");
     export_data_ok(&source, &data, &[]);
-    Shop {
+    Exported {
         source,
         state,
         schema,
         data,
         dir,
     }
+}
+
+/// A database loaded with the project's sample (tests/fixtures/pg/shop.sql),
+/// its schema and plain data exported.
+fn shop_exported() -> Exported {
+    let source = TestDb::create("src");
+    source.load_shop(1);
+    exported(source)
 }
 
 /// A target built with `init --schema` only (no rows).

@@ -2,6 +2,7 @@
 //! read in CTID ranges.
 
 use super::*;
+use crate::support::commands::export_data_env;
 
 // --- 9. bounded memory -----------------------------------------------------------------------
 
@@ -12,24 +13,8 @@ use super::*;
 /// (large MySQL values) run beside it. The mark only rises, so the last
 /// reading before exit holds the peak (to within one 5 ms poll).
 fn peak_rss_kib(args: &[&str]) -> u64 {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_dbsnap"));
-    for var in CONNECTION_VARS {
-        cmd.env_remove(var);
-    }
     // spawn returns after exec: the child's memory is dbsnap's from here on.
-    let mut child = cmd
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn dbsnap");
-    let err = child.stderr.take().expect("stderr");
-    let err = thread::spawn(move || {
-        let mut buf = String::new();
-        let _ = BufReader::new(err).read_to_string(&mut buf);
-        buf
-    });
+    let (mut child, err) = Dbsnap::new().args(args).spawn();
     let status_file = format!("/proc/{}/status", child.id());
     let mut peak = 0u64;
     let status = loop {
@@ -158,19 +143,13 @@ fn export_reads_a_big_table_in_ctid_ranges_as_one_copy_block() {
     let schema = dir.join("schema.sql");
     export_schema_ok(&source, &schema);
     let data = dir.join("data.sql");
-    let url = source.url();
-    let args = [
-        "export-data",
-        "--url",
-        &url,
-        "-o",
-        path_str(&data),
-        "--jobs",
-        "2",
-        "--exclude-table-data",
-        "public.skipped",
-    ];
-    crate::support::dbsnap(&args, &[("DBSNAP_TEST_CHUNK_BYTES", "16384")]).assert_success();
+    export_data_env(
+        &source,
+        &data,
+        &["--jobs", "2", "--exclude-table-data", "public.skipped"],
+        &[("DBSNAP_TEST_CHUNK_BYTES", "16384")],
+    )
+    .assert_success();
     assert_eq!(
         seq_scans(&source, "public.wide"),
         scans_before,

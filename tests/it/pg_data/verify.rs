@@ -3,6 +3,22 @@
 
 use super::*;
 
+/// `verify --source` and `verify --manifest` of the round trip's target, each
+/// with `extra`, named for messages.
+fn verify_both(rt: &RoundTrip, extra: &[&str]) -> [(String, Run); 2] {
+    let flags = extra.join(" ");
+    [
+        (
+            format!("verify --source {flags}"),
+            verify_source(&rt.source, &rt.target, extra),
+        ),
+        (
+            format!("verify --manifest {flags}"),
+            verify_manifest(&rt.data, &rt.target, extra),
+        ),
+    ]
+}
+
 // --- 6. verify finds differences ---------------------------------------------------------------
 
 #[test]
@@ -34,16 +50,7 @@ fn verify_reports_deleted_and_changed_rows_and_sequences() {
     };
 
     // With checksums: both differences, from the source and from the manifest.
-    let runs = [
-        (
-            "verify --source --checksum",
-            verify_source(&rt.source, target, &["--checksum", "--json"]),
-        ),
-        (
-            "verify --manifest --checksum",
-            verify_manifest(&rt.data, target, &["--checksum", "--json"]),
-        ),
-    ];
+    let runs = verify_both(&rt, &["--checksum", "--json"]);
     for (what, run) in &runs {
         run.assert_code(3);
         let json = json_of(run);
@@ -65,16 +72,7 @@ fn verify_reports_deleted_and_changed_rows_and_sequences() {
         }
     }
     // Without checksums only the row count shows.
-    for (what, run) in [
-        (
-            "verify --source",
-            verify_source(&rt.source, target, &["--json"]),
-        ),
-        (
-            "verify --manifest",
-            verify_manifest(&rt.data, target, &["--json"]),
-        ),
-    ] {
+    for (what, run) in verify_both(&rt, &["--json"]) {
         run.assert_code(3);
         let expected: BTreeSet<_> = [deleted.clone()].into();
         assert_eq!(
@@ -89,16 +87,7 @@ fn verify_reports_deleted_and_changed_rows_and_sequences() {
     // A sequence moved in the target.
     target.psql("SELECT setval('public.product_id_seq', 5000)");
     let seq = ("sequence".to_string(), "public.product_id_seq".to_string());
-    for (what, run) in [
-        (
-            "verify --source",
-            verify_source(&rt.source, target, &["--json"]),
-        ),
-        (
-            "verify --manifest",
-            verify_manifest(&rt.data, target, &["--json"]),
-        ),
-    ] {
+    for (what, run) in verify_both(&rt, &["--json"]) {
         run.assert_code(3);
         let expected: BTreeSet<_> = [deleted.clone(), seq.clone()].into();
         assert_eq!(

@@ -13,15 +13,21 @@ pub fn path_str(p: &Path) -> &str {
 
 /// `dbsnap export-schema --url <db> -o <out> [extra...]`.
 pub fn export_schema<S: Server>(db: &TestDb<S>, out: &Path, extra: &[&str]) -> Run {
-    export("export-schema", db, out, extra)
+    export("export-schema", db, out, extra, &[])
 }
 
 /// `dbsnap <command> --url <db> -o <out> [extra...]`.
-fn export<S: Server>(command: &str, db: &TestDb<S>, out: &Path, extra: &[&str]) -> Run {
+fn export<S: Server>(
+    command: &str,
+    db: &TestDb<S>,
+    out: &Path,
+    extra: &[&str],
+    env: &[(&str, &str)],
+) -> Run {
     let url = db.url();
     let mut args = vec![command, "--url", &url, "-o", path_str(out)];
     args.extend_from_slice(extra);
-    dbsnap(&args, &[])
+    dbsnap(&args, env)
 }
 
 /// Exports the schema of `db` to `out`, asserting success; returns the file.
@@ -33,7 +39,17 @@ pub fn export_schema_ok<S: Server>(db: &TestDb<S>, out: &Path) -> Vec<u8> {
 
 /// `dbsnap export-data --url <db> -o <out> [extra...]`.
 pub fn export_data<S: Server>(db: &TestDb<S>, out: &Path, extra: &[&str]) -> Run {
-    export("export-data", db, out, extra)
+    export("export-data", db, out, extra, &[])
+}
+
+/// [`export_data`] with variables `env` set for the run (e.g. a test knob).
+pub fn export_data_env<S: Server>(
+    db: &TestDb<S>,
+    out: &Path,
+    extra: &[&str],
+    env: &[(&str, &str)],
+) -> Run {
+    export("export-data", db, out, extra, env)
 }
 
 /// [`export_data`], asserting success and that the file exists.

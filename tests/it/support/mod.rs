@@ -171,6 +171,23 @@ impl Dbsnap {
         self
     }
 
+    /// Starts the run in the background, for a test that watches or signals
+    /// it: stdout goes nowhere, stderr is read on a thread (joined: all of it).
+    pub fn spawn(mut self) -> (std::process::Child, thread::JoinHandle<String>) {
+        let shown = self.shown.join(" ");
+        let mut child = self
+            .cmd
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot run {shown}: {e}"));
+        let err = read_in_thread(child.stderr.take().expect("piped stderr"));
+        let err = thread::spawn(move || {
+            String::from_utf8_lossy(&err.join().unwrap_or_default()).into_owned()
+        });
+        (child, err)
+    }
+
     /// Runs to completion (or kills the child and panics after the timeout).
     pub fn run(self) -> Run {
         let cmdline = self.shown.join(" ");

@@ -14,12 +14,8 @@ use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 
 use super::server::{checked, discover_checked, Server, ServerUrl};
-use super::{assert_same_text, corpus_file, fixture, Run};
+use super::{assert_same_text, corpus_file, fixture};
 
-pub use super::commands::{
-    export_schema, export_schema_ok, import, init, path_str, verify_json, verify_manifest,
-    verify_source,
-};
 #[allow(unused_imports)] // kept for tests that size names
 pub use super::testdb::MAX_TEST_DB_NAME;
 
@@ -56,19 +52,7 @@ fn find_tool(candidates: &[&'static str]) -> Option<&'static str> {
 
 /// The server from DBSNAP_TEST_MYSQL_URL (or [`DEFAULT_MYSQL_URL`]), checked once.
 pub fn server() -> &'static MyServer {
-    static SERVER: OnceLock<MyServer> = OnceLock::new();
-    SERVER.get_or_init(|| {
-        let client = find_tool(&["mariadb", "mysql"])
-            .expect("neither `mariadb` nor `mysql` (the command-line client) is on PATH");
-        let dump = find_tool(&["mysqldump", "mariadb-dump"])
-            .expect("neither `mysqldump` nor `mariadb-dump` is on PATH");
-        discover_checked(
-            "DBSNAP_TEST_MYSQL_URL",
-            DEFAULT_MYSQL_URL,
-            (3306, "root", "mysql"),
-            |url| MyServer { url, client, dump },
-        )
-    })
+    MyServer::get()
 }
 
 impl Server for MyServer {
@@ -81,7 +65,19 @@ impl Server for MyServer {
     const NAME: &'static str = "MySQL/MariaDB";
 
     fn get() -> &'static Self {
-        server()
+        static SERVER: OnceLock<MyServer> = OnceLock::new();
+        SERVER.get_or_init(|| {
+            let client = find_tool(&["mariadb", "mysql"])
+                .expect("neither `mariadb` nor `mysql` (the command-line client) is on PATH");
+            let dump = find_tool(&["mysqldump", "mariadb-dump"])
+                .expect("neither `mysqldump` nor `mariadb-dump` is on PATH");
+            discover_checked(
+                "DBSNAP_TEST_MYSQL_URL",
+                DEFAULT_MYSQL_URL,
+                (3306, "root", "mysql"),
+                |url| MyServer { url, client, dump },
+            )
+        })
     }
 
     fn base(&self) -> &ServerUrl {
@@ -708,20 +704,6 @@ fn temp_sql(content: &[u8]) -> tempfile::NamedTempFile {
     out.write_all(content).expect("write temp file");
     out.flush().expect("flush temp file");
     out
-}
-
-// --- dbsnap commands ----------------------------------------------------------------
-// The generic wrappers live in `support::commands`; these two keep the MySQL
-// tests' older signatures (no extra arguments).
-
-/// `dbsnap export-data --url <db> -o <out>`.
-pub fn export_data(db: &TestDb, out: &Path) -> Run {
-    super::commands::export_data(db, out, &[])
-}
-
-#[track_caller]
-pub fn export_data_ok(db: &TestDb, out: &Path) {
-    super::commands::export_data_ok(db, out, &[])
 }
 
 #[cfg(test)]

@@ -30,15 +30,7 @@ pub struct PgServer {
 
 /// The server from DBSNAP_TEST_PG_URL (or [`DEFAULT_PG_URL`]), checked once.
 pub fn server() -> &'static PgServer {
-    static SERVER: OnceLock<PgServer> = OnceLock::new();
-    SERVER.get_or_init(|| {
-        discover_checked(
-            "DBSNAP_TEST_PG_URL",
-            DEFAULT_PG_URL,
-            (5432, "postgres", "postgres"),
-            |url| PgServer { url },
-        )
-    })
+    PgServer::get()
 }
 
 impl Server for PgServer {
@@ -49,7 +41,15 @@ impl Server for PgServer {
     const NAME: &'static str = "PostgreSQL";
 
     fn get() -> &'static Self {
-        server()
+        static SERVER: OnceLock<PgServer> = OnceLock::new();
+        SERVER.get_or_init(|| {
+            discover_checked(
+                "DBSNAP_TEST_PG_URL",
+                DEFAULT_PG_URL,
+                (5432, "postgres", "postgres"),
+                |url| PgServer { url },
+            )
+        })
     }
 
     fn base(&self) -> &ServerUrl {
