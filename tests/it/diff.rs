@@ -7,14 +7,12 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::support::commands::{export_schema, path_str};
 use crate::support::mysql::{self, TestDb as MyDb};
 use crate::support::pg::{self, TestDb as PgDb};
 use crate::support::server::Server;
-use crate::support::{corpus_dir, dbsnap, tempdir, Run};
-
-fn path_str(p: &Path) -> &str {
-    p.to_str().expect("UTF-8 path")
-}
+use crate::support::testdb::TestDb as AnyDb;
+use crate::support::{corpus_dir, dbsnap, tempdir, Run, ScratchDir};
 
 /// `dbsnap diff --schema FILE --url URL --json [extra]`.
 fn diff_schema(schema: &Path, url: &str, extra: &[&str]) -> Run {
@@ -23,8 +21,8 @@ fn diff_schema(schema: &Path, url: &str, extra: &[&str]) -> Run {
     dbsnap(&args, &[])
 }
 
-fn export(url: &str, out: &Path) {
-    dbsnap(&["export-schema", "--url", url, "-o", path_str(out)], &[]).assert_success();
+fn export<S: Server>(db: &AnyDb<S>, out: &Path) {
+    export_schema(db, out, &[]).assert_success();
 }
 
 /// The differences of a `--json` run as (sign, kind, name).
@@ -51,21 +49,123 @@ fn assert_identical(run: &Run) {
     assert!(run.stdout.contains("no differences"), "{run}");
 }
 
+/// No database named after `db` but `db` itself: no scratch database left.
 #[track_caller]
-fn assert_pg_no_scratch(db: &PgDb) {
-    let left = db
+fn assert_no_scratch<S: Server>(db: &AnyDb<S>) {
+    let left: Vec<String> = db
         .server()
-        .databases_like(&format!("{}%", db.name()))
+        .databases_with_prefix(db.name())
+        .expect("list databases")
         .into_iter()
         .filter(|d| d != db.name())
-        .collect::<Vec<_>>();
+        .collect();
     assert!(left.is_empty(), "scratch databases left behind: {left:?}");
 }
 
+/// A snapshot of `source` compared with it in each of diff's three forms
+/// (file and database, two databases, two files): identical, and no scratch
+/// database left. Returns the first run.
 #[track_caller]
-fn assert_my_no_scratch(db: &MyDb) {
-    let left = db.staging_leftovers();
-    assert!(left.is_empty(), "scratch databases left behind: {left:?}");
+fn assert_snapshot_of_itself_identical<S: Server>(source: &AnyDb<S>) -> Run {
+    let dir = tempdir();
+    let snapshot = dir.join("schema.sql");
+    export(source, &snapshot);
+    let run = diff_schema(&snapshot, &source.url(), &[]);
+    assert_identical(&run);
+    assert_no_scratch(source);
+    assert_identical(&dbsnap(
+        &["diff", "--source", &source.url(), "--target", &source.url()],
+        &[],
+    ));
+    assert_identical(&dbsnap(
+        &["diff", path_str(&snapshot), path_str(&snapshot)],
+        &[],
+    ));
+    run
+}
+
+/// Each corpus sample's snapshot compared with its source: no difference, and
+/// no scratch database left. Skipped without a corpus.
+fn assert_corpus_snapshots_identical<S: Server, T: std::fmt::Debug + Copy>(
+    samples: &[T],
+    load: impl Fn(&AnyDb<S>, T),
+) {
+    if !corpus_dir().is_dir() {
+        eprintln!("skipped: no corpus at {}", corpus_dir().display());
+        return;
+    }
+    for &sample in samples {
+        let source = AnyDb::<S>::create("corpus");
+        load(&source, sample);
+        let dir = tempdir();
+        let snapshot = dir.join("schema.sql");
+        export(&source, &snapshot);
+        let run = diff_schema(&snapshot, &source.url(), &[]);
+        assert!(run.success(), "{sample:?}:\n{run}");
+        assert_no_scratch(&source);
+    }
+}
+
+/// One drift case: what it is, the SQL that makes it, and the one difference
+/// it must show as (sign, kind, name).
+type Drift<'a> = (&'a str, &'a str, (&'a str, &'a str, &'a str));
+
+/// `live`, loaded from `snapshot`, is identical to it; after the drift's SQL,
+/// diff exits 3 with exactly the drift's difference.
+#[track_caller]
+fn assert_drift_is_one_difference<S: Server>(snapshot: &Path, live: &AnyDb<S>, drift: &Drift) {
+    let (what, sql, (sign, kind, name)) = *drift;
+    assert_identical(&diff_schema(snapshot, &live.url(), &[]));
+    live.sql(sql);
+    let run = diff_schema(snapshot, &live.url(), &["--json"]);
+    run.assert_code(3);
+    assert_eq!(
+        differences(&run),
+        [(sign.to_string(), kind.to_string(), name.to_string())],
+        "{what}:\n{run}"
+    );
+}
+
+/// A source database built from `schema`, and its snapshot in `dir`.
+fn source_of<S: Server>(schema: &str, dir: &Path) -> (AnyDb<S>, std::path::PathBuf) {
+    let db = AnyDb::<S>::create("src");
+    db.sql(schema);
+    let snapshot = dir.join("schema.sql");
+    export(&db, &snapshot);
+    (db, snapshot)
+}
+
+/// `live`, built from a schema, compared with the same schema written by
+/// another hand (`text`, written to `hand.sql` in the folder returned):
+/// identical, and no scratch database left.
+fn assert_hand_file_identical<S: Server>(live: &AnyDb<S>, text: &str) -> ScratchDir {
+    let dir = tempdir();
+    let file = dir.join("hand.sql");
+    std::fs::write(&file, text).unwrap();
+    assert_identical(&diff_schema(&file, &live.url(), &[]));
+    assert_no_scratch(live);
+    dir
+}
+
+/// A file whose third line fails to load into the scratch database: exit 1,
+/// PATH:LINE in the message, no scratch database left. Returns the run and
+/// the folder of the file (`bad.sql`).
+fn assert_failed_load_names_the_line<S: Server>(live: &AnyDb<S>) -> (Run, ScratchDir) {
+    let dir = tempdir();
+    let file = dir.join("bad.sql");
+    std::fs::write(
+        &file,
+        "CREATE TABLE a (id int);\n\nCREATE TABLE b (id nosuchtype);\n",
+    )
+    .unwrap();
+    let run = diff_schema(&file, &live.url(), &[]);
+    run.assert_code(1);
+    assert!(
+        run.stderr.contains(&format!("{}:3:", file.display())),
+        "no PATH:LINE:\n{run}"
+    );
+    assert_no_scratch(live);
+    (run, dir)
 }
 
 // --- PostgreSQL ----------------------------------------------------------------------------
@@ -118,62 +218,24 @@ create trigger t_touch before update on t for each row execute procedure touch()
 comment on table t is 'the table';
 ";
 
-/// A source database built from PG_SCHEMA and its snapshot.
-fn pg_source(dir: &Path) -> (PgDb, std::path::PathBuf) {
-    let db = PgDb::create("src");
-    db.psql(PG_SCHEMA);
-    let snapshot = dir.join("schema.sql");
-    export(&db.url(), &snapshot);
-    (db, snapshot)
-}
-
 #[test]
 fn pg_snapshot_of_itself_is_identical() {
     let source = PgDb::create("adv");
     source.load_fixture("pg/adversarial.sql");
-    let dir = tempdir();
-    let snapshot = dir.join("schema.sql");
-    export(&source.url(), &snapshot);
-
-    let run = diff_schema(&snapshot, &source.url(), &[]);
-    assert_identical(&run);
+    let run = assert_snapshot_of_itself_identical(&source);
     assert!(run.stdout.contains(" indexes"), "no index count:\n{run}");
-    assert_pg_no_scratch(&source);
-
-    // The other two forms agree.
-    assert_identical(&dbsnap(
-        &["diff", "--source", &source.url(), "--target", &source.url()],
-        &[],
-    ));
-    assert_identical(&dbsnap(
-        &["diff", path_str(&snapshot), path_str(&snapshot)],
-        &[],
-    ));
 }
 
 #[test]
 fn pg_corpus_snapshots_are_identical() {
-    if !corpus_dir().is_dir() {
-        eprintln!("skipped: no corpus at {}", corpus_dir().display());
-        return;
-    }
-    for sample in pg::Sample::ALL {
-        let source = PgDb::create("corpus");
-        source.load(sample);
-        let dir = tempdir();
-        let snapshot = dir.join("schema.sql");
-        export(&source.url(), &snapshot);
-        let run = diff_schema(&snapshot, &source.url(), &[]);
-        assert!(run.success(), "{sample:?}:\n{run}");
-        assert_pg_no_scratch(&source);
-    }
+    assert_corpus_snapshots_identical(&pg::Sample::ALL, |db: &PgDb, sample| db.load(sample));
 }
 
 #[test]
 fn pg_each_drift_is_one_difference() {
     let dir = tempdir();
-    let (_source, snapshot) = pg_source(dir.path());
-    let cases: &[(&str, &str, (&str, &str, &str))] = &[
+    let (_source, snapshot): (PgDb, _) = source_of(PG_SCHEMA, dir.path());
+    let cases: &[Drift] = &[
         (
             "dropped index",
             "DROP INDEX public.t_name_idx",
@@ -222,18 +284,11 @@ fn pg_each_drift_is_one_difference() {
             ("-", "table", "public.lonely"),
         ),
     ];
-    for (what, drift, (sign, kind, name)) in cases {
+    for drift in cases {
+        let (what, _, (sign, kind, name)) = drift;
         let live = PgDb::create("live");
         live.psql_file(&snapshot);
-        assert_identical(&diff_schema(&snapshot, &live.url(), &[]));
-        live.psql(drift);
-        let run = diff_schema(&snapshot, &live.url(), &["--json"]);
-        run.assert_code(3);
-        assert_eq!(
-            differences(&run),
-            [(sign.to_string(), kind.to_string(), name.to_string())],
-            "{what}:\n{run}"
-        );
+        assert_drift_is_one_difference(&snapshot, &live, drift);
         // The text report names it the same way, with a unified diff under `~`.
         let text = diff_schema(&snapshot, &live.url(), &[]);
         text.assert_code(3);
@@ -247,7 +302,7 @@ fn pg_each_drift_is_one_difference() {
                 "{what}: no unified diff\n{text}"
             );
         }
-        assert_pg_no_scratch(&live);
+        assert_no_scratch(&live);
     }
 }
 
@@ -255,16 +310,13 @@ fn pg_each_drift_is_one_difference() {
 fn pg_hand_reformatted_file_reports_nothing() {
     let live = PgDb::create("live");
     live.psql(PG_SCHEMA);
-    let dir = tempdir();
+    let dir = assert_hand_file_identical(&live, PG_SCHEMA_REFORMATTED);
     let file = dir.join("hand.sql");
-    std::fs::write(&file, PG_SCHEMA_REFORMATTED).unwrap();
-    assert_identical(&diff_schema(&file, &live.url(), &[]));
-    assert_pg_no_scratch(&live);
 
     // Without a server, a hand-written file cannot be split into objects.
     let dir2 = tempdir();
     let snapshot = dir2.join("schema.sql");
-    export(&live.url(), &snapshot);
+    export(&live, &snapshot);
     let run = dbsnap(&["diff", path_str(&file), path_str(&snapshot)], &[]);
     run.assert_code(1);
     assert!(run.stderr.contains("--scratch-url"), "{run}");
@@ -286,7 +338,7 @@ fn pg_hand_reformatted_file_reports_nothing() {
 #[test]
 fn pg_ignore_leaves_kinds_out_and_says_so() {
     let dir = tempdir();
-    let (_source, snapshot) = pg_source(dir.path());
+    let (_source, snapshot): (PgDb, _) = source_of(PG_SCHEMA, dir.path());
     let live = PgDb::create("live");
     live.psql_file(&snapshot);
     live.psql(
@@ -322,7 +374,7 @@ fn pg_ignore_leaves_kinds_out_and_says_so() {
 #[test]
 fn pg_new_kinds_are_compared_by_kind() {
     let dir = tempdir();
-    let (_source, snapshot) = pg_source(dir.path());
+    let (_source, snapshot): (PgDb, _) = source_of(PG_SCHEMA, dir.path());
     let live = PgDb::create("kinds");
     live.psql_file(&snapshot);
     live.load_fixture("pg/unsupported.sql");
@@ -354,30 +406,19 @@ fn pg_new_kinds_are_compared_by_kind() {
     let run = diff_schema(&file, &clean.url(), &["--json"]);
     run.assert_code(3);
     assert!(differences(&run).iter().any(|d| d.1 == "operator"), "{run}");
-    assert_pg_no_scratch(&clean);
+    assert_no_scratch(&clean);
 }
 
 #[test]
 fn pg_failed_load_leaves_no_scratch_and_names_the_line() {
     let live = PgDb::create("live");
-    let dir = tempdir();
+    let (run, dir) = assert_failed_load_names_the_line(&live);
     let file = dir.join("bad.sql");
-    std::fs::write(
-        &file,
-        "CREATE TABLE a (id int);\n\nCREATE TABLE b (id nosuchtype);\n",
-    )
-    .unwrap();
-    let run = diff_schema(&file, &live.url(), &[]);
-    run.assert_code(1);
-    assert!(
-        run.stderr.contains(&format!("{}:3:", file.display())),
-        "no PATH:LINE:\n{run}"
-    );
     assert!(
         run.stderr.contains("nosuchtype"),
         "no server message:\n{run}"
     );
-    assert_pg_no_scratch(&live);
+    assert_no_scratch(&live);
     // Usage errors.
     dbsnap(
         &["diff", "--schema", path_str(&file), "--source", &live.url()],
@@ -427,7 +468,7 @@ fn pg_ctrl_c_drops_the_scratch_database() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(130), "{stderr}");
     assert!(stderr.contains("interrupted"), "{stderr}");
-    assert_pg_no_scratch(&live);
+    assert_no_scratch(&live);
 }
 
 // --- MySQL / MariaDB -----------------------------------------------------------------------
@@ -468,56 +509,26 @@ CREATE TRIGGER t_touch BEFORE UPDATE ON t FOR EACH ROW SET NEW.updated = NOW()//
 DELIMITER ;
 ";
 
-fn my_source(dir: &Path) -> (MyDb, std::path::PathBuf) {
-    let db = MyDb::create("src");
-    db.sql(MY_SCHEMA);
-    let snapshot = dir.join("schema.sql");
-    export(&db.url(), &snapshot);
-    (db, snapshot)
-}
-
 #[test]
 fn mysql_snapshot_of_itself_is_identical() {
     let source = MyDb::create("adv");
     source.load_fixture("mysql/adversarial.sql");
-    let dir = tempdir();
-    let snapshot = dir.join("schema.sql");
-    export(&source.url(), &snapshot);
-    assert_identical(&diff_schema(&snapshot, &source.url(), &[]));
-    assert_my_no_scratch(&source);
-    assert_identical(&dbsnap(
-        &["diff", "--source", &source.url(), "--target", &source.url()],
-        &[],
-    ));
-    assert_identical(&dbsnap(
-        &["diff", path_str(&snapshot), path_str(&snapshot)],
-        &[],
-    ));
+    assert_snapshot_of_itself_identical(&source);
 }
 
 #[test]
 fn mysql_corpus_snapshots_are_identical() {
-    if !corpus_dir().is_dir() {
-        eprintln!("skipped: no corpus at {}", corpus_dir().display());
-        return;
-    }
-    for sample in [mysql::Sample::SakilaMv, mysql::Sample::Chinook] {
-        let source = MyDb::create("corpus");
-        source.load(sample);
-        let dir = tempdir();
-        let snapshot = dir.join("schema.sql");
-        export(&source.url(), &snapshot);
-        let run = diff_schema(&snapshot, &source.url(), &[]);
-        assert!(run.success(), "{sample:?}:\n{run}");
-        assert_my_no_scratch(&source);
-    }
+    assert_corpus_snapshots_identical(
+        &[mysql::Sample::SakilaMv, mysql::Sample::Chinook],
+        |db: &MyDb, sample| db.load(sample),
+    );
 }
 
 #[test]
 fn mysql_each_drift_is_one_difference() {
     let dir = tempdir();
-    let (_source, snapshot) = my_source(dir.path());
-    let cases: &[(&str, &str, (&str, &str, &str))] = &[
+    let (_source, snapshot): (MyDb, _) = source_of(MY_SCHEMA, dir.path());
+    let cases: &[Drift] = &[
         (
             "dropped index",
             "ALTER TABLE t DROP INDEX t_name_idx",
@@ -560,19 +571,11 @@ fn mysql_each_drift_is_one_difference() {
         ),
         ("missing table", "DROP TABLE lonely", ("-", "table", "`lonely`")),
     ];
-    for (what, drift, (sign, kind, name)) in cases {
+    for drift in cases {
         let live = MyDb::create("live");
         live.load_file(&snapshot, &[]);
-        assert_identical(&diff_schema(&snapshot, &live.url(), &[]));
-        live.sql(drift);
-        let run = diff_schema(&snapshot, &live.url(), &["--json"]);
-        run.assert_code(3);
-        assert_eq!(
-            differences(&run),
-            [(sign.to_string(), kind.to_string(), name.to_string())],
-            "{what}:\n{run}"
-        );
-        assert_my_no_scratch(&live);
+        assert_drift_is_one_difference(&snapshot, &live, drift);
+        assert_no_scratch(&live);
     }
 }
 
@@ -580,30 +583,13 @@ fn mysql_each_drift_is_one_difference() {
 fn mysql_hand_reformatted_file_reports_nothing() {
     let live = MyDb::create("live");
     live.sql(MY_SCHEMA);
-    let dir = tempdir();
-    let file = dir.join("hand.sql");
-    std::fs::write(&file, MY_SCHEMA_REFORMATTED).unwrap();
-    assert_identical(&diff_schema(&file, &live.url(), &[]));
-    assert_my_no_scratch(&live);
+    assert_hand_file_identical(&live, MY_SCHEMA_REFORMATTED);
 }
 
 #[test]
 fn mysql_failed_load_leaves_no_scratch() {
     let live = MyDb::create("live");
-    let dir = tempdir();
-    let file = dir.join("bad.sql");
-    std::fs::write(
-        &file,
-        "CREATE TABLE a (id int);\n\nCREATE TABLE b (id nosuchtype);\n",
-    )
-    .unwrap();
-    let run = diff_schema(&file, &live.url(), &[]);
-    run.assert_code(1);
-    assert!(
-        run.stderr.contains(&format!("{}:3:", file.display())),
-        "no PATH:LINE:\n{run}"
-    );
-    assert_my_no_scratch(&live);
+    assert_failed_load_names_the_line(&live);
 }
 
 #[test]
@@ -644,7 +630,7 @@ fn pg_and_mysql_kinds_are_known_to_ignore() {
 #[test]
 fn check_schema_script_exits_3_on_drift() {
     let dir = tempdir();
-    let (_source, snapshot) = pg_source(dir.path());
+    let (_source, snapshot): (PgDb, _) = source_of(PG_SCHEMA, dir.path());
     let live = PgDb::create("live");
     live.psql_file(&snapshot);
     let run = |extra: &[(&str, &str)]| {
