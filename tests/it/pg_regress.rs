@@ -16,7 +16,9 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use crate::support::{assert_same_text, corpus_dir, corpus_present, dbsnap, manifest_dir};
+use crate::support::{
+    assert_same_text, corpus_dir, corpus_present, dbsnap, manifest_dir, stdout_of,
+};
 
 /// pg_dump entries of the regression database that the copy reproduces
 /// exactly, measured on PostgreSQL 15: all 1,822 (1,690 before every kind
@@ -80,24 +82,17 @@ impl RegressCluster {
     }
 
     fn pg_dump(&self, db: &str) -> String {
-        let out = Command::new("pg_dump")
-            .args([
-                "--schema-only",
-                "--no-owner",
-                "--no-privileges",
-                "--no-subscriptions",
-                "-d",
-                &self.url_for(db),
-            ])
-            .stdin(Stdio::null())
-            .output()
-            .expect("running pg_dump");
-        assert!(
-            out.status.success(),
-            "pg_dump {db}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout)
+        let mut cmd = Command::new("pg_dump");
+        cmd.args([
+            "--schema-only",
+            "--no-owner",
+            "--no-privileges",
+            "--no-subscriptions",
+            "-d",
+            &self.url_for(db),
+        ])
+        .stdin(Stdio::null());
+        stdout_of(&mut cmd, &format!("pg_dump {db}"))
             .split_inclusive('\n')
             .filter(|l| !(l.starts_with("\\restrict") || l.starts_with("\\unrestrict")))
             .collect()

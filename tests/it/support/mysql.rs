@@ -10,10 +10,10 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 
-use super::server::{checked, discover_checked, Server, ServerUrl};
+use super::server::{checked, discover_checked, feed, Server, ServerUrl};
 use super::{assert_same_text, corpus_file, fixture};
 
 #[allow(unused_imports)] // kept for tests that size names
@@ -242,26 +242,6 @@ impl MyServer {
         self.databases_with_prefix(&format!("{target}__dbsnap_"))
             .unwrap_or_else(|e| panic!("{e}"))
     }
-}
-
-/// Runs `cmd` with `input` on stdin (from a thread, so a large input cannot
-/// deadlock against a full stdout pipe).
-fn feed(mut cmd: Command, input: Vec<u8>, tool: &str) -> Result<Output, String> {
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("cannot run {tool}: {e}"))?;
-    let mut stdin = child.stdin.take().expect("piped stdin");
-    let writer = std::thread::spawn(move || {
-        let _ = stdin.write_all(&input);
-    });
-    let out = child
-        .wait_with_output()
-        .map_err(|e| format!("waiting for {tool}: {e}"))?;
-    let _ = writer.join();
-    Ok(out)
 }
 
 fn unhex(s: &str) -> Result<Vec<u8>, String> {

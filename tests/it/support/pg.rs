@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 
-use super::server::{checked, discover_checked, Server, ServerUrl};
+use super::server::{checked, discover_checked, feed, Server, ServerUrl};
 use super::{corpus_file, fixture};
 
 #[allow(unused_imports)] // kept for tests that size names
@@ -99,23 +99,9 @@ impl PgServer {
 
     /// Runs `sql` (any number of statements) in `db`; returns stdout.
     pub fn try_psql(&self, db: &str, sql: &str) -> Result<String, String> {
-        let mut child = self
-            .psql_command(db)
-            .args(["-f", "-"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|e| format!("cannot run psql: {e}"))?;
-        let mut stdin = child.stdin.take().expect("piped stdin");
-        let sql = sql.to_string();
-        let writer = std::thread::spawn(move || {
-            let _ = stdin.write_all(sql.as_bytes());
-        });
-        let out = child
-            .wait_with_output()
-            .map_err(|e| format!("waiting for psql: {e}"))?;
-        let _ = writer.join();
+        let mut cmd = self.psql_command(db);
+        cmd.args(["-f", "-"]);
+        let out = feed(cmd, sql.as_bytes().to_vec(), "psql")?;
         checked("psql", db, out)
     }
 

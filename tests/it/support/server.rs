@@ -4,7 +4,8 @@
 //! implements the trait with its own client (psql, mariadb), so the oracle never
 //! shares code with dbsnap.
 
-use std::process::Output;
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
 
 use super::redact_url_password;
 
@@ -205,4 +206,24 @@ pub fn checked(tool: &str, db: &str, out: Output) -> Result<String, String> {
         out.status,
         tail.join("\n")
     ))
+}
+
+/// Runs `cmd` with `input` on stdin (from a thread, so a large input cannot
+/// deadlock against a full stdout pipe).
+pub fn feed(mut cmd: Command, input: Vec<u8>, tool: &str) -> Result<Output, String> {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot run {tool}: {e}"))?;
+    let mut stdin = child.stdin.take().expect("piped stdin");
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(&input);
+    });
+    let out = child
+        .wait_with_output()
+        .map_err(|e| format!("waiting for {tool}: {e}"))?;
+    let _ = writer.join();
+    Ok(out)
 }

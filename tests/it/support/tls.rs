@@ -25,7 +25,7 @@ use std::process::{Child, Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use super::manifest_dir;
+use super::{manifest_dir, stdout_of};
 
 /// The login every TLS test uses; a password that must never appear in output.
 pub const USER: &str = "dbsnap_tls";
@@ -155,6 +155,27 @@ fn openssl(dir: &Path, args: &[&str]) {
     );
 }
 
+/// `openssl req -config CONFIG` with a new P-256 key, unencrypted, written to
+/// `key`, and the request or certificate to `out`; `extra` says which.
+fn openssl_req(dir: &Path, config: &str, (key, out): (&str, &str), extra: &[&str]) {
+    let mut args = vec![
+        "req",
+        "-config",
+        config,
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-keyout",
+        key,
+        "-out",
+        out,
+    ];
+    args.extend_from_slice(extra);
+    openssl(dir, &args);
+}
+
 /// A self-signed CA `NAME.pem` / `NAME.key` in `dir`.
 fn make_ca(dir: &Path, name: &str, common_name: &str) -> PathBuf {
     let cnf = format!(
@@ -163,27 +184,11 @@ fn make_ca(dir: &Path, name: &str, common_name: &str) -> PathBuf {
          keyUsage = critical, keyCertSign, cRLSign\nsubjectKeyIdentifier = hash\n"
     );
     fs::write(dir.join(format!("{name}.cnf")), cnf).unwrap();
-    openssl(
+    openssl_req(
         dir,
-        &[
-            "req",
-            "-x509",
-            "-config",
-            &format!("{name}.cnf"),
-            "-extensions",
-            "ext",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-keyout",
-            &format!("{name}.key"),
-            "-out",
-            &format!("{name}.pem"),
-            "-days",
-            "3",
-        ],
+        &format!("{name}.cnf"),
+        (&format!("{name}.key"), &format!("{name}.pem")),
+        &["-x509", "-extensions", "ext", "-days", "3"],
     );
     dir.join(format!("{name}.pem"))
 }
@@ -208,24 +213,7 @@ pub fn make_certs(dir: &Path) -> Certs {
         ),
     )
     .unwrap();
-    openssl(
-        dir,
-        &[
-            "req",
-            "-new",
-            "-config",
-            "server.cnf",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-keyout",
-            "server.key",
-            "-out",
-            "server.csr",
-        ],
-    );
+    openssl_req(dir, "server.cnf", ("server.key", "server.csr"), &["-new"]);
     openssl(
         dir,
         &[
@@ -293,7 +281,7 @@ impl Workspace {
         fs::copy(&self.certs.server_key, &key).unwrap();
         fs::set_permissions(&key, fs::Permissions::from_mode(0o600)).unwrap();
         if is_root() {
-            check(
+            stdout_of(
                 Command::new("chown")
                     .arg("-R")
                     .arg(format!("{user}:"))
@@ -318,21 +306,6 @@ fn as_user(user: &str, program: &Path) -> Command {
     };
     cmd.current_dir("/").stdin(Stdio::null());
     cmd
-}
-
-/// Runs `cmd`, panicking with its output unless it succeeds; returns stdout.
-fn check(cmd: &mut Command, what: &str) -> String {
-    let out = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {what}: {e}"));
-    assert!(
-        out.status.success(),
-        "{what} failed ({}):\n{}{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// A port free on both 127.0.0.1 and 127.0.0.2 right now (a server that then
@@ -430,7 +403,7 @@ impl PgTls {
             work,
         };
         let initdb = server.bin.join("initdb");
-        check(
+        stdout_of(
             as_user("postgres", &initdb)
                 .arg("-D")
                 .arg(&server.data)
@@ -438,14 +411,14 @@ impl PgTls {
                 .args(["--locale=C.UTF-8", "--no-sync", "--no-instructions"]),
             "initdb",
         );
-        check(
+        stdout_of(
             as_user("postgres", Path::new("mkdir"))
                 .arg("-p")
                 .arg(&server.socket_dir),
             "mkdir",
         );
         // hostssl only: a TCP client without TLS finds no line and is refused.
-        check(
+        stdout_of(
             as_user("postgres", Path::new("sh"))
                 .arg("-c")
                 .arg(
@@ -520,7 +493,7 @@ impl PgTls {
     }
 
     pub fn psql_as(&self, user: &str, db: &str, sql: &str) -> String {
-        check(
+        stdout_of(
             Command::new(self.bin.join("psql"))
                 .args(["-X", "-w", "-Atq", "-v", "ON_ERROR_STOP=1"])
                 .arg("-h")
@@ -602,7 +575,7 @@ impl MyTls {
         let (dir, key) = work.private_dir("my", "mysql");
         let user_opt: &[&str] = if is_root() { &["--user=mysql"] } else { &[] };
         let data = dir.join("data");
-        check(
+        stdout_of(
             Command::new("mariadb-install-db")
                 .current_dir("/")
                 .stdin(Stdio::null())
@@ -712,7 +685,7 @@ impl MyTls {
 
     /// Runs SQL as root over the Unix socket (a socket counts as secure transport).
     pub fn sql(&self, sql: &str) -> String {
-        check(self.client().args(["-e", sql]), "mariadb")
+        stdout_of(self.client().args(["-e", sql]), "mariadb")
     }
 
     /// `mysql://USER:PASSWORD@host:port/DB?query`.
