@@ -4,7 +4,7 @@
 
 use std::process::Command;
 
-use crate::support::server::Server;
+use crate::support::server::{CleanUp, Server};
 use crate::support::{self, manifest_dir, pg, redact_url_password, Dbsnap, Run, CONNECTION_VARS};
 
 /// Runs `program args` in the repository with the connection variables
@@ -108,22 +108,6 @@ fn verify_script_exits_3_on_differences_and_make_says_so() {
     );
 }
 
-/// Drops the rehearsal database, which no TestDb owns, at the end.
-struct DropAfter(String);
-
-impl Drop for DropAfter {
-    fn drop(&mut self) {
-        let server = pg::server();
-        let _ = server.try_psql(
-            &server.maintenance_db(),
-            &format!(
-                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                pg::ident(&self.0)
-            ),
-        );
-    }
-}
-
 #[test]
 fn rehearse_works_with_db_variables() {
     let source = pg::TestDb::create("src");
@@ -146,7 +130,12 @@ fn rehearse_works_with_db_variables() {
 
     // Short enough that init's staging name still fits in 63 bytes.
     let db_name = format!("dbsnap_t_reh_{}", std::process::id());
-    let rehearsal = DropAfter(format!("{db_name}_rehearsal"));
+    // The rehearsal database, which no TestDb owns, is dropped at the end.
+    let rehearsal = format!("{db_name}_rehearsal");
+    let _drop_rehearsal = CleanUp::<pg::PgServer>::new(format!(
+        "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+        pg::ident(&rehearsal)
+    ));
     let server = pg::server();
     let port = server.port().to_string();
     let user = server.user();
@@ -169,9 +158,9 @@ fn rehearse_works_with_db_variables() {
             .contains("1 tables, 1 sequences checked with checksums: everything matches"),
         "{r}"
     );
-    assert!(server.database_exists(&rehearsal.0), "{r}");
+    assert!(server.database_exists(&rehearsal), "{r}");
     assert_eq!(
-        server.psql(&rehearsal.0, "SELECT count(*) FROM t").trim(),
+        server.psql(&rehearsal, "SELECT count(*) FROM t").trim(),
         "50"
     );
     // The source itself was never touched.

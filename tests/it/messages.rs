@@ -2,39 +2,32 @@
 //! engine's terms and shows checksums in full, empty inputs say so.
 
 use crate::support::server::Server;
-use crate::support::{self, mysql, Dbsnap};
+use std::path::PathBuf;
 
-/// A MariaDB account that exists for one test and is dropped after it.
-struct Account(String);
-
-impl Drop for Account {
-    fn drop(&mut self) {
-        let server = mysql::server();
-        let _ = server.try_sql(
-            &server.maintenance_db(),
-            &format!("DROP USER IF EXISTS '{}'@'%'", self.0),
-        );
-    }
-}
+use crate::support::server::CleanUp;
+use crate::support::{self, mysql, Dbsnap, Run, ScratchDir};
 
 #[test]
 fn mysql_backup_user_without_mysql_proc_is_told_the_grant() {
     let db = mysql::TestDb::create("grant");
     db.sql("CREATE TABLE t (id int PRIMARY KEY); CREATE PROCEDURE p() SELECT 1;");
-    let account = Account(format!("dbsnap_t_bk_{}", std::process::id()));
+    let account = format!("dbsnap_t_bk_{}", std::process::id());
+    // The account exists for this test only.
+    let _drop_account =
+        CleanUp::<mysql::MyServer>::new(format!("DROP USER IF EXISTS '{account}'@'%'"));
     let server = mysql::server();
     server.sql(
         &server.maintenance_db(),
         &format!(
             "CREATE USER '{0}'@'%' IDENTIFIED BY 'pw-x1'; \
              GRANT SELECT, SHOW VIEW, TRIGGER, EVENT ON `{1}`.* TO '{0}'@'%';",
-            account.0,
+            account,
             db.name()
         ),
     );
     let url = format!(
         "mysql://{}:pw-x1@{}:{}/{}",
-        account.0,
+        account,
         server.host(),
         server.port(),
         db.name()
@@ -46,7 +39,7 @@ fn mysql_backup_user_without_mysql_proc_is_told_the_grant() {
     assert!(
         run.stderr.contains(&format!(
             "missing grant: GRANT SELECT ON mysql.proc TO '{}'@'%' (MariaDB)",
-            account.0
+            account
         )),
         "{run}"
     );
@@ -55,7 +48,7 @@ fn mysql_backup_user_without_mysql_proc_is_told_the_grant() {
     // A database it may not read names the grant at connect time.
     let url = format!(
         "mysql://{}:pw-x1@{}:{}/mysql",
-        account.0,
+        account,
         server.host(),
         server.port()
     );
@@ -126,29 +119,47 @@ fn empty_schema_file_says_empty() {
     );
 }
 
-/// `check --json` of a damaged file still prints JSON: not ok, the line at
-/// fault and the message, besides exit 1.
-#[test]
-fn check_json_names_the_damaged_line() {
-    let db = support::pg::TestDb::create("chkjson");
-    db.psql("CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t SELECT generate_series(1, 5);");
+/// The data snapshot of a database made by `sql`, damaged by `damage` (which
+/// says which line it damaged), and `check --json` of it: exit 1 and `ok`
+/// false, and the JSON's `line` is that line. Returns the run and the file.
+fn check_damaged(
+    label: &str,
+    sql: &str,
+    damage: impl FnOnce(&str) -> (String, u64),
+) -> (Run, serde_json::Value, PathBuf, ScratchDir) {
+    let db = support::pg::TestDb::create(label);
+    db.psql(sql);
     let dir = support::tempdir();
     let good = dir.join("good.sql");
     support::commands::export_data_ok(&db, &good, &[]);
-    let text = std::fs::read_to_string(&good).unwrap();
-    let at = text
-        .lines()
-        .position(|l| l.starts_with("COPY "))
-        .expect("a COPY line");
-    let mut lines: Vec<&str> = text.lines().collect();
-    lines.insert(at, "DROP TABLE t;");
+    let (text, line) = damage(&std::fs::read_to_string(&good).unwrap());
     let bad = dir.join("bad.sql");
-    std::fs::write(&bad, lines.join("\n") + "\n").unwrap();
+    std::fs::write(&bad, text).unwrap();
     let run = support::commands::check(&bad, &["--json"]);
     run.assert_code(1);
     let json = support::commands::json_of(&run);
     assert_eq!(json["ok"], false, "{run}");
-    assert_eq!(json["line"], at as u64 + 1, "{run}");
+    assert_eq!(json["line"], line, "{run}");
+    (run, json, bad, dir)
+}
+
+/// `check --json` of a damaged file still prints JSON: not ok, the line at
+/// fault and the message, besides exit 1.
+#[test]
+fn check_json_names_the_damaged_line() {
+    let (run, json, _, _dir) = check_damaged(
+        "chkjson",
+        "CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t SELECT generate_series(1, 5);",
+        |text| {
+            let at = text
+                .lines()
+                .position(|l| l.starts_with("COPY "))
+                .expect("a COPY line");
+            let mut lines: Vec<&str> = text.lines().collect();
+            lines.insert(at, "DROP TABLE t;");
+            (lines.join("\n") + "\n", at as u64 + 1)
+        },
+    );
     assert!(
         json["error"].as_str().unwrap_or_default().contains("DROP"),
         "{run}"
@@ -159,21 +170,15 @@ fn check_json_names_the_damaged_line() {
 /// --json` names that line (it gave none while the error was only words).
 #[test]
 fn check_json_names_the_line_of_a_marker_after_the_end() {
-    let db = support::pg::TestDb::create("chkend");
-    db.psql("CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1);");
-    let dir = support::tempdir();
-    let good = dir.join("good.sql");
-    support::commands::export_data_ok(&db, &good, &[]);
-    let mut text = std::fs::read_to_string(&good).unwrap();
-    let line = text.lines().count() as u64 + 1;
-    text.push_str("-- dbsnap:section post-data\n");
-    let bad = dir.join("bad.sql");
-    std::fs::write(&bad, text).unwrap();
-    let run = support::commands::check(&bad, &["--json"]);
-    run.assert_code(1);
-    let json = support::commands::json_of(&run);
-    assert_eq!(json["ok"], false, "{run}");
-    assert_eq!(json["line"], line, "{run}");
+    let (run, json, bad, _dir) = check_damaged(
+        "chkend",
+        "CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1);",
+        |text| {
+            let line = text.lines().count() as u64 + 1;
+            (format!("{text}-- dbsnap:section post-data\n"), line)
+        },
+    );
+    let line = json["line"].as_u64().expect("a line");
     assert!(
         run.stderr.contains(&format!(
             "{}:{line}: content after the end marker",

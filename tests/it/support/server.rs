@@ -96,6 +96,31 @@ pub fn discover_checked<S: Server>(
     server
 }
 
+/// Runs `sql` in the server's maintenance database when dropped: the
+/// clean-up of what no [`super::testdb::TestDb`] owns (an account, a database
+/// a script made).
+pub struct CleanUp<S: Server> {
+    server: &'static S,
+    sql: String,
+}
+
+impl<S: Server> CleanUp<S> {
+    pub fn new(sql: String) -> CleanUp<S> {
+        CleanUp {
+            server: S::get(),
+            sql,
+        }
+    }
+}
+
+impl<S: Server> Drop for CleanUp<S> {
+    fn drop(&mut self) {
+        let _ = self
+            .server
+            .try_sql(&self.server.maintenance_db(), &self.sql);
+    }
+}
+
 /// A server URL with the engine's defaults for what it leaves out.
 #[derive(Debug, Clone)]
 pub struct ServerUrl {
