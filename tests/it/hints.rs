@@ -4,27 +4,40 @@
 
 use std::time::Duration;
 
+use crate::support::commands::{export_data_ok, path_str};
 use crate::support::server::Server;
-use crate::support::{self, mysql, pg, Dbsnap};
+use crate::support::{self, mysql, pg, Dbsnap, Run};
 
 /// Far below the 30 s connect timeout: a hint that needs it would kill the run.
 const QUICK: Duration = Duration::from_secs(10);
+
+/// dbsnap with `args` and the variables `env`, killed past [`QUICK`]: exit
+/// `code`, with each of `says` in stderr.
+#[track_caller]
+fn quick(args: &[&str], env: &[(&str, &str)], code: i32, says: &[&str]) -> Run {
+    let mut cmd = Dbsnap::new().args(args).timeout(QUICK);
+    for (k, v) in env {
+        cmd = cmd.env(k, v);
+    }
+    let run = cmd.run();
+    run.assert_code(code);
+    for words in says {
+        assert!(run.stderr.contains(words), "stderr lacks {words:?}\n{run}");
+    }
+    run
+}
 
 #[test]
 fn mysql_url_at_a_postgres_port_names_postgres() {
     let pg = pg::server();
     let url = format!("mysql://root:s3cret-x@{}:{}/app", pg.host(), pg.port());
     let dir = support::tempdir();
-    let run = Dbsnap::new()
-        .args(["export-schema", "--url", &url, "-o"])
-        .arg(dir.join("s.sql"))
-        .timeout(QUICK)
-        .run();
-    run.assert_code(1);
-    assert!(
-        run.stderr
-            .contains("speaks the PostgreSQL protocol, not MySQL/MariaDB; use a postgres:// URL"),
-        "{run}"
+    let out = dir.join("s.sql");
+    let run = quick(
+        &["export-schema", "--url", &url, "-o", path_str(&out)],
+        &[],
+        1,
+        &["speaks the PostgreSQL protocol, not MySQL/MariaDB; use a postgres:// URL"],
     );
     assert!(!run.stderr.contains("s3cret-x"), "{run}");
     assert!(dir.entries().is_empty(), "{:?}", dir.entries());
@@ -34,15 +47,11 @@ fn mysql_url_at_a_postgres_port_names_postgres() {
 fn postgres_url_at_a_mysql_port_names_mysql() {
     let my = mysql::server();
     let url = format!("postgres://postgres@{}:{}/app", my.host(), my.port());
-    let run = Dbsnap::new()
-        .args(["export-schema", "--url", &url, "-o", "-"])
-        .timeout(QUICK)
-        .run();
-    run.assert_code(1);
-    assert!(
-        run.stderr
-            .contains("speaks the MySQL/MariaDB protocol, not PostgreSQL; use a mysql:// URL"),
-        "{run}"
+    let run = quick(
+        &["export-schema", "--url", &url, "-o", "-"],
+        &[],
+        1,
+        &["speaks the MySQL/MariaDB protocol, not PostgreSQL; use a mysql:// URL"],
     );
     assert!(!run.stderr.contains("reset by peer"), "{run}");
     assert!(run.stdout.is_empty(), "{run}");
@@ -51,54 +60,50 @@ fn postgres_url_at_a_mysql_port_names_mysql() {
 #[test]
 fn db_port_of_mysql_without_db_engine_gets_the_hint() {
     let my = mysql::server();
-    let run = Dbsnap::new()
-        .args(["export-schema", "-o", "-"])
-        .env("DB_HOST", my.host())
-        .env("DB_PORT", my.port().to_string())
-        .env("DB_USER", "root")
-        .env("DB_NAME", "app")
-        .timeout(QUICK)
-        .run();
-    run.assert_code(1);
-    assert!(run.stderr.contains("DB_ENGINE=mysql"), "{run}");
-    assert!(run.stderr.contains("MySQL/MariaDB protocol"), "{run}");
+    let port = my.port().to_string();
+    quick(
+        &["export-schema", "-o", "-"],
+        &[
+            ("DB_HOST", &my.host()),
+            ("DB_PORT", &port),
+            ("DB_USER", "root"),
+            ("DB_NAME", "app"),
+        ],
+        1,
+        &["DB_ENGINE=mysql", "MySQL/MariaDB protocol"],
+    );
 }
 
 #[test]
 fn matching_scheme_still_reports_the_server_error() {
     // The probe only speaks up on a mismatch: a missing database keeps the
     // server's own words.
-    let pg = pg::server();
-    let run = Dbsnap::new()
-        .args(["export-schema", "--url"])
-        .arg(pg.url_for("dbsnap_no_such_db_hint_x"))
-        .args(["-o", "-"])
-        .timeout(QUICK)
-        .run();
-    run.assert_code(1);
-    assert!(run.stderr.contains("does not exist"), "{run}");
+    let url = pg::server().url_for("dbsnap_no_such_db_hint_x");
+    let run = quick(
+        &["export-schema", "--url", &url, "-o", "-"],
+        &[],
+        1,
+        &["does not exist"],
+    );
     assert!(!run.stderr.contains("protocol"), "{run}");
 }
 
 #[test]
 fn verify_across_engines_is_refused_in_one_line() {
-    let pg = pg::server();
-    let my = mysql::server();
-    let run = Dbsnap::new()
-        .args(["verify", "--source"])
-        .arg(pg.url_for(&pg.maintenance_db()))
-        .arg("--target")
-        .arg(my.url_for(&my.maintenance_db()))
-        .timeout(QUICK)
-        .run();
-    run.assert_code(2);
-    assert_eq!(run.stderr.lines().count(), 1, "{run}");
-    assert!(
-        run.stderr.contains("cannot verify across engines")
-            && run.stderr.contains("is PostgreSQL but")
-            && run.stderr.contains("is MySQL/MariaDB"),
-        "{run}"
+    let (pg, my) = (pg::server(), mysql::server());
+    let source = pg.url_for(&pg.maintenance_db());
+    let target = my.url_for(&my.maintenance_db());
+    let run = quick(
+        &["verify", "--source", &source, "--target", &target],
+        &[],
+        2,
+        &[
+            "cannot verify across engines",
+            "is PostgreSQL but",
+            "is MySQL/MariaDB",
+        ],
     );
+    assert_eq!(run.stderr.lines().count(), 1, "{run}");
     assert!(run.stdout.is_empty(), "{run}");
 }
 
@@ -108,56 +113,45 @@ fn verify_of_a_postgres_snapshot_against_mysql_is_refused() {
     pg_db.psql("CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1), (2);");
     let dir = support::tempdir();
     let file = dir.join("data.sql");
-    Dbsnap::new()
-        .args(["export-data", "--url", &pg_db.url(), "-o"])
-        .arg(&file)
-        .run()
-        .assert_success();
+    export_data_ok(&pg_db, &file, &[]);
     let my = mysql::server();
-    let run = Dbsnap::new()
-        .arg("verify")
-        .arg("--manifest")
-        .arg(&file)
-        .arg("--target")
-        .arg(my.url_for(&my.maintenance_db()))
-        .timeout(QUICK)
-        .run();
-    run.assert_code(2);
-    assert!(run.stderr.contains("cannot verify across engines"), "{run}");
+    let target = my.url_for(&my.maintenance_db());
+    quick(
+        &["verify", "--manifest", path_str(&file), "--target", &target],
+        &[],
+        2,
+        &["cannot verify across engines"],
+    );
 }
 
 #[test]
 fn unknown_compression_suffix_is_a_usage_error() {
     let dir = support::tempdir();
+    let url = "postgres://nobody@127.0.0.1:1/x";
     for name in ["out.sql.bz2", "out.sql.xz"] {
         // No server is needed: the suffix is checked before connecting.
-        let run = Dbsnap::new()
-            .args([
-                "export-data",
-                "--url",
-                "postgres://nobody@127.0.0.1:1/x",
-                "-o",
-            ])
-            .arg(dir.join(name))
-            .timeout(QUICK)
-            .run();
-        run.assert_code(2);
-        assert!(run.stderr.contains("cannot write ."), "{run}");
-        assert!(run.stderr.contains(name), "{run}");
+        let out = dir.join(name);
+        quick(
+            &["export-data", "--url", url, "-o", path_str(&out)],
+            &[],
+            2,
+            &["cannot write .", name],
+        );
     }
-    let run = Dbsnap::new()
-        .args([
+    let out = dir.join("out.sql.gz");
+    quick(
+        &[
             "export-data",
             "--url",
-            "postgres://nobody@127.0.0.1:1/x",
+            url,
             "--compress",
             "zstd",
             "-o",
-        ])
-        .arg(dir.join("out.sql.gz"))
-        .timeout(QUICK)
-        .run();
-    run.assert_code(2);
-    assert!(run.stderr.contains("suffix says gzip"), "{run}");
+            path_str(&out),
+        ],
+        &[],
+        2,
+        &["suffix says gzip"],
+    );
     assert!(dir.entries().is_empty(), "{:?}", dir.entries());
 }

@@ -2,10 +2,13 @@
 //! code 3 survives the wrapper, on/off switches take 1, y, yes and true, and
 //! `make rehearse` works from the DB_* variables alone.
 
-use std::process::Command;
+use std::process::{Command, Stdio};
 
 use crate::support::server::{CleanUp, Server};
-use crate::support::{self, manifest_dir, pg, redact_url_password, Dbsnap, Run, CONNECTION_VARS};
+use crate::support::{
+    self, manifest_dir, pg, redact_url_password, run_command, Dbsnap, Run, CONNECTION_VARS,
+    DEFAULT_TIMEOUT,
+};
 
 /// Runs `program args` in the repository with the connection variables
 /// removed and `env` set, as a user's shell would.
@@ -22,13 +25,9 @@ fn run(program: &str, args: &[&str], env: &[(&str, &str)]) -> Run {
     for (k, v) in env {
         cmd.env(k, v);
     }
-    let out = cmd.output().expect("run make / bash");
-    Run {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        cmdline: redact_url_password(&format!("{program} {}", args.join(" "))),
-    }
+    cmd.stdin(Stdio::null());
+    let shown = redact_url_password(&format!("{program} {}", args.join(" ")));
+    run_command(cmd, shown, DEFAULT_TIMEOUT)
 }
 
 fn two_databases_that_differ() -> (pg::TestDb, pg::TestDb) {
@@ -68,39 +67,28 @@ fn verify_script_exits_3_on_differences_and_make_says_so() {
     );
     assert!(make.stderr.contains("Error 3"), "{make}");
 
-    for on in ["1", "y", "Yes", "TRUE"] {
-        let r = run(
+    // verify.sh of `a` against itself, with CHECKSUM set to `checksum`.
+    let verify_with = |checksum: &str| {
+        let url = a.url();
+        run(
             "bash",
             &["scripts/verify.sh"],
             &[
-                ("SOURCE_URL", &a.url()),
-                ("TARGET_URL", &a.url()),
-                ("CHECKSUM", on),
+                ("SOURCE_URL", &url),
+                ("TARGET_URL", &url),
+                ("CHECKSUM", checksum),
             ],
-        );
+        )
+    };
+    for on in ["1", "y", "Yes", "TRUE"] {
+        let r = verify_with(on);
         r.assert_success();
         assert!(r.stdout.contains("with checksums"), "{on}: {r}");
     }
-    let r = run(
-        "bash",
-        &["scripts/verify.sh"],
-        &[
-            ("SOURCE_URL", &a.url()),
-            ("TARGET_URL", &a.url()),
-            ("CHECKSUM", "no"),
-        ],
-    );
+    let r = verify_with("no");
     r.assert_success();
     assert!(!r.stdout.contains("with checksums"), "{r}");
-    let r = run(
-        "bash",
-        &["scripts/verify.sh"],
-        &[
-            ("SOURCE_URL", &a.url()),
-            ("TARGET_URL", &a.url()),
-            ("CHECKSUM", "maybe"),
-        ],
-    );
+    let r = verify_with("maybe");
     r.assert_code(2);
     assert!(
         r.stderr.contains("CHECKSUM must be 1, y, yes or true"),

@@ -7,11 +7,11 @@
 use std::path::Path;
 
 use crate::support::commands::{
-    export_data, export_data_env, export_data_ok, export_schema_ok, import, init, path_str,
+    export_both, export_data, export_data_env, export_schema_ok, import, init, path_str,
     verify_json, verify_manifest, verify_source,
 };
-use crate::support::mysql::{assert_same_bytes, assert_same_data, TestDb};
-use crate::support::{assert_same_text, dbsnap, matching_lines, tempdir, Run};
+use crate::support::mysql::{assert_same_data, SchemaAndData, TestDb};
+use crate::support::{dbsnap, matching_lines, tempdir, Run};
 
 const ADVERSARIAL: &str = "mysql/adversarial.sql";
 
@@ -44,40 +44,10 @@ fn source_and_target(
 ) -> (TestDb, TestDb, std::path::PathBuf, std::path::PathBuf) {
     let source = TestDb::create("src");
     load(&source);
-    let schema = dir.join("schema.sql");
-    let data = dir.join(data_name);
-    export_schema_ok(&source, &schema);
-    export_data_ok(&source, &data, &[]);
+    let (schema, data) = export_both(&source, dir, data_name);
     let target = TestDb::reserve("dst");
     init(&target, &schema, Some(&data), true).assert_success();
     (source, target, schema, data)
-}
-
-/// The target's masked schema dump and its data state, to prove nothing changed.
-struct Snapshot {
-    dump: Vec<u8>,
-    data: String,
-}
-
-impl Snapshot {
-    fn capture(db: &TestDb) -> Snapshot {
-        Snapshot {
-            dump: db.schema_dump(),
-            data: db.data_state().render(),
-        }
-    }
-
-    #[track_caller]
-    fn check(&self, db: &TestDb, after: &str) {
-        assert_same_text(
-            "data",
-            "before",
-            &self.data,
-            after,
-            &db.data_state().render(),
-        );
-        assert_same_bytes("mysqldump", "before", &self.dump, after, &db.schema_dump());
-    }
 }
 
 // --- 4. counters ---------------------------------------------------------------------------
@@ -126,10 +96,7 @@ fn counters_and_sequences_are_set_by_import() {
         .unwrap_or_else(|| panic!("no NEXTVAL in {last:?}"));
     assert_eq!(source.auto_increment("g"), Some(6));
     let dir = tempdir();
-    let schema = dir.join("schema.sql");
-    let data = dir.join("data.sql");
-    export_schema_ok(&source, &schema);
-    export_data_ok(&source, &data, &[]);
+    let (schema, data) = export_both(&source, dir.path(), "data.sql");
 
     let target = TestDb::reserve("dst");
     init(&target, &schema, None, false).assert_success();
@@ -162,10 +129,7 @@ fn mysql_client_loads_data_export() {
     let source = TestDb::create("src");
     source.load_shop();
     let dir = tempdir();
-    let schema = dir.join("schema.sql");
-    let data = dir.join("data.sql");
-    export_schema_ok(&source, &schema);
-    export_data_ok(&source, &data, &[]);
+    let (schema, data) = export_both(&source, dir.path(), "data.sql");
 
     // A new database: no --yes needed.
     let target = TestDb::reserve("dst");
@@ -191,10 +155,7 @@ fn data_export_orders_tables_that_depend_on_a_cycle() {
         "ALTER TABLE store ADD CONSTRAINT store_manager_fk FOREIGN KEY (manager_id) REFERENCES staff (id);",
     );
     let dir = tempdir();
-    let schema = dir.join("schema.sql");
-    let data = dir.join("data.sql");
-    export_schema_ok(&source, &schema);
-    export_data_ok(&source, &data, &[]);
+    let (schema, data) = export_both(&source, dir.path(), "data.sql");
     let text = read_text(&data);
     let first_insert = |table: &str| lines_starting(&text, &format!("INSERT INTO `{table}`"))[0];
     assert!(
@@ -243,7 +204,7 @@ fn mysqldump_data_only_file_imports() {
         source.mysqldump(&["--routines", "--triggers", "--events", "--hex-blob"]),
     )
     .unwrap();
-    let before = Snapshot::capture(&target);
+    let before = SchemaAndData::capture(&target);
     for extra in [&[][..], &["--truncate"][..]] {
         let run = import(&target, &full, extra);
         run.assert_code(1);
@@ -254,7 +215,7 @@ fn mysqldump_data_only_file_imports() {
                 || stderr.contains("create table"),
             "stderr does not say the file has DDL:\n{run}"
         );
-        before.check(&target, "after_full_dump_import");
+        before.assert_unchanged(&target, "after_full_dump_import");
     }
 }
 
@@ -277,7 +238,7 @@ fn import_rejections_leave_target_unchanged() {
     }
     target.sql(&sql);
     assert!(target.count(KEPT) > 0);
-    let before = Snapshot::capture(&target);
+    let before = SchemaAndData::capture(&target);
 
     // a. Cut in the middle of an INSERT statement.
     let inserts = lines_starting(&text, "INSERT INTO ");
@@ -337,7 +298,7 @@ fn import_rejections_leave_target_unchanged() {
             run.stderr.contains(path_str(file)),
             "stderr does not name the file:\n{run}"
         );
-        before.check(&target, "after_rejected_import");
+        before.assert_unchanged(&target, "after_rejected_import");
     }
     check(&truncated).assert_code(1);
     check(&no_end).assert_code(1);
@@ -365,7 +326,7 @@ fn import_rejections_leave_target_unchanged() {
         run.stderr.contains(&format!("`{KEPT}`")),
         "stderr does not name the table:\n{run}"
     );
-    before.check(&target, "after_duplicate_key");
+    before.assert_unchanged(&target, "after_duplicate_key");
 
     // e. --truncate replaces the rows.
     import(&target, &data, &["--truncate"]).assert_success();
@@ -381,7 +342,7 @@ fn import_duplicate_then_truncate_shop() {
     let dir = tempdir();
     let (source, target, _, data) = source_and_target(|db| db.load_shop(), dir.path(), "data.sql");
     let text = read_text(&data);
-    let before = Snapshot::capture(&target);
+    let before = SchemaAndData::capture(&target);
 
     let inserts = lines_starting(&text, "INSERT INTO ");
     let run = import(&target, &data, &[]);
@@ -395,7 +356,7 @@ fn import_duplicate_then_truncate_shop() {
         run.stderr.contains("Duplicate entry"),
         "stderr lacks the server's message:\n{run}"
     );
-    before.check(&target, "after_duplicate_key");
+    before.assert_unchanged(&target, "after_duplicate_key");
     // MySQL cannot switch triggers off; the user is told before they fire.
     assert!(
         run.stderr.contains("have triggers, which fire"),
@@ -614,10 +575,7 @@ fn nine_megabyte_blob_round_trips() {
         "the server is not at its default max_allowed_packet: not the intended test"
     );
     let dir = tempdir();
-    let schema = dir.join("schema.sql");
-    let data = dir.join("data.sql");
-    export_schema_ok(&source, &schema);
-    export_data_ok(&source, &data, &[]);
+    let (schema, data) = export_both(&source, dir.path(), "data.sql");
     let size = std::fs::metadata(&data).unwrap().len();
     assert!(size > 18 * 1024 * 1024, "the export is {size} bytes");
 

@@ -9,11 +9,13 @@
 use std::path::{Path, PathBuf};
 
 use crate::support::commands::{
-    export_data_ok, export_schema, export_schema_ok, init, verify_json, verify_manifest,
-    verify_source,
+    export_both, export_data_ok, export_schema, export_schema_ok, export_twice_and_rebuilt, init,
+    verify_json, verify_manifest, verify_source,
 };
-use crate::support::mysql::{assert_same_bytes, assert_same_database, Sample, TestDb};
-use crate::support::{corpus_present, matching_lines, tempdir};
+use crate::support::mysql::{
+    assert_same_bytes, assert_same_database, Sample, SchemaAndData, TestDb,
+};
+use crate::support::{corpus_present, matching_lines, tempdir, tests_calling};
 
 const PRE_DATA: &str = "-- dbsnap:section pre-data";
 const POST_DATA: &str = "-- dbsnap:section post-data";
@@ -42,10 +44,7 @@ fn round_trip(load: impl FnOnce(&TestDb), data_name: &str) -> (TestDb, TestDb) {
         "the sample loaded no tables"
     );
     let dir = tempdir();
-    let schema = dir.join("schema.sql");
-    let data = dir.join(data_name);
-    export_schema_ok(&source, &schema);
-    export_data_ok(&source, &data, &[]);
+    let (schema, data) = export_both(&source, dir.path(), data_name);
 
     let target = TestDb::reserve("dst");
     init(&target, &schema, Some(&data), true).assert_success();
@@ -143,15 +142,10 @@ fn init_adds_secondary_indexes_after_the_rows_in_their_order() {
     );
 }
 
-#[test]
-fn roundtrip_adversarial() {
-    round_trip(|db| db.load_fixture(ADVERSARIAL), "data.sql");
-}
-
-#[test]
-fn roundtrip_mysqldump_lossy() {
-    round_trip(|db| db.load_fixture(LOSSY), "data.sql");
-}
+tests_calling!(round_trip {
+    roundtrip_adversarial => (|db: &TestDb| db.load_fixture(ADVERSARIAL), "data.sql"),
+    roundtrip_mysqldump_lossy => (|db: &TestDb| db.load_fixture(LOSSY), "data.sql"),
+});
 
 // --- 2. determinism -----------------------------------------------------------------------
 
@@ -161,23 +155,15 @@ fn deterministic(load: impl FnOnce(&TestDb)) {
     let source = TestDb::create("src");
     load(&source);
     let dir = tempdir();
-    let first = export_schema_ok(&source, &dir.join("first.sql"));
-    let second = export_schema_ok(&source, &dir.join("second.sql"));
+    let ([first, second, rebuilt], target) = export_twice_and_rebuilt(&source, dir.path());
     assert_same_bytes("export", "first_export", &first, "second_export", &second);
-    assert!(
-        !contains(&first, source.name()),
-        "the snapshot names its source database {}",
-        source.name()
-    );
-
-    let target = TestDb::reserve("dst");
-    init(&target, &dir.join("first.sql"), None, true).assert_success();
-    let rebuilt = export_schema_ok(&target, &dir.join("rebuilt.sql"));
-    assert!(
-        !contains(&rebuilt, target.name()),
-        "the snapshot names its source database {}",
-        target.name()
-    );
+    for (snapshot, db) in [(&first, &source), (&rebuilt, &target)] {
+        assert!(
+            !contains(snapshot, db.name()),
+            "the snapshot names its source database {}",
+            db.name()
+        );
+    }
     assert_same_bytes(
         "export",
         "source_export",
@@ -187,10 +173,9 @@ fn deterministic(load: impl FnOnce(&TestDb)) {
     );
 }
 
-#[test]
-fn export_is_deterministic_adversarial() {
-    deterministic(|db| db.load_fixture(ADVERSARIAL));
-}
+tests_calling!(deterministic {
+    export_is_deterministic_adversarial => (|db: &TestDb| db.load_fixture(ADVERSARIAL)),
+});
 
 #[test]
 fn export_is_deterministic_sakila_mv() {
@@ -409,17 +394,11 @@ fn existing_with_marker(label: &str) -> TestDb {
 }
 
 /// What must not change when init leaves a database alone.
-struct Untouched {
-    dump: Vec<u8>,
-    data: String,
-}
+struct Untouched(SchemaAndData);
 
 impl Untouched {
     fn capture(db: &TestDb) -> Untouched {
-        Untouched {
-            dump: db.schema_dump(),
-            data: db.data_state().render(),
-        }
+        Untouched(SchemaAndData::capture(db))
     }
 
     #[track_caller]
@@ -439,20 +418,7 @@ impl Untouched {
             "tables of {} changed",
             db.name()
         );
-        assert_same_bytes(
-            "mysqldump",
-            "before",
-            &self.dump,
-            "after",
-            &db.schema_dump(),
-        );
-        crate::support::assert_same_text(
-            "data",
-            "before",
-            &self.data,
-            "after",
-            &db.data_state().render(),
-        );
+        self.0.assert_unchanged(db, "after");
         assert!(
             db.staging_leftovers().is_empty(),
             "staging databases left behind: {:?}",

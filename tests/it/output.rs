@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::support::{mysql, pg};
+use crate::support::server::Server;
+use crate::support::testdb::TestDb as AnyDb;
+use crate::support::{mysql, pg, tests_calling};
 use crate::support::{tempdir, Dbsnap, Run, CONNECTION_VARS};
 
 /// Rows enough for several MB of export: far beyond a pipe's buffer.
@@ -84,19 +86,17 @@ fn assert_incomplete(code: Option<i32>, stderr: &str, got: usize) {
     );
 }
 
-#[test]
-fn pg_export_to_a_closed_pipe_is_incomplete() {
-    let db = pg_source();
+/// An export of `source`'s rows to a reader that stops after 1 MB.
+fn closed_pipe_is_incomplete<S: Server>(source: fn() -> AnyDb<S>) {
+    let db = source();
     let (code, stderr, got) = export_to_short_reader(&db.url(), 1_000_000);
     assert_incomplete(code, &stderr, got);
 }
 
-#[test]
-fn mysql_export_to_a_closed_pipe_is_incomplete() {
-    let db = mysql_source();
-    let (code, stderr, got) = export_to_short_reader(&db.url(), 1_000_000);
-    assert_incomplete(code, &stderr, got);
-}
+tests_calling!(closed_pipe_is_incomplete {
+    pg_export_to_a_closed_pipe_is_incomplete => (pg_source),
+    mysql_export_to_a_closed_pipe_is_incomplete => (mysql_source),
+});
 
 /// `-o /dev/full` and `-o -` with stdout on /dev/full: the device is named.
 #[test]
@@ -188,26 +188,20 @@ fn assert_full_disk_named(run: &Run, disk: &Tmpfs, out: &Path) {
     );
 }
 
-#[test]
-fn pg_full_disk_names_the_path() {
+/// An export of `source`'s rows onto a 256 KiB tmpfs: exit 1, naming the
+/// path, nothing left behind. Skipped where no tmpfs can be mounted.
+fn full_disk_names_the_path<S: Server>(source: fn() -> AnyDb<S>) {
     let Some(disk) = Tmpfs::mount("256k") else {
         eprintln!("skipped: cannot mount a tmpfs here");
         return;
     };
-    let db = pg_source();
+    let db = source();
     let out = disk.path().join("data.sql");
     let run = export_to_full_disk(&db.url(), &out);
     assert_full_disk_named(&run, &disk, &out);
 }
 
-#[test]
-fn mysql_full_disk_names_the_path() {
-    let Some(disk) = Tmpfs::mount("256k") else {
-        eprintln!("skipped: cannot mount a tmpfs here");
-        return;
-    };
-    let db = mysql_source();
-    let out = disk.path().join("data.sql");
-    let run = export_to_full_disk(&db.url(), &out);
-    assert_full_disk_named(&run, &disk, &out);
-}
+tests_calling!(full_disk_names_the_path {
+    pg_full_disk_names_the_path => (pg_source),
+    mysql_full_disk_names_the_path => (mysql_source),
+});

@@ -5,11 +5,13 @@
 
 use std::path::Path;
 
-use crate::support::commands::{export_schema, export_schema_ok, init as init_data, path_str};
+use crate::support::commands::{
+    export_schema, export_schema_ok, export_twice_and_rebuilt, init as init_data, path_str,
+};
 use crate::support::pg::{server, Sample, TestDb};
 use crate::support::server::Server;
 use crate::support::{
-    assert_same_text, corpus_present, dbsnap, matching_lines, tempdir, Dbsnap, Run,
+    assert_same_text, corpus_present, dbsnap, matching_lines, tempdir, tests_calling, Dbsnap, Run,
 };
 
 const PRE_DATA: &str = "-- dbsnap:section pre-data";
@@ -68,46 +70,22 @@ fn corpus_round_trip(sample: Sample) {
     }
 }
 
-#[test]
-fn roundtrip_pagila() {
-    corpus_round_trip(Sample::Pagila);
-}
+tests_calling!(corpus_round_trip {
+    roundtrip_pagila => (Sample::Pagila),
+    roundtrip_chinook => (Sample::Chinook),
+    roundtrip_chinook_serial => (Sample::ChinookSerial),
+    roundtrip_northwind => (Sample::Northwind),
+    roundtrip_sakila_jooq => (Sample::SakilaJooq),
+});
 
-#[test]
-fn roundtrip_chinook() {
-    corpus_round_trip(Sample::Chinook);
-}
-
-#[test]
-fn roundtrip_chinook_serial() {
-    corpus_round_trip(Sample::ChinookSerial);
-}
-
-#[test]
-fn roundtrip_northwind() {
-    corpus_round_trip(Sample::Northwind);
-}
-
-#[test]
-fn roundtrip_sakila_jooq() {
-    corpus_round_trip(Sample::SakilaJooq);
-}
-
-/// The project's own sample (tests/fixtures/pg/shop.sql).
-#[test]
-fn roundtrip_shop() {
-    round_trip(|db| db.load_shop(1));
-}
-
-#[test]
-fn export_is_deterministic_shop() {
-    deterministic(|db| db.load_shop(1));
-}
-
-#[test]
-fn roundtrip_adversarial() {
-    round_trip(|db| db.load_fixture(ADVERSARIAL));
-}
+tests_calling!(round_trip {
+    /// The project's own sample (tests/fixtures/pg/shop.sql).
+    roundtrip_shop => (|db: &TestDb| db.load_shop(1)),
+    roundtrip_adversarial => (|db: &TestDb| db.load_fixture(ADVERSARIAL)),
+    /// The kinds dbsnap once refused (operators, a text search configuration,
+    /// event triggers, a base type used by tables) round-trip.
+    roundtrip_formerly_unsupported => (|db: &TestDb| db.load_fixture(UNSUPPORTED)),
+});
 
 /// Every object kind pg_dump writes (tests/fixtures/pg/breadth.sql): the copy
 /// made by `dbsnap init` and one loaded by plain `psql -1` both dump like the
@@ -131,13 +109,6 @@ fn roundtrip_breadth() {
     );
 }
 
-/// The kinds dbsnap once refused (operators, a text search configuration,
-/// event triggers, a base type used by tables) round-trip.
-#[test]
-fn roundtrip_formerly_unsupported() {
-    round_trip(|db| db.load_fixture(UNSUPPORTED));
-}
-
 // --- 2. determinism ------------------------------------------------------------------------
 
 /// The same database exported twice gives the same bytes, and so does the
@@ -146,13 +117,9 @@ fn deterministic(load: impl FnOnce(&TestDb)) {
     let source = TestDb::create("src");
     load(&source);
     let dir = tempdir();
-    let first = export_ok(&source, &dir.join("first.sql"));
-    let second = export_ok(&source, &dir.join("second.sql"));
+    let (snapshots, _target) = export_twice_and_rebuilt(&source, dir.path());
+    let [first, second, rebuilt] = snapshots.map(|b| String::from_utf8(b).expect("UTF-8 snapshot"));
     assert_same_text("export", "first_export", &first, "second_export", &second);
-
-    let target = TestDb::reserve("dst");
-    init(&target, &dir.join("first.sql"), true).assert_success();
-    let rebuilt = export_ok(&target, &dir.join("rebuilt.sql"));
     assert_same_text(
         "export",
         "source_export",
@@ -162,15 +129,11 @@ fn deterministic(load: impl FnOnce(&TestDb)) {
     );
 }
 
-#[test]
-fn export_is_deterministic_adversarial() {
-    deterministic(|db| db.load_fixture(ADVERSARIAL));
-}
-
-#[test]
-fn export_is_deterministic_breadth() {
-    deterministic(|db| db.load_fixture(BREADTH));
-}
+tests_calling!(deterministic {
+    export_is_deterministic_shop => (|db: &TestDb| db.load_shop(1)),
+    export_is_deterministic_adversarial => (|db: &TestDb| db.load_fixture(ADVERSARIAL)),
+    export_is_deterministic_breadth => (|db: &TestDb| db.load_fixture(BREADTH)),
+});
 
 #[test]
 fn export_is_deterministic_pagila() {

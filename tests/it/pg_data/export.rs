@@ -31,6 +31,18 @@ fn export_file_mode_filters_names_and_compression() {
     let state = DbState::capture(&source);
     let all: BTreeSet<String> = state.tables.keys().cloned().collect();
     let rows_of = |t: &str| state.tables[t].0 as u64;
+    // The manifest names exactly `expected`, each with its rows in the source.
+    let assert_manifest =
+        |what: &str, manifest: &BTreeMap<String, u64>, expected: &BTreeSet<String>| {
+            assert_eq!(
+                &manifest.keys().cloned().collect::<BTreeSet<_>>(),
+                expected,
+                "{what}"
+            );
+            for (name, rows) in manifest {
+                assert_eq!(*rows, rows_of(name), "{what}: rows of {name}");
+            }
+        };
     let dir = tempdir();
 
     // Mode 0600, nothing else left in the directory.
@@ -39,10 +51,7 @@ fn export_file_mode_filters_names_and_compression() {
     assert_eq!(mode_of(&full), 0o600, "mode of {}", full.display());
     assert_eq!(dir.entries(), vec!["full.sql".to_string()]);
     let manifest = manifest_matching_source(&full, &state);
-    assert_eq!(manifest.keys().cloned().collect::<BTreeSet<_>>(), all);
-    for (name, rows) in &manifest {
-        assert_eq!(*rows, rows_of(name), "full export: rows of {name}");
-    }
+    assert_manifest("full export", &manifest, &all);
 
     // --table
     let path = dir.join("only.sql");
@@ -60,14 +69,7 @@ fn export_file_mode_filters_names_and_compression() {
     ]
     .map(String::from)
     .into();
-    assert_eq!(
-        manifest.keys().cloned().collect::<BTreeSet<_>>(),
-        expected,
-        "--table"
-    );
-    for (name, rows) in &manifest {
-        assert_eq!(*rows, rows_of(name), "--table: rows of {name}");
-    }
+    assert_manifest("--table", &manifest, &expected);
     let text = read_text(&path);
     assert_eq!(
         text.lines().filter(|l| l.starts_with("COPY ")).count(),
@@ -89,14 +91,7 @@ fn export_file_mode_filters_names_and_compression() {
         expected.len() < all.len(),
         "the sample has no orders_* tables? {all:?}"
     );
-    assert_eq!(
-        manifest.keys().cloned().collect::<BTreeSet<_>>(),
-        expected,
-        "--exclude-table"
-    );
-    for (name, rows) in &manifest {
-        assert_eq!(*rows, rows_of(name), "--exclude-table: rows of {name}");
-    }
+    assert_manifest("--exclude-table", &manifest, &expected);
     assert!(
         !read_text(&path).contains("COPY public.orders_"),
         "--exclude-table: orders data in the file"

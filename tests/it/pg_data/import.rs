@@ -334,10 +334,7 @@ fn import_terminated_backend_commits_nothing() {
     let source = big_source();
     source.psql("CREATE TABLE public.zz_last (id integer PRIMARY KEY); INSERT INTO public.zz_last VALUES (1), (2);");
     let dir = tempdir();
-    let schema = dir.join("schema.sql");
-    export_schema_ok(&source, &schema);
-    let data = dir.join("big.sql.zst");
-    export_data_ok(&source, &data, &[]);
+    let (schema, data) = export_both(&source, dir.path(), "big.sql.zst");
     let plain = dir.join("big.sql");
     export_data_ok(&source, &plain, &[]);
     let text = read_text(&plain);

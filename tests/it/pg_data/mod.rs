@@ -14,8 +14,8 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::support::commands::{
-    check, export_data_ok, export_schema_ok, import, init, json_of, path_str, verify_manifest,
-    verify_source,
+    check, export_both, export_data_ok, export_schema_ok, import, init, json_of, path_str,
+    verify_manifest, verify_source,
 };
 use crate::support::pg::{literal, server, Sample, TestDb};
 use crate::support::{
@@ -70,59 +70,66 @@ fn json_lines(out: &str) -> Vec<Vec<Value>> {
         .collect()
 }
 
+/// One JSON array per relation of `relations`, each from the query
+/// `select(relation)` (a single-row `SELECT json_build_array(...)`), read in
+/// batches of 50 joined by UNION ALL.
+fn json_rows(
+    db: &TestDb,
+    relations: &[String],
+    select: impl Fn(&str) -> String,
+) -> Vec<Vec<Value>> {
+    relations
+        .chunks(50)
+        .flat_map(|chunk| {
+            let sql = chunk
+                .iter()
+                .map(|r| select(r))
+                .collect::<Vec<_>>()
+                .join("\nUNION ALL\n");
+            json_lines(&db.psql(&sql))
+        })
+        .collect()
+}
+
 fn table_checksums(db: &TestDb) -> Checksums {
-    let tables = relations_of_kind(db, 'r');
-    let mut out = Checksums::new();
-    for chunk in tables.chunks(50) {
-        let sql = chunk
-            .iter()
-            .map(|t| {
-                format!(
-                    "SELECT json_build_array({}, count(*), \
-                     md5(coalesce(string_agg(t::text, E'\\n' ORDER BY t::text), ''))) FROM ONLY {t} t",
-                    literal(t)
-                )
-            })
-            .collect::<Vec<_>>()
-            .join("\nUNION ALL\n");
-        for row in json_lines(&db.psql(&sql)) {
-            out.insert(
+    let rows = json_rows(db, &relations_of_kind(db, 'r'), |t| {
+        format!(
+            "SELECT json_build_array({}, count(*), \
+             md5(coalesce(string_agg(t::text, E'\\n' ORDER BY t::text), ''))) FROM ONLY {t} t",
+            literal(t)
+        )
+    });
+    rows.into_iter()
+        .map(|row| {
+            (
                 row[0].as_str().expect("name").to_string(),
                 (
                     row[1].as_i64().expect("count"),
                     row[2].as_str().expect("md5").to_string(),
                 ),
-            );
-        }
-    }
-    out
+            )
+        })
+        .collect()
 }
 
 fn sequence_positions(db: &TestDb) -> Positions {
-    let seqs = relations_of_kind(db, 'S');
-    let mut out = Positions::new();
-    for chunk in seqs.chunks(50) {
-        let sql = chunk
-            .iter()
-            .map(|s| {
-                format!(
-                    "SELECT json_build_array({}, last_value::text, is_called) FROM {s}",
-                    literal(s)
-                )
-            })
-            .collect::<Vec<_>>()
-            .join("\nUNION ALL\n");
-        for row in json_lines(&db.psql(&sql)) {
-            out.insert(
+    let rows = json_rows(db, &relations_of_kind(db, 'S'), |s| {
+        format!(
+            "SELECT json_build_array({}, last_value::text, is_called) FROM {s}",
+            literal(s)
+        )
+    });
+    rows.into_iter()
+        .map(|row| {
+            (
                 row[0].as_str().expect("name").to_string(),
                 (
                     row[1].as_str().expect("last_value").to_string(),
                     row[2].as_bool().expect("is_called"),
                 ),
-            );
-        }
-    }
-    out
+            )
+        })
+        .collect()
 }
 
 /// Sets every sequence of `positions` back to its position there.
@@ -319,10 +326,7 @@ fn data_round_trip(data_name: &str, load: impl FnOnce(&TestDb)) -> RoundTrip {
     );
 
     let dir = tempdir();
-    let schema = dir.join("schema.sql");
-    export_schema_ok(&source, &schema);
-    let data = dir.join(data_name);
-    export_data_ok(&source, &data, &[]);
+    let (schema, data) = export_both(&source, dir.path(), data_name);
     if data_name.ends_with(".gz") {
         assert_magic(&data, GZIP_MAGIC);
     } else if data_name.ends_with(".zst") {
@@ -364,10 +368,7 @@ struct Exported {
 fn exported(source: TestDb) -> Exported {
     let state = DbState::capture(&source);
     let dir = tempdir();
-    let schema = dir.join("schema.sql");
-    export_schema_ok(&source, &schema);
-    let data = dir.join("data.sql");
-    export_data_ok(&source, &data, &[]);
+    let (schema, data) = export_both(&source, dir.path(), "data.sql");
     Exported {
         source,
         state,

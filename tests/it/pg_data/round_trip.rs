@@ -3,6 +3,7 @@
 //! file, and a pg_dump data file through `import`.
 
 use super::*;
+use crate::support::tests_calling;
 
 /// Schema unchanged by the data load: pg_dump of source and target are equal.
 fn assert_same_schema(rt: &RoundTrip) {
@@ -25,30 +26,13 @@ fn corpus_round_trip(data_name: &str, sample: Sample) {
     assert_same_schema(&rt);
 }
 
-#[test]
-fn data_roundtrip_pagila() {
-    corpus_round_trip("pagila.sql", Sample::Pagila);
-}
-
-#[test]
-fn data_roundtrip_chinook() {
-    corpus_round_trip("chinook.sql.gz", Sample::Chinook);
-}
-
-#[test]
-fn data_roundtrip_chinook_serial() {
-    corpus_round_trip("chinook_serial.sql.zst", Sample::ChinookSerial);
-}
-
-#[test]
-fn data_roundtrip_northwind() {
-    corpus_round_trip("northwind.sql.gz", Sample::Northwind);
-}
-
-#[test]
-fn data_roundtrip_sakila_jooq() {
-    corpus_round_trip("sakila.sql.zst", Sample::SakilaJooq);
-}
+tests_calling!(corpus_round_trip {
+    data_roundtrip_pagila => ("pagila.sql", Sample::Pagila),
+    data_roundtrip_chinook => ("chinook.sql.gz", Sample::Chinook),
+    data_roundtrip_chinook_serial => ("chinook_serial.sql.zst", Sample::ChinookSerial),
+    data_roundtrip_northwind => ("northwind.sql.gz", Sample::Northwind),
+    data_roundtrip_sakila_jooq => ("sakila.sql.zst", Sample::SakilaJooq),
+});
 
 /// The project's own sample: an enum, domains, partitions, an FK cycle, a
 /// trigger, a materialized view, identity columns and hard-to-quote text.

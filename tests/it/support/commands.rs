@@ -1,7 +1,7 @@
 //! The dbsnap commands as the tests run them, for either engine: one wrapper
 //! per command, taking test databases and paths, returning the [`Run`].
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::server::Server;
 use super::testdb::TestDb;
@@ -50,6 +50,20 @@ pub fn export_data_env<S: Server>(
     env: &[(&str, &str)],
 ) -> Run {
     export("export-data", db, out, extra, env)
+}
+
+/// Exports `source`'s schema to `dir/schema.sql` and its data to
+/// `dir/data_name`, asserting success: (schema, data).
+#[track_caller]
+pub fn export_both<S: Server>(
+    source: &TestDb<S>,
+    dir: &Path,
+    data_name: &str,
+) -> (PathBuf, PathBuf) {
+    let (schema, data) = (dir.join("schema.sql"), dir.join(data_name));
+    export_schema_ok(source, &schema);
+    export_data_ok(source, &data, &[]);
+    (schema, data)
 }
 
 /// [`export_data`], asserting success and that the file exists.
@@ -130,4 +144,20 @@ pub fn json_of(run: &Run) -> serde_json::Value {
 #[track_caller]
 pub fn verify_json(run: &Run) -> serde_json::Value {
     json_of(run)
+}
+
+/// The schema of `source` exported twice, and again from a database `init`
+/// rebuilt from the first snapshot (files in `dir`): the three snapshots,
+/// which a deterministic export makes byte-identical, and the rebuilt database.
+#[track_caller]
+pub fn export_twice_and_rebuilt<S: Server>(
+    source: &TestDb<S>,
+    dir: &Path,
+) -> ([Vec<u8>; 3], TestDb<S>) {
+    let first = export_schema_ok(source, &dir.join("first.sql"));
+    let second = export_schema_ok(source, &dir.join("second.sql"));
+    let target = TestDb::<S>::reserve("dst");
+    init(&target, &dir.join("first.sql"), None, true).assert_success();
+    let rebuilt = export_schema_ok(&target, &dir.join("rebuilt.sql"));
+    ([first, second, rebuilt], target)
 }

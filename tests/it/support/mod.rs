@@ -27,6 +27,21 @@ use std::process::{Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
+/// Named tests from a table: one `#[test] fn NAME()` per row, each calling
+/// `CHECK(ARGS...)`; for cases that differ only in the sample they load.
+macro_rules! tests_calling {
+    ($check:ident { $($(#[$meta:meta])* $name:ident => ($($arg:expr),* $(,)?)),* $(,)? }) => {
+        $(
+            $(#[$meta])*
+            #[test]
+            fn $name() {
+                $check($($arg),*);
+            }
+        )*
+    };
+}
+pub(crate) use tests_calling;
+
 /// Variables that select a database. They are removed from every dbsnap child by
 /// default, so that a developer's environment cannot redirect a test to another
 /// server; tests that exercise them set them explicitly.

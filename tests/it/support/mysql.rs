@@ -555,6 +555,36 @@ impl DataState {
     }
 }
 
+/// A database's masked schema dump and its data state, to prove that a run
+/// changed neither.
+pub struct SchemaAndData {
+    dump: Vec<u8>,
+    data: String,
+}
+
+impl SchemaAndData {
+    pub fn capture(db: &TestDb) -> SchemaAndData {
+        SchemaAndData {
+            dump: db.schema_dump(),
+            data: db.data_state().render(),
+        }
+    }
+
+    /// Panics unless `db` holds and dumps as when captured; `after` names
+    /// the moment in messages.
+    #[track_caller]
+    pub fn assert_unchanged(&self, db: &TestDb, after: &str) {
+        assert_same_text(
+            "data",
+            "before",
+            &self.data,
+            after,
+            &db.data_state().render(),
+        );
+        assert_same_bytes("mysqldump", "before", &self.dump, after, &db.schema_dump());
+    }
+}
+
 /// The oracle of tests/fixtures/mysql/README.md: masked mysqldump schemas equal,
 /// and equal row counts, CHECKSUM TABLE, AUTO_INCREMENT counters and sequences.
 #[track_caller]

@@ -45,6 +45,12 @@ fn source_target_and_snapshot<S: Server>(
     (source, target, dir, file)
 }
 
+/// `text` with `insert` before the first line that starts with `before`,
+/// written to `dir/name`.
+fn write_inserted(dir: &Path, name: &str, text: &str, before: &str, insert: &str) -> PathBuf {
+    write(&dir.join(name), &insert_before(text, before, insert))
+}
+
 /// A copy of `text` with `insert` placed before the first line that starts with `before`.
 fn insert_before(text: &str, before: &str, insert: &str) -> String {
     let at = text

@@ -94,10 +94,7 @@ fn data_files_may_only_load_rows() {
             .iter()
             .enumerate()
         {
-            let file = write(
-                &dir.path().join(format!("{name}{i}.sql")),
-                &insert_before(&text, at, stmt),
-            );
+            let file = write_inserted(dir.path(), &format!("{name}{i}.sql"), &text, at, stmt);
             let run = import(&target, &file, &["--truncate"]);
             assert_refused(&run, &file, "");
             assert!(
@@ -107,9 +104,12 @@ fn data_files_may_only_load_rows() {
         }
     }
     // Statements after the post-data marker are checked too.
-    let file = write(
-        &dir.path().join("post.sql"),
-        &insert_before(&text, "-- dbsnap:manifest-table", "DROP TABLE b;"),
+    let file = write_inserted(
+        dir.path(),
+        "post.sql",
+        &text,
+        "-- dbsnap:manifest-table",
+        "DROP TABLE b;",
     );
     assert_refused(&import(&target, &file, &[]), &file, "");
     assert!(!Path::new(&outfile).exists());

@@ -155,17 +155,18 @@ fn data_files_may_only_load_rows() {
     ];
     for (name, stmt, words) in hostile {
         // Before the first COPY, between tables, and before the manifest.
-        for (i, before_line) in [
+        let places = [
             "COPY ",
             "-- dbsnap:table public.b",
             "-- dbsnap:manifest-table",
-        ]
-        .iter()
-        .enumerate()
-        {
-            let file = write(
-                &dir.path().join(format!("{name}{i}.sql")),
-                &insert_before(&text, before_line, stmt),
+        ];
+        for (i, before_line) in places.iter().enumerate() {
+            let file = write_inserted(
+                dir.path(),
+                &format!("{name}{i}.sql"),
+                &text,
+                before_line,
+                stmt,
             );
             // Without --truncate the rows clash with the target's first
             // (which also refuses the file); with it, the statement is what stops it.
@@ -188,9 +189,12 @@ fn data_files_may_only_load_rows() {
     );
     assert_eq!(state(&target), before, "the target changed");
     // check applies the same rules.
-    let file = write(
-        &dir.path().join("check.sql"),
-        &insert_before(&text, "COPY ", "DELETE FROM public.a;"),
+    let file = write_inserted(
+        dir.path(),
+        "check.sql",
+        &text,
+        "COPY ",
+        "DELETE FROM public.a;",
     );
     assert_refused(&check(&file, &[]), &file, "not one of the forms");
 
@@ -253,19 +257,20 @@ fn schema_files_stay_inside_the_target() {
     let schema = dir.path().join("schema.sql");
     export_schema(&target, &schema, &[]).assert_success();
     let text = std::fs::read_to_string(&schema).unwrap();
-    for (i, stmt) in [
+    let outside = [
         "CREATE DATABASE evil;",
         "ALTER SYSTEM SET work_mem = '1GB';",
         "CREATE ROLE evil;",
         "COPY (SELECT 1) TO PROGRAM 'id';",
         "DROP DATABASE postgres;",
-    ]
-    .iter()
-    .enumerate()
-    {
-        let file = write(
-            &dir.path().join(format!("bad{i}.sql")),
-            &insert_before(&text, "-- dbsnap:section post-data", stmt),
+    ];
+    for (i, stmt) in outside.iter().enumerate() {
+        let file = write_inserted(
+            dir.path(),
+            &format!("bad{i}.sql"),
+            &text,
+            "-- dbsnap:section post-data",
+            stmt,
         );
         let run = init(&target, &file, None, true);
         assert_refused(&run, &file, "outside the target");
