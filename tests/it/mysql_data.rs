@@ -517,44 +517,41 @@ fn load_data_errors_name_the_line_and_commit_nothing() {
     target.sql("CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(5)) ENGINE=InnoDB; INSERT INTO t VALUES (7, 'old');");
     let dir = tempdir();
     let file = dir.join("dup.sql");
-    std::fs::write(
-        &file,
-        "-- MariaDB dump 10.19  Distrib 10.11.19-MariaDB\n\
-         INSERT INTO `t` VALUES (1,'a'),(2,'b');\n\
-         INSERT INTO `t` VALUES (3,'c'),(7,'dup'),(8,'d');\n\
-         -- Dump completed\n",
-    )
-    .unwrap();
-    let run = import(&target, &file, &[]);
-    run.assert_code(1);
-    assert!(
-        run.stderr
-            .contains(&format!("{}:3: table `t`", path_str(&file)))
-            && run.stderr.contains("Duplicate entry '7'"),
-        "{run}"
+    // A dump file of `statements` is refused at `line` of it, the server's
+    // message says `says`, and the target keeps its one row.
+    let refused_at = |statements: &str, line: usize, says: &str| {
+        std::fs::write(
+            &file,
+            format!(
+                "-- MariaDB dump 10.19  Distrib 10.11.19-MariaDB\n{statements}-- Dump completed\n"
+            ),
+        )
+        .unwrap();
+        let run = import(&target, &file, &[]);
+        run.assert_code(1);
+        assert!(
+            run.stderr
+                .contains(&format!("{}:{line}: table `t`", path_str(&file)))
+                && run.stderr.contains(says),
+            "{run}"
+        );
+        assert_eq!(target.sql("SELECT GROUP_CONCAT(id) FROM t;"), "7\n");
+    };
+    refused_at(
+        "INSERT INTO `t` VALUES (1,'a'),(2,'b');\n\
+         INSERT INTO `t` VALUES (3,'c'),(7,'dup'),(8,'d');\n",
+        3,
+        "Duplicate entry '7'",
     );
-    assert_eq!(target.sql("SELECT GROUP_CONCAT(id) FROM t;"), "7\n");
-
     // Strict mode turns a too-long value into an error in the INSERT; the LOAD
     // only warns, so the INSERT is what decides.
-    std::fs::write(
-        &file,
-        "-- MariaDB dump 10.19  Distrib 10.11.19-MariaDB\n\
-         /*!40101 SET SQL_MODE='STRICT_TRANS_TABLES' */;\n\
+    refused_at(
+        "/*!40101 SET SQL_MODE='STRICT_TRANS_TABLES' */;\n\
          INSERT INTO `t` VALUES (1,'a');\n\
-         INSERT INTO `t` VALUES (2,'too long');\n\
-         -- Dump completed\n",
-    )
-    .unwrap();
-    let run = import(&target, &file, &[]);
-    run.assert_code(1);
-    assert!(
-        run.stderr
-            .contains(&format!("{}:4: table `t`", path_str(&file)))
-            && run.stderr.contains("Data too long"),
-        "{run}"
+         INSERT INTO `t` VALUES (2,'too long');\n",
+        4,
+        "Data too long",
     );
-    assert_eq!(target.sql("SELECT GROUP_CONCAT(id) FROM t;"), "7\n");
 }
 
 /// Issue 7 §7: a 9 MB blob is an 18 MB hex INSERT, more than the default

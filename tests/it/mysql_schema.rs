@@ -10,12 +10,14 @@ use std::path::{Path, PathBuf};
 
 use crate::support::commands::{
     export_both, export_data_ok, export_schema, export_schema_ok, export_twice_and_rebuilt, init,
-    verify_json, verify_manifest, verify_source,
+    schema_snapshot, verify_json, verify_manifest, verify_source,
 };
 use crate::support::mysql::{
     assert_same_bytes, assert_same_database, Sample, SchemaAndData, TestDb,
 };
-use crate::support::{corpus_present, matching_lines, tempdir, tests_calling};
+use crate::support::{
+    corpus_present, marker_line, matching_lines, tempdir, tests_calling, with_corpus,
+};
 
 const PRE_DATA: &str = "-- dbsnap:section pre-data";
 const POST_DATA: &str = "-- dbsnap:section post-data";
@@ -88,10 +90,9 @@ fn roundtrip_sakila_mv() {
 
 #[test]
 fn roundtrip_chinook() {
-    if !corpus_present() {
-        return;
-    }
-    round_trip(|db| db.load(Sample::Chinook), "data.sql.gz");
+    with_corpus(|| {
+        round_trip(|db| db.load(Sample::Chinook), "data.sql.gz");
+    });
 }
 
 /// The project's own sample (tests/fixtures/mysql/shop.sql).
@@ -179,25 +180,10 @@ tests_calling!(deterministic {
 
 #[test]
 fn export_is_deterministic_sakila_mv() {
-    if !corpus_present() {
-        return;
-    }
-    deterministic(|db| db.load(Sample::SakilaMv));
+    with_corpus(|| deterministic(|db| db.load(Sample::SakilaMv)));
 }
 
 // --- 3. the file ---------------------------------------------------------------------------
-
-/// 1-based number of the single line equal to `marker`.
-#[track_caller]
-fn marker_line(text: &str, marker: &str) -> usize {
-    let found = matching_lines(text, |l| l == marker);
-    assert_eq!(
-        found.len(),
-        1,
-        "expected exactly one `{marker}` line, found {found:?}"
-    );
-    found[0].0
-}
 
 /// 1-based number of the single `CREATE ...` line that creates `what`.
 #[track_caller]
@@ -215,9 +201,7 @@ fn create_line(text: &str, what: &str) -> usize {
 fn view_is_created_after_the_view_it_reads() {
     let source = TestDb::create("src");
     source.load_fixture(ADVERSARIAL);
-    let dir = tempdir();
-    let text =
-        String::from_utf8_lossy(&export_schema_ok(&source, &dir.join("schema.sql"))).into_owned();
+    let (_dir, _, text) = schema_snapshot(&source);
     let code = marker_line(&text, CODE);
     let end = marker_line(&text, END);
 
@@ -265,9 +249,7 @@ fn view_is_created_after_the_view_it_reads() {
 fn schema_file_sections_and_options() {
     let source = TestDb::create("src");
     source.load_fixture(ADVERSARIAL);
-    let dir = tempdir();
-    let path = dir.join("schema.sql");
-    let text = String::from_utf8_lossy(&export_schema_ok(&source, &path)).into_owned();
+    let (dir, _, text) = schema_snapshot(&source);
 
     let pre = marker_line(&text, PRE_DATA);
     let post = marker_line(&text, POST_DATA);
@@ -365,9 +347,7 @@ fn schema_export_file_mode() {
 
     let source = TestDb::create("src");
     source.sql("CREATE TABLE t (id INT PRIMARY KEY);");
-    let dir = tempdir();
-    let path = dir.join("schema.sql");
-    export_schema_ok(&source, &path);
+    let (dir, path, _) = schema_snapshot(&source);
     let mode = std::fs::metadata(&path)
         .expect("stat snapshot")
         .permissions()

@@ -7,11 +7,13 @@ use std::path::Path;
 
 use crate::support::commands::{
     export_schema, export_schema_ok, export_twice_and_rebuilt, init as init_data, path_str,
+    schema_snapshot,
 };
 use crate::support::pg::{server, Sample, TestDb};
 use crate::support::server::Server;
 use crate::support::{
-    assert_same_text, corpus_present, dbsnap, matching_lines, tempdir, tests_calling, Dbsnap, Run,
+    assert_same_text, corpus_present, dbsnap, marker_line, matching_lines, tempdir, tests_calling,
+    with_corpus, Dbsnap, Run,
 };
 
 const PRE_DATA: &str = "-- dbsnap:section pre-data";
@@ -46,9 +48,7 @@ fn round_trip(load: impl FnOnce(&TestDb)) {
         !source.relations().is_empty(),
         "the sample loaded no tables"
     );
-    let dir = tempdir();
-    let schema = dir.join("schema.sql");
-    export_ok(&source, &schema);
+    let (_dir, schema, _) = schema_snapshot(&source);
     let target = TestDb::reserve("dst");
     init(&target, &schema, true).assert_success();
     assert_same_text(
@@ -95,9 +95,7 @@ fn roundtrip_breadth() {
     round_trip(|db| db.load_fixture(BREADTH));
     let source = TestDb::create("src");
     source.load_fixture(BREADTH);
-    let dir = tempdir();
-    let schema = dir.join("schema.sql");
-    export_ok(&source, &schema);
+    let (_dir, schema, _) = schema_snapshot(&source);
     let target = TestDb::create("psql");
     target.psql_file(&schema);
     assert_same_text(
@@ -110,6 +108,12 @@ fn roundtrip_breadth() {
 }
 
 // --- 2. determinism ------------------------------------------------------------------------
+
+tests_calling!(deterministic {
+    export_is_deterministic_shop => (|db: &TestDb| db.load_shop(1)),
+    export_is_deterministic_adversarial => (|db: &TestDb| db.load_fixture(ADVERSARIAL)),
+    export_is_deterministic_breadth => (|db: &TestDb| db.load_fixture(BREADTH)),
+});
 
 /// The same database exported twice gives the same bytes, and so does the
 /// database rebuilt from the snapshot (other oids, same output).
@@ -129,33 +133,12 @@ fn deterministic(load: impl FnOnce(&TestDb)) {
     );
 }
 
-tests_calling!(deterministic {
-    export_is_deterministic_shop => (|db: &TestDb| db.load_shop(1)),
-    export_is_deterministic_adversarial => (|db: &TestDb| db.load_fixture(ADVERSARIAL)),
-    export_is_deterministic_breadth => (|db: &TestDb| db.load_fixture(BREADTH)),
-});
-
 #[test]
 fn export_is_deterministic_pagila() {
-    if !corpus_present() {
-        return;
-    }
-    deterministic(|db| db.load(Sample::Pagila));
+    with_corpus(|| deterministic(|db| db.load(Sample::Pagila)));
 }
 
 // --- 3. the file ---------------------------------------------------------------------------
-
-/// 1-based number of the single line equal to `marker`.
-#[track_caller]
-fn marker_line(text: &str, marker: &str) -> usize {
-    let found = matching_lines(text, |l| l == marker);
-    assert_eq!(
-        found.len(),
-        1,
-        "expected exactly one `{marker}` line, found {found:?}"
-    );
-    found[0].0
-}
 
 #[test]
 fn snapshot_file_mode_and_sections() {
@@ -163,9 +146,7 @@ fn snapshot_file_mode_and_sections() {
 
     let source = TestDb::create("src");
     source.load_fixture(ADVERSARIAL);
-    let dir = tempdir();
-    let path = dir.join("schema.sql");
-    let text = export_ok(&source, &path);
+    let (dir, path, text) = schema_snapshot(&source);
 
     let mode = std::fs::metadata(&path)
         .expect("stat snapshot")
@@ -267,9 +248,7 @@ fn snapshot_file_mode_and_sections() {
 fn psql_loads_snapshot_unchanged() {
     let source = TestDb::create("src");
     source.load_fixture(ADVERSARIAL);
-    let dir = tempdir();
-    let schema = dir.join("schema.sql");
-    export_ok(&source, &schema);
+    let (_dir, schema, _) = schema_snapshot(&source);
 
     let target = TestDb::create("psql");
     target.psql_file(&schema);
@@ -665,9 +644,7 @@ fn connection_from_db_variables() {
 fn matview_population_round_trips() {
     let source = TestDb::create("src");
     source.load_fixture(ADVERSARIAL);
-    let dir = tempdir();
-    let schema = dir.join("schema.sql");
-    let text = export_ok(&source, &schema);
+    let (_dir, schema, text) = schema_snapshot(&source);
     for stale in ["public.mv_emptied", "public.a_mv_stale"] {
         assert!(
             !text.contains(&format!("REFRESH MATERIALIZED VIEW {stale};")),

@@ -228,6 +228,17 @@ fn import_rejects_damaged_files_and_commits_nothing() {
     );
 }
 
+/// Panics unless stderr of `run` has each of `needles` (`what` for messages).
+#[track_caller]
+fn assert_says(run: &Run, needles: &[&str], what: &str) {
+    for needle in needles {
+        assert!(
+            run.stderr.contains(needle),
+            "stderr lacks `{needle}` ({what})\n{run}"
+        );
+    }
+}
+
 #[test]
 fn import_duplicate_rows_names_file_line_and_table() {
     let p = shop_exported();
@@ -250,12 +261,11 @@ fn import_duplicate_rows_names_file_line_and_table() {
     p.state.assert_same("source vs imported target", &before);
     let run = import(&target, &p.data, &[]);
     let location = format!("{path}:{}:", first_copy + 2);
-    for needle in [location.as_str(), first_table, DUPLICATE] {
-        assert!(
-            run.stderr.contains(needle),
-            "stderr of the second import lacks `{needle}`\n{run}"
-        );
-    }
+    assert_says(
+        &run,
+        &[&location, first_table, DUPLICATE],
+        "the second import",
+    );
     assert_rejected("importing the same file twice", &run, &target, &before);
 
     // ...and with --truncate it loads, giving the source again.
@@ -285,12 +295,8 @@ fn import_duplicate_rows_names_file_line_and_table() {
     );
     let run = import(&target, &p.data, &[]);
     let location = format!("{path}:{row_line}:");
-    for needle in [location.as_str(), "public.customer", "customer_pkey"] {
-        assert!(
-            run.stderr.contains(needle),
-            "stderr lacks `{needle}` (the conflicting row is line {row_line})\n{run}"
-        );
-    }
+    let why = format!("the conflicting row is line {row_line}");
+    assert_says(&run, &[&location, "public.customer", "customer_pkey"], &why);
     assert_rejected("one conflicting row", &run, &target, &before);
     import(&target, &p.data, &["--truncate"]).assert_success();
     p.state.assert_same(

@@ -182,21 +182,23 @@ impl DbState {
     /// What differs from `other` (tables, then sequences), if anything.
     fn differences(&self, what: &str, other: &DbState) -> Option<String> {
         let mut out = Vec::new();
-        let tables = map_differences(&self.tables, &other.tables);
-        if !tables.is_empty() {
-            out.push(format!(
-                "{what}: {} table(s) differ (rows, md5 of sorted rows):\n{}",
-                tables.len(),
-                tables.join("\n")
-            ));
-        }
-        let seqs = map_differences(&self.sequences, &other.sequences);
-        if !seqs.is_empty() {
-            out.push(format!(
-                "{what}: {} sequence position(s) differ (last_value, is_called):\n{}",
-                seqs.len(),
-                seqs.join("\n")
-            ));
+        for (differ, kinds) in [
+            (
+                map_differences(&self.tables, &other.tables),
+                "table(s) differ (rows, md5 of sorted rows)",
+            ),
+            (
+                map_differences(&self.sequences, &other.sequences),
+                "sequence position(s) differ (last_value, is_called)",
+            ),
+        ] {
+            if !differ.is_empty() {
+                out.push(format!(
+                    "{what}: {} {kinds}:\n{}",
+                    differ.len(),
+                    differ.join("\n")
+                ));
+            }
         }
         (!out.is_empty()).then(|| out.join("\n"))
     }

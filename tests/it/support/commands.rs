@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use super::server::Server;
 use super::testdb::TestDb;
-use super::{dbsnap, Run};
+use super::{dbsnap, tempdir, Run, ScratchDir};
 
 pub fn path_str(p: &Path) -> &str {
     p.to_str().expect("UTF-8 path")
@@ -35,6 +35,16 @@ fn export<S: Server>(
 pub fn export_schema_ok<S: Server>(db: &TestDb<S>, out: &Path) -> Vec<u8> {
     export_schema(db, out, &[]).assert_success();
     std::fs::read(out).unwrap_or_else(|e| panic!("reading {}: {e}", out.display()))
+}
+
+/// The schema of `source` exported to `schema.sql` in a fresh folder,
+/// asserting success: (folder, file, text).
+#[track_caller]
+pub fn schema_snapshot<S: Server>(source: &TestDb<S>) -> (ScratchDir, PathBuf, String) {
+    let dir = tempdir();
+    let path = dir.join("schema.sql");
+    let text = String::from_utf8(export_schema_ok(source, &path)).expect("UTF-8 snapshot");
+    (dir, path, text)
 }
 
 /// `dbsnap export-data --url <db> -o <out> [extra...]`.

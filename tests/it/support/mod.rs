@@ -377,6 +377,14 @@ pub fn corpus_present() -> bool {
     false
 }
 
+/// Runs `test` when the corpus is there (see [`corpus_present`]).
+#[track_caller]
+pub fn with_corpus(test: impl FnOnce()) {
+    if corpus_present() {
+        test();
+    }
+}
+
 /// A file of the corpus, e.g. `corpus_file("pg/pagila/pagila-schema.sql")`.
 /// Panics when it is missing: guard the test with [`corpus_present`].
 pub fn corpus_file(rel: &str) -> PathBuf {
@@ -640,6 +648,18 @@ pub fn unified_diff(a: &str, b: &str, context: usize, max_lines: usize) -> Strin
 }
 
 /// Lines of `text`, numbered from 1, whose text satisfies `pred`.
+/// The 1-based number of the single line equal to `marker`.
+#[track_caller]
+pub fn marker_line(text: &str, marker: &str) -> usize {
+    let found = matching_lines(text, |l| l == marker);
+    assert_eq!(
+        found.len(),
+        1,
+        "expected exactly one `{marker}` line, found {found:?}"
+    );
+    found[0].0
+}
+
 pub fn matching_lines(text: &str, pred: impl Fn(&str) -> bool) -> Vec<(usize, String)> {
     text.lines()
         .enumerate()

@@ -51,6 +51,19 @@ fn write_inserted(dir: &Path, name: &str, text: &str, before: &str, insert: &str
     write(&dir.join(name), &insert_before(text, before, insert))
 }
 
+/// [`write_inserted`] once for each of `places`, to `dir/{name}{i}.sql`.
+fn write_inserted_at(
+    dir: &Path,
+    name: &str,
+    text: &str,
+    places: &[&str],
+    insert: &str,
+) -> Vec<PathBuf> {
+    (0..places.len())
+        .map(|i| write_inserted(dir, &format!("{name}{i}.sql"), text, places[i], insert))
+        .collect()
+}
+
 /// A copy of `text` with `insert` placed before the first line that starts with `before`.
 fn insert_before(text: &str, before: &str, insert: &str) -> String {
     let at = text

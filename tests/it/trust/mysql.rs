@@ -90,11 +90,8 @@ fn data_files_may_only_load_rows() {
         ("ansi", "SET SQL_MODE = 'ANSI_QUOTES';".to_string()),
     ];
     for (name, stmt) in &hostile {
-        for (i, at) in ["INSERT INTO", "-- dbsnap:manifest-table"]
-            .iter()
-            .enumerate()
-        {
-            let file = write_inserted(dir.path(), &format!("{name}{i}.sql"), &text, at, stmt);
+        let places = ["INSERT INTO", "-- dbsnap:manifest-table"];
+        for file in write_inserted_at(dir.path(), name, &text, &places, stmt) {
             let run = import(&target, &file, &["--truncate"]);
             assert_refused(&run, &file, "");
             assert!(

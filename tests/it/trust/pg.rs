@@ -160,14 +160,7 @@ fn data_files_may_only_load_rows() {
             "-- dbsnap:table public.b",
             "-- dbsnap:manifest-table",
         ];
-        for (i, before_line) in places.iter().enumerate() {
-            let file = write_inserted(
-                dir.path(),
-                &format!("{name}{i}.sql"),
-                &text,
-                before_line,
-                stmt,
-            );
+        for file in write_inserted_at(dir.path(), name, &text, &places, stmt) {
             // Without --truncate the rows clash with the target's first
             // (which also refuses the file); with it, the statement is what stops it.
             let run = import(&target, &file, &[]);
