@@ -11,7 +11,7 @@ use crate::support::commands::{
     verify_json, verify_manifest, verify_source,
 };
 use crate::support::mysql::{assert_same_data, SchemaAndData, TestDb};
-use crate::support::{dbsnap, matching_lines, tempdir, Run};
+use crate::support::{assert_alone_and_private, dbsnap, matching_lines, tempdir, Run};
 
 const ADVERSARIAL: &str = "mysql/adversarial.sql";
 
@@ -311,17 +311,8 @@ fn import_rejections_leave_target_unchanged() {
         genre[0] > inserts[0],
         "`{KEPT}` is the first table of the file: pick another one"
     );
-    let run = import(&target, &data, &[]);
-    run.assert_code(1);
-    let location = format!("{}:{}:", data.display(), genre[0]);
-    assert!(
-        run.stderr.contains(&location),
-        "stderr does not name `{location}` (the first INSERT INTO `{KEPT}`):\n{run}"
-    );
-    assert!(
-        run.stderr.contains("Duplicate entry"),
-        "stderr lacks the server's message:\n{run}"
-    );
+    let what = format!("the first INSERT INTO `{KEPT}`");
+    let run = import_fails_on_a_duplicate(&target, &data, genre[0], &what);
     assert!(
         run.stderr.contains(&format!("`{KEPT}`")),
         "stderr does not name the table:\n{run}"
@@ -332,6 +323,25 @@ fn import_rejections_leave_target_unchanged() {
     import(&target, &data, &["--truncate"]).assert_success();
     assert_same_data(&source, &target);
     verify_manifest(&data, &target, &["--checksum"]).assert_success();
+}
+
+/// `import` of `data` into `target`: exit 1 on a duplicate key, naming the
+/// file and `line` (`what` says which statement that is) and the server's
+/// message.
+#[track_caller]
+fn import_fails_on_a_duplicate(target: &TestDb, data: &Path, line: usize, what: &str) -> Run {
+    let run = import(target, data, &[]);
+    run.assert_code(1);
+    let location = format!("{}:{line}:", data.display());
+    assert!(
+        run.stderr.contains(&location),
+        "stderr does not name `{location}` ({what}):\n{run}"
+    );
+    assert!(
+        run.stderr.contains("Duplicate entry"),
+        "stderr lacks the server's message:\n{run}"
+    );
+    run
 }
 
 /// The sample has foreign keys and a trigger (product_changed) that writes to
@@ -345,17 +355,7 @@ fn import_duplicate_then_truncate_shop() {
     let before = SchemaAndData::capture(&target);
 
     let inserts = lines_starting(&text, "INSERT INTO ");
-    let run = import(&target, &data, &[]);
-    run.assert_code(1);
-    let location = format!("{}:{}:", data.display(), inserts[0]);
-    assert!(
-        run.stderr.contains(&location),
-        "stderr does not name `{location}` (the first INSERT):\n{run}"
-    );
-    assert!(
-        run.stderr.contains("Duplicate entry"),
-        "stderr lacks the server's message:\n{run}"
-    );
+    let run = import_fails_on_a_duplicate(&target, &data, inserts[0], "the first INSERT");
     before.assert_unchanged(&target, "after_duplicate_key");
     // MySQL cannot switch triggers off; the user is told before they fire.
     assert!(
@@ -424,8 +424,6 @@ fn verify_catches_a_changed_value() {
 
 #[test]
 fn data_export_file_modes() {
-    use std::os::unix::fs::PermissionsExt;
-
     let source = TestDb::create("src");
     source.sql(
         "CREATE TABLE t (id INT AUTO_INCREMENT PRIMARY KEY, v VARCHAR(20)); \
@@ -439,17 +437,7 @@ fn data_export_file_modes() {
         let dir = tempdir();
         let path = dir.join(name);
         export_data(&source, &path, &[]).assert_success();
-        let mode = std::fs::metadata(&path)
-            .expect("stat snapshot")
-            .permissions()
-            .mode()
-            & 0o7777;
-        assert_eq!(mode, 0o600, "{name}: mode is {mode:o}, expected 600");
-        assert_eq!(
-            dir.entries(),
-            vec![name.to_string()],
-            "only the snapshot may be left in its directory"
-        );
+        assert_alone_and_private(&dir, name);
         let bytes = std::fs::read(&path).unwrap();
         assert!(
             bytes.starts_with(magic),

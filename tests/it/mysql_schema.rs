@@ -16,7 +16,8 @@ use crate::support::mysql::{
     assert_same_bytes, assert_same_database, Sample, SchemaAndData, TestDb,
 };
 use crate::support::{
-    corpus_present, marker_line, matching_lines, tempdir, tests_calling, with_corpus,
+    assert_alone_and_private, corpus_present, marker_line, matching_lines, tempdir, tests_calling,
+    with_corpus,
 };
 
 const PRE_DATA: &str = "-- dbsnap:section pre-data";
@@ -343,22 +344,10 @@ fn schema_file_sections_and_options() {
 
 #[test]
 fn schema_export_file_mode() {
-    use std::os::unix::fs::PermissionsExt;
-
     let source = TestDb::create("src");
     source.sql("CREATE TABLE t (id INT PRIMARY KEY);");
-    let (dir, path, _) = schema_snapshot(&source);
-    let mode = std::fs::metadata(&path)
-        .expect("stat snapshot")
-        .permissions()
-        .mode()
-        & 0o7777;
-    assert_eq!(mode, 0o600, "snapshot mode is {mode:o}, expected 600");
-    assert_eq!(
-        dir.entries(),
-        vec!["schema.sql".to_string()],
-        "only the snapshot may be left in its directory"
-    );
+    let (dir, _, _) = schema_snapshot(&source);
+    assert_alone_and_private(&dir, "schema.sql");
 }
 
 // --- 9. init safety -------------------------------------------------------------------------

@@ -12,8 +12,8 @@ use crate::support::commands::{
 use crate::support::pg::{server, Sample, TestDb};
 use crate::support::server::Server;
 use crate::support::{
-    assert_same_text, corpus_present, dbsnap, marker_line, matching_lines, tempdir, tests_calling,
-    with_corpus, Dbsnap, Run,
+    assert_alone_and_private, assert_same_text, corpus_present, dbsnap, marker_line,
+    matching_lines, tempdir, tests_calling, with_corpus, Dbsnap, Run,
 };
 
 const PRE_DATA: &str = "-- dbsnap:section pre-data";
@@ -142,23 +142,11 @@ fn export_is_deterministic_pagila() {
 
 #[test]
 fn snapshot_file_mode_and_sections() {
-    use std::os::unix::fs::PermissionsExt;
-
     let source = TestDb::create("src");
     source.load_fixture(ADVERSARIAL);
-    let (dir, path, text) = schema_snapshot(&source);
+    let (dir, _, text) = schema_snapshot(&source);
 
-    let mode = std::fs::metadata(&path)
-        .expect("stat snapshot")
-        .permissions()
-        .mode()
-        & 0o7777;
-    assert_eq!(mode, 0o600, "snapshot mode is {mode:o}, expected 600");
-    assert_eq!(
-        dir.entries(),
-        vec!["schema.sql".to_string()],
-        "only the snapshot may be left in its directory"
-    );
+    assert_alone_and_private(&dir, "schema.sql");
 
     let pre = marker_line(&text, PRE_DATA);
     let post = marker_line(&text, POST_DATA);

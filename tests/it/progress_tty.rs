@@ -68,9 +68,7 @@ fn assert_load_bar(screen: &str, table: &str) {
 /// `init --schema --data` of a copy of `source` on a terminal: the screen.
 fn init_on_terminal<S: Server>(source: &TestDb<S>) -> String {
     let dir = support::tempdir();
-    let (schema, data) = (dir.join("schema.sql"), dir.join("data.sql"));
-    commands::export_schema_ok(source, &schema);
-    commands::export_data_ok(source, &data, &[]);
+    let (schema, data) = commands::export_both(source, dir.path(), "data.sql");
     let target = TestDb::<S>::reserve("bardst");
     let (ok, screen) = on_terminal(&format!(
         "init --url '{}' --schema '{}' --data '{}' --yes",
@@ -116,9 +114,7 @@ fn import_bar_follows_the_file_with_manifest_counts() {
          INSERT INTO small SELECT generate_series(1, 10);",
     );
     let dir = support::tempdir();
-    let (schema, data) = (dir.join("schema.sql"), dir.join("data.sql"));
-    commands::export_schema_ok(&source, &schema);
-    commands::export_data_ok(&source, &data, &[]);
+    let (schema, data) = commands::export_both(&source, dir.path(), "data.sql");
     let target = pg::TestDb::create("bardst");
     commands::init(&target, &schema, None, true).assert_success();
     let (ok, screen) = on_terminal(&format!(
@@ -157,19 +153,12 @@ fn export_bar_names_the_current_table_with_catalog_estimates() {
     db.psql("VACUUM ANALYZE big; VACUUM ANALYZE small;");
     let dir = support::tempdir();
     let out = dir.join("data.sql");
-    let inner = format!(
-        "stty cols 200 rows 40; exec '{}' export-data --url '{}' -o '{}'",
-        env!("CARGO_BIN_EXE_dbsnap"),
+    let (ok, screen) = on_terminal(&format!(
+        "export-data --url '{}' -o '{}'",
         db.url(),
         out.display()
-    );
-    let run = Command::new("script")
-        .args(["-qfec", &inner, "/dev/null"])
-        .env_remove("DATABASE_URL")
-        .output()
-        .expect("run script(1) from util-linux");
-    let screen = strip_escapes(&String::from_utf8_lossy(&run.stdout));
-    assert!(run.status.success(), "{screen}");
+    ));
+    assert!(ok, "{screen}");
     assert!(out.is_file(), "{screen}");
 
     // The line of the table being read: its name, the catalog's estimate, bytes, an ETA.

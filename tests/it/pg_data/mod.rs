@@ -19,7 +19,7 @@ use crate::support::commands::{
 };
 use crate::support::pg::{literal, server, Sample, TestDb};
 use crate::support::{
-    assert_same_text, corpus_present, run_command, tempdir, Dbsnap, Run, ScratchDir,
+    assert_same_text, corpus_present, mode_of, run_command, tempdir, Dbsnap, Run, ScratchDir,
 };
 
 mod export;
@@ -280,15 +280,6 @@ fn copy_line(text: &str, table: &str) -> usize {
 /// The lines of a plain file, each with its `\n`.
 fn lines_with_ends(text: &str) -> Vec<&str> {
     text.split_inclusive('\n').collect()
-}
-
-fn mode_of(path: &Path) -> u32 {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::metadata(path)
-        .unwrap_or_else(|e| panic!("stat {}: {e}", path.display()))
-        .permissions()
-        .mode()
-        & 0o7777
 }
 
 #[track_caller]

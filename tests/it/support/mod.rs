@@ -468,6 +468,28 @@ pub struct LargeValuesLock {
     _file: std::fs::File,
 }
 
+/// The permission bits of `path`.
+pub fn mode_of(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path)
+        .unwrap_or_else(|e| panic!("stat {}: {e}", path.display()))
+        .permissions()
+        .mode()
+        & 0o7777
+}
+
+/// An export written `dir/name` with mode 0600, and left nothing else in `dir`.
+#[track_caller]
+pub fn assert_alone_and_private(dir: &ScratchDir, name: &str) {
+    let mode = mode_of(&dir.join(name));
+    assert_eq!(mode, 0o600, "{name}: mode is {mode:o}, expected 600");
+    assert_eq!(
+        dir.entries(),
+        vec![name.to_string()],
+        "only the snapshot may be left in its directory"
+    );
+}
+
 /// A fresh scratch directory (see [`ScratchDir`]).
 pub fn tempdir() -> ScratchDir {
     let dir = tempfile::Builder::new()
