@@ -89,15 +89,25 @@ fn assert_post_data_line(screen: &str, kinds: &[&str]) {
     assert!(line.contains('/'), "{line}");
 }
 
-#[test]
-fn init_on_postgres_shows_the_load_then_post_data_by_kind() {
-    let source = pg::TestDb::create("barsrc");
-    source.psql(
+/// A PostgreSQL source with `big` (300,000 rows) and `small` (10 rows), and
+/// `extra` run after them.
+fn pg_big_and_small(label: &str, extra: &str) -> pg::TestDb {
+    let db = pg::TestDb::create(label);
+    db.psql(&format!(
         "CREATE TABLE big (id int PRIMARY KEY, payload text); \
          INSERT INTO big SELECT g, repeat('x', 40) FROM generate_series(1, 300000) g; \
-         CREATE INDEX big_payload ON big (payload); \
-         CREATE TABLE small (id int PRIMARY KEY, big_id int REFERENCES big); \
-         INSERT INTO small SELECT g, g FROM generate_series(1, 10) g;",
+         CREATE TABLE small (id int PRIMARY KEY); \
+         INSERT INTO small SELECT generate_series(1, 10); {extra}"
+    ));
+    db
+}
+
+#[test]
+fn init_on_postgres_shows_the_load_then_post_data_by_kind() {
+    let source = pg_big_and_small(
+        "barsrc",
+        "CREATE INDEX big_payload ON big (payload); \
+         ALTER TABLE small ADD COLUMN big_id int REFERENCES big; UPDATE small SET big_id = id;",
     );
     let screen = init_on_terminal(&source);
     assert_load_bar(&screen, "public.big");
@@ -106,13 +116,7 @@ fn init_on_postgres_shows_the_load_then_post_data_by_kind() {
 
 #[test]
 fn import_bar_follows_the_file_with_manifest_counts() {
-    let source = pg::TestDb::create("barsrc");
-    source.psql(
-        "CREATE TABLE big (id int PRIMARY KEY, payload text); \
-         INSERT INTO big SELECT g, repeat('x', 40) FROM generate_series(1, 300000) g; \
-         CREATE TABLE small (id int PRIMARY KEY); \
-         INSERT INTO small SELECT generate_series(1, 10);",
-    );
+    let source = pg_big_and_small("barsrc", "");
     let dir = support::tempdir();
     let (schema, data) = commands::export_both(&source, dir.path(), "data.sql");
     let target = pg::TestDb::create("bardst");
@@ -142,13 +146,7 @@ fn init_bar_on_mysql_follows_the_file_with_manifest_counts() {
 
 #[test]
 fn export_bar_names_the_current_table_with_catalog_estimates() {
-    let db = pg::TestDb::create("bar");
-    db.psql(
-        "CREATE TABLE big (id int PRIMARY KEY, payload text); \
-         INSERT INTO big SELECT g, repeat('x', 40) FROM generate_series(1, 300000) g; \
-         CREATE TABLE small (id int PRIMARY KEY); \
-         INSERT INTO small SELECT generate_series(1, 10);",
-    );
+    let db = pg_big_and_small("bar", "");
     // VACUUM counts every row, so reltuples is exact.
     db.psql("VACUUM ANALYZE big; VACUUM ANALYZE small;");
     let dir = support::tempdir();
