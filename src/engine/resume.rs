@@ -71,7 +71,11 @@ pub struct InputIdentity {
 const EDGE: u64 = 1024 * 1024;
 
 impl InputIdentity {
-    pub fn of(schema: &Path, data: &Path) -> Result<InputIdentity> {
+    /// The inputs of an `init`; None without a data file (nothing to resume).
+    pub fn of(schema: &Path, data: Option<&Path>) -> Result<Option<InputIdentity>> {
+        let Some(data) = data else {
+            return Ok(None);
+        };
         let text = std::fs::read(schema)
             .with_context(|| format!("cannot read schema file {}", schema.display()))?;
         let schema = format!("{:032x}", xxhash_rust::xxh3::xxh3_128(&text));
@@ -85,7 +89,7 @@ impl InputIdentity {
             file.take(EDGE).read_to_end(&mut edges)?;
         }
         let data = format!("{size}-{:032x}", xxhash_rust::xxh3::xxh3_128(&edges));
-        Ok(InputIdentity { schema, data })
+        Ok(Some(InputIdentity { schema, data }))
     }
 }
 
@@ -135,6 +139,16 @@ pub enum Verdict {
     Reuse(Phase),
     /// Dropped, with the reason in words.
     Drop(&'static str),
+}
+
+/// Says on stderr that the leftover database `name` was dropped, and, when
+/// it was judged for `--resume`, why it was not resumed.
+pub fn say_dropped(name: &str, verdict: Option<Verdict>) {
+    let why = match verdict {
+        Some(Verdict::Drop(why)) => format!(" (not resumed: {why})"),
+        _ => String::new(),
+    };
+    eprintln!("dbsnap: dropped {name}, left behind by an earlier run that was killed{why}");
 }
 
 pub fn judge(record: Option<&str>, wanted: &InputIdentity) -> Verdict {

@@ -149,10 +149,7 @@ impl MySql {
             Some((c, k)) => format!(" CHARACTER SET {c} COLLATE {k}"),
             None => String::new(),
         };
-        let identity = match data_file {
-            Some(data) => Some(InputIdentity::of(schema_file, data)?),
-            None => None,
-        };
+        let identity = InputIdentity::of(schema_file, data_file)?;
         let mut report = InitReport::default();
         let mut admin = self.admin().await?;
         let wanted = identity.as_ref().filter(|_| resume);
@@ -489,7 +486,7 @@ async fn remove_leftovers(
             eprintln!("dbsnap: {said}");
             continue;
         }
-        let why = match resume {
+        let verdict = match resume {
             Some(wanted) if name[at..].starts_with("__dbsnap_new_") && reused.is_none() => {
                 // A database without the record (or gone meanwhile) reads as none.
                 let record: Option<String> = admin
@@ -500,18 +497,16 @@ async fn remove_leftovers(
                     ))
                     .await
                     .unwrap_or(None);
-                match resume::judge(record.as_deref(), wanted) {
-                    Verdict::Reuse(phase) => {
-                        reused = Some((name, phase));
-                        continue;
-                    }
-                    Verdict::Drop(why) => format!(" (not resumed: {why})"),
-                }
+                Some(resume::judge(record.as_deref(), wanted))
             }
-            _ => String::new(),
+            _ => None,
         };
+        if let Some(Verdict::Reuse(phase)) = verdict {
+            reused = Some((name, phase));
+            continue;
+        }
         exec(admin, &format!("DROP DATABASE IF EXISTS {}", ident(&name))).await?;
-        eprintln!("dbsnap: dropped {name}, left behind by an earlier run that was killed{why}");
+        resume::say_dropped(&name, verdict);
     }
     Ok(reused)
 }

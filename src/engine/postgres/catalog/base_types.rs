@@ -14,14 +14,8 @@ impl CatalogReader<'_> {
         {
             self.c_functions.insert(oid(&r, "oid"));
         }
-        for r in self
-            .rows("base types", include_str!("base_types.sql"))
-            .await?
-        {
-            let o = oid(&r, "oid");
-            if self.is_member(PG_TYPE, o) {
-                continue;
-            }
+        let rows = self.own_rows(PG_TYPE, "base types", include_str!("base_types.sql"));
+        for (o, r) in rows.await? {
             let (schema, name, qname) = (s(&r, "schema"), s(&r, "name"), s(&r, "qname"));
             let shell = format!("CREATE TYPE {qname};\n");
             let comment = self.comment(PG_TYPE, o, 0, &format!("TYPE {qname}"));

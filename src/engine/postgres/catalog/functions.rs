@@ -16,14 +16,8 @@ impl CatalogReader<'_> {
         {
             aggregates.insert(oid(&r, "oid"), r);
         }
-        for r in self
-            .rows("functions", include_str!("functions.sql"))
-            .await?
-        {
-            let o = oid(&r, "oid");
-            if self.is_member(PG_PROC, o) {
-                continue;
-            }
+        let rows = self.own_rows(PG_PROC, "functions", include_str!("functions.sql"));
+        for (o, r) in rows.await? {
             let (schema, name, qname, kind, ident) = (
                 s(&r, "schema"),
                 s(&r, "name"),
