@@ -305,33 +305,34 @@ mod tests {
 
     #[test]
     fn only_tables_that_match_the_manifest_are_kept() {
-        let entry = |name: &str, rows, sum: &str| TableEntry {
-            name: name.into(),
-            rows,
-            checksum: sum.into(),
-        };
-        let state = |name: &str, rows, sum: &str| TableState {
-            name: name.into(),
-            rows,
-            checksum: Some(sum.into()),
-        };
+        // name, then rows and checksum in the manifest and in the staging database
+        let tables = [
+            ("a", (2, "x"), (2, "x")),
+            ("b", (2, "y"), (2, "other")),
+            ("c", (2, "z"), (1, "z")),
+            ("d", (0, "0"), (0, "0")),
+        ];
         let manifest = Manifest {
             engine: Some(crate::config::EngineKind::Postgres),
-            tables: vec![
-                entry("a", 2, "x"),
-                entry("b", 2, "y"),
-                entry("c", 2, "z"),
-                entry("d", 0, "0"),
-            ],
+            tables: tables
+                .iter()
+                .map(|&(name, (rows, sum), _)| TableEntry {
+                    name: name.into(),
+                    rows,
+                    checksum: sum.into(),
+                })
+                .collect(),
             sequences: vec![],
         };
         let staging = Inventory {
-            tables: vec![
-                state("a", 2, "x"),
-                state("b", 2, "other"),
-                state("c", 1, "z"),
-                state("d", 0, "0"),
-            ],
+            tables: tables
+                .iter()
+                .map(|&(name, _, (rows, sum))| TableState {
+                    name: name.into(),
+                    rows,
+                    checksum: Some(sum.into()),
+                })
+                .collect(),
             sequences: vec![],
         };
         let (kept, reload) = split_tables(&manifest, &staging);

@@ -244,10 +244,7 @@ pub async fn load(client: &Client, path: &Path, opts: &ImportOptions) -> Result<
                 }
             }
             Event::Insert {
-                table,
-                sql,
-                line,
-                rows: _,
+                table, sql, line, ..
             } => {
                 client.batch_execute(&sql).await.map_err(|e| {
                     if connection_lost(&e) {

@@ -64,11 +64,7 @@ impl<'a> Lexer<'a> {
 }
 
 /// The token at `*i` (not whitespace), advancing `*i` past it.
-fn lex_one<'a>(
-    dialect: Dialect,
-    sql: &'a str,
-    pos: &mut usize,
-) -> Result<Token<'a>, String> {
+fn lex_one<'a>(dialect: Dialect, sql: &'a str, pos: &mut usize) -> Result<Token<'a>, String> {
     let b = sql.as_bytes();
     let mut i = *pos;
     {
