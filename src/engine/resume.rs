@@ -93,6 +93,47 @@ impl InputIdentity {
     }
 }
 
+/// What an `init` builds from, as both engines take it.
+pub struct InitInputs<'a> {
+    pub schema: &'a Path,
+    pub data: Option<&'a Path>,
+    /// What a staging database records of the files (only with a data file).
+    pub identity: Option<InputIdentity>,
+    /// `--resume`: continue a dead run's staging database built from the same files.
+    pub resume: bool,
+}
+
+impl<'a> InitInputs<'a> {
+    pub fn new(schema: &'a Path, data: Option<&'a Path>, resume: bool) -> Result<Self> {
+        Ok(InitInputs {
+            schema,
+            data,
+            identity: InputIdentity::of(schema, data)?,
+            resume,
+        })
+    }
+
+    /// What a dead run's staging database must record to be continued:
+    /// nothing is continued without `--resume`.
+    pub fn wanted(&self) -> Option<&InputIdentity> {
+        self.identity.as_ref().filter(|_| self.resume)
+    }
+
+    /// The note for a `--resume` that found nothing to continue.
+    pub fn nothing_resumed(&self, target: &str) -> Option<String> {
+        match (self.resume, self.data) {
+            (false, _) => None,
+            (true, Some(_)) => Some(format!(
+                "--resume: no staging database of an earlier run of {target} to resume; \
+                 building from scratch"
+            )),
+            (true, None) => {
+                Some("--resume: nothing to resume without --data; building from scratch".into())
+            }
+        }
+    }
+}
+
 /// What a staging database says about itself, as one line of text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StagingRecord {

@@ -30,7 +30,9 @@ use mysql_async::Conn;
 
 use self::connect::{ident, server_message};
 use crate::config::ConnectionSpec;
-use crate::engine::resume::{self, InitReport, InputIdentity, Phase, StagingRecord, Verdict};
+use crate::engine::resume::{
+    self, InitInputs, InitReport, InputIdentity, Phase, StagingRecord, Verdict,
+};
 use crate::engine::{
     staging_name, ChecksumKind, DataOptions, ImportOptions, ImportSummary, Inventory,
     SchemaOptions, SchemaSummary,
@@ -137,27 +139,21 @@ impl MySql {
         .with_context(|| format!("dropping {name}"))
     }
 
-    pub async fn init(
-        &self,
-        schema_file: &Path,
-        data_file: Option<&Path>,
-        resume: bool,
-    ) -> Result<InitReport> {
+    pub async fn init(&self, inputs: &InitInputs<'_>) -> Result<InitReport> {
+        let (schema_file, data_file, identity) = (inputs.schema, inputs.data, &inputs.identity);
         let target = self.spec.dbname.clone();
         let charset = load::database_charset(schema_file)?;
         let create_opts = match &charset {
             Some((c, k)) => format!(" CHARACTER SET {c} COLLATE {k}"),
             None => String::new(),
         };
-        let identity = InputIdentity::of(schema_file, data_file)?;
         let mut report = InitReport::default();
         let mut admin = self.admin().await?;
-        let wanted = identity.as_ref().filter(|_| resume);
         let found = remove_leftovers(
             &mut admin,
             &staging_name(&target, "new", 64),
             &target,
-            wanted,
+            inputs.wanted(),
         )
         .await?;
         let (staging, resumed) = match found {
@@ -177,12 +173,7 @@ impl MySql {
                 (dead, Some(phase))
             }
             None => {
-                if resume {
-                    report.notes.push(match data_file {
-                        Some(_) => format!("--resume: no staging database of an earlier run of {target} to resume; building from scratch"),
-                        None => "--resume: nothing to resume without --data; building from scratch".to_string(),
-                    });
-                }
+                report.notes.extend(inputs.nothing_resumed(&target));
                 let staging = staging_name(&target, "new", 64);
                 exec(
                     &mut admin,

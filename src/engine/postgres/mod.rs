@@ -19,7 +19,9 @@ use tokio_postgres::Client;
 
 use crate::config::{ConnectionSpec, EngineKind};
 use crate::engine::order::{sort_objects, Section};
-use crate::engine::resume::{self, InitReport, InputIdentity, Phase, StagingRecord, Verdict};
+use crate::engine::resume::{
+    self, InitInputs, InitReport, InputIdentity, Phase, StagingRecord, Verdict,
+};
 use crate::engine::{
     staging_name, ChecksumKind, DataOptions, ImportOptions, ImportSummary, Inventory,
     SchemaOptions, SchemaSummary,
@@ -263,20 +265,16 @@ impl Postgres {
             .with_context(|| format!("{doing} {name}"))
     }
 
-    pub async fn init(
-        &self,
-        schema_file: &Path,
-        data_file: Option<&Path>,
-        resume: bool,
-    ) -> Result<InitReport> {
+    pub async fn init(&self, inputs: &InitInputs<'_>) -> Result<InitReport> {
+        let (schema_file, data_file, identity) = (inputs.schema, inputs.data, &inputs.identity);
         let target = self.spec.dbname.clone();
         let staging = staging_name(&target, "new", 63);
         let old = staging_name(&target, "old", 63);
-        let identity = InputIdentity::of(schema_file, data_file)?;
         let mut report = InitReport::default();
         let maint = self.maintenance().await?;
-        let wanted = identity.as_ref().filter(|_| resume);
-        let found = self.remove_leftovers(&maint, &staging, wanted).await?;
+        let found = self
+            .remove_leftovers(&maint, &staging, inputs.wanted())
+            .await?;
         let run = |sql: String| {
             let maint = &maint;
             async move { maint.batch_execute(&sql).await.map_err(ServerError::from) }
@@ -296,12 +294,7 @@ impl Postgres {
                 Some(phase)
             }
             None => {
-                if resume {
-                    report.notes.push(match data_file {
-                        Some(_) => format!("--resume: no staging database of an earlier run of {target} to resume; building from scratch"),
-                        None => "--resume: nothing to resume without --data; building from scratch".to_string(),
-                    });
-                }
+                report.notes.extend(inputs.nothing_resumed(&target));
                 run(format!(
                     "CREATE DATABASE {} TEMPLATE template0",
                     ident(&staging)
