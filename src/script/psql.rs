@@ -540,6 +540,12 @@ mod tests {
             .collect()
     }
 
+    /// A COPY statement, with the data read after it in `chunks` pieces.
+    fn copy(sql: &str, line: u64, data: &[u8], chunks: usize) -> Got {
+        let sql = sql.to_string();
+        Got::Copy(Item::CopyIn { sql, line }, data.to_vec(), chunks)
+    }
+
     fn meta(command: &str, line: u64) -> Item {
         Item::Meta {
             command: command.to_string(),
@@ -812,12 +818,10 @@ mod tests {
             got,
             vec![
                 Got::Item(stmt("SET a = 1", 1)),
-                Got::Copy(
-                    Item::CopyIn {
-                        sql: "COPY public.t (a, b) FROM stdin".into(),
-                        line: 2
-                    },
-                    b"1\thello\\tworld\n2\t\\N\n3\t\\\\.\n".to_vec(),
+                copy(
+                    "COPY public.t (a, b) FROM stdin",
+                    2,
+                    b"1\thello\\tworld\n2\t\\N\n3\t\\\\.\n",
                     1
                 ),
                 Got::Item(stmt("SELECT 2", 7)),
@@ -831,31 +835,11 @@ mod tests {
         let src = format!("COPY t FROM STDIN;\n{data}\\.\r\nSELECT 1;\n");
         let got = read_all(src.as_bytes()).unwrap();
         assert_eq!(got.len(), 2);
-        assert_eq!(
-            got[0],
-            Got::Copy(
-                Item::CopyIn {
-                    sql: "COPY t FROM STDIN".into(),
-                    line: 1
-                },
-                data.as_bytes().to_vec(),
-                1
-            )
-        );
+        assert_eq!(got[0], copy("COPY t FROM STDIN", 1, data.as_bytes(), 1));
         assert_eq!(got[1], Got::Item(stmt("SELECT 1", 7)));
         // Terminator on the very last line without newline.
         let got = read_all(b"COPY t FROM stdin;\na\n\\.").unwrap();
-        assert_eq!(
-            got[0],
-            Got::Copy(
-                Item::CopyIn {
-                    sql: "COPY t FROM stdin".into(),
-                    line: 1
-                },
-                b"a\n".to_vec(),
-                1
-            )
-        );
+        assert_eq!(got[0], copy("COPY t FROM stdin", 1, b"a\n", 1));
     }
 
     #[test]
@@ -865,14 +849,7 @@ mod tests {
         assert_eq!(
             got,
             vec![
-                Got::Copy(
-                    Item::CopyIn {
-                        sql: "copy t(a)\n  from\n\n  StdIn (FORMAT text)".into(),
-                        line: 1
-                    },
-                    vec![],
-                    0
-                ),
+                copy("copy t(a)\n  from\n\n  StdIn (FORMAT text)", 1, b"", 0),
                 Got::Item(stmt("SELECT 1", 6)),
             ]
         );
@@ -981,12 +958,10 @@ mod tests {
                     "CREATE TABLE public.t (\n    id integer NOT NULL,\n    note text\n)",
                     9
                 )),
-                Got::Copy(
-                    Item::CopyIn {
-                        sql: "COPY public.t (id, note) FROM stdin".into(),
-                        line: 14
-                    },
-                    b"1\tsemi;colon\n2\t-- dash\n3\t'quote\n".to_vec(),
+                copy(
+                    "COPY public.t (id, note) FROM stdin",
+                    14,
+                    b"1\tsemi;colon\n2\t-- dash\n3\t'quote\n",
                     1
                 ),
                 Got::Item(stmt(
