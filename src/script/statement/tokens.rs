@@ -77,25 +77,17 @@ fn lex_one<'a>(dialect: Dialect, sql: &'a str, pos: &mut usize) -> Result<Token<
             return Err("a comment inside the statement".into());
         }
         let tok = match c {
-            b'\'' => {
-                let (tok, end) = string_literal(dialect, b, i, false)?;
-                i = end;
-                tok
-            }
-            b'"' if dialect == Dialect::Postgres => {
-                let (s, end) = quoted_ident(b, i, b'"')?;
+            // Identifiers are quoted with "..." in PostgreSQL and `...` in
+            // MySQL, where "..." is a string.
+            q @ (b'"' | b'`') if q == ident_quote(dialect) => {
+                let (s, end) = quoted_ident(b, i, q)?;
                 i = end;
                 Tok::Quoted(s)
             }
-            b'"' => {
+            b'\'' | b'"' => {
                 let (tok, end) = string_literal(dialect, b, i, false)?;
                 i = end;
                 tok
-            }
-            b'`' if dialect == Dialect::MySql => {
-                let (s, end) = quoted_ident(b, i, b'`')?;
-                i = end;
-                Tok::Quoted(s)
             }
             b'@' if dialect == Dialect::MySql => {
                 let system = b.get(i + 1) == Some(&b'@');
@@ -229,6 +221,13 @@ fn lex_one<'a>(dialect: Dialect, sql: &'a str, pos: &mut usize) -> Result<Token<
         };
         *pos = i;
         Ok(Token { tok, at })
+    }
+}
+
+fn ident_quote(dialect: Dialect) -> u8 {
+    match dialect {
+        Dialect::Postgres => b'"',
+        Dialect::MySql => b'`',
     }
 }
 
