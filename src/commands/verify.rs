@@ -209,16 +209,7 @@ fn compare(
     engine: EngineKind,
 ) -> Vec<Row> {
     let mut rows = Vec::new();
-    let exp: BTreeMap<&str, &TableState> = expected
-        .tables
-        .iter()
-        .map(|t| (t.name.as_str(), t))
-        .collect();
-    let act: BTreeMap<&str, &TableState> =
-        actual.tables.iter().map(|t| (t.name.as_str(), t)).collect();
-    let names: std::collections::BTreeSet<&str> = exp.keys().chain(act.keys()).copied().collect();
-    for name in names {
-        let (e, a) = (exp.get(name), act.get(name));
+    for (name, e, a) in by_name(&expected.tables, &actual.tables, |t| &t.name) {
         let status = match (e, a) {
             (Some(_), None) => Status::MissingInTarget,
             (None, Some(_)) => Status::NotInSource,
@@ -226,7 +217,7 @@ fn compare(
             (Some(e), Some(a)) if checksum && e.checksum != a.checksum => Status::ContentDiffers,
             _ => Status::Ok,
         };
-        let show = |t: Option<&&TableState>| {
+        let show = |t: Option<&TableState>| {
             t.map(|t| match (&t.checksum, checksum) {
                 (Some(c), true) => format!("{} rows {c}", t.rows),
                 _ => format!("{} rows", t.rows),
@@ -240,19 +231,7 @@ fn compare(
             status,
         });
     }
-    let exp: BTreeMap<&str, &SequenceState> = expected
-        .sequences
-        .iter()
-        .map(|s| (s.name.as_str(), s))
-        .collect();
-    let act: BTreeMap<&str, &SequenceState> = actual
-        .sequences
-        .iter()
-        .map(|s| (s.name.as_str(), s))
-        .collect();
-    let names: std::collections::BTreeSet<&str> = exp.keys().chain(act.keys()).copied().collect();
-    for name in names {
-        let (e, a) = (exp.get(name), act.get(name));
+    for (name, e, a) in by_name(&expected.sequences, &actual.sequences, |s| &s.name) {
         let status = match (e, a) {
             (Some(_), None) => Status::MissingInTarget,
             (None, Some(_)) => Status::NotInSource,
@@ -261,7 +240,7 @@ fn compare(
             }
             _ => Status::Ok,
         };
-        let show = |s: Option<&&SequenceState>| s.map(|s| position(s, engine));
+        let show = |s: Option<&SequenceState>| s.map(|s| position(s, engine));
         rows.push(Row {
             kind: Kind::Sequence,
             name: name.to_string(),
@@ -271,6 +250,21 @@ fn compare(
         });
     }
     rows
+}
+
+/// Every name in `expected` or `actual`, in order, with the entry each has.
+fn by_name<'a, T>(
+    expected: &'a [T],
+    actual: &'a [T],
+    name: fn(&T) -> &String,
+) -> Vec<(&'a str, Option<&'a T>, Option<&'a T>)> {
+    let exp: BTreeMap<&str, &T> = expected.iter().map(|t| (name(t).as_str(), t)).collect();
+    let act: BTreeMap<&str, &T> = actual.iter().map(|t| (name(t).as_str(), t)).collect();
+    let names: std::collections::BTreeSet<&str> = exp.keys().chain(act.keys()).copied().collect();
+    names
+        .into_iter()
+        .map(|n| (n, exp.get(n).copied(), act.get(n).copied()))
+        .collect()
 }
 
 /// A sequence position in the engine's own terms: PostgreSQL's last value

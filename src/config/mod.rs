@@ -424,10 +424,15 @@ pub(super) mod tests {
         from_url_with(u, &no_env()).unwrap_or_else(|e| panic!("{u}: {e:#}"))
     }
 
+    /// The message a refused URL gets; it never holds the password.
     pub(super) fn url_err(u: &str) -> String {
         match from_url_with(u, &no_env()) {
             Ok(spec) => panic!("{u} should fail, got {spec:?}"),
-            Err(e) => format!("{e:#}"),
+            Err(e) => {
+                let e = format!("{e:#}");
+                assert!(!e.contains(SECRET), "{e}");
+                e
+            }
         }
     }
 

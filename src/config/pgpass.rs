@@ -251,36 +251,31 @@ other:*:*:*:anyuser
         let env = env_of(&[("PGPASSFILE", file)]);
         let pw = |u: &str| from_url_with(u, &env).unwrap().password;
 
-        assert_eq!(
-            pw("postgres://alice@db.example.com/app").as_deref(),
-            Some("tcppw")
-        );
-        // "localhost" covers the default socket directory, as in libpq.
-        assert_eq!(
-            pw("postgres://alice@/app?host=/var/run/postgresql").as_deref(),
-            Some("socketpw")
-        );
-        assert_eq!(
-            pw("postgres://alice@/app?host=/run/postgresql/").as_deref(),
-            Some("socketpw")
-        );
-        assert_eq!(
-            pw("postgres://alice@localhost/app").as_deref(),
-            Some("socketpw")
-        );
-        // An empty host means libpq's default, which is "localhost" too.
-        assert_eq!(pw("postgres://alice@/app").as_deref(), Some("socketpw"));
-        // Other socket directories match literally.
-        assert_eq!(
-            pw("postgres://alice@/app?host=/custom/sock").as_deref(),
-            Some("custompw")
-        );
-        assert_eq!(pw("postgres://alice@/app?host=/other/sock"), None);
-        assert_eq!(pw("postgres://alice@127.0.0.1/app"), None);
-        // Port, database and user take part in the match.
-        assert_eq!(pw("postgres://alice@db.example.com:5433/app"), None);
-        assert_eq!(pw("postgres://alice@db.example.com/other"), None);
-        assert_eq!(pw("postgres://bob@db.example.com/app"), None);
+        for (url, want) in [
+            ("postgres://alice@db.example.com/app", Some("tcppw")),
+            // "localhost" covers the default socket directory, as in libpq.
+            (
+                "postgres://alice@/app?host=/var/run/postgresql",
+                Some("socketpw"),
+            ),
+            (
+                "postgres://alice@/app?host=/run/postgresql/",
+                Some("socketpw"),
+            ),
+            ("postgres://alice@localhost/app", Some("socketpw")),
+            // An empty host means libpq's default, which is "localhost" too.
+            ("postgres://alice@/app", Some("socketpw")),
+            // Other socket directories match literally.
+            ("postgres://alice@/app?host=/custom/sock", Some("custompw")),
+            ("postgres://alice@/app?host=/other/sock", None),
+            ("postgres://alice@127.0.0.1/app", None),
+            // Port, database and user take part in the match.
+            ("postgres://alice@db.example.com:5433/app", None),
+            ("postgres://alice@db.example.com/other", None),
+            ("postgres://bob@db.example.com/app", None),
+        ] {
+            assert_eq!(pw(url).as_deref(), want, "{url}");
+        }
         // PGPASSWORD and the URL come first.
         let env2 = env_of(&[("PGPASSFILE", file), ("PGPASSWORD", "envpw")]);
         let s = from_url_with("postgres://alice@db.example.com/app", &env2).unwrap();

@@ -11,30 +11,58 @@ use super::objects::RawObject;
 /// becomes the object `constraint name ON table`, written the way a NOT VALID
 /// one is (`ALTER TABLE t ADD CONSTRAINT name CHECK (...)`), with its comment.
 pub fn postgres_checks(objects: &mut Vec<RawObject>) {
+    let pick = |line: &str| {
+        let def = line.strip_prefix("    CONSTRAINT ")?;
+        let (name, rest) = leading_ident(def, b'"')?;
+        rest.starts_with(" CHECK ").then(|| name.to_string())
+    };
+    split_members(objects, pick, |obj, table, name, line| {
+        let comment = format!("COMMENT ON CONSTRAINT {name} ON {table} IS ");
+        let mut statements = vec![add_line(table, &line)];
+        if let Some(i) = obj.statements.iter().position(|s| s.starts_with(&comment)) {
+            statements.push(obj.statements.remove(i));
+        }
+        RawObject {
+            kind: "constraint".to_string(),
+            name: format!("{name} ON {table}"),
+            statements,
+        }
+    });
+}
+
+/// MySQL: each `KEY`, `UNIQUE KEY`, `FULLTEXT KEY` and `SPATIAL KEY` line of a
+/// CREATE TABLE becomes the object `index name ON table`, written as
+/// `ALTER TABLE t ADD KEY ...`. The primary key stays with the table.
+pub fn mysql_indexes(objects: &mut Vec<RawObject>) {
+    let pick = |line: &str| {
+        let line = line.trim_start();
+        let def = ["KEY ", "UNIQUE KEY ", "FULLTEXT KEY ", "SPATIAL KEY "]
+            .iter()
+            .find_map(|p| line.strip_prefix(p))?;
+        let (name, _) = leading_ident(def, b'`')?;
+        Some(name.to_string())
+    };
+    split_members(objects, pick, |_, table, name, line| RawObject {
+        kind: "index".to_string(),
+        name: format!("{name} ON {table}"),
+        statements: vec![add_line(table, &line)],
+    });
+}
+
+/// Takes the body lines that `pick` names out of each CREATE TABLE and puts
+/// the object `make(table object, table, name, line)` after the table.
+fn split_members(
+    objects: &mut Vec<RawObject>,
+    pick: impl Fn(&str) -> Option<String>,
+    make: impl Fn(&mut RawObject, &str, String, String) -> RawObject,
+) {
     let mut out = Vec::with_capacity(objects.len());
     for mut obj in objects.drain(..) {
         let mut taken = Vec::new();
         if obj.kind == "table" && is_create_table(&obj.statements) {
             let table = obj.name.clone();
-            let lines = take_lines(&mut obj.statements[0], |line| {
-                let def = line.strip_prefix("    CONSTRAINT ")?;
-                let (name, rest) = leading_ident(def, b'"')?;
-                rest.starts_with(" CHECK ").then(|| name.to_string())
-            });
-            for (name, line) in lines {
-                let comment = format!("COMMENT ON CONSTRAINT {name} ON {table} IS ");
-                let mut statements = vec![format!(
-                    "ALTER TABLE {table} ADD {}",
-                    line.trim().trim_end_matches(',')
-                )];
-                if let Some(i) = obj.statements.iter().position(|s| s.starts_with(&comment)) {
-                    statements.push(obj.statements.remove(i));
-                }
-                taken.push(RawObject {
-                    kind: "constraint".to_string(),
-                    name: format!("{name} ON {table}"),
-                    statements,
-                });
+            for (name, line) in take_lines(&mut obj.statements[0], &pick) {
+                taken.push(make(&mut obj, &table, name, line));
             }
         }
         out.push(obj);
@@ -43,38 +71,12 @@ pub fn postgres_checks(objects: &mut Vec<RawObject>) {
     *objects = out;
 }
 
-/// MySQL: each `KEY`, `UNIQUE KEY`, `FULLTEXT KEY` and `SPATIAL KEY` line of a
-/// CREATE TABLE becomes the object `index name ON table`, written as
-/// `ALTER TABLE t ADD KEY ...`. The primary key stays with the table.
-pub fn mysql_indexes(objects: &mut Vec<RawObject>) {
-    let mut out = Vec::with_capacity(objects.len());
-    for mut obj in objects.drain(..) {
-        let mut taken = Vec::new();
-        if obj.kind == "table" && is_create_table(&obj.statements) {
-            let table = obj.name.clone();
-            let lines = take_lines(&mut obj.statements[0], |line| {
-                let line = line.trim_start();
-                let def = ["KEY ", "UNIQUE KEY ", "FULLTEXT KEY ", "SPATIAL KEY "]
-                    .iter()
-                    .find_map(|p| line.strip_prefix(p))?;
-                let (name, _) = leading_ident(def, b'`')?;
-                Some(name.to_string())
-            });
-            for (name, line) in lines {
-                taken.push(RawObject {
-                    kind: "index".to_string(),
-                    name: format!("{name} ON {table}"),
-                    statements: vec![format!(
-                        "ALTER TABLE {table} ADD {}",
-                        line.trim().trim_end_matches(',')
-                    )],
-                });
-            }
-        }
-        out.push(obj);
-        out.extend(taken);
-    }
-    *objects = out;
+/// A body line of CREATE TABLE `table` as a statement of its own.
+fn add_line(table: &str, line: &str) -> String {
+    format!(
+        "ALTER TABLE {table} ADD {}",
+        line.trim().trim_end_matches(',')
+    )
 }
 
 fn is_create_table(statements: &[String]) -> bool {

@@ -5,9 +5,17 @@
 //! ranges of a table are appended one after the other, so the file still
 //! holds each table as one block, and its manifest entry adds up their rows.
 
+use std::sync::Arc;
+
+use anyhow::Result;
+
+use crate::config::EngineKind;
+use crate::engine::SequenceState;
 use crate::progress::{Progress, TableProgress};
 use crate::snapshot::checksum::RowChecksum;
-use crate::snapshot::manifest::TableEntry;
+use crate::snapshot::manifest::{Manifest, SequenceEntry, TableEntry};
+use crate::snapshot::markers::{self, FileKind};
+use crate::snapshot::pieces::{self, Finished, Pieces, Spooler, Worker};
 
 /// A table is cut into ranges of about this much data: small enough that two
 /// connections stay busy to the end, large enough that the extra queries
@@ -116,9 +124,147 @@ pub fn conditions(
         .collect()
 }
 
+/// What the shared export loop asks of an engine's table.
+pub trait ExportTable: Send + Sync + 'static {
+    /// The quoted name the file and the manifest use.
+    fn quoted(&self) -> String;
+    /// The catalog's estimates of rows and bytes, for progress.
+    fn estimate(&self) -> (u64, u64);
+}
+
+/// One chunk handed to a worker: the table, the range, whether its rows are
+/// left out, where the piece goes, and its progress line.
+pub struct Job<T> {
+    tables: Arc<Vec<T>>,
+    chunks: Arc<Vec<Chunk>>,
+    index: usize,
+    pub skip: bool,
+    pub spooler: Spooler,
+    pub line: TableProgress,
+}
+
+impl<T> Job<T> {
+    /// The table, its range, and the progress line to advance as rows go out.
+    pub fn parts(&mut self) -> (&T, &Chunk, &mut TableProgress) {
+        let chunk = &self.chunks[self.index];
+        (&self.tables[chunk.table], chunk, &mut self.line)
+    }
+}
+
+/// The data file's first piece: the engine's comment, the markers naming
+/// the file and its tables, and the engine's session settings.
+pub fn header<T: ExportTable>(
+    engine: EngineKind,
+    comment: &str,
+    settings: &str,
+    tables: &[T],
+) -> Result<String> {
+    let names: Vec<String> = tables.iter().map(T::quoted).collect();
+    Ok(format!(
+        "{comment}{}{}{settings}",
+        markers::header(engine, FileKind::Data),
+        markers::tables_line(&serde_json::to_string(&names)?)
+    ))
+}
+
+/// The export loop both engines share: `chunks` (in file order) are read by
+/// `workers` in parallel through `piece`, appended to `pieces` in order, and
+/// summed into the manifest's table entries. The workers come back as tasks
+/// so that the engine can take a connection back for its trailer.
+pub async fn export<W, T, F, Fut>(
+    pieces: &mut Pieces<'_>,
+    engine: EngineKind,
+    workers: Vec<W>,
+    tables: Vec<T>,
+    chunks: Vec<Chunk>,
+    skipped: Vec<bool>,
+    piece: F,
+) -> Result<(Manifest, Vec<Worker<W>>)>
+where
+    W: Send + 'static,
+    T: ExportTable,
+    F: Fn(W, Job<T>) -> Fut + Clone + Send + Sync + 'static,
+    Fut: std::future::Future<Output = (W, Result<(Finished, RowChecksum)>)> + Send,
+{
+    let what = if chunks.len() == tables.len() {
+        "tables"
+    } else {
+        "table pieces"
+    };
+    let count = chunks.len();
+    let progress = Progress::new(count as u64, what);
+    let (tables, chunks, skipped) = (Arc::new(tables), Arc::new(chunks), Arc::new(skipped));
+    let (spooler, list, plan, bars) = (
+        pieces.spooler(),
+        tables.clone(),
+        chunks.clone(),
+        progress.clone(),
+    );
+    let (tasks, rx) = pieces::spawn_workers(workers, count, move |worker: W, index| {
+        let table = plan[index].table;
+        let skip = skipped[table];
+        let line = begin_line(
+            &bars,
+            &list[table].quoted(),
+            list[table].estimate(),
+            &plan[index],
+            skip,
+        );
+        let job = Job {
+            tables: list.clone(),
+            chunks: plan.clone(),
+            index,
+            skip,
+            spooler: spooler.clone(),
+            line,
+        };
+        piece(worker, job)
+    });
+
+    let mut sums = TableSums::default();
+    pieces::append_in_order(pieces, rx, count, |index, sum: RowChecksum, _bytes| {
+        let chunk = &chunks[index];
+        sums.add(chunk, || tables[chunk.table].quoted(), &sum);
+        Ok(())
+    })
+    .await?;
+    progress.finish();
+    let manifest = Manifest {
+        engine: Some(engine),
+        tables: sums.entries,
+        ..Manifest::default()
+    };
+    Ok((manifest, tasks))
+}
+
+/// The data file's last piece: `head`, the statements that restore the
+/// counters read in the snapshot, and the manifest, which records them too.
+pub fn trailer(
+    manifest: &mut Manifest,
+    head: &str,
+    restore: &[String],
+    states: Vec<SequenceState>,
+) -> String {
+    let mut trailer = head.to_string();
+    for statement in restore {
+        trailer += statement;
+        trailer.push('\n');
+    }
+    manifest
+        .sequences
+        .extend(states.into_iter().map(|state| SequenceEntry {
+            name: state.name,
+            value: state.value,
+            is_called: state.is_called,
+        }));
+    trailer += "\n";
+    trailer += &manifest.render();
+    trailer
+}
+
 /// The progress line of one chunk: its table's name (with the range's number
 /// when cut) and its share of the table's estimated rows and bytes.
-pub fn begin_line(
+fn begin_line(
     bars: &Progress,
     name: &str,
     estimate: (u64, u64),
@@ -141,13 +287,13 @@ pub fn begin_line(
 /// The manifest's table entries, gathered as the chunks are appended in
 /// order: a table's entry is made when its last chunk is in.
 #[derive(Default)]
-pub struct TableSums {
+struct TableSums {
     sum: RowChecksum,
-    pub entries: Vec<TableEntry>,
+    entries: Vec<TableEntry>,
 }
 
 impl TableSums {
-    pub fn add(&mut self, chunk: &Chunk, name: impl FnOnce() -> String, sum: &RowChecksum) {
+    fn add(&mut self, chunk: &Chunk, name: impl FnOnce() -> String, sum: &RowChecksum) {
         self.sum.merge(sum);
         if chunk.last() {
             let sum = std::mem::take(&mut self.sum);

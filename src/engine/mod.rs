@@ -222,9 +222,10 @@ impl Engine {
         data: Option<&Path>,
         resume: bool,
     ) -> Result<resume::InitReport> {
+        let inputs = resume::InitInputs::new(schema, data, resume)?;
         match self {
-            Engine::Postgres(pg) => pg.init(schema, data, resume).await,
-            Engine::MySql(my) => my.init(schema, data, resume).await,
+            Engine::Postgres(pg) => pg.init(&inputs).await,
+            Engine::MySql(my) => my.init(&inputs).await,
         }
     }
 

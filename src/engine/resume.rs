@@ -71,7 +71,11 @@ pub struct InputIdentity {
 const EDGE: u64 = 1024 * 1024;
 
 impl InputIdentity {
-    pub fn of(schema: &Path, data: &Path) -> Result<InputIdentity> {
+    /// The inputs of an `init`; None without a data file (nothing to resume).
+    pub fn of(schema: &Path, data: Option<&Path>) -> Result<Option<InputIdentity>> {
+        let Some(data) = data else {
+            return Ok(None);
+        };
         let text = std::fs::read(schema)
             .with_context(|| format!("cannot read schema file {}", schema.display()))?;
         let schema = format!("{:032x}", xxhash_rust::xxh3::xxh3_128(&text));
@@ -85,7 +89,48 @@ impl InputIdentity {
             file.take(EDGE).read_to_end(&mut edges)?;
         }
         let data = format!("{size}-{:032x}", xxhash_rust::xxh3::xxh3_128(&edges));
-        Ok(InputIdentity { schema, data })
+        Ok(Some(InputIdentity { schema, data }))
+    }
+}
+
+/// What an `init` builds from, as both engines take it.
+pub struct InitInputs<'a> {
+    pub schema: &'a Path,
+    pub data: Option<&'a Path>,
+    /// What a staging database records of the files (only with a data file).
+    pub identity: Option<InputIdentity>,
+    /// `--resume`: continue a dead run's staging database built from the same files.
+    pub resume: bool,
+}
+
+impl<'a> InitInputs<'a> {
+    pub fn new(schema: &'a Path, data: Option<&'a Path>, resume: bool) -> Result<Self> {
+        Ok(InitInputs {
+            schema,
+            data,
+            identity: InputIdentity::of(schema, data)?,
+            resume,
+        })
+    }
+
+    /// What a dead run's staging database must record to be continued:
+    /// nothing is continued without `--resume`.
+    pub fn wanted(&self) -> Option<&InputIdentity> {
+        self.identity.as_ref().filter(|_| self.resume)
+    }
+
+    /// The note for a `--resume` that found nothing to continue.
+    pub fn nothing_resumed(&self, target: &str) -> Option<String> {
+        match (self.resume, self.data) {
+            (false, _) => None,
+            (true, Some(_)) => Some(format!(
+                "--resume: no staging database of an earlier run of {target} to resume; \
+                 building from scratch"
+            )),
+            (true, None) => {
+                Some("--resume: nothing to resume without --data; building from scratch".into())
+            }
+        }
     }
 }
 
@@ -135,6 +180,16 @@ pub enum Verdict {
     Reuse(Phase),
     /// Dropped, with the reason in words.
     Drop(&'static str),
+}
+
+/// Says on stderr that the leftover database `name` was dropped, and, when
+/// it was judged for `--resume`, why it was not resumed.
+pub fn say_dropped(name: &str, verdict: Option<Verdict>) {
+    let why = match verdict {
+        Some(Verdict::Drop(why)) => format!(" (not resumed: {why})"),
+        _ => String::new(),
+    };
+    eprintln!("dbsnap: dropped {name}, left behind by an earlier run that was killed{why}");
 }
 
 pub fn judge(record: Option<&str>, wanted: &InputIdentity) -> Verdict {
@@ -291,33 +346,34 @@ mod tests {
 
     #[test]
     fn only_tables_that_match_the_manifest_are_kept() {
-        let entry = |name: &str, rows, sum: &str| TableEntry {
-            name: name.into(),
-            rows,
-            checksum: sum.into(),
-        };
-        let state = |name: &str, rows, sum: &str| TableState {
-            name: name.into(),
-            rows,
-            checksum: Some(sum.into()),
-        };
+        // name, then rows and checksum in the manifest and in the staging database
+        let tables = [
+            ("a", (2, "x"), (2, "x")),
+            ("b", (2, "y"), (2, "other")),
+            ("c", (2, "z"), (1, "z")),
+            ("d", (0, "0"), (0, "0")),
+        ];
         let manifest = Manifest {
             engine: Some(crate::config::EngineKind::Postgres),
-            tables: vec![
-                entry("a", 2, "x"),
-                entry("b", 2, "y"),
-                entry("c", 2, "z"),
-                entry("d", 0, "0"),
-            ],
+            tables: tables
+                .iter()
+                .map(|&(name, (rows, sum), _)| TableEntry {
+                    name: name.into(),
+                    rows,
+                    checksum: sum.into(),
+                })
+                .collect(),
             sequences: vec![],
         };
         let staging = Inventory {
-            tables: vec![
-                state("a", 2, "x"),
-                state("b", 2, "other"),
-                state("c", 1, "z"),
-                state("d", 0, "0"),
-            ],
+            tables: tables
+                .iter()
+                .map(|&(name, _, (rows, sum))| TableState {
+                    name: name.into(),
+                    rows,
+                    checksum: Some(sum.into()),
+                })
+                .collect(),
             sequences: vec![],
         };
         let (kept, reload) = split_tables(&manifest, &staging);

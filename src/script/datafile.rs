@@ -656,7 +656,13 @@ pub fn scan(path: &Path, dialect: Dialect) -> Result<Summary> {
 /// The tables a file loads, for `--truncate`: from the header of ours (the
 /// end of the load checks the header against what was loaded), or by
 /// reading a foreign dump through.
-pub fn tables_loaded(path: &Path, dialect: Dialect) -> Result<Vec<TableName>> {
+/// Reading a foreign dump can take a while, so it runs off the async workers.
+pub async fn tables_loaded(path: &Path, dialect: Dialect) -> Result<Vec<TableName>> {
+    let file = path.to_path_buf();
+    tokio::task::spawn_blocking(move || read_tables_loaded(&file, dialect)).await?
+}
+
+fn read_tables_loaded(path: &Path, dialect: Dialect) -> Result<Vec<TableName>> {
     let mut file = DataFile::open(path, dialect)?;
     if let Some(tables) = file.header_tables()? {
         return Ok(tables);

@@ -166,6 +166,28 @@ impl<R: BufRead> LineSource<R> {
         DamagedFile::new(&self.path, line.max(1), message)
     }
 
+    /// The end of the input: an error for what is left open, either `open`
+    /// (its first line and what it is: a quoted string, a comment) or a
+    /// statement begun at line `statement` without its terminator; neither
+    /// is a clean end.
+    pub(crate) fn at_end(
+        &self,
+        open: Option<(u64, &str)>,
+        statement: Option<u64>,
+    ) -> Result<Option<Item>, DamagedFile> {
+        match (open, statement) {
+            (Some((line, what)), _) => Err(self.error(
+                line,
+                format!("unterminated {what} started at line {line} (file truncated?)"),
+            )),
+            (None, Some(line)) => Err(self.error(
+                line,
+                "unterminated statement at end of file (file truncated?)",
+            )),
+            (None, None) => Ok(None),
+        }
+    }
+
     pub(crate) fn current_line(&self) -> u64 {
         self.line.max(1)
     }
@@ -246,6 +268,33 @@ pub(crate) fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
                 }
             }
             None
+        }
+    }
+}
+
+/// What both readers' tests read scripts with.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::*;
+
+    /// Every item of `reader`, each made into what the test compares by
+    /// `each` (which may read on, as COPY data is); the end is sticky.
+    pub(crate) fn read_all<R: BufRead, L: Lexer<R>, T>(
+        mut reader: L,
+        mut each: impl FnMut(&mut L, Item) -> Result<T, DamagedFile>,
+    ) -> Result<Vec<T>, DamagedFile> {
+        let mut out = Vec::new();
+        while let Some(item) = reader.next_item()? {
+            out.push(each(&mut reader, item)?);
+        }
+        assert_eq!(reader.next_item().unwrap(), None);
+        Ok(out)
+    }
+
+    pub(crate) fn stmt(sql: &str, line: u64) -> Item {
+        Item::Statement {
+            sql: sql.to_string(),
+            line,
         }
     }
 }

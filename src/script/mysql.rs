@@ -72,25 +72,13 @@ impl<R: BufRead> MysqlReader<R> {
         let in_stmt = std::mem::replace(&mut self.in_stmt, false);
         let cond = self.cond.take();
         self.stmt.clear();
-        let (line, what) = match state {
-            State::Quote { start, quote: b'`' } => (start, "quoted identifier"),
-            State::Quote { start, .. } => (start, "quoted string"),
-            State::Comment { start } => (start, "/* comment"),
-            State::Normal => match cond {
-                Some(start) => (start, "/*! comment"),
-                None if in_stmt => {
-                    return Err(self.src.error(
-                        self.stmt_line,
-                        "unterminated statement at end of file (file truncated?)",
-                    ))
-                }
-                None => return Ok(None),
-            },
+        let open = match state {
+            State::Quote { start, quote: b'`' } => Some((start, "quoted identifier")),
+            State::Quote { start, .. } => Some((start, "quoted string")),
+            State::Comment { start } => Some((start, "/* comment")),
+            State::Normal => cond.map(|start| (start, "/*! comment")),
         };
-        Err(self.src.error(
-            line,
-            format!("unterminated {what} started at line {line} (file truncated?)"),
-        ))
+        self.src.at_end(open, in_stmt.then_some(self.stmt_line))
     }
 
     fn end_statement(&mut self) -> Result<Item, DamagedFile> {
@@ -269,16 +257,12 @@ fn is_executable_comment(s: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::script::testing::{self, stmt};
     use std::io::Cursor;
 
     fn read_all(input: &[u8]) -> Result<Vec<Item>, DamagedFile> {
-        let mut r = MysqlReader::new(Cursor::new(input.to_vec()), "dump.sql");
-        let mut out = Vec::new();
-        while let Some(item) = r.next_item()? {
-            out.push(item);
-        }
-        assert_eq!(r.next_item().unwrap(), None);
-        Ok(out)
+        let reader = MysqlReader::new(Cursor::new(input.to_vec()), "dump.sql");
+        testing::read_all(reader, |_, item| Ok(item))
     }
 
     fn items(input: &str) -> Vec<Item> {
@@ -287,13 +271,6 @@ mod tests {
 
     fn err(input: &str) -> DamagedFile {
         read_all(input.as_bytes()).unwrap_err()
-    }
-
-    fn stmt(sql: &str, line: u64) -> Item {
-        Item::Statement {
-            sql: sql.to_string(),
-            line,
-        }
     }
 
     #[test]

@@ -168,23 +168,14 @@ impl<R: BufRead> PsqlReader<R> {
         let state = std::mem::replace(&mut self.state, State::Normal);
         let in_stmt = std::mem::replace(&mut self.in_stmt, false);
         self.stmt.clear();
-        let (line, what) = match state {
-            State::Normal if in_stmt => {
-                return Err(self.src.error(
-                    self.stmt_line,
-                    "unterminated statement at end of file (file truncated?)",
-                ))
-            }
-            State::Normal => return Ok(None),
-            State::Quote { start, .. } => (start, "quoted string"),
-            State::Ident { start } => (start, "quoted identifier"),
-            State::Dollar { start, .. } => (start, "dollar-quoted string"),
-            State::Comment { start, .. } => (start, "/* comment"),
+        let open = match state {
+            State::Normal => None,
+            State::Quote { start, .. } => Some((start, "quoted string")),
+            State::Ident { start } => Some((start, "quoted identifier")),
+            State::Dollar { start, .. } => Some((start, "dollar-quoted string")),
+            State::Comment { start, .. } => Some((start, "/* comment")),
         };
-        Err(self.src.error(
-            line,
-            format!("unterminated {what} started at line {line} (file truncated?)"),
-        ))
+        self.src.at_end(open, in_stmt.then_some(self.stmt_line))
     }
 
     fn begin_statement(&mut self, line: u64) {
@@ -508,6 +499,7 @@ fn dollar_delim(s: &[u8]) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::script::testing::{self, stmt};
     use std::io::{BufReader, Cursor};
 
     /// An item plus, for COPY, the concatenated data and the number of chunks.
@@ -522,26 +514,20 @@ mod tests {
     }
 
     fn read_all(input: &[u8]) -> Result<Vec<Got>, DamagedFile> {
-        let mut r = reader(input);
-        let mut out = Vec::new();
-        while let Some(item) = r.next_item()? {
-            if let Item::CopyIn { .. } = item {
-                let mut data = Vec::new();
-                let mut chunks = 0;
-                while let Some(c) = r.copy_chunk()? {
-                    assert!(!c.is_empty());
-                    assert!(c.ends_with(b"\n"));
-                    data.extend_from_slice(&c);
-                    chunks += 1;
-                }
-                out.push(Got::Copy(item, data, chunks));
-            } else {
-                out.push(Got::Item(item));
+        testing::read_all(reader(input), |r, item| {
+            if !matches!(item, Item::CopyIn { .. }) {
+                return Ok(Got::Item(item));
             }
-        }
-        // EOF is sticky.
-        assert_eq!(r.next_item().unwrap(), None);
-        Ok(out)
+            let mut data = Vec::new();
+            let mut chunks = 0;
+            while let Some(c) = r.copy_chunk()? {
+                assert!(!c.is_empty());
+                assert!(c.ends_with(b"\n"));
+                data.extend_from_slice(&c);
+                chunks += 1;
+            }
+            Ok(Got::Copy(item, data, chunks))
+        })
     }
 
     fn items(input: &str) -> Vec<Item> {
@@ -554,11 +540,10 @@ mod tests {
             .collect()
     }
 
-    fn stmt(sql: &str, line: u64) -> Item {
-        Item::Statement {
-            sql: sql.to_string(),
-            line,
-        }
+    /// A COPY statement, with the data read after it in `chunks` pieces.
+    fn copy(sql: &str, line: u64, data: &[u8], chunks: usize) -> Got {
+        let sql = sql.to_string();
+        Got::Copy(Item::CopyIn { sql, line }, data.to_vec(), chunks)
     }
 
     fn meta(command: &str, line: u64) -> Item {
@@ -598,68 +583,54 @@ mod tests {
         assert_eq!(items(";;\n;"), vec![]);
     }
 
+    /// Scripts of two statements: where each ends, and the line it starts on.
     #[test]
-    fn comments_between_statements_dropped() {
-        let got = items(
-            "-- header\n/* a\n /* nested */ still comment ; */ SELECT 1;\n--\n-- Name: t\n--\nSELECT 2 -- trailing\n;\n",
-        );
-        assert_eq!(
-            got,
-            vec![stmt("SELECT 1", 3), stmt("SELECT 2 -- trailing", 7)]
-        );
-    }
-
-    #[test]
-    fn nested_block_comment_inside_statement() {
-        let got = items("SELECT /* a /* b; */ c; */ 1;\nSELECT 2;");
-        assert_eq!(
-            got,
-            vec![stmt("SELECT /* a /* b; */ c; */ 1", 1), stmt("SELECT 2", 2)]
-        );
-    }
-
-    #[test]
-    fn single_quotes() {
-        let got =
-            items("INSERT INTO t VALUES ('a;b', 'it''s -- not a comment', 'c:\\');\nSELECT 1;\n");
-        assert_eq!(
-            got,
-            vec![
-                stmt(
-                    "INSERT INTO t VALUES ('a;b', 'it''s -- not a comment', 'c:\\')",
-                    1
-                ),
-                stmt("SELECT 1", 2)
-            ]
-        );
-    }
-
-    #[test]
-    fn e_strings() {
-        let got =
-            items("SELECT E'it\\'s; ok', e'\\\\', E'a''b;';\nSELECT x'1F', U&'d\\0061t;a';\n");
-        assert_eq!(
-            got,
-            vec![
-                stmt("SELECT E'it\\'s; ok', e'\\\\', E'a''b;'", 1),
-                stmt("SELECT x'1F', U&'d\\0061t;a'", 2)
-            ]
-        );
-        // An identifier ending in E is not an E-string prefix.
-        let got = items("SELECT name'a\\';\nSELECT 2;");
-        assert_eq!(got, vec![stmt("SELECT name'a\\'", 1), stmt("SELECT 2", 2)]);
-    }
-
-    #[test]
-    fn double_quoted_identifiers() {
-        let got = items("CREATE TABLE \"we;ird\"\"--\nname\" (\"a/*\" int);\nSELECT 1;");
-        assert_eq!(
-            got,
-            vec![
-                stmt("CREATE TABLE \"we;ird\"\"--\nname\" (\"a/*\" int)", 1),
-                stmt("SELECT 1", 3)
-            ]
-        );
+    fn quotes_and_comments_hide_semicolons() {
+        let cases: &[(&str, [(&str, u64); 2])] = &[
+            // Comments between statements are dropped; nested ones too.
+            (
+                "-- header\n/* a\n /* nested */ still comment ; */ SELECT 1;\n--\n-- Name: t\n--\nSELECT 2 -- trailing\n;\n",
+                [("SELECT 1", 3), ("SELECT 2 -- trailing", 7)],
+            ),
+            (
+                "SELECT /* a /* b; */ c; */ 1;\nSELECT 2;",
+                [("SELECT /* a /* b; */ c; */ 1", 1), ("SELECT 2", 2)],
+            ),
+            (
+                "INSERT INTO t VALUES ('a;b', 'it''s -- not a comment', 'c:\\');\nSELECT 1;\n",
+                [
+                    ("INSERT INTO t VALUES ('a;b', 'it''s -- not a comment', 'c:\\')", 1),
+                    ("SELECT 1", 2),
+                ],
+            ),
+            (
+                "SELECT E'it\\'s; ok', e'\\\\', E'a''b;';\nSELECT x'1F', U&'d\\0061t;a';\n",
+                [
+                    ("SELECT E'it\\'s; ok', e'\\\\', E'a''b;'", 1),
+                    ("SELECT x'1F', U&'d\\0061t;a'", 2),
+                ],
+            ),
+            // An identifier ending in E is not an E-string prefix.
+            (
+                "SELECT name'a\\';\nSELECT 2;",
+                [("SELECT name'a\\'", 1), ("SELECT 2", 2)],
+            ),
+            (
+                "CREATE TABLE \"we;ird\"\"--\nname\" (\"a/*\" int);\nSELECT 1;",
+                [
+                    ("CREATE TABLE \"we;ird\"\"--\nname\" (\"a/*\" int)", 1),
+                    ("SELECT 1", 3),
+                ],
+            ),
+            (
+                "SELECT $a$ $ab$ ; $$a$ ;\nSELECT 2;",
+                [("SELECT $a$ $ab$ ; $$a$", 1), ("SELECT 2", 2)],
+            ),
+        ];
+        for (input, want) in cases {
+            let want: Vec<Item> = want.iter().map(|&(sql, line)| stmt(sql, line)).collect();
+            assert_eq!(items(input), want, "{input}");
+        }
     }
 
     #[test]
@@ -674,15 +645,6 @@ mod tests {
                 stmt("CREATE FUNCTION g() RETURNS text AS $fn$ SELECT $$;$$ || ';' $fn$ LANGUAGE sql", 7),
                 stmt("SELECT $1, $2::int, a$b$c FROM t", 8),
             ]
-        );
-    }
-
-    #[test]
-    fn dollar_tag_prefix_is_not_close() {
-        let got = items("SELECT $a$ $ab$ ; $$a$ ;\nSELECT 2;");
-        assert_eq!(
-            got,
-            vec![stmt("SELECT $a$ $ab$ ; $$a$", 1), stmt("SELECT 2", 2)]
         );
     }
 
@@ -856,12 +818,10 @@ mod tests {
             got,
             vec![
                 Got::Item(stmt("SET a = 1", 1)),
-                Got::Copy(
-                    Item::CopyIn {
-                        sql: "COPY public.t (a, b) FROM stdin".into(),
-                        line: 2
-                    },
-                    b"1\thello\\tworld\n2\t\\N\n3\t\\\\.\n".to_vec(),
+                copy(
+                    "COPY public.t (a, b) FROM stdin",
+                    2,
+                    b"1\thello\\tworld\n2\t\\N\n3\t\\\\.\n",
                     1
                 ),
                 Got::Item(stmt("SELECT 2", 7)),
@@ -875,31 +835,11 @@ mod tests {
         let src = format!("COPY t FROM STDIN;\n{data}\\.\r\nSELECT 1;\n");
         let got = read_all(src.as_bytes()).unwrap();
         assert_eq!(got.len(), 2);
-        assert_eq!(
-            got[0],
-            Got::Copy(
-                Item::CopyIn {
-                    sql: "COPY t FROM STDIN".into(),
-                    line: 1
-                },
-                data.as_bytes().to_vec(),
-                1
-            )
-        );
+        assert_eq!(got[0], copy("COPY t FROM STDIN", 1, data.as_bytes(), 1));
         assert_eq!(got[1], Got::Item(stmt("SELECT 1", 7)));
         // Terminator on the very last line without newline.
         let got = read_all(b"COPY t FROM stdin;\na\n\\.").unwrap();
-        assert_eq!(
-            got[0],
-            Got::Copy(
-                Item::CopyIn {
-                    sql: "COPY t FROM stdin".into(),
-                    line: 1
-                },
-                b"a\n".to_vec(),
-                1
-            )
-        );
+        assert_eq!(got[0], copy("COPY t FROM stdin", 1, b"a\n", 1));
     }
 
     #[test]
@@ -909,14 +849,7 @@ mod tests {
         assert_eq!(
             got,
             vec![
-                Got::Copy(
-                    Item::CopyIn {
-                        sql: "copy t(a)\n  from\n\n  StdIn (FORMAT text)".into(),
-                        line: 1
-                    },
-                    vec![],
-                    0
-                ),
+                copy("copy t(a)\n  from\n\n  StdIn (FORMAT text)", 1, b"", 0),
                 Got::Item(stmt("SELECT 1", 6)),
             ]
         );
@@ -1025,12 +958,10 @@ mod tests {
                     "CREATE TABLE public.t (\n    id integer NOT NULL,\n    note text\n)",
                     9
                 )),
-                Got::Copy(
-                    Item::CopyIn {
-                        sql: "COPY public.t (id, note) FROM stdin".into(),
-                        line: 14
-                    },
-                    b"1\tsemi;colon\n2\t-- dash\n3\t'quote\n".to_vec(),
+                copy(
+                    "COPY public.t (id, note) FROM stdin",
+                    14,
+                    b"1\tsemi;colon\n2\t-- dash\n3\t'quote\n",
                     1
                 ),
                 Got::Item(stmt(

@@ -93,37 +93,26 @@ impl Output {
 /// not the quiet success `main` makes of other broken pipes.
 impl Write for Output {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        match self {
-            Output::Stdout(out) => out.write(buf).map_err(stdout_error),
-            Output::Special { file, path } => {
-                file.write(buf).map_err(|e| named_error(e, path, None))
-            }
-            Output::File { temp, path, .. } => {
-                let result = temp.write(buf);
-                result.map_err(|e| named_error(e, path, Some(temp.path())))
-            }
-        }
+        self.on_target(|out| out.write(buf))
     }
 
     fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
-        match self {
-            Output::Stdout(out) => out.write_all(buf).map_err(stdout_error),
-            Output::Special { file, path } => {
-                file.write_all(buf).map_err(|e| named_error(e, path, None))
-            }
-            Output::File { temp, path, .. } => {
-                let result = temp.write_all(buf);
-                result.map_err(|e| named_error(e, path, Some(temp.path())))
-            }
-        }
+        self.on_target(|out| out.write_all(buf))
     }
 
     fn flush(&mut self) -> io::Result<()> {
+        self.on_target(|out| out.flush())
+    }
+}
+
+impl Output {
+    /// Runs `op` on where the bytes go; an error names that place.
+    fn on_target<T>(&mut self, op: impl FnOnce(&mut dyn Write) -> io::Result<T>) -> io::Result<T> {
         match self {
-            Output::Stdout(out) => out.flush().map_err(stdout_error),
-            Output::Special { file, path } => file.flush().map_err(|e| named_error(e, path, None)),
+            Output::Stdout(out) => op(out).map_err(stdout_error),
+            Output::Special { file, path } => op(file).map_err(|e| named_error(e, path, None)),
             Output::File { temp, path, .. } => {
-                let result = temp.flush();
+                let result = op(temp);
                 result.map_err(|e| named_error(e, path, Some(temp.path())))
             }
         }

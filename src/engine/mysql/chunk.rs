@@ -10,7 +10,7 @@ use mysql_async::Conn;
 
 use super::connect::ident;
 use super::data::DataTable;
-use crate::engine::chunk::{self, Chunk};
+use crate::engine::chunk::{self, Chunk, ExportTable};
 use crate::error::ServerError;
 
 /// The pieces for `tables`, in order: tables whose data (by the server's

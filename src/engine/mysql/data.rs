@@ -4,7 +4,6 @@
 
 use std::collections::{HashMap, HashSet};
 use std::io::Write;
-use std::sync::Arc;
 
 use anyhow::{anyhow, Context, Result};
 use mysql_async::prelude::Queryable;
@@ -13,15 +12,14 @@ use mysql_async::{Conn, Value};
 use super::connect::ident;
 use super::format::{self, Batcher, DEFAULT_PACKET};
 use crate::config::{ConnectionSpec, EngineKind};
-use crate::engine::chunk::{self, Chunk, TableSums};
+use crate::engine::chunk::{self, ExportTable, Job};
 use crate::engine::order::{sort_objects_with, SchemaObject, Section};
 use crate::engine::{ChecksumKind, DataOptions, Inventory, SequenceState, TableState};
 use crate::error::{Report, ServerError};
-use crate::progress::{Progress, TableProgress};
 use crate::snapshot::checksum::RowChecksum;
-use crate::snapshot::manifest::{Manifest, SequenceEntry};
-use crate::snapshot::markers::{self, FileKind};
-use crate::snapshot::pieces::{self, Finished, Pieces, Spooler};
+use crate::snapshot::manifest::Manifest;
+use crate::snapshot::markers;
+use crate::snapshot::pieces::{Finished, Pieces};
 
 const HEADER: &str = "\
 --
@@ -49,11 +47,17 @@ pub struct DataTable {
     pub est_bytes: u64,
 }
 
-impl DataTable {
-    pub fn quoted(&self) -> String {
+impl ExportTable for DataTable {
+    fn quoted(&self) -> String {
         ident(&self.name)
     }
 
+    fn estimate(&self) -> (u64, u64) {
+        (self.est_rows, self.est_bytes)
+    }
+}
+
+impl DataTable {
     /// `INSERT INTO t (a,b) VALUES `, which the tuples follow.
     fn insert_head(&self) -> String {
         let columns: Vec<String> = self.columns.iter().map(|c| ident(c)).collect();
@@ -316,15 +320,10 @@ pub async fn begin_snapshot(conn: &mut Conn) -> Result<()> {
 
 /// One piece: a table's marker line (in its first piece), the INSERT
 /// statements of its rows (or of one range of them), and their checksum.
-async fn table_piece(
-    conn: &mut Conn,
-    table: &DataTable,
-    chunk: &Chunk,
-    skip_rows: bool,
-    spooler: &Spooler,
-    progress: &mut TableProgress,
-) -> Result<(Finished, RowChecksum)> {
-    let mut spool = spooler.spool()?;
+async fn table_piece(conn: &mut Conn, job: &mut Job<DataTable>) -> Result<(Finished, RowChecksum)> {
+    let mut spool = job.spooler.spool()?;
+    let skip_rows = job.skip;
+    let (table, chunk, progress) = job.parts();
     if chunk.first() {
         // A name may hold a newline; the marker is one comment line.
         write!(spool, "\n{}", markers::table_line(&table.quoted()))?;
@@ -466,72 +465,28 @@ pub async fn export(
 ) -> Result<Manifest> {
     let mut workers = snapshot_workers(spec, conn, opts.jobs).await?;
     let tables = data_tables(&mut workers[0], opts).await?;
-    let names: Vec<String> = tables.iter().map(DataTable::quoted).collect();
-    let header = format!(
-        "{HEADER}{}{}{SETTINGS}",
-        markers::header(EngineKind::MySql, FileKind::Data),
-        markers::tables_line(&serde_json::to_string(&names)?)
-    );
+    let header = chunk::header(EngineKind::MySql, HEADER, SETTINGS, &tables)?;
     pieces.write(header.as_bytes())?;
 
     let skipped: Vec<bool> = tables.iter().map(|t| opts.rows_left_out(&t.name)).collect();
     // Ranges only pay where more than one connection reads them.
-    let chunks = if workers.len() > 1 {
-        super::chunk::plan(&mut workers[0], &tables, |i| skipped[i]).await?
-    } else {
-        (0..tables.len()).map(Chunk::whole).collect()
-    };
+    let cut = workers.len() > 1;
+    let chunks = super::chunk::plan(&mut workers[0], &tables, |i| !cut || skipped[i]).await?;
 
-    let tables = Arc::new(tables);
-    let chunks = Arc::new(chunks);
-    let skipped = Arc::new(skipped);
-    let what = if chunks.len() == tables.len() {
-        "tables"
-    } else {
-        "table pieces"
-    };
-    let progress = Progress::new(chunks.len() as u64, what);
-    let (spooler, list, plan, skip, bars) = (
-        pieces.spooler(),
-        tables.clone(),
-        chunks.clone(),
-        skipped.clone(),
-        progress.clone(),
-    );
-    let (tasks, rx) = pieces::spawn_workers(workers, chunks.len(), move |mut conn: Conn, index| {
-        let (spooler, tables, chunks, skipped) =
-            (spooler.clone(), list.clone(), plan.clone(), skip.clone());
-        let bars = bars.clone();
-        async move {
-            let chunk = &chunks[index];
-            let table = &tables[chunk.table];
-            let skip = skipped[chunk.table];
-            let estimate = (table.est_rows, table.est_bytes);
-            let mut line = chunk::begin_line(&bars, &table.quoted(), estimate, chunk, skip);
-            let made = table_piece(&mut conn, table, chunk, skip, &spooler, &mut line).await;
-            line.finish_table();
-            (conn, made)
-        }
-    });
-
-    let mut sums = TableSums::default();
-    pieces::append_in_order(
+    let (mut manifest, tasks) = chunk::export(
         pieces,
-        rx,
-        chunks.len(),
-        |index, sum: RowChecksum, _bytes| {
-            let chunk = &chunks[index];
-            sums.add(chunk, || tables[chunk.table].quoted(), &sum);
-            Ok(())
+        EngineKind::MySql,
+        workers,
+        tables,
+        chunks,
+        skipped,
+        |mut conn: Conn, mut job: Job<DataTable>| async move {
+            let made = table_piece(&mut conn, &mut job).await;
+            job.line.finish_table();
+            (conn, made)
         },
     )
     .await?;
-    let mut manifest = Manifest {
-        engine: Some(crate::config::EngineKind::MySql),
-        tables: sums.entries,
-        ..Manifest::default()
-    };
-    progress.finish();
     let mut conn = None;
     for task in tasks {
         if let Some(worker) = task.finish().await {
@@ -544,24 +499,12 @@ pub async fn export(
     // The `mysql` client loads rows that close a foreign-key cycle only with
     // the checks off (the header), as mysqldump's files do; dbsnap's own
     // import ignores both lines (its flags decide).
-    let mut trailer = format!(
+    let head = format!(
         "\n/*!40014 SET FOREIGN_KEY_CHECKS=@OLD_FOREIGN_KEY_CHECKS */;\n{}",
         markers::section_line(Section::PostData)
     );
     let states = sequence_states(&mut conn).await?;
-    for statement in restore_statements(&states) {
-        trailer += &statement;
-        trailer.push('\n');
-    }
-    for state in states {
-        manifest.sequences.push(SequenceEntry {
-            name: state.name,
-            value: state.value,
-            is_called: state.is_called,
-        });
-    }
-    trailer += "\n";
-    trailer += &manifest.render();
+    let trailer = chunk::trailer(&mut manifest, &head, &restore_statements(&states), states);
     pieces.write(trailer.as_bytes())?;
     conn.query_drop("COMMIT").await.ok();
     Ok(manifest)

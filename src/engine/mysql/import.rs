@@ -97,10 +97,7 @@ async fn load_with(
     let mut worker_of: HashMap<TableName, usize> = HashMap::new();
     let mut emptied = Vec::new();
     if opts.truncate {
-        let file = path.to_path_buf();
-        let tables =
-            tokio::task::spawn_blocking(move || datafile::tables_loaded(&file, Dialect::MySql))
-                .await??;
+        let tables = datafile::tables_loaded(path, Dialect::MySql).await?;
         // The file's tables are replaced as a set, so references between them
         // (cycles included) are not checked while they are emptied.
         conn.query_drop("SET @dbsnap_fk_checks = @@FOREIGN_KEY_CHECKS, FOREIGN_KEY_CHECKS = 0")

@@ -30,7 +30,9 @@ use mysql_async::Conn;
 
 use self::connect::{ident, server_message};
 use crate::config::ConnectionSpec;
-use crate::engine::resume::{self, InitReport, InputIdentity, Phase, StagingRecord, Verdict};
+use crate::engine::resume::{
+    self, InitInputs, InitReport, InputIdentity, Phase, StagingRecord, Verdict,
+};
 use crate::engine::{
     staging_name, ChecksumKind, DataOptions, ImportOptions, ImportSummary, Inventory,
     SchemaOptions, SchemaSummary,
@@ -137,30 +139,21 @@ impl MySql {
         .with_context(|| format!("dropping {name}"))
     }
 
-    pub async fn init(
-        &self,
-        schema_file: &Path,
-        data_file: Option<&Path>,
-        resume: bool,
-    ) -> Result<InitReport> {
+    pub async fn init(&self, inputs: &InitInputs<'_>) -> Result<InitReport> {
+        let (schema_file, data_file, identity) = (inputs.schema, inputs.data, &inputs.identity);
         let target = self.spec.dbname.clone();
         let charset = load::database_charset(schema_file)?;
         let create_opts = match &charset {
             Some((c, k)) => format!(" CHARACTER SET {c} COLLATE {k}"),
             None => String::new(),
         };
-        let identity = match data_file {
-            Some(data) => Some(InputIdentity::of(schema_file, data)?),
-            None => None,
-        };
         let mut report = InitReport::default();
         let mut admin = self.admin().await?;
-        let wanted = identity.as_ref().filter(|_| resume);
         let found = remove_leftovers(
             &mut admin,
             &staging_name(&target, "new", 64),
             &target,
-            wanted,
+            inputs.wanted(),
         )
         .await?;
         let (staging, resumed) = match found {
@@ -180,12 +173,7 @@ impl MySql {
                 (dead, Some(phase))
             }
             None => {
-                if resume {
-                    report.notes.push(match data_file {
-                        Some(_) => format!("--resume: no staging database of an earlier run of {target} to resume; building from scratch"),
-                        None => "--resume: nothing to resume without --data; building from scratch".to_string(),
-                    });
-                }
+                report.notes.extend(inputs.nothing_resumed(&target));
                 let staging = staging_name(&target, "new", 64);
                 exec(
                     &mut admin,
@@ -489,7 +477,7 @@ async fn remove_leftovers(
             eprintln!("dbsnap: {said}");
             continue;
         }
-        let why = match resume {
+        let verdict = match resume {
             Some(wanted) if name[at..].starts_with("__dbsnap_new_") && reused.is_none() => {
                 // A database without the record (or gone meanwhile) reads as none.
                 let record: Option<String> = admin
@@ -500,18 +488,16 @@ async fn remove_leftovers(
                     ))
                     .await
                     .unwrap_or(None);
-                match resume::judge(record.as_deref(), wanted) {
-                    Verdict::Reuse(phase) => {
-                        reused = Some((name, phase));
-                        continue;
-                    }
-                    Verdict::Drop(why) => format!(" (not resumed: {why})"),
-                }
+                Some(resume::judge(record.as_deref(), wanted))
             }
-            _ => String::new(),
+            _ => None,
         };
+        if let Some(Verdict::Reuse(phase)) = verdict {
+            reused = Some((name, phase));
+            continue;
+        }
         exec(admin, &format!("DROP DATABASE IF EXISTS {}", ident(&name))).await?;
-        eprintln!("dbsnap: dropped {name}, left behind by an earlier run that was killed{why}");
+        resume::say_dropped(&name, verdict);
     }
     Ok(reused)
 }

@@ -149,6 +149,42 @@ async fn show_create(conn: &mut Conn, what: &str, name: &str) -> Result<Row> {
     found.pop().ok_or_else(|| anyhow!("{sql} returned nothing"))
 }
 
+/// `SHOW CREATE kind name`: its row and the definition (None when the
+/// server hides it), without the definer unless it is kept. A definition
+/// dbsnap cannot write goes to `unsupported`, and gives None.
+async fn read_create(
+    conn: &mut Conn,
+    (kind, name): (&str, &str),
+    opts: &SchemaOptions,
+    unsupported: &mut Vec<String>,
+) -> Result<Option<(Row, Option<String>)>> {
+    let column = match kind {
+        "FUNCTION" => "Create Function",
+        "PROCEDURE" => "Create Procedure",
+        "VIEW" => "Create View",
+        "TRIGGER" => "SQL Original Statement",
+        _ => "Create Event",
+    };
+    let what = format!("{} {}", kind.to_lowercase(), ident(name));
+    let row = show_create(conn, kind, name).await?;
+    match definition(&row, column, &what) {
+        Ok(create) => {
+            let create = create.map(|c| {
+                if opts.keep_definer {
+                    c
+                } else {
+                    strip_definer(&c)
+                }
+            });
+            Ok(Some((row, create)))
+        }
+        Err(problem) => {
+            unsupported.push(problem);
+            Ok(None)
+        }
+    }
+}
+
 /// Removes `DEFINER=user@host ` so the file does not depend on who made it.
 pub fn strip_definer(sql: &str) -> String {
     let Some(start) = sql.find("DEFINER=") else {
@@ -392,35 +428,17 @@ pub async fn export(
             text(&r, "name").unwrap_or_default(),
             text(&r, "kind").unwrap_or_default(),
         );
-        let row = show_create(conn, &kind, &name).await?;
-        let column = if kind == "FUNCTION" {
-            "Create Function"
-        } else {
-            "Create Procedure"
+        let read = read_create(conn, (&kind, &name), opts, &mut unsupported);
+        let Some((row, create)) = read.await? else {
+            continue;
         };
-        let create = match definition(
-            &row,
-            column,
-            &format!("{} {}", kind.to_lowercase(), ident(&name)),
-        ) {
-            Ok(Some(create)) => create,
-            Ok(None) => {
-                let user = super::connect::current_user(conn).await;
-                anyhow::bail!(
-                    "cannot read the definition of {kind} {name}: the user lacks privileges to \
-                     see it ({})",
-                    super::grants::routine_grant(&user)
-                )
-            }
-            Err(problem) => {
-                unsupported.push(problem);
-                continue;
-            }
-        };
-        let create = if opts.keep_definer {
-            create
-        } else {
-            strip_definer(&create)
+        let Some(create) = create else {
+            let user = super::connect::current_user(conn).await;
+            anyhow::bail!(
+                "cannot read the definition of {kind} {name}: the user lacks privileges to \
+                 see it ({})",
+                super::grants::routine_grant(&user)
+            )
         };
         push(
             ROUTINE,
@@ -434,20 +452,10 @@ pub async fn export(
     // A view may read views whose names sort after its own.
     let mut definitions = BTreeMap::new();
     for name in &views {
-        let row = show_create(conn, "VIEW", name).await?;
-        let create = match definition(&row, "Create View", &format!("view {}", ident(name))) {
-            Ok(create) => create.unwrap_or_default(),
-            Err(problem) => {
-                unsupported.push(problem);
-                continue;
-            }
-        };
-        let create = if opts.keep_definer {
-            create
-        } else {
-            strip_definer(&create)
-        };
-        definitions.insert(name.clone(), (create, row));
+        let read = read_create(conn, ("VIEW", name), opts, &mut unsupported);
+        if let Some((row, create)) = read.await? {
+            definitions.insert(name.clone(), (create.unwrap_or_default(), row));
+        }
     }
     for (name, (create, row)) in &definitions {
         let body = create.split_once(" AS ").map(|(_, b)| b).unwrap_or(create);
@@ -481,23 +489,11 @@ pub async fn export(
         .enumerate()
     {
         let name = text(&r, "name").unwrap_or_default();
-        let row = show_create(conn, "TRIGGER", &name).await?;
-        let create = match definition(
-            &row,
-            "SQL Original Statement",
-            &format!("trigger {}", ident(&name)),
-        ) {
-            Ok(create) => create.unwrap_or_default(),
-            Err(problem) => {
-                unsupported.push(problem);
-                continue;
-            }
+        let read = read_create(conn, ("TRIGGER", &name), opts, &mut unsupported);
+        let Some((row, create)) = read.await? else {
+            continue;
         };
-        let create = if opts.keep_definer {
-            create
-        } else {
-            strip_definer(&create)
-        };
+        let create = create.unwrap_or_default();
         // Keep the server's firing order: triggers sort by their position.
         let key = format!("{position:06}");
         push(
@@ -511,19 +507,11 @@ pub async fn export(
     }
     for r in rows(conn, include_str!("sql/events.sql")).await? {
         let name = text(&r, "name").unwrap_or_default();
-        let row = show_create(conn, "EVENT", &name).await?;
-        let create = match definition(&row, "Create Event", &format!("event {}", ident(&name))) {
-            Ok(create) => create.unwrap_or_default(),
-            Err(problem) => {
-                unsupported.push(problem);
-                continue;
-            }
+        let read = read_create(conn, ("EVENT", &name), opts, &mut unsupported);
+        let Some((row, create)) = read.await? else {
+            continue;
         };
-        let create = if opts.keep_definer {
-            create
-        } else {
-            strip_definer(&create)
-        };
+        let create = create.unwrap_or_default();
         let zone = text(&row, "time_zone").unwrap_or_else(|| "SYSTEM".into());
         let sql = format!(
             "SET time_zone = {};\n{}SET time_zone = '+00:00';\n",

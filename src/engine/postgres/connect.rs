@@ -168,17 +168,19 @@ fn rustls_config(spec: &ConnectionSpec) -> Result<ClientConfig> {
         (SslMode::VerifyFull, None) => builder.with_root_certificates(RootCertStore {
             roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
         }),
-        (_, Some(roots)) => {
-            let inner = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider)
-                .build()
-                .context("cannot set up TLS certificate verification")?;
+        (_, roots) => {
+            let chain = match roots {
+                Some(roots) => Some(
+                    WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+                        .build()
+                        .context("cannot set up TLS certificate verification")?,
+                ),
+                None => None,
+            };
             builder
                 .dangerous()
-                .with_custom_certificate_verifier(Arc::new(ChainOnly { inner }))
+                .with_custom_certificate_verifier(Arc::new(Lenient { provider, chain }))
         }
-        (_, None) => builder
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(EncryptionOnly { provider })),
     };
     Ok(config.with_no_client_auth())
 }
@@ -197,69 +199,19 @@ fn load_roots(path: &Path) -> Result<RootCertStore> {
     Ok(roots)
 }
 
-/// libpq's `sslmode=require` without a root file: any certificate is
-/// accepted (encryption only), but the handshake signatures are still
-/// checked, so the peer must hold the key of the certificate it sent.
+/// libpq's modes short of `verify-full`. With roots (`verify-ca`, or
+/// `require` with a root file) the chain must lead to one of them, but the
+/// host name is not compared with the certificate. Without (`sslmode=require`)
+/// any certificate is accepted: encryption only. Either way the handshake
+/// signatures are checked, so the peer must hold the key of the certificate
+/// it sent.
 #[derive(Debug)]
-struct EncryptionOnly {
+struct Lenient {
     provider: Arc<CryptoProvider>,
+    chain: Option<Arc<WebPkiServerVerifier>>,
 }
 
-impl ServerCertVerifier for EncryptionOnly {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.provider
-            .signature_verification_algorithms
-            .supported_schemes()
-    }
-}
-
-/// libpq's `verify-ca`: the chain must lead to one of the given roots, but
-/// the host name is not compared with the certificate.
-#[derive(Debug)]
-struct ChainOnly {
-    inner: Arc<WebPkiServerVerifier>,
-}
-
-impl ServerCertVerifier for ChainOnly {
+impl ServerCertVerifier for Lenient {
     fn verify_server_cert(
         &self,
         end_entity: &CertificateDer<'_>,
@@ -268,15 +220,12 @@ impl ServerCertVerifier for ChainOnly {
         ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
+        let Some(chain) = &self.chain else {
+            return Ok(ServerCertVerified::assertion());
+        };
         // webpki checks the chain first and the name last, so a name error
         // means the chain was fine.
-        match self.inner.verify_server_cert(
-            end_entity,
-            intermediates,
-            server_name,
-            ocsp_response,
-            now,
-        ) {
+        match chain.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now) {
             Err(rustls::Error::InvalidCertificate(
                 CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
             )) => Ok(ServerCertVerified::assertion()),
@@ -290,7 +239,8 @@ impl ServerCertVerifier for ChainOnly {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.inner.verify_tls12_signature(message, cert, dss)
+        let algorithms = &self.provider.signature_verification_algorithms;
+        verify_tls12_signature(message, cert, dss, algorithms)
     }
 
     fn verify_tls13_signature(
@@ -299,11 +249,14 @@ impl ServerCertVerifier for ChainOnly {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.inner.verify_tls13_signature(message, cert, dss)
+        let algorithms = &self.provider.signature_verification_algorithms;
+        verify_tls13_signature(message, cert, dss, algorithms)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.inner.supported_verify_schemes()
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
     }
 }
 

@@ -12,15 +12,14 @@ use tokio_postgres::Client;
 use super::quote::literal;
 use super::SETTINGS;
 use crate::config::{ConnectionSpec, EngineKind};
-use crate::engine::chunk::{self, Chunk, TableSums};
+use crate::engine::chunk::{self, ExportTable, Job};
 use crate::engine::order::{sort_objects, SchemaObject, Section};
 use crate::engine::{DataOptions, Inventory, SequenceState, TableState};
 use crate::error::ServerError;
-use crate::progress::{Progress, TableProgress};
 use crate::snapshot::checksum::{LineHasher, RowChecksum};
-use crate::snapshot::manifest::{Manifest, SequenceEntry};
-use crate::snapshot::markers::{self, FileKind};
-use crate::snapshot::pieces::{self, Finished, Pieces, Spooler};
+use crate::snapshot::manifest::Manifest;
+use crate::snapshot::markers;
+use crate::snapshot::pieces::{Finished, Pieces};
 
 /// Session settings that fix the text form of every value, so that the same
 /// rows always give the same bytes (and checksums) on any server.
@@ -43,6 +42,16 @@ pub struct DataTable {
     /// The catalog's estimates (reltuples, table size), for progress; 0 if unknown.
     pub est_rows: u64,
     pub est_bytes: u64,
+}
+
+impl ExportTable for DataTable {
+    fn quoted(&self) -> String {
+        self.qname.clone()
+    }
+
+    fn estimate(&self) -> (u64, u64) {
+        (self.est_rows, self.est_bytes)
+    }
 }
 
 impl DataTable {
@@ -211,15 +220,10 @@ const WORKERS: usize = 2;
 /// One piece of a table's COPY block: the block's start in its first piece,
 /// the rows of the piece's range, the block's end in its last piece; and
 /// the checksum of those rows.
-async fn table_piece(
-    client: &Client,
-    table: &DataTable,
-    chunk: &Chunk,
-    skip_rows: bool,
-    spooler: &Spooler,
-    progress: &mut TableProgress,
-) -> Result<(Finished, RowChecksum)> {
-    let mut spool = spooler.spool()?;
+async fn table_piece(client: &Client, job: &mut Job<DataTable>) -> Result<(Finished, RowChecksum)> {
+    let mut spool = job.spooler.spool()?;
+    let skip_rows = job.skip;
+    let (table, chunk, progress) = job.parts();
     if chunk.first() {
         write!(
             spool,
@@ -288,12 +292,7 @@ pub async fn export(
     pieces: &mut Pieces<'_>,
 ) -> Result<Manifest> {
     let tables = data_tables(&client, opts).await?;
-    let names: Vec<&str> = tables.iter().map(|t| t.qname.as_str()).collect();
-    let header = format!(
-        "{HEADER}{}{}{SETTINGS}",
-        markers::header(EngineKind::Postgres, FileKind::Data),
-        markers::tables_line(&serde_json::to_string(&names)?)
-    );
+    let header = chunk::header(EngineKind::Postgres, HEADER, SETTINGS, &tables)?;
     pieces.write(header.as_bytes())?;
 
     let wanted = opts.jobs.unwrap_or(WORKERS);
@@ -304,82 +303,52 @@ pub async fn export(
         .map(|t| opts.rows_left_out(&t.qname))
         .collect();
     // Ranges only pay where more than one connection reads them.
-    let chunks = if workers.len() > 1 {
-        super::chunk::plan(&main, &tables, |i| skipped[i]).await?
-    } else {
-        (0..tables.len()).map(Chunk::whole).collect()
-    };
-    let tables = Arc::new(tables);
-    let chunks = Arc::new(chunks);
-    let skipped = Arc::new(skipped);
-    let what = if chunks.len() == tables.len() {
-        "tables"
-    } else {
-        "table pieces"
-    };
-    let progress = Progress::new(chunks.len() as u64, what);
-    let (spooler, list, plan, skip, bars) = (
-        pieces.spooler(),
-        tables.clone(),
-        chunks.clone(),
-        skipped.clone(),
-        progress.clone(),
-    );
-    let (tasks, rx) =
-        pieces::spawn_workers(workers, chunks.len(), move |client: Arc<Client>, index| {
-            let (spooler, tables, chunks, skipped) =
-                (spooler.clone(), list.clone(), plan.clone(), skip.clone());
-            let bars = bars.clone();
-            async move {
-                let chunk = &chunks[index];
-                let table = &tables[chunk.table];
-                let skip = skipped[chunk.table];
-                let estimate = (table.est_rows, table.est_bytes);
-                let mut line = chunk::begin_line(&bars, &table.qname, estimate, chunk, skip);
-                let made = table_piece(&client, table, chunk, skip, &spooler, &mut line).await;
-                line.finish_table();
-                (client, made)
-            }
-        });
-
-    let mut sums = TableSums::default();
-    pieces::append_in_order(
+    let cut = workers.len() > 1;
+    let chunks = super::chunk::plan(&main, &tables, |i| !cut || skipped[i]).await?;
+    let (mut manifest, tasks) = chunk::export(
         pieces,
-        rx,
-        chunks.len(),
-        |index, checksum: RowChecksum, _bytes| {
-            let chunk = &chunks[index];
-            sums.add(chunk, || tables[chunk.table].qname.clone(), &checksum);
-            Ok(())
+        EngineKind::Postgres,
+        workers,
+        tables,
+        chunks,
+        skipped,
+        |client: Arc<Client>, mut job: Job<DataTable>| async move {
+            let made = table_piece(&client, &mut job).await;
+            job.line.finish_table();
+            (client, made)
         },
     )
     .await?;
-    let mut manifest = Manifest {
-        engine: Some(crate::config::EngineKind::Postgres),
-        tables: sums.entries,
-        ..Manifest::default()
-    };
-    progress.finish();
-    drop(tasks);
 
-    let mut trailer = String::from("\n");
-    for s in sequence_states(&main).await? {
-        trailer += &format!(
-            "SELECT pg_catalog.setval({}, {}, {});\n",
-            literal(&s.name),
-            s.value,
-            s.is_called
-        );
-        manifest.sequences.push(SequenceEntry {
-            name: s.name,
-            value: s.value,
-            is_called: s.is_called,
-        });
-    }
-    trailer += "\n";
-    trailer += &manifest.render();
+    drop(tasks);
+    let states = sequence_states(&main).await?;
+    let restore: Vec<String> = states
+        .iter()
+        .map(|s| {
+            let name = literal(&s.name);
+            format!(
+                "SELECT pg_catalog.setval({name}, {}, {});",
+                s.value, s.is_called
+            )
+        })
+        .collect();
+    let trailer = chunk::trailer(&mut manifest, "\n", &restore, states);
     pieces.write(trailer.as_bytes())?;
     Ok(manifest)
+}
+
+/// One row of `sql` about `table`; an error says what was `doing`.
+async fn query_table(
+    client: &Client,
+    sql: &str,
+    doing: &str,
+    table: &DataTable,
+) -> Result<tokio_postgres::Row> {
+    client
+        .query_one(sql, &[])
+        .await
+        .map_err(ServerError::from)
+        .with_context(|| format!("{doing} {}", table.qname))
 }
 
 /// Row counts (and checksums) of every table, and sequence positions.
@@ -394,11 +363,8 @@ pub async fn inventory(
     for table in &tables {
         let state = match checksum {
             ChecksumKind::None => {
-                let row = client
-                    .query_one(&format!("SELECT count(*) FROM ONLY {}", table.qname), &[])
-                    .await
-                    .map_err(ServerError::from)
-                    .with_context(|| format!("counting {}", table.qname))?;
+                let sql = format!("SELECT count(*) FROM ONLY {}", table.qname);
+                let row = query_table(client, &sql, "counting", table).await?;
                 TableState {
                     name: table.qname.clone(),
                     rows: row.get::<_, i64>(0) as u64,
@@ -412,11 +378,7 @@ pub async fn inventory(
                      FROM ONLY {} AS t",
                     table.qname
                 );
-                let row = client
-                    .query_one(&sql, &[])
-                    .await
-                    .map_err(ServerError::from)
-                    .with_context(|| format!("checksumming {}", table.qname))?;
+                let row = query_table(client, &sql, "checksumming", table).await?;
                 TableState {
                     name: table.qname.clone(),
                     rows: row.get::<_, i64>(0) as u64,

@@ -179,10 +179,7 @@ pub async fn load(client: &Client, path: &Path, opts: &ImportOptions) -> Result<
     let display = path.display().to_string();
     let mut truncated = Vec::new();
     if opts.truncate {
-        let file = path.to_path_buf();
-        let tables =
-            tokio::task::spawn_blocking(move || datafile::tables_loaded(&file, Dialect::Postgres))
-                .await??;
+        let tables = datafile::tables_loaded(path, Dialect::Postgres).await?;
         if !tables.is_empty() {
             let truncate = match super::truncate::statement(client, &tables).await {
                 Ok(sql) => client.batch_execute(&sql).await,
@@ -247,10 +244,7 @@ pub async fn load(client: &Client, path: &Path, opts: &ImportOptions) -> Result<
                 }
             }
             Event::Insert {
-                table,
-                sql,
-                line,
-                rows: _,
+                table, sql, line, ..
             } => {
                 client.batch_execute(&sql).await.map_err(|e| {
                     if connection_lost(&e) {

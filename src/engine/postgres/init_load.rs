@@ -164,10 +164,7 @@ pub async fn load(
                 commit_current!();
             }
             Event::Insert {
-                table,
-                sql,
-                line,
-                rows: _,
+                table, sql, line, ..
             } => {
                 let same = matches!(&current, Some((_, Some(t))) if *t == table);
                 if !same {

@@ -19,7 +19,9 @@ use tokio_postgres::Client;
 
 use crate::config::{ConnectionSpec, EngineKind};
 use crate::engine::order::{sort_objects, Section};
-use crate::engine::resume::{self, InitReport, InputIdentity, Phase, StagingRecord, Verdict};
+use crate::engine::resume::{
+    self, InitInputs, InitReport, InputIdentity, Phase, StagingRecord, Verdict,
+};
 use crate::engine::{
     staging_name, ChecksumKind, DataOptions, ImportOptions, ImportSummary, Inventory,
     SchemaOptions, SchemaSummary,
@@ -242,49 +244,37 @@ impl Postgres {
     /// its staging database, without the swap (for `diff`'s scratch database).
     pub async fn create_from_schema(&self, schema_file: &Path) -> Result<()> {
         let name = &self.spec.dbname;
-        self.maintenance()
-            .await?
-            .batch_execute(&format!(
-                "CREATE DATABASE {} TEMPLATE template0",
-                ident(name)
-            ))
-            .await
-            .map_err(ServerError::from)
-            .with_context(|| format!("creating {name}"))?;
+        let sql = format!("CREATE DATABASE {} TEMPLATE template0", ident(name));
+        self.on_maintenance(&sql, "creating", name).await?;
         let client = self.connect_to(name).await?;
         load::run_schema(&client, schema_file, load::Sections::All).await
     }
 
     pub async fn drop_scratch(&self) -> Result<()> {
-        let name = &self.spec.dbname;
-        self.maintenance()
-            .await?
-            .batch_execute(&format!(
-                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                ident(name)
-            ))
-            .await
-            .map_err(ServerError::from)
-            .with_context(|| format!("dropping {name}"))
+        self.drop_database(&self.spec.dbname).await
     }
 
-    pub async fn init(
-        &self,
-        schema_file: &Path,
-        data_file: Option<&Path>,
-        resume: bool,
-    ) -> Result<InitReport> {
+    /// Runs `sql` on the maintenance database; an error says what it was
+    /// `doing` to database `name`.
+    async fn on_maintenance(&self, sql: &str, doing: &str, name: &str) -> Result<()> {
+        self.maintenance()
+            .await?
+            .batch_execute(sql)
+            .await
+            .map_err(ServerError::from)
+            .with_context(|| format!("{doing} {name}"))
+    }
+
+    pub async fn init(&self, inputs: &InitInputs<'_>) -> Result<InitReport> {
+        let (schema_file, data_file, identity) = (inputs.schema, inputs.data, &inputs.identity);
         let target = self.spec.dbname.clone();
         let staging = staging_name(&target, "new", 63);
         let old = staging_name(&target, "old", 63);
-        let identity = match data_file {
-            Some(data) => Some(InputIdentity::of(schema_file, data)?),
-            None => None,
-        };
         let mut report = InitReport::default();
         let maint = self.maintenance().await?;
-        let wanted = identity.as_ref().filter(|_| resume);
-        let found = self.remove_leftovers(&maint, &staging, wanted).await?;
+        let found = self
+            .remove_leftovers(&maint, &staging, inputs.wanted())
+            .await?;
         let run = |sql: String| {
             let maint = &maint;
             async move { maint.batch_execute(&sql).await.map_err(ServerError::from) }
@@ -304,12 +294,7 @@ impl Postgres {
                 Some(phase)
             }
             None => {
-                if resume {
-                    report.notes.push(match data_file {
-                        Some(_) => format!("--resume: no staging database of an earlier run of {target} to resume; building from scratch"),
-                        None => "--resume: nothing to resume without --data; building from scratch".to_string(),
-                    });
-                }
+                report.notes.extend(inputs.nothing_resumed(&target));
                 run(format!(
                     "CREATE DATABASE {} TEMPLATE template0",
                     ident(&staging)
@@ -487,35 +472,26 @@ impl Postgres {
                 continue;
             }
             let is_build = name[prefix.len()..].starts_with("new_");
-            let why = match resume {
+            let verdict = match resume {
                 Some(wanted) if is_build && found.is_none() => {
-                    match resume::judge(record.as_deref(), wanted) {
-                        Verdict::Reuse(phase) => {
-                            found = Some((name, phase));
-                            continue;
-                        }
-                        Verdict::Drop(why) => format!(" (not resumed: {why})"),
-                    }
+                    Some(resume::judge(record.as_deref(), wanted))
                 }
-                _ => String::new(),
+                _ => None,
             };
+            if let Some(Verdict::Reuse(phase)) = verdict {
+                found = Some((name, phase));
+                continue;
+            }
             self.drop_database(&name).await?;
-            eprintln!("dbsnap: dropped {name}, left behind by an earlier run that was killed{why}");
+            resume::say_dropped(&name, verdict);
         }
         Ok(found)
     }
 
     /// Drops a database this run created, over a fresh connection.
     pub async fn drop_database(&self, name: &str) -> Result<()> {
-        let maint = self.maintenance().await?;
-        maint
-            .batch_execute(&format!(
-                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                ident(name)
-            ))
-            .await
-            .map_err(ServerError::from)
-            .with_context(|| format!("dropping {name}"))
+        let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", ident(name));
+        self.on_maintenance(&sql, "dropping", name).await
     }
 
     /// Which of `names` exist, read over a fresh connection: what a message

@@ -1,7 +1,7 @@
 //! What a statement of a schema file is, as `init` sees it: whether it acts
 //! outside the target database (refused before anything runs), and what a
 //! post-data statement builds (for its progress). A schema file runs DDL by
-//! nature; a data file's rules are in the parent module.
+//! nature; a data file's rules are in the parent module (rows.rs, settings.rs).
 
 use super::{first_words, versioned_content, Dialect};
 

@@ -14,48 +14,36 @@ impl CatalogReader<'_> {
         {
             self.c_functions.insert(oid(&r, "oid"));
         }
-        for r in self
-            .rows("base types", include_str!("base_types.sql"))
-            .await?
-        {
-            let o = oid(&r, "oid");
-            if self.is_member(PG_TYPE, o) {
-                continue;
-            }
+        let rows = self.own_rows(PG_TYPE, "base types", include_str!("base_types.sql"));
+        for (o, r) in rows.await? {
             let (schema, name, qname) = (s(&r, "schema"), s(&r, "name"), s(&r, "qname"));
             let shell = format!("CREATE TYPE {qname};\n");
             let comment = self.comment(PG_TYPE, o, 0, &format!("TYPE {qname}"));
             let key = Key::of(PG_TYPE, o);
-            if !r.get::<_, bool>("defined") {
+            // A type never defined is its shell alone.
+            let (sql, deps) = if r.get::<_, bool>("defined") {
                 self.push(
-                    key,
+                    key.with(Part::Shell),
                     Section::PreData,
                     group::TYPE,
-                    (&schema, &name, ""),
-                    format!("TYPE {qname}"),
-                    shell + &comment,
+                    (&schema, &name, "shell"),
+                    format!("SHELL TYPE {qname}"),
+                    shell,
                     vec![],
                 );
-                continue;
-            }
-            self.push(
-                key.with(Part::Shell),
-                Section::PreData,
-                group::TYPE,
-                (&schema, &name, "shell"),
-                format!("SHELL TYPE {qname}"),
-                shell,
-                vec![],
-            );
-            self.base_types.insert(o);
+                self.base_types.insert(o);
+                (s(&r, "ddl") + &comment, vec![key.with(Part::Shell)])
+            } else {
+                (shell + &comment, vec![])
+            };
             self.push(
                 key,
                 Section::PreData,
                 group::TYPE,
                 (&schema, &name, ""),
                 format!("TYPE {qname}"),
-                s(&r, "ddl") + &comment,
-                vec![key.with(Part::Shell)],
+                sql,
+                deps,
             );
         }
         Ok(())

@@ -6,14 +6,8 @@ use super::*;
 
 impl CatalogReader<'_> {
     pub(super) async fn collations(&mut self) -> Result<()> {
-        for r in self
-            .rows("collations", include_str!("collations.sql"))
-            .await?
-        {
-            let o = oid(&r, "oid");
-            if self.is_member(PG_COLLATION, o) {
-                continue;
-            }
+        let rows = self.own_rows(PG_COLLATION, "collations", include_str!("collations.sql"));
+        for (o, r) in rows.await? {
             let qname = s(&r, "qname");
             let mut parts = Vec::new();
             match s(&r, "provider").as_str() {

@@ -16,14 +16,8 @@ impl CatalogReader<'_> {
         {
             aggregates.insert(oid(&r, "oid"), r);
         }
-        for r in self
-            .rows("functions", include_str!("functions.sql"))
-            .await?
-        {
-            let o = oid(&r, "oid");
-            if self.is_member(PG_PROC, o) {
-                continue;
-            }
+        let rows = self.own_rows(PG_PROC, "functions", include_str!("functions.sql"));
+        for (o, r) in rows.await? {
             let (schema, name, qname, kind, ident) = (
                 s(&r, "schema"),
                 s(&r, "name"),
@@ -85,23 +79,28 @@ fn aggregate_sql(qname: &str, args: &str, a: &Row) -> String {
         parts.push(format!("SSPACE = {sspace}"));
     }
     let default_modify = if kind == "n" { "r" } else { "w" };
-    let modify = |m: String| match m.as_str() {
-        "s" => "SHAREABLE",
-        "w" => "READ_WRITE",
-        _ => "READ_ONLY",
+    // The final function of the plain aggregate (`m` empty) or of its
+    // moving-aggregate form (`m` = "m"), with its options.
+    let final_func = |parts: &mut Vec<String>, m: &str| {
+        let Some(f) = opt(a, &format!("{m}finalfunc")) else {
+            return;
+        };
+        let field = format!("{}FINALFUNC", m.to_uppercase());
+        parts.push(format!("{field} = {f}"));
+        if a.get::<_, bool>(format!("{m}finalextra").as_str()) {
+            parts.push(format!("{field}_EXTRA"));
+        }
+        let modify = s(a, &format!("{m}finalmodify"));
+        if modify != default_modify {
+            let word = match modify.as_str() {
+                "s" => "SHAREABLE",
+                "w" => "READ_WRITE",
+                _ => "READ_ONLY",
+            };
+            parts.push(format!("{field}_MODIFY = {word}"));
+        }
     };
-    if let Some(f) = opt(a, "finalfunc") {
-        parts.push(format!("FINALFUNC = {f}"));
-        if a.get::<_, bool>("finalextra") {
-            parts.push("FINALFUNC_EXTRA".into());
-        }
-        if s(a, "finalmodify") != default_modify {
-            parts.push(format!(
-                "FINALFUNC_MODIFY = {}",
-                modify(s(a, "finalmodify"))
-            ));
-        }
-    }
+    final_func(&mut parts, "");
     for (field, col) in [
         ("COMBINEFUNC", "combinefunc"),
         ("SERIALFUNC", "serialfunc"),
@@ -126,18 +125,7 @@ fn aggregate_sql(qname: &str, args: &str, a: &Row) -> String {
         if msspace != 0 {
             parts.push(format!("MSSPACE = {msspace}"));
         }
-        if let Some(f) = opt(a, "mfinalfunc") {
-            parts.push(format!("MFINALFUNC = {f}"));
-            if a.get::<_, bool>("mfinalextra") {
-                parts.push("MFINALFUNC_EXTRA".into());
-            }
-            if s(a, "mfinalmodify") != default_modify {
-                parts.push(format!(
-                    "MFINALFUNC_MODIFY = {}",
-                    modify(s(a, "mfinalmodify"))
-                ));
-            }
-        }
+        final_func(&mut parts, "m");
         if let Some(v) = opt(a, "minitcond") {
             parts.push(format!("MINITCOND = {}", literal(&v)));
         }

@@ -323,6 +323,31 @@ impl<'a> CatalogReader<'a> {
         query(self.client, what, sql).await
     }
 
+    /// The rows of `sql` (each naming its object in an `oid` column) for
+    /// objects of `class` that no extension makes, with their oids.
+    async fn own_rows(&self, class: u32, what: &str, sql: &str) -> Result<Vec<(u32, Row)>> {
+        let rows = self.rows(what, sql).await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| (oid(&r, "oid"), r))
+            .filter(|(o, _)| !self.is_member(class, *o))
+            .collect())
+    }
+
+    /// The rows of `sql` for objects on a table dbsnap writes (`oid` and
+    /// `relid` columns): with their oids and the table's qualified name.
+    async fn on_table_rows(&self, what: &str, sql: &str) -> Result<Vec<(u32, u32, String, Row)>> {
+        let rows = self.rows(what, sql).await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|r| {
+                let relid = oid(&r, "relid");
+                let table = self.relations.get(&relid)?.qname.clone();
+                Some((oid(&r, "oid"), relid, table, r))
+            })
+            .collect())
+    }
+
     fn is_member(&self, class: u32, oid: u32) -> bool {
         self.extension_members.contains(&(class, oid))
     }
@@ -369,28 +394,60 @@ impl<'a> CatalogReader<'a> {
         section: Section,
         group: u8,
     ) -> Result<()> {
-        for r in self.rows(what, sql).await? {
-            let o = oid(&r, "oid");
-            if self.is_member(class, o) {
-                continue;
-            }
-            let target = s(&r, "target");
-            let mut ddl = s(&r, "ddl");
-            // An empty statement stands for an object another one makes.
-            if !ddl.is_empty() {
-                ddl += &self.comment(class, o, 0, &target);
-            }
-            let label = r.try_get::<_, String>("label").unwrap_or(target.clone());
-            self.push(
-                Key::of(class, o),
-                section,
-                group,
-                (&s(&r, "schema"), &s(&r, "name"), &target),
-                label,
-                ddl,
-                vec![],
-            );
+        for (o, r) in self.own_rows(class, what, sql).await? {
+            self.push_statement((class, o), &r, section, group);
         }
         Ok(())
+    }
+
+    /// One row of a query that writes the whole statement (see
+    /// [`Self::statements`]): the object `(class, oid)`.
+    fn push_statement(&mut self, (class, o): (u32, u32), r: &Row, section: Section, group: u8) {
+        let target = s(r, "target");
+        let mut ddl = s(r, "ddl");
+        // An empty statement stands for an object another one makes.
+        if !ddl.is_empty() {
+            ddl += &self.comment(class, o, 0, &target);
+        }
+        let label = r.try_get::<_, String>("label").unwrap_or(target.clone());
+        self.push(
+            Key::of(class, o),
+            section,
+            group,
+            (&s(r, "schema"), &s(r, "name"), &target),
+            label,
+            ddl,
+            vec![],
+        );
+    }
+
+    /// A post-data object on the table `relid` (a policy, rule or trigger)
+    /// with its comment: `KIND name ON table`, sorted under its table, made
+    /// after it.
+    #[allow(clippy::too_many_arguments)]
+    fn push_on_table(
+        &mut self,
+        (class, o): (u32, u32),
+        relid: u32,
+        kind: &str,
+        group: u8,
+        r: &Row,
+        mut sql: String,
+    ) {
+        let Some(rel) = self.relations.get(&relid) else {
+            return;
+        };
+        let label = format!("{kind} {} ON {}", s(r, "qname"), rel.qname);
+        let (schema, table) = (rel.schema.clone(), rel.name.clone());
+        sql += &self.comment(class, o, 0, &label);
+        self.push(
+            Key::of(class, o),
+            Section::PostData,
+            group,
+            (&schema, &table, &s(r, "name")),
+            label,
+            sql,
+            vec![Key::of(PG_CLASS, relid)],
+        );
     }
 }

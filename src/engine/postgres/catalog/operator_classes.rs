@@ -18,25 +18,12 @@ impl CatalogReader<'_> {
             if self.is_member(class, o) {
                 continue;
             }
-            let target = s(&r, "target");
-            let mut ddl = s(&r, "ddl");
-            if !ddl.is_empty() {
-                ddl += &self.comment(class, o, 0, &target);
-            }
             let group = if class == PG_OPCLASS {
                 group::OPERATOR_CLASS
             } else {
                 group::OPERATOR_FAMILY
             };
-            self.push(
-                Key::of(class, o),
-                Section::PreData,
-                group,
-                (&s(&r, "schema"), &s(&r, "name"), &target),
-                target.clone(),
-                ddl,
-                vec![],
-            );
+            self.push_statement((class, o), &r, Section::PreData, group);
         }
         // A member's dependencies (its operator, its function) are its
         // class's or family's.

@@ -8,11 +8,8 @@ use super::*;
 
 impl CatalogReader<'_> {
     pub(super) async fn policies(&mut self) -> Result<()> {
-        for r in self.rows("policies", include_str!("policies.sql")).await? {
-            let (o, relid) = (oid(&r, "oid"), oid(&r, "relid"));
-            let Some(rel) = self.relations.get(&relid) else {
-                continue;
-            };
+        let rows = self.on_table_rows("policies", include_str!("policies.sql"));
+        for (o, relid, table, r) in rows.await? {
             let qname = s(&r, "qname");
             let cmd = match s(&r, "cmd").as_str() {
                 "r" => "SELECT",
@@ -21,7 +18,7 @@ impl CatalogReader<'_> {
                 "d" => "DELETE",
                 _ => "ALL",
             };
-            let mut sql = format!("CREATE POLICY {qname} ON {}", rel.qname);
+            let mut sql = format!("CREATE POLICY {qname} ON {}", table);
             if !r.get::<_, bool>("permissive") {
                 sql.push_str(" AS RESTRICTIVE");
             }
@@ -35,21 +32,7 @@ impl CatalogReader<'_> {
                 write!(sql, " WITH CHECK ({e})").expect("writing to a String cannot fail");
             }
             sql.push_str(";\n");
-            sql += &self.comment(PG_POLICY, o, 0, &format!("POLICY {qname} ON {}", rel.qname));
-            let (schema, table, label) = (
-                rel.schema.clone(),
-                rel.name.clone(),
-                format!("POLICY {qname} ON {}", rel.qname),
-            );
-            self.push(
-                Key::of(PG_POLICY, o),
-                Section::PostData,
-                group::POLICY,
-                (&schema, &table, &s(&r, "name")),
-                label,
-                sql,
-                vec![Key::of(PG_CLASS, relid)],
-            );
+            self.push_on_table((PG_POLICY, o), relid, "POLICY", group::POLICY, &r, sql);
         }
         Ok(())
     }

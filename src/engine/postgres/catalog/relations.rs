@@ -109,6 +109,8 @@ impl CatalogReader<'_> {
             );
             self.push_split_defaults(o);
 
+            // Set after the rows: row security, and a materialized view's contents.
+            let mut after = Vec::new();
             if rls || force_rls {
                 let mut sql = String::new();
                 if rls {
@@ -117,24 +119,21 @@ impl CatalogReader<'_> {
                 if force_rls {
                     sql += &format!("ALTER TABLE {qname} FORCE ROW LEVEL SECURITY;\n");
                 }
-                self.push(
-                    key.with(Part::RowSecurity),
-                    Section::PostData,
-                    group::ROW_SECURITY,
-                    (&schema, &name, ""),
-                    format!("ROW SECURITY {qname}"),
-                    sql,
-                    vec![key],
-                );
+                after.push((Part::RowSecurity, group::ROW_SECURITY, "ROW SECURITY", sql));
             }
             if refresh {
                 let sql = format!("REFRESH MATERIALIZED VIEW {qname};\n");
+                after.push((Part::Refresh, group::REFRESH, "REFRESH", sql));
+            }
+            for (part, group, what, sql) in after {
+                let label = format!("{what} {qname}");
+                let sort = (schema.as_str(), name.as_str(), "");
                 self.push(
-                    key.with(Part::Refresh),
+                    key.with(part),
                     Section::PostData,
-                    group::REFRESH,
-                    (&schema, &name, ""),
-                    format!("REFRESH {qname}"),
+                    group,
+                    sort,
+                    label,
                     sql,
                     vec![key],
                 );

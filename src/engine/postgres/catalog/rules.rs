@@ -8,32 +8,15 @@ use super::*;
 
 impl CatalogReader<'_> {
     pub(super) async fn rules(&mut self) -> Result<()> {
-        for r in self.rows("rules", include_str!("rules.sql")).await? {
-            let (o, relid) = (oid(&r, "oid"), oid(&r, "relid"));
-            let Some(rel) = self.relations.get(&relid) else {
-                continue;
-            };
+        let rows = self.on_table_rows("rules", include_str!("rules.sql"));
+        for (o, relid, table, r) in rows.await? {
             let qname = s(&r, "qname");
             let mut sql = format!("{}\n", s(&r, "def").trim_end());
             if s(&r, "enabled") == "D" {
-                writeln!(sql, "ALTER TABLE {} DISABLE RULE {qname};", rel.qname)
+                writeln!(sql, "ALTER TABLE {} DISABLE RULE {qname};", table)
                     .expect("writing to a String cannot fail");
             }
-            sql += &self.comment(PG_REWRITE, o, 0, &format!("RULE {qname} ON {}", rel.qname));
-            let (schema, table, label) = (
-                rel.schema.clone(),
-                rel.name.clone(),
-                format!("RULE {qname} ON {}", rel.qname),
-            );
-            self.push(
-                Key::of(PG_REWRITE, o),
-                Section::PostData,
-                group::RULE,
-                (&schema, &table, &s(&r, "name")),
-                label,
-                sql,
-                vec![Key::of(PG_CLASS, relid)],
-            );
+            self.push_on_table((PG_REWRITE, o), relid, "RULE", group::RULE, &r, sql);
         }
         Ok(())
     }

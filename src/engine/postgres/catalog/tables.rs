@@ -99,14 +99,13 @@ impl CatalogReader<'_> {
                 .expect("writing to a String cannot fail");
             }
         }
-        for check in self
-            .inline_checks
-            .get(&rel.oid)
-            .map(Vec::as_slice)
-            .unwrap_or(&[])
-        {
-            items.push(check.clone());
-        }
+        items.extend(
+            self.inline_checks
+                .get(&rel.oid)
+                .into_iter()
+                .flatten()
+                .cloned(),
+        );
 
         let prefix = if rel.persistence == "u" {
             "UNLOGGED "
@@ -117,14 +116,13 @@ impl CatalogReader<'_> {
         };
         if attached {
             // ATTACH PARTITION needs the parent's checks to be there already.
-            for check in self
-                .inherited_checks
-                .get(&rel.oid)
-                .map(Vec::as_slice)
-                .unwrap_or(&[])
-            {
-                items.push(check.clone());
-            }
+            items.extend(
+                self.inherited_checks
+                    .get(&rel.oid)
+                    .into_iter()
+                    .flatten()
+                    .cloned(),
+            );
         }
         let mut sql = if let (Some(bound), Some((_, parent)), false) =
             (&rel.partbound, parents.first(), attached)

@@ -9,38 +9,16 @@ use super::*;
 
 impl CatalogReader<'_> {
     pub(super) async fn triggers(&mut self) -> Result<()> {
-        for r in self.rows("triggers", include_str!("triggers.sql")).await? {
-            let (o, relid) = (oid(&r, "oid"), oid(&r, "relid"));
-            let Some(rel) = self.relations.get(&relid) else {
-                continue;
-            };
+        let rows = self.on_table_rows("triggers", include_str!("triggers.sql"));
+        for (o, relid, table, r) in rows.await? {
             let qname = s(&r, "qname");
             let mut sql = format!("{};\n", s(&r, "def"));
             let state = enabled_word(&s(&r, "enabled"));
             if !state.is_empty() {
-                writeln!(sql, "ALTER TABLE {} {state} TRIGGER {qname};", rel.qname)
+                writeln!(sql, "ALTER TABLE {} {state} TRIGGER {qname};", table)
                     .expect("writing to a String cannot fail");
             }
-            sql += &self.comment(
-                PG_TRIGGER,
-                o,
-                0,
-                &format!("TRIGGER {qname} ON {}", rel.qname),
-            );
-            let (schema, table, label) = (
-                rel.schema.clone(),
-                rel.name.clone(),
-                format!("TRIGGER {qname} ON {}", rel.qname),
-            );
-            self.push(
-                Key::of(PG_TRIGGER, o),
-                Section::PostData,
-                group::TRIGGER,
-                (&schema, &table, &s(&r, "name")),
-                label,
-                sql,
-                vec![Key::of(PG_CLASS, relid)],
-            );
+            self.push_on_table((PG_TRIGGER, o), relid, "TRIGGER", group::TRIGGER, &r, sql);
         }
         self.trigger_clone_states().await
     }

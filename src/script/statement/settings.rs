@@ -1,0 +1,218 @@
+//! The session settings a data file may hold, with the values each may take:
+//! PostgreSQL's SET and set_config, MySQL's SET of session variables.
+
+use super::parser::Parser;
+use super::tokens::*;
+use super::*;
+
+/// PostgreSQL settings that pg_dump and dbsnap write, with the values each may take.
+fn pg_setting_allowed(name: &str, value: &str) -> bool {
+    let v = value.to_ascii_lowercase();
+    match name {
+        "statement_timeout"
+        | "lock_timeout"
+        | "idle_in_transaction_session_timeout"
+        | "transaction_timeout" => true,
+        // Our lexer reads strings as a server in UTF-8 with standard strings does.
+        "client_encoding" => matches!(v.as_str(), "utf8" | "utf-8" | "unicode"),
+        "standard_conforming_strings" => matches!(v.as_str(), "on" | "true" | "1"),
+        "check_function_bodies" | "row_security" | "default_with_oids" => true,
+        "xmloption"
+        | "client_min_messages"
+        | "search_path"
+        | "default_tablespace"
+        | "default_table_access_method" => true,
+        _ => false,
+    }
+}
+
+/// `SELECT pg_catalog.set_config('search_path', '', false)`.
+pub(super) fn pg_set_config(dialect: Dialect, sql: &str) -> Option<Statement> {
+    if dialect != Dialect::Postgres {
+        return None;
+    }
+    let mut p = Parser::new(dialect, sql);
+    p.keyword("select").then_some(())?;
+    if p.keyword("pg_catalog") {
+        p.punct('.').then_some(())?;
+    }
+    (p.keyword("set_config") && p.punct('(')).then_some(())?;
+    let name = p.string()?;
+    p.punct(',').then_some(())?;
+    let value = p.string()?;
+    (p.punct(',') && p.keyword("false") && p.punct(')')).then_some(())?;
+    p.punct(';');
+    p.at_end().then_some(())?;
+    let name = name.to_ascii_lowercase();
+    pg_setting_allowed(&name, &value).then_some(())?;
+    Some(Statement::Setting(format!(
+        "SELECT pg_catalog.set_config({}, {}, false)",
+        quote_literal(dialect, &name),
+        quote_literal(dialect, &value)
+    )))
+}
+
+/// MySQL session variables that mysqldump and dbsnap set around the rows.
+const MYSQL_SETTINGS: &[&str] = &[
+    "character_set_client",
+    "character_set_results",
+    "character_set_connection",
+    "collation_connection",
+    "time_zone",
+    "unique_checks",
+    "foreign_key_checks",
+    "sql_mode",
+    "sql_notes",
+    "note_verbosity",
+];
+
+/// Checks that a file may switch off for the `mysql` client (mysqldump's
+/// files and ours do, so that rows closing a foreign-key cycle load) but not
+/// for dbsnap: the file is untrusted, and `--disable-constraints` alone
+/// decides. Their assignments are accepted and not sent.
+const IMPORTER_OWNED: &[&str] = &["foreign_key_checks", "unique_checks"];
+
+/// sql_mode values that would make the server read strings or names
+/// differently from this module.
+fn sql_mode_ok(value: &str) -> bool {
+    let upper = value.to_ascii_uppercase();
+    !["NO_BACKSLASH_ESCAPES", "ANSI_QUOTES", "ANSI"]
+        .iter()
+        .any(|bad| upper.split(',').any(|m| m.trim() == *bad))
+}
+
+/// `SET name = value[, ...]` in either dialect, rebuilt.
+pub(super) fn setting(dialect: Dialect, sql: &str) -> Option<Statement> {
+    let mut p = Parser::new(dialect, sql);
+    p.keyword("set").then_some(())?;
+    match dialect {
+        Dialect::Postgres => {
+            p.keyword("session");
+            let name = p.ident(dialect)?;
+            (p.punct('=') || p.keyword("to")).then_some(())?;
+            let value = match p.string() {
+                Some(s) => s,
+                None => match p.next()? {
+                    Tok::Number(n) => n.to_string(),
+                    Tok::Word(w) => w.to_ascii_lowercase(),
+                    _ => return None,
+                },
+            };
+            p.punct(';');
+            p.at_end().then_some(())?;
+            pg_setting_allowed(&name, &value).then_some(())?;
+            Some(Statement::Setting(format!(
+                "SET {} = {}",
+                quote_ident(dialect, &name),
+                quote_literal(dialect, &value)
+            )))
+        }
+        Dialect::MySql => {
+            let mut parts = Vec::new();
+            loop {
+                parts.push(mysql_assignment(&mut p)?);
+                if !p.punct(',') {
+                    break;
+                }
+            }
+            p.punct(';');
+            p.at_end().then_some(())?;
+            // Assignments the importer owns are left out (empty).
+            parts.retain(|part| !part.is_empty());
+            if parts.is_empty() {
+                return Some(Statement::LoadHint);
+            }
+            Some(Statement::Setting(format!("SET {}", parts.join(", "))))
+        }
+    }
+}
+
+enum Target {
+    User(String),
+    System(String),
+}
+
+/// One assignment of a MySQL SET, rebuilt from its parts.
+fn mysql_assignment(p: &mut Parser) -> Option<String> {
+    let lit = |s: &str| quote_literal(Dialect::MySql, s);
+    if p.keyword("names") || (p.keyword("character") && p.keyword("set")) {
+        let charset = p.word_or_string()?;
+        charset_ok(&charset).then_some(())?;
+        let mut out = format!("NAMES {}", lit(&charset));
+        if p.keyword("collate") {
+            let coll = p.word_or_string()?;
+            coll.bytes()
+                .all(|c| c.is_ascii_alphanumeric() || c == b'_')
+                .then_some(())?;
+            out += &format!(" COLLATE {}", lit(&coll));
+        }
+        return Some(out);
+    }
+    // Left side: @var, @@[session.]name, SESSION name, or name.
+    let target = match p.next()? {
+        Tok::Var {
+            system: false,
+            name,
+        } => Target::User(name),
+        Tok::Var { system: true, name } => {
+            let lower = name.to_ascii_lowercase();
+            let name = lower.strip_prefix("session.").unwrap_or(&lower);
+            if name.contains('.') {
+                return None;
+            }
+            Target::System(name.to_string())
+        }
+        Tok::Word(w) if w.eq_ignore_ascii_case("session") || w.eq_ignore_ascii_case("local") => {
+            Target::System(p.ident(Dialect::MySql)?.to_ascii_lowercase())
+        }
+        Tok::Word(w) => Target::System(w.to_ascii_lowercase()),
+        _ => return None,
+    };
+    (p.punct('=') || (p.punct(':') && p.punct('='))).then_some(())?;
+    if let Some(s) = p.string() {
+        return assignment(target, lit(&s));
+    }
+    let value = match p.next()? {
+        Tok::Number(n) => n.to_string(),
+        Tok::Word(w) if w.eq_ignore_ascii_case("null") => "NULL".into(),
+        Tok::Word(w) if w.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_') => lit(w),
+        Tok::Var {
+            system: false,
+            name,
+        } => format!("@{}", quote_ident(Dialect::MySql, &name)),
+        Tok::Var { system: true, name } => {
+            let lower = name.to_ascii_lowercase();
+            let name = lower.strip_prefix("session.").unwrap_or(&lower);
+            MYSQL_SETTINGS.contains(&name).then_some(())?;
+            format!("@@SESSION.{name}")
+        }
+        _ => return None,
+    };
+    assignment(target, value)
+}
+
+/// The left side with its (checked, rebuilt) value.
+fn assignment(target: Target, value: String) -> Option<String> {
+    match target {
+        Target::User(name) => {
+            // mysqldump saves the session's settings to put them back at the end.
+            value.starts_with("@@").then_some(())?;
+            Some(format!("@{} = {value}", quote_ident(Dialect::MySql, &name)))
+        }
+        Target::System(name) => {
+            MYSQL_SETTINGS.contains(&name.as_str()).then_some(())?;
+            if IMPORTER_OWNED.contains(&name.as_str()) {
+                return Some(String::new());
+            }
+            if name == "sql_mode"
+                && !(value.starts_with('@') || sql_mode_ok(value.trim_matches('\'')))
+            {
+                return None;
+            }
+            if name.starts_with("character_set") && value.starts_with('\'') {
+                charset_ok(value.trim_matches('\'')).then_some(())?;
+            }
+            Some(format!("SESSION {name} = {value}"))
+        }
+    }
+}
