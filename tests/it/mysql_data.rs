@@ -542,6 +542,60 @@ fn load_data_errors_name_the_line_and_commit_nothing() {
     );
 }
 
+/// With --disable-constraints, the INSERTs of a table go through one LOAD
+/// DATA into empty tables, which InnoDB loads in bulk: a duplicate key in a
+/// later INSERT of the run still names its own line, and neither that table
+/// nor a table loaded before it keeps a row.
+#[test]
+fn bulk_load_errors_name_the_line_and_commit_nothing() {
+    let target = TestDb::create("dst");
+    target.sql(
+        "CREATE TABLE a (id INT PRIMARY KEY) ENGINE=InnoDB; \
+         CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(5), KEY (v)) ENGINE=InnoDB;",
+    );
+    let dir = tempdir();
+    let file = dir.join("dup.sql");
+    std::fs::write(
+        &file,
+        "-- MariaDB dump 10.19  Distrib 10.11.19-MariaDB\n\
+         INSERT INTO `a` VALUES (1),(2);\n\
+         INSERT INTO `t` VALUES (1,'a'),(2,'b');\n\
+         INSERT INTO `t` VALUES (3,'c'),(4,'d');\n\
+         INSERT INTO `t` VALUES (5,'e'),(2,'dup'),(6,'f');\n\
+         -- Dump completed\n",
+    )
+    .unwrap();
+    let run = import(&target, &file, &["--disable-constraints"]);
+    run.assert_code(1);
+    assert!(
+        run.stderr
+            .contains(&format!("{}:5: table `t`", path_str(&file)))
+            && run.stderr.contains("Duplicate entry '2'"),
+        "{run}"
+    );
+    assert_eq!(target.count("a"), 0);
+    assert_eq!(target.count("t"), 0);
+
+    // Without the duplicate, every INSERT of the run is loaded.
+    std::fs::write(
+        &file,
+        "-- MariaDB dump 10.19  Distrib 10.11.19-MariaDB\n\
+         INSERT INTO `a` VALUES (1),(2);\n\
+         INSERT INTO `t` VALUES (1,'a'),(2,'b');\n\
+         INSERT INTO `t` VALUES (3,'c'),(4,NULL);\n\
+         INSERT INTO `t` (`v`, `id`) VALUES ('e',5);\n\
+         INSERT INTO `t` VALUES (6,'f');\n\
+         -- Dump completed\n",
+    )
+    .unwrap();
+    import(&target, &file, &["--disable-constraints"]).assert_success();
+    assert_eq!(target.count("a"), 2);
+    assert_eq!(
+        target.sql("SELECT GROUP_CONCAT(id, '=', IFNULL(v, 'null') ORDER BY id) FROM t;"),
+        "1=a,2=b,3=c,4=null,5=e,6=f\n"
+    );
+}
+
 /// Issue 7 §7: a 9 MB blob is an 18 MB hex INSERT, more than the default
 /// 16 MB max_allowed_packet. Its rows go through LOAD DATA (sent in pieces),
 /// so `import` and `init --data` restore it on a default server.

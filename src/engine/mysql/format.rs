@@ -106,20 +106,20 @@ const TEXT_ESCAPES: [u8; 256] = {
 fn write_text(buf: &mut Vec<u8>, bytes: &[u8]) {
     buf.reserve(bytes.len() + 2);
     buf.push(b'\'');
-    // Copy the runs between escapes in one go: most text has none, and eight
-    // bytes at a time are checked for any of the six at once.
+    // Copy the runs between escapes in one go: most text has none, and
+    // sixteen bytes at a time are checked for any of the six at once.
     let mut run = 0;
     let mut i = 0;
     while i < bytes.len() {
-        if let Some(word) = bytes.get(i..i + 8) {
-            if !may_need_escape(u64::from_le_bytes(
-                word.try_into().expect("an 8-byte slice"),
-            )) {
-                i += 8;
+        if let Some(block) = bytes.get(i..i + 16) {
+            let (a, b) = block.split_at(8);
+            let word = |w: &[u8]| u64::from_le_bytes(w.try_into().expect("an 8-byte slice"));
+            if !may_need_escape(word(a)) && !may_need_escape(word(b)) {
+                i += 16;
                 continue;
             }
         }
-        let end = (i + 8).min(bytes.len());
+        let end = (i + 16).min(bytes.len());
         for (j, &b) in bytes[i..end].iter().enumerate() {
             let escape = TEXT_ESCAPES[b as usize];
             if escape != 0 {
@@ -135,20 +135,24 @@ fn write_text(buf: &mut Vec<u8>, bytes: &[u8]) {
 }
 
 /// Whether any byte of `word` may be one of those TEXT_ESCAPES escapes (false
-/// positives are possible, and harmless: the bytes are then looked up).
+/// positives are possible, and harmless: the bytes are then looked up). Four
+/// of the six are control characters, found by one test for bytes below
+/// 0x20 (tabs and the like are false positives), so three tests in all.
 fn may_need_escape(word: u64) -> bool {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
-    let zero_byte = |w: u64| w.wrapping_sub(ONES) & !w & HIGH;
-    let has = |b: u8| zero_byte(word ^ (ONES * b as u64));
-    (has(b'\'') | has(b'\\') | has(b'\n') | has(b'\r') | has(0) | has(0x1a)) != 0
+    let below = |w: u64, n: u8| w.wrapping_sub(ONES * n as u64) & !w & HIGH;
+    let has = |b: u8| below(word ^ (ONES * b as u64), 1);
+    (below(word, 0x20) | has(b'\'') | has(b'\\')) != 0
 }
 
 fn write_hex(buf: &mut Vec<u8>, bytes: &[u8]) {
-    buf.reserve(bytes.len() * 2 + 2);
     buf.extend_from_slice(b"0x");
-    for &b in bytes {
-        buf.extend_from_slice(&HEX_PAIRS[b as usize]);
+    // Sized once, then filled: no capacity check per byte.
+    let start = buf.len();
+    buf.resize(start + bytes.len() * 2, 0);
+    for (pair, &b) in buf[start..].chunks_exact_mut(2).zip(bytes) {
+        pair.copy_from_slice(&HEX_PAIRS[b as usize]);
     }
 }
 

@@ -10,7 +10,7 @@ use mysql_async::prelude::Queryable;
 use mysql_async::Conn;
 use tokio::sync::mpsc;
 
-use super::loader::{describe, Infile, Loader, Transaction};
+use super::loader::{describe, Following, Infile, Loader, Run, Transaction};
 use crate::engine::ImportOptions;
 use crate::error::ServerError;
 use crate::script::datafile::{self, Event, Summary};
@@ -121,10 +121,13 @@ async fn load_with(
         emptied = tables;
     }
     let mut loader = Loader::new(conn, Transaction::Caller, infile);
-    let mut events = datafile::spawn_skipping(path, Dialect::MySql, skip);
+    let mut events = Events {
+        rx: datafile::spawn_skipping(path, Dialect::MySql, skip),
+        next: None,
+    };
     let mut deferred = Vec::new();
     let summary = loop {
-        let Some(event) = events.recv().await else {
+        let Some(event) = events.next().await else {
             bail!("{display}: the file reader stopped before the end of the file");
         };
         let event = match event {
@@ -166,10 +169,13 @@ async fn load_with(
                 rows: _,
             } => {
                 if queues.is_empty() {
-                    loader
-                        .insert(&table, &sql)
+                    let run = loader
+                        .insert_run(&table, &sql, line, &mut events)
                         .await
                         .map_err(|f| describe(f, &display, line, Some(&table)))?;
+                    if let Run::Undone { first, last } = run {
+                        load_again(&mut loader, path, &table, first, last).await?;
+                    }
                 } else {
                     // Each table stays on one connection, so its rows go in
                     // file order and an error names the same line every time.
@@ -201,6 +207,78 @@ async fn load_with(
     }
     datafile::check_emptied(path, Dialect::MySql, &emptied, &summary)?;
     Ok(Loaded { summary, deferred })
+}
+
+/// The file's events, with room to look at the next one before taking it.
+struct Events {
+    rx: mpsc::Receiver<Result<Event>>,
+    next: Option<Result<Event>>,
+}
+
+impl Events {
+    async fn next(&mut self) -> Option<Result<Event>> {
+        match self.next.take() {
+            Some(event) => Some(event),
+            None => self.rx.recv().await,
+        }
+    }
+}
+
+impl Following for Events {
+    async fn peek_insert_of(&mut self, table: &TableName) -> Option<(&str, u64)> {
+        if self.next.is_none() {
+            self.next = self.rx.recv().await;
+        }
+        match &self.next {
+            Some(Ok(Event::Insert {
+                table: t,
+                sql,
+                line,
+                ..
+            })) if t == table => Some((sql.as_str(), *line)),
+            _ => None,
+        }
+    }
+
+    fn advance(&mut self) {
+        self.next = None;
+    }
+}
+
+/// Loads the INSERTs of `table` on lines `first..=last` again, one by one:
+/// a LOAD DATA of them all was not exact and left nothing. They are read
+/// from the file again (its rows were never held in memory), and the first
+/// INSERT that fails names its line.
+async fn load_again(
+    loader: &mut Loader<'_>,
+    path: &Path,
+    table: &TableName,
+    first: u64,
+    last: u64,
+) -> Result<()> {
+    let display = path.display().to_string();
+    let mut events = datafile::spawn(path, Dialect::MySql);
+    while let Some(event) = events.recv().await {
+        match event? {
+            Event::Insert {
+                table: t,
+                sql,
+                line,
+                ..
+            } if t == *table && line >= first => {
+                loader
+                    .insert(&t, &sql)
+                    .await
+                    .map_err(|f| describe(f, &display, line, Some(&t)))?;
+                if line >= last {
+                    return Ok(());
+                }
+            }
+            Event::Finished(_) => break,
+            _ => {}
+        }
+    }
+    bail!("{display}: the file changed while it was loaded (lines {first} to {last} of table {} are not the same)", table.quoted(Dialect::MySql))
 }
 
 /// The error of the worker that stopped first.
