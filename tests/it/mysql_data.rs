@@ -596,6 +596,56 @@ fn bulk_load_errors_name_the_line_and_commit_nothing() {
     );
 }
 
+/// MariaDB loads an empty table in bulk when UNIQUE_CHECKS and
+/// FOREIGN_KEY_CHECKS are off, and a row error there rolls back the whole
+/// transaction, earlier tables too, while the session carries on. So once a
+/// LOAD had to be undone in that mode and its INSERTs then loaded without an
+/// error, the import stops instead of committing. The test hook takes the
+/// LOAD of `a` for an inexact one; the server is what it is.
+#[test]
+fn an_undone_bulk_load_stops_the_import_before_it_commits() {
+    let target = TestDb::create("dst");
+    target.sql(
+        "CREATE TABLE a (id INT PRIMARY KEY) ENGINE=InnoDB; INSERT INTO a VALUES (9); \
+         CREATE TABLE t (id INT PRIMARY KEY) ENGINE=InnoDB;",
+    );
+    let dir = tempdir();
+    let file = dir.join("rows.sql");
+    std::fs::write(
+        &file,
+        "-- MariaDB dump 10.19  Distrib 10.11.19-MariaDB\n\
+         INSERT INTO `t` VALUES (1),(2);\n\
+         INSERT INTO `a` VALUES (1),(2);\n\
+         -- Dump completed\n",
+    )
+    .unwrap();
+    let url = target.url();
+    let file_arg = path_str(&file);
+    let hook = [("DBSNAP_TEST_INEXACT_LOAD", "1")];
+    let args = ["import", "--url", &url, "--disable-constraints", file_arg];
+    let run = dbsnap(&args, &hook);
+    run.assert_code(1);
+    assert!(
+        run.stderr
+            .contains(&format!("{file_arg}:2: LOAD DATA into `t` was not exact"))
+            && run.stderr.contains("rather than commit"),
+        "{run}"
+    );
+    assert_eq!(
+        target.sql("SELECT GROUP_CONCAT(id ORDER BY id) FROM a"),
+        "9\n"
+    );
+    assert_eq!(target.count("t"), 0);
+
+    // With the checks on, an undone LOAD is undone alone: its INSERTs load.
+    dbsnap(&["import", "--url", &url, file_arg], &hook).assert_success();
+    assert_eq!(
+        target.sql("SELECT GROUP_CONCAT(id ORDER BY id) FROM a"),
+        "1,2,9\n"
+    );
+    assert_eq!(target.count("t"), 2);
+}
+
 /// Issue 7 §7: a 9 MB blob is an 18 MB hex INSERT, more than the default
 /// 16 MB max_allowed_packet. Its rows go through LOAD DATA (sent in pieces),
 /// so `import` and `init --data` restore it on a default server.

@@ -176,6 +176,17 @@ async fn load_with(
                     if let Run::Undone { first, last } = run {
                         load_again(&mut loader, path, &table, first, last).await?;
                     }
+                    if let Some(why) = loader.doubt() {
+                        bail!(
+                            "{display}:{line}: LOAD DATA into {} was not exact ({why}), yet its INSERTs \
+                             loaded one by one. With UNIQUE_CHECKS and FOREIGN_KEY_CHECKS off, MariaDB \
+                             loads empty tables in bulk and may have rolled back rows loaded before it \
+                             in this transaction, so the import stops rather than commit. Load the file \
+                             with UNIQUE_CHECKS on (without --disable-constraints, and with no \
+                             SET UNIQUE_CHECKS=0 in the file)",
+                            table.quoted(Dialect::MySql)
+                        );
+                    }
                 } else {
                     // Each table stays on one connection, so its rows go in
                     // file order and an error names the same line every time.
