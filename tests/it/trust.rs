@@ -1148,6 +1148,55 @@ mod mysql_swap {
             .collect()
     }
 
+    /// Every fault point of the swap, in order, whether a swap killed there
+    /// has moved the new tables in (so its recovery finishes it), and what
+    /// the next init says about it.
+    const STEPS: &[(&str, bool, &str)] = &[
+        // Before the journal: only a staging database is left.
+        (
+            "code-dropped",
+            false,
+            "left behind by an earlier run that was killed",
+        ),
+        ("journal-partial", false, "killed before it changed"),
+        ("journal", false, "killed before it changed"),
+        ("rename-done", true, "finished an init"),
+        ("renamed", true, "finished an init"),
+        ("staging-dropped", true, "finished an init"),
+        ("code-created", true, "finished an init"),
+        ("parked-dropped", true, "finished an init"),
+    ];
+
+    fn init(
+        target: &TestDb,
+        schema: &Path,
+        data: Option<&Path>,
+        extra: &[&str],
+        env: &[(&str, &str)],
+    ) -> Run {
+        let url = target.url();
+        let mut args = vec!["init", "--url", &url, "--schema", s(schema), "--yes"];
+        if let Some(data) = data {
+            args.extend(["--data", s(data)]);
+        }
+        args.extend(extra);
+        dbsnap(&args, env)
+    }
+
+    /// A schema file that fails in the staging build, after the recovery of
+    /// a killed swap: the recovered state stays to be seen.
+    fn broken_copy(dir: &Path, schema: &Path) -> PathBuf {
+        let text = std::fs::read_to_string(schema).unwrap();
+        write(
+            &dir.join("broken.sql"),
+            &insert_before(
+                &text,
+                "-- dbsnap:section post-data",
+                "CREATE TABLE broken (x no_such_type);",
+            ),
+        )
+    }
+
     #[test]
     fn a_held_lock_makes_init_give_up_with_nothing_changed() {
         let (target, _source, _dir, schema, data) = setup();
@@ -1203,11 +1252,7 @@ mod mysql_swap {
 
     #[test]
     fn a_swap_killed_at_any_step_is_finished_or_reverted() {
-        for (step, finished) in [
-            ("journal", false),
-            ("renamed", true),
-            ("code-created", true),
-        ] {
+        for &(step, finished, word) in STEPS {
             let (target, source, dir, schema, data) = setup();
             let before = state(&target);
             let after = state(&source);
@@ -1227,15 +1272,7 @@ mod mysql_swap {
             assert_ne!(run.code, Some(0), "{step}: {run}");
             // The next init of the target recovers first; this one then fails
             // in its own staging build, so the recovered state stays to be seen.
-            let text = std::fs::read_to_string(&schema).unwrap();
-            let broken = write(
-                &dir.path().join("broken.sql"),
-                &insert_before(
-                    &text,
-                    "-- dbsnap:section post-data",
-                    "CREATE TABLE broken (x no_such_type);",
-                ),
-            );
+            let broken = broken_copy(dir.path(), &schema);
             let run = dbsnap(
                 &[
                     "init",
@@ -1248,11 +1285,6 @@ mod mysql_swap {
                 &[],
             );
             assert_eq!(run.code, Some(1), "{step}: {run}");
-            let word = if finished {
-                "finished an init"
-            } else {
-                "killed before it changed"
-            };
             assert!(run.stderr.contains(word), "{step}: {run}");
             let expected = if finished { &after } else { &before };
             assert_eq!(&state(&target), expected, "{step}: {run}");
@@ -1262,5 +1294,170 @@ mod mysql_swap {
                 leftovers(&target)
             );
         }
+    }
+
+    #[test]
+    fn a_killed_swap_then_init_resume_ends_with_the_new_database() {
+        for &(step, _, word) in STEPS {
+            let (target, source, _dir, schema, data) = setup();
+            let after = state(&source);
+            let run = init(
+                &target,
+                &schema,
+                Some(&data),
+                &[],
+                &[("DBSNAP_FAULT_AT", step)],
+            );
+            assert_ne!(run.code, Some(0), "{step}: {run}");
+            let run = init(&target, &schema, Some(&data), &["--resume"], &[]);
+            run.assert_success();
+            assert!(run.stderr.contains(word), "{step}: {run}");
+            assert_eq!(state(&target), after, "{step}: {run}");
+            assert_eq!(target.sql("SELECT COUNT(*) FROM log").trim(), "0", "{step}");
+            assert!(
+                leftovers(&target).is_empty(),
+                "{step}: {:?}",
+                leftovers(&target)
+            );
+        }
+    }
+
+    /// Regression: a first init (the target empty, so no table was parked)
+    /// killed between its RENAME and the journal's note of it was taken for
+    /// one killed before the RENAME: the recovery dropped the journal and
+    /// said nothing had changed, leaving the new tables without their code.
+    #[test]
+    fn a_first_init_killed_right_after_its_rename_is_finished() {
+        let (target, source, dir, schema, data) = setup();
+        target.sql(
+            "DROP TRIGGER t_ai; DROP TRIGGER t_au; DROP VIEW v; DROP FUNCTION f; DROP TABLE t, log",
+        );
+        let after = state(&source);
+        let run = init(
+            &target,
+            &schema,
+            Some(&data),
+            &[],
+            &[("DBSNAP_FAULT_AT", "rename-done")],
+        );
+        assert_ne!(run.code, Some(0), "{run}");
+        let run = init(&target, &broken_copy(dir.path(), &schema), None, &[], &[]);
+        assert_eq!(run.code, Some(1), "{run}");
+        assert!(run.stderr.contains("finished an init"), "{run}");
+        assert_eq!(state(&target), after, "{run}");
+        assert!(leftovers(&target).is_empty(), "{:?}", leftovers(&target));
+    }
+
+    /// A target that did not exist is not left behind, empty, by a swap
+    /// killed before its RENAME: the old state was "no database".
+    #[test]
+    fn a_first_init_of_a_new_database_killed_before_its_rename_leaves_none() {
+        let (_target, _source, dir, schema, data) = setup();
+        let target = TestDb::reserve("fresh");
+        let run = init(
+            &target,
+            &schema,
+            Some(&data),
+            &[],
+            &[("DBSNAP_FAULT_AT", "journal")],
+        );
+        assert_ne!(run.code, Some(0), "{run}");
+        assert!(target.exists(), "the swap creates the target first: {run}");
+        let run = init(&target, &broken_copy(dir.path(), &schema), None, &[], &[]);
+        assert_eq!(run.code, Some(1), "{run}");
+        assert!(run.stderr.contains("which it had created empty"), "{run}");
+        assert!(!target.exists(), "{run}");
+        assert!(leftovers(&target).is_empty(), "{:?}", leftovers(&target));
+    }
+
+    /// Regression: a view of the live database with the name of a new table
+    /// (a view made a table) was not moved aside, and the RENAME failed with
+    /// ERROR 1050 "Table 'w' already exists".
+    #[test]
+    fn a_view_that_becomes_a_table_is_replaced() {
+        let (target, source, dir, _schema, _data) = setup();
+        target.sql("CREATE VIEW w AS SELECT id AS x FROM t");
+        source.sql("CREATE TABLE w (x int); INSERT INTO w VALUES (5)");
+        let schema = dir.path().join("schema2.sql");
+        let data = dir.path().join("data2.sql");
+        dbsnap(
+            &["export-schema", "--url", &source.url(), "-o", s(&schema)],
+            &[],
+        )
+        .assert_success();
+        dbsnap(
+            &["export-data", "--url", &source.url(), "-o", s(&data)],
+            &[],
+        )
+        .assert_success();
+        init(&target, &schema, Some(&data), &[], &[]).assert_success();
+        assert_eq!(state(&target), state(&source));
+        assert_eq!(
+            target.sql("SELECT CONCAT(TABLE_TYPE, ':', (SELECT x FROM w)) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'w'").trim(),
+            "BASE TABLE:5"
+        );
+        assert!(leftovers(&target).is_empty(), "{:?}", leftovers(&target));
+    }
+
+    /// Another session makes a table of the new build's name in the target
+    /// while the swap runs: the RENAME fails as a whole, the live database
+    /// is left as it was, the message names the table and does not blame a
+    /// lock, and nothing of the run is left.
+    #[test]
+    fn a_table_made_by_another_session_during_the_swap_stops_it_with_nothing_changed() {
+        let (target, source, dir, _schema, _data) = setup();
+        source.sql("CREATE TABLE extra (x int); INSERT INTO extra VALUES (1)");
+        let schema = dir.path().join("schema2.sql");
+        let data = dir.path().join("data2.sql");
+        dbsnap(
+            &["export-schema", "--url", &source.url(), "-o", s(&schema)],
+            &[],
+        )
+        .assert_success();
+        dbsnap(
+            &["export-data", "--url", &source.url(), "-o", s(&data)],
+            &[],
+        )
+        .assert_success();
+        let before = state(&target);
+        let pause = dir.path().join("paused");
+        let url = target.url();
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_dbsnap"))
+            .args([
+                "init",
+                "--url",
+                &url,
+                "--schema",
+                s(&schema),
+                "--data",
+                s(&data),
+                "--yes",
+            ])
+            .env("DBSNAP_PAUSE_AT", format!("journal:{}", pause.display()))
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let started = Instant::now();
+        while !pause.exists() {
+            assert!(
+                started.elapsed() < Duration::from_secs(300),
+                "init never reached its swap"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        target.sql("CREATE TABLE extra (y int); INSERT INTO extra VALUES (42)");
+        std::fs::remove_file(&pause).unwrap();
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert!(stderr.contains("1050"), "{stderr}");
+        assert!(stderr.contains("extra"), "{stderr}");
+        assert!(stderr.contains("nothing was changed"), "{stderr}");
+        assert!(!stderr.contains("holds a lock"), "{stderr}");
+        assert_eq!(state(&target), before);
+        assert_eq!(target.sql("SELECT y FROM extra").trim(), "42");
+        assert!(leftovers(&target).is_empty(), "{:?}", leftovers(&target));
     }
 }
