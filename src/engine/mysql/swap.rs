@@ -97,13 +97,6 @@ impl Swap<'_> {
                 stmt,
             })
             .collect();
-        if !exists {
-            exec(
-                admin,
-                &format!("CREATE DATABASE {}{}", ident(target), self.create_opts),
-            )
-            .await?;
-        }
         // Views too: one may have the name of a new table (a view made a
         // table). RENAME TABLE moves a view within its database.
         let live = all_tables(admin, target).await?;
@@ -136,6 +129,15 @@ impl Swap<'_> {
             new_code: &new_code,
         };
         journal.write(admin, old).await?;
+        // After the journal, which says to drop it again if the RENAME has
+        // not happened.
+        if !exists {
+            exec(
+                admin,
+                &format!("CREATE DATABASE {}{}", ident(target), self.create_opts),
+            )
+            .await?;
+        }
         fault_point("journal");
 
         // One statement: live tables parked, new tables in. Atomic; it waits
