@@ -161,7 +161,7 @@ impl Swap<'_> {
                 .await;
             if let Err(err) = renamed {
                 // One statement: it failed as a whole and changed nothing.
-                let why = self.why_not_renamed(admin, &err, &moved).await;
+                let why = self.why_not_renamed(admin, &err, &moved, &live).await;
                 let _ = exec(admin, &format!("DROP DATABASE IF EXISTS {}", ident(old))).await;
                 let _ = exec(
                     admin,
@@ -221,6 +221,7 @@ impl Swap<'_> {
         admin: &mut Conn,
         err: &mysql_async::Error,
         moved: &[String],
+        live: &[String],
     ) -> String {
         let code = match err {
             mysql_async::Error::Server(e) => e.code,
@@ -238,7 +239,7 @@ impl Swap<'_> {
                 let now = all_tables(admin, self.target).await.unwrap_or_default();
                 let clash: Vec<&str> = moved
                     .iter()
-                    .filter(|t| now.contains(t))
+                    .filter(|t| now.contains(t) && !live.contains(t))
                     .map(String::as_str)
                     .collect();
                 if clash.is_empty() {
