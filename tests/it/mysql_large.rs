@@ -238,3 +238,92 @@ fn parallel_export_is_one_consistent_snapshot() {
         "the export missed changes committed before it started"
     );
 }
+
+/// Two tables, each with a few values over the large-statement threshold
+/// (a tenth of the server's redo log; lowered to 200 KB here), loaded by
+/// init on its two connections: such statements go one at a time (two
+/// side by side can stall InnoDB when the redo log is small), and one
+/// warning names the table, the statement's size, the redo log's size and
+/// the setting to raise. Every row comes back, with the same checksums.
+#[test]
+fn large_statements_on_two_loader_connections_go_one_at_a_time() {
+    let dir = tempdir();
+    let source = TestDb::create("src");
+    source.sql(
+        "CREATE TABLE a (id INT PRIMARY KEY, b LONGBLOB) ENGINE=InnoDB; \
+         CREATE TABLE c (id INT PRIMARY KEY, t LONGTEXT) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4; \
+         INSERT INTO a SELECT seq, REPEAT(UNHEX(CONCAT('00ff5c27', HEX(seq))), 64 * 1024) FROM seq_1_to_4; \
+         INSERT INTO a SELECT seq, 'small' FROM seq_5_to_2000; \
+         INSERT INTO c SELECT seq, REPEAT(CONCAT('it''s é text ', seq), 30000) FROM seq_1_to_4; \
+         INSERT INTO c SELECT seq, 'small' FROM seq_5_to_2000;",
+    );
+    let schema = dir.join("schema.sql");
+    let data = dir.join("data.sql");
+    commands::export_schema_ok(&source, &schema);
+    commands::export_data_ok(&source, &data, &[]);
+    let large: Vec<_> = inserts(&data)
+        .into_iter()
+        .filter(|s| s.1 > 200_000)
+        .map(|s| s.0)
+        .collect();
+    assert!(
+        large.iter().filter(|t| *t == "`a`").count() >= 2
+            && large.iter().filter(|t| *t == "`c`").count() >= 2,
+        "statements over 200 KB: {large:?}"
+    );
+
+    let target = TestDb::reserve("dst");
+    let url = target.url();
+    let run = crate::support::dbsnap(
+        &[
+            "init",
+            "--url",
+            &url,
+            "--schema",
+            path_str(&schema),
+            "--data",
+            path_str(&data),
+        ],
+        &[("DBSNAP_TEST_LARGE_STATEMENT_BYTES", "200000")],
+    );
+    run.assert_success();
+    let warnings: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("dbsnap: warning: table "))
+        .collect();
+    assert_eq!(warnings.len(), 1, "{run}");
+    let warning = warnings[0];
+    // The file's first large statement is a's; c's come after all of a's rows.
+    assert!(
+        warning.starts_with("dbsnap: warning: table `a` has a statement of "),
+        "{run}"
+    );
+    assert!(
+        warning.contains(" KiB, more than a tenth of the server's redo log ("),
+        "{run}"
+    );
+    let redo = source
+        .sql("SELECT @@GLOBAL.innodb_log_file_size")
+        .trim()
+        .parse::<u64>()
+        .unwrap();
+    assert!(
+        warning.contains(&format!(
+            "(innodb_log_file_size = {:.1} MiB)",
+            redo as f64 / 1048576.0
+        )) || warning.contains("(innodb_redo_log_capacity = "),
+        "{run}"
+    );
+    assert!(warning.contains("loaded one at a time"), "{run}");
+    assert!(warning.contains("Raise innodb_"), "{run}");
+    assert_eq!(
+        target.sql("SELECT (SELECT COUNT(*) FROM a), (SELECT COUNT(*) FROM c), \
+                    (SELECT SUM(LENGTH(b)) FROM a WHERE id <= 4), (SELECT SUM(CHAR_LENGTH(t)) FROM c WHERE id <= 4)"),
+        source.sql("SELECT (SELECT COUNT(*) FROM a), (SELECT COUNT(*) FROM c), \
+                    (SELECT SUM(LENGTH(b)) FROM a WHERE id <= 4), (SELECT SUM(CHAR_LENGTH(t)) FROM c WHERE id <= 4)"),
+    );
+    assert_same_data(&source, &target);
+    commands::verify_source(&source, &target, &["--checksum"]).assert_success();
+    commands::verify_manifest(&data, &target, &["--checksum"]).assert_success();
+}

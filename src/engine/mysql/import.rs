@@ -10,7 +10,7 @@ use mysql_async::prelude::Queryable;
 use mysql_async::Conn;
 use tokio::sync::mpsc;
 
-use super::loader::{describe, Following, Infile, Loader, Run, Transaction};
+use super::loader::{describe, Following, Infile, LargeStatements, Loader, Run, Transaction};
 use crate::engine::ImportOptions;
 use crate::error::ServerError;
 use crate::script::datafile::{self, Event, Summary};
@@ -45,8 +45,9 @@ async fn run_jobs(
     mut jobs: mpsc::Receiver<Job>,
     display: String,
     infile: Infile,
+    large: LargeStatements,
 ) -> Result<()> {
-    let mut loader = Loader::new(&mut conn, Transaction::PerStatement, infile);
+    let mut loader = Loader::new(&mut conn, Transaction::PerStatement, infile).beside_others(large);
     while let Some(job) = jobs.recv().await {
         let sent = match &job.table {
             Some(table) => loader.insert(table, &job.sql).await,
@@ -80,6 +81,12 @@ async fn load_with(
 ) -> Result<Loaded> {
     let display = path.display().to_string();
     let infile = Infile::probe(conn).await;
+    // Only connections side by side need large statements kept apart.
+    let large = if workers.is_empty() {
+        None
+    } else {
+        Some(LargeStatements::probe(conn).await)
+    };
     let mut queues = Vec::new();
     let mut handles = Vec::new();
     for worker in workers {
@@ -92,6 +99,7 @@ async fn load_with(
             rx,
             display.clone(),
             infile.clone(),
+            large.clone().expect("probed for the workers"),
         )));
     }
     let mut worker_of: HashMap<TableName, usize> = HashMap::new();

@@ -72,6 +72,86 @@ impl Infile {
     }
 }
 
+/// Statements large enough that two of them side by side can stall InnoDB,
+/// shared by the loading connections of one load, which send them one at a
+/// time. MariaDB wants a redo log of ten times the largest value written;
+/// with less, two sessions each writing a 24 MB value into the 96 MiB
+/// default stalled the server for good (README, "Known limits").
+#[derive(Debug, Clone)]
+pub struct LargeStatements(Arc<LargeState>);
+
+#[derive(Debug)]
+struct LargeState {
+    /// Statements of more bytes than this take `one_at_a_time`.
+    threshold: u64,
+    /// The redo log's size, and the setting that sizes it.
+    redo: u64,
+    setting: &'static str,
+    one_at_a_time: Arc<tokio::sync::Mutex<()>>,
+    warned: AtomicBool,
+}
+
+impl LargeStatements {
+    /// Reads the redo log's size; a tenth of it is the threshold
+    /// (DBSNAP_TEST_LARGE_STATEMENT_BYTES sets it for the tests).
+    pub async fn probe(conn: &mut Conn) -> LargeStatements {
+        async fn global(conn: &mut Conn, name: &str) -> Option<u64> {
+            let v: Option<Option<u64>> = conn
+                .query_first(format!("SELECT @@GLOBAL.{name}"))
+                .await
+                .ok();
+            v.flatten().filter(|&n| n > 0)
+        }
+        // MySQL 8.0.30 sizes the redo log with one setting; before it (and
+        // MariaDB before 10.5) the log is several files of one size.
+        let (redo, setting) = match global(conn, "innodb_redo_log_capacity").await {
+            Some(capacity) => (Some(capacity), "innodb_redo_log_capacity"),
+            None => {
+                let size = global(conn, "innodb_log_file_size").await;
+                let files = global(conn, "innodb_log_files_in_group").await.unwrap_or(1);
+                (size.map(|s| s * files), "innodb_log_file_size")
+            }
+        };
+        let threshold = std::env::var("DBSNAP_TEST_LARGE_STATEMENT_BYTES")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .or(redo.map(|r| r / 10))
+            .unwrap_or(u64::MAX);
+        LargeStatements(Arc::new(LargeState {
+            threshold,
+            redo: redo.unwrap_or(0),
+            setting,
+            one_at_a_time: Arc::new(tokio::sync::Mutex::new(())),
+            warned: AtomicBool::new(false),
+        }))
+    }
+
+    /// Waits for the turn of a large statement; None for the others.
+    async fn turn(
+        &self,
+        table: &TableName,
+        len: usize,
+    ) -> Option<tokio::sync::OwnedMutexGuard<()>> {
+        let state = &self.0;
+        if (len as u64) <= state.threshold {
+            return None;
+        }
+        if !state.warned.swap(true, Ordering::Relaxed) {
+            eprintln!(
+                "dbsnap: warning: table {} has a statement of {}, more than a tenth of the server's redo log \
+                 ({} = {}); two such statements side by side can stall InnoDB, so they are loaded one at a \
+                 time, which is slower. Raise {} to at least ten times the largest value to load them in parallel",
+                table.quoted(Dialect::MySql),
+                crate::progress::human_bytes(len as u64),
+                state.setting,
+                crate::progress::human_bytes(state.redo),
+                state.setting,
+            );
+        }
+        Some(state.one_at_a_time.clone().lock_owned().await)
+    }
+}
+
 /// The session state a rewrite depends on, read from the server.
 struct Session {
     charset: String,
@@ -119,6 +199,8 @@ pub struct Loader<'c> {
     /// Why the caller's transaction can no longer be trusted, once a LOAD
     /// was undone in it while MariaDB loaded in bulk (see `settle`).
     doubt: Option<String>,
+    /// Set when other connections load beside this one.
+    large: Option<LargeStatements>,
 }
 
 impl<'c> Loader<'c> {
@@ -130,6 +212,7 @@ impl<'c> Loader<'c> {
             session: None,
             targets: HashMap::new(),
             doubt: None,
+            large: None,
         }
     }
 
@@ -137,6 +220,13 @@ impl<'c> Loader<'c> {
     /// loaded empty tables in bulk: the caller must not commit (see `settle`).
     pub fn doubt(&self) -> Option<&str> {
         self.doubt.as_deref()
+    }
+
+    /// Other connections load beside this one: large statements wait for
+    /// each other.
+    pub fn beside_others(mut self, large: LargeStatements) -> Loader<'c> {
+        self.large = Some(large);
+        self
     }
 
     /// A session setting from the file; the session is read again before the next load.
@@ -147,6 +237,14 @@ impl<'c> Loader<'c> {
 
     /// Loads the rows of one checked INSERT of `table`.
     pub async fn insert(&mut self, table: &TableName, sql: &str) -> Result<(), Failure> {
+        let _turn = match self.large.clone() {
+            Some(large) => large.turn(table, sql.len()).await,
+            None => None,
+        };
+        self.send(table, sql).await
+    }
+
+    async fn send(&mut self, table: &TableName, sql: &str) -> Result<(), Failure> {
         if self.infile.on() && self.try_load(table, sql).await? {
             return Ok(());
         }

@@ -42,11 +42,21 @@ struct Replay {
 
 /// Stops the process at a named step when `DBSNAP_FAULT_AT` says so: the
 /// tests kill a swap at every step this way (an abort, like kill -9, runs
-/// no cleanup).
+/// no cleanup). `DBSNAP_PAUSE_AT=STEP:FILE` instead creates FILE there and
+/// waits until it is removed, for a test to act as another session.
 fn fault_point(step: &str) {
     if std::env::var("DBSNAP_FAULT_AT").is_ok_and(|s| s == step) {
         eprintln!("dbsnap: DBSNAP_FAULT_AT={step}: stopping here");
         std::process::abort();
+    }
+    if let Some(file) = std::env::var("DBSNAP_PAUSE_AT")
+        .ok()
+        .and_then(|s| s.strip_prefix(&format!("{step}:")).map(String::from))
+    {
+        let _ = std::fs::write(&file, step);
+        while Path::new(&file).exists() {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
     }
 }
 
@@ -69,6 +79,7 @@ impl Swap<'_> {
         .await?;
         // Code cannot move with RENAME TABLE; it is created in the target.
         drop_code(admin, staging).await?;
+        fault_point("code-dropped");
         let exists = !names(
             admin,
             "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?",
@@ -86,14 +97,10 @@ impl Swap<'_> {
                 stmt,
             })
             .collect();
-        if !exists {
-            exec(
-                admin,
-                &format!("CREATE DATABASE {}{}", ident(target), self.create_opts),
-            )
-            .await?;
-        }
-        let live = base_tables(admin, target).await?;
+        // Views too: one may have the name of a new table (a view made a
+        // table). RENAME TABLE moves a view within its database.
+        let live = all_tables(admin, target).await?;
+        let moved = base_tables(admin, staging).await?;
         let parked: Vec<(String, String)> = live
             .iter()
             .enumerate()
@@ -113,7 +120,24 @@ impl Swap<'_> {
             .collect();
         // The journal, before anything of the live database changes.
         exec(admin, &format!("CREATE DATABASE {}", ident(old))).await?;
-        write_journal(admin, old, staging, &parked, &new_code).await?;
+        let journal = Journal {
+            staging,
+            created: !exists,
+            create_opts: self.create_opts,
+            parked: &parked,
+            moved: &moved,
+            new_code: &new_code,
+        };
+        journal.write(admin, old).await?;
+        // After the journal, which says to drop it again if the RENAME has
+        // not happened.
+        if !exists {
+            exec(
+                admin,
+                &format!("CREATE DATABASE {}{}", ident(target), self.create_opts),
+            )
+            .await?;
+        }
         fault_point("journal");
 
         // One statement: live tables parked, new tables in. Atomic; it waits
@@ -122,7 +146,7 @@ impl Swap<'_> {
             .iter()
             .map(|(t, p)| format!("{d}.{} TO {d}.{}", ident(t), ident(p), d = ident(target)))
             .collect();
-        pairs.extend(base_tables(admin, staging).await?.iter().map(|t| {
+        pairs.extend(moved.iter().map(|t| {
             format!(
                 "{}.{} TO {}.{}",
                 ident(staging),
@@ -132,21 +156,35 @@ impl Swap<'_> {
             )
         }));
         if !pairs.is_empty() {
-            if let Err(err) = exec(admin, &format!("RENAME TABLE {}", pairs.join(", "))).await {
+            let renamed = admin
+                .query_drop(format!("RENAME TABLE {}", pairs.join(", ")))
+                .await;
+            if let Err(err) = renamed {
+                // One statement: it failed as a whole and changed nothing.
+                let why = self.why_not_renamed(admin, &err, &moved, &live).await;
                 let _ = exec(admin, &format!("DROP DATABASE IF EXISTS {}", ident(old))).await;
                 let _ = exec(
                     admin,
                     &format!("DROP DATABASE IF EXISTS {}", ident(staging)),
                 )
                 .await;
+                // A target made above for the swap goes again, unless another
+                // session has put something in it meanwhile.
+                if !exists
+                    && all_tables(admin, target).await.is_ok_and(|t| t.is_empty())
+                    && has_code(admin, target).await.is_ok_and(|c| !c)
+                {
+                    let _ =
+                        exec(admin, &format!("DROP DATABASE IF EXISTS {}", ident(target))).await;
+                }
                 let counts = code_counts(admin, target).await;
-                return Err(err.context(format!(
-                    "gave up moving the new tables into {target} (another session holds a lock on it; \
-                     --lock-timeout {} s); nothing was changed: {target} was left as it was ({counts})",
-                    self.lock_timeout
+                return Err(anyhow::Error::from(ServerError::from(err)).context(format!(
+                    "gave up moving the new tables into {target} ({why}); nothing was changed: \
+                     {target} was left as it was ({counts}), and the new build was dropped"
                 )));
             }
         }
+        fault_point("rename-done");
         // Recorded for a later recovery (the parked names say it too, until
         // the parked tables are dropped).
         admin
@@ -175,6 +213,104 @@ impl Swap<'_> {
     }
 }
 
+impl Swap<'_> {
+    /// Why a RENAME that should have worked was refused, in words that say
+    /// what to do about it.
+    async fn why_not_renamed(
+        &self,
+        admin: &mut Conn,
+        err: &mysql_async::Error,
+        moved: &[String],
+        live: &[String],
+    ) -> String {
+        let code = match err {
+            mysql_async::Error::Server(e) => e.code,
+            _ => 0,
+        };
+        match code {
+            // ER_LOCK_WAIT_TIMEOUT
+            1205 => format!(
+                "another session holds a lock on it; --lock-timeout {} s",
+                self.lock_timeout
+            ),
+            // ER_TABLE_EXISTS_ERROR: the target's tables were listed just
+            // before, so the name is new there, or the catalog does not list it.
+            1050 => {
+                let now = all_tables(admin, self.target).await.unwrap_or_default();
+                let clash: Vec<&str> = moved
+                    .iter()
+                    .filter(|t| now.contains(t) && !live.contains(t))
+                    .map(String::as_str)
+                    .collect();
+                if clash.is_empty() {
+                    format!(
+                        "the server has a table of a new table's name in {}, but its catalog \
+                         (information_schema) does not list it: most likely a table orphaned by a \
+                         server crash during DDL; the server's error log says more",
+                        self.target
+                    )
+                } else {
+                    format!(
+                        "another session created {} in {} while the swap ran",
+                        clash.join(", "),
+                        self.target
+                    )
+                }
+            }
+            _ => "the server refused the RENAME TABLE".to_string(),
+        }
+    }
+}
+
+/// What a killed swap's recovery needs to know, written before the RENAME.
+struct Journal<'a> {
+    staging: &'a str,
+    /// The swap created the target: undoing it before the RENAME drops it.
+    created: bool,
+    create_opts: &'a str,
+    parked: &'a [(String, String)],
+    /// The staging database's tables, which the RENAME moves into the target.
+    moved: &'a [String],
+    new_code: &'a [Replay],
+}
+
+impl Journal<'_> {
+    async fn write(&self, admin: &mut Conn, old: &str) -> Result<()> {
+        let plain = |side: &'static str, stmt: String| Replay {
+            side,
+            sql_mode: None,
+            charset: None,
+            collation: None,
+            stmt,
+        };
+        let mut rows = vec![plain("staging", self.staging.to_string())];
+        if self.created {
+            rows.push(plain("created", String::new()));
+        }
+        rows.push(plain("options", self.create_opts.to_string()));
+        rows.extend(
+            self.parked
+                .iter()
+                .map(|(t, p)| plain("parked", format!("{t}\n{p}"))),
+        );
+        rows.extend(self.moved.iter().map(|t| plain("moved", t.clone())));
+        rows.extend(self.new_code.iter().cloned());
+        // Written last: a journal without it was never complete.
+        rows.push(plain("end", "end".to_string()));
+        write_journal(admin, old, &rows).await
+    }
+}
+
+/// Tables and views: every name RENAME TABLE can clash with.
+async fn all_tables(admin: &mut Conn, db: &str) -> Result<Vec<String>> {
+    names(
+        admin,
+        "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? ORDER BY 1",
+        db,
+    )
+    .await
+}
+
 async fn base_tables(admin: &mut Conn, db: &str) -> Result<Vec<String>> {
     names(
         admin,
@@ -199,7 +335,9 @@ async fn finish(
         &format!("DROP DATABASE IF EXISTS {}", ident(staging)),
     )
     .await?;
+    fault_point("staging-dropped");
     repoint_defaults(admin, staging, target).await?;
+    // Parked views go with the old code.
     drop_code(admin, target).await?;
     create_code(admin, target, new_code).await?;
     fault_point("code-created");
@@ -210,6 +348,7 @@ async fn finish(
         )
         .await?;
     }
+    fault_point("parked-dropped");
     exec(admin, &format!("DROP DATABASE {}", ident(old))).await
 }
 
@@ -223,18 +362,22 @@ pub async fn recover(admin: &mut Conn, target: &str, old: &str) -> Result<String
     )
     .await?
     .is_empty();
-    let complete = has_journal
-        && read_journal(admin, old, "end")
-            .await
-            .is_ok_and(|end| !end.is_empty());
-    let staging = if complete {
-        read_journal(admin, old, "staging")
-            .await?
-            .first()
-            .map(|r| r.stmt.clone())
+    // A journal cut short was being written before the RENAME; what it
+    // holds still names the staging database and whether the target is new.
+    let side = |rows: Result<Vec<Replay>>| -> Vec<String> {
+        rows.map(|r| r.into_iter().map(|r| r.stmt).collect())
             .unwrap_or_default()
+    };
+    let (complete, staging, created) = if has_journal {
+        (
+            !side(read_journal(admin, old, "end").await).is_empty(),
+            side(read_journal(admin, old, "staging").await)
+                .pop()
+                .unwrap_or_default(),
+            !side(read_journal(admin, old, "created").await).is_empty(),
+        )
     } else {
-        String::new()
+        (false, String::new(), false)
     };
     let parked: Vec<(String, String)> = if complete {
         read_journal(admin, old, "parked")
@@ -249,13 +392,18 @@ pub async fn recover(admin: &mut Conn, target: &str, old: &str) -> Result<String
     } else {
         Vec::new()
     };
-    // The RENAME happened if the journal says so or a parked name exists.
-    let in_target = base_tables(admin, target).await?;
-    let renamed = complete
-        && (read_journal(admin, old, "renamed")
-            .await
-            .is_ok_and(|r| !r.is_empty())
-            || parked.iter().any(|(_, p)| in_target.contains(p)));
+    // The RENAME happened if the journal says so, or a parked name is in
+    // the target, or the tables it moves have left the staging database
+    // (the only sign when the target had no tables to park).
+    let renamed = complete && {
+        let noted = !side(read_journal(admin, old, "renamed").await).is_empty();
+        let in_target = all_tables(admin, target).await?;
+        let moved = side(read_journal(admin, old, "moved").await);
+        let in_staging = base_tables(admin, &staging).await?;
+        noted
+            || parked.iter().any(|(_, p)| in_target.contains(p))
+            || (!moved.is_empty() && !moved.iter().any(|t| in_staging.contains(t)))
+    };
     if !renamed {
         if !staging.is_empty() {
             exec(
@@ -265,10 +413,26 @@ pub async fn recover(admin: &mut Conn, target: &str, old: &str) -> Result<String
             .await?;
         }
         exec(admin, &format!("DROP DATABASE {}", ident(old))).await?;
+        // The run had created the target for its swap: the state before it
+        // is no database at all, unless another session has used it since.
+        if created
+            && all_tables(admin, target).await?.is_empty()
+            && !has_code(admin, target).await?
+        {
+            exec(admin, &format!("DROP DATABASE IF EXISTS {}", ident(target))).await?;
+            return Ok(format!(
+                "an earlier init of {target} was killed before it moved its tables in; its leftovers \
+                 were dropped, and so was {target}, which it had created empty (it did not exist before)"
+            ));
+        }
         let counts = code_counts(admin, target).await;
         return Ok(format!(
             "an earlier init of {target} was killed before it changed {target}; its leftovers were dropped ({target} has {counts})"
         ));
+    }
+    let options = side(read_journal(admin, old, "options").await).concat();
+    if !options.is_empty() {
+        exec(admin, &format!("ALTER DATABASE {}{options}", ident(target))).await?;
     }
     let new_code = read_journal(admin, old, "new").await?;
     finish(admin, target, &staging, old, &parked, &new_code).await?;
@@ -276,6 +440,20 @@ pub async fn recover(admin: &mut Conn, target: &str, old: &str) -> Result<String
     Ok(format!(
         "finished an init of {target} that was killed during its swap: the new tables were in place; its code was created and the old tables dropped ({counts})"
     ))
+}
+
+/// Whether `db` holds routines, events or triggers.
+async fn has_code(admin: &mut Conn, db: &str) -> Result<bool> {
+    let n: Option<u64> = admin
+        .exec_first(
+            "SELECT (SELECT COUNT(*) FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = ?) \
+             + (SELECT COUNT(*) FROM information_schema.EVENTS WHERE EVENT_SCHEMA = ?) \
+             + (SELECT COUNT(*) FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ?)",
+            (db, db, db),
+        )
+        .await
+        .map_err(ServerError::from)?;
+    Ok(n.unwrap_or(0) > 0)
 }
 
 async fn code_counts(admin: &mut Conn, db: &str) -> String {
@@ -293,13 +471,7 @@ async fn code_counts(admin: &mut Conn, db: &str) -> String {
     }
 }
 
-async fn write_journal(
-    admin: &mut Conn,
-    old: &str,
-    staging: &str,
-    parked: &[(String, String)],
-    new: &[Replay],
-) -> Result<()> {
+async fn write_journal(admin: &mut Conn, old: &str, rows: &[Replay]) -> Result<()> {
     let j = format!("{}.{}", ident(old), ident(JOURNAL));
     exec(
         admin,
@@ -309,23 +481,10 @@ async fn write_journal(
         ),
     )
     .await?;
-    let plain = |side: &'static str, stmt: String| Replay {
-        side,
-        sql_mode: None,
-        charset: None,
-        collation: None,
-        stmt,
-    };
-    let mut rows = vec![plain("staging", staging.to_string())];
-    rows.extend(
-        parked
-            .iter()
-            .map(|(t, p)| plain("parked", format!("{t}\n{p}"))),
-    );
-    rows.extend(new.iter().cloned());
-    // Written last: a journal without it was never complete.
-    rows.push(plain("end", "end".to_string()));
     for (seq, r) in rows.iter().enumerate() {
+        if seq == 1 {
+            fault_point("journal-partial");
+        }
         admin
             .exec_drop(
                 format!("INSERT INTO {j} VALUES (?, ?, ?, ?, ?, ?)"),

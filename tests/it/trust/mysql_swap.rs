@@ -6,8 +6,8 @@ use std::time::Instant;
 
 use super::*;
 use crate::support::commands::{export_schema, init, init_args};
-use crate::support::dbsnap;
 use crate::support::mysql::TestDb;
+use crate::support::{dbsnap, Dbsnap, Run};
 
 const OLD: &str = "CREATE TABLE t (id int PRIMARY KEY, v text);
     INSERT INTO t VALUES (1, 'old');
@@ -56,6 +56,62 @@ fn leftovers(db: &TestDb) -> Vec<String> {
         .collect()
 }
 
+/// Every fault point of the swap, in order, whether a swap killed there
+/// has moved the new tables in (so its recovery finishes it), and what
+/// the next init says about it.
+const STEPS: &[(&str, bool, &str)] = &[
+    // Before the journal: only a staging database is left.
+    (
+        "code-dropped",
+        false,
+        "left behind by an earlier run that was killed",
+    ),
+    ("journal-partial", false, "killed before it changed"),
+    ("journal", false, "killed before it changed"),
+    ("rename-done", true, "finished an init"),
+    ("renamed", true, "finished an init"),
+    ("staging-dropped", true, "finished an init"),
+    ("code-created", true, "finished an init"),
+    ("parked-dropped", true, "finished an init"),
+];
+
+/// `init --yes` of `target` with extra flags and environment.
+fn init_with(
+    target: &TestDb,
+    schema: &Path,
+    data: Option<&Path>,
+    extra: &[&str],
+    env: &[(&str, &str)],
+) -> Run {
+    let mut args = init_args(target, schema, data, true);
+    args.extend(extra.iter().map(|a| a.to_string()));
+    dbsnap(&args, env)
+}
+
+/// A schema file that fails in the staging build, after the recovery of
+/// a killed swap: the recovered state stays to be seen.
+fn broken_copy(dir: &Path, schema: &Path) -> PathBuf {
+    let text = std::fs::read_to_string(schema).unwrap();
+    write(
+        &dir.join("broken.sql"),
+        &insert_before(
+            &text,
+            "-- dbsnap:section post-data",
+            "CREATE TABLE broken (x no_such_type);",
+        ),
+    )
+}
+
+/// A new snapshot of `source` after `change`, in `dir`.
+fn snapshot_after(source: &TestDb, dir: &Path, change: &str) -> (PathBuf, PathBuf) {
+    source.sql(change);
+    let schema = dir.join("schema2.sql");
+    let data = dir.join("data2.sql");
+    export_schema(source, &schema, &[]).assert_success();
+    export_data_ok(source, &data, &[]);
+    (schema, data)
+}
+
 #[test]
 fn a_held_lock_makes_init_give_up_with_nothing_changed() {
     let (target, _source, _dir, schema, data) = setup();
@@ -99,37 +155,22 @@ fn a_held_lock_makes_init_give_up_with_nothing_changed() {
 
 #[test]
 fn a_swap_killed_at_any_step_is_finished_or_reverted() {
-    for (step, finished) in [
-        ("journal", false),
-        ("renamed", true),
-        ("code-created", true),
-    ] {
+    for &(step, finished, word) in STEPS {
         let (target, source, dir, schema, data) = setup();
         let before = state(&target);
         let after = state(&source);
-        let run = dbsnap(
-            &init_args(&target, &schema, Some(&data), true),
+        let run = init_with(
+            &target,
+            &schema,
+            Some(&data),
+            &[],
             &[("DBSNAP_FAULT_AT", step)],
         );
         assert_ne!(run.code, Some(0), "{step}: {run}");
         // The next init of the target recovers first; this one then fails
         // in its own staging build, so the recovered state stays to be seen.
-        let text = std::fs::read_to_string(&schema).unwrap();
-        let broken = write(
-            &dir.path().join("broken.sql"),
-            &insert_before(
-                &text,
-                "-- dbsnap:section post-data",
-                "CREATE TABLE broken (x no_such_type);",
-            ),
-        );
-        let run = init(&target, &broken, None, true);
+        let run = init(&target, &broken_copy(dir.path(), &schema), None, true);
         assert_eq!(run.code, Some(1), "{step}: {run}");
-        let word = if finished {
-            "finished an init"
-        } else {
-            "killed before it changed"
-        };
         assert!(run.stderr.contains(word), "{step}: {run}");
         let expected = if finished { &after } else { &before };
         assert_eq!(&state(&target), expected, "{step}: {run}");
@@ -139,4 +180,140 @@ fn a_swap_killed_at_any_step_is_finished_or_reverted() {
             leftovers(&target)
         );
     }
+}
+
+#[test]
+fn a_killed_swap_then_init_resume_ends_with_the_new_database() {
+    for &(step, _, word) in STEPS {
+        let (target, source, _dir, schema, data) = setup();
+        let after = state(&source);
+        let run = init_with(
+            &target,
+            &schema,
+            Some(&data),
+            &[],
+            &[("DBSNAP_FAULT_AT", step)],
+        );
+        assert_ne!(run.code, Some(0), "{step}: {run}");
+        let run = init_with(&target, &schema, Some(&data), &["--resume"], &[]);
+        run.assert_success();
+        assert!(run.stderr.contains(word), "{step}: {run}");
+        assert_eq!(state(&target), after, "{step}: {run}");
+        assert_eq!(target.sql("SELECT COUNT(*) FROM log").trim(), "0", "{step}");
+        assert!(
+            leftovers(&target).is_empty(),
+            "{step}: {:?}",
+            leftovers(&target)
+        );
+    }
+}
+
+/// Regression: a first init (the target empty, so no table was parked)
+/// killed between its RENAME and the journal's note of it was taken for
+/// one killed before the RENAME: the recovery dropped the journal and
+/// said nothing had changed, leaving the new tables without their code.
+#[test]
+fn a_first_init_killed_right_after_its_rename_is_finished() {
+    let (target, source, dir, schema, data) = setup();
+    target.sql(
+        "DROP TRIGGER t_ai; DROP TRIGGER t_au; DROP VIEW v; DROP FUNCTION f; DROP TABLE t, log",
+    );
+    let after = state(&source);
+    let run = init_with(
+        &target,
+        &schema,
+        Some(&data),
+        &[],
+        &[("DBSNAP_FAULT_AT", "rename-done")],
+    );
+    assert_ne!(run.code, Some(0), "{run}");
+    let run = init(&target, &broken_copy(dir.path(), &schema), None, true);
+    assert_eq!(run.code, Some(1), "{run}");
+    assert!(run.stderr.contains("finished an init"), "{run}");
+    assert_eq!(state(&target), after, "{run}");
+    assert!(leftovers(&target).is_empty(), "{:?}", leftovers(&target));
+}
+
+/// A target that did not exist is not left behind, empty, by a swap
+/// killed before its RENAME: the old state was "no database".
+#[test]
+fn a_first_init_of_a_new_database_killed_before_its_rename_leaves_none() {
+    let (_target, _source, dir, schema, data) = setup();
+    let target = TestDb::reserve("fresh");
+    let run = init_with(
+        &target,
+        &schema,
+        Some(&data),
+        &[],
+        &[("DBSNAP_FAULT_AT", "journal")],
+    );
+    assert_ne!(run.code, Some(0), "{run}");
+    assert!(target.exists(), "the swap creates the target first: {run}");
+    let run = init(&target, &broken_copy(dir.path(), &schema), None, true);
+    assert_eq!(run.code, Some(1), "{run}");
+    assert!(run.stderr.contains("which it had created empty"), "{run}");
+    assert!(!target.exists(), "{run}");
+    assert!(leftovers(&target).is_empty(), "{:?}", leftovers(&target));
+}
+
+/// Regression: a view of the live database with the name of a new table
+/// (a view made a table) was not moved aside, and the RENAME failed with
+/// ERROR 1050 "Table 'w' already exists".
+#[test]
+fn a_view_that_becomes_a_table_is_replaced() {
+    let (target, source, dir, _schema, _data) = setup();
+    target.sql("CREATE VIEW w AS SELECT id AS x FROM t");
+    let (schema, data) = snapshot_after(
+        &source,
+        dir.path(),
+        "CREATE TABLE w (x int); INSERT INTO w VALUES (5)",
+    );
+    init(&target, &schema, Some(&data), true).assert_success();
+    assert_eq!(state(&target), state(&source));
+    assert_eq!(
+        target.sql("SELECT CONCAT(TABLE_TYPE, ':', (SELECT x FROM w)) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'w'").trim(),
+        "BASE TABLE:5"
+    );
+    assert!(leftovers(&target).is_empty(), "{:?}", leftovers(&target));
+}
+
+/// Another session makes a table of the new build's name in the target
+/// while the swap runs: the RENAME fails as a whole, the live database
+/// is left as it was, the message names the table and does not blame a
+/// lock, and nothing of the run is left.
+#[test]
+fn a_table_made_by_another_session_during_the_swap_stops_it_with_nothing_changed() {
+    let (target, source, dir, _schema, _data) = setup();
+    let (schema, data) = snapshot_after(
+        &source,
+        dir.path(),
+        "CREATE TABLE extra (x int); INSERT INTO extra VALUES (1)",
+    );
+    let before = state(&target);
+    let pause = dir.path().join("paused");
+    let pause_at = format!("journal:{}", pause.display());
+    let (mut child, stderr) = Dbsnap::new()
+        .args(init_args(&target, &schema, Some(&data), true))
+        .env("DBSNAP_PAUSE_AT", &pause_at)
+        .spawn();
+    let started = Instant::now();
+    while !pause.exists() {
+        assert!(
+            started.elapsed() < Duration::from_secs(300),
+            "init never reached its swap"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    target.sql("CREATE TABLE extra (y int); INSERT INTO extra VALUES (42)");
+    std::fs::remove_file(&pause).unwrap();
+    let code = child.wait().unwrap().code();
+    let stderr = stderr.join().unwrap();
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("1050"), "{stderr}");
+    assert!(stderr.contains("extra"), "{stderr}");
+    assert!(stderr.contains("nothing was changed"), "{stderr}");
+    assert!(!stderr.contains("holds a lock"), "{stderr}");
+    assert_eq!(state(&target), before);
+    assert_eq!(target.sql("SELECT y FROM extra").trim(), "42");
+    assert!(leftovers(&target).is_empty(), "{:?}", leftovers(&target));
 }
