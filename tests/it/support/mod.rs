@@ -443,13 +443,36 @@ impl Drop for ScratchDir {
 }
 
 /// Held by the tests that write values of tens of MiB into MariaDB, so that
-/// they run one at a time, also across test processes (two checkouts testing
-/// at once). Two of them side by side (one's LOAD DATA of a 24 MiB row, the
-/// other's CREATE TABLE) stalled the server for good, three times: InnoDB's
+/// each runs alone: no other MySQL test database exists meanwhile, in this
+/// or another test process on the host (see [`beside_large_values`]). A
+/// LOAD DATA of a 24 MiB row beside other sessions' DDL (CREATE TABLE, CREATE
+/// and DROP DATABASE) stalled the server for good four times: InnoDB's
 /// default 96 MiB redo log is less than ten times such values (MariaDB's
-/// sizing rule), the checkpoint could not advance, and every session waited.
-/// Each runs in seconds alone.
+/// sizing rule), the checkpoint could not advance, and every session waited
+/// on dict_sys.latch until InnoDB's watchdog aborted the server. Each runs
+/// in seconds alone.
 pub fn large_values_one_at_a_time() -> LargeValuesLock {
+    let file = large_values_lock(libc::LOCK_EX);
+    HOLDS_LARGE_VALUES.with(|h| h.set(true));
+    LargeValuesLock { _file: file }
+}
+
+/// The other side of [`large_values_one_at_a_time`]: held by every MySQL
+/// test database while it lives, in any test process on this host, so that
+/// no other test's DDL runs beside a large value's load (the stall above
+/// needed both). None on the thread of a test that holds the exclusive lock.
+pub fn beside_large_values() -> Option<std::fs::File> {
+    if HOLDS_LARGE_VALUES.with(|h| h.get()) {
+        return None;
+    }
+    Some(large_values_lock(libc::LOCK_SH))
+}
+
+thread_local! {
+    static HOLDS_LARGE_VALUES: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+fn large_values_lock(how: libc::c_int) -> std::fs::File {
     use std::os::fd::AsRawFd;
     let file = std::fs::OpenOptions::new()
         .create(true)
@@ -458,14 +481,20 @@ pub fn large_values_one_at_a_time() -> LargeValuesLock {
         .open(std::env::temp_dir().join("dbsnap-it-large-values.lock"))
         .expect("open the large-values lock file");
     // SAFETY: flock on a descriptor this function owns; released on close.
-    let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) };
+    let rc = unsafe { libc::flock(file.as_raw_fd(), how) };
     assert_eq!(rc, 0, "flock: {}", std::io::Error::last_os_error());
-    LargeValuesLock { _file: file }
+    file
 }
 
 /// The lock of [`large_values_one_at_a_time`]; closing the file releases it.
 pub struct LargeValuesLock {
     _file: std::fs::File,
+}
+
+impl Drop for LargeValuesLock {
+    fn drop(&mut self) {
+        HOLDS_LARGE_VALUES.with(|h| h.set(false));
+    }
 }
 
 /// The permission bits of `path`.

@@ -63,6 +63,7 @@ impl Server for MyServer {
     }
 
     const NAME: &'static str = "MySQL/MariaDB";
+    const STALLS_BESIDE_LARGE_VALUES: bool = true;
 
     fn get() -> &'static Self {
         static SERVER: OnceLock<MyServer> = OnceLock::new();

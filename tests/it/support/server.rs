@@ -14,6 +14,10 @@ pub trait Server: Sync + 'static {
     /// For messages: "PostgreSQL", "MySQL/MariaDB".
     const NAME: &'static str;
 
+    /// Whether its test databases wait while a large-value test runs (see
+    /// [`super::large_values_one_at_a_time`]).
+    const STALLS_BESIDE_LARGE_VALUES: bool = false;
+
     /// The server of this run, discovered (and checked) once.
     fn get() -> &'static Self;
 

@@ -49,6 +49,9 @@ static COUNTER: AtomicUsize = AtomicUsize::new(0);
 pub struct TestDb<S: Server> {
     name: String,
     server: &'static S,
+    /// MySQL: the shared side of the large-values lock, released after the
+    /// database is dropped (fields drop after `Drop::drop`).
+    _beside_large_values: Option<File>,
 }
 
 impl<S: Server> TestDb<S> {
@@ -69,6 +72,11 @@ impl<S: Server> TestDb<S> {
     #[track_caller]
     pub fn reserve(label: &str) -> TestDb<S> {
         let server = S::get();
+        let beside = if S::STALLS_BESIDE_LARGE_VALUES {
+            super::beside_large_values()
+        } else {
+            None
+        };
         run_lock();
         sweep_dead_runs(server);
         let test = sanitize(&current_test_name(), 40);
@@ -91,7 +99,11 @@ impl<S: Server> TestDb<S> {
                 .databases_with_prefix(&name)
                 .unwrap_or_else(|e| panic!("listing {} databases: {e}", S::NAME));
             if !taken.iter().any(|d| *d == name || is_staging_of(d, &name)) {
-                return TestDb { name, server };
+                return TestDb {
+                    name,
+                    server,
+                    _beside_large_values: beside,
+                };
             }
         }
         panic!("no free test database name for {mid}");
