@@ -190,8 +190,7 @@ async fn load_with(
                              loaded one by one. With UNIQUE_CHECKS and FOREIGN_KEY_CHECKS off, MariaDB \
                              loads empty tables in bulk and may have rolled back rows loaded before it \
                              in this transaction, so the import stops rather than commit. Load the file \
-                             with UNIQUE_CHECKS on (without --disable-constraints, and with no \
-                             SET UNIQUE_CHECKS=0 in the file)",
+                             without --disable-constraints",
                             table.quoted(Dialect::MySql)
                         );
                     }
