@@ -88,6 +88,25 @@ fn init_with(
     dbsnap(&args, env)
 }
 
+/// An init of `target` killed by the fault hook at `step` of its swap.
+fn killed_at(target: &TestDb, schema: &Path, data: &Path, step: &str) {
+    let run = init_with(
+        target,
+        schema,
+        Some(data),
+        &[],
+        &[("DBSNAP_FAULT_AT", step)],
+    );
+    assert_ne!(run.code, Some(0), "{step}: {run}");
+}
+
+/// No staging database or journal of `target` is left.
+#[track_caller]
+fn assert_no_leftovers(target: &TestDb, context: &str) {
+    let left = leftovers(target);
+    assert!(left.is_empty(), "{context}: {left:?}");
+}
+
 /// A schema file that fails in the staging build, after the recovery of
 /// a killed swap: the recovered state stays to be seen.
 fn broken_copy(dir: &Path, schema: &Path) -> PathBuf {
@@ -150,7 +169,7 @@ fn a_held_lock_makes_init_give_up_with_nothing_changed() {
     assert!(run.stderr.contains("left as it was"), "{run}");
     assert!(took < Duration::from_secs(60), "init waited {took:?}");
     assert_eq!(state(&target), before, "the live database changed");
-    assert!(leftovers(&target).is_empty(), "{:?}", leftovers(&target));
+    assert_no_leftovers(&target, "after the run");
 }
 
 #[test]
@@ -159,14 +178,7 @@ fn a_swap_killed_at_any_step_is_finished_or_reverted() {
         let (target, source, dir, schema, data) = setup();
         let before = state(&target);
         let after = state(&source);
-        let run = init_with(
-            &target,
-            &schema,
-            Some(&data),
-            &[],
-            &[("DBSNAP_FAULT_AT", step)],
-        );
-        assert_ne!(run.code, Some(0), "{step}: {run}");
+        killed_at(&target, &schema, &data, step);
         // The next init of the target recovers first; this one then fails
         // in its own staging build, so the recovered state stays to be seen.
         let run = init(&target, &broken_copy(dir.path(), &schema), None, true);
@@ -174,11 +186,7 @@ fn a_swap_killed_at_any_step_is_finished_or_reverted() {
         assert!(run.stderr.contains(word), "{step}: {run}");
         let expected = if finished { &after } else { &before };
         assert_eq!(&state(&target), expected, "{step}: {run}");
-        assert!(
-            leftovers(&target).is_empty(),
-            "{step}: {:?}",
-            leftovers(&target)
-        );
+        assert_no_leftovers(&target, step);
     }
 }
 
@@ -187,24 +195,13 @@ fn a_killed_swap_then_init_resume_ends_with_the_new_database() {
     for &(step, _, word) in STEPS {
         let (target, source, _dir, schema, data) = setup();
         let after = state(&source);
-        let run = init_with(
-            &target,
-            &schema,
-            Some(&data),
-            &[],
-            &[("DBSNAP_FAULT_AT", step)],
-        );
-        assert_ne!(run.code, Some(0), "{step}: {run}");
+        killed_at(&target, &schema, &data, step);
         let run = init_with(&target, &schema, Some(&data), &["--resume"], &[]);
         run.assert_success();
         assert!(run.stderr.contains(word), "{step}: {run}");
         assert_eq!(state(&target), after, "{step}: {run}");
         assert_eq!(target.sql("SELECT COUNT(*) FROM log").trim(), "0", "{step}");
-        assert!(
-            leftovers(&target).is_empty(),
-            "{step}: {:?}",
-            leftovers(&target)
-        );
+        assert_no_leftovers(&target, step);
     }
 }
 
@@ -219,19 +216,12 @@ fn a_first_init_killed_right_after_its_rename_is_finished() {
         "DROP TRIGGER t_ai; DROP TRIGGER t_au; DROP VIEW v; DROP FUNCTION f; DROP TABLE t, log",
     );
     let after = state(&source);
-    let run = init_with(
-        &target,
-        &schema,
-        Some(&data),
-        &[],
-        &[("DBSNAP_FAULT_AT", "rename-done")],
-    );
-    assert_ne!(run.code, Some(0), "{run}");
+    killed_at(&target, &schema, &data, "rename-done");
     let run = init(&target, &broken_copy(dir.path(), &schema), None, true);
     assert_eq!(run.code, Some(1), "{run}");
     assert!(run.stderr.contains("finished an init"), "{run}");
     assert_eq!(state(&target), after, "{run}");
-    assert!(leftovers(&target).is_empty(), "{:?}", leftovers(&target));
+    assert_no_leftovers(&target, "after the run");
 }
 
 /// A target that did not exist is not left behind, empty, by a swap
@@ -240,20 +230,13 @@ fn a_first_init_killed_right_after_its_rename_is_finished() {
 fn a_first_init_of_a_new_database_killed_before_its_rename_leaves_none() {
     let (_target, _source, dir, schema, data) = setup();
     let target = TestDb::reserve("fresh");
-    let run = init_with(
-        &target,
-        &schema,
-        Some(&data),
-        &[],
-        &[("DBSNAP_FAULT_AT", "journal")],
-    );
-    assert_ne!(run.code, Some(0), "{run}");
-    assert!(target.exists(), "the swap creates the target first: {run}");
+    killed_at(&target, &schema, &data, "journal");
+    assert!(target.exists(), "the swap creates the target first");
     let run = init(&target, &broken_copy(dir.path(), &schema), None, true);
     assert_eq!(run.code, Some(1), "{run}");
     assert!(run.stderr.contains("which it had created empty"), "{run}");
     assert!(!target.exists(), "{run}");
-    assert!(leftovers(&target).is_empty(), "{:?}", leftovers(&target));
+    assert_no_leftovers(&target, "after the run");
 }
 
 /// Regression: a view of the live database with the name of a new table
@@ -274,7 +257,7 @@ fn a_view_that_becomes_a_table_is_replaced() {
         target.sql("SELECT CONCAT(TABLE_TYPE, ':', (SELECT x FROM w)) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'w'").trim(),
         "BASE TABLE:5"
     );
-    assert!(leftovers(&target).is_empty(), "{:?}", leftovers(&target));
+    assert_no_leftovers(&target, "after the run");
 }
 
 /// Another session makes a table of the new build's name in the target
@@ -315,5 +298,5 @@ fn a_table_made_by_another_session_during_the_swap_stops_it_with_nothing_changed
     assert!(!stderr.contains("holds a lock"), "{stderr}");
     assert_eq!(state(&target), before);
     assert_eq!(target.sql("SELECT y FROM extra").trim(), "42");
-    assert!(leftovers(&target).is_empty(), "{:?}", leftovers(&target));
+    assert_no_leftovers(&target, "after the run");
 }
