@@ -445,7 +445,6 @@ mod tests {
     use super::*;
     use crate::script::testing::{self, stmt};
     use std::io::{BufReader, Cursor};
-    use std::path::Path;
 
     /// An item plus, for COPY, the concatenated data and the number of chunks.
     #[derive(Debug, PartialEq, Eq)]
@@ -631,55 +630,29 @@ mod tests {
                 stmt("SELECT 2", 7)
             ]
         );
-        let e = err("SELECT 1;\nSELECT\n  'abc\n\n");
-        assert_eq!(e.line, 3);
-        assert_eq!(
-            e.message,
-            "unterminated quoted string started at line 3 (file truncated?)"
-        );
         let e = err("SELECT 1;\nSELECT E'abc\\'\n;\n");
         assert_eq!(e.line, 2);
         assert!(e.message.contains("quoted string started at line 2"), "{e}");
     }
 
+    /// What only psql leaves open; the ends both dialects share are in `reader`.
     #[test]
     fn unterminated_things() {
-        let e = err("SELECT 1;\nCREATE TABLE t (\n a int\n");
-        assert_eq!(e.line, 2);
-        assert_eq!(
-            e.message,
-            "unterminated statement at end of file (file truncated?)"
-        );
-        assert_eq!(
-            e.to_string(),
-            "dump.sql:2: unterminated statement at end of file (file truncated?)"
-        );
-        let e = err("SELECT 1;\n\nCREATE FUNCTION f() AS $body$\nSELECT 1;\n");
-        assert_eq!(e.line, 3);
-        assert!(e
-            .message
-            .starts_with("unterminated dollar-quoted string started at line 3"));
-        let e = err("SELECT \"abc\n;\n");
-        assert!(e
-            .message
-            .starts_with("unterminated quoted identifier started at line 1"));
-        let e = err("SELECT 1;\n/* a /* b */\n");
-        assert_eq!(e.line, 2);
-        assert!(e
-            .message
-            .starts_with("unterminated /* comment started at line 2"));
-        // Trailing comments and whitespace only: clean EOF.
-        assert_eq!(items("SELECT 1;\n-- end\n\n"), vec![stmt("SELECT 1", 1)]);
-    }
-
-    #[test]
-    fn unterminated_last_statement_without_newline() {
-        let e = err("SELECT 1;\nSELECT 2");
-        assert_eq!(e.line, 2);
-        assert_eq!(
-            items("SELECT 1;\nSELECT 2;"),
-            vec![stmt("SELECT 1", 1), stmt("SELECT 2", 2)]
-        );
+        let cases = [
+            (
+                "SELECT 1;\n\nCREATE FUNCTION f() AS $body$\nSELECT 1;\n",
+                3,
+                "dollar-quoted string",
+            ),
+            ("SELECT \"abc\n;\n", 1, "quoted identifier"),
+            ("SELECT 1;\n/* a /* b */\n", 2, "/* comment"),
+        ];
+        for (input, line, what) in cases {
+            let e = err(input);
+            assert_eq!(e.line, line, "{input}");
+            let want = format!("unterminated {what} started at line {line} (file truncated?)");
+            assert_eq!(e.message, want);
+        }
     }
 
     #[test]
@@ -707,97 +680,62 @@ mod tests {
         assert_eq!(e.message, "unexpected \\. outside COPY data");
     }
 
+    /// Scripts with COPY blocks: each item, a COPY with its data and the
+    /// number of chunks that came in.
     #[test]
-    fn markers() {
-        let src = "-- dbsnap:format 1\n-- dbsnap:section schema  \n--dbsnap:not a marker\n -- dbsnap:indented, not a marker\nSELECT 1\n-- dbsnap:inside statement\n;\nSELECT 2; -- dbsnap:not at column 0\n-- dbsnap:table public.t rows=3\n";
-        assert_eq!(
-            items(src),
-            vec![
-                Item::Marker {
-                    text: "format 1".into(),
-                    line: 1
-                },
-                Item::Marker {
-                    text: "section schema".into(),
-                    line: 2
-                },
-                stmt("SELECT 1\n-- dbsnap:inside statement", 5),
-                stmt("SELECT 2", 8),
-                Item::Marker {
-                    text: "table public.t rows=3".into(),
-                    line: 9
-                },
-            ]
-        );
+    fn copy_blocks() {
+        let lookalikes = "\\.x\n \\.\n\\\\.\n\\..\n";
+        let pg_dump = "\\restrict Xyz\n--\n-- PostgreSQL database dump\n--\n\nSET statement_timeout = 0;\nSELECT pg_catalog.set_config('search_path', '', false);\n\nCREATE TABLE public.t (\n    id integer NOT NULL,\n    note text\n);\n\nCOPY public.t (id, note) FROM stdin;\n1\tsemi;colon\n2\t-- dash\n3\t'quote\n\\.\n\n\nALTER TABLE ONLY public.t\n    ADD CONSTRAINT t_pkey PRIMARY KEY (id);\n\n--\n-- PostgreSQL database dump complete\n--\n\n\\unrestrict Xyz\n\n";
+        let cases: Vec<(String, Vec<Got>)> = vec![
+            (
+                "SET a = 1;\nCOPY public.t (a, b) FROM stdin;\n1\thello\\tworld\n2\t\\N\n3\t\\\\.\n\\.\nSELECT 2;\n".into(),
+                vec![
+                    Got::Item(stmt("SET a = 1", 1)),
+                    copy("COPY public.t (a, b) FROM stdin", 2, b"1\thello\\tworld\n2\t\\N\n3\t\\\\.\n", 1),
+                    Got::Item(stmt("SELECT 2", 7)),
+                ],
+            ),
+            // Only `\.` alone on its line ends the data, with or without CR.
+            (
+                format!("COPY t FROM STDIN;\n{lookalikes}\\.\r\nSELECT 1;\n"),
+                vec![
+                    copy("COPY t FROM STDIN", 1, lookalikes.as_bytes(), 1),
+                    Got::Item(stmt("SELECT 1", 7)),
+                ],
+            ),
+            // The terminator on the very last line, without a newline.
+            (
+                "COPY t FROM stdin;\na\n\\.".into(),
+                vec![copy("COPY t FROM stdin", 1, b"a\n", 1)],
+            ),
+            // No data; the rest of the COPY's line is ignored, as psql does.
+            (
+                "copy t(a)\n  from\n\n  StdIn (FORMAT text); ignored stuff ;\n\\.\nSELECT 1;\n".into(),
+                vec![
+                    copy("copy t(a)\n  from\n\n  StdIn (FORMAT text)", 1, b"", 0),
+                    Got::Item(stmt("SELECT 1", 6)),
+                ],
+            ),
+            (
+                pg_dump.into(),
+                vec![
+                    Got::Item(meta("restrict Xyz", 1)),
+                    Got::Item(stmt("SET statement_timeout = 0", 6)),
+                    Got::Item(stmt("SELECT pg_catalog.set_config('search_path', '', false)", 7)),
+                    Got::Item(stmt("CREATE TABLE public.t (\n    id integer NOT NULL,\n    note text\n)", 9)),
+                    copy("COPY public.t (id, note) FROM stdin", 14, b"1\tsemi;colon\n2\t-- dash\n3\t'quote\n", 1),
+                    Got::Item(stmt("ALTER TABLE ONLY public.t\n    ADD CONSTRAINT t_pkey PRIMARY KEY (id)", 21)),
+                    Got::Item(meta("unrestrict Xyz", 28)),
+                ],
+            ),
+        ];
+        for (input, want) in cases {
+            assert_eq!(read_all(input.as_bytes()).unwrap(), want, "{input}");
+        }
     }
 
     #[test]
-    fn bom_and_crlf() {
-        let src = "\u{feff}-- dbsnap:format 1\r\nSELECT 1;\r\nCREATE TABLE t (\r\n a int\r\n);\r\n";
-        assert_eq!(
-            items(src),
-            vec![
-                Item::Marker {
-                    text: "format 1".into(),
-                    line: 1
-                },
-                stmt("SELECT 1", 2),
-                stmt("CREATE TABLE t (\r\n a int\r\n)", 3),
-            ]
-        );
-        assert_eq!(items("\u{feff}SELECT 1;"), vec![stmt("SELECT 1", 1)]);
-    }
-
-    #[test]
-    fn invalid_utf8_reports_line() {
-        let e = read_all(b"SELECT 1;\nINSERT INTO t\nVALUES ('\xff\xfe');\n").unwrap_err();
-        assert_eq!(e.line, 3);
-        assert!(e.message.contains("UTF-8"));
-    }
-
-    #[test]
-    fn copy_basic() {
-        let src = "SET a = 1;\nCOPY public.t (a, b) FROM stdin;\n1\thello\\tworld\n2\t\\N\n3\t\\\\.\n\\.\nSELECT 2;\n";
-        let got = read_all(src.as_bytes()).unwrap();
-        assert_eq!(
-            got,
-            vec![
-                Got::Item(stmt("SET a = 1", 1)),
-                copy(
-                    "COPY public.t (a, b) FROM stdin",
-                    2,
-                    b"1\thello\\tworld\n2\t\\N\n3\t\\\\.\n",
-                    1
-                ),
-                Got::Item(stmt("SELECT 2", 7)),
-            ]
-        );
-    }
-
-    #[test]
-    fn copy_terminator_must_be_exact() {
-        let data = "\\.x\n \\.\n\\\\.\n\\..\n";
-        let src = format!("COPY t FROM STDIN;\n{data}\\.\r\nSELECT 1;\n");
-        let got = read_all(src.as_bytes()).unwrap();
-        assert_eq!(got.len(), 2);
-        assert_eq!(got[0], copy("COPY t FROM STDIN", 1, data.as_bytes(), 1));
-        assert_eq!(got[1], Got::Item(stmt("SELECT 1", 7)));
-        // Terminator on the very last line without newline.
-        let got = read_all(b"COPY t FROM stdin;\na\n\\.").unwrap();
-        assert_eq!(got[0], copy("COPY t FROM stdin", 1, b"a\n", 1));
-    }
-
-    #[test]
-    fn copy_empty_and_rest_of_line_ignored() {
-        let src = "copy t(a)\n  from\n\n  StdIn (FORMAT text); ignored stuff ;\n\\.\nSELECT 1;\n";
-        let got = read_all(src.as_bytes()).unwrap();
-        assert_eq!(
-            got,
-            vec![
-                copy("copy t(a)\n  from\n\n  StdIn (FORMAT text)", 1, b"", 0),
-                Got::Item(stmt("SELECT 1", 6)),
-            ]
-        );
+    fn copy_chunk_after_the_end_is_none() {
         let mut r = reader(b"COPY t FROM stdin;\n\\.\n");
         assert!(matches!(r.next_item().unwrap(), Some(Item::CopyIn { .. })));
         assert_eq!(r.copy_chunk().unwrap(), None);
@@ -884,48 +822,5 @@ mod tests {
         let mut r = reader(b"COPY t FROM stdin;\n1\n2\n\\.\nSELECT 1;\n");
         assert!(matches!(r.next_item().unwrap(), Some(Item::CopyIn { .. })));
         assert_eq!(r.next_item().unwrap(), Some(stmt("SELECT 1", 5)));
-    }
-
-    #[test]
-    fn pg_dump_like_file() {
-        let src = "\\restrict Xyz\n--\n-- PostgreSQL database dump\n--\n\nSET statement_timeout = 0;\nSELECT pg_catalog.set_config('search_path', '', false);\n\nCREATE TABLE public.t (\n    id integer NOT NULL,\n    note text\n);\n\nCOPY public.t (id, note) FROM stdin;\n1\tsemi;colon\n2\t-- dash\n3\t'quote\n\\.\n\n\nALTER TABLE ONLY public.t\n    ADD CONSTRAINT t_pkey PRIMARY KEY (id);\n\n--\n-- PostgreSQL database dump complete\n--\n\n\\unrestrict Xyz\n\n";
-        let got = read_all(src.as_bytes()).unwrap();
-        assert_eq!(
-            got,
-            vec![
-                Got::Item(meta("restrict Xyz", 1)),
-                Got::Item(stmt("SET statement_timeout = 0", 6)),
-                Got::Item(stmt(
-                    "SELECT pg_catalog.set_config('search_path', '', false)",
-                    7
-                )),
-                Got::Item(stmt(
-                    "CREATE TABLE public.t (\n    id integer NOT NULL,\n    note text\n)",
-                    9
-                )),
-                copy(
-                    "COPY public.t (id, note) FROM stdin",
-                    14,
-                    b"1\tsemi;colon\n2\t-- dash\n3\t'quote\n",
-                    1
-                ),
-                Got::Item(stmt(
-                    "ALTER TABLE ONLY public.t\n    ADD CONSTRAINT t_pkey PRIMARY KEY (id)",
-                    21
-                )),
-                Got::Item(meta("unrestrict Xyz", 28)),
-            ]
-        );
-    }
-
-    #[test]
-    fn path_and_line_accessors() {
-        let mut r = reader(b"SELECT 1;\nSELECT\n2;\n");
-        assert_eq!(r.path(), Path::new("dump.sql"));
-        assert_eq!(r.line(), 1);
-        r.next_item().unwrap();
-        assert_eq!(r.line(), 1);
-        assert_eq!(r.next_item().unwrap(), Some(stmt("SELECT\n2", 2)));
-        assert_eq!(r.line(), 3);
     }
 }

@@ -279,6 +279,94 @@ fn finish_sql(mut bytes: Vec<u8>, start_line: u64, path: &Path) -> Result<String
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::script::testing::{read_all, stmt};
+    use crate::script::{MysqlReader, PsqlReader};
+    use std::io::Cursor;
+
+    /// `input` read by each dialect's reader: every item, or the first error.
+    fn both(input: &[u8]) -> [Result<Vec<Item>, DamagedFile>; 2] {
+        let input = || Cursor::new(input.to_vec());
+        [
+            read_all(PsqlReader::new(input(), "dump.sql"), |_, item| Ok(item)),
+            read_all(MysqlReader::new(input(), "dump.sql"), |_, item| Ok(item)),
+        ]
+    }
+
+    fn marker(text: &str, line: u64) -> Item {
+        let text = text.to_string();
+        Item::Marker { text, line }
+    }
+
+    /// What both dialects read alike: markers stand only at column 0
+    /// between statements, and a statement is numbered by its first line.
+    #[test]
+    fn both_dialects_read_alike() {
+        let cases = [
+            (
+                "\u{feff}-- dbsnap:format 1\r\n-- dbsnap:section schema  \n -- dbsnap:indented\nSELECT 1\n-- dbsnap:inside\n;\nSELECT 2; -- dbsnap:not at column 0\nCREATE TABLE t (\r\n a int\r\n);\r\n-- dbsnap:table public.t rows=3\n",
+                vec![
+                    marker("format 1", 1),
+                    marker("section schema", 2),
+                    stmt("SELECT 1\n-- dbsnap:inside", 4),
+                    stmt("SELECT 2", 7),
+                    stmt("CREATE TABLE t (\r\n a int\r\n)", 8),
+                    marker("table public.t rows=3", 11),
+                ],
+            ),
+            (
+                "SELECT 0;\nINSERT INTO t VALUES ('a\nb;\nc');\nSELECT 1;",
+                vec![
+                    stmt("SELECT 0", 1),
+                    stmt("INSERT INTO t VALUES ('a\nb;\nc')", 2),
+                    stmt("SELECT 1", 5),
+                ],
+            ),
+        ];
+        for (input, want) in cases {
+            for got in both(input.as_bytes()) {
+                assert_eq!(got.unwrap(), want, "{input}");
+            }
+        }
+    }
+
+    /// How an input may end, the same in both dialects: cleanly after
+    /// comments, or with an error at the line where what is open began.
+    #[test]
+    fn an_unfinished_end_names_where_it_began() {
+        for got in both(b"SELECT 1;\n-- end\n\n") {
+            assert_eq!(got.unwrap(), vec![stmt("SELECT 1", 1)]);
+        }
+        let statement = "unterminated statement at end of file (file truncated?)";
+        let string = "unterminated quoted string started at line 3 (file truncated?)";
+        let comment = "unterminated /* comment started at line 2 (file truncated?)";
+        let utf8 = "invalid UTF-8 in statement text";
+        let cases: &[(&[u8], u64, &str)] = &[
+            (b"SELECT 1;\nCREATE TABLE t (\n a int\n", 2, statement),
+            (b"SELECT 1;\nSELECT 2", 2, statement),
+            (b"SELECT 1;\nSELECT\n  'abc\n\n", 3, string),
+            (b"SELECT 1;\n/* open\n", 2, comment),
+            (b"SELECT 1;\nINSERT INTO t\nVALUES ('\xff\xfe');\n", 3, utf8),
+        ];
+        for &(input, line, message) in cases {
+            let shown = String::from_utf8_lossy(input);
+            for got in both(input) {
+                let e = got.unwrap_err();
+                assert_eq!((e.line, e.message.as_str()), (line, message), "{shown}");
+                assert_eq!(e.to_string(), format!("dump.sql:{line}: {message}"));
+            }
+        }
+    }
+
+    #[test]
+    fn path_and_line() {
+        let mut r = PsqlReader::new(Cursor::new(b"SELECT 1;\nSELECT\n2;\n".to_vec()), "x.sql");
+        assert_eq!(r.path(), Path::new("x.sql"));
+        assert_eq!(r.line(), 1);
+        r.next_item().unwrap();
+        assert_eq!(r.line(), 1);
+        assert_eq!(r.next_item().unwrap(), Some(stmt("SELECT\n2", 2)));
+        assert_eq!(r.line(), 3);
+    }
 
     #[test]
     fn finish_sql_reports_bad_utf8_line() {
