@@ -231,6 +231,7 @@ impl StatementText {
         path: &Path,
     ) -> Result<(String, u64), DamagedFile> {
         self.bytes.extend_from_slice(&line[self.seg..at]);
+        // Lexers end only a statement they began, so `start` is set.
         let start = self.start.take().unwrap_or_default();
         let sql = finish_sql(std::mem::take(&mut self.bytes), start, path)?;
         Ok((sql, start))
