@@ -9,7 +9,7 @@ use anyhow::{bail, Result};
 use super::kinds::Ignored;
 use super::tables;
 use crate::config::EngineKind;
-use crate::script::{Item, Lexer, MysqlReader, PsqlReader};
+use crate::script::{Item, MysqlReader, PsqlReader};
 use crate::snapshot::markers::object_label;
 
 /// `(kind, qualified name)`, e.g. `("index", "public.film_title_idx")`.

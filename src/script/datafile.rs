@@ -18,7 +18,7 @@ use tokio::sync::mpsc;
 
 use super::loadbar::LoadBar;
 use super::statement::{classify, Dialect, Restore, Statement, TableName};
-use super::{Item, Lexer, MysqlReader, PsqlReader};
+use super::{Item, MysqlReader, PsqlReader};
 use crate::engine::mysql::Counter;
 use crate::engine::order::Section;
 use crate::error::DamagedFile;

@@ -6,16 +6,19 @@
 //! are kept as statement text, and the `DELIMITER` command.
 
 use std::io::BufRead;
-#[cfg(test)]
-use std::path::Path;
-use std::path::PathBuf;
 
-use super::{finish_sql, is_space, Item, Lexer, LineSource};
+use super::reader::{Lexer, LineSource, ScriptReader, StatementText};
+use super::{is_space, quote_end, Item};
 use crate::error::DamagedFile;
 
-#[derive(Debug)]
+/// Streaming reader for mysql client scripts; yields [`Item::Statement`] and
+/// [`Item::Marker`] only.
+pub type MysqlReader<R> = ScriptReader<R, MysqlLexer>;
+
+#[derive(Debug, Default)]
 enum State {
     /// Outside any quote or plain comment.
+    #[default]
     Normal,
     /// Inside a quoted string / identifier opened by `quote` (`'`, `"` or `` ` ``).
     Quote { start: u64, quote: u8 },
@@ -23,124 +26,57 @@ enum State {
     Comment { start: u64 },
 }
 
-impl<R: BufRead> Lexer<R> for MysqlReader<R> {
-    fn source(&self) -> &LineSource<R> {
-        &self.src
-    }
-    fn source_mut(&mut self) -> &mut LineSource<R> {
-        &mut self.src
-    }
-    fn between_statements(&self) -> bool {
-        !self.in_stmt && matches!(self.state, State::Normal)
-    }
-    fn scan(&mut self, line: &[u8]) -> Result<Option<Item>, DamagedFile> {
-        self.scan_line(line)
-    }
-    fn at_eof(&mut self) -> Result<Option<Item>, DamagedFile> {
-        self.finish()
-    }
-}
-
-/// Streaming reader for mysql client scripts; yields [`Item::Statement`] and
-/// [`Item::Marker`] only.
-pub struct MysqlReader<R: BufRead> {
-    src: LineSource<R>,
+/// The mysql client's lexing: what it is inside, and the current delimiter.
+pub struct MysqlLexer {
     state: State,
-    stmt: Vec<u8>,
-    in_stmt: bool,
-    stmt_line: u64,
     delimiter: Vec<u8>,
     /// Start line of the executable comment (`/*! ... */`) we are inside, if any.
     cond: Option<u64>,
 }
 
-impl<R: BufRead> MysqlReader<R> {
-    pub fn new(reader: R, path: impl Into<PathBuf>) -> Self {
-        MysqlReader {
-            src: LineSource::new(reader, path.into()),
+impl Default for MysqlLexer {
+    fn default() -> Self {
+        MysqlLexer {
             state: State::Normal,
-            stmt: Vec::new(),
-            in_stmt: false,
-            stmt_line: 0,
             delimiter: b";".to_vec(),
             cond: None,
         }
     }
+}
 
-    fn finish(&mut self) -> Result<Option<Item>, DamagedFile> {
-        let state = std::mem::replace(&mut self.state, State::Normal);
-        let in_stmt = std::mem::replace(&mut self.in_stmt, false);
+impl Lexer for MysqlLexer {
+    fn at_rest(&self) -> bool {
+        matches!(self.state, State::Normal)
+    }
+
+    fn open_at_end(&mut self) -> Option<(u64, &'static str)> {
         let cond = self.cond.take();
-        self.stmt.clear();
-        let open = match state {
+        match std::mem::take(&mut self.state) {
             State::Quote { start, quote: b'`' } => Some((start, "quoted identifier")),
             State::Quote { start, .. } => Some((start, "quoted string")),
             State::Comment { start } => Some((start, "/* comment")),
             State::Normal => cond.map(|start| (start, "/*! comment")),
-        };
-        self.src.at_end(open, in_stmt.then_some(self.stmt_line))
-    }
-
-    fn end_statement(&mut self) -> Result<Item, DamagedFile> {
-        self.in_stmt = false;
-        self.cond = None;
-        let bytes = std::mem::take(&mut self.stmt);
-        let line = self.stmt_line;
-        let sql = finish_sql(bytes, line, &self.src.path)?;
-        Ok(Item::Statement { sql, line })
-    }
-
-    /// Handles `DELIMITER <arg>`; `rest` is the line after the word `DELIMITER`.
-    fn set_delimiter(&mut self, rest: &[u8]) -> Result<(), DamagedFile> {
-        let line = self.src.line;
-        let start = rest
-            .iter()
-            .position(|&c| !is_space(c))
-            .unwrap_or(rest.len());
-        let rest = &rest[start..];
-        let delim = match rest.first() {
-            None => {
-                return Err(self
-                    .src
-                    .error(line, "DELIMITER must be followed by a delimiter string"))
-            }
-            Some(&q @ (b'\'' | b'"' | b'`')) => match rest[1..].iter().position(|&c| c == q) {
-                Some(end) => &rest[1..1 + end],
-                None => return Err(self.src.error(line, "unterminated quoted DELIMITER string")),
-            },
-            Some(_) => {
-                let end = rest.iter().position(|&c| is_space(c)).unwrap_or(rest.len());
-                &rest[..end]
-            }
-        };
-        if delim.is_empty() {
-            return Err(self
-                .src
-                .error(line, "DELIMITER must be followed by a delimiter string"));
         }
-        if delim.contains(&b'\\') {
-            return Err(self
-                .src
-                .error(line, "DELIMITER cannot contain a backslash character"));
-        }
-        self.delimiter = delim.to_vec();
-        Ok(())
     }
 
     /// Scans the rest of the current line. Returns a statement when one is complete (leaving
     /// `pos` just after its delimiter), or `None` once the line is consumed.
-    fn scan_line(&mut self, buf: &[u8]) -> Result<Option<Item>, DamagedFile> {
+    fn scan<R: BufRead>(
+        &mut self,
+        buf: &[u8],
+        src: &mut LineSource<R>,
+        text: &mut StatementText,
+    ) -> Result<Option<Item>, DamagedFile> {
         let n = buf.len();
-        let line = self.src.line;
-        let mut i = self.src.pos;
-        let mut seg = i;
+        let line = src.line;
+        let mut i = src.pos;
         while i < n {
             match self.state {
                 State::Normal => {
                     let c = buf[i];
                     let next = buf.get(i + 1).copied();
                     let rest = &buf[i..];
-                    if !self.in_stmt {
+                    if !text.is_open() {
                         if is_space(c) {
                             i += 1;
                             continue;
@@ -154,8 +90,7 @@ impl<R: BufRead> MysqlReader<R> {
                             && rest[..9].eq_ignore_ascii_case(b"delimiter")
                             && rest.get(9).is_none_or(|&c| is_space(c))
                         {
-                            self.src.pos = n;
-                            self.set_delimiter(&rest[9..])?;
+                            self.set_delimiter(&rest[9..], src)?;
                             return Ok(None);
                         }
                         if c == b'#' || is_dash_comment(rest) {
@@ -172,16 +107,13 @@ impl<R: BufRead> MysqlReader<R> {
                             i += 2;
                             continue;
                         }
-                        self.in_stmt = true;
-                        self.stmt_line = line;
-                        self.stmt.clear();
+                        text.begin(line, i);
                         self.cond = None;
-                        seg = i;
                     }
                     if self.cond.is_none() && rest.starts_with(&self.delimiter) {
-                        self.stmt.extend_from_slice(&buf[seg..i]);
-                        self.src.pos = i + self.delimiter.len();
-                        return self.end_statement().map(Some);
+                        src.pos = i + self.delimiter.len();
+                        let (sql, line) = text.end(buf, i, &src.path)?;
+                        return Ok(Some(Item::Statement { sql, line }));
                     }
                     match c {
                         b'*' if next == Some(b'/') && self.cond.is_some() => {
@@ -209,24 +141,13 @@ impl<R: BufRead> MysqlReader<R> {
                         _ => i += 1,
                     }
                 }
-                State::Quote { quote, .. } => {
-                    let found = buf[i..]
-                        .iter()
-                        .position(|&c| c == quote || (c == b'\\' && quote != b'`'));
-                    match found {
-                        None => i = n,
-                        Some(p) => {
-                            let k = i + p;
-                            if buf[k] == b'\\' || buf.get(k + 1) == Some(&quote) {
-                                // Backslash escape or doubled quote.
-                                i = (k + 2).min(n);
-                            } else {
-                                self.state = State::Normal;
-                                i = k + 1;
-                            }
-                        }
+                State::Quote { quote, .. } => match quote_end(&buf[i..], quote, quote != b'`') {
+                    None => i = n,
+                    Some(p) => {
+                        i += p;
+                        self.state = State::Normal;
                     }
-                }
+                },
                 State::Comment { .. } => match super::find(&buf[i..], b"*/") {
                     None => i = n,
                     Some(p) => {
@@ -236,11 +157,38 @@ impl<R: BufRead> MysqlReader<R> {
                 },
             }
         }
-        if self.in_stmt {
-            self.stmt.extend_from_slice(&buf[seg..n]);
-        }
-        self.src.pos = n;
         Ok(None)
+    }
+}
+
+impl MysqlLexer {
+    /// Handles `DELIMITER <arg>`; `rest` is the line after the word `DELIMITER`.
+    fn set_delimiter<R>(&mut self, rest: &[u8], src: &LineSource<R>) -> Result<(), DamagedFile> {
+        let line = src.line;
+        let start = rest
+            .iter()
+            .position(|&c| !is_space(c))
+            .unwrap_or(rest.len());
+        let rest = &rest[start..];
+        let delim = match rest.first() {
+            None => return Err(src.error(line, "DELIMITER must be followed by a delimiter string")),
+            Some(&q @ (b'\'' | b'"' | b'`')) => match rest[1..].iter().position(|&c| c == q) {
+                Some(end) => &rest[1..1 + end],
+                None => return Err(src.error(line, "unterminated quoted DELIMITER string")),
+            },
+            Some(_) => {
+                let end = rest.iter().position(|&c| is_space(c)).unwrap_or(rest.len());
+                &rest[..end]
+            }
+        };
+        if delim.is_empty() {
+            return Err(src.error(line, "DELIMITER must be followed by a delimiter string"));
+        }
+        if delim.contains(&b'\\') {
+            return Err(src.error(line, "DELIMITER cannot contain a backslash character"));
+        }
+        self.delimiter = delim.to_vec();
+        Ok(())
     }
 }
 
@@ -316,24 +264,6 @@ mod tests {
                 stmt("SELECT `we;ird``name`, `back\\`", 2),
                 stmt("SELECT 2", 3),
             ]
-        );
-    }
-
-    #[test]
-    fn string_spanning_lines_reports_start_line() {
-        assert_eq!(
-            items("SELECT 0;\nINSERT INTO t VALUES ('a\nb;\nc');\nSELECT 1;"),
-            vec![
-                stmt("SELECT 0", 1),
-                stmt("INSERT INTO t VALUES ('a\nb;\nc')", 2),
-                stmt("SELECT 1", 5)
-            ]
-        );
-        let e = err("SELECT 0;\n\nINSERT INTO t VALUES ('a\\'\n;\n");
-        assert_eq!(e.line, 3);
-        assert_eq!(
-            e.message,
-            "unterminated quoted string started at line 3 (file truncated?)"
         );
     }
 
@@ -434,42 +364,13 @@ mod tests {
         );
     }
 
-    #[test]
-    fn markers_bom_crlf() {
-        let src = "\u{feff}-- dbsnap:format 1\r\n-- dbsnap:section data\r\nINSERT INTO t VALUES (1),\r\n(2);\r\n-- dbsnap: x \r\nSELECT 1\r\n-- dbsnap:inside\r\n;\r\n";
-        assert_eq!(
-            items(src),
-            vec![
-                Item::Marker {
-                    text: "format 1".into(),
-                    line: 1
-                },
-                Item::Marker {
-                    text: "section data".into(),
-                    line: 2
-                },
-                stmt("INSERT INTO t VALUES (1),\r\n(2)", 3),
-                Item::Marker {
-                    text: "x".into(),
-                    line: 5
-                },
-                stmt("SELECT 1\r\n-- dbsnap:inside", 6),
-            ]
-        );
-    }
-
+    /// What only mysql leaves open; the ends both dialects share are in `reader`.
     #[test]
     fn unterminated() {
-        let e = err("SELECT 1;\nINSERT INTO t\nVALUES (1)\n");
-        assert_eq!(e.line, 2);
-        assert_eq!(
-            e.to_string(),
-            "dump.sql:2: unterminated statement at end of file (file truncated?)"
-        );
-        let e = err("SELECT 1;\n/* open\n");
+        let e = err("SELECT 0;\n\nINSERT INTO t VALUES ('a\\'\n;\n");
         assert!(e
             .message
-            .starts_with("unterminated /* comment started at line 2"));
+            .starts_with("unterminated quoted string started at line 3"));
         let e = err("SELECT `abc;\n");
         assert!(e
             .message
@@ -480,12 +381,6 @@ mod tests {
             items("SELECT 1;\n# done\n-- end\n"),
             vec![stmt("SELECT 1", 1)]
         );
-    }
-
-    #[test]
-    fn invalid_utf8_reports_line() {
-        let e = read_all(b"SELECT 1;\nINSERT INTO t VALUES\n('\xc3\x28');\n").unwrap_err();
-        assert_eq!(e.line, 3);
     }
 
     #[test]
@@ -504,13 +399,5 @@ mod tests {
                 stmt("UNLOCK TABLES", 21),
             ]
         );
-    }
-
-    #[test]
-    fn accessors() {
-        let mut r = MysqlReader::new(Cursor::new(b"SELECT\n1;".to_vec()), "x.sql");
-        assert_eq!(r.source().path, Path::new("x.sql"));
-        assert_eq!(r.next_item().unwrap(), Some(stmt("SELECT\n1", 1)));
-        assert_eq!(r.line(), 2);
     }
 }

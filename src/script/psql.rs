@@ -7,19 +7,22 @@
 //! the statement.
 
 use std::io::BufRead;
-#[cfg(test)]
-use std::path::Path;
-use std::path::PathBuf;
 
-use super::{find, finish_sql, is_space, Item, Lexer, LineSource};
+use super::reader::{Lexer, LineSource, ScriptReader, StatementText};
+use super::{find, is_space, quote_end, Item};
 use crate::error::DamagedFile;
+
+/// Streaming reader for psql scripts. See [`Item`] for what it yields; after
+/// an [`Item::CopyIn`], [`PsqlReader::copy_chunk`] reads its data.
+pub type PsqlReader<R> = ScriptReader<R, PsqlLexer>;
 
 /// Target size of one chunk of COPY data.
 const COPY_CHUNK: usize = 256 * 1024;
 
-#[derive(Debug)]
+#[derive(Debug, Default)]
 enum State {
     /// Outside any quote or comment.
+    #[default]
     Normal,
     /// Inside `'...'`; `escapes` is true for `E'...'` strings.
     Quote { start: u64, escapes: bool },
@@ -39,42 +42,22 @@ struct CopyState {
     done: bool,
 }
 
-impl<R: BufRead> Lexer<R> for PsqlReader<R> {
-    fn source(&self) -> &LineSource<R> {
-        &self.src
-    }
-    fn source_mut(&mut self) -> &mut LineSource<R> {
-        &mut self.src
-    }
-    fn between_statements(&self) -> bool {
-        !self.in_stmt && matches!(self.state, State::Normal)
-    }
-    fn scan(&mut self, line: &[u8]) -> Result<Option<Item>, DamagedFile> {
-        self.scan_line(line)
-    }
-    fn at_eof(&mut self) -> Result<Option<Item>, DamagedFile> {
-        self.finish()
-    }
-    /// COPY data of a previous [`Item::CopyIn`] still pending is read and
-    /// discarded first.
-    fn before_next(&mut self) -> Result<(), DamagedFile> {
-        while self.copy.is_some() {
-            self.copy_chunk()?;
-        }
-        Ok(())
-    }
+/// psql's lexing: what it is inside, what it has seen of the open statement's
+/// tokens, and the COPY data still to read.
+#[derive(Default)]
+pub struct PsqlLexer {
+    state: State,
+    tokens: Tokens,
+    copy: Option<CopyState>,
 }
 
-/// Streaming reader for psql scripts. See [`Item`] for what it yields.
-pub struct PsqlReader<R: BufRead> {
-    src: LineSource<R>,
-    state: State,
-    /// Raw bytes of the statement being assembled.
-    stmt: Vec<u8>,
-    in_stmt: bool,
-    stmt_line: u64,
+/// What psql tracks of a statement's tokens: whether it is `COPY ... FROM
+/// stdin`, and how deep a `;` stands (inside parentheses or a function's
+/// `BEGIN ... END` it does not end the statement).
+#[derive(Default)]
+struct Tokens {
     /// Number of tokens seen in the current statement.
-    tokens: u64,
+    count: u64,
     /// The first token of the statement is the word COPY.
     is_copy: bool,
     /// The previous token was the word FROM (at parenthesis depth 0).
@@ -86,209 +69,66 @@ pub struct PsqlReader<R: BufRead> {
     begin_depth: u32,
     idents: [u8; 4],
     ident_count: usize,
-    copy: Option<CopyState>,
 }
 
 impl<R: BufRead> PsqlReader<R> {
-    pub fn new(reader: R, path: impl Into<PathBuf>) -> Self {
-        PsqlReader {
-            src: LineSource::new(reader, path.into()),
-            state: State::Normal,
-            stmt: Vec::new(),
-            in_stmt: false,
-            stmt_line: 0,
-            tokens: 0,
-            is_copy: false,
-            prev_from: false,
-            from_stdin: false,
-            paren_depth: 0,
-            begin_depth: 0,
-            idents: [0; 4],
-            ident_count: 0,
-            copy: None,
-        }
-    }
-
     /// After an [`Item::CopyIn`]: the next chunk of COPY data (whole lines, each ending in
     /// `\n`, about 256 KiB; a longer single line is a chunk of its own). Returns `Ok(None)` once
     /// the terminating `\.` line has been consumed (and when no COPY is in progress).
     pub fn copy_chunk(&mut self) -> Result<Option<Vec<u8>>, DamagedFile> {
-        let Some(copy) = self.copy.as_mut() else {
-            return Ok(None);
-        };
-        if copy.done {
-            self.copy = None;
-            return Ok(None);
-        }
-        let mut chunk = Vec::with_capacity(COPY_CHUNK + 16 * 1024);
-        let mut finished = false;
-        loop {
-            let start = chunk.len();
-            let n = match self.src.reader.read_until(b'\n', &mut chunk) {
-                Ok(n) => n,
-                Err(e) => {
-                    self.copy = None;
-                    return Err(self.src.io_error(e));
-                }
-            };
-            if n == 0 {
-                let data_start = copy.data_start;
-                self.copy = None;
-                self.src.eof = true;
-                return Err(self.src.error(
-                    self.src.line.max(data_start),
-                    format!(
-                        "unexpected end of file inside COPY data started at line {data_start} \
-                         (file truncated?)"
-                    ),
-                ));
-            }
-            self.src.line += 1;
-            let l = &chunk[start..];
-            if l.len() <= 4 && (l == b"\\.\n" || l == b"\\.\r\n" || l == b"\\.") {
-                chunk.truncate(start);
-                finished = true;
-                break;
-            }
-            if chunk.len() >= COPY_CHUNK {
-                break;
-            }
-        }
-        if finished {
-            if chunk.is_empty() {
-                self.copy = None;
-                return Ok(None);
-            }
-            copy.done = true;
-        }
-        Ok(Some(chunk))
+        self.lexer.copy_chunk(&mut self.src)
+    }
+}
+
+impl Lexer for PsqlLexer {
+    fn at_rest(&self) -> bool {
+        matches!(self.state, State::Normal)
     }
 
-    fn finish(&mut self) -> Result<Option<Item>, DamagedFile> {
-        let state = std::mem::replace(&mut self.state, State::Normal);
-        let in_stmt = std::mem::replace(&mut self.in_stmt, false);
-        self.stmt.clear();
-        let open = match state {
+    fn open_at_end(&mut self) -> Option<(u64, &'static str)> {
+        match std::mem::take(&mut self.state) {
             State::Normal => None,
             State::Quote { start, .. } => Some((start, "quoted string")),
             State::Ident { start } => Some((start, "quoted identifier")),
             State::Dollar { start, .. } => Some((start, "dollar-quoted string")),
             State::Comment { start, .. } => Some((start, "/* comment")),
-        };
-        self.src.at_end(open, in_stmt.then_some(self.stmt_line))
-    }
-
-    fn begin_statement(&mut self, line: u64) {
-        self.in_stmt = true;
-        self.stmt_line = line;
-        self.stmt.clear();
-        self.tokens = 0;
-        self.is_copy = false;
-        self.prev_from = false;
-        self.from_stdin = false;
-        self.paren_depth = 0;
-        self.begin_depth = 0;
-        self.idents = [0; 4];
-        self.ident_count = 0;
-    }
-
-    fn end_statement(&mut self) -> Result<Item, DamagedFile> {
-        self.in_stmt = false;
-        let bytes = std::mem::take(&mut self.stmt);
-        let line = self.stmt_line;
-        let sql = finish_sql(bytes, line, &self.src.path)?;
-        if self.is_copy && self.from_stdin {
-            self.copy = Some(CopyState {
-                data_start: self.src.line + 1,
-                done: false,
-            });
-            Ok(Item::CopyIn { sql, line })
-        } else {
-            Ok(Item::Statement { sql, line })
         }
     }
 
-    fn meta(&self, rest: &[u8]) -> Result<Item, DamagedFile> {
-        let line = self.src.line;
-        let text = std::str::from_utf8(rest)
-            .map_err(|_| self.src.error(line, "invalid UTF-8 in meta-command"))?;
-        let command = text.trim_end();
-        if command == "." {
-            return Err(self.src.error(line, "unexpected \\. outside COPY data"));
+    /// COPY data of a previous [`Item::CopyIn`] still pending is read and
+    /// discarded first.
+    fn before_next<R: BufRead>(&mut self, src: &mut LineSource<R>) -> Result<(), DamagedFile> {
+        while self.copy.is_some() {
+            self.copy_chunk(src)?;
         }
-        Ok(Item::Meta {
-            command: command.to_string(),
-            line,
-        })
+        Ok(())
     }
 
-    fn other_token(&mut self) {
-        self.tokens += 1;
-        self.prev_from = false;
-    }
-
-    fn word(&mut self, w: &[u8]) {
-        // COPY ... FROM STDIN detection.
-        if self.tokens == 0 {
-            self.is_copy = w.eq_ignore_ascii_case(b"copy");
-        }
-        if self.is_copy && self.paren_depth == 0 {
-            if self.prev_from && w.eq_ignore_ascii_case(b"stdin") {
-                self.from_stdin = true;
-            }
-            self.prev_from = w.eq_ignore_ascii_case(b"from");
-        } else {
-            self.prev_from = false;
-        }
-        self.tokens += 1;
-
-        // psql: track BEGIN ... END inside CREATE [OR REPLACE] FUNCTION|PROCEDURE.
-        const HEAD: [&[u8]; 5] = [b"create", b"function", b"procedure", b"or", b"replace"];
-        if self.ident_count < self.idents.len() && HEAD.iter().any(|h| w.eq_ignore_ascii_case(h)) {
-            self.idents[self.ident_count] = w[0].to_ascii_lowercase();
-        }
-        self.ident_count += 1;
-        let id = &self.idents;
-        if id[0] == b'c'
-            && (id[1] == b'f'
-                || id[1] == b'p'
-                || (id[1] == b'o' && id[2] == b'r' && (id[3] == b'f' || id[3] == b'p')))
-            && self.paren_depth == 0
-        {
-            if w.eq_ignore_ascii_case(b"begin") {
-                self.begin_depth += 1;
-            } else if w.eq_ignore_ascii_case(b"case") {
-                if self.begin_depth >= 1 {
-                    self.begin_depth += 1;
-                }
-            } else if w.eq_ignore_ascii_case(b"end") && self.begin_depth > 0 {
-                self.begin_depth -= 1;
-            }
-        }
-    }
-
-    /// Scans the rest of the current line (`buf[self.src.pos..]`). Returns an item when one is
+    /// Scans the rest of the current line (`buf[src.pos..]`). Returns an item when one is
     /// complete (leaving `pos` just after it), or `None` once the line is consumed.
-    fn scan_line(&mut self, buf: &[u8]) -> Result<Option<Item>, DamagedFile> {
+    fn scan<R: BufRead>(
+        &mut self,
+        buf: &[u8],
+        src: &mut LineSource<R>,
+        text: &mut StatementText,
+    ) -> Result<Option<Item>, DamagedFile> {
         let n = buf.len();
-        let line = self.src.line;
-        let mut i = self.src.pos;
-        // Start of the not-yet-saved part of the current statement within this line.
-        let mut seg = i;
+        let line = src.line;
+        let mut i = src.pos;
         while i < n {
             match self.state {
                 State::Normal => {
                     let c = buf[i];
                     let next = buf.get(i + 1).copied();
-                    if !self.in_stmt {
+                    if !text.is_open() {
                         match c {
                             c if is_space(c) => {
                                 i += 1;
                                 continue;
                             }
                             b'\\' => {
-                                self.src.pos = n;
-                                return self.meta(&buf[i + 1..]).map(Some);
+                                src.pos = n;
+                                return meta(&buf[i + 1..], src).map(Some);
                             }
                             b'-' if next == Some(b'-') => {
                                 i = n;
@@ -307,8 +147,8 @@ impl<R: BufRead> PsqlReader<R> {
                                 continue;
                             }
                             _ => {
-                                self.begin_statement(line);
-                                seg = i;
+                                text.begin(line, i);
+                                self.tokens = Tokens::default();
                             }
                         }
                     }
@@ -326,12 +166,12 @@ impl<R: BufRead> PsqlReader<R> {
                                 start: line,
                                 escapes: false,
                             };
-                            self.other_token();
+                            self.tokens.other();
                             i += 1;
                         }
                         b'"' => {
                             self.state = State::Ident { start: line };
-                            self.other_token();
+                            self.tokens.other();
                             i += 1;
                         }
                         b'$' => {
@@ -348,27 +188,31 @@ impl<R: BufRead> PsqlReader<R> {
                                     i += 1;
                                 }
                             }
-                            self.other_token();
+                            self.tokens.other();
                         }
-                        b';' if self.paren_depth == 0 && self.begin_depth == 0 => {
-                            self.stmt.extend_from_slice(&buf[seg..i]);
-                            self.src.pos = i + 1;
-                            let item = self.end_statement()?;
-                            if let Item::CopyIn { .. } = item {
-                                // Data starts on the next line; the rest of this one is
-                                // ignored, as psql does.
-                                self.src.pos = n;
+                        b';' if self.tokens.paren_depth == 0 && self.tokens.begin_depth == 0 => {
+                            src.pos = i + 1;
+                            let (sql, line) = text.end(buf, i, &src.path)?;
+                            if !(self.tokens.is_copy && self.tokens.from_stdin) {
+                                return Ok(Some(Item::Statement { sql, line }));
                             }
-                            return Ok(Some(item));
+                            self.copy = Some(CopyState {
+                                data_start: src.line + 1,
+                                done: false,
+                            });
+                            // Data starts on the next line; the rest of this one is
+                            // ignored, as psql does.
+                            src.pos = n;
+                            return Ok(Some(Item::CopyIn { sql, line }));
                         }
                         b'(' => {
-                            self.paren_depth += 1;
-                            self.other_token();
+                            self.tokens.paren_depth += 1;
+                            self.tokens.other();
                             i += 1;
                         }
                         b')' => {
-                            self.paren_depth = self.paren_depth.saturating_sub(1);
-                            self.other_token();
+                            self.tokens.paren_depth = self.tokens.paren_depth.saturating_sub(1);
+                            self.tokens.other();
                             i += 1;
                         }
                         c if is_ident_start(c) => {
@@ -381,10 +225,10 @@ impl<R: BufRead> PsqlReader<R> {
                                     start: line,
                                     escapes: true,
                                 };
-                                self.other_token();
+                                self.tokens.other();
                                 i = j + 1;
                             } else {
-                                self.word(&buf[i..j]);
+                                self.tokens.word(&buf[i..j]);
                                 i = j;
                             }
                         }
@@ -393,44 +237,28 @@ impl<R: BufRead> PsqlReader<R> {
                             while j < n && is_ident_cont(buf[j]) {
                                 j += 1;
                             }
-                            self.other_token();
+                            self.tokens.other();
                             i = j;
                         }
                         c if is_space(c) => i += 1,
                         _ => {
-                            self.other_token();
+                            self.tokens.other();
                             i += 1;
                         }
                     }
                 }
-                State::Quote { escapes, .. } => {
-                    let found = buf[i..]
-                        .iter()
-                        .position(|&c| c == b'\'' || (escapes && c == b'\\'));
-                    match found {
-                        None => i = n,
-                        Some(p) => {
-                            let k = i + p;
-                            if buf[k] == b'\\' || buf.get(k + 1) == Some(&b'\'') {
-                                // Backslash escape (E'' only) or doubled quote.
-                                i = (k + 2).min(n);
-                            } else {
-                                self.state = State::Normal;
-                                i = k + 1;
-                            }
-                        }
-                    }
-                }
-                State::Ident { .. } => match buf[i..].iter().position(|&c| c == b'"') {
+                State::Quote { escapes, .. } => match quote_end(&buf[i..], b'\'', escapes) {
                     None => i = n,
                     Some(p) => {
-                        let k = i + p;
-                        if buf.get(k + 1) == Some(&b'"') {
-                            i = k + 2;
-                        } else {
-                            self.state = State::Normal;
-                            i = k + 1;
-                        }
+                        i += p;
+                        self.state = State::Normal;
+                    }
+                },
+                State::Ident { .. } => match quote_end(&buf[i..], b'"', false) {
+                    None => i = n,
+                    Some(p) => {
+                        i += p;
+                        self.state = State::Normal;
                     }
                 },
                 State::Dollar { ref delim, .. } => match find(&buf[i..], delim) {
@@ -468,11 +296,127 @@ impl<R: BufRead> PsqlReader<R> {
                 }
             }
         }
-        if self.in_stmt {
-            self.stmt.extend_from_slice(&buf[seg..n]);
-        }
-        self.src.pos = n;
         Ok(None)
+    }
+}
+
+impl PsqlLexer {
+    /// See [`PsqlReader::copy_chunk`].
+    fn copy_chunk<R: BufRead>(
+        &mut self,
+        src: &mut LineSource<R>,
+    ) -> Result<Option<Vec<u8>>, DamagedFile> {
+        let Some(copy) = self.copy.as_mut() else {
+            return Ok(None);
+        };
+        if copy.done {
+            self.copy = None;
+            return Ok(None);
+        }
+        let mut chunk = Vec::with_capacity(COPY_CHUNK + 16 * 1024);
+        let mut finished = false;
+        loop {
+            let start = chunk.len();
+            let n = match src.reader.read_until(b'\n', &mut chunk) {
+                Ok(n) => n,
+                Err(e) => {
+                    self.copy = None;
+                    return Err(src.io_error(e));
+                }
+            };
+            if n == 0 {
+                let data_start = copy.data_start;
+                self.copy = None;
+                src.eof = true;
+                return Err(src.error(
+                    src.line.max(data_start),
+                    format!(
+                        "unexpected end of file inside COPY data started at line {data_start} \
+                         (file truncated?)"
+                    ),
+                ));
+            }
+            src.line += 1;
+            let l = &chunk[start..];
+            if l.len() <= 4 && (l == b"\\.\n" || l == b"\\.\r\n" || l == b"\\.") {
+                chunk.truncate(start);
+                finished = true;
+                break;
+            }
+            if chunk.len() >= COPY_CHUNK {
+                break;
+            }
+        }
+        if finished {
+            if chunk.is_empty() {
+                self.copy = None;
+                return Ok(None);
+            }
+            copy.done = true;
+        }
+        Ok(Some(chunk))
+    }
+}
+
+/// A backslash meta-command line; `rest` is the line after the backslash.
+fn meta<R>(rest: &[u8], src: &LineSource<R>) -> Result<Item, DamagedFile> {
+    let line = src.line;
+    let text =
+        std::str::from_utf8(rest).map_err(|_| src.error(line, "invalid UTF-8 in meta-command"))?;
+    let command = text.trim_end();
+    if command == "." {
+        return Err(src.error(line, "unexpected \\. outside COPY data"));
+    }
+    Ok(Item::Meta {
+        command: command.to_string(),
+        line,
+    })
+}
+
+impl Tokens {
+    fn other(&mut self) {
+        self.count += 1;
+        self.prev_from = false;
+    }
+
+    fn word(&mut self, w: &[u8]) {
+        // COPY ... FROM STDIN detection.
+        if self.count == 0 {
+            self.is_copy = w.eq_ignore_ascii_case(b"copy");
+        }
+        if self.is_copy && self.paren_depth == 0 {
+            if self.prev_from && w.eq_ignore_ascii_case(b"stdin") {
+                self.from_stdin = true;
+            }
+            self.prev_from = w.eq_ignore_ascii_case(b"from");
+        } else {
+            self.prev_from = false;
+        }
+        self.count += 1;
+
+        // psql: track BEGIN ... END inside CREATE [OR REPLACE] FUNCTION|PROCEDURE.
+        const HEAD: [&[u8]; 5] = [b"create", b"function", b"procedure", b"or", b"replace"];
+        if self.ident_count < self.idents.len() && HEAD.iter().any(|h| w.eq_ignore_ascii_case(h)) {
+            self.idents[self.ident_count] = w[0].to_ascii_lowercase();
+        }
+        self.ident_count += 1;
+        let id = &self.idents;
+        if id[0] == b'c'
+            && (id[1] == b'f'
+                || id[1] == b'p'
+                || (id[1] == b'o' && id[2] == b'r' && (id[3] == b'f' || id[3] == b'p')))
+            && self.paren_depth == 0
+        {
+            if w.eq_ignore_ascii_case(b"begin") {
+                self.begin_depth += 1;
+            } else if w.eq_ignore_ascii_case(b"case") {
+                if self.begin_depth >= 1 {
+                    self.begin_depth += 1;
+                }
+            } else if w.eq_ignore_ascii_case(b"end") && self.begin_depth > 0 {
+                self.begin_depth -= 1;
+            }
+        }
     }
 }
 
@@ -686,55 +630,29 @@ mod tests {
                 stmt("SELECT 2", 7)
             ]
         );
-        let e = err("SELECT 1;\nSELECT\n  'abc\n\n");
-        assert_eq!(e.line, 3);
-        assert_eq!(
-            e.message,
-            "unterminated quoted string started at line 3 (file truncated?)"
-        );
         let e = err("SELECT 1;\nSELECT E'abc\\'\n;\n");
         assert_eq!(e.line, 2);
         assert!(e.message.contains("quoted string started at line 2"), "{e}");
     }
 
+    /// What only psql leaves open; the ends both dialects share are in `reader`.
     #[test]
     fn unterminated_things() {
-        let e = err("SELECT 1;\nCREATE TABLE t (\n a int\n");
-        assert_eq!(e.line, 2);
-        assert_eq!(
-            e.message,
-            "unterminated statement at end of file (file truncated?)"
-        );
-        assert_eq!(
-            e.to_string(),
-            "dump.sql:2: unterminated statement at end of file (file truncated?)"
-        );
-        let e = err("SELECT 1;\n\nCREATE FUNCTION f() AS $body$\nSELECT 1;\n");
-        assert_eq!(e.line, 3);
-        assert!(e
-            .message
-            .starts_with("unterminated dollar-quoted string started at line 3"));
-        let e = err("SELECT \"abc\n;\n");
-        assert!(e
-            .message
-            .starts_with("unterminated quoted identifier started at line 1"));
-        let e = err("SELECT 1;\n/* a /* b */\n");
-        assert_eq!(e.line, 2);
-        assert!(e
-            .message
-            .starts_with("unterminated /* comment started at line 2"));
-        // Trailing comments and whitespace only: clean EOF.
-        assert_eq!(items("SELECT 1;\n-- end\n\n"), vec![stmt("SELECT 1", 1)]);
-    }
-
-    #[test]
-    fn unterminated_last_statement_without_newline() {
-        let e = err("SELECT 1;\nSELECT 2");
-        assert_eq!(e.line, 2);
-        assert_eq!(
-            items("SELECT 1;\nSELECT 2;"),
-            vec![stmt("SELECT 1", 1), stmt("SELECT 2", 2)]
-        );
+        let cases = [
+            (
+                "SELECT 1;\n\nCREATE FUNCTION f() AS $body$\nSELECT 1;\n",
+                3,
+                "dollar-quoted string",
+            ),
+            ("SELECT \"abc\n;\n", 1, "quoted identifier"),
+            ("SELECT 1;\n/* a /* b */\n", 2, "/* comment"),
+        ];
+        for (input, line, what) in cases {
+            let e = err(input);
+            assert_eq!(e.line, line, "{input}");
+            let want = format!("unterminated {what} started at line {line} (file truncated?)");
+            assert_eq!(e.message, want);
+        }
     }
 
     #[test]
@@ -762,97 +680,62 @@ mod tests {
         assert_eq!(e.message, "unexpected \\. outside COPY data");
     }
 
+    /// Scripts with COPY blocks: each item, a COPY with its data and the
+    /// number of chunks that came in.
     #[test]
-    fn markers() {
-        let src = "-- dbsnap:format 1\n-- dbsnap:section schema  \n--dbsnap:not a marker\n -- dbsnap:indented, not a marker\nSELECT 1\n-- dbsnap:inside statement\n;\nSELECT 2; -- dbsnap:not at column 0\n-- dbsnap:table public.t rows=3\n";
-        assert_eq!(
-            items(src),
-            vec![
-                Item::Marker {
-                    text: "format 1".into(),
-                    line: 1
-                },
-                Item::Marker {
-                    text: "section schema".into(),
-                    line: 2
-                },
-                stmt("SELECT 1\n-- dbsnap:inside statement", 5),
-                stmt("SELECT 2", 8),
-                Item::Marker {
-                    text: "table public.t rows=3".into(),
-                    line: 9
-                },
-            ]
-        );
+    fn copy_blocks() {
+        let lookalikes = "\\.x\n \\.\n\\\\.\n\\..\n";
+        let pg_dump = "\\restrict Xyz\n--\n-- PostgreSQL database dump\n--\n\nSET statement_timeout = 0;\nSELECT pg_catalog.set_config('search_path', '', false);\n\nCREATE TABLE public.t (\n    id integer NOT NULL,\n    note text\n);\n\nCOPY public.t (id, note) FROM stdin;\n1\tsemi;colon\n2\t-- dash\n3\t'quote\n\\.\n\n\nALTER TABLE ONLY public.t\n    ADD CONSTRAINT t_pkey PRIMARY KEY (id);\n\n--\n-- PostgreSQL database dump complete\n--\n\n\\unrestrict Xyz\n\n";
+        let cases: Vec<(String, Vec<Got>)> = vec![
+            (
+                "SET a = 1;\nCOPY public.t (a, b) FROM stdin;\n1\thello\\tworld\n2\t\\N\n3\t\\\\.\n\\.\nSELECT 2;\n".into(),
+                vec![
+                    Got::Item(stmt("SET a = 1", 1)),
+                    copy("COPY public.t (a, b) FROM stdin", 2, b"1\thello\\tworld\n2\t\\N\n3\t\\\\.\n", 1),
+                    Got::Item(stmt("SELECT 2", 7)),
+                ],
+            ),
+            // Only `\.` alone on its line ends the data, with or without CR.
+            (
+                format!("COPY t FROM STDIN;\n{lookalikes}\\.\r\nSELECT 1;\n"),
+                vec![
+                    copy("COPY t FROM STDIN", 1, lookalikes.as_bytes(), 1),
+                    Got::Item(stmt("SELECT 1", 7)),
+                ],
+            ),
+            // The terminator on the very last line, without a newline.
+            (
+                "COPY t FROM stdin;\na\n\\.".into(),
+                vec![copy("COPY t FROM stdin", 1, b"a\n", 1)],
+            ),
+            // No data; the rest of the COPY's line is ignored, as psql does.
+            (
+                "copy t(a)\n  from\n\n  StdIn (FORMAT text); ignored stuff ;\n\\.\nSELECT 1;\n".into(),
+                vec![
+                    copy("copy t(a)\n  from\n\n  StdIn (FORMAT text)", 1, b"", 0),
+                    Got::Item(stmt("SELECT 1", 6)),
+                ],
+            ),
+            (
+                pg_dump.into(),
+                vec![
+                    Got::Item(meta("restrict Xyz", 1)),
+                    Got::Item(stmt("SET statement_timeout = 0", 6)),
+                    Got::Item(stmt("SELECT pg_catalog.set_config('search_path', '', false)", 7)),
+                    Got::Item(stmt("CREATE TABLE public.t (\n    id integer NOT NULL,\n    note text\n)", 9)),
+                    copy("COPY public.t (id, note) FROM stdin", 14, b"1\tsemi;colon\n2\t-- dash\n3\t'quote\n", 1),
+                    Got::Item(stmt("ALTER TABLE ONLY public.t\n    ADD CONSTRAINT t_pkey PRIMARY KEY (id)", 21)),
+                    Got::Item(meta("unrestrict Xyz", 28)),
+                ],
+            ),
+        ];
+        for (input, want) in cases {
+            assert_eq!(read_all(input.as_bytes()).unwrap(), want, "{input}");
+        }
     }
 
     #[test]
-    fn bom_and_crlf() {
-        let src = "\u{feff}-- dbsnap:format 1\r\nSELECT 1;\r\nCREATE TABLE t (\r\n a int\r\n);\r\n";
-        assert_eq!(
-            items(src),
-            vec![
-                Item::Marker {
-                    text: "format 1".into(),
-                    line: 1
-                },
-                stmt("SELECT 1", 2),
-                stmt("CREATE TABLE t (\r\n a int\r\n)", 3),
-            ]
-        );
-        assert_eq!(items("\u{feff}SELECT 1;"), vec![stmt("SELECT 1", 1)]);
-    }
-
-    #[test]
-    fn invalid_utf8_reports_line() {
-        let e = read_all(b"SELECT 1;\nINSERT INTO t\nVALUES ('\xff\xfe');\n").unwrap_err();
-        assert_eq!(e.line, 3);
-        assert!(e.message.contains("UTF-8"));
-    }
-
-    #[test]
-    fn copy_basic() {
-        let src = "SET a = 1;\nCOPY public.t (a, b) FROM stdin;\n1\thello\\tworld\n2\t\\N\n3\t\\\\.\n\\.\nSELECT 2;\n";
-        let got = read_all(src.as_bytes()).unwrap();
-        assert_eq!(
-            got,
-            vec![
-                Got::Item(stmt("SET a = 1", 1)),
-                copy(
-                    "COPY public.t (a, b) FROM stdin",
-                    2,
-                    b"1\thello\\tworld\n2\t\\N\n3\t\\\\.\n",
-                    1
-                ),
-                Got::Item(stmt("SELECT 2", 7)),
-            ]
-        );
-    }
-
-    #[test]
-    fn copy_terminator_must_be_exact() {
-        let data = "\\.x\n \\.\n\\\\.\n\\..\n";
-        let src = format!("COPY t FROM STDIN;\n{data}\\.\r\nSELECT 1;\n");
-        let got = read_all(src.as_bytes()).unwrap();
-        assert_eq!(got.len(), 2);
-        assert_eq!(got[0], copy("COPY t FROM STDIN", 1, data.as_bytes(), 1));
-        assert_eq!(got[1], Got::Item(stmt("SELECT 1", 7)));
-        // Terminator on the very last line without newline.
-        let got = read_all(b"COPY t FROM stdin;\na\n\\.").unwrap();
-        assert_eq!(got[0], copy("COPY t FROM stdin", 1, b"a\n", 1));
-    }
-
-    #[test]
-    fn copy_empty_and_rest_of_line_ignored() {
-        let src = "copy t(a)\n  from\n\n  StdIn (FORMAT text); ignored stuff ;\n\\.\nSELECT 1;\n";
-        let got = read_all(src.as_bytes()).unwrap();
-        assert_eq!(
-            got,
-            vec![
-                copy("copy t(a)\n  from\n\n  StdIn (FORMAT text)", 1, b"", 0),
-                Got::Item(stmt("SELECT 1", 6)),
-            ]
-        );
+    fn copy_chunk_after_the_end_is_none() {
         let mut r = reader(b"COPY t FROM stdin;\n\\.\n");
         assert!(matches!(r.next_item().unwrap(), Some(Item::CopyIn { .. })));
         assert_eq!(r.copy_chunk().unwrap(), None);
@@ -939,48 +822,5 @@ mod tests {
         let mut r = reader(b"COPY t FROM stdin;\n1\n2\n\\.\nSELECT 1;\n");
         assert!(matches!(r.next_item().unwrap(), Some(Item::CopyIn { .. })));
         assert_eq!(r.next_item().unwrap(), Some(stmt("SELECT 1", 5)));
-    }
-
-    #[test]
-    fn pg_dump_like_file() {
-        let src = "\\restrict Xyz\n--\n-- PostgreSQL database dump\n--\n\nSET statement_timeout = 0;\nSELECT pg_catalog.set_config('search_path', '', false);\n\nCREATE TABLE public.t (\n    id integer NOT NULL,\n    note text\n);\n\nCOPY public.t (id, note) FROM stdin;\n1\tsemi;colon\n2\t-- dash\n3\t'quote\n\\.\n\n\nALTER TABLE ONLY public.t\n    ADD CONSTRAINT t_pkey PRIMARY KEY (id);\n\n--\n-- PostgreSQL database dump complete\n--\n\n\\unrestrict Xyz\n\n";
-        let got = read_all(src.as_bytes()).unwrap();
-        assert_eq!(
-            got,
-            vec![
-                Got::Item(meta("restrict Xyz", 1)),
-                Got::Item(stmt("SET statement_timeout = 0", 6)),
-                Got::Item(stmt(
-                    "SELECT pg_catalog.set_config('search_path', '', false)",
-                    7
-                )),
-                Got::Item(stmt(
-                    "CREATE TABLE public.t (\n    id integer NOT NULL,\n    note text\n)",
-                    9
-                )),
-                copy(
-                    "COPY public.t (id, note) FROM stdin",
-                    14,
-                    b"1\tsemi;colon\n2\t-- dash\n3\t'quote\n",
-                    1
-                ),
-                Got::Item(stmt(
-                    "ALTER TABLE ONLY public.t\n    ADD CONSTRAINT t_pkey PRIMARY KEY (id)",
-                    21
-                )),
-                Got::Item(meta("unrestrict Xyz", 28)),
-            ]
-        );
-    }
-
-    #[test]
-    fn path_and_line_accessors() {
-        let mut r = reader(b"SELECT 1;\nSELECT\n2;\n");
-        assert_eq!(r.source().path, Path::new("dump.sql"));
-        assert_eq!(r.line(), 1);
-        r.next_item().unwrap();
-        assert_eq!(r.line(), 1);
-        assert_eq!(r.next_item().unwrap(), Some(stmt("SELECT\n2", 2)));
-        assert_eq!(r.line(), 3);
     }
 }

@@ -3,13 +3,14 @@
 //! none of its statements acts outside the target database.
 
 use std::fs::File;
-use std::io::{BufReader, IsTerminal};
+use std::io::{BufRead, BufReader, IsTerminal};
 use std::path::Path;
 
 use anyhow::{anyhow, bail, Context, Result};
 
+use super::reader::{Lexer, ScriptReader};
 use super::statement::{outside_target, Dialect, PostDataStep};
-use super::{Item, Lexer, MysqlReader, PsqlReader};
+use super::{Item, MysqlReader, PsqlReader};
 use crate::engine::order::Section;
 use crate::progress::Steps;
 use crate::snapshot::markers::Markers;
@@ -117,10 +118,18 @@ pub fn statements(path: &Path, dialect: Dialect) -> Result<Vec<SchemaStatement>>
     let display = path.display();
     let file = File::open(path).with_context(|| format!("cannot open schema file {display}"))?;
     let input = BufReader::with_capacity(256 * 1024, file);
-    let mut reader: Box<dyn Lexer<_>> = match dialect {
-        Dialect::Postgres => Box::new(PsqlReader::new(input, path)),
-        Dialect::MySql => Box::new(MysqlReader::new(input, path)),
-    };
+    match dialect {
+        Dialect::Postgres => statements_of(PsqlReader::new(input, path), path, dialect),
+        Dialect::MySql => statements_of(MysqlReader::new(input, path), path, dialect),
+    }
+}
+
+fn statements_of<R: BufRead, L: Lexer>(
+    mut reader: ScriptReader<R, L>,
+    path: &Path,
+    dialect: Dialect,
+) -> Result<Vec<SchemaStatement>> {
+    let display = path.display();
     let mut markers = Markers::default();
     let mut out = Vec::new();
     while let Some(item) = reader.next_item()? {

@@ -9,7 +9,9 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 
-use crate::support::tls::{MyTls, PgTls, CERT_HOST, CERT_IP, PASSWORD, TABLE, USER, WRONG_IP};
+use crate::support::tls::{
+    Listening, MyTls, PgTls, CERT_HOST, CERT_IP, PASSWORD, TABLE, USER, WRONG_IP,
+};
 use crate::support::{tempdir, Dbsnap, Run};
 
 /// What the cases need to know about one engine's server.
@@ -278,40 +280,31 @@ const CASES: &[Case] = &[
 
 #[test]
 fn tls_postgres() {
-    let pg = match PgTls::start() {
-        Ok(pg) => pg,
-        Err(why) => {
-            eprintln!("skipped: {why}");
-            return;
-        }
-    };
-    let url = |host: &str, query: &str| pg.url(host, query);
-    let server = Server {
-        engine: "PostgreSQL",
-        mysql: false,
-        url: &url,
-        ca: &pg.certs().ca,
-        other_ca: &pg.certs().other_ca,
-    };
-    run_cases(&server, CASES, || pg.log_tail());
+    run_engine(PgTls::start(), |pg| &pg.on);
 }
 
 #[test]
 fn tls_mariadb() {
-    let my = match MyTls::start() {
-        Ok(my) => my,
+    run_engine(MyTls::start(), |my| &my.on);
+}
+
+/// Runs every case against a started server, or says why there is none.
+fn run_engine<S>(started: Result<S, String>, listening: fn(&S) -> &Listening) {
+    let tls = match started {
+        Ok(tls) => tls,
         Err(why) => {
             eprintln!("skipped: {why}");
             return;
         }
     };
-    let url = |host: &str, query: &str| my.url(host, query);
+    let on = listening(&tls);
+    let url = |host: &str, query: &str| on.url(host, query);
     let server = Server {
-        engine: "MariaDB",
-        mysql: true,
+        engine: on.engine,
+        mysql: on.mysql,
         url: &url,
-        ca: &my.certs().ca,
-        other_ca: &my.certs().other_ca,
+        ca: &on.certs().ca,
+        other_ca: &on.certs().other_ca,
     };
-    run_cases(&server, CASES, || my.log_tail());
+    run_cases(&server, CASES, || on.log_tail());
 }

@@ -13,7 +13,7 @@ use crate::engine::order::Section;
 use crate::error::ServerError;
 use crate::script::schemafile::{self, PostDataBar};
 use crate::script::statement::Dialect;
-use crate::script::{Item, Lexer, MysqlReader};
+use crate::script::{Item, MysqlReader};
 use crate::snapshot::markers;
 
 pub use crate::script::schemafile::Sections;

@@ -363,16 +363,56 @@ fn stop_watchdog(watchdog: &mut Option<Child>) {
     }
 }
 
+/// What the cases need of a started server, either engine: where it listens,
+/// its certificates and its log.
+pub struct Listening {
+    pub engine: &'static str,
+    /// MariaDB, where a few outcomes differ.
+    pub mysql: bool,
+    scheme: &'static str,
+    work: Workspace,
+    log: PathBuf,
+    port: u16,
+}
+
+impl Listening {
+    fn new(engine: &'static str, scheme: &'static str, work: Workspace, log: PathBuf) -> Self {
+        let mysql = scheme == "mysql";
+        let port = 0;
+        Listening {
+            engine,
+            mysql,
+            scheme,
+            work,
+            log,
+            port,
+        }
+    }
+
+    pub fn certs(&self) -> &Certs {
+        &self.work.certs
+    }
+
+    /// `SCHEME://USER:PASSWORD@host:port/DB?query`.
+    pub fn url(&self, host: &str, query: &str) -> String {
+        let (scheme, port) = (self.scheme, self.port);
+        format!("{scheme}://{USER}:{PASSWORD}@{host}:{port}/{DB}?{query}")
+    }
+
+    /// The end of the server log, for failure messages.
+    pub fn log_tail(&self) -> String {
+        tail(&self.log, 3000)
+    }
+}
+
 // --- PostgreSQL ----------------------------------------------------------------
 
 /// A throwaway PostgreSQL with `ssl=on` that accepts TCP clients only over TLS.
 pub struct PgTls {
-    work: Workspace,
+    pub on: Listening,
     bin: PathBuf,
     data: PathBuf,
     socket_dir: PathBuf,
-    log: PathBuf,
-    pub port: u16,
     started: bool,
     watchdog: Option<Child>,
 }
@@ -391,16 +431,13 @@ impl PgTls {
         let (dir, key) = work.private_dir("pg", "postgres");
         let data = dir.join("data");
         let socket_dir = dir.join("sock");
-        let log = dir.join("server.log");
         let mut server = PgTls {
             bin,
             data,
             socket_dir,
-            log,
-            port: 0,
             started: false,
             watchdog: None,
-            work,
+            on: Listening::new("PostgreSQL", "postgres", work, dir.join("server.on.log")),
         };
         let initdb = server.bin.join("initdb");
         stdout_of(
@@ -430,7 +467,7 @@ impl PgTls {
             "writing pg_hba.conf",
         );
         server.watchdog = watchdog(
-            server.work.path(),
+            server.on.work.path(),
             &[server.data.join("postmaster.pid")],
             "QUIT",
         );
@@ -442,14 +479,14 @@ impl PgTls {
                  -c ssl=on -c ssl_cert_file={cert} -c ssl_key_file={key} \
                  -c fsync=off -c synchronous_commit=off -c full_page_writes=off",
                 sock = server.socket_dir.display(),
-                cert = server.work.certs.server_cert.display(),
+                cert = server.on.work.certs.server_cert.display(),
                 key = key.display(),
             );
             let status = as_user("postgres", &pg_ctl)
                 .arg("-D")
                 .arg(&server.data)
                 .arg("-l")
-                .arg(&server.log)
+                .arg(&server.on.log)
                 .args(["-w", "-t", &START_WAIT.as_secs().to_string(), "-o", &opts])
                 .arg("start")
                 .stdout(Stdio::null())
@@ -458,15 +495,18 @@ impl PgTls {
                 .expect("run pg_ctl");
             server.started = true;
             if status.success() {
-                server.port = port;
+                server.on.port = port;
                 break;
             }
-            let log = tail(&server.log, 4000);
+            let log = tail(&server.on.log, 4000);
             if !log.contains("Address already in use") {
                 panic!("PostgreSQL with TLS did not start:\n{log}");
             }
         }
-        assert!(server.port != 0, "PostgreSQL: no free port after 5 tries");
+        assert!(
+            server.on.port != 0,
+            "PostgreSQL: no free port after 5 tries"
+        );
         server.psql(
             "postgres",
             &format!("CREATE ROLE {USER} LOGIN PASSWORD '{PASSWORD}'"),
@@ -483,10 +523,6 @@ impl PgTls {
         Ok(server)
     }
 
-    pub fn certs(&self) -> &Certs {
-        &self.work.certs
-    }
-
     /// psql as postgres over the Unix socket (no TLS needed there).
     pub fn psql(&self, db: &str, sql: &str) -> String {
         self.psql_as("postgres", db, sql)
@@ -500,7 +536,7 @@ impl PgTls {
                 .arg(&self.socket_dir)
                 .args([
                     "-p",
-                    &self.port.to_string(),
+                    &self.on.port.to_string(),
                     "-U",
                     user,
                     "-d",
@@ -511,19 +547,6 @@ impl PgTls {
                 .stdin(Stdio::null()),
             "psql",
         )
-    }
-
-    /// `postgres://USER:PASSWORD@host:port/DB?query`.
-    pub fn url(&self, host: &str, query: &str) -> String {
-        format!(
-            "postgres://{USER}:{PASSWORD}@{host}:{}/{DB}?{query}",
-            self.port
-        )
-    }
-
-    /// The end of the server log, for failure messages.
-    pub fn log_tail(&self) -> String {
-        tail(&self.log, 3000)
     }
 }
 
@@ -548,10 +571,8 @@ impl Drop for PgTls {
 
 /// A throwaway MariaDB with TLS and `require_secure_transport=ON`.
 pub struct MyTls {
-    work: Workspace,
+    pub on: Listening,
     socket: PathBuf,
-    log: PathBuf,
-    pub port: u16,
     child: Option<Child>,
     watchdog: Option<Child>,
 }
@@ -592,16 +613,14 @@ impl MyTls {
         let pid_file = dir.join("mariadbd.pid");
         let mut server = MyTls {
             socket: dir.join("mysqld.sock"),
-            log: dir.join("error.log"),
-            port: 0,
             child: None,
             watchdog: watchdog(work.path(), std::slice::from_ref(&pid_file), "KILL"),
-            work,
+            on: Listening::new("MariaDB", "mysql", work, dir.join("error.log")),
         };
         for _attempt in 0..5 {
             let port = free_port();
-            let _ = fs::remove_file(&server.log);
-            let certs = &server.work.certs;
+            let _ = fs::remove_file(&server.on.log);
+            let certs = &server.on.work.certs;
             let child = Command::new(&server_bin)
                 .current_dir("/")
                 .arg("--no-defaults")
@@ -610,7 +629,7 @@ impl MyTls {
                 .arg(format!("--port={port}"))
                 .arg(format!("--socket={}", server.socket.display()))
                 .arg(format!("--pid-file={}", pid_file.display()))
-                .arg(format!("--log-error={}", server.log.display()))
+                .arg(format!("--log-error={}", server.on.log.display()))
                 .arg(format!("--bind-address={CERT_IP},{WRONG_IP}"))
                 .arg(format!("--ssl-ca={}", certs.ca.display()))
                 .arg(format!("--ssl-cert={}", certs.server_cert.display()))
@@ -633,17 +652,17 @@ impl MyTls {
                 thread::sleep(Duration::from_millis(200));
             }
             if server.answers() {
-                server.port = port;
+                server.on.port = port;
                 break;
             }
-            let log = tail(&server.log, 4000);
+            let log = tail(&server.on.log, 4000);
             let exited = !server.running();
             server.stop();
             if !(exited && log.contains("Address already in use")) {
                 panic!("MariaDB with TLS did not start:\n{log}");
             }
         }
-        assert!(server.port != 0, "MariaDB: no free port after 5 tries");
+        assert!(server.on.port != 0, "MariaDB: no free port after 5 tries");
         server.sql(&format!(
             "CREATE USER '{USER}'@'%' IDENTIFIED BY '{PASSWORD}'; \
              GRANT ALL ON *.* TO '{USER}'@'%'; \
@@ -652,10 +671,6 @@ impl MyTls {
              INSERT INTO {DB}.{TABLE} VALUES (1, 'one'), (2, 'two');"
         ));
         Ok(server)
-    }
-
-    pub fn certs(&self) -> &Certs {
-        &self.work.certs
     }
 
     fn client(&self) -> Command {
@@ -686,18 +701,6 @@ impl MyTls {
     /// Runs SQL as root over the Unix socket (a socket counts as secure transport).
     pub fn sql(&self, sql: &str) -> String {
         stdout_of(self.client().args(["-e", sql]), "mariadb")
-    }
-
-    /// `mysql://USER:PASSWORD@host:port/DB?query`.
-    pub fn url(&self, host: &str, query: &str) -> String {
-        format!(
-            "mysql://{USER}:{PASSWORD}@{host}:{}/{DB}?{query}",
-            self.port
-        )
-    }
-
-    pub fn log_tail(&self) -> String {
-        tail(&self.log, 3000)
     }
 
     fn stop(&mut self) {
