@@ -33,6 +33,10 @@ use crate::script::statement::{Dialect, TableName};
 /// max_allowed_packet (a LOAD DATA value may span many pieces).
 const CHUNK: usize = 256 * 1024;
 
+/// The test hook DBSNAP_TEST_INEXACT_LOAD, read once rather than per LOAD.
+static INEXACT_FOR_TESTS: std::sync::LazyLock<bool> =
+    std::sync::LazyLock::new(|| std::env::var_os("DBSNAP_TEST_INEXACT_LOAD").is_some());
+
 /// How the connection's transaction is held.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Transaction {
@@ -356,7 +360,7 @@ impl<'c> Loader<'c> {
         let exact = match &loaded {
             // The test hook takes an exact LOAD for an inexact one, so the
             // path below can be tested without a LOAD that misreads a value.
-            Ok(()) if std::env::var_os("DBSNAP_TEST_INEXACT_LOAD").is_some() => false,
+            Ok(()) if *INEXACT_FOR_TESTS => false,
             Ok(()) => self.conn.affected_rows() == rows && self.conn.get_warnings() == 0,
             Err(mysql_async::Error::Server(e)) if local_infile_refused(e.code) => {
                 self.infile.turn_off();
