@@ -12,6 +12,7 @@ pub mod psql;
 mod reader;
 pub mod schemafile;
 pub mod statement;
+mod tuples;
 
 pub use mysql::MysqlReader;
 pub use psql::PsqlReader;

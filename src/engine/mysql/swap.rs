@@ -99,8 +99,8 @@ impl Swap<'_> {
             .collect();
         // Views too: one may have the name of a new table (a view made a
         // table). RENAME TABLE moves a view within its database.
-        let live = all_tables(admin, target).await?;
-        let moved = base_tables(admin, staging).await?;
+        let live = names(admin, ALL_TABLES, target).await?;
+        let moved = names(admin, BASE_TABLES, staging).await?;
         let parked: Vec<(String, String)> = live
             .iter()
             .enumerate()
@@ -171,7 +171,9 @@ impl Swap<'_> {
                 // A target made above for the swap goes again, unless another
                 // session has put something in it meanwhile.
                 if !exists
-                    && all_tables(admin, target).await.is_ok_and(|t| t.is_empty())
+                    && names(admin, ALL_TABLES, target)
+                        .await
+                        .is_ok_and(|t| t.is_empty())
                     && has_code(admin, target).await.is_ok_and(|c| !c)
                 {
                     let _ =
@@ -236,7 +238,9 @@ impl Swap<'_> {
             // ER_TABLE_EXISTS_ERROR: the target's tables were listed just
             // before, so the name is new there, or the catalog does not list it.
             1050 => {
-                let now = all_tables(admin, self.target).await.unwrap_or_default();
+                let now = names(admin, ALL_TABLES, self.target)
+                    .await
+                    .unwrap_or_default();
                 let clash: Vec<&str> = moved
                     .iter()
                     .filter(|t| now.contains(t) && !live.contains(t))
@@ -302,23 +306,10 @@ impl Journal<'_> {
 }
 
 /// Tables and views: every name RENAME TABLE can clash with.
-async fn all_tables(admin: &mut Conn, db: &str) -> Result<Vec<String>> {
-    names(
-        admin,
-        "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? ORDER BY 1",
-        db,
-    )
-    .await
-}
-
-async fn base_tables(admin: &mut Conn, db: &str) -> Result<Vec<String>> {
-    names(
-        admin,
-        "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE <> 'VIEW' ORDER BY 1",
-        db,
-    )
-    .await
-}
+const ALL_TABLES: &str =
+    "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? ORDER BY 1";
+const BASE_TABLES: &str = "SELECT TABLE_NAME FROM information_schema.TABLES \
+                           WHERE TABLE_SCHEMA = ? AND TABLE_TYPE <> 'VIEW' ORDER BY 1";
 
 /// After the RENAME: the old code and the parked tables go, the new code
 /// comes, and defaults that named the staging database name the target.
@@ -397,9 +388,9 @@ pub async fn recover(admin: &mut Conn, target: &str, old: &str) -> Result<String
     // (the only sign when the target had no tables to park).
     let renamed = complete && {
         let noted = !side(read_journal(admin, old, "renamed").await).is_empty();
-        let in_target = all_tables(admin, target).await?;
+        let in_target = names(admin, ALL_TABLES, target).await?;
         let moved = side(read_journal(admin, old, "moved").await);
-        let in_staging = base_tables(admin, &staging).await?;
+        let in_staging = names(admin, BASE_TABLES, &staging).await?;
         noted
             || parked.iter().any(|(_, p)| in_target.contains(p))
             || (!moved.is_empty() && !moved.iter().any(|t| in_staging.contains(t)))
@@ -416,7 +407,7 @@ pub async fn recover(admin: &mut Conn, target: &str, old: &str) -> Result<String
         // The run had created the target for its swap: the state before it
         // is no database at all, unless another session has used it since.
         if created
-            && all_tables(admin, target).await?.is_empty()
+            && names(admin, ALL_TABLES, target).await?.is_empty()
             && !has_code(admin, target).await?
         {
             exec(admin, &format!("DROP DATABASE IF EXISTS {}", ident(target))).await?;
@@ -579,40 +570,20 @@ async fn create_code(conn: &mut Conn, db: &str, code: &[Replay]) -> Result<()> {
 }
 
 pub async fn drop_code(conn: &mut Conn, db: &str) -> Result<()> {
+    // Each query names (what to drop, its name); triggers go first, routines last.
+    const CODE: [&str; 4] = [
+        "SELECT 'TRIGGER', TRIGGER_NAME FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ?",
+        "SELECT 'EVENT', EVENT_NAME FROM information_schema.EVENTS WHERE EVENT_SCHEMA = ?",
+        "SELECT 'VIEW IF EXISTS', TABLE_NAME FROM information_schema.VIEWS WHERE TABLE_SCHEMA = ?",
+        "SELECT ROUTINE_TYPE, ROUTINE_NAME FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = ?",
+    ];
     let d = ident(db);
-    for name in names(
-        conn,
-        "SELECT TRIGGER_NAME FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ?",
-        db,
-    )
-    .await?
-    {
-        exec(conn, &format!("DROP TRIGGER {d}.{}", ident(&name))).await?;
-    }
-    for name in names(
-        conn,
-        "SELECT EVENT_NAME FROM information_schema.EVENTS WHERE EVENT_SCHEMA = ?",
-        db,
-    )
-    .await?
-    {
-        exec(conn, &format!("DROP EVENT {d}.{}", ident(&name))).await?;
-    }
-    for name in names(
-        conn,
-        "SELECT TABLE_NAME FROM information_schema.VIEWS WHERE TABLE_SCHEMA = ?",
-        db,
-    )
-    .await?
-    {
-        exec(conn, &format!("DROP VIEW IF EXISTS {d}.{}", ident(&name))).await?;
-    }
-    let routines: Vec<(String, String)> = conn
-        .exec("SELECT ROUTINE_TYPE, ROUTINE_NAME FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = ?", (db,))
-        .await
-        .map_err(ServerError::from)?;
-    for (kind, name) in routines {
-        exec(conn, &format!("DROP {kind} {d}.{}", ident(&name))).await?;
+    for sql in CODE {
+        let objects: Vec<(String, String)> =
+            conn.exec(sql, (db,)).await.map_err(ServerError::from)?;
+        for (kind, name) in objects {
+            exec(conn, &format!("DROP {kind} {d}.{}", ident(&name))).await?;
+        }
     }
     Ok(())
 }

@@ -74,6 +74,7 @@ pub async fn run_post_data(clients: &[&Client], path: &Path, bar: &PostDataBar) 
     for client in clients {
         raise_maintenance_memory(client).await;
     }
+    let run = PostData { clients, path, bar };
     let mut group: Vec<Job> = Vec::new();
     let mut group_kind = None;
     for SchemaStatement { sql, line, section } in statements {
@@ -101,20 +102,15 @@ pub async fn run_post_data(clients: &[&Client], path: &Path, bar: &PostDataBar) 
         // Index builds form one group, foreign keys another.
         let kind = job.kind.map(|k| k == Parallel::ForeignKey);
         if group_kind.is_some() && group_kind != kind {
-            run_group(clients, path, std::mem::take(&mut group), bar).await?;
+            run.group(std::mem::take(&mut group)).await?;
         }
         group_kind = kind;
         match job.kind {
             Some(_) => group.push(job),
-            None => {
-                main.batch_execute(&job.sql)
-                    .await
-                    .map_err(|e| located_error(path, job.line, &job.sql, e))?;
-                bar.step(job.step);
-            }
+            None => run.alone(job).await?,
         }
     }
-    run_group(clients, path, group, bar).await
+    run.group(group).await
 }
 
 /// Index builds sort in memory up to `maintenance_work_mem` (64 MB by
@@ -271,56 +267,137 @@ fn next_name(text: &str) -> Option<(TableName, &str)> {
     Some((name, &text[i..]))
 }
 
-/// Runs one group of statements of the same kind, which do not depend on
-/// each other, on all `clients`.
-async fn run_group(
-    clients: &[&Client],
-    path: &Path,
-    group: Vec<Job>,
-    bar: &PostDataBar,
-) -> Result<()> {
-    let Some(kind) = group.first().map(|j| j.kind) else {
-        return Ok(());
-    };
-    if kind != Some(Parallel::ForeignKey) {
-        return run_parallel(clients, path, group, bar).await;
+/// The connections post-data runs on, the file it comes from (for errors)
+/// and the bar its steps are counted on.
+struct PostData<'a> {
+    clients: &'a [&'a Client],
+    path: &'a Path,
+    bar: &'a PostDataBar,
+}
+
+impl PostData<'_> {
+    /// Runs `job` on the first connection, by itself.
+    async fn alone(&self, job: Job) -> Result<()> {
+        self.clients[0]
+            .batch_execute(&job.sql)
+            .await
+            .map_err(|e| located_error(self.path, job.line, &job.sql, e))?;
+        self.bar.step(job.step);
+        Ok(())
     }
-    // Each key is added NOT VALID (a catalog change, a moment under its
-    // locks), then checked by VALIDATE, which takes only a SHARE UPDATE
-    // EXCLUSIVE lock on its table, so that the checks run side by side.
-    let mut checks = Vec::with_capacity(group.len());
-    for job in group {
-        // VALIDATE leaves the copies of a key on the partitions of the table
-        // it references marked not validated (PostgreSQL 15): such keys are
-        // added as written, so that the catalog ends as the source's.
-        if references_partitioned(clients[0], &job.sql).await != Some(false) {
-            clients[0]
-                .batch_execute(&job.sql)
-                .await
-                .map_err(|e| located_error(path, job.line, &job.sql, e))?;
-            bar.step(job.step);
-            continue;
+
+    /// Runs one group of statements of the same kind, which do not depend
+    /// on each other, on all connections.
+    async fn group(&self, group: Vec<Job>) -> Result<()> {
+        let Some(kind) = group.first().map(|j| j.kind) else {
+            return Ok(());
+        };
+        if kind != Some(Parallel::ForeignKey) {
+            return self.parallel(group).await;
         }
-        let quick = format!("{} NOT VALID", job.sql);
-        match clients[0].batch_execute(&quick).await {
-            Ok(()) => checks.push(Job {
-                sql: format!(
-                    "ALTER TABLE ONLY {} VALIDATE CONSTRAINT {}",
-                    job.table, job.constraint
-                ),
-                ..job
-            }),
-            // Some keys cannot be NOT VALID (on a partitioned table): as written.
-            Err(_) => {
-                clients[0]
-                    .batch_execute(&job.sql)
-                    .await
-                    .map_err(|e| located_error(path, job.line, &job.sql, e))?;
-                bar.step(job.step);
+        // Each key is added NOT VALID (a catalog change, a moment under its
+        // locks), then checked by VALIDATE, which takes only a SHARE UPDATE
+        // EXCLUSIVE lock on its table, so that the checks run side by side.
+        let mut checks = Vec::with_capacity(group.len());
+        for job in group {
+            // VALIDATE leaves the copies of a key on the partitions of the table
+            // it references marked not validated (PostgreSQL 15): such keys are
+            // added as written, so that the catalog ends as the source's.
+            if references_partitioned(self.clients[0], &job.sql).await != Some(false) {
+                self.alone(job).await?;
+                continue;
+            }
+            let quick = format!("{} NOT VALID", job.sql);
+            match self.clients[0].batch_execute(&quick).await {
+                Ok(()) => checks.push(Job {
+                    sql: format!(
+                        "ALTER TABLE ONLY {} VALIDATE CONSTRAINT {}",
+                        job.table, job.constraint
+                    ),
+                    ..job
+                }),
+                // Some keys cannot be NOT VALID (on a partitioned table): as written.
+                Err(_) => self.alone(job).await?,
             }
         }
+        self.parallel(checks).await
     }
-    run_parallel(clients, path, checks, bar).await
+
+    /// Shares `jobs` out over the connections: each connection takes the first job
+    /// whose table no running job holds in a conflicting lock. A deadlock the
+    /// server breaks (builds on a partitioned table and its partitions) is run
+    /// again, alone, at the end.
+    async fn parallel(&self, jobs: Vec<Job>) -> Result<()> {
+        struct State {
+            waiting: Vec<Job>,
+            /// Tables of running jobs, and whether each holds its table alone.
+            running: Vec<(String, bool)>,
+            retry: Vec<Job>,
+        }
+        let state = std::sync::Mutex::new(State {
+            waiting: jobs,
+            running: Vec::new(),
+            retry: Vec::new(),
+        });
+        let changed = tokio::sync::Notify::new();
+        let exclusive = |job: &Job| !matches!(job.kind, Some(Parallel::Index { exclusive: false }));
+        let workers = self.clients.iter().map(|&client| {
+            let (state, changed) = (&state, &changed);
+            async move {
+                loop {
+                    // Made before looking, so that a job ending meanwhile still wakes us.
+                    let notified = changed.notified();
+                    let job = {
+                        let mut s = state.lock().expect("no worker panics holding the queue");
+                        if s.waiting.is_empty() {
+                            return Ok::<(), anyhow::Error>(());
+                        }
+                        let free = s.waiting.iter().position(|job| {
+                            !s.running.iter().any(|(table, alone)| {
+                                *table == job.table && (*alone || exclusive(job))
+                            })
+                        });
+                        free.map(|at| {
+                            let job = s.waiting.remove(at);
+                            s.running.push((job.table.clone(), exclusive(&job)));
+                            job
+                        })
+                    };
+                    let Some(job) = job else {
+                        notified.await;
+                        continue;
+                    };
+                    let result = client.batch_execute(&job.sql).await;
+                    {
+                        let mut s = state.lock().expect("no worker panics holding the queue");
+                        let mine = (job.table.clone(), exclusive(&job));
+                        if let Some(at) = s.running.iter().position(|r| *r == mine) {
+                            s.running.remove(at);
+                        }
+                        match result {
+                            Ok(()) => self.bar.step(job.step),
+                            Err(e) if e.code() == Some(&SqlState::T_R_DEADLOCK_DETECTED) => {
+                                s.retry.push(job)
+                            }
+                            Err(e) => return Err(located_error(self.path, job.line, &job.sql, e)),
+                        }
+                    }
+                    changed.notify_waiters();
+                }
+            }
+        });
+        futures_util::future::try_join_all(workers).await?;
+        let retry = std::mem::take(
+            &mut state
+                .lock()
+                .expect("no worker panics holding the queue")
+                .retry,
+        );
+        for job in retry {
+            self.alone(job).await?;
+        }
+        Ok(())
+    }
 }
 
 /// Whether the table a foreign key statement references is partitioned;
@@ -337,91 +414,6 @@ async fn references_partitioned(client: &Client, sql: &str) -> Option<bool> {
         .await
         .ok()??;
     Some(row.get(0))
-}
-
-/// Shares `jobs` out over `clients`: each connection takes the first job
-/// whose table no running job holds in a conflicting lock. A deadlock the
-/// server breaks (builds on a partitioned table and its partitions) is run
-/// again, alone, at the end.
-async fn run_parallel(
-    clients: &[&Client],
-    path: &Path,
-    jobs: Vec<Job>,
-    bar: &PostDataBar,
-) -> Result<()> {
-    struct State {
-        waiting: Vec<Job>,
-        /// Tables of running jobs, and whether each holds its table alone.
-        running: Vec<(String, bool)>,
-        retry: Vec<Job>,
-    }
-    let state = std::sync::Mutex::new(State {
-        waiting: jobs,
-        running: Vec::new(),
-        retry: Vec::new(),
-    });
-    let changed = tokio::sync::Notify::new();
-    let exclusive = |job: &Job| !matches!(job.kind, Some(Parallel::Index { exclusive: false }));
-    let workers = clients.iter().map(|&client| {
-        let (state, changed) = (&state, &changed);
-        async move {
-            loop {
-                // Made before looking, so that a job ending meanwhile still wakes us.
-                let notified = changed.notified();
-                let job = {
-                    let mut s = state.lock().expect("no worker panics holding the queue");
-                    if s.waiting.is_empty() {
-                        return Ok::<(), anyhow::Error>(());
-                    }
-                    let free = s.waiting.iter().position(|job| {
-                        !s.running
-                            .iter()
-                            .any(|(table, alone)| *table == job.table && (*alone || exclusive(job)))
-                    });
-                    free.map(|at| {
-                        let job = s.waiting.remove(at);
-                        s.running.push((job.table.clone(), exclusive(&job)));
-                        job
-                    })
-                };
-                let Some(job) = job else {
-                    notified.await;
-                    continue;
-                };
-                let result = client.batch_execute(&job.sql).await;
-                {
-                    let mut s = state.lock().expect("no worker panics holding the queue");
-                    let mine = (job.table.clone(), exclusive(&job));
-                    if let Some(at) = s.running.iter().position(|r| *r == mine) {
-                        s.running.remove(at);
-                    }
-                    match result {
-                        Ok(()) => bar.step(job.step),
-                        Err(e) if e.code() == Some(&SqlState::T_R_DEADLOCK_DETECTED) => {
-                            s.retry.push(job)
-                        }
-                        Err(e) => return Err(located_error(path, job.line, &job.sql, e)),
-                    }
-                }
-                changed.notify_waiters();
-            }
-        }
-    });
-    futures_util::future::try_join_all(workers).await?;
-    let retry = std::mem::take(
-        &mut state
-            .lock()
-            .expect("no worker panics holding the queue")
-            .retry,
-    );
-    for job in retry {
-        clients[0]
-            .batch_execute(&job.sql)
-            .await
-            .map_err(|e| located_error(path, job.line, &job.sql, e))?;
-        bar.step(job.step);
-    }
-    Ok(())
 }
 
 #[cfg(test)]
