@@ -8,11 +8,11 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::support::commands::{export_schema, path_str};
-use crate::support::mysql::{self, TestDb as MyDb};
-use crate::support::pg::{self, TestDb as PgDb};
+use crate::support::mysql::{self, MyServer, TestDb as MyDb};
+use crate::support::pg::{self, PgServer, TestDb as PgDb};
 use crate::support::server::Server;
 use crate::support::testdb::TestDb as AnyDb;
-use crate::support::{corpus_dir, dbsnap, tempdir, Run, ScratchDir};
+use crate::support::{assert_has_each, corpus_dir, dbsnap, tempdir, Run, ScratchDir};
 
 /// `dbsnap diff --schema FILE --url URL --json [extra]`.
 fn diff_schema(schema: &Path, url: &str, extra: &[&str]) -> Run {
@@ -110,20 +110,40 @@ fn assert_corpus_snapshots_identical<S: Server, T: std::fmt::Debug + Copy>(
 /// it must show as (sign, kind, name).
 type Drift<'a> = (&'a str, &'a str, (&'a str, &'a str, &'a str));
 
-/// `live`, loaded from `snapshot`, is identical to it; after the drift's SQL,
-/// diff exits 3 with exactly the drift's difference.
+/// Each drift case on a fresh database loaded from the snapshot of
+/// `schema`: identical before the drift's SQL; after it, diff exits 3 with
+/// exactly the drift's difference, which the text report names the same way,
+/// with a unified diff under `~`; and no scratch database is left.
 #[track_caller]
-fn assert_drift_is_one_difference<S: Server>(snapshot: &Path, live: &AnyDb<S>, drift: &Drift) {
-    let (what, sql, (sign, kind, name)) = *drift;
-    assert_identical(&diff_schema(snapshot, &live.url(), &[]));
-    live.sql(sql);
-    let run = diff_schema(snapshot, &live.url(), &["--json"]);
-    run.assert_code(3);
-    assert_eq!(
-        differences(&run),
-        [(sign.to_string(), kind.to_string(), name.to_string())],
-        "{what}:\n{run}"
-    );
+fn assert_each_drift_is_one_difference<S: Server>(schema: &str, cases: &[Drift]) {
+    let dir = tempdir();
+    let (_source, snapshot) = source_of::<S>(schema, dir.path());
+    for &(what, sql, (sign, kind, name)) in cases {
+        let live = AnyDb::<S>::create("live");
+        live.sql_file(&snapshot);
+        assert_identical(&diff_schema(&snapshot, &live.url(), &[]));
+        live.sql(sql);
+        let run = diff_schema(&snapshot, &live.url(), &["--json"]);
+        run.assert_code(3);
+        assert_eq!(
+            differences(&run),
+            [(sign.to_string(), kind.to_string(), name.to_string())],
+            "{what}:\n{run}"
+        );
+        let text = diff_schema(&snapshot, &live.url(), &[]);
+        text.assert_code(3);
+        assert!(
+            text.stdout.starts_with(&format!("{sign} {kind} {name}\n")),
+            "{what}:\n{text}"
+        );
+        if sign == "~" {
+            assert!(
+                text.stdout.contains("\n    @@ -"),
+                "{what}: no unified diff\n{text}"
+            );
+        }
+        assert_no_scratch(&live);
+    }
 }
 
 /// A source database built from `schema`, and its snapshot in `dir`.
@@ -159,11 +179,7 @@ fn assert_failed_load_names_the_line<S: Server>(live: &AnyDb<S>) -> (Run, Scratc
     )
     .unwrap();
     let run = diff_schema(&file, &live.url(), &[]);
-    run.assert_code(1);
-    assert!(
-        run.stderr.contains(&format!("{}:3:", file.display())),
-        "no PATH:LINE:\n{run}"
-    );
+    run.assert_code(1).assert_names_line(&file, 3, &[]);
     assert_no_scratch(live);
     (run, dir)
 }
@@ -233,8 +249,6 @@ fn pg_corpus_snapshots_are_identical() {
 
 #[test]
 fn pg_each_drift_is_one_difference() {
-    let dir = tempdir();
-    let (_source, snapshot): (PgDb, _) = source_of(PG_SCHEMA, dir.path());
     let cases: &[Drift] = &[
         (
             "dropped index",
@@ -284,26 +298,7 @@ fn pg_each_drift_is_one_difference() {
             ("-", "table", "public.lonely"),
         ),
     ];
-    for drift in cases {
-        let (what, _, (sign, kind, name)) = drift;
-        let live = PgDb::create("live");
-        live.psql_file(&snapshot);
-        assert_drift_is_one_difference(&snapshot, &live, drift);
-        // The text report names it the same way, with a unified diff under `~`.
-        let text = diff_schema(&snapshot, &live.url(), &[]);
-        text.assert_code(3);
-        assert!(
-            text.stdout.starts_with(&format!("{sign} {kind} {name}\n")),
-            "{what}:\n{text}"
-        );
-        if *sign == "~" {
-            assert!(
-                text.stdout.contains("\n    @@ -"),
-                "{what}: no unified diff\n{text}"
-            );
-        }
-        assert_no_scratch(&live);
-    }
+    assert_each_drift_is_one_difference::<PgServer>(PG_SCHEMA, cases);
 }
 
 #[test]
@@ -381,18 +376,17 @@ fn pg_new_kinds_are_compared_by_kind() {
     let run = diff_schema(&snapshot, &live.url(), &["--json"]);
     run.assert_code(3);
     let kinds: Vec<String> = differences(&run).into_iter().map(|d| d.1).collect();
-    for kind in [
-        "event trigger",
-        "operator",
-        "text search configuration",
-        "shell type",
-        "type",
-    ] {
-        assert!(
-            kinds.iter().any(|k| k == kind),
-            "no {kind} among the differences {kinds:?}\n{run}"
-        );
-    }
+    assert_has_each(
+        &format!("{run}\nkinds of the differences"),
+        &kinds,
+        &[
+            "event trigger",
+            "operator",
+            "text search configuration",
+            "shell type",
+            "type",
+        ],
+    );
 
     // The same kinds in a schema file load into the scratch database.
     let file = dir.join("with_operator.sql");
@@ -526,8 +520,6 @@ fn mysql_corpus_snapshots_are_identical() {
 
 #[test]
 fn mysql_each_drift_is_one_difference() {
-    let dir = tempdir();
-    let (_source, snapshot): (MyDb, _) = source_of(MY_SCHEMA, dir.path());
     let cases: &[Drift] = &[
         (
             "dropped index",
@@ -571,12 +563,7 @@ fn mysql_each_drift_is_one_difference() {
         ),
         ("missing table", "DROP TABLE lonely", ("-", "table", "`lonely`")),
     ];
-    for drift in cases {
-        let live = MyDb::create("live");
-        live.load_file(&snapshot, &[]);
-        assert_drift_is_one_difference(&snapshot, &live, drift);
-        assert_no_scratch(&live);
-    }
+    assert_each_drift_is_one_difference::<MyServer>(MY_SCHEMA, cases);
 }
 
 #[test]

@@ -7,11 +7,11 @@
 use std::path::Path;
 
 use crate::support::commands::{
-    export_both, export_data, export_data_env, export_schema_ok, import, init, path_str,
+    check, export_both, export_data, export_data_env, export_schema_ok, import, init, path_str,
     verify_json, verify_manifest, verify_source,
 };
 use crate::support::mysql::{assert_same_data, SchemaAndData, TestDb};
-use crate::support::{assert_alone_and_private, dbsnap, matching_lines, tempdir, Run};
+use crate::support::{assert_alone_and_private, dbsnap, matching_lines, tempdir, Run, END};
 
 const ADVERSARIAL: &str = "mysql/adversarial.sql";
 
@@ -30,9 +30,14 @@ fn lines_starting(text: &str, prefix: &str) -> Vec<usize> {
         .collect()
 }
 
-/// `dbsnap check PATH`.
-fn check(path: &Path) -> Run {
-    dbsnap(&["check", path_str(path)], &[])
+/// Writes a dump file of `statements` to `path`, first and last lines as
+/// MariaDB's mysqldump writes them (what tells dbsnap whose file it is).
+fn write_dump(path: &Path, statements: &str) {
+    std::fs::write(
+        path,
+        format!("-- MariaDB dump 10.19  Distrib 10.11.19-MariaDB\n{statements}-- Dump completed\n"),
+    )
+    .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
 }
 
 /// A source loaded with `load`, its schema and data exported to `dir`
@@ -226,7 +231,7 @@ fn import_rejections_leave_target_unchanged() {
     let dir = tempdir();
     let (source, target, _, data) = source_and_target(|db| db.load_shop(), dir.path(), "data.sql");
     let text = read_text(&data);
-    check(&data).assert_success();
+    check(&data, &[]).assert_success();
 
     // Pre-load the target with some rows: only `KEPT` keeps its rows.
     const KEPT: &str = "product";
@@ -259,7 +264,7 @@ fn import_rejections_leave_target_unchanged() {
 
     // b. Complete statements, no end marker.
     let no_end = dir.join("no-end.sql");
-    let without: Vec<&str> = text.lines().filter(|l| *l != "-- dbsnap:end").collect();
+    let without: Vec<&str> = text.lines().filter(|l| *l != END).collect();
     assert_eq!(
         without.len() + 1,
         text.lines().count(),
@@ -300,8 +305,8 @@ fn import_rejections_leave_target_unchanged() {
         );
         before.assert_unchanged(&target, "after_rejected_import");
     }
-    check(&truncated).assert_code(1);
-    check(&no_end).assert_code(1);
+    check(&truncated, &[]).assert_code(1);
+    check(&no_end, &[]).assert_code(1);
 
     // d. A duplicate key: the INSERTs before KEPT's succeed, KEPT's first fails,
     //    and all of it is rolled back.
@@ -311,8 +316,7 @@ fn import_rejections_leave_target_unchanged() {
         genre[0] > inserts[0],
         "`{KEPT}` is the first table of the file: pick another one"
     );
-    let what = format!("the first INSERT INTO `{KEPT}`");
-    let run = import_fails_on_a_duplicate(&target, &data, genre[0], &what);
+    let run = import_fails_on_a_duplicate(&target, &data, genre[0]);
     assert!(
         run.stderr.contains(&format!("`{KEPT}`")),
         "stderr does not name the table:\n{run}"
@@ -326,21 +330,12 @@ fn import_rejections_leave_target_unchanged() {
 }
 
 /// `import` of `data` into `target`: exit 1 on a duplicate key, naming the
-/// file and `line` (`what` says which statement that is) and the server's
-/// message.
+/// file and `line` of the statement and the server's message.
 #[track_caller]
-fn import_fails_on_a_duplicate(target: &TestDb, data: &Path, line: usize, what: &str) -> Run {
+fn import_fails_on_a_duplicate(target: &TestDb, data: &Path, line: usize) -> Run {
     let run = import(target, data, &[]);
-    run.assert_code(1);
-    let location = format!("{}:{line}:", data.display());
-    assert!(
-        run.stderr.contains(&location),
-        "stderr does not name `{location}` ({what}):\n{run}"
-    );
-    assert!(
-        run.stderr.contains("Duplicate entry"),
-        "stderr lacks the server's message:\n{run}"
-    );
+    run.assert_code(1)
+        .assert_names_line(data, line, &["Duplicate entry"]);
     run
 }
 
@@ -355,7 +350,7 @@ fn import_duplicate_then_truncate_shop() {
     let before = SchemaAndData::capture(&target);
 
     let inserts = lines_starting(&text, "INSERT INTO ");
-    let run = import_fails_on_a_duplicate(&target, &data, inserts[0], "the first INSERT");
+    let run = import_fails_on_a_duplicate(&target, &data, inserts[0]);
     before.assert_unchanged(&target, "after_duplicate_key");
     // MySQL cannot switch triggers off; the user is told before they fire.
     assert!(
@@ -443,7 +438,7 @@ fn data_export_file_modes() {
             bytes.starts_with(magic),
             "{name} does not start with {magic:x?}"
         );
-        check(&path).assert_success();
+        check(&path, &[]).assert_success();
     }
 }
 
@@ -508,13 +503,7 @@ fn load_data_errors_name_the_line_and_commit_nothing() {
     // A dump file of `statements` is refused at `line` of it, the server's
     // message says `says`, and the target keeps its one row.
     let refused_at = |statements: &str, line: usize, says: &str| {
-        std::fs::write(
-            &file,
-            format!(
-                "-- MariaDB dump 10.19  Distrib 10.11.19-MariaDB\n{statements}-- Dump completed\n"
-            ),
-        )
-        .unwrap();
+        write_dump(&file, statements);
         let run = import(&target, &file, &[]);
         run.assert_code(1);
         assert!(
@@ -555,16 +544,13 @@ fn bulk_load_errors_name_the_line_and_commit_nothing() {
     );
     let dir = tempdir();
     let file = dir.join("dup.sql");
-    std::fs::write(
+    write_dump(
         &file,
-        "-- MariaDB dump 10.19  Distrib 10.11.19-MariaDB\n\
-         INSERT INTO `a` VALUES (1),(2);\n\
+        "INSERT INTO `a` VALUES (1),(2);\n\
          INSERT INTO `t` VALUES (1,'a'),(2,'b');\n\
          INSERT INTO `t` VALUES (3,'c'),(4,'d');\n\
-         INSERT INTO `t` VALUES (5,'e'),(2,'dup'),(6,'f');\n\
-         -- Dump completed\n",
-    )
-    .unwrap();
+         INSERT INTO `t` VALUES (5,'e'),(2,'dup'),(6,'f');\n",
+    );
     let run = import(&target, &file, &["--disable-constraints"]);
     run.assert_code(1);
     assert!(
@@ -577,17 +563,14 @@ fn bulk_load_errors_name_the_line_and_commit_nothing() {
     assert_eq!(target.count("t"), 0);
 
     // Without the duplicate, every INSERT of the run is loaded.
-    std::fs::write(
+    write_dump(
         &file,
-        "-- MariaDB dump 10.19  Distrib 10.11.19-MariaDB\n\
-         INSERT INTO `a` VALUES (1),(2);\n\
+        "INSERT INTO `a` VALUES (1),(2);\n\
          INSERT INTO `t` VALUES (1,'a'),(2,'b');\n\
          INSERT INTO `t` VALUES (3,'c'),(4,NULL);\n\
          INSERT INTO `t` (`v`, `id`) VALUES ('e',5);\n\
-         INSERT INTO `t` VALUES (6,'f');\n\
-         -- Dump completed\n",
-    )
-    .unwrap();
+         INSERT INTO `t` VALUES (6,'f');\n",
+    );
     import(&target, &file, &["--disable-constraints"]).assert_success();
     assert_eq!(target.count("a"), 2);
     assert_eq!(
@@ -611,14 +594,11 @@ fn an_undone_bulk_load_stops_the_import_before_it_commits() {
     );
     let dir = tempdir();
     let file = dir.join("rows.sql");
-    std::fs::write(
+    write_dump(
         &file,
-        "-- MariaDB dump 10.19  Distrib 10.11.19-MariaDB\n\
-         INSERT INTO `t` VALUES (1),(2);\n\
-         INSERT INTO `a` VALUES (1),(2);\n\
-         -- Dump completed\n",
-    )
-    .unwrap();
+        "INSERT INTO `t` VALUES (1),(2);\n\
+         INSERT INTO `a` VALUES (1),(2);\n",
+    );
     let url = target.url();
     let file_arg = path_str(&file);
     let hook = [("DBSNAP_TEST_INEXACT_LOAD", "1")];
@@ -767,7 +747,7 @@ fn export_in_key_ranges_round_trips() {
         inserts > 10,
         "{inserts} INSERTs: the table was not read in ranges"
     );
-    crate::support::commands::check(&data, &[]).assert_success();
+    check(&data, &[]).assert_success();
     let target = TestDb::reserve("dst");
     init(&target, &schema, Some(&data), true).assert_success();
     assert_same_data(&source, &target);

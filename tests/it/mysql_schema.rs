@@ -6,24 +6,19 @@
 //! the same row counts and `CHECKSUM TABLE .. EXTENDED` per base table, the same
 //! AUTO_INCREMENT counters and the same sequence rows as its source.
 
-use std::path::{Path, PathBuf};
-
 use crate::support::commands::{
-    export_both, export_data_ok, export_schema, export_schema_ok, export_twice_and_rebuilt, init,
-    schema_snapshot, verify_json, verify_manifest, verify_source,
+    export_both, export_schema, export_twice_and_rebuilt, fixture_snapshot, init, schema_snapshot,
+    verify_json, verify_manifest, verify_source,
 };
-use crate::support::mysql::{
-    assert_same_bytes, assert_same_database, Sample, SchemaAndData, TestDb,
+use crate::support::init_safety::{
+    assert_init_fails_at, assert_refused_without_yes, assert_replaced_with_yes, small_snapshot,
 };
+use crate::support::mysql::{assert_same_bytes, assert_same_database, MyServer, Sample, TestDb};
 use crate::support::{
-    assert_alone_and_private, corpus_present, marker_line, matching_lines, tempdir, tests_calling,
-    with_corpus,
+    assert_alone_and_private, corpus_present, marker_line, matching_lines, section_lines, tempdir,
+    tests_calling, tests_for_engine, with_corpus, CODE, END, POST_DATA, PRE_DATA,
 };
 
-const PRE_DATA: &str = "-- dbsnap:section pre-data";
-const POST_DATA: &str = "-- dbsnap:section post-data";
-const CODE: &str = "-- dbsnap:section code";
-const END: &str = "-- dbsnap:end";
 const ADVERSARIAL: &str = "mysql/adversarial.sql";
 const LOSSY: &str = "mysql/mysqldump_lossy.sql";
 
@@ -51,11 +46,7 @@ fn round_trip(load: impl FnOnce(&TestDb), data_name: &str) -> (TestDb, TestDb) {
 
     let target = TestDb::reserve("dst");
     init(&target, &schema, Some(&data), true).assert_success();
-    assert!(
-        target.staging_leftovers().is_empty(),
-        "staging databases left behind: {:?}",
-        target.staging_leftovers()
-    );
+    target.assert_no_staging_leftovers();
 
     assert_same_database(&source, &target);
 
@@ -200,9 +191,7 @@ fn create_line(text: &str, what: &str) -> usize {
 
 #[test]
 fn view_is_created_after_the_view_it_reads() {
-    let source = TestDb::create("src");
-    source.load_fixture(ADVERSARIAL);
-    let (_dir, _, text) = schema_snapshot(&source);
+    let (_source, _dir, _, text) = fixture_snapshot::<MyServer>(ADVERSARIAL);
     let code = marker_line(&text, CODE);
     let end = marker_line(&text, END);
 
@@ -248,25 +237,9 @@ fn view_is_created_after_the_view_it_reads() {
 
 #[test]
 fn schema_file_sections_and_options() {
-    let source = TestDb::create("src");
-    source.load_fixture(ADVERSARIAL);
-    let (dir, _, text) = schema_snapshot(&source);
+    let (source, dir, _, text) = fixture_snapshot::<MyServer>(ADVERSARIAL);
 
-    let pre = marker_line(&text, PRE_DATA);
-    let post = marker_line(&text, POST_DATA);
-    let code = marker_line(&text, CODE);
-    let end = marker_line(&text, END);
-    assert!(
-        pre < post && post < code && code < end,
-        "markers out of order: pre-data {pre}, post-data {post}, code {code}, end {end}"
-    );
-    let after_end = text
-        .lines()
-        .skip(end)
-        .filter(|l| !l.trim().is_empty())
-        .count();
-    assert_eq!(after_end, 0, "content after `{END}`");
-    assert!(text.ends_with('\n'), "snapshot does not end with a newline");
+    let [pre, post, code, end] = section_lines(&text, [PRE_DATA, POST_DATA, CODE, END]);
 
     let in_range = |what: &str, lines: Vec<(usize, String)>, lo: usize, hi: usize| {
         assert!(!lines.is_empty(), "no {what} line in the snapshot");
@@ -352,128 +325,10 @@ fn schema_export_file_mode() {
 
 // --- 9. init safety -------------------------------------------------------------------------
 
-/// An existing database with one table holding one row.
-fn existing_with_marker(label: &str) -> TestDb {
-    let db = TestDb::create(label);
-    db.sql(
-        "CREATE TABLE dbsnap_marker (id INT PRIMARY KEY, note TEXT) ENGINE=InnoDB; \
-         INSERT INTO dbsnap_marker VALUES (1, 'keep me');",
-    );
-    db
-}
-
-/// What must not change when init leaves a database alone.
-struct Untouched(SchemaAndData);
-
-impl Untouched {
-    fn capture(db: &TestDb) -> Untouched {
-        Untouched(SchemaAndData::capture(db))
-    }
-
-    #[track_caller]
-    fn check(&self, db: &TestDb) {
-        assert!(db.exists(), "database {} is gone", db.name());
-        assert_eq!(
-            db.sql("SELECT CONCAT(id, ':', note) FROM dbsnap_marker;"),
-            "1:keep me\n",
-            "marker row changed"
-        );
-        assert_eq!(
-            db.tables()
-                .into_iter()
-                .map(|(n, _, _)| n)
-                .collect::<Vec<_>>(),
-            vec!["dbsnap_marker".to_string()],
-            "tables of {} changed",
-            db.name()
-        );
-        self.0.assert_unchanged(db, "after");
-        assert!(
-            db.staging_leftovers().is_empty(),
-            "staging databases left behind: {:?}",
-            db.staging_leftovers()
-        );
-    }
-}
-
-/// A small real snapshot (one table `from_snapshot` with two rows), exported by
-/// dbsnap: (schema, data).
-fn small_snapshot(dir: &Path) -> (PathBuf, PathBuf) {
-    let source = TestDb::create("small");
-    source.sql(
-        "CREATE TABLE from_snapshot (id INT PRIMARY KEY, label VARCHAR(20) NOT NULL, KEY (label)); \
-         INSERT INTO from_snapshot VALUES (1, 'one'), (2, 'two');",
-    );
-    let schema = dir.join("small.sql");
-    let data = dir.join("small-data.sql");
-    export_schema_ok(&source, &schema);
-    export_data_ok(&source, &data, &[]);
-    (schema, data)
-}
-
-#[test]
-fn init_refuses_existing_database_without_yes() {
-    let dir = tempdir();
-    let (schema, data) = small_snapshot(dir.path());
-    let target = existing_with_marker("existing");
-    let before = Untouched::capture(&target);
-
-    // stdin is null: not a terminal, nobody to ask.
-    for data in [None, Some(data.as_path())] {
-        let run = init(&target, &schema, data, false);
-        run.assert_code(1);
-        assert!(
-            run.stderr.contains("--yes"),
-            "stderr does not mention --yes:\n{run}"
-        );
-        before.check(&target);
-    }
-}
-
-#[test]
-fn init_yes_replaces_existing_database() {
-    let dir = tempdir();
-    let (schema, data) = small_snapshot(dir.path());
-    let target = existing_with_marker("existing");
-
-    init(&target, &schema, Some(&data), true).assert_success();
-    assert_eq!(
-        target
-            .tables()
-            .into_iter()
-            .map(|(n, _, _)| n)
-            .collect::<Vec<_>>(),
-        vec!["from_snapshot".to_string()]
-    );
-    assert_eq!(target.count("from_snapshot"), 2);
-    assert!(
-        target.staging_leftovers().is_empty(),
-        "staging databases left behind: {:?}",
-        target.staging_leftovers()
-    );
-}
-
-/// Runs a failing `init --yes` over an existing database and checks the message
-/// (`PATH:LINE:` and the server's words) and that the database is untouched.
-#[track_caller]
-fn failing_init(schema: &Path, data: Option<&Path>, bad: (&Path, usize), server_words: &[&str]) {
-    let target = existing_with_marker("existing");
-    let before = Untouched::capture(&target);
-    let run = init(&target, schema, data, true);
-    run.assert_code(1);
-    let location = format!("{}:{}:", bad.0.display(), bad.1);
-    assert!(
-        run.stderr.contains(&location),
-        "stderr does not name `{location}`:\n{run}"
-    );
-    for words in server_words {
-        assert!(
-            run.stderr.contains(words),
-            "stderr lacks the server's message ({words}):\n{run}"
-        );
-    }
-    before.check(&target);
-}
+tests_for_engine!(MyServer {
+    init_refuses_existing_database_without_yes => assert_refused_without_yes,
+    init_yes_replaces_existing_database => assert_replaced_with_yes,
+});
 
 /// 1-based number of the single line of `text` starting with `prefix`.
 #[track_caller]
@@ -502,37 +357,43 @@ END$$
 DELIMITER ;
 ";
 
+/// A hand-written schema, [`HAND_WRITTEN_HEAD`] and then `tail`, written to
+/// `file_name`: init over an existing database fails at its line starting
+/// with `bad` (returned), saying `server_words`, and keeps the database.
+fn failing_hand_written_schema(
+    file_name: &str,
+    tail: &str,
+    bad: &str,
+    server_words: &[&str],
+) -> usize {
+    let dir = tempdir();
+    let schema = dir.join(file_name);
+    let text = format!("{HAND_WRITTEN_HEAD}{tail}");
+    std::fs::write(&schema, &text).unwrap();
+    let bad_line = line_of(&text, bad);
+    assert_init_fails_at::<MyServer>(&schema, None, (&schema, bad_line), server_words);
+    bad_line
+}
+
 #[test]
 fn init_failure_in_a_table_names_file_and_line_and_keeps_target() {
-    let dir = tempdir();
-    let schema = dir.join("bad schema.sql");
-    let text = format!(
-        "{HAND_WRITTEN_HEAD}CREATE TABLE broken (id INT, KEY k (nope));\nCREATE TABLE after_broken (id INT);\n"
-    );
-    std::fs::write(&schema, &text).unwrap();
-    let bad_line = line_of(&text, "CREATE TABLE broken");
-    assert_eq!(bad_line, 17);
-    failing_init(
-        &schema,
-        None,
-        (&schema, bad_line),
+    let bad_line = failing_hand_written_schema(
+        "bad schema.sql",
+        "CREATE TABLE broken (id INT, KEY k (nope));\nCREATE TABLE after_broken (id INT);\n",
+        "CREATE TABLE broken",
         &["Key column 'nope' doesn't exist in table"],
     );
+    assert_eq!(bad_line, 17);
 }
 
 #[test]
 fn init_failure_in_a_view_names_file_and_line_and_keeps_target() {
-    let dir = tempdir();
-    let schema = dir.join("bad view.sql");
-    let text = format!(
-        "{HAND_WRITTEN_HEAD}CREATE VIEW v_ok AS SELECT id FROM ok_one;\nCREATE VIEW v_bad AS SELECT * FROM no_such_table;\nCREATE TABLE after_view (id INT);\n"
-    );
-    std::fs::write(&schema, &text).unwrap();
-    let bad_line = line_of(&text, "CREATE VIEW v_bad");
-    failing_init(
-        &schema,
-        None,
-        (&schema, bad_line),
+    failing_hand_written_schema(
+        "bad view.sql",
+        "CREATE VIEW v_ok AS SELECT id FROM ok_one;\n\
+         CREATE VIEW v_bad AS SELECT * FROM no_such_table;\n\
+         CREATE TABLE after_view (id INT);\n",
+        "CREATE VIEW v_bad",
         &["no_such_table", "doesn't exist"],
     );
 }
@@ -540,7 +401,7 @@ fn init_failure_in_a_view_names_file_and_line_and_keeps_target() {
 #[test]
 fn init_failure_in_the_data_names_file_and_line_and_keeps_target() {
     let dir = tempdir();
-    let (schema, data) = small_snapshot(dir.path());
+    let (schema, data) = small_snapshot::<MyServer>(dir.path());
     // Repeat the table's INSERT: the second copy fails on the primary key.
     let text = std::fs::read_to_string(&data).unwrap();
     let insert = line_of(&text, "INSERT INTO `from_snapshot`");
@@ -549,7 +410,7 @@ fn init_failure_in_the_data_names_file_and_line_and_keeps_target() {
     lines.insert(insert, copy);
     let bad = dir.join("dup data.sql");
     std::fs::write(&bad, lines.join("\n") + "\n").unwrap();
-    failing_init(
+    assert_init_fails_at::<MyServer>(
         &schema,
         Some(&bad),
         (&bad, insert + 1),

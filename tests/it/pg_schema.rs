@@ -6,19 +6,21 @@
 use std::path::Path;
 
 use crate::support::commands::{
-    export_schema, export_schema_ok, export_twice_and_rebuilt, init as init_data, path_str,
+    export_schema, export_twice_and_rebuilt, fixture_snapshot, init as init_data, path_str,
     schema_snapshot,
 };
-use crate::support::pg::{server, Sample, TestDb};
+use crate::support::init_safety::{
+    assert_init_fails_at, assert_refused_without_yes, assert_replaced_with_yes,
+    failed_init_over_existing,
+};
+use crate::support::pg::{assert_same_schema, server, PgServer, Sample, TestDb};
 use crate::support::server::Server;
 use crate::support::{
-    assert_alone_and_private, assert_same_text, corpus_present, dbsnap, marker_line,
-    matching_lines, tempdir, tests_calling, with_corpus, Dbsnap, Run,
+    assert_alone_and_private, assert_has_each, assert_same_text, corpus_present, dbsnap,
+    marker_line, matching_lines, section_lines, tempdir, tests_calling, tests_for_engine,
+    with_corpus, Dbsnap, Run, END, POST_DATA, PRE_DATA,
 };
 
-const PRE_DATA: &str = "-- dbsnap:section pre-data";
-const POST_DATA: &str = "-- dbsnap:section post-data";
-const END: &str = "-- dbsnap:end";
 const ADVERSARIAL: &str = "pg/adversarial.sql";
 const UNSUPPORTED: &str = "pg/unsupported.sql";
 const BREADTH: &str = "pg/breadth.sql";
@@ -26,12 +28,6 @@ const BREADTH: &str = "pg/breadth.sql";
 /// `dbsnap export-schema --url <db> -o <out> [extra...]`.
 fn export(db: &TestDb, out: &Path, extra: &[&str]) -> Run {
     export_schema(db, out, extra)
-}
-
-/// Exports `db` to `out`, asserting success; returns the file's text.
-#[track_caller]
-fn export_ok(db: &TestDb, out: &Path) -> String {
-    String::from_utf8(export_schema_ok(db, out)).expect("UTF-8 snapshot")
 }
 
 /// `dbsnap init --url <target> --schema <schema> [--yes]`.
@@ -51,13 +47,16 @@ fn round_trip(load: impl FnOnce(&TestDb)) {
     let (_dir, schema, _) = schema_snapshot(&source);
     let target = TestDb::reserve("dst");
     init(&target, &schema, true).assert_success();
-    assert_same_text(
-        "pg_dump",
-        "source",
-        &source.pg_dump_schema(),
-        "target",
-        &target.pg_dump_schema(),
-    );
+    assert_same_schema(&source, "target", &target);
+}
+
+/// The snapshot of a source loaded from `fixture`, loaded by plain psql:
+/// the copy dumps like the source.
+fn psql_loads_snapshot_of(fixture: &str) {
+    let (source, _dir, schema, _) = fixture_snapshot::<PgServer>(fixture);
+    let target = TestDb::create("psql");
+    target.psql_file(&schema);
+    assert_same_schema(&source, "psql_loaded", &target);
 }
 
 // --- 1. round trips -------------------------------------------------------------------
@@ -93,18 +92,7 @@ tests_calling!(round_trip {
 #[test]
 fn roundtrip_breadth() {
     round_trip(|db| db.load_fixture(BREADTH));
-    let source = TestDb::create("src");
-    source.load_fixture(BREADTH);
-    let (_dir, schema, _) = schema_snapshot(&source);
-    let target = TestDb::create("psql");
-    target.psql_file(&schema);
-    assert_same_text(
-        "pg_dump",
-        "source",
-        &source.pg_dump_schema(),
-        "psql_loaded",
-        &target.pg_dump_schema(),
-    );
+    psql_loads_snapshot_of(BREADTH);
 }
 
 // --- 2. determinism ------------------------------------------------------------------------
@@ -142,26 +130,11 @@ fn export_is_deterministic_pagila() {
 
 #[test]
 fn snapshot_file_mode_and_sections() {
-    let source = TestDb::create("src");
-    source.load_fixture(ADVERSARIAL);
-    let (dir, _, text) = schema_snapshot(&source);
+    let (_source, dir, _, text) = fixture_snapshot::<PgServer>(ADVERSARIAL);
 
     assert_alone_and_private(&dir, "schema.sql");
 
-    let pre = marker_line(&text, PRE_DATA);
-    let post = marker_line(&text, POST_DATA);
-    let end = marker_line(&text, END);
-    assert!(
-        pre < post && post < end,
-        "markers out of order: pre-data {pre}, post-data {post}, end {end}"
-    );
-    let after_end = text
-        .lines()
-        .skip(end)
-        .filter(|l| !l.trim().is_empty())
-        .count();
-    assert_eq!(after_end, 0, "content after `{END}`");
-    assert!(text.ends_with('\n'), "snapshot does not end with a newline");
+    let [pre, post, end] = section_lines(&text, [PRE_DATA, POST_DATA, END]);
 
     // Post-data objects: every one of these lines must come after the post-data
     // marker (and before the end marker), and each kind must be present.
@@ -234,121 +207,15 @@ fn snapshot_file_mode_and_sections() {
 
 #[test]
 fn psql_loads_snapshot_unchanged() {
-    let source = TestDb::create("src");
-    source.load_fixture(ADVERSARIAL);
-    let (_dir, schema, _) = schema_snapshot(&source);
-
-    let target = TestDb::create("psql");
-    target.psql_file(&schema);
-    assert_same_text(
-        "pg_dump",
-        "source",
-        &source.pg_dump_schema(),
-        "psql_loaded",
-        &target.pg_dump_schema(),
-    );
+    psql_loads_snapshot_of(ADVERSARIAL);
 }
 
 // --- 5. refusal, and replacing with --yes ---------------------------------------------------
 
-/// An existing database with one table holding one row.
-fn existing_with_marker(label: &str) -> TestDb {
-    let db = TestDb::create(label);
-    db.psql("CREATE TABLE dbsnap_marker (id integer PRIMARY KEY, note text); INSERT INTO dbsnap_marker VALUES (1, 'keep me');");
-    db
-}
-
-/// What must not change when init leaves a database alone.
-struct Untouched {
-    oid: Option<u32>,
-    dump: String,
-}
-
-impl Untouched {
-    fn capture(db: &TestDb) -> Untouched {
-        Untouched {
-            oid: db.oid(),
-            dump: db.pg_dump_schema(),
-        }
-    }
-
-    #[track_caller]
-    fn check(&self, db: &TestDb) {
-        assert!(db.exists(), "database {} is gone", db.name());
-        assert_eq!(
-            db.oid(),
-            self.oid,
-            "database {} was replaced (its oid changed)",
-            db.name()
-        );
-        assert_eq!(
-            db.psql("SELECT id || ':' || note FROM dbsnap_marker"),
-            "1:keep me\n",
-            "marker row changed"
-        );
-        assert_eq!(
-            db.relations(),
-            vec!["public.dbsnap_marker".to_string()],
-            "relations of {} changed",
-            db.name()
-        );
-        assert_same_text(
-            "pg_dump",
-            "before",
-            &self.dump,
-            "after",
-            &db.pg_dump_schema(),
-        );
-        no_staging_leftovers(db);
-    }
-}
-
-#[track_caller]
-fn no_staging_leftovers(target: &TestDb) {
-    let left = server().databases_like(&format!("{}%dbsnap%", target.name()));
-    assert!(left.is_empty(), "staging databases left behind: {left:?}");
-}
-
-/// A small real snapshot (one table `from_snapshot`), exported by dbsnap.
-fn small_snapshot(dir: &Path) -> std::path::PathBuf {
-    let source = TestDb::create("small");
-    source.psql("CREATE TABLE from_snapshot (id integer PRIMARY KEY, label text NOT NULL); CREATE INDEX from_snapshot_label ON from_snapshot (label);");
-    let path = dir.join("small.sql");
-    export_ok(&source, &path);
-    path
-}
-
-#[test]
-fn init_refuses_existing_database_without_yes() {
-    let dir = tempdir();
-    let schema = small_snapshot(dir.path());
-    let target = existing_with_marker("existing");
-    let before = Untouched::capture(&target);
-
-    // stdin is null: not a terminal, nobody to ask.
-    let run = init(&target, &schema, false);
-    run.assert_code(1);
-    assert!(
-        run.stderr.contains("refusing"),
-        "stderr does not say it is refusing:\n{run}"
-    );
-    assert!(
-        run.stderr.contains("--yes"),
-        "stderr does not mention --yes:\n{run}"
-    );
-    before.check(&target);
-}
-
-#[test]
-fn init_yes_replaces_existing_database() {
-    let dir = tempdir();
-    let schema = small_snapshot(dir.path());
-    let target = existing_with_marker("existing");
-
-    init(&target, &schema, true).assert_success();
-    assert_eq!(target.relations(), vec!["public.from_snapshot".to_string()]);
-    no_staging_leftovers(&target);
-}
+tests_for_engine!(PgServer {
+    init_refuses_existing_database_without_yes => assert_refused_without_yes,
+    init_yes_replaces_existing_database => assert_replaced_with_yes,
+});
 
 // --- 6. a bad schema file ---------------------------------------------------------------
 
@@ -382,31 +249,19 @@ CREATE TABLE after_broken (id integer);
         .unwrap()
         + 1;
     assert_eq!(bad_line, 16);
-
-    let target = existing_with_marker("existing");
-    let before = Untouched::capture(&target);
-    let run = init(&target, &schema, true);
-    run.assert_code(1);
-    let location = format!("{}:{bad_line}:", schema.display());
-    assert!(
-        run.stderr.contains(&location),
-        "stderr does not name `{location}`:\n{run}"
+    assert_init_fails_at::<PgServer>(
+        &schema,
+        None,
+        (&schema, bad_line),
+        &["type \"nosuchtype\" does not exist"],
     );
-    assert!(
-        run.stderr.contains("type \"nosuchtype\" does not exist"),
-        "stderr lacks the server's message:\n{run}"
-    );
-    before.check(&target);
 }
 
 // --- 7. a truncated snapshot --------------------------------------------------------------
 
 #[test]
 fn init_rejects_truncated_snapshot() {
-    let source = TestDb::create("src");
-    source.load_fixture(ADVERSARIAL);
-    let dir = tempdir();
-    let full = export_ok(&source, &dir.join("full.sql"));
+    let (_source, dir, _, full) = fixture_snapshot::<PgServer>(ADVERSARIAL);
 
     // Cut at an object boundary (a blank line followed by the object's `-- ` label)
     // in the middle of the post-data section: every statement kept is complete, so
@@ -428,16 +283,12 @@ fn init_rejects_truncated_snapshot() {
     let control = TestDb::create("control");
     control.psql_file(&schema);
 
-    let target = existing_with_marker("existing");
-    let before = Untouched::capture(&target);
-    let run = init(&target, &schema, true);
-    run.assert_code(1);
+    let run = failed_init_over_existing::<PgServer>(&schema, None, true);
     let stderr = run.stderr.to_lowercase();
     assert!(
         stderr.contains("truncated") || stderr.contains("end marker"),
         "stderr does not say the snapshot is truncated:\n{run}"
     );
-    before.check(&target);
 }
 
 // --- 8. formerly unsupported objects ----------------------------------------------------------
@@ -455,32 +306,33 @@ fn export_skip_unsupported_skips_nothing() {
     assert!(!run.stderr.contains("skipped"), "objects skipped:\n{run}");
     let text = std::fs::read_to_string(&out).expect("read snapshot");
     assert!(text.contains(END), "snapshot lacks its end marker");
-    for label in [
-        "-- dbsnap:object EVENT TRIGGER \"log ddl \"\"end\"\"\"",
-        "-- dbsnap:object OPERATOR \"Unsupported \"\"x\"\"\".=~= (double precision, double precision)",
-        "-- dbsnap:object TEXT SEARCH CONFIGURATION \"Unsupported \"\"x\"\"\".my_english",
-        "-- dbsnap:object SHELL TYPE \"Unsupported \"\"x\"\"\".budget",
-    ] {
-        assert!(
-            text.lines().any(|l| l == label),
-            "`{label}` not in the snapshot"
-        );
-    }
+    let labels: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("-- dbsnap:object "))
+        .collect();
+    assert_has_each(
+        "object labels of the snapshot",
+        &labels,
+        &[
+            "-- dbsnap:object EVENT TRIGGER \"log ddl \"\"end\"\"\"",
+            "-- dbsnap:object OPERATOR \"Unsupported \"\"x\"\"\".=~= (double precision, double precision)",
+            "-- dbsnap:object TEXT SEARCH CONFIGURATION \"Unsupported \"\"x\"\"\".my_english",
+            "-- dbsnap:object SHELL TYPE \"Unsupported \"\"x\"\"\".budget",
+        ],
+    );
 
     let target = TestDb::reserve("dst");
     init(&target, &out, true).assert_success();
-    let relations = target.relations();
-    for table in [
-        "Unsupported \"x\".readings",
-        "Unsupported \"x\".ddl_log",
-        "Unsupported \"x\".city",
-        "Unsupported \"x\".city_history",
-    ] {
-        assert!(
-            relations.iter().any(|r| r == table),
-            "{table} missing from the rebuilt database: {relations:?}"
-        );
-    }
+    assert_has_each(
+        "relations of the rebuilt database",
+        &target.relations(),
+        &[
+            "Unsupported \"x\".readings",
+            "Unsupported \"x\".ddl_log",
+            "Unsupported \"x\".city",
+            "Unsupported \"x\".city_history",
+        ],
+    );
 }
 
 /// A base type is written as pg_dump writes it: its shell, then its I/O
@@ -488,12 +340,7 @@ fn export_skip_unsupported_skips_nothing() {
 /// array), so that plain psql loads the file.
 #[test]
 fn base_type_comes_before_its_functions_and_tables() {
-    let source = TestDb::create("unsup");
-    source.load_fixture(UNSUPPORTED);
-    let dir = tempdir();
-    let out = dir.join("schema.sql");
-    export(&source, &out, &[]).assert_success();
-    let text = std::fs::read_to_string(&out).expect("read snapshot");
+    let (_source, _dir, out, text) = fixture_snapshot::<PgServer>(UNSUPPORTED);
     let q = r#""Unsupported ""x""""#;
     let at = |label: String| marker_line(&text, &format!("-- dbsnap:object {label}"));
     let shell = at(format!("SHELL TYPE {q}.budget"));
@@ -630,9 +477,7 @@ fn connection_from_db_variables() {
 /// "has not been populated").
 #[test]
 fn matview_population_round_trips() {
-    let source = TestDb::create("src");
-    source.load_fixture(ADVERSARIAL);
-    let (_dir, schema, text) = schema_snapshot(&source);
+    let (_source, _dir, schema, text) = fixture_snapshot::<PgServer>(ADVERSARIAL);
     for stale in ["public.mv_emptied", "public.a_mv_stale"] {
         assert!(
             !text.contains(&format!("REFRESH MATERIALIZED VIEW {stale};")),
@@ -725,13 +570,7 @@ fn subscriptions_only_when_asked() {
     let target = TestDb::reserve("dst");
     init(&target, &out, true).assert_success();
     let _target_cleanup = Subscriptions(&target);
-    assert_same_text(
-        "pg_dump",
-        "source",
-        &source.pg_dump_schema(),
-        "target",
-        &target.pg_dump_schema(),
-    );
+    assert_same_schema(&source, "target", &target);
 }
 
 /// A user mapping's password option is left out of the snapshot, with a note

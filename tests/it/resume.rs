@@ -13,13 +13,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::support::commands::{export_both, export_data_ok, init_args, verify_manifest};
 use crate::support::server::Server;
 use crate::support::testdb::TestDb;
-use crate::support::{dbsnap, tempdir, Run, ScratchDir};
-
-fn s(p: &Path) -> &str {
-    p.to_str().expect("UTF-8 path")
-}
+use crate::support::{dbsnap, tempdir, tests_for_engine, Run, ScratchDir};
 
 /// Rows per table: enough for several COPY chunks, small enough to be quick.
 const ROWS: u64 = 3000;
@@ -117,18 +114,7 @@ impl<S: Flavour> Fixture<S> {
             .try_sql(source.name(), S::SOURCE)
             .unwrap_or_else(|e| panic!("{e}"));
         let dir = tempdir();
-        let schema = dir.join("schema.sql");
-        let data = dir.join("data.sql");
-        dbsnap(
-            &["export-schema", "--url", &source.url(), "-o", s(&schema)],
-            &[],
-        )
-        .assert_success();
-        dbsnap(
-            &["export-data", "--url", &source.url(), "-o", s(&data)],
-            &[],
-        )
-        .assert_success();
+        let (schema, data) = export_both(&source, dir.path(), "data.sql");
         Fixture {
             source,
             dir,
@@ -143,20 +129,19 @@ impl<S: Flavour> Fixture<S> {
         order
     }
 
-    fn init(&self, target: &TestDb<S>, data: &Path, extra: &[&str]) -> Run {
-        let url = target.url();
-        let mut args = vec![
-            "init",
-            "--url",
-            &url,
-            "--schema",
-            s(&self.schema),
-            "--data",
-            s(data),
-            "--yes",
-        ];
-        args.extend_from_slice(extra);
-        dbsnap(&args, &[])
+    /// `init --yes` of the schema and `data` into `target`, with `extra`: it
+    /// succeeds, saying each of `says`, and `target` then holds what the
+    /// manifest of `data` says (rows and checksums), with no staging database
+    /// left. Returns the run for more checks.
+    #[track_caller]
+    fn init_ok(&self, target: &TestDb<S>, data: &Path, extra: &[&str], says: &[&str]) -> Run {
+        let mut args = init_args(target, &self.schema, Some(data), true);
+        args.extend(extra.iter().map(|a| a.to_string()));
+        let run = dbsnap(&args, &[]);
+        run.assert_success().assert_stderr_has(says);
+        verify_manifest(data, target, &["--checksum"]).assert_success();
+        target.assert_no_staging_leftovers();
+        run
     }
 
     /// Starts `init --data` and kills it (SIGKILL) once its staging database
@@ -164,16 +149,7 @@ impl<S: Flavour> Fixture<S> {
     /// database's name.
     fn kill_after_tables(&self, target: &TestDb<S>, n: usize) -> String {
         let mut child = Command::new(env!("CARGO_BIN_EXE_dbsnap"))
-            .args([
-                "init",
-                "--url",
-                &target.url(),
-                "--schema",
-                s(&self.schema),
-                "--data",
-                s(&self.data),
-                "--yes",
-            ])
+            .args(init_args(target, &self.schema, Some(&self.data), true))
             .env("DBSNAP_FAULT_STALL_AT_TABLE", n.to_string())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -217,27 +193,6 @@ fn count<S: Flavour>(target: &TestDb<S>, db: &str, t: &str) -> Option<u64> {
         .and_then(|out| out.trim().parse().ok())
 }
 
-#[track_caller]
-fn assert_matches_manifest<S: Flavour>(data: &Path, target: &TestDb<S>) {
-    dbsnap(
-        &[
-            "verify",
-            "--manifest",
-            s(data),
-            "--target",
-            &target.url(),
-            "--checksum",
-        ],
-        &[],
-    )
-    .assert_success();
-    assert!(
-        target.staging_leftovers().is_empty(),
-        "staging databases left: {:?}",
-        target.staging_leftovers()
-    );
-}
-
 fn names<S: Flavour>(tables: &[String]) -> String {
     tables
         .iter()
@@ -254,20 +209,16 @@ fn killed_init_resumes<S: Flavour>() -> (Fixture<S>, TestDb<S>) {
     let order = fx.order();
     let target = TestDb::<S>::reserve("dst");
     let staging = fx.kill_after_tables(&target, 2);
-    let run = fx.init(&target, &fx.data, &["--resume"]);
-    run.assert_success();
-    assert!(run.stderr.contains(&format!("resumed {staging}")), "{run}");
-    assert!(
-        run.stderr
-            .contains(&format!("kept 2 tables ({})", names::<S>(&order[..2]))),
-        "{run}"
+    fx.init_ok(
+        &target,
+        &fx.data,
+        &["--resume"],
+        &[
+            &format!("resumed {staging}"),
+            &format!("kept 2 tables ({})", names::<S>(&order[..2])),
+            &format!("reloaded 2 tables ({})", names::<S>(&order[2..])),
+        ],
     );
-    assert!(
-        run.stderr
-            .contains(&format!("reloaded 2 tables ({})", names::<S>(&order[2..]))),
-        "{run}"
-    );
-    assert_matches_manifest(&fx.data, &target);
     (fx, target)
 }
 
@@ -282,21 +233,17 @@ fn changed_table_is_reloaded<S: Flavour>() {
         .server()
         .try_sql(&staging, &S::corrupt(&order[0]))
         .unwrap_or_else(|e| panic!("{e}"));
-    let run = fx.init(&target, &fx.data, &["--resume"]);
-    run.assert_success();
-    assert!(
-        run.stderr
-            .contains(&format!("kept 1 table ({})", names::<S>(&order[1..2]))),
-        "{run}"
-    );
     let mut reloaded = vec![order[0].clone()];
     reloaded.extend(order[2..].iter().cloned());
-    assert!(
-        run.stderr
-            .contains(&format!("reloaded 3 tables ({})", names::<S>(&reloaded))),
-        "{run}"
+    fx.init_ok(
+        &target,
+        &fx.data,
+        &["--resume"],
+        &[
+            &format!("kept 1 table ({})", names::<S>(&order[1..2])),
+            &format!("reloaded 3 tables ({})", names::<S>(&reloaded)),
+        ],
     );
-    assert_matches_manifest(&fx.data, &target);
 }
 
 /// A staging database loaded from another data file is dropped, not reused;
@@ -314,52 +261,51 @@ fn other_files_are_not_resumed<S: Flavour>() {
         )
         .unwrap_or_else(|e| panic!("{e}"));
     let other = fx.dir.join("other.sql");
-    dbsnap(
-        &["export-data", "--url", &fx.source.url(), "-o", s(&other)],
-        &[],
-    )
-    .assert_success();
-    let run = fx.init(&target, &other, &["--resume"]);
-    run.assert_success();
-    assert!(
-        run.stderr.contains(&format!(
-            "dropped {staging}, left behind by an earlier run that was killed (not resumed: it was loaded from a different data file)"
-        )),
-        "{run}"
-    );
-    assert!(
-        run.stderr.contains("no staging database of an earlier run"),
-        "{run}"
+    export_data_ok(&fx.source, &other, &[]);
+    let run = fx.init_ok(
+        &target,
+        &other,
+        &["--resume"],
+        &[
+            &format!(
+                "dropped {staging}, left behind by an earlier run that was killed (not resumed: it was loaded from a different data file)"
+            ),
+            "no staging database of an earlier run",
+        ],
     );
     assert!(!run.stderr.contains("resumed "), "{run}");
-    assert_matches_manifest(&other, &target);
 
     let staging = fx.kill_after_tables(&target, 1);
-    let run = fx.init(&target, &fx.data, &[]);
-    run.assert_success();
-    assert!(run.stderr.contains(&format!("dropped {staging}")), "{run}");
+    let run = fx.init_ok(&target, &fx.data, &[], &[&format!("dropped {staging}")]);
     assert!(!run.stderr.contains("resumed "), "{run}");
-    assert_matches_manifest(&fx.data, &target);
 }
 
 mod pg {
     use super::*;
-    use crate::support::pg::PgServer;
+    use crate::support::pg::{self, PgServer};
 
-    #[test]
-    fn resume_keeps_complete_tables_and_reloads_the_rest() {
-        killed_init_resumes::<PgServer>();
+    /// The comment on database `name` (`none` without one), where init
+    /// records the build of a staging database.
+    fn database_comment(name: &str) -> String {
+        let server = pg::server();
+        server
+            .psql(
+                &server.maintenance_db(),
+                &format!(
+                    "SELECT coalesce(shobj_description(oid, 'pg_database'), 'none') \
+                     FROM pg_database WHERE datname = {}",
+                    pg::literal(name)
+                ),
+            )
+            .trim()
+            .to_string()
     }
 
-    #[test]
-    fn resume_reloads_a_kept_table_that_changed() {
-        changed_table_is_reloaded::<PgServer>();
-    }
-
-    #[test]
-    fn resume_refuses_a_staging_database_of_other_files() {
-        other_files_are_not_resumed::<PgServer>();
-    }
+    tests_for_engine!(PgServer {
+        resume_keeps_complete_tables_and_reloads_the_rest => killed_init_resumes,
+        resume_reloads_a_kept_table_that_changed => changed_table_is_reloaded,
+        resume_refuses_a_staging_database_of_other_files => other_files_are_not_resumed,
+    });
 
     /// Killed while building post-data (the phase its record names): the
     /// staging database is not reused, and the build starts afresh.
@@ -369,36 +315,24 @@ mod pg {
         let target = TestDb::<PgServer>::reserve("dst");
         let staging = fx.kill_after_tables(&target, 2);
         let server = target.server();
-        let record = server.psql(
-            &server.maintenance_db(),
-            &format!(
-                "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = '{staging}'"
-            ),
-        );
+        let record = database_comment(&staging);
         assert!(record.contains("phase=rows"), "{record}");
-        let record = record.trim().replace("phase=rows", "phase=post-data");
+        let record = record.replace("phase=rows", "phase=post-data");
         server.psql(
             &server.maintenance_db(),
             &format!("COMMENT ON DATABASE \"{staging}\" IS '{record}'"),
         );
-        let run = fx.init(&target, &fx.data, &["--resume"]);
-        run.assert_success();
-        assert!(
-            run.stderr
-                .contains("not resumed: it had died while building indexes"),
-            "{run}"
+        fx.init_ok(
+            &target,
+            &fx.data,
+            &["--resume"],
+            &[
+                "not resumed: it had died while building indexes",
+                "building from scratch",
+            ],
         );
-        assert!(run.stderr.contains("building from scratch"), "{run}");
-        assert_matches_manifest(&fx.data, &target);
         // The comment that recorded the build does not come along.
-        let comment = server.psql(
-            &server.maintenance_db(),
-            &format!(
-                "SELECT coalesce(shobj_description(oid, 'pg_database'), 'none') FROM pg_database WHERE datname = '{}'",
-                target.name()
-            ),
-        );
-        assert_eq!(comment.trim(), "none");
+        assert_eq!(database_comment(target.name()), "none");
         assert_eq!(target.pg_dump_schema(), fx.source.pg_dump_schema());
     }
 
@@ -406,14 +340,12 @@ mod pg {
     fn resume_with_nothing_to_resume_builds_and_says_so() {
         let fx = Fixture::<PgServer>::new();
         let target = TestDb::<PgServer>::reserve("dst");
-        let run = fx.init(&target, &fx.data, &["--resume"]);
-        run.assert_success();
-        assert!(
-            run.stderr
-                .contains("--resume: no staging database of an earlier run"),
-            "{run}"
+        fx.init_ok(
+            &target,
+            &fx.data,
+            &["--resume"],
+            &["--resume: no staging database of an earlier run"],
         );
-        assert_matches_manifest(&fx.data, &target);
         assert_eq!(target.pg_dump_schema(), fx.source.pg_dump_schema());
     }
 }
@@ -430,13 +362,8 @@ mod mysql {
         assert_same_database(&fx.source, &target);
     }
 
-    #[test]
-    fn mysql_resume_reloads_a_kept_table_that_changed() {
-        changed_table_is_reloaded::<MyServer>();
-    }
-
-    #[test]
-    fn mysql_resume_refuses_a_staging_database_of_other_files() {
-        other_files_are_not_resumed::<MyServer>();
-    }
+    tests_for_engine!(MyServer {
+        mysql_resume_reloads_a_kept_table_that_changed => changed_table_is_reloaded,
+        mysql_resume_refuses_a_staging_database_of_other_files => other_files_are_not_resumed,
+    });
 }

@@ -19,7 +19,7 @@ use crate::support::commands::{
 };
 use crate::support::pg::{literal, server, Sample, TestDb};
 use crate::support::{
-    assert_same_text, corpus_present, mode_of, run_command, tempdir, Dbsnap, Run, ScratchDir,
+    assert_same_text, corpus_present, mode_of, run_command, tempdir, Dbsnap, Run, ScratchDir, END,
 };
 
 mod export;
@@ -29,7 +29,6 @@ mod scale;
 mod verify;
 
 const ADVERSARIAL: &str = "pg/adversarial.sql";
-const END: &str = "-- dbsnap:end";
 const MANIFEST_TABLE: &str = "-- dbsnap:manifest-table ";
 const GZIP_MAGIC: &[u8] = &[0x1f, 0x8b];
 const ZSTD_MAGIC: &[u8] = &[0x28, 0xb5, 0x2f, 0xfd];

@@ -47,6 +47,16 @@ pub fn schema_snapshot<S: Server>(source: &TestDb<S>) -> (ScratchDir, PathBuf, S
     (dir, path, text)
 }
 
+/// A source database loaded from fixture `rel`, and its schema snapshot
+/// as [`schema_snapshot`] makes it: (source, folder, file, text).
+#[track_caller]
+pub fn fixture_snapshot<S: Server>(rel: &str) -> (TestDb<S>, ScratchDir, PathBuf, String) {
+    let source = TestDb::<S>::create("src");
+    source.load_fixture(rel);
+    let (dir, path, text) = schema_snapshot(&source);
+    (source, dir, path, text)
+}
+
 /// `dbsnap export-data --url <db> -o <out> [extra...]`.
 pub fn export_data<S: Server>(db: &TestDb<S>, out: &Path, extra: &[&str]) -> Run {
     export("export-data", db, out, extra, &[])

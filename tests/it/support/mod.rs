@@ -5,12 +5,14 @@
 //! - `testdb`: one throwaway database per test, generic over the server, and the
 //!   clean-up of databases left by dead runs;
 //! - `commands`: one wrapper per dbsnap command;
+//! - `init_safety`: the existing database `init` must leave alone, for both engines;
 //! - `pg`, `mysql`: each engine's server, oracle and sample loaders.
 
 // Not every test module uses every helper.
 #![allow(dead_code)]
 
 pub mod commands;
+pub mod init_safety;
 pub mod mutants;
 pub mod mysql;
 pub mod pg;
@@ -41,6 +43,21 @@ macro_rules! tests_calling {
     };
 }
 pub(crate) use tests_calling;
+
+/// Named tests of one engine: one `#[test] fn NAME()` per row, each calling
+/// the engine-generic `CHECK::<ENGINE>()`; for checks written once for both.
+macro_rules! tests_for_engine {
+    ($engine:ty { $($(#[$meta:meta])* $name:ident => $check:ident),* $(,)? }) => {
+        $(
+            $(#[$meta])*
+            #[test]
+            fn $name() {
+                $check::<$engine>();
+            }
+        )*
+    };
+}
+pub(crate) use tests_for_engine;
 
 /// Variables that select a database. They are removed from every dbsnap child by
 /// default, so that a developer's environment cannot redirect a test to another
@@ -91,6 +108,30 @@ impl Run {
     #[track_caller]
     pub fn assert_success(&self) -> &Self {
         self.assert_code(0)
+    }
+
+    /// Panics unless stderr has each of `words`.
+    #[track_caller]
+    pub fn assert_stderr_has(&self, words: &[&str]) -> &Self {
+        for words in words {
+            assert!(
+                self.stderr.contains(words),
+                "stderr lacks `{words}`:\n{self}"
+            );
+        }
+        self
+    }
+
+    /// Panics unless stderr names `PATH:LINE:`, where the run found what
+    /// failed, and has each of `words` (the server's message, say).
+    #[track_caller]
+    pub fn assert_names_line(&self, path: &Path, line: usize, words: &[&str]) -> &Self {
+        let location = format!("{}:{line}:", path.display());
+        assert!(
+            self.stderr.contains(&location),
+            "stderr does not name `{location}`:\n{self}"
+        );
+        self.assert_stderr_has(words)
     }
 }
 
@@ -698,7 +739,6 @@ pub fn unified_diff(a: &str, b: &str, context: usize, max_lines: usize) -> Strin
     out
 }
 
-/// Lines of `text`, numbered from 1, whose text satisfies `pred`.
 /// The 1-based number of the single line equal to `marker`.
 #[track_caller]
 pub fn marker_line(text: &str, marker: &str) -> usize {
@@ -711,6 +751,52 @@ pub fn marker_line(text: &str, marker: &str) -> usize {
     found[0].0
 }
 
+/// The lines that open a snapshot's sections, and the one that ends it, as
+/// the tests expect dbsnap to write them (src/snapshot/markers.rs).
+pub const PRE_DATA: &str = "-- dbsnap:section pre-data";
+pub const POST_DATA: &str = "-- dbsnap:section post-data";
+/// MySQL only: views, routines, triggers and events.
+pub const CODE: &str = "-- dbsnap:section code";
+pub const END: &str = "-- dbsnap:end";
+
+/// The 1-based lines of a snapshot's section `markers`, the end marker last;
+/// panics unless they stand in that order, nothing but blank lines follows
+/// the end marker and the file ends with a newline (a cut file must not pass).
+#[track_caller]
+pub fn section_lines<const N: usize>(text: &str, markers: [&str; N]) -> [usize; N] {
+    let lines = markers.map(|m| marker_line(text, m));
+    assert!(
+        lines.windows(2).all(|w| w[0] < w[1]),
+        "markers out of order: {:?}",
+        markers.iter().zip(lines).collect::<Vec<_>>()
+    );
+    let end = markers[N - 1];
+    let after_end = text
+        .lines()
+        .skip(lines[N - 1])
+        .filter(|l| !l.trim().is_empty())
+        .count();
+    assert_eq!(after_end, 0, "content after `{end}`");
+    assert!(text.ends_with('\n'), "snapshot does not end with a newline");
+    lines
+}
+
+/// Panics unless each of `wanted` is one of `found` (`what` they are),
+/// naming the missing ones and showing what was found.
+#[track_caller]
+pub fn assert_has_each<T: AsRef<str> + std::fmt::Debug>(what: &str, found: &[T], wanted: &[&str]) {
+    let missing: Vec<&str> = wanted
+        .iter()
+        .copied()
+        .filter(|w| !found.iter().any(|f| f.as_ref() == *w))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "{what}: {missing:?} missing from {found:#?}"
+    );
+}
+
+/// Lines of `text`, numbered from 1, whose text satisfies `pred`.
 pub fn matching_lines(text: &str, pred: impl Fn(&str) -> bool) -> Vec<(usize, String)> {
     text.lines()
         .enumerate()

@@ -89,6 +89,15 @@ impl Server for MyServer {
         MyServer::try_sql(self, db, sql)
     }
 
+    fn sql_file(&self, db: &str, path: &Path) {
+        self.load_file(db, path, &[])
+    }
+
+    /// As tests/fixtures/mysql/README.md says: `mariadb --comments`.
+    fn load_fixture(&self, db: &str, rel: &str) {
+        self.load_file(db, &fixture(rel), &["--comments"])
+    }
+
     fn create_database_sql(name: &str) -> String {
         format!("CREATE DATABASE {};", ident(name))
     }
@@ -364,12 +373,6 @@ impl TestDb {
     #[track_caller]
     pub fn load_file(&self, path: &Path, extra: &[&str]) {
         self.server().load_file(self.name(), path, extra)
-    }
-
-    /// Loads `tests/fixtures/<rel>` as its README says: `mariadb --comments`.
-    #[track_caller]
-    pub fn load_fixture(&self, rel: &str) {
-        self.load_file(&fixture(rel), &["--comments"]);
     }
 
     /// Loads the project's generated sample, tests/fixtures/mysql/shop.sql.

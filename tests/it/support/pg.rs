@@ -10,7 +10,7 @@ use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 
 use super::server::{checked, discover_checked, feed, Server, ServerUrl};
-use super::{corpus_file, fixture};
+use super::{assert_same_text, corpus_file, fixture};
 
 #[allow(unused_imports)] // kept for tests that size names
 pub use super::testdb::MAX_TEST_DB_NAME;
@@ -58,6 +58,15 @@ impl Server for PgServer {
 
     fn try_sql(&self, db: &str, sql: &str) -> Result<String, String> {
         self.try_psql(db, sql)
+    }
+
+    fn sql_file(&self, db: &str, path: &Path) {
+        self.psql_file(db, path)
+    }
+
+    /// With psql.
+    fn load_fixture(&self, db: &str, rel: &str) {
+        self.psql_file(db, &fixture(rel))
     }
 
     fn create_database_sql(name: &str) -> String {
@@ -247,12 +256,6 @@ impl TestDb {
         sample.load_into(self);
     }
 
-    /// Loads `tests/fixtures/<rel>` with psql.
-    #[track_caller]
-    pub fn load_fixture(&self, rel: &str) {
-        self.psql_file(&fixture(rel));
-    }
-
     /// Loads the project's generated sample database, tests/fixtures/pg/shop.sql,
     /// at `scale` (1: about 4,500 rows).
     #[track_caller]
@@ -263,6 +266,19 @@ impl TestDb {
             &[("scale", &scale.to_string())],
         );
     }
+}
+
+/// The oracle: `source` and `target` (`target_name` in messages) give the
+/// same [`PgServer::pg_dump_schema`].
+#[track_caller]
+pub fn assert_same_schema(source: &TestDb, target_name: &str, target: &TestDb) {
+    assert_same_text(
+        "pg_dump",
+        "source",
+        &source.pg_dump_schema(),
+        target_name,
+        &target.pg_dump_schema(),
+    );
 }
 
 /// The project's generated PostgreSQL sample (see its header).

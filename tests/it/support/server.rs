@@ -26,6 +26,13 @@ pub trait Server: Sync + 'static {
     /// Runs `sql` in database `db` with the engine's own client; returns stdout.
     fn try_sql(&self, db: &str, sql: &str) -> Result<String, String>;
 
+    /// Loads the SQL file `path` into `db` with the engine's own client, as a
+    /// user would; panics on failure.
+    fn sql_file(&self, db: &str, path: &std::path::Path);
+
+    /// Loads `tests/fixtures/<rel>` into `db`; panics on failure.
+    fn load_fixture(&self, db: &str, rel: &str);
+
     /// The engine's client on database `db`, reading statements from stdin
     /// and printing each result as it comes (for a [`super::session::Session`]).
     fn session_command(&self, db: &str) -> std::process::Command;

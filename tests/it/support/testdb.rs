@@ -144,6 +144,25 @@ impl<S: Server> TestDb<S> {
             .unwrap_or_else(|e| panic!("listing {} databases: {e}", S::NAME))
     }
 
+    /// Panics unless no dbsnap staging database is left next to this one.
+    #[track_caller]
+    pub fn assert_no_staging_leftovers(&self) {
+        let left = self.staging_leftovers();
+        assert!(left.is_empty(), "staging databases left behind: {left:?}");
+    }
+
+    /// Loads the SQL file `path` with the engine's own client; panics on failure.
+    #[track_caller]
+    pub fn sql_file(&self, path: &std::path::Path) {
+        self.server.sql_file(&self.name, path)
+    }
+
+    /// Loads `tests/fixtures/<rel>` (see [`Server::load_fixture`]).
+    #[track_caller]
+    pub fn load_fixture(&self, rel: &str) {
+        self.server.load_fixture(&self.name, rel)
+    }
+
     /// This database and its staging databases, as they exist now.
     fn ours(&self) -> Result<Vec<String>, String> {
         Ok(self
