@@ -22,7 +22,6 @@ pub mod testdb;
 pub mod tls;
 
 use std::ffi::OsStr;
-use std::fmt::Write as _;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -631,111 +630,23 @@ pub fn assert_same_text(what: &str, left_name: &str, left: &str, right_name: &st
 /// A unified-style diff of `a` and `b` with `context` lines around changes,
 /// stopping after about `max_lines` output lines.
 pub fn unified_diff(a: &str, b: &str, context: usize, max_lines: usize) -> String {
-    let a: Vec<&str> = a.lines().collect();
-    let b: Vec<&str> = b.lines().collect();
-    let prefix = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
-    let suffix = a[prefix..]
-        .iter()
-        .rev()
-        .zip(b[prefix..].iter().rev())
-        .take_while(|(x, y)| x == y)
+    let diff = similar::TextDiff::from_lines(a, b);
+    let text = diff.unified_diff().context_radius(context).to_string();
+    if text.lines().count() <= max_lines {
+        return text;
+    }
+    let changed = diff
+        .iter_all_changes()
+        .filter(|c| c.tag() != similar::ChangeTag::Equal)
         .count();
-    let (am, bm) = (&a[prefix..a.len() - suffix], &b[prefix..b.len() - suffix]);
-
-    // Edit script over the differing middle: an LCS table when it is small
-    // enough, else everything in the middle counts as changed.
-    #[derive(Clone, Copy, PartialEq)]
-    enum Op {
-        Same,
-        Del,
-        Add,
-    }
-    let mut ops: Vec<(Op, usize, usize)> = Vec::new(); // (op, index in a, index in b)
-    for i in 0..prefix {
-        ops.push((Op::Same, i, i));
-    }
-    if am.len() <= 3000 && bm.len() <= 3000 {
-        let (n, m) = (am.len(), bm.len());
-        let mut lcs = vec![0u16; (n + 1) * (m + 1)];
-        for i in (0..n).rev() {
-            for j in (0..m).rev() {
-                lcs[i * (m + 1) + j] = if am[i] == bm[j] {
-                    lcs[(i + 1) * (m + 1) + j + 1] + 1
-                } else {
-                    lcs[(i + 1) * (m + 1) + j].max(lcs[i * (m + 1) + j + 1])
-                };
-            }
-        }
-        let (mut i, mut j) = (0, 0);
-        while i < n || j < m {
-            if i < n && j < m && am[i] == bm[j] {
-                ops.push((Op::Same, prefix + i, prefix + j));
-                i += 1;
-                j += 1;
-            } else if i < n && (j == m || lcs[(i + 1) * (m + 1) + j] >= lcs[i * (m + 1) + j + 1]) {
-                // Deletions before additions, as diff -u prints them.
-                ops.push((Op::Del, prefix + i, prefix + j));
-                i += 1;
-            } else {
-                ops.push((Op::Add, prefix + i, prefix + j));
-                j += 1;
-            }
-        }
-    } else {
-        for i in 0..am.len() {
-            ops.push((Op::Del, prefix + i, prefix));
-        }
-        for j in 0..bm.len() {
-            ops.push((Op::Add, prefix + am.len(), prefix + j));
-        }
-    }
-    for k in 0..suffix {
-        ops.push((Op::Same, a.len() - suffix + k, b.len() - suffix + k));
-    }
-
-    // Group changes into hunks with context.
-    let changed: Vec<usize> = ops
-        .iter()
-        .enumerate()
-        .filter(|(_, o)| o.0 != Op::Same)
-        .map(|(k, _)| k)
+    let mut out: String = text
+        .lines()
+        .take(max_lines)
+        .map(|l| l.to_string() + "\n")
         .collect();
-    let total_changes = changed.len();
-    let mut out = String::new();
-    let mut lines_out = 0;
-    let mut k = 0;
-    while k < changed.len() {
-        let start = changed[k].saturating_sub(context);
-        let mut end = changed[k];
-        while k < changed.len() && changed[k] <= end + 2 * context + 1 {
-            end = changed[k];
-            k += 1;
-        }
-        let end = (end + context + 1).min(ops.len());
-        let (_, a0, b0) = ops[start];
-        let _ = writeln!(out, "@@ -{} +{} @@", a0 + 1, b0 + 1);
-        for &(op, i, j) in &ops[start..end] {
-            match op {
-                Op::Same => {
-                    let _ = writeln!(out, " {}", a[i]);
-                }
-                Op::Del => {
-                    let _ = writeln!(out, "-{}", a[i]);
-                }
-                Op::Add => {
-                    let _ = writeln!(out, "+{}", b[j]);
-                }
-            }
-            lines_out += 1;
-            if lines_out >= max_lines {
-                let _ = writeln!(
-                    out,
-                    "[... diff cut; {total_changes} changed lines in all ...]"
-                );
-                return out;
-            }
-        }
-    }
+    out.push_str(&format!(
+        "[... diff cut; {changed} changed lines in all ...]\n"
+    ));
     out
 }
 
