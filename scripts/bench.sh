@@ -53,6 +53,8 @@
 #                            size), then per engine and size: data set, server, file
 #                            sizes, CPU seconds, notes; and a growth table per engine
 #   target/bench/runs.tsv    every run (seconds, peak RSS, client and server CPU)
+#   A run stopped by a signal or an error leaves the engine sizes it finished in
+#   target/bench/results.partial.md and runs.partial.tsv instead.
 #
 # Environment:
 #   DBSNAP_TEST_PG_URL  superuser URL of a maintenance database (required for pg)
@@ -351,6 +353,12 @@ cleanup() {
   if [[ -n $BENCH_KEEP ]]; then
     log "BENCH_KEEP set: kept the databases (${DBS[*]:-none}) and $TMP"
     exit "$rc"
+  fi
+  # A run stopped early keeps what it measured: the sizes it finished.
+  if ((rc != 0)) && [[ -s ${RESULTS_MD:-} ]]; then
+    cp "$RESULTS_MD" "$BENCH_OUT/results.partial.md"
+    cp "$RUNS_TSV" "$BENCH_OUT/runs.partial.tsv"
+    log "stopped early: the sizes finished so far are in $BENCH_OUT/results.partial.md"
   fi
   local entry db
   for entry in "${DBS[@]}"; do
