@@ -369,3 +369,24 @@ impl Engine {
         }
     }
 }
+
+/// Stops the process at a named step when `DBSNAP_FAULT_AT` says so: the
+/// tests kill a MySQL swap at every step this way (an abort, like kill -9, runs
+/// no cleanup). `DBSNAP_PAUSE_AT=STEP:FILE` instead creates FILE there and
+/// waits until it is removed, for a test to act as another session or to
+/// change a file while it is being read.
+pub fn fault_point(step: &str) {
+    if std::env::var("DBSNAP_FAULT_AT").is_ok_and(|s| s == step) {
+        eprintln!("dbsnap: DBSNAP_FAULT_AT={step}: stopping here");
+        std::process::abort();
+    }
+    if let Some(file) = std::env::var("DBSNAP_PAUSE_AT")
+        .ok()
+        .and_then(|s| s.strip_prefix(&format!("{step}:")).map(String::from))
+    {
+        let _ = std::fs::write(&file, step);
+        while Path::new(&file).exists() {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+}

@@ -45,10 +45,14 @@ pub enum Event {
         line: u64,
     },
     /// A COPY block begins: `sql` is the rebuilt statement; data follows.
+    /// The data starts at byte `offset` of the decompressed input (of the
+    /// file itself when it is not compressed), and its chunks are that
+    /// input's bytes, consecutive, up to the `\.` line.
     CopyStart {
         table: TableName,
         sql: String,
         line: u64,
+        offset: u64,
     },
     CopyData(Vec<u8>),
     CopyEnd {
@@ -272,7 +276,16 @@ impl DataFile {
                                 table: table.clone(),
                                 hasher: LineHasher::default(),
                             });
-                            Ok(Some(Event::CopyStart { table, sql, line }))
+                            let Reader::Psql(reader) = &self.reader else {
+                                unreachable!("only psql files have COPY blocks")
+                            };
+                            let offset = reader.offset();
+                            Ok(Some(Event::CopyStart {
+                                table,
+                                sql,
+                                line,
+                                offset,
+                            }))
                         }
                         other => Err(self.refused(line, &other, &sql)),
                     };
@@ -529,6 +542,26 @@ pub fn spawn_skipping(
     dialect: Dialect,
     skip: BTreeSet<TableName>,
 ) -> mpsc::Receiver<Result<Event>> {
+    spawn_with(path, dialect, skip, true)
+}
+
+/// [`spawn_skipping`] for a loader that reads ahead of what it has loaded:
+/// the reader draws no bars, as they would run ahead of the load; the
+/// loader draws its own ([`super::loadbar::LoadedBar`]).
+pub fn spawn_quiet(
+    path: &Path,
+    dialect: Dialect,
+    skip: BTreeSet<TableName>,
+) -> mpsc::Receiver<Result<Event>> {
+    spawn_with(path, dialect, skip, false)
+}
+
+fn spawn_with(
+    path: &Path,
+    dialect: Dialect,
+    skip: BTreeSet<TableName>,
+    draw: bool,
+) -> mpsc::Receiver<Result<Event>> {
     // About 2 MiB in flight either way: COPY chunks are 256 KiB, a MySQL
     // INSERT up to 1 MiB (and its rows are copied again by the loader).
     let depth = match dialect {
@@ -548,9 +581,8 @@ pub fn spawn_skipping(
             }
         };
         // Off a terminal nothing is drawn: no tail read, no counting per chunk.
-        let mut bar = std::io::stderr()
-            .is_terminal()
-            .then(|| LoadBar::new(&path, dialect, read));
+        let mut bar =
+            (draw && std::io::stderr().is_terminal()).then(|| LoadBar::new(&path, dialect, read));
         let mut skipping = false;
         let mut stall = stall;
         loop {

@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::{Read, Seek, SeekFrom};
+use std::io::{IsTerminal, Read, Seek, SeekFrom};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -101,6 +101,50 @@ impl LoadBar {
         if let Some(progress) = &self.progress {
             progress.finish();
         }
+    }
+}
+
+/// The bars of a loader that reads ahead ([`super::datafile::spawn_quiet`]):
+/// drawn from what its connections have sent to the server, not from what
+/// the reader has checked, and one line per table being loaded, however
+/// many load at once.
+#[derive(Clone)]
+pub struct LoadedBar {
+    progress: Progress,
+    expected: Arc<HashMap<TableName, u64>>,
+    sent: Arc<AtomicU64>,
+}
+
+impl LoadedBar {
+    /// None off a terminal: nothing is drawn there.
+    pub fn start(path: &Path, dialect: Dialect) -> Option<LoadedBar> {
+        if !std::io::stderr().is_terminal() {
+            return None;
+        }
+        let expected = expected_rows(path, dialect);
+        let tables = (!expected.is_empty()).then_some(expected.len() as u64);
+        let file_bytes = std::fs::metadata(path).map_or(0, |m| m.len());
+        Some(LoadedBar {
+            progress: Progress::loading(file_bytes, tables),
+            expected: Arc::new(expected),
+            sent: Arc::new(AtomicU64::new(0)),
+        })
+    }
+
+    /// A line for `table`, whose rows a connection starts loading now.
+    pub fn begin(&self, table: &TableName) -> TableProgress {
+        let expected = self.expected.get(table).copied().unwrap_or(0);
+        self.progress.begin_table(&table.to_string(), expected, 0)
+    }
+
+    /// `bytes` of the file went to the server.
+    pub fn sent(&self, bytes: u64) {
+        let total = self.sent.fetch_add(bytes, Ordering::Relaxed) + bytes;
+        self.progress.read_to(total);
+    }
+
+    pub fn finish(&self) {
+        self.progress.finish();
     }
 }
 

@@ -6,7 +6,7 @@
 //! assembled (or one chunk of COPY data) is ever held in memory.
 
 pub mod datafile;
-mod loadbar;
+pub mod loadbar;
 pub mod mysql;
 pub mod psql;
 mod reader;

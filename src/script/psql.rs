@@ -78,6 +78,13 @@ impl<R: BufRead> PsqlReader<R> {
     pub fn copy_chunk(&mut self) -> Result<Option<Vec<u8>>, DamagedFile> {
         self.lexer.copy_chunk(&mut self.src)
     }
+
+    /// Bytes of the (decompressed) input read so far. Right after an
+    /// [`Item::CopyIn`], where its data begins: the chunks that follow are
+    /// the input's bytes from there on, in order, without a gap.
+    pub fn offset(&self) -> u64 {
+        self.src.offset
+    }
 }
 
 impl Lexer for PsqlLexer {
@@ -337,6 +344,7 @@ impl PsqlLexer {
                 ));
             }
             src.line += 1;
+            src.offset += n as u64;
             let l = &chunk[start..];
             if l.len() <= 4 && (l == b"\\.\n" || l == b"\\.\r\n" || l == b"\\.") {
                 chunk.truncate(start);
@@ -462,6 +470,7 @@ mod tests {
             if !matches!(item, Item::CopyIn { .. }) {
                 return Ok(Got::Item(item));
             }
+            let at = r.offset() as usize;
             let mut data = Vec::new();
             let mut chunks = 0;
             while let Some(c) = r.copy_chunk()? {
@@ -470,6 +479,8 @@ mod tests {
                 data.extend_from_slice(&c);
                 chunks += 1;
             }
+            // The data is the input's own bytes, from where offset() said.
+            assert_eq!(&input[at..at + data.len()], &data[..]);
             Ok(Got::Copy(item, data, chunks))
         })
     }

@@ -128,6 +128,8 @@ pub struct LineSource<R> {
     pub(super) line: u64,
     /// Set once EOF has been seen.
     pub(super) eof: bool,
+    /// Bytes read from the input so far: the offset where the next line begins.
+    pub(super) offset: u64,
     /// A top-level line was pg_dump's or mysqldump's closing comment.
     dump_end_seen: bool,
 }
@@ -151,6 +153,7 @@ impl<R: BufRead> LineSource<R> {
             pos: 0,
             line: 0,
             eof: false,
+            offset: 0,
             dump_end_seen: false,
         }
     }
@@ -170,6 +173,7 @@ impl<R: BufRead> LineSource<R> {
             self.eof = true;
             return Ok(false);
         }
+        self.offset += n as u64;
         self.line += 1;
         if self.line == 1 && self.buf.starts_with(b"\xEF\xBB\xBF") {
             self.buf.drain(..3);

@@ -40,26 +40,6 @@ struct Replay {
     stmt: String,
 }
 
-/// Stops the process at a named step when `DBSNAP_FAULT_AT` says so: the
-/// tests kill a swap at every step this way (an abort, like kill -9, runs
-/// no cleanup). `DBSNAP_PAUSE_AT=STEP:FILE` instead creates FILE there and
-/// waits until it is removed, for a test to act as another session.
-fn fault_point(step: &str) {
-    if std::env::var("DBSNAP_FAULT_AT").is_ok_and(|s| s == step) {
-        eprintln!("dbsnap: DBSNAP_FAULT_AT={step}: stopping here");
-        std::process::abort();
-    }
-    if let Some(file) = std::env::var("DBSNAP_PAUSE_AT")
-        .ok()
-        .and_then(|s| s.strip_prefix(&format!("{step}:")).map(String::from))
-    {
-        let _ = std::fs::write(&file, step);
-        while Path::new(&file).exists() {
-            std::thread::sleep(std::time::Duration::from_millis(50));
-        }
-    }
-}
-
 pub struct Swap<'a> {
     pub staging: &'a str,
     pub target: &'a str,
@@ -79,7 +59,7 @@ impl Swap<'_> {
         .await?;
         // Code cannot move with RENAME TABLE; it is created in the target.
         drop_code(admin, staging).await?;
-        fault_point("code-dropped");
+        crate::engine::fault_point("code-dropped");
         let exists = !names(
             admin,
             "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?",
@@ -138,7 +118,7 @@ impl Swap<'_> {
             )
             .await?;
         }
-        fault_point("journal");
+        crate::engine::fault_point("journal");
 
         // One statement: live tables parked, new tables in. Atomic; it waits
         // at most lock_wait_timeout for other sessions' locks.
@@ -186,7 +166,7 @@ impl Swap<'_> {
                 )));
             }
         }
-        fault_point("rename-done");
+        crate::engine::fault_point("rename-done");
         // Recorded for a later recovery (the parked names say it too, until
         // the parked tables are dropped).
         admin
@@ -201,7 +181,7 @@ impl Swap<'_> {
             .await
             .map_err(ServerError::from)
             .context("writing the swap journal")?;
-        fault_point("renamed");
+        crate::engine::fault_point("renamed");
         if !self.create_opts.is_empty() {
             exec(
                 admin,
@@ -326,12 +306,12 @@ async fn finish(
         &format!("DROP DATABASE IF EXISTS {}", ident(staging)),
     )
     .await?;
-    fault_point("staging-dropped");
+    crate::engine::fault_point("staging-dropped");
     repoint_defaults(admin, staging, target).await?;
     // Parked views go with the old code.
     drop_code(admin, target).await?;
     create_code(admin, target, new_code).await?;
-    fault_point("code-created");
+    crate::engine::fault_point("code-created");
     for (_, p) in parked {
         exec(
             admin,
@@ -339,7 +319,7 @@ async fn finish(
         )
         .await?;
     }
-    fault_point("parked-dropped");
+    crate::engine::fault_point("parked-dropped");
     exec(admin, &format!("DROP DATABASE {}", ident(old))).await
 }
 
@@ -474,7 +454,7 @@ async fn write_journal(admin: &mut Conn, old: &str, rows: &[Replay]) -> Result<(
     .await?;
     for (seq, r) in rows.iter().enumerate() {
         if seq == 1 {
-            fault_point("journal-partial");
+            crate::engine::fault_point("journal-partial");
         }
         admin
             .exec_drop(

@@ -204,7 +204,9 @@ pub async fn load(client: &Client, path: &Path, opts: &ImportOptions) -> Result<
                 .batch_execute(&sql)
                 .await
                 .map_err(|e| located_error(path, line, &sql, e))?,
-            Event::CopyStart { table, sql, line } => {
+            Event::CopyStart {
+                table, sql, line, ..
+            } => {
                 let (sql, rebuild, keys) = prepare_table(client, &table, sql, &truncated, opts)
                     .await
                     .with_context(|| format!("{display}:{line}: table {table}"))?;

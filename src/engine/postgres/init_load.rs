@@ -7,10 +7,26 @@
 //!
 //! A table is emptied and loaded in one transaction, `TRUNCATE` then
 //! `COPY ... FREEZE`: the rows are written frozen (no later vacuum pass
-//! rewrites them), and a resumed run reloads a half-finished table cleanly.
+//! rewrites them, and the foreign key checks after the load read them
+//! faster), and a resumed run reloads a half-finished table cleanly.
+//!
+//! A plain (uncompressed) file is read ahead: the reader checks a table's
+//! block and hands its loading connection only where the block's chunks lie
+//! in the file (and a hash of each), so that it can go on to the next table
+//! and the next free connection while the first is still loading. The
+//! connection reads each chunk back from the file itself and sends it only
+//! if it hashes the same: a file changed during the load stops it. Without
+//! this, one connection would sit idle while the reader feeds the other,
+//! since it cannot pass a block before its rows are sent. A compressed file
+//! cannot be read at an offset: its chunks travel through the queue.
 
 use std::collections::{BTreeSet, HashSet};
-use std::path::Path;
+use std::fs::File;
+use std::io::Read;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use anyhow::{anyhow, bail, Context, Result};
 use bytes::Bytes;
@@ -19,10 +35,13 @@ use tokio::sync::mpsc;
 use tokio_postgres::{Client, CopyInSink};
 
 use super::import::copy_error;
-use super::load::located_error;
+use super::load::{self, located_error};
 use crate::error::ServerError;
+use crate::progress::TableProgress;
 use crate::script::datafile::{self, Event, Summary};
+use crate::script::loadbar::LoadedBar;
 use crate::script::statement::{Dialect, TableName};
+use xxhash_rust::xxh3::xxh3_64;
 
 /// Connections loading at once (the machine's cores are the limit).
 pub const WORKERS: usize = 2;
@@ -43,12 +62,27 @@ enum Msg {
         line: u64,
     },
     CopyData(Vec<u8>),
+    /// A chunk of COPY data to read back from the file: `len` bytes at
+    /// `offset`, which hashed to `hash` when the reader checked them.
+    CopyRange {
+        offset: u64,
+        len: usize,
+        hash: u64,
+    },
     CopyEnd,
     Insert {
         sql: String,
         line: u64,
+        rows: u64,
     },
     Commit,
+}
+
+/// A connection that builds the indexes post-data starts with as their
+/// tables' rows come in ([`load::build_early`]), from `schema`.
+pub struct Early {
+    pub client: Client,
+    pub schema: PathBuf,
 }
 
 /// Loads the rows of `path` (but not those of `skip`) through `workers`
@@ -60,21 +94,43 @@ pub async fn load(
     workers: Vec<Client>,
     path: &Path,
     skip: BTreeSet<TableName>,
+    early: Early,
 ) -> Result<Summary> {
     let display = path.display().to_string();
+    let (loaded_tx, loaded_rx) = mpsc::unbounded_channel::<TableName>();
+    let stop = Arc::new(AtomicBool::new(false));
+    let builder = {
+        let stop = stop.clone();
+        tokio::spawn(async move {
+            load::build_early(&early.client, &early.schema, loaded_rx, &stop).await
+        })
+    };
+    // The builder is told to stop, by any way out of here.
+    let _stop_builder = StopOnDrop(stop.clone());
+    let ranges = open_plain(path)?;
+    // Chunks read back from the file are small messages: a connection may
+    // have a whole table's queued. Chunks themselves are not.
+    let depth = if ranges.is_some() { 16 * 1024 } else { 4 };
+    // Reading ahead, the reader's bars would too: the connections draw them.
+    let bar = ranges
+        .as_ref()
+        .and_then(|_| LoadedBar::start(path, Dialect::Postgres));
     // Unbounded: a connection that fails says so here too, so an id may
     // come twice; it is never more than a few.
     let (free_tx, mut free_rx) = mpsc::unbounded_channel::<usize>();
     let mut queues = Vec::new();
     let mut handles = Vec::new();
     for (id, worker) in workers.into_iter().enumerate() {
-        let (tx, rx) = mpsc::channel::<Msg>(4);
+        let (tx, rx) = mpsc::channel::<Msg>(depth);
         queues.push(tx);
         free_tx.send(id).expect("the receiver is here");
         let free = free_tx.clone();
         let path = path.to_path_buf();
+        let file = ranges.clone();
+        let bar = bar.clone();
+        let loaded = loaded_tx.clone();
         handles.push(tokio::spawn(async move {
-            let result = work(worker, rx, &path, || {
+            let result = work(worker, rx, &path, file, bar, loaded, || {
                 let _ = free.send(id);
             })
             .await;
@@ -86,12 +142,17 @@ pub async fn load(
     }
     drop(free_tx);
 
-    let mut events = datafile::spawn_skipping(path, Dialect::Postgres, skip);
+    let mut events = match ranges {
+        Some(_) => datafile::spawn_quiet(path, Dialect::Postgres, skip),
+        None => datafile::spawn_skipping(path, Dialect::Postgres, skip),
+    };
     let mut restores = Vec::new();
     let mut emptied: HashSet<TableName> = HashSet::new();
     // The connection that holds the current table's transaction, and for
     // INSERT files the table whose statements it is taking.
     let mut current: Option<(usize, Option<TableName>)> = None;
+    // Where the current COPY block's next chunk lies in the file.
+    let mut offset = 0;
     // A connection stopped: the others are told to stop too (their queues
     // close), and its error is the one to report.
     macro_rules! fail {
@@ -140,8 +201,14 @@ pub async fn load(
                     );
                 }
             }
-            Event::CopyStart { table, sql, line } => {
+            Event::CopyStart {
+                table,
+                sql,
+                line,
+                offset: at,
+            } => {
                 commit_current!();
+                offset = at;
                 let Some(worker) = free_rx.recv().await else {
                     fail!();
                 };
@@ -154,7 +221,17 @@ pub async fn load(
                 let Some((worker, _)) = current else {
                     unreachable!("COPY data only follows a COPY statement")
                 };
-                send!(worker, Msg::CopyData(chunk));
+                let msg = match ranges {
+                    Some(_) => {
+                        let len = chunk.len();
+                        let hash = xxh3_64(&chunk);
+                        let msg = Msg::CopyRange { offset, len, hash };
+                        offset += len as u64;
+                        msg
+                    }
+                    None => Msg::CopyData(chunk),
+                };
+                send!(worker, msg);
             }
             Event::CopyEnd { .. } => {
                 let Some((worker, _)) = current else {
@@ -164,7 +241,10 @@ pub async fn load(
                 commit_current!();
             }
             Event::Insert {
-                table, sql, line, ..
+                table,
+                sql,
+                line,
+                rows,
             } => {
                 let same = matches!(&current, Some((_, Some(t))) if *t == table);
                 if !same {
@@ -184,7 +264,7 @@ pub async fn load(
                 }
                 let (worker, _) = current.as_ref().expect("set above");
                 let worker = *worker;
-                send!(worker, Msg::Insert { sql, line });
+                send!(worker, Msg::Insert { sql, line, rows });
             }
             Event::Restore { restore, line } => {
                 commit_current!();
@@ -200,18 +280,67 @@ pub async fn load(
     for handle in handles {
         handle.await??;
     }
+    if let Some(bar) = bar {
+        bar.finish();
+    }
+    // Every row is in: what the builder has not begun, post-data builds on
+    // all its connections.
+    stop.store(true, Ordering::Release);
+    drop(loaded_tx);
+    builder
+        .await
+        .map_err(|e| anyhow!("the early index builder stopped: {e}"))??;
     super::import::restore_sequences(client, &display, &restores).await?;
     Ok(summary)
 }
 
+/// Sets its flag when dropped.
+struct StopOnDrop(Arc<AtomicBool>);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Release);
+    }
+}
+
+/// The data file opened again for reading chunks back, if it is plain.
+fn open_plain(path: &Path) -> Result<Option<Arc<File>>> {
+    let mut file = File::open(path).with_context(|| path.display().to_string())?;
+    let mut magic = [0u8; 4];
+    let n = file
+        .read(&mut magic)
+        .with_context(|| path.display().to_string())?;
+    Ok((!crate::snapshot::compress::is_compressed(&magic[..n])).then(|| Arc::new(file)))
+}
+
+/// Reads `len` bytes at `offset` of `file` back, off the async workers.
+async fn read_back(file: &Arc<File>, offset: u64, len: usize) -> std::io::Result<Vec<u8>> {
+    static FIRST: std::sync::Once = std::sync::Once::new();
+    let file = file.clone();
+    tokio::task::spawn_blocking(move || {
+        // A test changes the file here, after the reader has checked it.
+        FIRST.call_once(|| crate::engine::fault_point("read-back"));
+        let mut buf = vec![0; len];
+        file.read_exact_at(&mut buf, offset).map(|()| buf)
+    })
+    .await
+    .map_err(std::io::Error::other)?
+}
+
 /// One loading connection: runs its messages in order until the queue closes.
 /// `free` says the connection has committed its table and can take another.
+/// `file` is the plain data file, for [`Msg::CopyRange`], and `bar` what
+/// the connections draw when the reader reads ahead.
 async fn work(
     client: Client,
     mut queue: mpsc::Receiver<Msg>,
     path: &Path,
+    file: Option<Arc<File>>,
+    bar: Option<LoadedBar>,
+    loaded: mpsc::UnboundedSender<TableName>,
     free: impl Fn(),
 ) -> Result<()> {
+    let mut line_of_table: Option<TableProgress> = None;
     let display = path.display().to_string();
     let mut table: Option<TableName> = None;
     let mut freeze = false;
@@ -255,6 +384,7 @@ async fn work(
                         freeze = true;
                     }
                 }
+                line_of_table = bar.as_ref().map(|bar| bar.begin(&next));
                 table = Some(next);
             }
             Msg::CopyStart { sql, line } => {
@@ -278,6 +408,28 @@ async fn work(
                     return Err(copy_error(path, data_start, &name(), e));
                 }
             }
+            Msg::CopyRange { offset, len, hash } => {
+                let file = file.as_ref().expect("ranges only for a plain file");
+                let chunk = read_back(file, offset, len).await.with_context(|| {
+                    format!("{display}: reading the rows of table {} back", name())
+                })?;
+                if xxh3_64(&chunk) != hash {
+                    bail!(
+                        "{display}: the file changed while it was being loaded (bytes {offset} to {} of table {}): nothing was swapped in",
+                        offset + len as u64,
+                        name()
+                    );
+                }
+                let rows = memchr::memchr_iter(b'\n', &chunk).count() as u64;
+                let copy = sink.as_mut().expect("data follows a COPY start");
+                if let Err(e) = copy.send(Bytes::from(chunk)).await {
+                    return Err(copy_error(path, data_start, &name(), e));
+                }
+                if let (Some(bar), Some(line)) = (&bar, &mut line_of_table) {
+                    line.advance(rows, len as u64);
+                    bar.sent(len as u64);
+                }
+            }
             Msg::CopyEnd => {
                 let mut copy = sink.take().expect("the end follows a COPY start");
                 copy.as_mut()
@@ -285,7 +437,7 @@ async fn work(
                     .await
                     .map_err(|e| copy_error(path, data_start, &name(), e))?;
             }
-            Msg::Insert { sql, line } => {
+            Msg::Insert { sql, line, rows } => {
                 client.batch_execute(&sql).await.map_err(|e| {
                     if e.is_closed() || e.as_db_error().is_none() {
                         anyhow::Error::from(ServerError::from(e)).context(format!(
@@ -297,6 +449,10 @@ async fn work(
                             .context(format!("loading table {}", name()))
                     }
                 })?;
+                if let (Some(bar), Some(line)) = (&bar, &mut line_of_table) {
+                    line.advance(rows, sql.len() as u64);
+                    bar.sent(sql.len() as u64);
+                }
             }
             Msg::Commit => {
                 client
@@ -304,6 +460,11 @@ async fn work(
                     .await
                     .map_err(ServerError::from)
                     .with_context(|| format!("committing table {}", name()))?;
+                if let Some(line) = line_of_table.take() {
+                    line.finish_table();
+                }
+                // Gone only once the load is over: nothing left to build early.
+                let _ = loaded.send(name());
                 table = None;
                 free();
             }

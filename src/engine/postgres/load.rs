@@ -1,8 +1,11 @@
 //! Running psql-dialect scripts (schema snapshots, pg_dump files) over tokio-postgres.
 
+use std::collections::{HashSet, VecDeque};
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{bail, Result};
+use tokio::sync::mpsc;
 use tokio_postgres::error::{ErrorPosition, SqlState};
 use tokio_postgres::Client;
 
@@ -63,17 +66,30 @@ async fn run_counted(
 /// (`convalidated` ends true). Every other statement runs alone, in file
 /// order, after everything before it: it may depend on any of them. Errors
 /// name the file line of the statement that failed, as `run_schema` does.
-pub async fn run_post_data(clients: &[&Client], path: &Path, bar: &PostDataBar) -> Result<()> {
+///
+/// With `some_built`, indexes may exist already ([`build_early`] made them
+/// while rows were loading, in this run or a dead one that is resumed):
+/// a build whose index is there is counted and skipped.
+pub async fn run_post_data(
+    clients: &[&Client],
+    path: &Path,
+    bar: &PostDataBar,
+    some_built: bool,
+) -> Result<()> {
     let Some((main, helpers)) = clients.split_first() else {
         bail!("no connection to run {} on", path.display());
     };
-    if helpers.is_empty() {
+    if helpers.is_empty() && !some_built {
         return run_counted(main, path, Sections::PostData, bar).await;
     }
     let statements = schemafile::statements(path, Dialect::Postgres)?;
     for client in clients {
         raise_maintenance_memory(client).await;
     }
+    let built = match some_built {
+        true => existing_indexes(main).await?,
+        false => HashSet::new(),
+    };
     let run = PostData { clients, path, bar };
     let mut group: Vec<Job> = Vec::new();
     let mut group_kind = None;
@@ -99,6 +115,14 @@ pub async fn run_post_data(clients: &[&Client], path: &Path, bar: &PostDataBar) 
             Some(Section::PreData | Section::Code) => continue,
         }
         let job = Job::of(sql, line);
+        if job
+            .index
+            .as_ref()
+            .is_some_and(|index| built.contains(index))
+        {
+            bar.step(job.step);
+            continue;
+        }
         // Index builds form one group, foreign keys another.
         let kind = job.kind.map(|k| k == Parallel::ForeignKey);
         if group_kind.is_some() && group_kind != kind {
@@ -147,6 +171,8 @@ struct Job {
     table: String,
     /// For a foreign key: its constraint name, quoted.
     constraint: String,
+    /// For an index build: the index it makes, qualified and quoted.
+    index: Option<String>,
 }
 
 impl Job {
@@ -154,11 +180,144 @@ impl Job {
         let (kind, table, constraint) = classify_post_data(&sql).unwrap_or_default();
         Job {
             step: PostDataStep::of(Dialect::Postgres, &sql),
+            index: index_made(&sql),
             sql,
             line,
             kind,
             table,
             constraint,
+        }
+    }
+}
+
+/// The index an index build statement makes (an index takes its
+/// constraint's name, in its table's schema), qualified and quoted.
+fn index_made(sql: &str) -> Option<String> {
+    let (kind, _, _) = classify_post_data(sql)?;
+    let rest = sql.trim_start();
+    let (name, table) = match kind? {
+        Parallel::Index { exclusive: false } => {
+            let after = strip_words(rest, &["CREATE", "INDEX"])
+                .or_else(|| strip_words(rest, &["CREATE", "UNIQUE", "INDEX"]))?;
+            let (name, after) = next_name(after)?;
+            let after = strip_words(after, &["ON"])?;
+            let after = strip_words(after, &["ONLY"]).unwrap_or(after);
+            (name, next_name(after)?.0)
+        }
+        Parallel::Index { exclusive: true } => {
+            let after = strip_words(rest, &["ALTER", "TABLE", "ONLY"])?;
+            let (table, after) = next_name(after)?;
+            let after = strip_words(after, &["ADD", "CONSTRAINT"])?;
+            (next_name(after)?.0, table)
+        }
+        Parallel::ForeignKey => return None,
+    };
+    if name.schema.is_some() {
+        return None;
+    }
+    let qualified = TableName {
+        schema: table.schema,
+        name: name.name,
+    };
+    Some(qualified.quoted(Dialect::Postgres))
+}
+
+/// Every index of the database, qualified and quoted as [`index_made`] says.
+async fn existing_indexes(client: &Client) -> Result<HashSet<String>> {
+    let rows = client
+        .query(
+            "SELECT n.nspname, c.relname FROM pg_catalog.pg_class c \
+             JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+             WHERE c.relkind IN ('i', 'I')",
+            &[],
+        )
+        .await
+        .map_err(ServerError::from)?;
+    Ok(rows
+        .iter()
+        .map(|row| {
+            TableName {
+                schema: Some(row.get(0)),
+                name: row.get(1),
+            }
+            .quoted(Dialect::Postgres)
+        })
+        .collect())
+}
+
+/// Builds, while the rows of other tables are still loading, the indexes
+/// that post-data begins with (its first run of index builds, which depend
+/// on nothing but their table), each as soon as `loaded` names its table:
+/// the core a loading connection leaves idle, when one table is left, does
+/// this work instead of waiting for post-data. Stops before its next build
+/// once `stop` is set: post-data builds the rest on all its connections and
+/// skips what is built here (see [`run_post_data`]).
+pub async fn build_early(
+    client: &Client,
+    path: &Path,
+    mut loaded: mpsc::UnboundedReceiver<TableName>,
+    stop: &AtomicBool,
+) -> Result<()> {
+    let mut jobs: Vec<Job> = Vec::new();
+    for SchemaStatement { sql, line, section } in schemafile::statements(path, Dialect::Postgres)? {
+        match section {
+            None => {
+                let head = sql.trim_start().to_ascii_lowercase();
+                if strip_words(&head, &["set"]).is_some()
+                    || head.starts_with("select pg_catalog.set_config(")
+                {
+                    client
+                        .batch_execute(&sql)
+                        .await
+                        .map_err(|e| located_error(path, line, &sql, e))?;
+                }
+            }
+            Some(Section::PostData) => {
+                let job = Job::of(sql, line);
+                if !matches!(job.kind, Some(Parallel::Index { .. })) || job.index.is_none() {
+                    break;
+                }
+                jobs.push(job);
+            }
+            Some(Section::PreData | Section::Code) => {}
+        }
+    }
+    // A resumed run's staging database may hold some from the dead run.
+    let built = existing_indexes(client).await?;
+    jobs.retain(|job| {
+        job.index
+            .as_ref()
+            .is_some_and(|index| !built.contains(index))
+    });
+    if jobs.is_empty() {
+        return Ok(());
+    }
+    raise_maintenance_memory(client).await;
+    let mut ready: VecDeque<Job> = VecDeque::new();
+    let mut take = |table: TableName, ready: &mut VecDeque<Job>| {
+        let quoted = table.quoted(Dialect::Postgres);
+        let (now, later) = std::mem::take(&mut jobs)
+            .into_iter()
+            .partition(|job| job.table == quoted);
+        jobs = later;
+        ready.extend::<Vec<Job>>(now);
+    };
+    loop {
+        while let Ok(table) = loaded.try_recv() {
+            take(table, &mut ready);
+        }
+        if stop.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        match ready.pop_front() {
+            Some(job) => client
+                .batch_execute(&job.sql)
+                .await
+                .map_err(|e| located_error(path, job.line, &job.sql, e))?,
+            None => match loaded.recv().await {
+                Some(table) => take(table, &mut ready),
+                None => return Ok(()),
+            },
         }
     }
 }
@@ -463,6 +622,34 @@ mod tests {
             "CREATE INDEX i ON public.t(a)",
         ] {
             assert_eq!(kind(alone).and_then(|k| k.0), None, "{alone}");
+        }
+    }
+
+    /// The index a build makes, as `existing_indexes` names it, so that a
+    /// build made early is skipped in post-data.
+    #[test]
+    fn the_index_a_build_makes() {
+        for (sql, index) in [
+            ("CREATE INDEX i ON public.t USING btree (a)", Some("\"public\".\"i\"")),
+            (
+                "CREATE UNIQUE INDEX \"I x\" ON ONLY s.\"We\"\"ird\" USING btree (a)",
+                Some("\"s\".\"I x\""),
+            ),
+            (
+                "ALTER TABLE ONLY public.t ADD CONSTRAINT t_pkey PRIMARY KEY (id)",
+                Some("\"public\".\"t_pkey\""),
+            ),
+            (
+                "ALTER TABLE ONLY s.t ADD CONSTRAINT \"T u\" UNIQUE (a)",
+                Some("\"s\".\"T u\""),
+            ),
+            (
+                "ALTER TABLE ONLY public.t ADD CONSTRAINT f FOREIGN KEY (a) REFERENCES public.u(id)",
+                None,
+            ),
+            ("CREATE TRIGGER x AFTER UPDATE ON public.t FOR EACH ROW EXECUTE FUNCTION f()", None),
+        ] {
+            assert_eq!(index_made(sql).as_deref(), index, "{sql}");
         }
     }
 }

@@ -365,11 +365,15 @@ impl Postgres {
             for _ in 0..init_load::WORKERS {
                 workers.push(self.connect_to(&staging).await?);
             }
-            init_load::load(&client, workers, data_file, skip).await?;
+            let early = init_load::Early {
+                client: self.connect_to(&staging).await?,
+                schema: schema_file.to_path_buf(),
+            };
+            init_load::load(&client, workers, data_file, skip, early).await?;
             record(Phase::PostData).await?;
             let helper = self.connect_to(&staging).await?;
             let bar = PostDataBar::start(schema_file, Dialect::Postgres, 0);
-            load::run_post_data(&[&client, &helper], schema_file, &bar).await?;
+            load::run_post_data(&[&client, &helper], schema_file, &bar, true).await?;
             bar.finish();
             record(Phase::Ready).await
         }

@@ -417,3 +417,59 @@ fn mutants_either_fail_cleanly_or_load_exactly() {
     run_mutants(&good, (&source, &target), &inserts, state, populate, 200);
     assert!(!Path::new("/tmp/dbsnap-mutant").exists());
 }
+
+/// `init` reads a plain data file's rows back from the file once the
+/// reader has checked them (so that it can read ahead): a file changed in
+/// between stops the build, the target is left as it was, and nothing of
+/// the run is left behind.
+#[test]
+fn a_data_file_changed_during_init_stops_it_with_the_target_unchanged() {
+    let (source, target, dir, data) = setup();
+    let schema = dir.path().join("schema.sql");
+    export_schema(&source, &schema, &[]).assert_success();
+    let before = state(&target);
+    let pause = dir.path().join("paused");
+    let (mut child, stderr) = crate::support::Dbsnap::new()
+        .args(init_args(&target, &schema, Some(&data), true))
+        .env("DBSNAP_PAUSE_AT", format!("read-back:{}", pause.display()))
+        .spawn();
+    let started = Instant::now();
+    while !pause.exists() {
+        assert!(
+            started.elapsed() < Duration::from_secs(300),
+            "init never read rows back"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // The first digit of every table's first row, in place: the size stays.
+    let mut bytes = std::fs::read(&data).unwrap();
+    let mut changed = 0;
+    let mut at = 0;
+    while let Some(found) = find(&bytes[at..], b"\nCOPY ") {
+        let row = at + found + 1 + find(&bytes[at + found + 1..], b"\n").unwrap() + 1;
+        if bytes[row].is_ascii_digit() {
+            bytes[row] = if bytes[row] == b'9' { b'8' } else { b'9' };
+            changed += 1;
+        }
+        at = row;
+    }
+    assert!(changed > 0);
+    std::fs::write(&data, &bytes).unwrap();
+    std::fs::remove_file(&pause).unwrap();
+    let code = child.wait().unwrap().code();
+    let stderr = stderr.join().unwrap();
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "{}: the file changed while it was being loaded",
+            data.display()
+        )),
+        "{stderr}"
+    );
+    assert_eq!(state(&target), before, "the target changed");
+    target.assert_no_staging_leftovers();
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
