@@ -531,7 +531,17 @@ fn recognise(path: &Path, head: &[u8], dialect: Dialect) -> Result<Origin> {
 /// the small channel keeps memory bounded whatever the file size. Errors
 /// arrive in order, as events do.
 pub fn spawn(path: &Path, dialect: Dialect) -> mpsc::Receiver<Result<Event>> {
-    spawn_skipping(path, dialect, BTreeSet::new())
+    spawn_skipping(path, dialect, BTreeSet::new(), Bars::Reader)
+}
+
+/// Who draws a load's bars on a terminal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bars {
+    /// The reader, which is never more than a few events ahead of the load.
+    Reader,
+    /// The loader, which reads ahead of what it has loaded: the reader's
+    /// bars would run ahead too ([`super::loadbar::LoadedBar`]).
+    Loader,
 }
 
 /// Like [`spawn`], but the rows of the tables in `skip` are not handed out
@@ -541,26 +551,7 @@ pub fn spawn_skipping(
     path: &Path,
     dialect: Dialect,
     skip: BTreeSet<TableName>,
-) -> mpsc::Receiver<Result<Event>> {
-    spawn_with(path, dialect, skip, true)
-}
-
-/// [`spawn_skipping`] for a loader that reads ahead of what it has loaded:
-/// the reader draws no bars, as they would run ahead of the load; the
-/// loader draws its own ([`super::loadbar::LoadedBar`]).
-pub fn spawn_quiet(
-    path: &Path,
-    dialect: Dialect,
-    skip: BTreeSet<TableName>,
-) -> mpsc::Receiver<Result<Event>> {
-    spawn_with(path, dialect, skip, false)
-}
-
-fn spawn_with(
-    path: &Path,
-    dialect: Dialect,
-    skip: BTreeSet<TableName>,
-    draw: bool,
+    bars: Bars,
 ) -> mpsc::Receiver<Result<Event>> {
     // About 2 MiB in flight either way: COPY chunks are 256 KiB, a MySQL
     // INSERT up to 1 MiB (and its rows are copied again by the loader).
@@ -581,8 +572,8 @@ fn spawn_with(
             }
         };
         // Off a terminal nothing is drawn: no tail read, no counting per chunk.
-        let mut bar =
-            (draw && std::io::stderr().is_terminal()).then(|| LoadBar::new(&path, dialect, read));
+        let mut bar = (bars == Bars::Reader && std::io::stderr().is_terminal())
+            .then(|| LoadBar::new(&path, dialect, read));
         let mut skipping = false;
         let mut stall = stall;
         loop {

@@ -104,7 +104,7 @@ impl LoadBar {
     }
 }
 
-/// The bars of a loader that reads ahead ([`super::datafile::spawn_quiet`]):
+/// The bars of a loader that reads ahead ([`super::datafile::Bars::Loader`]):
 /// drawn from what its connections have sent to the server, not from what
 /// the reader has checked, and one line per table being loaded, however
 /// many load at once.

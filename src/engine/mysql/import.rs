@@ -13,7 +13,7 @@ use tokio::sync::mpsc;
 use super::loader::{describe, Following, Infile, LargeStatements, Loader, Run, Transaction};
 use crate::engine::ImportOptions;
 use crate::error::ServerError;
-use crate::script::datafile::{self, Event, Summary};
+use crate::script::datafile::{self, Bars, Event, Summary};
 use crate::script::statement::{Dialect, Restore, TableName};
 use crate::snapshot::manifest::Manifest;
 
@@ -130,7 +130,7 @@ async fn load_with(
     }
     let mut loader = Loader::new(conn, Transaction::Caller, infile);
     let mut events = Events {
-        rx: datafile::spawn_skipping(path, Dialect::MySql, skip),
+        rx: datafile::spawn_skipping(path, Dialect::MySql, skip, Bars::Reader),
         next: None,
     };
     let mut deferred = Vec::new();

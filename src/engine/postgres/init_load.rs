@@ -38,7 +38,7 @@ use super::import::copy_error;
 use super::load::{self, located_error};
 use crate::error::ServerError;
 use crate::progress::TableProgress;
-use crate::script::datafile::{self, Event, Summary};
+use crate::script::datafile::{self, Bars, Event, Summary};
 use crate::script::loadbar::LoadedBar;
 use crate::script::statement::{Dialect, TableName};
 use xxhash_rust::xxh3::xxh3_64;
@@ -142,10 +142,11 @@ pub async fn load(
     }
     drop(free_tx);
 
-    let mut events = match ranges {
-        Some(_) => datafile::spawn_quiet(path, Dialect::Postgres, skip),
-        None => datafile::spawn_skipping(path, Dialect::Postgres, skip),
+    let bars = match ranges {
+        Some(_) => Bars::Loader,
+        None => Bars::Reader,
     };
+    let mut events = datafile::spawn_skipping(path, Dialect::Postgres, skip, bars);
     let mut restores = Vec::new();
     let mut emptied: HashSet<TableName> = HashSet::new();
     // The connection that holds the current table's transaction, and for

@@ -243,6 +243,27 @@ impl Dbsnap {
         (child, err)
     }
 
+    /// [`Dbsnap::spawn`] with `DBSNAP_PAUSE_AT=STEP:PAUSE`, returning once
+    /// the run waits at `step`: it goes on when the test removes `pause`.
+    pub fn spawn_paused_at(
+        self,
+        step: &str,
+        pause: &Path,
+    ) -> (std::process::Child, thread::JoinHandle<String>) {
+        let (child, stderr) = self
+            .env("DBSNAP_PAUSE_AT", format!("{step}:{}", pause.display()))
+            .spawn();
+        let started = std::time::Instant::now();
+        while !pause.exists() {
+            assert!(
+                started.elapsed() < Duration::from_secs(300),
+                "the run never reached {step}"
+            );
+            thread::sleep(Duration::from_millis(50));
+        }
+        (child, stderr)
+    }
+
     /// Runs to completion (or kills the child and panics after the timeout).
     pub fn run(self) -> Run {
         let cmdline = self.shown.join(" ");

@@ -274,19 +274,9 @@ fn a_table_made_by_another_session_during_the_swap_stops_it_with_nothing_changed
     );
     let before = state(&target);
     let pause = dir.path().join("paused");
-    let pause_at = format!("journal:{}", pause.display());
     let (mut child, stderr) = Dbsnap::new()
         .args(init_args(&target, &schema, Some(&data), true))
-        .env("DBSNAP_PAUSE_AT", &pause_at)
-        .spawn();
-    let started = Instant::now();
-    while !pause.exists() {
-        assert!(
-            started.elapsed() < Duration::from_secs(300),
-            "init never reached its swap"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+        .spawn_paused_at("journal", &pause);
     target.sql("CREATE TABLE extra (y int); INSERT INTO extra VALUES (42)");
     std::fs::remove_file(&pause).unwrap();
     let code = child.wait().unwrap().code();

@@ -431,16 +431,7 @@ fn a_data_file_changed_during_init_stops_it_with_the_target_unchanged() {
     let pause = dir.path().join("paused");
     let (mut child, stderr) = crate::support::Dbsnap::new()
         .args(init_args(&target, &schema, Some(&data), true))
-        .env("DBSNAP_PAUSE_AT", format!("read-back:{}", pause.display()))
-        .spawn();
-    let started = Instant::now();
-    while !pause.exists() {
-        assert!(
-            started.elapsed() < Duration::from_secs(300),
-            "init never read rows back"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+        .spawn_paused_at("read-back", &pause);
     // The first digit of every table's first row, in place: the size stays.
     let mut bytes = std::fs::read(&data).unwrap();
     let mut changed = 0;
