@@ -154,6 +154,10 @@ impl LoadedBar {
 /// here is trusted: it only shapes what is drawn.
 fn expected_rows(path: &Path, dialect: Dialect) -> HashMap<TableName, u64> {
     let mut out = HashMap::new();
+    // A pipe's bytes are the reader's: only a regular file is read twice.
+    if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
+        return out;
+    }
     let Ok(mut file) = File::open(path) else {
         return out;
     };

@@ -62,13 +62,10 @@ enum Msg {
         line: u64,
     },
     CopyData(Vec<u8>),
-    /// A chunk of COPY data to read back from the file: `len` bytes at
-    /// `offset`, which hashed to `hash` when the reader checked them.
-    CopyRange {
-        offset: u64,
-        len: usize,
-        hash: u64,
-    },
+    /// The block's data, to read back from the file: its chunks come on this
+    /// channel (a few bytes each, so that the reader is never held up by a
+    /// busy connection), which closes at the block's end.
+    CopyRanges(mpsc::UnboundedReceiver<Range>),
     CopyEnd,
     Insert {
         sql: String,
@@ -76,6 +73,14 @@ enum Msg {
         rows: u64,
     },
     Commit,
+}
+
+/// A chunk of COPY data in the file: `len` bytes at `offset`, which hashed
+/// to `hash` when the reader checked them.
+struct Range {
+    offset: u64,
+    len: usize,
+    hash: u64,
 }
 
 /// A connection that builds the indexes post-data starts with as their
@@ -108,9 +113,6 @@ pub async fn load(
     // The builder is told to stop, by any way out of here.
     let _stop_builder = StopOnDrop(stop.clone());
     let ranges = open_plain(path)?;
-    // Chunks read back from the file are small messages: a connection may
-    // have a whole table's queued. Chunks themselves are not.
-    let depth = if ranges.is_some() { 16 * 1024 } else { 4 };
     // Reading ahead, the reader's bars would too: the connections draw them.
     let bar = ranges
         .as_ref()
@@ -121,7 +123,7 @@ pub async fn load(
     let mut queues = Vec::new();
     let mut handles = Vec::new();
     for (id, worker) in workers.into_iter().enumerate() {
-        let (tx, rx) = mpsc::channel::<Msg>(depth);
+        let (tx, rx) = mpsc::channel::<Msg>(4);
         queues.push(tx);
         free_tx.send(id).expect("the receiver is here");
         let free = free_tx.clone();
@@ -152,8 +154,10 @@ pub async fn load(
     // The connection that holds the current table's transaction, and for
     // INSERT files the table whose statements it is taking.
     let mut current: Option<(usize, Option<TableName>)> = None;
-    // Where the current COPY block's next chunk lies in the file.
+    // Reading ahead: where the current COPY block's next chunk lies in the
+    // file, and the channel its connection takes the chunks from.
     let mut offset = 0;
+    let mut block: Option<mpsc::UnboundedSender<Range>> = None;
     // A connection stopped: the others are told to stop too (their queues
     // close), and its error is the one to report.
     macro_rules! fail {
@@ -216,28 +220,35 @@ pub async fn load(
                 let empty_first = emptied.insert(table.clone());
                 send!(worker, Msg::Begin { table, empty_first });
                 send!(worker, Msg::CopyStart { sql, line });
+                if ranges.is_some() {
+                    let (tx, rx) = mpsc::unbounded_channel();
+                    send!(worker, Msg::CopyRanges(rx));
+                    block = Some(tx);
+                }
                 current = Some((worker, None));
             }
             Event::CopyData(chunk) => {
                 let Some((worker, _)) = current else {
                     unreachable!("COPY data only follows a COPY statement")
                 };
-                let msg = match ranges {
-                    Some(_) => {
+                match &block {
+                    Some(block) => {
                         let len = chunk.len();
                         let hash = xxh3_64(&chunk);
-                        let msg = Msg::CopyRange { offset, len, hash };
+                        // Refused once the connection has stopped.
+                        if block.send(Range { offset, len, hash }).is_err() {
+                            fail!();
+                        }
                         offset += len as u64;
-                        msg
                     }
-                    None => Msg::CopyData(chunk),
-                };
-                send!(worker, msg);
+                    None => send!(worker, Msg::CopyData(chunk)),
+                }
             }
             Event::CopyEnd { .. } => {
                 let Some((worker, _)) = current else {
                     unreachable!("a COPY end only follows a COPY statement")
                 };
+                block = None;
                 send!(worker, Msg::CopyEnd);
                 commit_current!();
             }
@@ -304,8 +315,13 @@ impl Drop for StopOnDrop {
     }
 }
 
-/// The data file opened again for reading chunks back, if it is plain.
+/// The data file opened again for reading chunks back, if it is a plain
+/// file: not compressed, and not a pipe (whose bytes a second reader would
+/// take from the first).
 fn open_plain(path: &Path) -> Result<Option<Arc<File>>> {
+    if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
+        return Ok(None);
+    }
     let mut file = File::open(path).with_context(|| path.display().to_string())?;
     let mut magic = [0u8; 4];
     let n = file
@@ -330,7 +346,7 @@ async fn read_back(file: &Arc<File>, offset: u64, len: usize) -> std::io::Result
 
 /// One loading connection: runs its messages in order until the queue closes.
 /// `free` says the connection has committed its table and can take another.
-/// `file` is the plain data file, for [`Msg::CopyRange`], and `bar` what
+/// `file` is the plain data file, for [`Msg::CopyRanges`], and `bar` what
 /// the connections draw when the reader reads ahead.
 async fn work(
     client: Client,
@@ -409,26 +425,28 @@ async fn work(
                     return Err(copy_error(path, data_start, &name(), e));
                 }
             }
-            Msg::CopyRange { offset, len, hash } => {
+            Msg::CopyRanges(mut chunks) => {
                 let file = file.as_ref().expect("ranges only for a plain file");
-                let chunk = read_back(file, offset, len).await.with_context(|| {
-                    format!("{display}: reading the rows of table {} back", name())
-                })?;
-                if xxh3_64(&chunk) != hash {
-                    bail!(
-                        "{display}: the file changed while it was being loaded (bytes {offset} to {} of table {}): nothing was swapped in",
-                        offset + len as u64,
-                        name()
-                    );
-                }
-                let rows = memchr::memchr_iter(b'\n', &chunk).count() as u64;
-                let copy = sink.as_mut().expect("data follows a COPY start");
-                if let Err(e) = copy.send(Bytes::from(chunk)).await {
-                    return Err(copy_error(path, data_start, &name(), e));
-                }
-                if let (Some(bar), Some(line)) = (&bar, &mut line_of_table) {
-                    line.advance(rows, len as u64);
-                    bar.sent(len as u64);
+                while let Some(Range { offset, len, hash }) = chunks.recv().await {
+                    let chunk = read_back(file, offset, len).await.with_context(|| {
+                        format!("{display}: reading the rows of table {} back", name())
+                    })?;
+                    if xxh3_64(&chunk) != hash {
+                        bail!(
+                            "{display}: the file changed while it was being loaded (bytes {offset} to {} of table {}): nothing was swapped in",
+                            offset + len as u64,
+                            name()
+                        );
+                    }
+                    let rows = memchr::memchr_iter(b'\n', &chunk).count() as u64;
+                    let copy = sink.as_mut().expect("data follows a COPY start");
+                    if let Err(e) = copy.send(Bytes::from(chunk)).await {
+                        return Err(copy_error(path, data_start, &name(), e));
+                    }
+                    if let (Some(bar), Some(line)) = (&bar, &mut line_of_table) {
+                        line.advance(rows, len as u64);
+                        bar.sent(len as u64);
+                    }
                 }
             }
             Msg::CopyEnd => {
