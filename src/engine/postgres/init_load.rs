@@ -64,7 +64,8 @@ enum Msg {
     CopyData(Vec<u8>),
     /// The block's data, to read back from the file: its chunks come on this
     /// channel (a few bytes each, so that the reader is never held up by a
-    /// busy connection), which closes at the block's end.
+    /// busy connection), which closes at the block's end, or when the load
+    /// stops.
     CopyRanges(mpsc::UnboundedReceiver<Range>),
     CopyEnd,
     Insert {
@@ -92,8 +93,9 @@ pub struct Early {
 
 /// Loads the rows of `path` (but not those of `skip`) through `workers`
 /// connected to the staging database; sequences are set through `client`
-/// once every table has committed. Returns the reader's summary: the whole
-/// file was read and matches its manifest.
+/// once every table has committed, and `early` builds indexes meanwhile.
+/// Returns the reader's summary: the whole file was read and matches its
+/// manifest.
 pub async fn load(
     client: &Client,
     workers: Vec<Client>,
@@ -117,6 +119,8 @@ pub async fn load(
     let bar = ranges
         .as_ref()
         .and_then(|_| LoadedBar::start(path, Dialect::Postgres));
+    // They go by any way out of here, before an error is printed.
+    let _clear_bars = bar.clone().map(ClearOnDrop);
     // Unbounded: a connection that fails says so here too, so an id may
     // come twice; it is never more than a few.
     let (free_tx, mut free_rx) = mpsc::unbounded_channel::<usize>();
@@ -160,8 +164,10 @@ pub async fn load(
     let mut block: Option<mpsc::UnboundedSender<Range>> = None;
     // A connection stopped: the others are told to stop too (their queues
     // close), and its error is the one to report.
+    // (A block's chunk channel closes too: its connection waits on it.)
     macro_rules! fail {
         () => {{
+            drop(block.take());
             drop(queues);
             return Err(first_failure(handles).await);
         }};
@@ -184,6 +190,7 @@ pub async fn load(
         let event = match events.recv().await {
             Some(Ok(event)) => event,
             Some(Err(e)) => {
+                drop(block.take());
                 drop(queues);
                 return Err(earlier_failure(handles).await.unwrap_or(e));
             }
@@ -292,18 +299,24 @@ pub async fn load(
     for handle in handles {
         handle.await??;
     }
-    if let Some(bar) = bar {
-        bar.finish();
-    }
     // Every row is in: what the builder has not begun, post-data builds on
-    // all its connections.
+    // all its connections. A build that failed here is post-data's to make
+    // again, and to report if it fails again (a deadlock the server broke
+    // will not; bad rows will, with the schema file's line).
     stop.store(true, Ordering::Release);
     drop(loaded_tx);
-    builder
-        .await
-        .map_err(|e| anyhow!("the early index builder stopped: {e}"))??;
+    let _ = builder.await;
     super::import::restore_sequences(client, &display, &restores).await?;
     Ok(summary)
+}
+
+/// Clears the bars when dropped.
+struct ClearOnDrop(LoadedBar);
+
+impl Drop for ClearOnDrop {
+    fn drop(&mut self) {
+        self.0.finish();
+    }
 }
 
 /// Sets its flag when dropped.
@@ -482,7 +495,8 @@ async fn work(
                 if let Some(line) = line_of_table.take() {
                     line.finish_table();
                 }
-                // Gone only once the load is over: nothing left to build early.
+                // Refused once the builder has stopped listening (nothing
+                // to build, a failed build, or the load is over).
                 let _ = loaded.send(name());
                 table = None;
                 free();

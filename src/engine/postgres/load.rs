@@ -191,8 +191,15 @@ impl Job {
 }
 
 /// The index an index build statement makes (an index takes its
-/// constraint's name, in its table's schema), qualified and quoted.
+/// constraint's name, in its table's schema), qualified and quoted. None
+/// where that is not the whole story: a table not qualified with its schema
+/// (the index's schema then depends on the search path), or a constraint
+/// made `USING INDEX` an index that exists before it (the index alone would
+/// not show that the constraint is there).
 fn index_made(sql: &str) -> Option<String> {
+    if sql.to_ascii_uppercase().contains("USING INDEX") {
+        return None;
+    }
     let (kind, _, _) = classify_post_data(sql)?;
     let rest = sql.trim_start();
     let (name, table) = match kind? {
@@ -212,7 +219,7 @@ fn index_made(sql: &str) -> Option<String> {
         }
         Parallel::ForeignKey => return None,
     };
-    if name.schema.is_some() {
+    if name.schema.is_some() || table.schema.is_none() {
         return None;
     }
     let qualified = TableName {
@@ -648,6 +655,12 @@ mod tests {
                 None,
             ),
             ("CREATE TRIGGER x AFTER UPDATE ON public.t FOR EACH ROW EXECUTE FUNCTION f()", None),
+            // Not the whole story: an unqualified table, a constraint on an existing index.
+            ("CREATE INDEX i ON t USING btree (a)", None),
+            (
+                "ALTER TABLE ONLY public.t ADD CONSTRAINT u UNIQUE USING INDEX u",
+                None,
+            ),
         ] {
             assert_eq!(index_made(sql).as_deref(), index, "{sql}");
         }

@@ -461,6 +461,38 @@ fn a_data_file_changed_during_init_stops_it_with_the_target_unchanged() {
     target.assert_no_staging_leftovers();
 }
 
+/// A plain data file cut inside a COPY block: `init`, which reads such a
+/// file ahead of its loading connections, stops with the reader's error
+/// (not waiting for chunks that never come), and nothing is swapped in.
+#[test]
+fn a_data_file_cut_inside_a_copy_block_stops_init_with_the_target_unchanged() {
+    let (source, target, dir, data) = setup();
+    let schema = dir.path().join("schema.sql");
+    export_schema(&source, &schema, &[]).assert_success();
+    let before = state(&target);
+    let bytes = std::fs::read(&data).unwrap();
+    let copy = find(&bytes, b"\nCOPY ").unwrap() + 1;
+    // Half-way into the fifth row of the first table.
+    let mut cut = copy;
+    for _ in 0..5 {
+        cut += find(&bytes[cut..], b"\n").unwrap() + 1;
+    }
+    cut += 3;
+    let cut_file = dir.path().join("cut.sql");
+    std::fs::write(&cut_file, &bytes[..cut]).unwrap();
+    let run = init(&target, &schema, Some(&cut_file), true);
+    assert_eq!(run.code, Some(1), "{run}");
+    assert!(
+        run.stderr.contains(&format!("{}:", cut_file.display()))
+            && run
+                .stderr
+                .contains("unexpected end of file inside COPY data"),
+        "{run}"
+    );
+    assert_eq!(state(&target), before, "the target changed");
+    target.assert_no_staging_leftovers();
+}
+
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
 }
