@@ -336,6 +336,57 @@ mod pg {
         assert_eq!(target.pg_dump_schema(), fx.source.pg_dump_schema());
     }
 
+    /// A backend of the dead run still working in its staging database (an
+    /// index build goes on after its client is killed, until it ends) does
+    /// not make the run alive: its connection to the maintenance database is
+    /// gone. The resumed run ends that backend and takes the database over.
+    #[test]
+    fn resume_takes_over_from_a_dead_runs_backend_still_working() {
+        let fx = Fixture::<PgServer>::new();
+        let order = fx.order();
+        let target = TestDb::<PgServer>::reserve("dst");
+        let staging = fx.kill_after_tables(&target, 2);
+        let token = staging.rsplit_once('_').unwrap().1;
+        let server = target.server();
+        let mut straggler = std::process::Command::new("psql")
+            .args(["-X", "-q", "-d", &server.url_for(&staging)])
+            .args(["-c", "SELECT pg_sleep(300)"])
+            .env("PGAPPNAME", format!("dbsnap:{token}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let started = Instant::now();
+        while server
+            .psql(
+                &server.maintenance_db(),
+                &format!(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = {} AND state = 'active'",
+                    pg::literal(&staging)
+                ),
+            )
+            .trim()
+            != "1"
+        {
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "psql never connected"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        fx.init_ok(
+            &target,
+            &fx.data,
+            &["--resume"],
+            &[
+                &format!("resumed {staging}"),
+                &format!("kept 2 tables ({})", names::<PgServer>(&order[..2])),
+            ],
+        );
+        let ended = straggler.wait().unwrap();
+        assert!(!ended.success(), "the dead run's backend was not ended");
+    }
+
     #[test]
     fn resume_with_nothing_to_resume_builds_and_says_so() {
         let fx = Fixture::<PgServer>::new();

@@ -464,10 +464,15 @@ impl Postgres {
             let Some(tag) = crate::engine::owner_tag(&name) else {
                 continue;
             };
+            // A run holds its connection to the maintenance database from
+            // start to end. Sessions of its tag inside this database alone do
+            // not make it alive: a backend building an index goes on after
+            // its client was killed, until the build ends.
             let alive = maint
                 .query_opt(
-                    "SELECT 1 FROM pg_catalog.pg_stat_activity WHERE application_name = $1",
-                    &[&tag],
+                    "SELECT 1 FROM pg_catalog.pg_stat_activity \
+                     WHERE application_name = $1 AND datname IS DISTINCT FROM $2",
+                    &[&tag, &name],
                 )
                 .await
                 .map_err(leftover_error)?
@@ -483,6 +488,16 @@ impl Postgres {
                 _ => None,
             };
             if let Some(Verdict::Reuse(phase)) = verdict {
+                // What the dead run left running there goes (rolled back),
+                // or the database could not be renamed and taken over.
+                maint
+                    .execute(
+                        "SELECT pg_catalog.pg_terminate_backend(pid, 10000) \
+                         FROM pg_catalog.pg_stat_activity WHERE datname = $1",
+                        &[&name],
+                    )
+                    .await
+                    .map_err(leftover_error)?;
                 found = Some((name, phase));
                 continue;
             }
