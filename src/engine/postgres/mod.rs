@@ -468,15 +468,16 @@ impl Postgres {
             // start to end. Sessions of its tag inside this database alone do
             // not make it alive: a backend building an index goes on after
             // its client was killed, until the build ends.
-            let alive = maint
-                .query_opt(
-                    "SELECT 1 FROM pg_catalog.pg_stat_activity \
-                     WHERE application_name = $1 AND datname IS DISTINCT FROM $2",
+            let alive: bool = maint
+                .query_one(
+                    "SELECT EXISTS (SELECT FROM pg_catalog.pg_stat_activity \
+                     WHERE application_name = $1 AND backend_type = 'client backend' \
+                     AND datname IS DISTINCT FROM $2)",
                     &[&tag, &name],
                 )
                 .await
                 .map_err(leftover_error)?
-                .is_some();
+                .get(0);
             if alive || tag == crate::engine::run_tag() {
                 continue;
             }
