@@ -418,15 +418,21 @@ fn mutants_either_fail_cleanly_or_load_exactly() {
     assert!(!Path::new("/tmp/dbsnap-mutant").exists());
 }
 
+/// [`setup`] for an `init` of the target: its schema snapshot too.
+fn setup_for_init() -> (TestDb, tempfile::TempDir, PathBuf, PathBuf) {
+    let (source, target, dir, data) = setup();
+    let schema = dir.path().join("schema.sql");
+    export_schema(&source, &schema, &[]).assert_success();
+    (target, dir, schema, data)
+}
+
 /// `init` reads a plain data file's rows back from the file once the
 /// reader has checked them (so that it can read ahead): a file changed in
 /// between stops the build, the target is left as it was, and nothing of
 /// the run is left behind.
 #[test]
 fn a_data_file_changed_during_init_stops_it_with_the_target_unchanged() {
-    let (source, target, dir, data) = setup();
-    let schema = dir.path().join("schema.sql");
-    export_schema(&source, &schema, &[]).assert_success();
+    let (target, dir, schema, data) = setup_for_init();
     let before = state(&target);
     let pause = dir.path().join("paused");
     let (mut child, stderr) = crate::support::Dbsnap::new()
@@ -466,9 +472,7 @@ fn a_data_file_changed_during_init_stops_it_with_the_target_unchanged() {
 /// (not waiting for chunks that never come), and nothing is swapped in.
 #[test]
 fn a_data_file_cut_inside_a_copy_block_stops_init_with_the_target_unchanged() {
-    let (source, target, dir, data) = setup();
-    let schema = dir.path().join("schema.sql");
-    export_schema(&source, &schema, &[]).assert_success();
+    let (target, dir, schema, data) = setup_for_init();
     let before = state(&target);
     let bytes = std::fs::read(&data).unwrap();
     let copy = find(&bytes, b"\nCOPY ").unwrap() + 1;
