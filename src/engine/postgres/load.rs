@@ -99,10 +99,11 @@ pub async fn run_post_data(
             // before the first section (a file without sections) runs once,
             // as run_schema runs it.
             None => {
-                let head = sql.trim_start().to_ascii_lowercase();
-                let setting = strip_words(&head, &["set"]).is_some()
-                    || head.starts_with("select pg_catalog.set_config(");
-                let on = if setting { clients } else { &clients[..1] };
+                let on = if is_setting(&sql) {
+                    clients
+                } else {
+                    &clients[..1]
+                };
                 for client in on {
                     client
                         .batch_execute(&sql)
@@ -137,6 +138,13 @@ pub async fn run_post_data(
     run.group(group).await
 }
 
+/// A session setting before a schema file's first section, which every
+/// connection running its statements takes.
+fn is_setting(sql: &str) -> bool {
+    let head = sql.trim_start().to_ascii_lowercase();
+    strip_words(&head, &["set"]).is_some() || head.starts_with("select pg_catalog.set_config(")
+}
+
 /// Index builds sort in memory up to `maintenance_work_mem` (64 MB by
 /// default) and spill to disk beyond it. A raise for this session only; a
 /// server configured higher keeps its value, and a refusal is no error.
@@ -169,7 +177,8 @@ struct Job {
     kind: Option<Parallel>,
     /// The table the statement locks, as the server names it (quoted).
     table: String,
-    /// For a foreign key: its constraint name, quoted.
+    /// For a foreign key: its constraint name, quoted (for an index build,
+    /// the name of what it makes).
     constraint: String,
     /// For an index build: the index it makes, qualified and quoted.
     index: Option<String>,
@@ -177,59 +186,22 @@ struct Job {
 
 impl Job {
     fn of(sql: String, line: u64) -> Job {
-        let (kind, table, constraint) = classify_post_data(&sql).unwrap_or_default();
+        let found = classify_post_data(&sql);
+        let quoted = |name: &TableName| name.quoted(Dialect::Postgres);
         Job {
             step: PostDataStep::of(Dialect::Postgres, &sql),
-            index: index_made(&sql),
+            kind: found.as_ref().map(|f| f.kind),
+            table: found.as_ref().map(|f| quoted(&f.table)).unwrap_or_default(),
+            constraint: found.as_ref().map(|f| quoted(&f.name)).unwrap_or_default(),
+            index: found.and_then(|f| f.index_made(&sql)),
             sql,
             line,
-            kind,
-            table,
-            constraint,
         }
     }
 }
 
-/// The index an index build statement makes (an index takes its
-/// constraint's name, in its table's schema), qualified and quoted. None
-/// where that is not the whole story: a table not qualified with its schema
-/// (the index's schema then depends on the search path), or a constraint
-/// made `USING INDEX` an index that exists before it (the index alone would
-/// not show that the constraint is there).
-fn index_made(sql: &str) -> Option<String> {
-    if sql.to_ascii_uppercase().contains("USING INDEX") {
-        return None;
-    }
-    let (kind, _, _) = classify_post_data(sql)?;
-    let rest = sql.trim_start();
-    let (name, table) = match kind? {
-        Parallel::Index { exclusive: false } => {
-            let after = strip_words(rest, &["CREATE", "INDEX"])
-                .or_else(|| strip_words(rest, &["CREATE", "UNIQUE", "INDEX"]))?;
-            let (name, after) = next_name(after)?;
-            let after = strip_words(after, &["ON"])?;
-            let after = strip_words(after, &["ONLY"]).unwrap_or(after);
-            (name, next_name(after)?.0)
-        }
-        Parallel::Index { exclusive: true } => {
-            let after = strip_words(rest, &["ALTER", "TABLE", "ONLY"])?;
-            let (table, after) = next_name(after)?;
-            let after = strip_words(after, &["ADD", "CONSTRAINT"])?;
-            (next_name(after)?.0, table)
-        }
-        Parallel::ForeignKey => return None,
-    };
-    if name.schema.is_some() || table.schema.is_none() {
-        return None;
-    }
-    let qualified = TableName {
-        schema: table.schema,
-        name: name.name,
-    };
-    Some(qualified.quoted(Dialect::Postgres))
-}
-
-/// Every index of the database, qualified and quoted as [`index_made`] says.
+/// Every index of the database, qualified and quoted as
+/// [`Classified::index_made`] says.
 async fn existing_indexes(client: &Client) -> Result<HashSet<String>> {
     let rows = client
         .query(
@@ -269,10 +241,7 @@ pub async fn build_early(
     for SchemaStatement { sql, line, section } in schemafile::statements(path, Dialect::Postgres)? {
         match section {
             None => {
-                let head = sql.trim_start().to_ascii_lowercase();
-                if strip_words(&head, &["set"]).is_some()
-                    || head.starts_with("select pg_catalog.set_config(")
-                {
+                if is_setting(&sql) {
                     client
                         .batch_execute(&sql)
                         .await
@@ -329,9 +298,40 @@ pub async fn build_early(
     }
 }
 
+/// A post-data statement that may run beside others: what it is, the table
+/// it locks, and the index or constraint it makes.
+struct Classified {
+    kind: Parallel,
+    table: TableName,
+    name: TableName,
+}
+
+impl Classified {
+    /// The index an index build makes (an index takes its constraint's
+    /// name, in its table's schema), qualified and quoted. None where that
+    /// is not the whole story: a table not qualified with its schema (the
+    /// index's schema then depends on the search path), or a constraint made
+    /// `USING INDEX` an index that exists before it (the index alone would
+    /// not show that the constraint is there).
+    fn index_made(&self, sql: &str) -> Option<String> {
+        if self.kind == Parallel::ForeignKey
+            || self.name.schema.is_some()
+            || self.table.schema.is_none()
+            || sql.to_ascii_uppercase().contains("USING INDEX")
+        {
+            return None;
+        }
+        let index = TableName {
+            schema: self.table.schema.clone(),
+            name: self.name.name.clone(),
+        };
+        Some(index.quoted(Dialect::Postgres))
+    }
+}
+
 /// Reads the statement forms `export-schema` writes for indexes and
 /// constraints; anything else (or any doubt) is None: it runs alone.
-fn classify_post_data(sql: &str) -> Option<(Option<Parallel>, String, String)> {
+fn classify_post_data(sql: &str) -> Option<Classified> {
     let words = |s: &str, n: usize| -> String {
         s.split_whitespace()
             .take(n)
@@ -344,7 +344,7 @@ fn classify_post_data(sql: &str) -> Option<(Option<Parallel>, String, String)> {
         .or_else(|| strip_words(rest, &["CREATE", "UNIQUE", "INDEX"]))
     {
         // CREATE [UNIQUE] INDEX name ON [ONLY] table USING ...
-        let (_, after) = next_name(after)?;
+        let (name, after) = next_name(after)?;
         let after = strip_words(after, &["ON"])?;
         let after = strip_words(after, &["ONLY"]).unwrap_or(after);
         let (table, after) = next_name(after)?;
@@ -352,7 +352,7 @@ fn classify_post_data(sql: &str) -> Option<(Option<Parallel>, String, String)> {
             return None;
         }
         let kind = Parallel::Index { exclusive: false };
-        return Some((Some(kind), table.quoted(Dialect::Postgres), String::new()));
+        return Some(Classified { kind, table, name });
     }
     let after = strip_words(rest, &["ALTER", "TABLE", "ONLY"])?;
     let (table, after) = next_name(after)?;
@@ -370,11 +370,11 @@ fn classify_post_data(sql: &str) -> Option<(Option<Parallel>, String, String)> {
         "FOREIGN KEY" if !sql.to_ascii_uppercase().ends_with("NOT VALID") => Parallel::ForeignKey,
         _ => return None,
     };
-    Some((
-        Some(kind),
-        table.quoted(Dialect::Postgres),
-        constraint.quoted(Dialect::Postgres),
-    ))
+    Some(Classified {
+        kind,
+        table,
+        name: constraint,
+    })
 }
 
 /// `text` without its leading `words` (any case, any whitespace between).
@@ -588,13 +588,17 @@ mod tests {
 
     #[test]
     fn post_data_statements_that_run_side_by_side() {
-        let kind = classify_post_data;
+        // What Job::of takes from classify_post_data: kind, locked table, name.
+        let kind = |sql: &str| {
+            let job = Job::of(sql.to_string(), 1);
+            job.kind.map(|kind| (Some(kind), job.table, job.constraint))
+        };
         assert_eq!(
             kind("CREATE INDEX i ON public.t USING btree (a)"),
             Some((
                 Some(Parallel::Index { exclusive: false }),
                 "\"public\".\"t\"".into(),
-                String::new()
+                "\"i\"".into()
             ))
         );
         assert_eq!(
@@ -662,7 +666,7 @@ mod tests {
                 None,
             ),
         ] {
-            assert_eq!(index_made(sql).as_deref(), index, "{sql}");
+            assert_eq!(Job::of(sql.to_string(), 1).index.as_deref(), index, "{sql}");
         }
     }
 }
