@@ -4,7 +4,6 @@
 //! for import and init alike.
 
 use std::collections::HashMap;
-use std::fs::File;
 use std::io::{IsTerminal, Read, Seek, SeekFrom};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -154,17 +153,9 @@ impl LoadedBar {
 /// here is trusted: it only shapes what is drawn.
 fn expected_rows(path: &Path, dialect: Dialect) -> HashMap<TableName, u64> {
     let mut out = HashMap::new();
-    // A pipe's bytes are the reader's: only a regular file is read twice.
-    if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
-        return out;
-    }
-    let Ok(mut file) = File::open(path) else {
+    let Some(mut file) = crate::snapshot::compress::open_plain(path) else {
         return out;
     };
-    let mut magic = [0u8; 4];
-    if file.read_exact(&mut magic).is_err() || crate::snapshot::compress::is_compressed(&magic) {
-        return out;
-    }
     let len = file.metadata().map_or(0, |m| m.len());
     let mut tail = Vec::new();
     if file

@@ -297,6 +297,19 @@ pub fn is_compressed(head: &[u8]) -> bool {
     head.starts_with(GZIP_MAGIC) || head.starts_with(ZSTD_MAGIC)
 }
 
+/// The file at `path` opened a second time, beside its reader, when that is
+/// safe and useful: a regular file (a pipe's bytes are its reader's) that is
+/// not compressed, so that an offset of its text is an offset in the file.
+pub fn open_plain(path: &Path) -> Option<File> {
+    if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
+        return None;
+    }
+    let mut file = File::open(path).ok()?;
+    let mut magic = [0u8; 4];
+    let n = file.read(&mut magic).ok()?;
+    (!is_compressed(&magic[..n])).then_some(file)
+}
+
 /// Opens a possibly compressed file for reading, by its magic bytes.
 pub fn open(path: &Path) -> Result<Box<dyn BufRead + Send>> {
     open_counted(path, Arc::new(AtomicU64::new(0)))

@@ -22,7 +22,6 @@
 
 use std::collections::{BTreeSet, HashSet};
 use std::fs::File;
-use std::io::Read;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -114,7 +113,8 @@ pub async fn load(
     };
     // The builder is told to stop, by any way out of here.
     let _stop_builder = StopOnDrop(stop.clone());
-    let ranges = open_plain(path)?;
+    // The data file opened again, for reading chunks back.
+    let ranges = crate::snapshot::compress::open_plain(path).map(Arc::new);
     // Reading ahead, the reader's bars would too: the connections draw them.
     let bar = ranges
         .as_ref()
@@ -326,21 +326,6 @@ impl Drop for StopOnDrop {
     fn drop(&mut self) {
         self.0.store(true, Ordering::Release);
     }
-}
-
-/// The data file opened again for reading chunks back, if it is a plain
-/// file: not compressed, and not a pipe (whose bytes a second reader would
-/// take from the first).
-fn open_plain(path: &Path) -> Result<Option<Arc<File>>> {
-    if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
-        return Ok(None);
-    }
-    let mut file = File::open(path).with_context(|| path.display().to_string())?;
-    let mut magic = [0u8; 4];
-    let n = file
-        .read(&mut magic)
-        .with_context(|| path.display().to_string())?;
-    Ok((!crate::snapshot::compress::is_compressed(&magic[..n])).then(|| Arc::new(file)))
 }
 
 /// Reads `len` bytes at `offset` of `file` back, off the async workers.
