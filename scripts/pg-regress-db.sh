@@ -40,6 +40,7 @@ if [[ $cmd == stop ]]; then
   if [[ -f $work/data/postmaster.pid ]]; then
     as_pg "$bindir/pg_ctl" -D "$work/data" -m immediate -w stop >/dev/null
   fi
+  if [[ -f $work/socket-dir ]]; then rm -rf "$(cat "$work/socket-dir")"; fi
   exit 0
 fi
 [[ $cmd == start ]] || die "unknown command $cmd"
@@ -61,13 +62,34 @@ gcc -O2 -shared -fPIC -I"$include" -I/usr/include/postgresql/internal \
 [[ $(id -u) -eq 0 ]] && chown -R postgres "$work"
 chmod 755 "$work"
 
-port=${DBSNAP_REGRESS_PORT:-56432}
-while (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
-
 as_pg "$bindir/initdb" -D "$work/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >/dev/null
-as_pg "$bindir/pg_ctl" -D "$work/data" -l "$work/server.log" -w \
-  -o "-p $port -k $work -c listen_addresses=127.0.0.1 -c fsync=off -c max_prepared_transactions=2" \
-  start >/dev/null
+
+# The socket goes in a short directory of its own: a socket path over 107 bytes
+# (a long TMPDIR) stops the server.
+sock=$(mktemp -d /tmp/dbsnap-rg.XXXXXX)
+echo "$sock" >"$work/socket-dir"
+[[ $(id -u) -eq 0 ]] && chown postgres "$sock"
+chmod 755 "$sock"
+
+# A port found free can be taken before the server binds it (other tests start
+# servers too): try the next one then. Any other failure shows the server's log.
+port=${DBSNAP_REGRESS_PORT:-56432}
+started=
+for _ in 1 2 3 4 5; do
+  while (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
+  if as_pg "$bindir/pg_ctl" -D "$work/data" -l "$work/server.log" -w -t 120 \
+    -o "-p $port -k $sock -c listen_addresses=127.0.0.1 -c fsync=off -c max_prepared_transactions=2" \
+    start >/dev/null; then
+    started=1
+    break
+  fi
+  grep -q 'Address already in use' "$work/server.log" 2>/dev/null || break
+  port=$((port + 1))
+done
+if [[ -z $started ]]; then
+  tail -n 20 "$work/server.log" >&2 2>/dev/null || true
+  die "the throwaway server did not start (log above: $work/server.log)"
+fi
 
 psql=("$bindir/psql" -X -q -h 127.0.0.1 -p "$port" -U postgres)
 # What pg_regress sets up for the suite.
