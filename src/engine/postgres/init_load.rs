@@ -19,6 +19,12 @@
 //! this, one connection would sit idle while the reader feeds the other,
 //! since it cannot pass a block before its rows are sent. A compressed file
 //! cannot be read at an offset: its chunks travel through the queue.
+//!
+//! While both connections are busy the reader goes on, and the blocks it
+//! has read whole wait; the next free connection takes the one with the
+//! most rows. A big table at the end of the file then loads beside the
+//! others instead of alone after them, with a core idle. A table's later
+//! block waits for every earlier one to commit: its first empties it.
 
 use std::collections::{BTreeSet, HashSet};
 use std::fs::File;
@@ -83,6 +89,111 @@ struct Range {
     hash: u64,
 }
 
+/// A COPY block for a connection. Reading ahead while every connection is
+/// busy, it is held: where its chunks lie in the file, for the connection
+/// that takes it later (24 bytes a chunk of 256 KiB).
+struct Block {
+    table: TableName,
+    empty_first: bool,
+    sql: String,
+    line: u64,
+    chunks: Vec<Range>,
+    rows: u64,
+}
+
+/// The held block with the most rows (the first of equals), if any.
+fn take_biggest(pending: &mut Vec<Block>) -> Option<Block> {
+    let at = (0..pending.len()).max_by_key(|&i| (pending[i].rows, std::cmp::Reverse(i)))?;
+    Some(pending.remove(at))
+}
+
+/// A loading connection stopped: its error is in its task's result.
+struct Stopped;
+
+/// The reader's side of the loading connections: their queues, and which
+/// of them are between tables.
+struct Dealer {
+    queues: Vec<mpsc::Sender<Msg>>,
+    /// Ids of connections that have committed a table (or stopped).
+    free: mpsc::UnboundedReceiver<usize>,
+    busy: Vec<bool>,
+}
+
+impl Dealer {
+    async fn send(&self, worker: usize, msg: Msg) -> Result<(), Stopped> {
+        self.queues[worker].send(msg).await.map_err(|_| Stopped)
+    }
+
+    async fn begin(
+        &mut self,
+        worker: usize,
+        table: TableName,
+        empty_first: bool,
+    ) -> Result<(), Stopped> {
+        self.busy[worker] = true;
+        self.send(worker, Msg::Begin { table, empty_first }).await
+    }
+
+    /// A connection between tables now, if there is one.
+    fn idle(&mut self) -> Option<usize> {
+        while let Ok(worker) = self.free.try_recv() {
+            self.busy[worker] = false;
+        }
+        self.busy.iter().position(|busy| !busy)
+    }
+
+    /// The next connection between tables, waiting for one if need be.
+    async fn next_free(&mut self) -> Result<usize, Stopped> {
+        loop {
+            if let Some(worker) = self.idle() {
+                return Ok(worker);
+            }
+            let worker = self.free.recv().await.ok_or(Stopped)?;
+            self.busy[worker] = false;
+        }
+    }
+
+    /// Waits until every connection has committed what it was given.
+    async fn all_free(&mut self) -> Result<(), Stopped> {
+        self.idle();
+        while self.busy.iter().any(|busy| *busy) {
+            let worker = self.free.recv().await.ok_or(Stopped)?;
+            self.busy[worker] = false;
+        }
+        Ok(())
+    }
+
+    /// Starts `block` on `worker`, with the chunks read so far; reading
+    /// ahead, the sender takes the chunks still to come.
+    async fn start(
+        &mut self,
+        worker: usize,
+        block: Block,
+        read_ahead: bool,
+    ) -> Result<Option<mpsc::UnboundedSender<Range>>, Stopped> {
+        self.begin(worker, block.table, block.empty_first).await?;
+        let (sql, line) = (block.sql, block.line);
+        self.send(worker, Msg::CopyStart { sql, line }).await?;
+        if !read_ahead {
+            return Ok(None);
+        }
+        let (tx, rx) = mpsc::unbounded_channel();
+        for chunk in block.chunks {
+            let _ = tx.send(chunk);
+        }
+        self.send(worker, Msg::CopyRanges(rx)).await?;
+        Ok(Some(tx))
+    }
+
+    /// Gives `worker` a whole held block, to load and commit.
+    async fn hand(&mut self, worker: usize, block: Block) -> Result<(), Stopped> {
+        // Dropping the sender ends the block's chunks.
+        drop(self.start(worker, block, true).await?);
+        self.send(worker, Msg::CopyEnd).await?;
+        self.send(worker, Msg::Commit).await
+    }
+}
+
 /// A connection that builds the indexes post-data starts with as their
 /// tables' rows come in ([`load::build_early`]), from `schema`.
 pub struct Early {
@@ -123,7 +234,7 @@ pub async fn load(
     let _clear_bars = bar.clone().map(ClearOnDrop);
     // Unbounded: a connection that fails says so here too, so an id may
     // come twice; it is never more than a few.
-    let (free_tx, mut free_rx) = mpsc::unbounded_channel::<usize>();
+    let (free_tx, free_rx) = mpsc::unbounded_channel::<usize>();
     let mut queues = Vec::new();
     let mut handles = Vec::new();
     for (id, worker) in workers.into_iter().enumerate() {
@@ -153,45 +264,88 @@ pub async fn load(
         None => Bars::Reader,
     };
     let mut events = datafile::spawn_skipping(path, Dialect::Postgres, skip, bars);
+    let mut dealer = Dealer {
+        queues,
+        free: free_rx,
+        busy: vec![false; handles.len()],
+    };
     let mut restores = Vec::new();
     let mut emptied: HashSet<TableName> = HashSet::new();
     // The connection that holds the current table's transaction, and for
     // INSERT files the table whose statements it is taking.
     let mut current: Option<(usize, Option<TableName>)> = None;
     // Reading ahead: where the current COPY block's next chunk lies in the
-    // file, and the channel its connection takes the chunks from.
+    // file, and the channel its connection takes the chunks from; or, while
+    // every connection is busy, the block itself, held.
     let mut offset = 0;
-    let mut block: Option<mpsc::UnboundedSender<Range>> = None;
+    let mut feed: Option<mpsc::UnboundedSender<Range>> = None;
+    let mut held: Option<Block> = None;
+    // Blocks read whole while every connection was busy, for the next free
+    // one, the most rows first: a big table then loads (and gets its
+    // indexes) while the small ones fill in around it, instead of loading
+    // alone at the end of the file with a core idle.
+    let mut pending: Vec<Block> = Vec::new();
     // A connection stopped: the others are told to stop too (their queues
     // close), and its error is the one to report.
     // (A block's chunk channel closes too: its connection waits on it.)
     macro_rules! fail {
         () => {{
-            drop(block.take());
-            drop(queues);
+            drop(feed.take());
+            drop(dealer);
             return Err(first_failure(handles).await);
         }};
     }
-    macro_rules! send {
-        ($worker:expr, $msg:expr) => {
-            if queues[$worker].send($msg).await.is_err() {
-                fail!();
+    macro_rules! check {
+        ($step:expr) => {
+            match $step {
+                Ok(value) => value,
+                Err(Stopped) => fail!(),
             }
         };
     }
     macro_rules! commit_current {
         () => {
             if let Some((worker, _)) = current.take() {
-                send!(worker, Msg::Commit);
+                check!(dealer.send(worker, Msg::Commit).await);
+            }
+        };
+    }
+    // Every held block handed out, as connections come free.
+    macro_rules! hand_all {
+        () => {
+            while let Some(next) = take_biggest(&mut pending) {
+                let worker = check!(dealer.next_free().await);
+                check!(dealer.hand(worker, next).await);
             }
         };
     }
     let summary = loop {
-        let event = match events.recv().await {
+        // While blocks wait, a connection that comes free takes the biggest
+        // (or the one being read) before the reader is heard again.
+        let event = loop {
+            if pending.is_empty() && held.is_none() {
+                break events.recv().await;
+            }
+            tokio::select! {
+                biased;
+                worker = dealer.free.recv() => {
+                    let Some(worker) = worker else { fail!() };
+                    dealer.busy[worker] = false;
+                    if let Some(next) = take_biggest(&mut pending) {
+                        check!(dealer.hand(worker, next).await);
+                    } else if let Some(reading) = held.take() {
+                        feed = check!(dealer.start(worker, reading, true).await);
+                        current = Some((worker, None));
+                    }
+                }
+                event = events.recv() => break event,
+            }
+        };
+        let event = match event {
             Some(Ok(event)) => event,
             Some(Err(e)) => {
-                drop(block.take());
-                drop(queues);
+                drop(feed.take());
+                drop(dealer);
                 return Err(earlier_failure(handles).await.unwrap_or(e));
             }
             None => bail!("{display}: the file reader stopped before the end of the file"),
@@ -199,18 +353,15 @@ pub async fn load(
         match event {
             Event::Setting { sql, line } => {
                 commit_current!();
+                // It applies to the rows after it, not to those read before.
+                hand_all!();
                 client
                     .batch_execute(&sql)
                     .await
                     .map_err(|e| located_error(path, line, &sql, e))?;
-                for worker in 0..queues.len() {
-                    send!(
-                        worker,
-                        Msg::Setting {
-                            sql: sql.clone(),
-                            line
-                        }
-                    );
+                for worker in 0..dealer.queues.len() {
+                    let sql = sql.clone();
+                    check!(dealer.send(worker, Msg::Setting { sql, line }).await);
                 }
             }
             Event::CopyStart {
@@ -221,42 +372,75 @@ pub async fn load(
             } => {
                 commit_current!();
                 offset = at;
-                let Some(worker) = free_rx.recv().await else {
-                    fail!();
-                };
                 let empty_first = emptied.insert(table.clone());
-                send!(worker, Msg::Begin { table, empty_first });
-                send!(worker, Msg::CopyStart { sql, line });
-                if ranges.is_some() {
-                    let (tx, rx) = mpsc::unbounded_channel();
-                    send!(worker, Msg::CopyRanges(rx));
-                    block = Some(tx);
+                if !empty_first {
+                    // A table's second block waits for its first to commit:
+                    // the first empties the table.
+                    hand_all!();
+                    check!(dealer.all_free().await);
                 }
+                // Connections come free in the meantime take held blocks first.
+                while !pending.is_empty() {
+                    let Some(worker) = dealer.idle() else { break };
+                    let next = take_biggest(&mut pending).expect("not empty");
+                    check!(dealer.hand(worker, next).await);
+                }
+                let reading = Block {
+                    table,
+                    empty_first,
+                    sql,
+                    line,
+                    chunks: Vec::new(),
+                    rows: 0,
+                };
+                let worker = match (&ranges, dealer.idle()) {
+                    (_, Some(worker)) => worker,
+                    (None, None) => check!(dealer.next_free().await),
+                    (Some(_), None) => {
+                        held = Some(reading);
+                        continue;
+                    }
+                };
+                feed = check!(dealer.start(worker, reading, ranges.is_some()).await);
                 current = Some((worker, None));
             }
             Event::CopyData(chunk) => {
-                let Some((worker, _)) = current else {
-                    unreachable!("COPY data only follows a COPY statement")
+                let Some(_) = &ranges else {
+                    let Some((worker, _)) = current else {
+                        unreachable!("COPY data only follows a COPY statement")
+                    };
+                    check!(dealer.send(worker, Msg::CopyData(chunk)).await);
+                    continue;
                 };
-                match &block {
-                    Some(block) => {
-                        let len = chunk.len();
-                        let hash = xxh3_64(&chunk);
-                        // Refused once the connection has stopped.
-                        if block.send(Range { offset, len, hash }).is_err() {
+                let len = chunk.len();
+                let range = Range {
+                    offset,
+                    len,
+                    hash: xxh3_64(&chunk),
+                };
+                offset += len as u64;
+                match (&mut held, &feed) {
+                    (Some(reading), _) => reading.chunks.push(range),
+                    // Refused once the connection has stopped.
+                    (None, Some(feed)) => {
+                        if feed.send(range).is_err() {
                             fail!();
                         }
-                        offset += len as u64;
                     }
-                    None => send!(worker, Msg::CopyData(chunk)),
+                    (None, None) => unreachable!("COPY data only follows a COPY statement"),
                 }
             }
-            Event::CopyEnd { .. } => {
+            Event::CopyEnd { rows } => {
+                if let Some(mut reading) = held.take() {
+                    reading.rows = rows;
+                    pending.push(reading);
+                    continue;
+                }
                 let Some((worker, _)) = current else {
                     unreachable!("a COPY end only follows a COPY statement")
                 };
-                block = None;
-                send!(worker, Msg::CopyEnd);
+                feed = None;
+                check!(dealer.send(worker, Msg::CopyEnd).await);
                 commit_current!();
             }
             Event::Insert {
@@ -268,22 +452,18 @@ pub async fn load(
                 let same = matches!(&current, Some((_, Some(t))) if *t == table);
                 if !same {
                     commit_current!();
-                    let Some(worker) = free_rx.recv().await else {
-                        fail!();
-                    };
+                    hand_all!();
                     let empty_first = emptied.insert(table.clone());
-                    send!(
-                        worker,
-                        Msg::Begin {
-                            table: table.clone(),
-                            empty_first
-                        }
-                    );
+                    if !empty_first {
+                        check!(dealer.all_free().await);
+                    }
+                    let worker = check!(dealer.next_free().await);
+                    check!(dealer.begin(worker, table.clone(), empty_first).await);
                     current = Some((worker, Some(table)));
                 }
                 let (worker, _) = current.as_ref().expect("set above");
                 let worker = *worker;
-                send!(worker, Msg::Insert { sql, line, rows });
+                check!(dealer.send(worker, Msg::Insert { sql, line, rows }).await);
             }
             Event::Restore { restore, line } => {
                 commit_current!();
@@ -291,11 +471,12 @@ pub async fn load(
             }
             Event::Finished(summary) => {
                 commit_current!();
+                hand_all!();
                 break summary;
             }
         }
     };
-    drop(queues);
+    drop(dealer);
     for handle in handles {
         handle.await??;
     }

@@ -14,8 +14,8 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::support::commands::{
-    check, export_both, export_data_ok, export_schema_ok, import, init, json_of, path_str,
-    verify_manifest, verify_source,
+    check, export_both, export_data_ok, export_schema_ok, import, init, init_args, json_of,
+    path_str, verify_manifest, verify_source,
 };
 use crate::support::pg::{literal, server, Sample, TestDb};
 use crate::support::{

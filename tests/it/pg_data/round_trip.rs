@@ -105,6 +105,64 @@ fn data_roundtrip_adversarial() {
     }
 }
 
+/// A file may give a table's rows in two COPY blocks (pg_dump files joined
+/// by hand). `init` deals blocks to its connections biggest first once it
+/// has read ahead of them, but a table's second block must wait for its
+/// first, which empties the table: else the first would delete the rows of
+/// the second.
+#[test]
+fn init_loads_a_table_given_in_two_copy_blocks() {
+    let p = shop_exported();
+    let mut cmd = Command::new("pg_dump");
+    cmd.args(["--data-only", "--no-owner", "--no-privileges", "-d"])
+        .arg(p.source.url());
+    let run = run_tool(cmd, Duration::from_secs(300));
+    assert_eq!(run.code, Some(0), "pg_dump failed:\n{}", run.stderr);
+    // Two thirds of order_line's rows move to a block of their own at the
+    // end of the file: the bigger one, dealt first when both wait.
+    let mut lines: Vec<&str> = run.stdout.lines().collect();
+    let start = lines
+        .iter()
+        .position(|l| l.starts_with("COPY public.order_line "))
+        .expect("pg_dump wrote order_line's rows");
+    assert!(
+        lines[..start]
+            .iter()
+            .filter(|l| l.starts_with("COPY "))
+            .count()
+            >= 2,
+        "two blocks come before order_line's, to keep both connections busy"
+    );
+    let end = start + lines[start..].iter().position(|l| *l == "\\.").unwrap();
+    let rows = end - start - 1;
+    assert!(rows >= 3, "order_line has {rows} rows: too few to split");
+    let copy = lines[start];
+    let moved: Vec<&str> = lines.drain(start + 1 + rows / 3..end).collect();
+    lines.push(copy);
+    lines.extend(moved);
+    lines.push("\\.");
+    let dump = p.dir.join("two_blocks.sql");
+    std::fs::write(&dump, lines.join("\n") + "\n").unwrap();
+
+    // Both connections stop at their first chunk while the reader reads
+    // the whole file ahead, holding every later block, both of
+    // order_line's among them.
+    let target = TestDb::reserve("twoblocks");
+    let pause = p.dir.join("paused");
+    let (mut child, stderr) = crate::support::Dbsnap::new()
+        .args(init_args(&target, &p.schema, Some(&dump), true))
+        .spawn_paused_at("read-back", &pause);
+    thread::sleep(Duration::from_secs(2));
+    std::fs::remove_file(&pause).unwrap();
+    let code = child.wait().unwrap().code();
+    let stderr = stderr.join().unwrap();
+    assert_eq!(code, Some(0), "{stderr}");
+    p.state.assert_same(
+        "source vs target built from two blocks",
+        &DbState::capture(&target),
+    );
+}
+
 // --- psql loads our plain file --------------------------------------------------------
 
 #[test]
