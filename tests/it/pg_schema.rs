@@ -257,6 +257,51 @@ CREATE TABLE after_broken (id integer);
     );
 }
 
+/// Rows that break a unique constraint of post-data: the index build fails
+/// whether the early builder tried it while other rows loaded, was still
+/// making it when the load ended, or left it to post-data. Each way, init
+/// stops naming the constraint's line in the schema file, and the target is
+/// left as it was.
+#[test]
+fn init_with_rows_that_break_a_unique_key_names_its_line() {
+    let source = TestDb::create("dupkey");
+    source.psql(
+        "CREATE TABLE public.a (id integer PRIMARY KEY, note text);
+         CREATE TABLE public.t (id integer PRIMARY KEY, code text NOT NULL,
+                                CONSTRAINT t_code_key UNIQUE (code));
+         CREATE TABLE public.z (id integer PRIMARY KEY, note text);
+         INSERT INTO public.a SELECT g, 'a' || g FROM generate_series(1, 20000) g;
+         INSERT INTO public.t SELECT g, 'c' || g FROM generate_series(1, 2000) g;
+         INSERT INTO public.z SELECT g, 'z' || g FROM generate_series(1, 20000) g;",
+    );
+    let dir = tempdir();
+    let schema = dir.join("schema.sql");
+    export(&source, &schema, &[]).assert_success();
+    let dump = std::process::Command::new("pg_dump")
+        .args(["--data-only", "--no-owner", "--no-privileges", "-d"])
+        .arg(source.url())
+        .output()
+        .expect("running pg_dump");
+    assert!(dump.status.success());
+    let text = String::from_utf8(dump.stdout).unwrap();
+    assert!(text.contains("\n2\tc2\n"));
+    // Row 2 takes row 1's code.
+    let data = dir.join("data.sql");
+    std::fs::write(&data, text.replacen("\n2\tc2\n", "\n2\tc1\n", 1)).unwrap();
+    let line = std::fs::read_to_string(&schema)
+        .unwrap()
+        .lines()
+        .position(|l| l.contains("ADD CONSTRAINT t_code_key UNIQUE"))
+        .expect("the snapshot adds t_code_key")
+        + 1;
+    assert_init_fails_at::<PgServer>(
+        &schema,
+        Some(&data),
+        (&schema, line),
+        &["could not create unique index \"t_code_key\""],
+    );
+}
+
 // --- 7. a truncated snapshot --------------------------------------------------------------
 
 #[test]

@@ -30,8 +30,7 @@ use std::collections::{BTreeSet, HashSet};
 use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use anyhow::{anyhow, bail, Context, Result};
 use bytes::Bytes;
@@ -204,26 +203,26 @@ pub struct Early {
 /// Loads the rows of `path` (but not those of `skip`) through `workers`
 /// connected to the staging database; sequences are set through `client`
 /// once every table has committed, and `early` builds indexes meanwhile.
-/// Returns the reader's summary: the whole file was read and matches its
-/// manifest.
+/// Returns the reader's summary (the whole file was read and matches its
+/// manifest) and the builder, which may still be making one index.
 pub async fn load(
     client: &Client,
     workers: Vec<Client>,
     path: &Path,
     skip: BTreeSet<TableName>,
     early: Early,
-) -> Result<Summary> {
+) -> Result<(Summary, load::EarlyBuilds)> {
     let display = path.display().to_string();
     let (loaded_tx, loaded_rx) = mpsc::unbounded_channel::<TableName>();
-    let stop = Arc::new(AtomicBool::new(false));
+    let gate = Arc::new(Mutex::new(load::Gate::default()));
     let builder = {
-        let stop = stop.clone();
+        let gate = gate.clone();
         tokio::spawn(async move {
-            load::build_early(&early.client, &early.schema, loaded_rx, &stop).await
+            load::build_early(&early.client, &early.schema, loaded_rx, &gate).await
         })
     };
     // The builder is told to stop, by any way out of here.
-    let _stop_builder = StopOnDrop(stop.clone());
+    let _stop_builder = StopOnDrop(gate.clone());
     // The data file opened again, for reading chunks back.
     let ranges = crate::snapshot::compress::open_plain(path).map(Arc::new);
     // Reading ahead, the reader's bars would too: the connections draw them.
@@ -247,14 +246,14 @@ pub async fn load(
         let bar = bar.clone();
         let loaded = loaded_tx.clone();
         handles.push(tokio::spawn(async move {
-            let result = work(worker, rx, &path, file, bar, loaded, || {
+            // Said when the task ends, even on failure or a panic (after
+            // its queue is gone): the dealer, which may be waiting for every
+            // connection, then finds the queue closed and asks for the error.
+            let _ends = SayFree(free.clone(), id);
+            work(worker, rx, &path, file, bar, loaded, || {
                 let _ = free.send(id);
             })
-            .await;
-            // Said even on failure: the dealer then finds its queue closed
-            // and asks for the error.
-            let _ = free.send(id);
-            result
+            .await
         }));
     }
     drop(free_tx);
@@ -481,14 +480,20 @@ pub async fn load(
         handle.await??;
     }
     // Every row is in: what the builder has not begun, post-data builds on
-    // all its connections. A build that failed here is post-data's to make
-    // again, and to report if it fails again (a deadlock the server broke
-    // will not; bad rows will, with the schema file's line).
-    stop.store(true, Ordering::Release);
+    // all its connections, beside the build it may still be making. A build
+    // that failed here is post-data's to make again, and to report if it
+    // fails again (a deadlock the server broke will not; bad rows will,
+    // with the schema file's line).
+    load::stop_builder(&gate);
     drop(loaded_tx);
-    let _ = builder.await;
     super::import::restore_sequences(client, &display, &restores).await?;
-    Ok(summary)
+    Ok((
+        summary,
+        load::EarlyBuilds {
+            handle: builder,
+            gate: gate.clone(),
+        },
+    ))
 }
 
 /// Clears the bars when dropped.
@@ -500,12 +505,21 @@ impl Drop for ClearOnDrop {
     }
 }
 
-/// Sets its flag when dropped.
-struct StopOnDrop(Arc<AtomicBool>);
+/// Sends a connection's id on the free channel when dropped.
+struct SayFree(mpsc::UnboundedSender<usize>, usize);
+
+impl Drop for SayFree {
+    fn drop(&mut self) {
+        let _ = self.0.send(self.1);
+    }
+}
+
+/// Tells the early builder to stop when dropped.
+struct StopOnDrop(Arc<Mutex<load::Gate>>);
 
 impl Drop for StopOnDrop {
     fn drop(&mut self) {
-        self.0.store(true, Ordering::Release);
+        load::stop_builder(&self.0);
     }
 }
 

@@ -2,7 +2,7 @@
 
 use std::collections::{HashSet, VecDeque};
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use anyhow::{bail, Result};
 use tokio::sync::mpsc;
@@ -67,29 +67,44 @@ async fn run_counted(
 /// order, after everything before it: it may depend on any of them. Errors
 /// name the file line of the statement that failed, as `run_schema` does.
 ///
-/// With `some_built`, indexes may exist already ([`build_early`] made them
+/// With `early`, indexes may exist already ([`build_early`] made them
 /// while rows were loading, in this run or a dead one that is resumed):
-/// a build whose index is there is counted and skipped.
+/// a build whose index is there is counted and skipped. The one the builder
+/// may still be making runs on beside post-data's first index builds, which
+/// skip it; nothing after them starts before it ends (a constraint may use
+/// it), and if it failed, post-data makes it again and reports it.
 pub async fn run_post_data(
     clients: &[&Client],
     path: &Path,
     bar: &PostDataBar,
-    some_built: bool,
+    early: Option<EarlyBuilds>,
 ) -> Result<()> {
     let Some((main, helpers)) = clients.split_first() else {
         bail!("no connection to run {} on", path.display());
     };
-    if helpers.is_empty() && !some_built {
+    if helpers.is_empty() && early.is_none() {
         return run_counted(main, path, Sections::PostData, bar).await;
     }
     let statements = schemafile::statements(path, Dialect::Postgres)?;
     for client in clients {
         raise_maintenance_memory(client).await;
     }
-    let built = match some_built {
-        true => existing_indexes(main).await?,
-        false => HashSet::new(),
+    // Asked before the catalog: a build that ends in between is then both
+    // (and skipped either way), never neither.
+    let building = early.as_ref().and_then(|early| {
+        let mut gate = early.gate.lock().unwrap_or_else(|e| e.into_inner());
+        gate.stop = true;
+        gate.building.clone()
+    });
+    let built = match early {
+        Some(_) => existing_indexes(main).await?,
+        None => HashSet::new(),
     };
+    let mut early = early.map(|early| Unfinished {
+        handle: early.handle,
+        building: building.filter(|index| !built.contains(index)),
+        deferred: None,
+    });
     let run = PostData { clients, path, bar };
     let mut group: Vec<Job> = Vec::new();
     let mut group_kind = None;
@@ -124,10 +139,21 @@ pub async fn run_post_data(
             bar.step(job.step);
             continue;
         }
+        if let Some(early) = early.as_mut().filter(|e| e.building.is_some()) {
+            if job.index == early.building {
+                early.building = None;
+                early.deferred = Some(job);
+                continue;
+            }
+        }
         // Index builds form one group, foreign keys another.
-        let kind = job.kind.map(|k| k == Parallel::ForeignKey);
+        let kind = job.kind.map(|k| matches!(k, Parallel::ForeignKey { .. }));
         if group_kind.is_some() && group_kind != kind {
-            run.group(std::mem::take(&mut group)).await?;
+            run.group(behind_early(std::mem::take(&mut group), &early))
+                .await?;
+        }
+        if !matches!(job.kind, Some(Parallel::Index { .. })) {
+            run.finish_early(early.take()).await?;
         }
         group_kind = kind;
         match job.kind {
@@ -135,7 +161,30 @@ pub async fn run_post_data(
             None => run.alone(job).await?,
         }
     }
-    run.group(group).await
+    run.group(behind_early(group, &early)).await?;
+    run.finish_early(early).await
+}
+
+/// `group` with the builds on the table the early builder is still
+/// building on last: they might wait for its lock, while builds on other
+/// tables need not.
+fn behind_early(mut group: Vec<Job>, early: &Option<Unfinished>) -> Vec<Job> {
+    if let Some(table) = early
+        .as_ref()
+        .and_then(|early| early.deferred.as_ref())
+        .map(|job| job.table.clone())
+    {
+        group.sort_by_key(|job| job.table == table);
+    }
+    group
+}
+
+/// The early builder as post-data runs: the build it may still be making,
+/// and post-data's statement for it, held back.
+struct Unfinished {
+    handle: tokio::task::JoinHandle<Result<()>>,
+    building: Option<String>,
+    deferred: Option<Job>,
 }
 
 /// A session setting before a schema file's first section, which every
@@ -165,8 +214,9 @@ enum Parallel {
     /// table run side by side) or ALTER TABLE ... ADD PRIMARY KEY / UNIQUE /
     /// EXCLUDE (ACCESS EXCLUSIVE: alone on its table).
     Index { exclusive: bool },
-    /// ALTER TABLE ONLY t ADD CONSTRAINT c FOREIGN KEY ...
-    ForeignKey,
+    /// ALTER TABLE [ONLY] t ADD CONSTRAINT c FOREIGN KEY ... (without
+    /// ONLY on a partitioned table, which cannot take NOT VALID).
+    ForeignKey { only: bool },
 }
 
 struct Job {
@@ -224,6 +274,27 @@ async fn existing_indexes(client: &Client) -> Result<HashSet<String>> {
         .collect())
 }
 
+/// What the early builder and the load share: whether to stop, and the
+/// index being built (its qualified, quoted name). Both change under the
+/// lock, so that once `stop` is set no build begins and `building` names
+/// the last one, if one is still running.
+#[derive(Default)]
+pub struct Gate {
+    pub stop: bool,
+    pub building: Option<String>,
+}
+
+/// The early builder, still finishing its last build, as post-data takes over.
+pub struct EarlyBuilds {
+    pub handle: tokio::task::JoinHandle<Result<()>>,
+    pub gate: Arc<Mutex<Gate>>,
+}
+
+/// Tells the builder to stop (before its next build).
+pub fn stop_builder(gate: &Mutex<Gate>) {
+    gate.lock().unwrap_or_else(|e| e.into_inner()).stop = true;
+}
+
 /// Builds, while the rows of other tables are still loading, the indexes
 /// that post-data begins with (its first run of index builds, which depend
 /// on nothing but their table), each as soon as `loaded` names its table:
@@ -235,7 +306,7 @@ pub async fn build_early(
     client: &Client,
     path: &Path,
     mut loaded: mpsc::UnboundedReceiver<TableName>,
-    stop: &AtomicBool,
+    gate: &Mutex<Gate>,
 ) -> Result<()> {
     let mut jobs: Vec<Job> = Vec::new();
     for SchemaStatement { sql, line, section } in schemafile::statements(path, Dialect::Postgres)? {
@@ -282,14 +353,20 @@ pub async fn build_early(
         while let Ok(table) = loaded.try_recv() {
             take(table, &mut ready);
         }
-        if stop.load(Ordering::Acquire) {
-            return Ok(());
-        }
         match ready.pop_front() {
-            Some(job) => client
-                .batch_execute(&job.sql)
-                .await
-                .map_err(|e| located_error(path, job.line, &job.sql, e))?,
+            Some(job) => {
+                {
+                    let mut gate = gate.lock().unwrap_or_else(|e| e.into_inner());
+                    if gate.stop {
+                        return Ok(());
+                    }
+                    gate.building = job.index.clone();
+                }
+                client
+                    .batch_execute(&job.sql)
+                    .await
+                    .map_err(|e| located_error(path, job.line, &job.sql, e))?;
+            }
             None => match loaded.recv().await {
                 Some(table) => take(table, &mut ready),
                 None => return Ok(()),
@@ -314,7 +391,7 @@ impl Classified {
     /// `USING INDEX` an index that exists before it (the index alone would
     /// not show that the constraint is there).
     fn index_made(&self, sql: &str) -> Option<String> {
-        if self.kind == Parallel::ForeignKey
+        if matches!(self.kind, Parallel::ForeignKey { .. })
             || self.name.schema.is_some()
             || self.table.schema.is_none()
             || sql.to_ascii_uppercase().contains("USING INDEX")
@@ -354,7 +431,11 @@ fn classify_post_data(sql: &str) -> Option<Classified> {
         let kind = Parallel::Index { exclusive: false };
         return Some(Classified { kind, table, name });
     }
-    let after = strip_words(rest, &["ALTER", "TABLE", "ONLY"])?;
+    let after = strip_words(rest, &["ALTER", "TABLE"])?;
+    let (only, after) = match strip_words(after, &["ONLY"]) {
+        Some(after) => (true, after),
+        None => (false, after),
+    };
     let (table, after) = next_name(after)?;
     let after = strip_words(after, &["ADD", "CONSTRAINT"])?;
     let (constraint, after) = next_name(after)?;
@@ -362,12 +443,16 @@ fn classify_post_data(sql: &str) -> Option<Classified> {
         return None;
     }
     let kind = match words(after, 2).as_str() {
-        "PRIMARY KEY" => Parallel::Index { exclusive: true },
-        w if w.starts_with("UNIQUE") || w.starts_with("EXCLUDE") => {
+        // Without ONLY (a partitioned table) a key also builds the
+        // partitions' indexes: alone.
+        "PRIMARY KEY" if only => Parallel::Index { exclusive: true },
+        w if only && (w.starts_with("UNIQUE") || w.starts_with("EXCLUDE")) => {
             Parallel::Index { exclusive: true }
         }
         // A key the source holds NOT VALID stays so: it runs alone, as written.
-        "FOREIGN KEY" if !sql.to_ascii_uppercase().ends_with("NOT VALID") => Parallel::ForeignKey,
+        "FOREIGN KEY" if !sql.to_ascii_uppercase().ends_with("NOT VALID") => {
+            Parallel::ForeignKey { only }
+        }
         _ => return None,
     };
     Some(Classified {
@@ -442,6 +527,19 @@ struct PostData<'a> {
 }
 
 impl PostData<'_> {
+    /// Waits for the early builder's last build; the statement held back
+    /// for it runs now if that build failed.
+    async fn finish_early(&self, early: Option<Unfinished>) -> Result<()> {
+        let Some(early) = early else { return Ok(()) };
+        let ended = early.handle.await;
+        match (early.deferred, ended) {
+            (Some(job), Ok(Ok(()))) => self.bar.step(job.step),
+            (Some(job), _) => self.alone(job).await?,
+            (None, _) => {}
+        }
+        Ok(())
+    }
+
     /// Runs `job` on the first connection, by itself.
     async fn alone(&self, job: Job) -> Result<()> {
         self.clients[0]
@@ -458,19 +556,22 @@ impl PostData<'_> {
         let Some(kind) = group.first().map(|j| j.kind) else {
             return Ok(());
         };
-        if kind != Some(Parallel::ForeignKey) {
+        if !matches!(kind, Some(Parallel::ForeignKey { .. })) {
             return self.parallel(group).await;
         }
         // Each key is added NOT VALID (a catalog change, a moment under its
         // locks), then checked by VALIDATE, which takes only a SHARE UPDATE
         // EXCLUSIVE lock on its table, so that the checks run side by side.
         let mut checks = Vec::with_capacity(group.len());
+        let mut whole = Vec::new();
         for job in group {
             // VALIDATE leaves the copies of a key on the partitions of the table
             // it references marked not validated (PostgreSQL 15): such keys are
-            // added as written, so that the catalog ends as the source's.
-            if references_partitioned(self.clients[0], &job.sql).await != Some(false) {
-                self.alone(job).await?;
+            // added as written, so that the catalog ends as the source's. So
+            // are keys on a partitioned table, which cannot be NOT VALID.
+            let only = job.kind == Some(Parallel::ForeignKey { only: true });
+            if !only || references_partitioned(self.clients[0], &job.sql).await != Some(false) {
+                whole.push(job);
                 continue;
             }
             let quick = format!("{} NOT VALID", job.sql);
@@ -482,10 +583,13 @@ impl PostData<'_> {
                     ),
                     ..job
                 }),
-                // Some keys cannot be NOT VALID (on a partitioned table): as written.
-                Err(_) => self.alone(job).await?,
+                Err(_) => whole.push(job),
             }
         }
+        // Keys added as written run beside the checks too, after them in the
+        // queue: each holds both its tables for its whole check, so that a
+        // check on another table can run meanwhile, not behind it.
+        checks.extend(whole);
         self.parallel(checks).await
     }
 
@@ -620,12 +724,19 @@ mod tests {
             Some(Parallel::Index { exclusive: true })
         );
         let fk = kind("ALTER TABLE ONLY public.t ADD CONSTRAINT \"Fk\" FOREIGN KEY (a) REFERENCES public.u(id) DEFERRABLE").unwrap();
-        assert_eq!(fk.0, Some(Parallel::ForeignKey));
+        assert_eq!(fk.0, Some(Parallel::ForeignKey { only: true }));
         assert_eq!(fk.2, "\"Fk\"");
+        // A partitioned table's key: beside others, as written.
+        let whole =
+            kind("ALTER TABLE public.t ADD CONSTRAINT f FOREIGN KEY (a) REFERENCES public.u(id)")
+                .unwrap();
+        assert_eq!(whole.0, Some(Parallel::ForeignKey { only: false }));
+        assert_eq!(whole.1, "\"public\".\"t\"");
         // Anything else runs alone, in order.
         for alone in [
             "ALTER TABLE ONLY public.t ADD CONSTRAINT f FOREIGN KEY (a) REFERENCES public.u(id) NOT VALID",
-            "ALTER TABLE public.t ADD CONSTRAINT f FOREIGN KEY (a) REFERENCES public.u(id)",
+            "ALTER TABLE public.t ADD CONSTRAINT t_pkey PRIMARY KEY (id)",
+            "ALTER TABLE public.t ADD CONSTRAINT u UNIQUE (a)",
             "ALTER TABLE ONLY public.t ADD CONSTRAINT c CHECK (a > 0) NOT VALID",
             "ALTER INDEX public.p ATTACH PARTITION public.c",
             "CREATE TRIGGER x AFTER UPDATE ON public.t FOR EACH ROW EXECUTE FUNCTION f()",

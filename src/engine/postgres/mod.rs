@@ -369,11 +369,11 @@ impl Postgres {
                 client: self.connect_to(&staging).await?,
                 schema: schema_file.to_path_buf(),
             };
-            init_load::load(&client, workers, data_file, skip, early).await?;
+            let (_, early) = init_load::load(&client, workers, data_file, skip, early).await?;
             record(Phase::PostData).await?;
             let helper = self.connect_to(&staging).await?;
             let bar = PostDataBar::start(schema_file, Dialect::Postgres, 0);
-            load::run_post_data(&[&client, &helper], schema_file, &bar, true).await?;
+            load::run_post_data(&[&client, &helper], schema_file, &bar, Some(early)).await?;
             bar.finish();
             record(Phase::Ready).await
         }

@@ -154,7 +154,7 @@ fn init_loads_a_table_given_in_two_copy_blocks() {
         .spawn_paused_at("read-back", &pause);
     thread::sleep(Duration::from_secs(2));
     std::fs::remove_file(&pause).unwrap();
-    let code = child.wait().unwrap().code();
+    let code = crate::support::wait_or_kill(&mut child, Duration::from_secs(300));
     let stderr = stderr.join().unwrap();
     assert_eq!(code, Some(0), "{stderr}");
     p.state.assert_same(

@@ -271,6 +271,24 @@ impl Dbsnap {
     }
 }
 
+/// Waits for a spawned run's exit code; a run still going after `timeout`
+/// is killed and the test fails (a hang must not hang the suite).
+pub fn wait_or_kill(child: &mut std::process::Child, timeout: Duration) -> Option<i32> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) => return status.code(),
+            Ok(None) if Instant::now() >= deadline => {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("the run did not finish within {timeout:?}; killed it");
+            }
+            Ok(None) => thread::sleep(Duration::from_millis(10)),
+            Err(e) => panic!("waiting for the run: {e}"),
+        }
+    }
+}
+
 /// The one process runner: runs `cmd` with stdout and stderr captured,
 /// killing it and panicking after `timeout`. stdin is as the caller set it. `shown` names the command in
 /// messages (passwords redacted).

@@ -279,7 +279,7 @@ fn a_table_made_by_another_session_during_the_swap_stops_it_with_nothing_changed
         .spawn_paused_at("journal", &pause);
     target.sql("CREATE TABLE extra (y int); INSERT INTO extra VALUES (42)");
     std::fs::remove_file(&pause).unwrap();
-    let code = child.wait().unwrap().code();
+    let code = crate::support::wait_or_kill(&mut child, Duration::from_secs(300));
     let stderr = stderr.join().unwrap();
     assert_eq!(code, Some(1), "{stderr}");
     assert!(stderr.contains("1050"), "{stderr}");

@@ -453,7 +453,7 @@ fn a_data_file_changed_during_init_stops_it_with_the_target_unchanged() {
     assert!(changed > 0);
     std::fs::write(&data, &bytes).unwrap();
     std::fs::remove_file(&pause).unwrap();
-    let code = child.wait().unwrap().code();
+    let code = crate::support::wait_or_kill(&mut child, Duration::from_secs(300));
     let stderr = stderr.join().unwrap();
     assert_eq!(code, Some(1), "{stderr}");
     assert!(
