@@ -100,6 +100,9 @@ struct Block {
     rows: u64,
 }
 
+/// Blocks held at most, whatever the file: a few hundred bytes each.
+const MAX_HELD: usize = 1024;
+
 /// The held block with the most rows (the first of equals), if any.
 fn take_biggest(pending: &mut Vec<Block>) -> Option<Block> {
     let at = (0..pending.len()).max_by_key(|&i| (pending[i].rows, std::cmp::Reverse(i)))?;
@@ -378,9 +381,15 @@ pub async fn load(
                     hand_all!();
                     check!(dealer.all_free().await);
                 }
-                // Connections come free in the meantime take held blocks first.
+                // Connections come free in the meantime take held blocks
+                // first; past MAX_HELD, the reader waits for one (a file of
+                // countless tiny blocks must not fill memory).
                 while !pending.is_empty() {
-                    let Some(worker) = dealer.idle() else { break };
+                    let worker = match dealer.idle() {
+                        Some(worker) => worker,
+                        None if pending.len() >= MAX_HELD => check!(dealer.next_free().await),
+                        None => break,
+                    };
                     let next = take_biggest(&mut pending).expect("not empty");
                     check!(dealer.hand(worker, next).await);
                 }
