@@ -17,8 +17,8 @@ use crate::support::pg::{assert_same_schema, server, PgServer, Sample, TestDb};
 use crate::support::server::Server;
 use crate::support::{
     assert_alone_and_private, assert_has_each, assert_same_text, corpus_present, dbsnap,
-    marker_line, matching_lines, section_lines, tempdir, tests_calling, tests_for_engine,
-    with_corpus, Dbsnap, Run, END, POST_DATA, PRE_DATA,
+    marker_line, matching_lines, section_lines, stdout_of, tempdir, tests_calling,
+    tests_for_engine, with_corpus, Dbsnap, Run, END, POST_DATA, PRE_DATA,
 };
 
 const ADVERSARIAL: &str = "pg/adversarial.sql";
@@ -277,13 +277,12 @@ fn init_with_rows_that_break_a_unique_key_names_its_line() {
     let dir = tempdir();
     let schema = dir.join("schema.sql");
     export(&source, &schema, &[]).assert_success();
-    let dump = std::process::Command::new("pg_dump")
-        .args(["--data-only", "--no-owner", "--no-privileges", "-d"])
-        .arg(source.url())
-        .output()
-        .expect("running pg_dump");
-    assert!(dump.status.success());
-    let text = String::from_utf8(dump.stdout).unwrap();
+    let text = stdout_of(
+        std::process::Command::new("pg_dump")
+            .args(["--data-only", "--no-owner", "--no-privileges", "-d"])
+            .arg(source.url()),
+        "pg_dump --data-only",
+    );
     assert!(text.contains("\n2\tc2\n"));
     // Row 2 takes row 1's code.
     let data = dir.join("data.sql");

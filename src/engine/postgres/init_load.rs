@@ -312,11 +312,18 @@ pub async fn load(
             }
         };
     }
-    // Every held block handed out, as connections come free.
-    macro_rules! hand_all {
-        () => {
-            while let Some(next) = take_biggest(&mut pending) {
-                let worker = check!(dealer.next_free().await);
+    // Held blocks handed out, the biggest first: to every connection
+    // between tables, and, while more than `keep` wait, to the next that
+    // comes free.
+    macro_rules! hand_out {
+        ($keep:expr) => {
+            while !pending.is_empty() {
+                let worker = match dealer.idle() {
+                    Some(worker) => worker,
+                    None if pending.len() > $keep => check!(dealer.next_free().await),
+                    None => break,
+                };
+                let next = take_biggest(&mut pending).expect("not empty");
                 check!(dealer.hand(worker, next).await);
             }
         };
@@ -356,7 +363,7 @@ pub async fn load(
             Event::Setting { sql, line } => {
                 commit_current!();
                 // It applies to the rows after it, not to those read before.
-                hand_all!();
+                hand_out!(0);
                 client
                     .batch_execute(&sql)
                     .await
@@ -378,21 +385,13 @@ pub async fn load(
                 if !empty_first {
                     // A table's second block waits for its first to commit:
                     // the first empties the table.
-                    hand_all!();
+                    hand_out!(0);
                     check!(dealer.all_free().await);
                 }
                 // Connections come free in the meantime take held blocks
-                // first; past MAX_HELD, the reader waits for one (a file of
-                // countless tiny blocks must not fill memory).
-                while !pending.is_empty() {
-                    let worker = match dealer.idle() {
-                        Some(worker) => worker,
-                        None if pending.len() >= MAX_HELD => check!(dealer.next_free().await),
-                        None => break,
-                    };
-                    let next = take_biggest(&mut pending).expect("not empty");
-                    check!(dealer.hand(worker, next).await);
-                }
+                // first; with MAX_HELD waiting, the reader waits for one (a
+                // file of countless tiny blocks must not fill memory).
+                hand_out!(MAX_HELD - 1);
                 let reading = Block {
                     table,
                     empty_first,
@@ -460,7 +459,7 @@ pub async fn load(
                 let same = matches!(&current, Some((_, Some(t))) if *t == table);
                 if !same {
                     commit_current!();
-                    hand_all!();
+                    hand_out!(0);
                     let empty_first = emptied.insert(table.clone());
                     if !empty_first {
                         check!(dealer.all_free().await);
@@ -479,7 +478,7 @@ pub async fn load(
             }
             Event::Finished(summary) => {
                 commit_current!();
-                hand_all!();
+                hand_out!(0);
                 break summary;
             }
         }

@@ -91,11 +91,7 @@ pub async fn run_post_data(
     }
     // Asked before the catalog: a build that ends in between is then both
     // (and skipped either way), never neither.
-    let building = early.as_ref().and_then(|early| {
-        let mut gate = early.gate.lock().unwrap_or_else(|e| e.into_inner());
-        gate.stop = true;
-        gate.building.clone()
-    });
+    let building = early.as_ref().and_then(|early| stop_builder(&early.gate));
     let built = match early {
         Some(_) => existing_indexes(main).await?,
         None => HashSet::new(),
@@ -290,9 +286,12 @@ pub struct EarlyBuilds {
     pub gate: Arc<Mutex<Gate>>,
 }
 
-/// Tells the builder to stop (before its next build).
-pub fn stop_builder(gate: &Mutex<Gate>) {
-    gate.lock().unwrap_or_else(|e| e.into_inner()).stop = true;
+/// Tells the builder to stop (before its next build); returns the last
+/// index it began, which may still be building.
+pub fn stop_builder(gate: &Mutex<Gate>) -> Option<String> {
+    let mut gate = gate.lock().unwrap_or_else(|e| e.into_inner());
+    gate.stop = true;
+    gate.building.clone()
 }
 
 /// Builds, while the rows of other tables are still loading, the indexes

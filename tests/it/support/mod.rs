@@ -24,7 +24,7 @@ pub mod tls;
 use std::ffi::OsStr;
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Command, ExitStatus, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -271,21 +271,30 @@ impl Dbsnap {
     }
 }
 
-/// Waits for a spawned run's exit code; a run still going after `timeout`
-/// is killed and the test fails (a hang must not hang the suite).
-pub fn wait_or_kill(child: &mut std::process::Child, timeout: Duration) -> Option<i32> {
+/// Waits for `child` to exit; one still going after `timeout` is killed
+/// and None is returned.
+fn wait_until(child: &mut std::process::Child, timeout: Duration) -> Option<ExitStatus> {
     let deadline = Instant::now() + timeout;
     loop {
         match child.try_wait() {
-            Ok(Some(status)) => return status.code(),
+            Ok(Some(status)) => return Some(status),
             Ok(None) if Instant::now() >= deadline => {
                 let _ = child.kill();
                 let _ = child.wait();
-                panic!("the run did not finish within {timeout:?}; killed it");
+                return None;
             }
             Ok(None) => thread::sleep(Duration::from_millis(10)),
-            Err(e) => panic!("waiting for the run: {e}"),
+            Err(e) => panic!("waiting for a child process: {e}"),
         }
+    }
+}
+
+/// Waits for a spawned run's exit code; a run still going after `timeout`
+/// is killed and the test fails (a hang must not hang the suite).
+pub fn wait_or_kill(child: &mut std::process::Child, timeout: Duration) -> Option<i32> {
+    match wait_until(child, timeout) {
+        Some(status) => status.code(),
+        None => panic!("the run did not finish within {timeout:?}; killed it"),
     }
 }
 
@@ -300,19 +309,9 @@ pub fn run_command(mut cmd: Command, shown: String, timeout: Duration) -> Run {
         .unwrap_or_else(|e| panic!("cannot run {shown}: {e}"));
     let out = read_in_thread(child.stdout.take().expect("piped stdout"));
     let err = read_in_thread(child.stderr.take().expect("piped stderr"));
-    let deadline = Instant::now() + timeout;
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break status,
-            Ok(None) if Instant::now() >= deadline => {
-                let _ = child.kill();
-                let _ = child.wait();
-                let stderr = String::from_utf8_lossy(&err.join().unwrap_or_default()).into_owned();
-                panic!("{shown} did not finish within {timeout:?}; killed it\n--- stderr ---\n{stderr}");
-            }
-            Ok(None) => thread::sleep(Duration::from_millis(10)),
-            Err(e) => panic!("waiting for {shown}: {e}"),
-        }
+    let Some(status) = wait_until(&mut child, timeout) else {
+        let stderr = String::from_utf8_lossy(&err.join().unwrap_or_default()).into_owned();
+        panic!("{shown} did not finish within {timeout:?}; killed it\n--- stderr ---\n{stderr}");
     };
     let stdout = String::from_utf8_lossy(&out.join().expect("stdout reader")).into_owned();
     let stderr = String::from_utf8_lossy(&err.join().expect("stderr reader")).into_owned();
