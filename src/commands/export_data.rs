@@ -1,7 +1,7 @@
-use std::io::{BufWriter, Write};
+use std::io::BufWriter;
 use std::path::PathBuf;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 
 use crate::cli::ExportDataArgs;
 use crate::config::ConnectionSpec;
@@ -9,7 +9,7 @@ use crate::engine::{DataOptions, Engine};
 use crate::error::UsageError;
 use crate::snapshot::compress::Compression;
 use crate::snapshot::output::Output;
-use crate::snapshot::pieces::Pieces;
+use crate::snapshot::pieces::{Pieces, Slot};
 
 pub async fn run(args: ExportDataArgs) -> Result<u8> {
     let path = match &args.output {
@@ -26,7 +26,7 @@ pub async fn run(args: ExportDataArgs) -> Result<u8> {
         jobs: args.jobs.map(usize::from),
     };
 
-    let mut output = Output::create(&path)?;
+    let output = Output::create(&path)?;
     let to_stdout = output.is_stdout();
     // Tables are spooled beside the output (or in the temp dir for stdout).
     let spool_dir = match path.parent() {
@@ -34,13 +34,13 @@ pub async fn run(args: ExportDataArgs) -> Result<u8> {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    let manifest = {
-        let mut writer = BufWriter::with_capacity(1024 * 1024, &mut output);
-        let mut pieces = Pieces::new(&mut writer, compression, &spool_dir);
-        let manifest = engine.export_data(&opts, &mut pieces).await?;
-        writer.flush()?;
-        manifest
-    };
+    let writer = Slot::share(BufWriter::with_capacity(1024 * 1024, output));
+    let mut pieces = Pieces::new(&writer, compression, &spool_dir);
+    let manifest = engine.export_data(&opts, &mut pieces).await?;
+    let output = Slot::take(&writer)
+        .context("the snapshot's output was lost")?
+        .into_inner()
+        .map_err(|e| e.into_error())?;
     output.commit()?;
 
     let rows: u64 = manifest.tables.iter().map(|t| t.rows).sum();

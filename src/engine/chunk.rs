@@ -15,7 +15,7 @@ use crate::progress::{Progress, TableProgress};
 use crate::snapshot::checksum::RowChecksum;
 use crate::snapshot::manifest::{Manifest, SequenceEntry, TableEntry};
 use crate::snapshot::markers::{self, FileKind};
-use crate::snapshot::pieces::{self, Finished, Pieces, Spooler, Worker};
+use crate::snapshot::pieces::{self, Finished, Pieces, Spool, Spooler, Worker};
 
 /// A table is cut into ranges of about this much data: small enough that two
 /// connections stay busy to the end, large enough that the extra queries
@@ -139,11 +139,16 @@ pub struct Job<T> {
     chunks: Arc<Vec<Chunk>>,
     index: usize,
     pub skip: bool,
-    pub spooler: Spooler,
+    spooler: Spooler,
     pub line: TableProgress,
 }
 
 impl<T> Job<T> {
+    /// Where this piece's bytes go.
+    pub fn spool(&self) -> Result<Spool> {
+        self.spooler.spool(self.index)
+    }
+
     /// The table, its range, and the progress line to advance as rows go out.
     pub fn parts(&mut self) -> (&T, &Chunk, &mut TableProgress) {
         let chunk = &self.chunks[self.index];
@@ -172,7 +177,7 @@ pub fn header<T: ExportTable>(
 /// summed into the manifest's table entries. The workers come back as tasks
 /// so that the engine can take a connection back for its trailer.
 pub async fn export<W, T, F, Fut>(
-    pieces: &mut Pieces<'_>,
+    pieces: &mut Pieces,
     engine: EngineKind,
     workers: Vec<W>,
     tables: Vec<T>,

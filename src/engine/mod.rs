@@ -230,11 +230,7 @@ impl Engine {
     }
 
     /// Writes a data snapshot; returns its manifest.
-    pub async fn export_data(
-        &self,
-        opts: &DataOptions,
-        pieces: &mut Pieces<'_>,
-    ) -> Result<Manifest> {
+    pub async fn export_data(&self, opts: &DataOptions, pieces: &mut Pieces) -> Result<Manifest> {
         match self {
             Engine::Postgres(pg) => pg.export_data(opts, pieces).await,
             Engine::MySql(my) => my.export_data(opts, pieces).await,

@@ -321,7 +321,7 @@ pub async fn begin_snapshot(conn: &mut Conn) -> Result<()> {
 /// One piece: a table's marker line (in its first piece), the INSERT
 /// statements of its rows (or of one range of them), and their checksum.
 async fn table_piece(conn: &mut Conn, job: &mut Job<DataTable>) -> Result<(Finished, RowChecksum)> {
-    let mut spool = job.spooler.spool()?;
+    let mut spool = job.spool()?;
     let skip_rows = job.skip;
     let (table, chunk, progress) = job.parts();
     if chunk.first() {
@@ -461,7 +461,7 @@ pub async fn export(
     spec: &ConnectionSpec,
     conn: Conn,
     opts: &DataOptions,
-    pieces: &mut Pieces<'_>,
+    pieces: &mut Pieces,
 ) -> Result<Manifest> {
     let mut workers = snapshot_workers(spec, conn, opts.jobs).await?;
     let tables = data_tables(&mut workers[0], opts).await?;

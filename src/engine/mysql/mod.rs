@@ -299,11 +299,7 @@ impl MySql {
         Ok(report)
     }
 
-    pub async fn export_data(
-        &self,
-        opts: &DataOptions,
-        pieces: &mut Pieces<'_>,
-    ) -> Result<Manifest> {
+    pub async fn export_data(&self, opts: &DataOptions, pieces: &mut Pieces) -> Result<Manifest> {
         let conn = connect::connect(&self.spec).await?;
         data::export(&self.spec, conn, opts, pieces).await
     }

@@ -221,7 +221,7 @@ const WORKERS: usize = 2;
 /// the rows of the piece's range, the block's end in its last piece; and
 /// the checksum of those rows.
 async fn table_piece(client: &Client, job: &mut Job<DataTable>) -> Result<(Finished, RowChecksum)> {
-    let mut spool = job.spooler.spool()?;
+    let mut spool = job.spool()?;
     let skip_rows = job.skip;
     let (table, chunk, progress) = job.parts();
     if chunk.first() {
@@ -289,7 +289,7 @@ pub async fn export(
     spec: &ConnectionSpec,
     client: Client,
     opts: &DataOptions,
-    pieces: &mut Pieces<'_>,
+    pieces: &mut Pieces,
 ) -> Result<Manifest> {
     let tables = data_tables(&client, opts).await?;
     let header = chunk::header(EngineKind::Postgres, HEADER, SETTINGS, &tables)?;

@@ -193,11 +193,7 @@ impl Postgres {
         Ok(row.is_some())
     }
 
-    pub async fn export_data(
-        &self,
-        opts: &DataOptions,
-        pieces: &mut Pieces<'_>,
-    ) -> Result<Manifest> {
+    pub async fn export_data(&self, opts: &DataOptions, pieces: &mut Pieces) -> Result<Manifest> {
         let client = connect::connect(&self.spec).await?;
         data::begin_snapshot(&client).await?;
         data::export(&self.spec, client, opts, pieces).await
