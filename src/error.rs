@@ -147,6 +147,11 @@ pub fn exit_code_for(err: &anyhow::Error) -> u8 {
     1
 }
 
+/// What `import` says of a duplicate key: its target may hold rows already.
+/// (`init` loads into tables it has just created, so it says nothing.)
+pub const TARGET_HOLDS_ROWS: &str =
+    "the target already holds these rows: `--truncate` empties the file's tables first, in the same transaction";
+
 #[cfg(test)]
 mod tests {
     use super::*;

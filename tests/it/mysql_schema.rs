@@ -11,7 +11,8 @@ use crate::support::commands::{
     verify_json, verify_manifest, verify_source,
 };
 use crate::support::init_safety::{
-    assert_init_fails_at, assert_refused_without_yes, assert_replaced_with_yes, small_snapshot,
+    assert_init_fails_at, assert_refused_without_yes, assert_replaced_with_yes,
+    failed_init_over_existing, small_snapshot,
 };
 use crate::support::mysql::{assert_same_bytes, assert_same_database, MyServer, Sample, TestDb};
 use crate::support::{
@@ -410,10 +411,8 @@ fn init_failure_in_the_data_names_file_and_line_and_keeps_target() {
     lines.insert(insert, copy);
     let bad = dir.join("dup data.sql");
     std::fs::write(&bad, lines.join("\n") + "\n").unwrap();
-    assert_init_fails_at::<MyServer>(
-        &schema,
-        Some(&bad),
-        (&bad, insert + 1),
-        &["Duplicate entry '1' for key"],
-    );
+    let run = failed_init_over_existing::<MyServer>(&schema, Some(&bad), true);
+    run.assert_names_line(&bad, insert + 1, &["Duplicate entry '1' for key"]);
+    // The hint that names import's `--truncate` is not init's.
+    assert!(!run.stderr.contains("--truncate"), "{}", run.stderr);
 }

@@ -27,7 +27,7 @@ pub struct Loaded {
 /// Loads the file's rows through `conn`; the caller owns the transaction and
 /// runs `deferred` after it.
 pub async fn load(conn: &mut Conn, path: &Path, opts: &ImportOptions) -> Result<Loaded> {
-    load_with(conn, Vec::new(), path, opts, BTreeSet::new()).await
+    load_with(conn, Vec::new(), path, opts, BTreeSet::new(), true).await
 }
 
 /// One statement for a loading connection, with where it came from.
@@ -53,7 +53,7 @@ async fn run_jobs(
             Some(table) => loader.insert(table, &job.sql).await,
             None => loader.setting(&job.sql).await,
         };
-        sent.map_err(|f| describe(f, &display, job.line, job.table.as_ref()))?;
+        sent.map_err(|f| describe(f, &display, job.line, job.table.as_ref(), false))?;
     }
     conn.disconnect().await.ok();
     Ok(())
@@ -69,7 +69,7 @@ pub async fn load_parallel(
     path: &Path,
     skip: BTreeSet<TableName>,
 ) -> Result<Loaded> {
-    load_with(conn, workers, path, &ImportOptions::default(), skip).await
+    load_with(conn, workers, path, &ImportOptions::default(), skip, false).await
 }
 
 async fn load_with(
@@ -78,6 +78,7 @@ async fn load_with(
     path: &Path,
     opts: &ImportOptions,
     skip: BTreeSet<TableName>,
+    import: bool,
 ) -> Result<Loaded> {
     let display = path.display().to_string();
     let infile = Infile::probe(conn).await;
@@ -158,7 +159,7 @@ async fn load_with(
                 loader
                     .setting(&sql)
                     .await
-                    .map_err(|f| describe(f, &display, line, None))?;
+                    .map_err(|f| describe(f, &display, line, None, import))?;
                 for queue in &queues {
                     let job = Job {
                         sql: sql.clone(),
@@ -180,9 +181,9 @@ async fn load_with(
                     let run = loader
                         .insert_run(&table, &sql, line, &mut events)
                         .await
-                        .map_err(|f| describe(f, &display, line, Some(&table)))?;
+                        .map_err(|f| describe(f, &display, line, Some(&table), import))?;
                     if let Run::Undone { first, last } = run {
-                        load_again(&mut loader, path, &table, first, last).await?;
+                        load_again(&mut loader, path, &table, first, last, import).await?;
                     }
                     if let Some(why) = loader.doubt() {
                         bail!(
@@ -273,6 +274,7 @@ async fn load_again(
     table: &TableName,
     first: u64,
     last: u64,
+    import: bool,
 ) -> Result<()> {
     let display = path.display().to_string();
     let mut events = datafile::spawn(path, Dialect::MySql);
@@ -287,7 +289,7 @@ async fn load_again(
                 loader
                     .insert(&t, &sql)
                     .await
-                    .map_err(|f| describe(f, &display, line, Some(&t)))?;
+                    .map_err(|f| describe(f, &display, line, Some(&t), import))?;
                 if line >= last {
                     return Ok(());
                 }

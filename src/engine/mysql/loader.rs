@@ -26,7 +26,7 @@ use mysql_async::prelude::Queryable;
 use mysql_async::Conn;
 
 use super::infile::{self, ColumnClass, LoadColumn, Mapping};
-use crate::error::ServerError;
+use crate::error::{ServerError, TARGET_HOLDS_ROWS};
 use crate::script::statement::{Dialect, TableName};
 
 /// The size of the pieces the rows are sent in: well below any server's
@@ -715,12 +715,14 @@ async fn read_target(conn: &mut Conn, name: &str) -> Result<Option<Target>, mysq
     Ok((!columns.is_empty()).then_some(Target { columns }))
 }
 
-/// Turns a statement's failure into the message callers print.
+/// Turns a statement's failure into the message callers print; `import`
+/// adds the hints that name import's flags.
 pub fn describe(
     failure: Failure,
     display: &str,
     line: u64,
     table: Option<&TableName>,
+    import: bool,
 ) -> anyhow::Error {
     let table = table.map(|t| t.quoted(Dialect::MySql));
     match (failure, table) {
@@ -733,10 +735,10 @@ pub fn describe(
                 _ => None,
             };
             let mut server = ServerError::from(e);
-            if code == Some(1062) {
-                server = server.with_hint("the target already holds these rows: `--truncate` empties the file's tables first, in the same transaction");
+            if import && code == Some(1062) {
+                server = server.with_hint(TARGET_HOLDS_ROWS);
             }
-            if code == Some(1452) {
+            if import && code == Some(1452) {
                 // The file's own FOREIGN_KEY_CHECKS=0 is not obeyed (see statement.rs).
                 server = server.with_hint("foreign keys are checked row by row; a file whose rows close a cycle, or are not in reference order, loads with `--disable-constraints`");
             }

@@ -11,7 +11,7 @@ use tokio_postgres::Client;
 
 use super::load::located_error;
 use crate::engine::ImportOptions;
-use crate::error::ServerError;
+use crate::error::{ServerError, TARGET_HOLDS_ROWS};
 use crate::script::datafile::{self, Event, Summary};
 use crate::script::statement::{Dialect, Restore, TableName};
 use crate::snapshot::manifest::Manifest;
@@ -38,12 +38,14 @@ fn lost_error(
     ))
 }
 
-/// Where a server error inside COPY data points: `COPY t, line 5` -> file line.
+/// Where a server error inside COPY data points: `COPY t, line 5` -> file
+/// line; `unique_hint` is added to a duplicate-key error.
 pub(super) fn copy_error(
     path: &Path,
     data_start: u64,
     table: &TableName,
     err: tokio_postgres::Error,
+    unique_hint: Option<&str>,
 ) -> anyhow::Error {
     let line = err
         .as_db_error()
@@ -58,8 +60,8 @@ pub(super) fn copy_error(
     }
     let unique = err.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION);
     let mut server = ServerError::from(err);
-    if unique {
-        server = server.with_hint("the target already holds these rows: `--truncate` empties the file's tables first, in the same transaction");
+    if let (true, Some(hint)) = (unique, unique_hint) {
+        server = server.with_hint(hint);
     }
     anyhow::Error::from(server).context(format!("{}:{line}: table {table}", path.display()))
 }
@@ -226,7 +228,13 @@ pub async fn load(client: &Client, path: &Path, opts: &ImportOptions) -> Result<
                     match events.recv().await {
                         Some(Ok(Event::CopyData(chunk))) => {
                             if let Err(e) = sink.send(Bytes::from(chunk)).await {
-                                return Err(copy_error(path, data_start, &table, e));
+                                return Err(copy_error(
+                                    path,
+                                    data_start,
+                                    &table,
+                                    e,
+                                    Some(TARGET_HOLDS_ROWS),
+                                ));
                             }
                         }
                         Some(Ok(Event::CopyEnd { .. })) => break,
@@ -238,9 +246,9 @@ pub async fn load(client: &Client, path: &Path, opts: &ImportOptions) -> Result<
                         ),
                     }
                 }
-                sink.finish()
-                    .await
-                    .map_err(|e| copy_error(path, data_start, &table, e))?;
+                sink.finish().await.map_err(|e| {
+                    copy_error(path, data_start, &table, e, Some(TARGET_HOLDS_ROWS))
+                })?;
                 for index in rebuild {
                     client.batch_execute(&index.definition).await.map_err(ServerError::from).with_context(|| format!("{display}:{line}: table {table}: building index {} again after its rows", index.name))?;
                 }

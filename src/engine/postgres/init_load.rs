@@ -623,7 +623,7 @@ async fn work(
             Msg::CopyData(chunk) => {
                 let copy = sink.as_mut().expect("data follows a COPY start");
                 if let Err(e) = copy.send(Bytes::from(chunk)).await {
-                    return Err(copy_error(path, data_start, &name(), e));
+                    return Err(copy_error(path, data_start, &name(), e, None));
                 }
             }
             Msg::CopyRanges(mut chunks) => {
@@ -642,7 +642,7 @@ async fn work(
                     let rows = memchr::memchr_iter(b'\n', &chunk).count() as u64;
                     let copy = sink.as_mut().expect("data follows a COPY start");
                     if let Err(e) = copy.send(Bytes::from(chunk)).await {
-                        return Err(copy_error(path, data_start, &name(), e));
+                        return Err(copy_error(path, data_start, &name(), e, None));
                     }
                     if let (Some(bar), Some(line)) = (&bar, &mut line_of_table) {
                         line.advance(rows, len as u64);
@@ -655,7 +655,7 @@ async fn work(
                 copy.as_mut()
                     .finish()
                     .await
-                    .map_err(|e| copy_error(path, data_start, &name(), e))?;
+                    .map_err(|e| copy_error(path, data_start, &name(), e, None))?;
             }
             Msg::Insert { sql, line, rows } => {
                 client.batch_execute(&sql).await.map_err(|e| {
