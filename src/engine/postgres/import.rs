@@ -73,6 +73,23 @@ struct Dropped {
     definition: String,
 }
 
+/// A foreign key dropped before a table's rows and added again after the
+/// whole file, on `owner`: the loaded table itself (`ALTER TABLE ONLY`), or
+/// the partitioned table it inherits the key from (then from and to every
+/// partition at once).
+struct DroppedKey {
+    owner: String,
+    only: bool,
+    key: Dropped,
+}
+
+impl DroppedKey {
+    fn alter(&self, action: &str) -> String {
+        let only = if self.only { "ONLY " } else { "" };
+        format!("ALTER TABLE {only}{} {action}", self.owner)
+    }
+}
+
 /// Readies an empty table for its COPY block, inside the load's transaction.
 /// Building an index once over all rows is several times faster than
 /// inserting every row into it, so the indexes `pg_get_indexdef` recreates
@@ -88,24 +105,31 @@ async fn prepare_table(
     sql: String,
     truncated: &[TableName],
     opts: &ImportOptions,
-) -> Result<(String, Vec<Dropped>, Vec<Dropped>)> {
+) -> Result<(String, Vec<Dropped>, Vec<DroppedKey>)> {
     let quoted = table.quoted(Dialect::Postgres);
     let rows = client
         .query(include_str!("sql/import_droppable_indexes.sql"), &[&quoted])
         .await
         .map_err(ServerError::from)
         .context("reading its indexes")?;
-    let keys = if opts.disable_constraints {
-        Vec::new()
+    let (keys, inherited) = if opts.disable_constraints {
+        (Vec::new(), Vec::new())
     } else {
-        client
-            .query(
-                include_str!("sql/import_droppable_foreign_keys.sql"),
-                &[&quoted],
-            )
-            .await
-            .map_err(ServerError::from)
-            .context("reading its foreign keys")?
+        let quoted = &quoted;
+        let read = |sql| async move {
+            client
+                .query(sql, &[quoted])
+                .await
+                .map_err(ServerError::from)
+                .context("reading its foreign keys")
+        };
+        (
+            read(include_str!("sql/import_droppable_foreign_keys.sql")).await?,
+            read(include_str!(
+                "sql/import_droppable_partition_foreign_keys.sql"
+            ))
+            .await?,
+        )
     };
     let truncated_here = truncated.contains(table);
     let mut dropped = Vec::new();
@@ -136,20 +160,44 @@ async fn prepare_table(
                 dropped.push(index);
             }
             for row in keys {
-                let key = Dropped {
-                    name: row.get("name"),
-                    definition: row.get("definition"),
+                let key = DroppedKey {
+                    owner: quoted.clone(),
+                    only: true,
+                    key: Dropped {
+                        name: row.get("name"),
+                        definition: row.get("definition"),
+                    },
                 };
-                client
-                    .batch_execute(&format!(
-                        "ALTER TABLE ONLY {quoted} DROP CONSTRAINT {}",
-                        key.name
-                    ))
-                    .await
-                    .map_err(ServerError::from)
-                    .with_context(|| format!("dropping foreign key {} for the load", key.name))?;
+                drop_key(client, &key).await?;
                 dropped_keys.push(key);
             }
+        }
+    }
+    // A partition's inherited keys are checked row by row, and each check
+    // locks the referenced row: at 12M rows that made loading a partitioned
+    // table 5x slower than its size. They go from the whole partitioned
+    // table, if it holds no rows yet (its other partitions would be checked
+    // again when the key comes back).
+    for row in inherited {
+        let key = DroppedKey {
+            owner: row.get("owner"),
+            only: false,
+            key: Dropped {
+                name: row.get("name"),
+                definition: row.get("definition"),
+            },
+        };
+        let empty: bool = client
+            .query_one(
+                &format!("SELECT NOT EXISTS (SELECT 1 FROM {})", key.owner),
+                &[],
+            )
+            .await
+            .map_err(ServerError::from)?
+            .get(0);
+        if empty {
+            drop_key(client, &key).await?;
+            dropped_keys.push(key);
         }
     }
     let sql = if truncated_here && can_freeze(client, &quoted).await? {
@@ -158,6 +206,15 @@ async fn prepare_table(
         sql
     };
     Ok((sql, dropped, dropped_keys))
+}
+
+async fn drop_key(client: &Client, dropped: &DroppedKey) -> Result<()> {
+    let name = &dropped.key.name;
+    client
+        .batch_execute(&dropped.alter(&format!("DROP CONSTRAINT {name}")))
+        .await
+        .map_err(ServerError::from)
+        .with_context(|| format!("dropping foreign key {name} for the load"))
 }
 
 /// COPY FREEZE takes only a plain table (not a partitioned or foreign one),
@@ -196,7 +253,7 @@ pub async fn load(client: &Client, path: &Path, opts: &ImportOptions) -> Result<
     super::load::raise_maintenance_memory(client).await;
     let mut events = datafile::spawn(path, Dialect::Postgres);
     let mut restores = Vec::new();
-    let mut dropped_keys: Vec<(TableName, u64, Dropped)> = Vec::new();
+    let mut dropped_keys: Vec<(TableName, u64, DroppedKey)> = Vec::new();
     let summary = loop {
         let Some(event) = events.recv().await else {
             bail!("{display}: the file reader stopped before the end of the file");
@@ -273,22 +330,40 @@ pub async fn load(client: &Client, path: &Path, opts: &ImportOptions) -> Result<
     };
     datafile::check_emptied(path, Dialect::Postgres, &truncated, &summary)?;
     // Every table is loaded: the dropped foreign keys come back, each
-    // checking all its rows at once.
-    for (table, line, key) in dropped_keys {
-        let sql = format!(
-            "ALTER TABLE ONLY {} ADD CONSTRAINT {} {}",
-            table.quoted(Dialect::Postgres),
-            key.name,
-            key.definition
-        );
+    // checking all its rows at once, in one anti-join. Without statistics
+    // of the new rows the planner takes a merge join over both tables'
+    // indexes, reading them in index order at random: 15.2 s against 4.8 s
+    // for a hash join at 12M rows (order_items to a partitioned orders).
+    // For this transaction only, while the keys are added.
+    if !dropped_keys.is_empty() {
+        client
+            .batch_execute("SET LOCAL enable_mergejoin = off")
+            .await
+            .map_err(ServerError::from)?;
+    }
+    for (table, line, dropped) in dropped_keys {
+        let key = &dropped.key;
+        let sql = dropped.alter(&format!("ADD CONSTRAINT {} {}", key.name, key.definition));
         client
             .batch_execute(&sql)
             .await
             .map_err(ServerError::from)
             .with_context(|| {
-                format!("{display}:{line}: table {table}: foreign key {}", key.name)
+                let on = if dropped.only {
+                    String::new()
+                } else {
+                    format!(" (of {})", dropped.owner)
+                };
+                format!(
+                    "{display}:{line}: table {table}: foreign key {}{on}",
+                    key.name
+                )
             })?;
     }
+    client
+        .batch_execute("RESET enable_mergejoin")
+        .await
+        .map_err(ServerError::from)?;
     // Deferred constraints are checked now, so that a violation is reported
     // here, before any sequence is touched, and not at COMMIT.
     client
