@@ -387,6 +387,18 @@ mod tests {
         text
     }
 
+    /// An output in a new directory, and its pieces with "head" written.
+    fn started(
+        compression: Compression,
+    ) -> (tempfile::TempDir, PathBuf, Arc<Mutex<Slot<File>>>, Pieces) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out");
+        let out = Slot::share(File::create(&path).unwrap());
+        let mut pieces = Pieces::new(&out, compression, dir.path());
+        pieces.write(b"head\n").unwrap();
+        (dir, path, out, pieces)
+    }
+
     fn files_in(dir: &Path) -> usize {
         std::fs::read_dir(dir).unwrap().count()
     }
@@ -394,11 +406,7 @@ mod tests {
     #[tokio::test]
     async fn pieces_arrive_in_order_and_decompress_as_one_stream() {
         for compression in [Compression::None, Compression::Gzip, Compression::Zstd] {
-            let dir = tempfile::tempdir().unwrap();
-            let path = dir.path().join("out");
-            let out = Slot::share(File::create(&path).unwrap());
-            let mut pieces = Pieces::new(&out, compression, dir.path());
-            pieces.write(b"head\n").unwrap();
+            let (dir, path, out, mut pieces) = started(compression);
             let spooler = pieces.spooler();
             let permits = Arc::new(Semaphore::new(4));
             let (tx, rx) = mpsc::channel(4);
@@ -438,11 +446,7 @@ mod tests {
     #[test]
     fn the_head_piece_writes_into_the_output() {
         for compression in [Compression::None, Compression::Gzip, Compression::Zstd] {
-            let dir = tempfile::tempdir().unwrap();
-            let path = dir.path().join("out");
-            let out = Slot::share(File::create(&path).unwrap());
-            let mut pieces = Pieces::new(&out, compression, dir.path());
-            pieces.write(b"head\n").unwrap();
+            let (dir, path, out, mut pieces) = started(compression);
             let spooler = pieces.spooler();
             let (mut p0, mut p1, mut p2) = (
                 spooler.spool(0).unwrap(),
