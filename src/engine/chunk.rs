@@ -55,10 +55,51 @@ impl Chunk {
     }
 }
 
-/// How many ranges a table of `bytes` (the catalog's estimate) is worth;
-/// below 2 it stays whole.
-pub fn wanted(bytes: u64) -> u64 {
-    (bytes / chunk_bytes()).min(MAX_CHUNKS)
+/// How many ranges each table is worth (below 2 it stays whole). `bytes` are
+/// the catalog's estimates in file order, 0 for a table kept whole anyway;
+/// `jobs` connections each take the next piece when they are free.
+///
+/// A table is cut only when, kept whole, it would keep its connection busy
+/// past the point where all of them could finish together (with a tenth of
+/// slack): two connections reading one table cost the server more than each
+/// reading a table of its own. MariaDB, shop data at 3M rows (no table above
+/// a third of the bytes), `--jobs 2`: cut in 16 MiB ranges, server CPU
+/// 3.2-4.0 s and wall 3.2-3.9 s; whole tables, 2.6-2.8 s and 2.5-2.9 s.
+pub fn wanted(bytes: &[u64], jobs: usize) -> Vec<u64> {
+    let jobs = jobs.max(1);
+    let total: u64 = bytes.iter().sum();
+    let fair = total / jobs as u64;
+    let limit = fair + fair / 10;
+    let size = chunk_bytes();
+    // When each connection is next free, counted in bytes read.
+    let mut free = vec![0u64; jobs];
+    let earliest =
+        |free: &mut Vec<u64>| -> usize { (0..free.len()).min_by_key(|&i| free[i]).unwrap_or(0) };
+    bytes
+        .iter()
+        .map(|&b| {
+            let ranges = (b / size).min(MAX_CHUNKS);
+            let first = earliest(&mut free);
+            if jobs > 1 && ranges >= 2 && free[first] + b > limit {
+                for _ in 0..ranges {
+                    let next = earliest(&mut free);
+                    free[next] += b / ranges;
+                }
+                ranges
+            } else {
+                free[first] += b;
+                0
+            }
+        })
+        .collect()
+}
+
+/// [`wanted`] for `tables`, where `whole(i)` keeps a table in one piece.
+pub fn cuts<T: ExportTable>(tables: &[T], jobs: usize, whole: impl Fn(usize) -> bool) -> Vec<u64> {
+    let bytes: Vec<u64> = (0..tables.len())
+        .map(|i| if whole(i) { 0 } else { tables[i].estimate().1 })
+        .collect();
+    wanted(&bytes, jobs)
 }
 
 /// The cut size. The tests lower it through DBSNAP_TEST_CHUNK_BYTES to cut
@@ -314,6 +355,27 @@ impl TableSums {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_table_that_would_finish_last_is_cut() {
+        const MIB: u64 = 1024 * 1024;
+        // No table above its share: every one is read whole.
+        assert_eq!(
+            wanted(&[138 * MIB, 163 * MIB, 128 * MIB, 9 * MIB, 70 * MIB], 2),
+            [0, 0, 0, 0, 0]
+        );
+        // One table with 80 % of the bytes is cut in 16 MiB ranges.
+        assert_eq!(wanted(&[10 * MIB, 320 * MIB, 30 * MIB], 2), [0, 20, 0]);
+        // A table below half the bytes, but last: kept whole, its connection
+        // would go on alone long after the other is done.
+        assert_eq!(
+            wanted(&[60 * MIB, 60 * MIB, 60 * MIB, 160 * MIB], 2),
+            [0, 0, 0, 10]
+        );
+        // One connection, or tables too small to cut: nothing is cut.
+        assert_eq!(wanted(&[10 * MIB, 320 * MIB], 1), [0, 0]);
+        assert_eq!(wanted(&[MIB, 20 * MIB], 2), [0, 0]);
+    }
 
     #[test]
     fn ranges_cover_the_span_once() {

@@ -13,14 +13,15 @@ use super::data::DataTable;
 use crate::engine::chunk::{self, Chunk, ExportTable};
 use crate::error::ServerError;
 
-/// The pieces for `tables`, in order: tables whose data (by the server's
-/// estimate) is worth two ranges or more, and whose primary key starts with an
-/// integer column, are cut into ranges of equal width between that column's
-/// MIN and MAX, read on `conn` inside the snapshot. `whole(i)` keeps a table
-/// in one piece (its rows are left out anyway).
+/// The pieces for `tables`, in order: tables that `chunk::wanted` cuts for
+/// `jobs` connections, and whose primary key starts with an integer column,
+/// are cut into ranges of equal width between that column's MIN and MAX,
+/// read on `conn` inside the snapshot. `whole(i)` keeps a table in one piece
+/// (its rows are left out anyway).
 pub async fn plan(
     conn: &mut Conn,
     tables: &[DataTable],
+    jobs: usize,
     whole: impl Fn(usize) -> bool,
 ) -> Result<Vec<Chunk>> {
     let keys: HashMap<String, String> = conn
@@ -29,13 +30,12 @@ pub async fn plan(
         .map_err(ServerError::from)?
         .into_iter()
         .collect();
+    let wanted = chunk::cuts(tables, jobs, whole);
     let mut chunks = Vec::new();
     for (index, table) in tables.iter().enumerate() {
-        let wanted = chunk::wanted(table.est_bytes);
+        let wanted = wanted[index];
         let ranges = match keys.get(&table.name) {
-            Some(column) if wanted >= 2 && !whole(index) => {
-                key_ranges(conn, table, column, wanted).await?
-            }
+            Some(column) if wanted >= 2 => key_ranges(conn, table, column, wanted).await?,
             _ => Vec::new(),
         };
         chunk::push_table(&mut chunks, index, ranges);

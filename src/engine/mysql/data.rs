@@ -469,9 +469,8 @@ pub async fn export(
     pieces.write(header.as_bytes())?;
 
     let skipped: Vec<bool> = tables.iter().map(|t| opts.rows_left_out(&t.name)).collect();
-    // Ranges only pay where more than one connection reads them.
-    let cut = workers.len() > 1;
-    let chunks = super::chunk::plan(&mut workers[0], &tables, |i| !cut || skipped[i]).await?;
+    let jobs = workers.len();
+    let chunks = super::chunk::plan(&mut workers[0], &tables, jobs, |i| skipped[i]).await?;
 
     let (mut manifest, tasks) = chunk::export(
         pieces,

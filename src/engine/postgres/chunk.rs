@@ -18,13 +18,14 @@ use crate::error::ServerError;
 /// The first server version with TID range scans.
 const TID_RANGE_SCAN: i32 = 140000;
 
-/// The pieces for `tables`, in order: tables whose size (by the catalog) is
-/// worth two ranges or more are cut into ranges of about equal page
-/// counts, measured on `client` inside the snapshot. `whole(i)` keeps a
-/// table in one piece (its rows are left out anyway).
+/// The pieces for `tables`, in order: tables that `chunk::wanted` cuts for
+/// `jobs` connections are cut into ranges of about equal page counts,
+/// measured on `client` inside the snapshot. `whole(i)` keeps a table in one
+/// piece (its rows are left out anyway).
 pub async fn plan(
     client: &Client,
     tables: &[DataTable],
+    jobs: usize,
     whole: impl Fn(usize) -> bool,
 ) -> Result<Vec<Chunk>> {
     let version: i32 = client
@@ -36,12 +37,12 @@ pub async fn plan(
         .map_err(ServerError::from)
         .context("reading the server version")?
         .get(0);
+    let wanted = chunk::cuts(tables, jobs, whole);
     let mut chunks = Vec::new();
     for (index, table) in tables.iter().enumerate() {
-        let wanted = chunk::wanted(table.est_bytes);
+        let wanted = wanted[index];
         // A table without columns has no SELECT list to read it by.
-        let cut =
-            version >= TID_RANGE_SCAN && wanted >= 2 && !whole(index) && !table.columns.is_empty();
+        let cut = version >= TID_RANGE_SCAN && wanted >= 2 && !table.columns.is_empty();
         let ranges = if cut {
             page_ranges(client, table, wanted).await?
         } else {

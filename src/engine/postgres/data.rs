@@ -302,9 +302,7 @@ pub async fn export(
         .iter()
         .map(|t| opts.rows_left_out(&t.qname))
         .collect();
-    // Ranges only pay where more than one connection reads them.
-    let cut = workers.len() > 1;
-    let chunks = super::chunk::plan(&main, &tables, |i| !cut || skipped[i]).await?;
+    let chunks = super::chunk::plan(&main, &tables, workers.len(), |i| skipped[i]).await?;
     let (mut manifest, tasks) = chunk::export(
         pieces,
         EngineKind::Postgres,
