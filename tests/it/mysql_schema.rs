@@ -7,8 +7,8 @@
 //! AUTO_INCREMENT counters and the same sequence rows as its source.
 
 use crate::support::commands::{
-    export_both, export_schema, export_twice_and_rebuilt, fixture_snapshot, init, schema_snapshot,
-    verify_json, verify_manifest, verify_source,
+    export_both, export_data_ok, export_schema, export_schema_ok, export_twice_and_rebuilt,
+    fixture_snapshot, init, schema_snapshot, verify_json, verify_manifest, verify_source,
 };
 use crate::support::init_safety::{
     assert_init_fails_at, assert_refused_without_yes, assert_replaced_with_yes,
@@ -415,4 +415,41 @@ fn init_failure_in_the_data_names_file_and_line_and_keeps_target() {
     run.assert_names_line(&bad, insert + 1, &["Duplicate entry '1' for key"]);
     // The hint that names import's `--truncate` is not init's.
     assert!(!run.stderr.contains("--truncate"), "{}", run.stderr);
+}
+
+/// A unique index that the rows break, on a table whose block of the data
+/// file ends before the next table's: its indexes are built while the next
+/// table loads, on a connection of their own, and the failure still ends
+/// the init with the server's message and the target as it was.
+#[test]
+fn init_with_rows_that_break_an_index_built_during_the_load_keeps_target() {
+    let dir = tempdir();
+    let (schema, data) = (dir.join("schema.sql"), dir.join("data.sql"));
+    // The schema has the unique key; the rows come from a twin without it.
+    const TABLES: &str = "CREATE TABLE first_t (id INT PRIMARY KEY, code INT, UNIQUE KEY code_u (code)) \
+                          ENGINE=InnoDB; \
+                          CREATE TABLE second_t (id INT PRIMARY KEY, v VARCHAR(20), KEY v_i (v)) ENGINE=InnoDB;";
+    let with_key = TestDb::create("keyed");
+    with_key.sql(TABLES);
+    export_schema_ok(&with_key, &schema);
+    let rows = TestDb::create("rows");
+    rows.sql(&TABLES.replace(", UNIQUE KEY code_u (code)", ""));
+    rows.sql(
+        "INSERT INTO first_t SELECT seq, seq % 50 FROM seq_1_to_100; \
+         INSERT INTO second_t SELECT seq, CONCAT('v', seq) FROM seq_1_to_20000;",
+    );
+    export_data_ok(&rows, &data, &[]);
+    let text = std::fs::read_to_string(&data).unwrap();
+    assert!(
+        line_of(&text, "INSERT INTO `first_t`") < line_of(&text, "INSERT INTO `second_t`"),
+        "first_t's block comes first"
+    );
+    let run = failed_init_over_existing::<MyServer>(&schema, Some(&data), true);
+    for words in ["`first_t`", "Duplicate entry", "code_u"] {
+        assert!(
+            run.stderr.contains(words),
+            "no {words:?} in: {}",
+            run.stderr
+        );
+    }
 }

@@ -27,15 +27,20 @@ pub struct Loaded {
 /// Loads the file's rows through `conn`; the caller owns the transaction and
 /// runs `deferred` after it.
 pub async fn load(conn: &mut Conn, path: &Path, opts: &ImportOptions) -> Result<Loaded> {
-    load_with(conn, Vec::new(), path, opts, BTreeSet::new(), true).await
+    load_with(conn, Vec::new(), path, opts, BTreeSet::new(), None).await
 }
 
-/// One statement for a loading connection, with where it came from.
-struct Job {
-    sql: String,
-    line: u64,
-    /// None for a session setting.
-    table: Option<TableName>,
+/// What the reader hands a loading connection.
+enum Job {
+    /// A statement, with where it came from; `table` is None for a session setting.
+    Statement {
+        sql: String,
+        line: u64,
+        table: Option<TableName>,
+    },
+    /// The table's block of the file has ended: once the statements before
+    /// this are in, its rows are.
+    Loaded(TableName),
 }
 
 /// Runs statements on one connection, in order, until the queue closes.
@@ -46,14 +51,23 @@ async fn run_jobs(
     display: String,
     infile: Infile,
     large: LargeStatements,
+    loaded: mpsc::UnboundedSender<TableName>,
 ) -> Result<()> {
     let mut loader = Loader::new(&mut conn, Transaction::PerStatement, infile).beside_others(large);
     while let Some(job) = jobs.recv().await {
-        let sent = match &job.table {
-            Some(table) => loader.insert(table, &job.sql).await,
-            None => loader.setting(&job.sql).await,
+        let (sql, line, table) = match job {
+            Job::Statement { sql, line, table } => (sql, line, table),
+            Job::Loaded(table) => {
+                // Nobody may be listening any more; the rows are in either way.
+                let _ = loaded.send(table);
+                continue;
+            }
         };
-        sent.map_err(|f| describe(f, &display, job.line, job.table.as_ref(), false))?;
+        let sent = match &table {
+            Some(table) => loader.insert(table, &sql).await,
+            None => loader.setting(&sql).await,
+        };
+        sent.map_err(|f| describe(f, &display, line, table.as_ref(), false))?;
     }
     conn.disconnect().await.ok();
     Ok(())
@@ -63,13 +77,17 @@ async fn run_jobs(
 /// of them). Only for a fresh database that nobody reads yet: the workers
 /// commit on their own, so there is no single transaction. The rows of
 /// `skip` are read and checked but not loaded (`init --resume` kept them).
+/// Each table whose block of the file has ended, and whose rows are all in,
+/// is sent on `loaded`.
 pub async fn load_parallel(
     conn: &mut Conn,
     workers: Vec<Conn>,
     path: &Path,
     skip: BTreeSet<TableName>,
+    loaded: mpsc::UnboundedSender<TableName>,
 ) -> Result<Loaded> {
-    load_with(conn, workers, path, &ImportOptions::default(), skip, false).await
+    let opts = ImportOptions::default();
+    load_with(conn, workers, path, &opts, skip, Some(loaded)).await
 }
 
 async fn load_with(
@@ -78,8 +96,10 @@ async fn load_with(
     path: &Path,
     opts: &ImportOptions,
     skip: BTreeSet<TableName>,
-    import: bool,
+    loaded: Option<mpsc::UnboundedSender<TableName>>,
 ) -> Result<Loaded> {
+    // Only init's staging load reports finished tables; import's hints name import's flags.
+    let import = loaded.is_none();
     let display = path.display().to_string();
     let infile = Infile::probe(conn).await;
     // Only connections side by side need large statements kept apart.
@@ -101,9 +121,12 @@ async fn load_with(
             display.clone(),
             infile.clone(),
             large.clone().expect("probed for the workers"),
+            loaded.clone().expect("workers load only for init"),
         )));
     }
     let mut worker_of: HashMap<TableName, usize> = HashMap::new();
+    // The table whose block the reader is in, on the workers.
+    let mut current: Option<TableName> = None;
     let mut emptied = Vec::new();
     if opts.truncate {
         let tables = datafile::tables_loaded(path, Dialect::MySql).await?;
@@ -161,7 +184,7 @@ async fn load_with(
                     .await
                     .map_err(|f| describe(f, &display, line, None, import))?;
                 for queue in &queues {
-                    let job = Job {
+                    let job = Job::Statement {
                         sql: sql.clone(),
                         line,
                         table: None,
@@ -198,11 +221,22 @@ async fn load_with(
                 } else {
                     // Each table stays on one connection, so its rows go in
                     // file order and an error names the same line every time.
+                    if current.as_ref() != Some(&table) {
+                        if let Some(ended) = current.replace(table.clone()) {
+                            if queues[worker_of[&ended]]
+                                .send(Job::Loaded(ended))
+                                .await
+                                .is_err()
+                            {
+                                return Err(first_failure(handles).await);
+                            }
+                        }
+                    }
                     let seen = worker_of.len();
                     let worker = *worker_of
                         .entry(table.clone())
                         .or_insert(seen % queues.len());
-                    let job = Job {
+                    let job = Job::Statement {
                         sql,
                         line,
                         table: Some(table),

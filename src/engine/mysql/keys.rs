@@ -17,6 +17,7 @@ use std::sync::{Arc, Mutex};
 use anyhow::{Context, Result};
 use mysql_async::prelude::Queryable;
 use mysql_async::Conn;
+use tokio::sync::mpsc;
 
 use crate::engine::order::Section;
 use crate::error::ServerError;
@@ -128,6 +129,83 @@ pub async fn add(
     });
     futures_util::future::try_join_all(runs).await?;
     Ok(())
+}
+
+/// Builds the indexes of each table whose rows are in, on a connection of
+/// its own, while the other tables still load: loading keeps both cores
+/// only about 60 % busy (one table loads at a time while the reader goes
+/// through the file in order), and the builds would otherwise all come
+/// after the last row.
+pub struct Early {
+    state: Arc<Mutex<Taken>>,
+    loaded: Option<mpsc::UnboundedSender<TableName>>,
+    builder: tokio::task::JoinHandle<Result<Vec<DeferredKeys>>>,
+}
+
+/// What the builder has taken, and whether it may take more.
+#[derive(Default)]
+struct Taken {
+    stopped: bool,
+    tables: BTreeSet<TableName>,
+}
+
+impl Early {
+    pub fn start(mut conn: Conn, deferred: &[DeferredKeys]) -> Early {
+        let (tx, mut rx) = mpsc::unbounded_channel::<TableName>();
+        let state = Arc::new(Mutex::new(Taken::default()));
+        let taken = state.clone();
+        let deferred = deferred.to_vec();
+        let builder = tokio::spawn(async move {
+            let mut built = Vec::new();
+            while let Some(table) = rx.recv().await {
+                let Some(keys) = deferred.iter().find(|d| d.table == table) else {
+                    continue;
+                };
+                {
+                    let mut taken = taken.lock().expect("not poisoned");
+                    if taken.stopped {
+                        break;
+                    }
+                    if !taken.tables.insert(table) {
+                        continue;
+                    }
+                }
+                add_one(&mut conn, keys).await?;
+                built.push(keys.clone());
+            }
+            conn.disconnect().await.ok();
+            Ok(built)
+        });
+        Early {
+            state,
+            loaded: Some(tx),
+            builder,
+        }
+    }
+
+    /// Where the load reports each table whose rows are in.
+    pub fn loaded(&self) -> mpsc::UnboundedSender<TableName> {
+        self.loaded.clone().expect("taken only by stop")
+    }
+
+    /// The builder takes no more tables; of `deferred`, those it has not
+    /// taken are left for `add`.
+    pub fn stop(&mut self, deferred: Vec<DeferredKeys>) -> Vec<DeferredKeys> {
+        self.loaded = None;
+        let mut taken = self.state.lock().expect("not poisoned");
+        taken.stopped = true;
+        deferred
+            .into_iter()
+            .filter(|d| !taken.tables.contains(&d.table))
+            .collect()
+    }
+
+    /// Waits for the build in flight; the tables built, for the progress bar.
+    pub async fn finish(self) -> Result<Vec<DeferredKeys>> {
+        self.builder
+            .await
+            .map_err(|e| anyhow::anyhow!("the index builder stopped: {e}"))?
+    }
 }
 
 async fn add_one(conn: &mut Conn, deferred: &DeferredKeys) -> Result<()> {

@@ -39,7 +39,7 @@ use crate::engine::{
 };
 use crate::error::{Report, ServerError};
 use crate::script::schemafile::PostDataBar;
-use crate::script::statement::{Dialect, Restore, TableName};
+use crate::script::statement::{Dialect, PostDataStep, Restore, TableName};
 use crate::snapshot::manifest::Manifest;
 use crate::snapshot::pieces::Pieces;
 
@@ -244,14 +244,36 @@ impl MySql {
                 .await?;
                 workers.push(worker);
             }
-            let loaded = import::load_parallel(&mut conn, workers, data, skip).await?;
-            run_deferred(&mut conn, data, &loaded.deferred).await?;
-            // Two tables' indexes are built at a time, as the rows were loaded.
             let deferred = keys::deferred(schema_file)?;
+            let builder = connect::connect(&self.spec.with_dbname(&staging)).await?;
+            let mut early = keys::Early::start(builder, &deferred);
+            let loaded =
+                import::load_parallel(&mut conn, workers, data, skip, early.loaded()).await;
             let indexes = deferred.iter().map(|d| d.keys.len() as u64).sum();
+            let rest = early.stop(deferred);
+            let loaded = match loaded {
+                Ok(loaded) => loaded,
+                Err(err) => {
+                    // The build in flight ends before the staging database is dropped.
+                    early.finish().await.ok();
+                    return Err(err);
+                }
+            };
+            // The rest of the indexes, two tables at a time, beside the
+            // builder's last one.
             let bar = PostDataBar::start(schema_file, Dialect::MySql, indexes);
             let mut second = connect::connect(&self.spec.with_dbname(&staging)).await?;
-            keys::add(vec![&mut conn, &mut second], deferred, &bar).await?;
+            let late = async {
+                run_deferred(&mut conn, data, &loaded.deferred).await?;
+                keys::add(vec![&mut conn, &mut second], rest, &bar).await
+            };
+            let (late, built) = tokio::join!(late, early.finish());
+            late?;
+            for table in built? {
+                for _ in &table.keys {
+                    bar.step(PostDataStep::Index);
+                }
+            }
             second.disconnect().await.ok();
             record_phase(&mut conn, identity, Phase::PostData).await?;
             load::run_post_data(&mut conn, schema_file, &bar).await?;
