@@ -417,6 +417,50 @@ fn init_failure_in_the_data_names_file_and_line_and_keeps_target() {
     assert!(!run.stderr.contains("--truncate"), "{}", run.stderr);
 }
 
+/// Replacing a database whose foreign keys have names of their own with
+/// tables that bring the same names: the server would refuse the swap's
+/// RENAME (a parked table keeps its key's name), so init refuses before it
+/// builds anything, says why and what to do, and changes nothing. Keys
+/// named by InnoDB itself (`t_ibfk_1`) follow their table, and such a
+/// database is replaced.
+#[test]
+fn init_over_a_database_with_the_same_named_foreign_keys_is_refused_up_front() {
+    for (named, replaced) in [(true, false), (false, true)] {
+        let constraint = if named {
+            "CONSTRAINT child_parent_fk "
+        } else {
+            ""
+        };
+        let source = TestDb::create("fksrc");
+        source.sql(&format!(
+            "CREATE TABLE parent (id INT PRIMARY KEY) ENGINE=InnoDB; \
+             CREATE TABLE child (id INT PRIMARY KEY, parent_id INT, \
+             {constraint}FOREIGN KEY (parent_id) REFERENCES parent (id)) ENGINE=InnoDB; \
+             INSERT INTO parent VALUES (1); INSERT INTO child VALUES (1, 1);"
+        ));
+        let (_dir, schema, _) = schema_snapshot(&source);
+        let target = TestDb::reserve("fkdst");
+        init(&target, &schema, None, true).assert_success();
+        target.sql("INSERT INTO parent VALUES (7);");
+        let run = init(&target, &schema, None, true);
+        if replaced {
+            run.assert_success();
+            assert_eq!(target.count("parent"), 0, "{}", run.stderr);
+        } else {
+            run.assert_code(1);
+            for words in ["cannot replace", "`child_parent_fk`", "Nothing was changed"] {
+                assert!(
+                    run.stderr.contains(words),
+                    "no {words:?} in: {}",
+                    run.stderr
+                );
+            }
+            assert_eq!(target.count("parent"), 1, "the target is as it was");
+        }
+        target.assert_no_staging_leftovers();
+    }
+}
+
 /// A unique index that the rows break, on a table whose block of the data
 /// file ends before the next table's: its indexes are built while the next
 /// table loads, on a connection of their own, and the failure still ends

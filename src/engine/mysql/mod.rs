@@ -174,6 +174,7 @@ impl MySql {
             }
             None => {
                 report.notes.extend(inputs.nothing_resumed(&target));
+                swap::refuse_foreign_key_clash(&mut admin, &target, schema_file).await?;
                 let staging = staging_name(&target, "new", 64);
                 exec(
                     &mut admin,

@@ -17,15 +17,17 @@
 //! happened, it drops the leftovers (nothing had changed); if it had, it
 //! finishes the swap. It says which.
 
+use std::collections::BTreeSet;
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use mysql_async::prelude::Queryable;
 use mysql_async::Conn;
 
 use super::connect::{ident, server_message};
 use super::{exec, load, names};
 use crate::error::ServerError;
+use crate::script::statement::Dialect;
 
 /// The journal's table in the `old` database.
 const JOURNAL: &str = "__dbsnap_swap";
@@ -283,6 +285,93 @@ impl Journal<'_> {
         rows.push(plain("end", "end".to_string()));
         write_journal(admin, old, &rows).await
     }
+}
+
+/// Refuses, before anything is built, a swap that the server would refuse
+/// at its RENAME: InnoDB keeps a foreign key's name for the whole database,
+/// and a parked live table keeps the names it chose itself (only names of
+/// the `table_ibfk_N` form follow a table's name), so a new table that
+/// brings a key of the same name cannot move in beside it.
+pub async fn refuse_foreign_key_clash(
+    admin: &mut Conn,
+    target: &str,
+    schema_file: &Path,
+) -> Result<()> {
+    let live: Vec<(String, String)> = admin
+        .exec(
+            "SELECT CONSTRAINT_NAME, TABLE_NAME FROM information_schema.REFERENTIAL_CONSTRAINTS \
+             WHERE CONSTRAINT_SCHEMA = ? ORDER BY 1",
+            (target,),
+        )
+        .await
+        .map_err(ServerError::from)?;
+    let chosen: Vec<&str> = live
+        .iter()
+        .filter(|(name, table)| !is_generated_key_name(name, table))
+        .map(|(name, _)| name.as_str())
+        .collect();
+    if chosen.is_empty() {
+        return Ok(());
+    }
+    let mut clash = BTreeSet::new();
+    for statement in crate::script::schemafile::statements(schema_file, Dialect::MySql)? {
+        clash.extend(
+            foreign_key_names(&statement.sql)
+                .into_iter()
+                .filter(|n| chosen.contains(&n.as_str())),
+        );
+    }
+    if clash.is_empty() {
+        return Ok(());
+    }
+    let names: Vec<String> = clash.iter().map(|n| ident(n)).collect();
+    bail!(
+        "cannot replace {target}: its tables have foreign keys named {}, and so do the new tables. \
+         MariaDB and MySQL keep a foreign key's name for the whole database, so the new tables \
+         cannot move in while the old ones still hold those names (a known limit of init's swap). \
+         Nothing was changed. Build the new database under another name (init --url .../{target}_new) \
+         and point the application at it, or drop {target} first",
+        names.join(", ")
+    )
+}
+
+/// InnoDB's own name for an unnamed foreign key of `table`, which follows
+/// the table when it is renamed.
+fn is_generated_key_name(name: &str, table: &str) -> bool {
+    name.strip_prefix(table)
+        .and_then(|rest| rest.strip_prefix("_ibfk_"))
+        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// The names in `CONSTRAINT `name` FOREIGN KEY` clauses of a statement.
+fn foreign_key_names(sql: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut rest = sql;
+    while let Some(at) = rest.find("CONSTRAINT `") {
+        rest = &rest[at + "CONSTRAINT ".len()..];
+        // A quoted name ends at a backtick that is not doubled.
+        let mut name = String::new();
+        let mut chars = rest[1..].char_indices();
+        let mut end = None;
+        while let Some((i, c)) = chars.next() {
+            if c == '`' {
+                if rest[1 + i + 1..].starts_with('`') {
+                    name.push('`');
+                    chars.next();
+                    continue;
+                }
+                end = Some(1 + i + 1);
+                break;
+            }
+            name.push(c);
+        }
+        let Some(end) = end else { break };
+        rest = &rest[end..];
+        if rest.starts_with(" FOREIGN KEY") {
+            names.push(name);
+        }
+    }
+    names
 }
 
 /// Tables and views: every name RENAME TABLE can clash with.
@@ -594,4 +683,22 @@ async fn repoint_defaults(conn: &mut Conn, staging: &str, target: &str) -> Resul
         .await?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_foreign_key_names_and_knows_innodbs_own() {
+        let sql = "ALTER TABLE `a` ADD CONSTRAINT `fk ``x``` FOREIGN KEY (`b`) REFERENCES `c` (`id`), \
+                   ADD CONSTRAINT `a_chk` CHECK (`b` > 0), ADD CONSTRAINT `a_ibfk_1` FOREIGN KEY (`d`) REFERENCES `c` (`id`)";
+        assert_eq!(foreign_key_names(sql), ["fk `x`", "a_ibfk_1"]);
+        assert!(foreign_key_names("CONSTRAINT `unterminated").is_empty());
+        assert!(is_generated_key_name("a_ibfk_1", "a"));
+        assert!(is_generated_key_name("my_t_ibfk_12", "my_t"));
+        assert!(!is_generated_key_name("a_ibfk_1", "b"));
+        assert!(!is_generated_key_name("a_ibfk_", "a"));
+        assert!(!is_generated_key_name("orders_customer_id_fkey", "orders"));
+    }
 }
