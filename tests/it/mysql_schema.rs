@@ -418,14 +418,19 @@ fn init_failure_in_the_data_names_file_and_line_and_keeps_target() {
 }
 
 /// Replacing a database whose foreign keys have names of their own with
-/// tables that bring the same names: the server would refuse the swap's
-/// RENAME (a parked table keeps its key's name), so init refuses before it
-/// builds anything, says why and what to do, and changes nothing. Keys
-/// named by InnoDB itself (`t_ibfk_1`) follow their table, and such a
-/// database is replaced.
+/// tables that bring the same names. InnoDB keeps a chosen key name for the
+/// whole database, so the swap parks the live tables in its journal's
+/// database, out of the way, and the database is replaced. A table with
+/// triggers cannot leave its database: when it holds such a name, init
+/// refuses before it builds anything, says why and what to do, and changes
+/// nothing. Keys named by InnoDB itself (`t_ibfk_1`) follow their table.
 #[test]
-fn init_over_a_database_with_the_same_named_foreign_keys_is_refused_up_front() {
-    for (named, replaced) in [(true, false), (false, true)] {
+fn init_over_a_database_with_the_same_named_foreign_keys() {
+    for (named, trigger, replaced) in [
+        (true, false, true),
+        (false, true, true),
+        (true, true, false),
+    ] {
         let constraint = if named {
             "CONSTRAINT child_parent_fk "
         } else {
@@ -438,24 +443,38 @@ fn init_over_a_database_with_the_same_named_foreign_keys_is_refused_up_front() {
              {constraint}FOREIGN KEY (parent_id) REFERENCES parent (id)) ENGINE=InnoDB; \
              INSERT INTO parent VALUES (1); INSERT INTO child VALUES (1, 1);"
         ));
+        if trigger {
+            source.sql(
+                "CREATE TRIGGER child_bi BEFORE INSERT ON child FOR EACH ROW SET NEW.id = NEW.id;",
+            );
+        }
         let (_dir, schema, _) = schema_snapshot(&source);
         let target = TestDb::reserve("fkdst");
         init(&target, &schema, None, true).assert_success();
-        target.sql("INSERT INTO parent VALUES (7);");
+        target.sql("INSERT INTO parent VALUES (7); INSERT INTO child VALUES (7, 7);");
         let run = init(&target, &schema, None, true);
+        let case = format!("named {named}, trigger {trigger}");
         if replaced {
             run.assert_success();
-            assert_eq!(target.count("parent"), 0, "{}", run.stderr);
+            assert_eq!(target.count("parent"), 0, "{case}: {}", run.stderr);
+            // The keys are the new tables' own, and they hold.
+            let keys = target.sql(
+                "SELECT COUNT(*) FROM information_schema.REFERENTIAL_CONSTRAINTS \
+                 WHERE CONSTRAINT_SCHEMA = DATABASE() AND TABLE_NAME = 'child' AND REFERENCED_TABLE_NAME = 'parent'",
+            );
+            assert_eq!(keys, "1\n", "{case}");
+            let orphan = target.try_sql("INSERT INTO child VALUES (9, 9);");
+            assert!(orphan.is_err(), "{case}: the key does not hold");
         } else {
             run.assert_code(1);
             for words in ["cannot replace", "`child_parent_fk`", "Nothing was changed"] {
                 assert!(
                     run.stderr.contains(words),
-                    "no {words:?} in: {}",
+                    "{case}: no {words:?} in: {}",
                     run.stderr
                 );
             }
-            assert_eq!(target.count("parent"), 1, "the target is as it was");
+            assert_eq!(target.count("parent"), 1, "{case}: the target is as it was");
         }
         target.assert_no_staging_leftovers();
     }

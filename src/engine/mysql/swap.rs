@@ -123,10 +123,24 @@ impl Swap<'_> {
         crate::engine::fault_point("journal");
 
         // One statement: live tables parked, new tables in. Atomic; it waits
-        // at most lock_wait_timeout for other sessions' locks.
+        // at most lock_wait_timeout for other sessions' locks. A live table
+        // is parked in the journal's database: InnoDB keeps a foreign key's
+        // chosen name database-wide, and one parked beside the new tables
+        // would keep the name a new table brings. Views, and tables with
+        // triggers, cannot leave their database: they are parked in place.
+        let in_place = stay_in_place(admin, target).await?;
         let mut pairs: Vec<String> = parked
             .iter()
-            .map(|(t, p)| format!("{d}.{} TO {d}.{}", ident(t), ident(p), d = ident(target)))
+            .map(|(t, p)| {
+                let to = if in_place.contains(t) { target } else { old };
+                format!(
+                    "{}.{} TO {}.{}",
+                    ident(target),
+                    ident(t),
+                    ident(to),
+                    ident(p)
+                )
+            })
             .collect();
         pairs.extend(moved.iter().map(|t| {
             format!(
@@ -289,14 +303,16 @@ impl Journal<'_> {
 
 /// Refuses, before anything is built, a swap that the server would refuse
 /// at its RENAME: InnoDB keeps a foreign key's name for the whole database,
-/// and a parked live table keeps the names it chose itself (only names of
-/// the `table_ibfk_N` form follow a table's name), so a new table that
-/// brings a key of the same name cannot move in beside it.
+/// and a live table parked in place (one with triggers) keeps the names it
+/// chose itself (only names of the `table_ibfk_N` form follow a table's
+/// name), so a new table that brings a key of the same name cannot move in
+/// beside it.
 pub async fn refuse_foreign_key_clash(
     admin: &mut Conn,
     target: &str,
     schema_file: &Path,
 ) -> Result<()> {
+    let in_place = stay_in_place(admin, target).await?;
     let live: Vec<(String, String)> = admin
         .exec(
             "SELECT CONSTRAINT_NAME, TABLE_NAME FROM information_schema.REFERENTIAL_CONSTRAINTS \
@@ -307,7 +323,7 @@ pub async fn refuse_foreign_key_clash(
         .map_err(ServerError::from)?;
     let chosen: Vec<&str> = live
         .iter()
-        .filter(|(name, table)| !is_generated_key_name(name, table))
+        .filter(|(name, table)| in_place.contains(table) && !is_generated_key_name(name, table))
         .map(|(name, _)| name.as_str())
         .collect();
     if chosen.is_empty() {
@@ -326,13 +342,37 @@ pub async fn refuse_foreign_key_clash(
     }
     let names: Vec<String> = clash.iter().map(|n| ident(n)).collect();
     bail!(
-        "cannot replace {target}: its tables have foreign keys named {}, and so do the new tables. \
-         MariaDB and MySQL keep a foreign key's name for the whole database, so the new tables \
-         cannot move in while the old ones still hold those names (a known limit of init's swap). \
-         Nothing was changed. Build the new database under another name (init --url .../{target}_new) \
-         and point the application at it, or drop {target} first",
+        "cannot replace {target}: tables of it that have triggers have foreign keys named {}, and \
+         so do the new tables. MariaDB and MySQL keep a foreign key's name for the whole database, \
+         and a table with triggers cannot be moved out of it, so the new tables cannot move in while \
+         the old ones hold those names (a known limit of init's swap). Nothing was changed. Build \
+         the new database under another name (init --url .../{target}_new) and point the \
+         application at it, or drop {target} first",
         names.join(", ")
     )
+}
+
+/// The live tables and views of `target` that the swap parks in place:
+/// views, and tables with triggers, which RENAME TABLE cannot move to
+/// another database.
+async fn stay_in_place(admin: &mut Conn, target: &str) -> Result<BTreeSet<String>> {
+    let mut stay: BTreeSet<String> = names(
+        admin,
+        "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'VIEW'",
+        target,
+    )
+    .await?
+    .into_iter()
+    .collect();
+    stay.extend(
+        names(
+            admin,
+            "SELECT DISTINCT EVENT_OBJECT_TABLE FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ?",
+            target,
+        )
+        .await?,
+    );
+    Ok(stay)
 }
 
 /// InnoDB's own name for an unnamed foreign key of `table`, which follows
@@ -401,6 +441,9 @@ async fn finish(
     drop_code(admin, target).await?;
     create_code(admin, target, new_code).await?;
     crate::engine::fault_point("code-created");
+    // A table parked in place may be referenced by one parked in the
+    // journal's database, which goes last.
+    exec(admin, "SET SESSION foreign_key_checks = 0").await?;
     for (_, p) in parked {
         exec(
             admin,
@@ -409,7 +452,8 @@ async fn finish(
         .await?;
     }
     crate::engine::fault_point("parked-dropped");
-    exec(admin, &format!("DROP DATABASE {}", ident(old))).await
+    exec(admin, &format!("DROP DATABASE {}", ident(old))).await?;
+    exec(admin, "SET SESSION foreign_key_checks = 1").await
 }
 
 /// What a killed swap left for `target`, if anything: finished, or (before
@@ -457,11 +501,12 @@ pub async fn recover(admin: &mut Conn, target: &str, old: &str) -> Result<String
     // (the only sign when the target had no tables to park).
     let renamed = complete && {
         let noted = !side(read_journal(admin, old, "renamed").await).is_empty();
-        let in_target = names(admin, ALL_TABLES, target).await?;
+        let mut parked_now = names(admin, ALL_TABLES, target).await?;
+        parked_now.extend(names(admin, ALL_TABLES, old).await?);
         let moved = side(read_journal(admin, old, "moved").await);
         let in_staging = names(admin, BASE_TABLES, &staging).await?;
         noted
-            || parked.iter().any(|(_, p)| in_target.contains(p))
+            || parked.iter().any(|(_, p)| parked_now.contains(p))
             || (!moved.is_empty() && !moved.iter().any(|t| in_staging.contains(t)))
     };
     if !renamed {
