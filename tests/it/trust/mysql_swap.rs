@@ -9,17 +9,29 @@ use crate::support::commands::{export_schema, init, init_args};
 use crate::support::mysql::TestDb;
 use crate::support::{dbsnap, Dbsnap, Run};
 
-const OLD: &str = "CREATE TABLE t (id int PRIMARY KEY, v text);
-    INSERT INTO t VALUES (1, 'old');
-    CREATE TABLE log (id int AUTO_INCREMENT PRIMARY KEY, what text);
+// Foreign keys: `log` has one with a name of its own (InnoDB keeps such a
+// name database-wide, so the parked table must leave the database), `t`
+// (with triggers, so parked in place) one InnoDB named, to a table parked
+// elsewhere.
+const OLD: &str = "CREATE TABLE p (id int PRIMARY KEY);
+    INSERT INTO p VALUES (1);
+    CREATE TABLE t (id int PRIMARY KEY, v text, p_id int DEFAULT 1, FOREIGN KEY (p_id) REFERENCES p (id));
+    INSERT INTO t (id, v) VALUES (1, 'old');
+    CREATE TABLE log (id int AUTO_INCREMENT PRIMARY KEY, what text, p_id int DEFAULT 1,
+      CONSTRAINT log_p_fk FOREIGN KEY (p_id) REFERENCES p (id));
     CREATE TRIGGER t_ai AFTER INSERT ON t FOR EACH ROW INSERT INTO log (what) VALUES ('ins');
     CREATE TRIGGER t_au AFTER UPDATE ON t FOR EACH ROW INSERT INTO log (what) VALUES ('upd');
     CREATE VIEW v AS SELECT id, v FROM t;
     CREATE FUNCTION f() RETURNS int DETERMINISTIC RETURN 7;";
 
-/// Rows of t, and the names of the code objects.
+/// Rows of t, the foreign keys, and the names of the code objects.
 fn state(db: &TestDb) -> String {
     let mut out = db.sql("SELECT GROUP_CONCAT(CONCAT(id, '=', v) ORDER BY id) FROM t");
+    out += " | ";
+    out += &db.sql(
+        "SELECT GROUP_CONCAT(CONCAT(TABLE_NAME, ':', CONSTRAINT_NAME, '->', REFERENCED_TABLE_NAME) ORDER BY 1) \
+         FROM information_schema.REFERENTIAL_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = DATABASE()",
+    );
     out += " | ";
     out += &db.sql(
         "SELECT CONCAT_WS(',', \
@@ -213,7 +225,7 @@ fn a_killed_swap_then_init_resume_ends_with_the_new_database() {
 fn a_first_init_killed_right_after_its_rename_is_finished() {
     let (target, source, dir, schema, data) = setup();
     target.sql(
-        "DROP TRIGGER t_ai; DROP TRIGGER t_au; DROP VIEW v; DROP FUNCTION f; DROP TABLE t, log",
+        "DROP TRIGGER t_ai; DROP TRIGGER t_au; DROP VIEW v; DROP FUNCTION f; DROP TABLE t, log, p",
     );
     let after = state(&source);
     killed_at(&target, &schema, &data, "rename-done");
