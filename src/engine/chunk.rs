@@ -73,16 +73,15 @@ pub fn wanted(bytes: &[u64], jobs: usize) -> Vec<u64> {
     let size = chunk_bytes();
     // When each connection is next free, counted in bytes read.
     let mut free = vec![0u64; jobs];
-    let earliest =
-        |free: &mut Vec<u64>| -> usize { (0..free.len()).min_by_key(|&i| free[i]).unwrap_or(0) };
+    let earliest = |free: &[u64]| (0..free.len()).min_by_key(|&i| free[i]).unwrap_or(0);
     bytes
         .iter()
         .map(|&b| {
             let ranges = (b / size).min(MAX_CHUNKS);
-            let first = earliest(&mut free);
+            let first = earliest(&free);
             if jobs > 1 && ranges >= 2 && free[first] + b > limit {
                 for _ in 0..ranges {
-                    let next = earliest(&mut free);
+                    let next = earliest(&free);
                     free[next] += b / ranges;
                 }
                 ranges
