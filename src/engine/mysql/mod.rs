@@ -17,6 +17,7 @@ mod infile;
 mod keys;
 mod load;
 mod loader;
+mod rekey;
 mod schema;
 mod swap;
 
@@ -174,7 +175,6 @@ impl MySql {
             }
             None => {
                 report.notes.extend(inputs.nothing_resumed(&target));
-                swap::refuse_foreign_key_clash(&mut admin, &target, schema_file).await?;
                 let staging = staging_name(&target, "new", 64);
                 exec(
                     &mut admin,

@@ -11,6 +11,9 @@
 //! it, the old code is dropped, the new code created and the old tables
 //! dropped.
 //!
+//! A new table's foreign key whose name a table parked in place still holds
+//! moves in under a temporary name (see [`super::rekey`]).
+//!
 //! A journal in `<db>__dbsnap_old_<run>` (the temporary names, the new code)
 //! is written before the RENAME. A run killed at any step leaves it, and the
 //! next `init` of the target finds it ([`recover`]): if the RENAME had not
@@ -20,14 +23,13 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use mysql_async::prelude::Queryable;
 use mysql_async::Conn;
 
 use super::connect::{ident, server_message};
-use super::{exec, load, names};
+use super::{exec, load, names, rekey};
 use crate::error::ServerError;
-use crate::script::statement::Dialect;
 
 /// The journal's table in the `old` database.
 const JOURNAL: &str = "__dbsnap_swap";
@@ -86,20 +88,12 @@ impl Swap<'_> {
         let parked: Vec<(String, String)> = live
             .iter()
             .enumerate()
-            .map(|(i, t)| (t.clone(), format!("{old}_{i}")))
-            .map(|(t, p)| {
-                (
-                    t,
-                    p.chars()
-                        .rev()
-                        .take(64)
-                        .collect::<String>()
-                        .chars()
-                        .rev()
-                        .collect(),
-                )
-            })
+            .map(|(i, t)| (t.clone(), rekey::tail(&format!("{old}_{i}"), 64)))
             .collect();
+        // Views, and tables with triggers, cannot leave their database: they
+        // are parked in place, holding their foreign keys' names.
+        let in_place = stay_in_place(admin, target).await?;
+        let rekeys = rekey::plan(admin, staging, target, &in_place, old).await?;
         // The journal, before anything of the live database changes.
         exec(admin, &format!("CREATE DATABASE {}", ident(old))).await?;
         let journal = Journal {
@@ -109,6 +103,10 @@ impl Swap<'_> {
             parked: &parked,
             moved: &moved,
             new_code: &new_code,
+            rekeys: &rekeys
+                .iter()
+                .map(|k| k.journal_entry(target))
+                .collect::<Vec<_>>(),
         };
         journal.write(admin, old).await?;
         // After the journal, which says to drop it again if the RENAME has
@@ -121,14 +119,20 @@ impl Swap<'_> {
             .await?;
         }
         crate::engine::fault_point("journal");
+        if let Err(err) = rekey::apply(admin, staging, &rekeys).await {
+            let counts = self.give_up(admin, exists).await;
+            return Err(err.context(format!(
+                "gave up before moving the new tables into {target}; nothing was changed: \
+                 {target} was left as it was ({counts}), and the new build was dropped"
+            )));
+        }
+        crate::engine::fault_point("rekeyed");
 
         // One statement: live tables parked, new tables in. Atomic; it waits
         // at most lock_wait_timeout for other sessions' locks. A live table
         // is parked in the journal's database: InnoDB keeps a foreign key's
         // chosen name database-wide, and one parked beside the new tables
-        // would keep the name a new table brings. Views, and tables with
-        // triggers, cannot leave their database: they are parked in place.
-        let in_place = stay_in_place(admin, target).await?;
+        // would keep the name a new table brings.
         let mut pairs: Vec<String> = parked
             .iter()
             .map(|(t, p)| {
@@ -158,24 +162,7 @@ impl Swap<'_> {
             if let Err(err) = renamed {
                 // One statement: it failed as a whole and changed nothing.
                 let why = self.why_not_renamed(admin, &err, &moved, &live).await;
-                let _ = exec(admin, &format!("DROP DATABASE IF EXISTS {}", ident(old))).await;
-                let _ = exec(
-                    admin,
-                    &format!("DROP DATABASE IF EXISTS {}", ident(staging)),
-                )
-                .await;
-                // A target made above for the swap goes again, unless another
-                // session has put something in it meanwhile.
-                if !exists
-                    && names(admin, ALL_TABLES, target)
-                        .await
-                        .is_ok_and(|t| t.is_empty())
-                    && has_code(admin, target).await.is_ok_and(|c| !c)
-                {
-                    let _ =
-                        exec(admin, &format!("DROP DATABASE IF EXISTS {}", ident(target))).await;
-                }
-                let counts = code_counts(admin, target).await;
+                let counts = self.give_up(admin, exists).await;
                 return Err(anyhow::Error::from(ServerError::from(err)).context(format!(
                     "gave up moving the new tables into {target} ({why}); nothing was changed: \
                      {target} was left as it was ({counts}), and the new build was dropped"
@@ -205,13 +192,40 @@ impl Swap<'_> {
             )
             .await?;
         }
-        finish(admin, target, staging, old, &parked, &new_code)
+        finish(admin, target, staging, old, &parked, &new_code, journal.rekeys)
             .await
             .with_context(|| format!("the new tables of {target} are in place, but finishing the swap failed; the next `dbsnap init` of {target} finishes it"))
     }
 }
 
 impl Swap<'_> {
+    /// Drops the swap's databases before the RENAME, when nothing of the
+    /// target has changed; says what the target holds.
+    async fn give_up(&self, admin: &mut Conn, existed: bool) -> String {
+        let (staging, target) = (self.staging, self.target);
+        let _ = exec(
+            admin,
+            &format!("DROP DATABASE IF EXISTS {}", ident(self.old)),
+        )
+        .await;
+        let _ = exec(
+            admin,
+            &format!("DROP DATABASE IF EXISTS {}", ident(staging)),
+        )
+        .await;
+        // A target made for the swap goes again, unless another session has
+        // put something in it meanwhile.
+        if !existed
+            && names(admin, ALL_TABLES, target)
+                .await
+                .is_ok_and(|t| t.is_empty())
+            && has_code(admin, target).await.is_ok_and(|c| !c)
+        {
+            let _ = exec(admin, &format!("DROP DATABASE IF EXISTS {}", ident(target))).await;
+        }
+        code_counts(admin, target).await
+    }
+
     /// Why a RENAME that should have worked was refused, in words that say
     /// what to do about it.
     async fn why_not_renamed(
@@ -272,6 +286,8 @@ struct Journal<'a> {
     /// The staging database's tables, which the RENAME moves into the target.
     moved: &'a [String],
     new_code: &'a [Replay],
+    /// New tables' foreign keys under temporary names: see [`rekey`].
+    rekeys: &'a [String],
 }
 
 impl Journal<'_> {
@@ -295,61 +311,11 @@ impl Journal<'_> {
         );
         rows.extend(self.moved.iter().map(|t| plain("moved", t.clone())));
         rows.extend(self.new_code.iter().cloned());
+        rows.extend(self.rekeys.iter().map(|r| plain("rekey", r.clone())));
         // Written last: a journal without it was never complete.
         rows.push(plain("end", "end".to_string()));
         write_journal(admin, old, &rows).await
     }
-}
-
-/// Refuses, before anything is built, a swap that the server would refuse
-/// at its RENAME: InnoDB keeps a foreign key's name for the whole database,
-/// and a live table parked in place (one with triggers) keeps the names it
-/// chose itself (only names of the `table_ibfk_N` form follow a table's
-/// name), so a new table that brings a key of the same name cannot move in
-/// beside it.
-pub async fn refuse_foreign_key_clash(
-    admin: &mut Conn,
-    target: &str,
-    schema_file: &Path,
-) -> Result<()> {
-    let in_place = stay_in_place(admin, target).await?;
-    let live: Vec<(String, String)> = admin
-        .exec(
-            "SELECT CONSTRAINT_NAME, TABLE_NAME FROM information_schema.REFERENTIAL_CONSTRAINTS \
-             WHERE CONSTRAINT_SCHEMA = ? ORDER BY 1",
-            (target,),
-        )
-        .await
-        .map_err(ServerError::from)?;
-    let chosen: Vec<&str> = live
-        .iter()
-        .filter(|(name, table)| in_place.contains(table) && !is_generated_key_name(name, table))
-        .map(|(name, _)| name.as_str())
-        .collect();
-    if chosen.is_empty() {
-        return Ok(());
-    }
-    let mut clash = BTreeSet::new();
-    for statement in crate::script::schemafile::statements(schema_file, Dialect::MySql)? {
-        clash.extend(
-            foreign_key_names(&statement.sql)
-                .into_iter()
-                .filter(|n| chosen.contains(&n.as_str())),
-        );
-    }
-    if clash.is_empty() {
-        return Ok(());
-    }
-    let names: Vec<String> = clash.iter().map(|n| ident(n)).collect();
-    bail!(
-        "cannot replace {target}: tables of it that have triggers have foreign keys named {}, and \
-         so do the new tables. MariaDB and MySQL keep a foreign key's name for the whole database, \
-         and a table with triggers cannot be moved out of it, so the new tables cannot move in while \
-         the old ones hold those names (a known limit of init's swap). Nothing was changed. Build \
-         the new database under another name (init --url .../{target}_new) and point the \
-         application at it, or drop {target} first",
-        names.join(", ")
-    )
 }
 
 /// The live tables and views of `target` that the swap parks in place:
@@ -375,45 +341,6 @@ async fn stay_in_place(admin: &mut Conn, target: &str) -> Result<BTreeSet<String
     Ok(stay)
 }
 
-/// InnoDB's own name for an unnamed foreign key of `table`, which follows
-/// the table when it is renamed.
-fn is_generated_key_name(name: &str, table: &str) -> bool {
-    name.strip_prefix(table)
-        .and_then(|rest| rest.strip_prefix("_ibfk_"))
-        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
-}
-
-/// The names in `CONSTRAINT `name` FOREIGN KEY` clauses of a statement.
-fn foreign_key_names(sql: &str) -> Vec<String> {
-    let mut names = Vec::new();
-    let mut rest = sql;
-    while let Some(at) = rest.find("CONSTRAINT `") {
-        rest = &rest[at + "CONSTRAINT ".len()..];
-        // A quoted name ends at a backtick that is not doubled.
-        let mut name = String::new();
-        let mut chars = rest[1..].char_indices();
-        let mut end = None;
-        while let Some((i, c)) = chars.next() {
-            if c == '`' {
-                if rest[1 + i + 1..].starts_with('`') {
-                    name.push('`');
-                    chars.next();
-                    continue;
-                }
-                end = Some(1 + i + 1);
-                break;
-            }
-            name.push(c);
-        }
-        let Some(end) = end else { break };
-        rest = &rest[end..];
-        if rest.starts_with(" FOREIGN KEY") {
-            names.push(name);
-        }
-    }
-    names
-}
-
 /// Tables and views: every name RENAME TABLE can clash with.
 const ALL_TABLES: &str =
     "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? ORDER BY 1";
@@ -429,6 +356,7 @@ async fn finish(
     old: &str,
     parked: &[(String, String)],
     new_code: &[Replay],
+    rekeys: &[String],
 ) -> Result<()> {
     exec(
         admin,
@@ -452,6 +380,9 @@ async fn finish(
         .await?;
     }
     crate::engine::fault_point("parked-dropped");
+    // The names the parked tables held are free now.
+    rekey::restore(admin, target, rekeys).await?;
+    crate::engine::fault_point("rekeys-restored");
     exec(admin, &format!("DROP DATABASE {}", ident(old))).await?;
     exec(admin, "SET SESSION foreign_key_checks = 1").await
 }
@@ -540,7 +471,8 @@ pub async fn recover(admin: &mut Conn, target: &str, old: &str) -> Result<String
         exec(admin, &format!("ALTER DATABASE {}{options}", ident(target))).await?;
     }
     let new_code = read_journal(admin, old, "new").await?;
-    finish(admin, target, &staging, old, &parked, &new_code).await?;
+    let rekeys = side(read_journal(admin, old, "rekey").await);
+    finish(admin, target, &staging, old, &parked, &new_code, &rekeys).await?;
     let counts = code_counts(admin, target).await;
     Ok(format!(
         "finished an init of {target} that was killed during its swap: the new tables were in place; its code was created and the old tables dropped ({counts})"
@@ -728,22 +660,4 @@ async fn repoint_defaults(conn: &mut Conn, staging: &str, target: &str) -> Resul
         .await?;
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reads_foreign_key_names_and_knows_innodbs_own() {
-        let sql = "ALTER TABLE `a` ADD CONSTRAINT `fk ``x``` FOREIGN KEY (`b`) REFERENCES `c` (`id`), \
-                   ADD CONSTRAINT `a_chk` CHECK (`b` > 0), ADD CONSTRAINT `a_ibfk_1` FOREIGN KEY (`d`) REFERENCES `c` (`id`)";
-        assert_eq!(foreign_key_names(sql), ["fk `x`", "a_ibfk_1"]);
-        assert!(foreign_key_names("CONSTRAINT `unterminated").is_empty());
-        assert!(is_generated_key_name("a_ibfk_1", "a"));
-        assert!(is_generated_key_name("my_t_ibfk_12", "my_t"));
-        assert!(!is_generated_key_name("a_ibfk_1", "b"));
-        assert!(!is_generated_key_name("a_ibfk_", "a"));
-        assert!(!is_generated_key_name("orders_customer_id_fkey", "orders"));
-    }
 }

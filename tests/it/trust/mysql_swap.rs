@@ -10,12 +10,14 @@ use crate::support::mysql::TestDb;
 use crate::support::{dbsnap, Dbsnap, Run};
 
 // Foreign keys: `log` has one with a name of its own (InnoDB keeps such a
-// name database-wide, so the parked table must leave the database), `t`
-// (with triggers, so parked in place) one InnoDB named, to a table parked
-// elsewhere.
+// name database-wide, so the parked table must leave the database); `t`
+// (with triggers, so parked in place) has one InnoDB named and one named
+// `t p fk`, both to a table parked elsewhere. The new `t` brings `t p fk`
+// too: it moves in under a temporary name.
 const OLD: &str = "CREATE TABLE p (id int PRIMARY KEY);
     INSERT INTO p VALUES (1);
-    CREATE TABLE t (id int PRIMARY KEY, v text, p_id int DEFAULT 1, FOREIGN KEY (p_id) REFERENCES p (id));
+    CREATE TABLE t (id int PRIMARY KEY, v text, p_id int DEFAULT 1, q_id int DEFAULT 1,
+      FOREIGN KEY (p_id) REFERENCES p (id), CONSTRAINT `t p fk` FOREIGN KEY (q_id) REFERENCES p (id));
     INSERT INTO t (id, v) VALUES (1, 'old');
     CREATE TABLE log (id int AUTO_INCREMENT PRIMARY KEY, what text, p_id int DEFAULT 1,
       CONSTRAINT log_p_fk FOREIGN KEY (p_id) REFERENCES p (id));
@@ -80,11 +82,13 @@ const STEPS: &[(&str, bool, &str)] = &[
     ),
     ("journal-partial", false, "killed before it changed"),
     ("journal", false, "killed before it changed"),
+    ("rekeyed", false, "killed before it changed"),
     ("rename-done", true, "finished an init"),
     ("renamed", true, "finished an init"),
     ("staging-dropped", true, "finished an init"),
     ("code-created", true, "finished an init"),
     ("parked-dropped", true, "finished an init"),
+    ("rekeys-restored", true, "finished an init"),
 ];
 
 /// `init --yes` of `target` with extra flags and environment.
