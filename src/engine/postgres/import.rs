@@ -10,6 +10,7 @@ use futures_util::{pin_mut, SinkExt};
 use tokio_postgres::Client;
 
 use super::load::located_error;
+use super::prepare::{prepare_table, DroppedKey, DroppedTree, Prepared};
 use crate::engine::ImportOptions;
 use crate::error::{ServerError, TARGET_HOLDS_ROWS};
 use crate::script::datafile::{self, Event, Summary};
@@ -66,170 +67,6 @@ pub(super) fn copy_error(
     anyhow::Error::from(server).context(format!("{}:{line}: table {table}", path.display()))
 }
 
-/// An index or foreign key dropped before a table's rows and created again
-/// after them.
-struct Dropped {
-    name: String,
-    definition: String,
-}
-
-/// A foreign key dropped before a table's rows and added again after the
-/// whole file, on `owner`: the loaded table itself (`ALTER TABLE ONLY`), or
-/// the partitioned table it inherits the key from (then from and to every
-/// partition at once).
-struct DroppedKey {
-    owner: String,
-    only: bool,
-    key: Dropped,
-}
-
-impl DroppedKey {
-    fn alter(&self, action: &str) -> String {
-        let only = if self.only { "ONLY " } else { "" };
-        format!("ALTER TABLE {only}{} {action}", self.owner)
-    }
-}
-
-/// Readies an empty table for its COPY block, inside the load's transaction.
-/// Building an index once over all rows is several times faster than
-/// inserting every row into it, so the indexes `pg_get_indexdef` recreates
-/// exactly are dropped here and built again after the rows (returned). DDL
-/// is transactional: a failed load rolls the drops back with the rows. A
-/// Foreign keys are dropped too and added back after the whole file (the
-/// caller does that), unless `--disable-constraints` asked for no checks at
-/// all. A table emptied by `--truncate` in this transaction also takes COPY FREEZE:
-/// its rows are written frozen, sparing the server a pass over them later.
-async fn prepare_table(
-    client: &Client,
-    table: &TableName,
-    sql: String,
-    truncated: &[TableName],
-    opts: &ImportOptions,
-) -> Result<(String, Vec<Dropped>, Vec<DroppedKey>)> {
-    let quoted = table.quoted(Dialect::Postgres);
-    let rows = client
-        .query(include_str!("sql/import_droppable_indexes.sql"), &[&quoted])
-        .await
-        .map_err(ServerError::from)
-        .context("reading its indexes")?;
-    let (keys, inherited) = if opts.disable_constraints {
-        (Vec::new(), Vec::new())
-    } else {
-        let quoted = &quoted;
-        let read = |sql| async move {
-            client
-                .query(sql, &[quoted])
-                .await
-                .map_err(ServerError::from)
-                .context("reading its foreign keys")
-        };
-        (
-            read(include_str!("sql/import_droppable_foreign_keys.sql")).await?,
-            read(include_str!(
-                "sql/import_droppable_partition_foreign_keys.sql"
-            ))
-            .await?,
-        )
-    };
-    let truncated_here = truncated.contains(table);
-    let mut dropped = Vec::new();
-    let mut dropped_keys = Vec::new();
-    if !rows.is_empty() || !keys.is_empty() {
-        // A table that already holds rows keeps its indexes: rebuilding them
-        // over the old rows could cost more than the load saves.
-        let empty = truncated_here
-            || client
-                .query_one(
-                    &format!("SELECT NOT EXISTS (SELECT 1 FROM ONLY {quoted})"),
-                    &[],
-                )
-                .await
-                .map_err(ServerError::from)?
-                .get::<_, bool>(0);
-        if empty {
-            for row in rows {
-                let index = Dropped {
-                    name: row.get("name"),
-                    definition: row.get("definition"),
-                };
-                client
-                    .batch_execute(&format!("DROP INDEX {}", index.name))
-                    .await
-                    .map_err(ServerError::from)
-                    .with_context(|| format!("dropping index {} for the load", index.name))?;
-                dropped.push(index);
-            }
-            for row in keys {
-                let key = DroppedKey {
-                    owner: quoted.clone(),
-                    only: true,
-                    key: Dropped {
-                        name: row.get("name"),
-                        definition: row.get("definition"),
-                    },
-                };
-                drop_key(client, &key).await?;
-                dropped_keys.push(key);
-            }
-        }
-    }
-    // A partition's inherited keys are checked row by row, and each check
-    // locks the referenced row: loading the bench's orders partitions took
-    // 60 s of a 127 s import at 12M rows (11.5 s of 26 s at 3M). They go
-    // from the whole partitioned table, if it holds no rows yet (its other
-    // partitions would be checked again when the key comes back).
-    for row in inherited {
-        let key = DroppedKey {
-            owner: row.get("owner"),
-            only: false,
-            key: Dropped {
-                name: row.get("name"),
-                definition: row.get("definition"),
-            },
-        };
-        let empty: bool = client
-            .query_one(
-                &format!("SELECT NOT EXISTS (SELECT 1 FROM {})", key.owner),
-                &[],
-            )
-            .await
-            .map_err(ServerError::from)?
-            .get(0);
-        if empty {
-            drop_key(client, &key).await?;
-            dropped_keys.push(key);
-        }
-    }
-    let sql = if truncated_here && can_freeze(client, &quoted).await? {
-        format!("{sql} WITH (FREEZE)")
-    } else {
-        sql
-    };
-    Ok((sql, dropped, dropped_keys))
-}
-
-async fn drop_key(client: &Client, dropped: &DroppedKey) -> Result<()> {
-    let name = &dropped.key.name;
-    client
-        .batch_execute(&dropped.alter(&format!("DROP CONSTRAINT {name}")))
-        .await
-        .map_err(ServerError::from)
-        .with_context(|| format!("dropping foreign key {name} for the load"))
-}
-
-/// COPY FREEZE takes only a plain table (not a partitioned or foreign one),
-/// and only a COPY statement without options of its own.
-async fn can_freeze(client: &Client, quoted: &str) -> Result<bool> {
-    let row = client
-        .query_one(
-            "SELECT relkind = 'r' FROM pg_catalog.pg_class WHERE oid = $1::text::regclass",
-            &[&quoted],
-        )
-        .await
-        .map_err(ServerError::from)?;
-    Ok(row.get::<_, bool>(0))
-}
-
 /// Loads the file through `client`, inside the transaction the caller
 /// opened, and restores its sequences in that same transaction. On error the
 /// caller abandons the transaction: nothing of the file stays, and no
@@ -254,6 +91,7 @@ pub async fn load(client: &Client, path: &Path, opts: &ImportOptions) -> Result<
     let mut events = datafile::spawn(path, Dialect::Postgres);
     let mut restores = Vec::new();
     let mut dropped_keys: Vec<(TableName, u64, DroppedKey)> = Vec::new();
+    let mut dropped_trees: Vec<(TableName, u64, DroppedTree)> = Vec::new();
     let summary = loop {
         let Some(event) = events.recv().await else {
             bail!("{display}: the file reader stopped before the end of the file");
@@ -266,10 +104,16 @@ pub async fn load(client: &Client, path: &Path, opts: &ImportOptions) -> Result<
             Event::CopyStart {
                 table, sql, line, ..
             } => {
-                let (sql, rebuild, keys) = prepare_table(client, &table, sql, &truncated, opts)
+                let Prepared {
+                    sql,
+                    indexes: rebuild,
+                    keys,
+                    trees,
+                } = prepare_table(client, &table, sql, &truncated, opts)
                     .await
                     .with_context(|| format!("{display}:{line}: table {table}"))?;
                 dropped_keys.extend(keys.into_iter().map(|k| (table.clone(), line, k)));
+                dropped_trees.extend(trees.into_iter().map(|t| (table.clone(), line, t)));
                 let sink = client
                     .copy_in::<_, Bytes>(sql.as_str())
                     .await
@@ -329,6 +173,22 @@ pub async fn load(client: &Client, path: &Path, opts: &ImportOptions) -> Result<
         }
     };
     datafile::check_emptied(path, Dialect::Postgres, &truncated, &summary)?;
+    // Every partition is loaded: the partitioned indexes come back, before
+    // the foreign keys (whose checks may use them).
+    for (table, line, tree) in dropped_trees {
+        for sql in tree.statements() {
+            client
+                .batch_execute(&sql)
+                .await
+                .map_err(ServerError::from)
+                .with_context(|| {
+                    format!(
+                        "{display}:{line}: table {table}: building index {} (of {}) again after the rows",
+                        tree.root, tree.table
+                    )
+                })?;
+        }
+    }
     // Every table is loaded: the dropped foreign keys come back, each
     // checking all its rows at once, in one anti-join. Without statistics
     // of the new rows the planner takes a merge join over both tables'

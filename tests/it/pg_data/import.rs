@@ -713,3 +713,136 @@ fn import_adds_a_partitioned_tables_foreign_key_back_exactly() {
         &foreign_keys(&empty),
     );
 }
+
+/// A table partitioned two levels deep, with partitioned indexes `import`
+/// drops from the top of their tree for the load and builds again after the
+/// whole file: one whose members PostgreSQL named, a unique one (not a
+/// constraint), and one whose members have names of their own (made first,
+/// attached after). `ev_at` has a member with a comment: it stays.
+const PARTED_INDEXES: &str = "
+CREATE SCHEMA \"P sch\";
+CREATE TABLE \"P sch\".ev (id integer, at date, kind text, n integer) PARTITION BY RANGE (at);
+CREATE TABLE \"P sch\".ev_2024 PARTITION OF \"P sch\".ev FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+CREATE TABLE \"P sch\".ev_2025 PARTITION OF \"P sch\".ev
+    FOR VALUES FROM ('2025-01-01') TO ('2026-01-01') PARTITION BY HASH (id);
+CREATE TABLE \"P sch\".ev_2025_a PARTITION OF \"P sch\".ev_2025 FOR VALUES WITH (MODULUS 2, REMAINDER 0);
+CREATE TABLE \"P sch\".ev_2025_b PARTITION OF \"P sch\".ev_2025 FOR VALUES WITH (MODULUS 2, REMAINDER 1);
+CREATE INDEX ev_kind ON \"P sch\".ev (kind, n DESC);
+CREATE UNIQUE INDEX \"ev Uniq\" ON \"P sch\".ev (id, at);
+CREATE INDEX ev_n_2024_own ON \"P sch\".ev_2024 (n);
+CREATE INDEX ev_n ON ONLY \"P sch\".ev (n);
+CREATE INDEX ev_2025_n ON ONLY \"P sch\".ev_2025 (n);
+CREATE INDEX ev_2025_a_own ON \"P sch\".ev_2025_a (n);
+CREATE INDEX ev_2025_b_own ON \"P sch\".ev_2025_b (n);
+ALTER INDEX \"P sch\".ev_2025_n ATTACH PARTITION \"P sch\".ev_2025_a_own;
+ALTER INDEX \"P sch\".ev_2025_n ATTACH PARTITION \"P sch\".ev_2025_b_own;
+ALTER INDEX \"P sch\".ev_n ATTACH PARTITION \"P sch\".ev_n_2024_own;
+ALTER INDEX \"P sch\".ev_n ATTACH PARTITION \"P sch\".ev_2025_n;
+CREATE INDEX ev_at ON \"P sch\".ev (at);
+COMMENT ON INDEX \"P sch\".ev_2024_at_idx IS 'kept as it is';
+";
+
+const PARTED_ROWS: &str = "
+INSERT INTO \"P sch\".ev SELECT g, date '2024-06-01' + g % 400, 'k' || g % 7, g % 13
+FROM generate_series(1, 900) g;
+";
+
+/// Every index of the partitioned table and its oid (a rebuilt index has a new one).
+fn parted_index_oids(db: &TestDb) -> String {
+    db.psql(
+        "SELECT string_agg(c.relname || ' ' || c.oid, E'\\n' ORDER BY c.relname) FROM pg_class c \
+         JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'P sch' AND c.relkind IN ('i', 'I')",
+    )
+}
+
+#[test]
+fn import_builds_a_partitioned_tables_indexes_back_exactly() {
+    let source = TestDb::create("src");
+    source.psql(PARTED_INDEXES);
+    source.psql(PARTED_ROWS);
+    let e = exported(source);
+    let target = TestDb::create("dst");
+    target.psql(PARTED_INDEXES);
+    let (catalog, before) = (target.pg_dump_schema(), parted_index_oids(&target));
+    import(&target, &e.data, &[]).assert_success();
+    e.state
+        .assert_same("source vs imported target", &DbState::capture(&target));
+    assert_same_text(
+        "catalog around the import",
+        "before",
+        &catalog,
+        "after",
+        &target.pg_dump_schema(),
+    );
+    // Rebuilt: every index of the three trees; kept: ev_at's tree.
+    let after = parted_index_oids(&target);
+    let (old, new): (Vec<&str>, Vec<&str>) = (before.lines().collect(), after.lines().collect());
+    assert_eq!(old.len(), 20, "{before}");
+    for (o, n) in old.iter().zip(&new) {
+        let same = o == n;
+        let name = o.split(' ').next().unwrap();
+        let kept = name == "ev_at" || (name.ends_with("_at_idx") && !name.ends_with("_id_at_idx"));
+        assert_eq!(same, kept, "{o} -> {n}");
+    }
+    assert_eq!(
+        target
+            .psql("SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'P sch' AND NOT i.indisvalid")
+            .trim(),
+        "0",
+        "an index left invalid"
+    );
+
+    // A partition that holds rows already: the trees stay, the rows come in.
+    let partial = TestDb::create("rows");
+    partial.psql(PARTED_INDEXES);
+    partial.psql("INSERT INTO \"P sch\".ev VALUES (5000, '2025-03-01', 'x', 1)");
+    let before = parted_index_oids(&partial);
+    import(&partial, &e.data, &[]).assert_success();
+    assert_eq!(
+        parted_index_oids(&partial),
+        before,
+        "indexes rebuilt over old rows"
+    );
+    assert_eq!(
+        partial.psql("SELECT count(*) FROM \"P sch\".ev").trim(),
+        "901"
+    );
+
+    // Two rows with the same (id, at): the unique tree fails as it comes
+    // back, naming itself, its table and the first partition's COPY line;
+    // the rollback gives everything back.
+    let dup_source = TestDb::create("dup");
+    dup_source.psql(&PARTED_INDEXES.replace(
+        "CREATE UNIQUE INDEX \"ev Uniq\" ON \"P sch\".ev (id, at);",
+        "",
+    ));
+    dup_source.psql(PARTED_ROWS);
+    dup_source.psql("INSERT INTO \"P sch\".ev VALUES (2, date '2024-06-01' + 2, 'again', 0)");
+    let dup = e.dir.join("dup.sql");
+    export_data_ok(&dup_source, &dup, &[]);
+    let first_copy = 1 + read_text(&dup)
+        .lines()
+        .position(|l| l.starts_with("COPY \"P sch\".ev_"))
+        .expect("a COPY of a partition");
+    let empty = TestDb::create("fail");
+    empty.psql(PARTED_INDEXES);
+    let before = DbState::capture(&empty);
+    let run = import(&empty, &dup, &[]);
+    assert_says(
+        &run,
+        &[
+            &format!("{}:{first_copy}:", dup.display()),
+            "\"P sch\".\"ev Uniq\" (of \"P sch\".ev)",
+            "could not create unique index",
+        ],
+        "a duplicate under a partitioned unique index",
+    );
+    assert_rejected("a duplicate in a partition", &run, &empty, &before);
+    assert_same_text(
+        "catalog around a failed import",
+        "before",
+        &catalog,
+        "after",
+        &empty.pg_dump_schema(),
+    );
+}
