@@ -126,16 +126,7 @@ pub async fn prepare_table(
     if !rows.is_empty() || !keys.is_empty() {
         // A table that already holds rows keeps its indexes: rebuilding them
         // over the old rows could cost more than the load saves.
-        let empty = truncated_here
-            || client
-                .query_one(
-                    &format!("SELECT NOT EXISTS (SELECT 1 FROM ONLY {quoted})"),
-                    &[],
-                )
-                .await
-                .map_err(ServerError::from)?
-                .get::<_, bool>(0);
-        if empty {
+        if truncated_here || holds_no_rows(client, "ONLY ", &quoted).await? {
             for row in rows {
                 let index = Dropped {
                     name: row.get("name"),
@@ -176,15 +167,7 @@ pub async fn prepare_table(
                 definition: row.get("definition"),
             },
         };
-        let empty: bool = client
-            .query_one(
-                &format!("SELECT NOT EXISTS (SELECT 1 FROM {})", key.owner),
-                &[],
-            )
-            .await
-            .map_err(ServerError::from)?
-            .get(0);
-        if empty {
+        if holds_no_rows(client, "", &key.owner).await? {
             drop_key(client, &key).await?;
             dropped_keys.push(key);
         }
@@ -232,15 +215,7 @@ async fn drop_trees(client: &Client, quoted: &str) -> Result<Vec<DroppedTree>> {
     }
     let mut dropped = Vec::new();
     for tree in trees {
-        let empty: bool = client
-            .query_one(
-                &format!("SELECT NOT EXISTS (SELECT 1 FROM {})", tree.table),
-                &[],
-            )
-            .await
-            .map_err(ServerError::from)?
-            .get(0);
-        if empty {
+        if holds_no_rows(client, "", &tree.table).await? {
             client
                 .batch_execute(&format!("DROP INDEX {}", tree.root))
                 .await
@@ -255,6 +230,19 @@ async fn drop_trees(client: &Client, quoted: &str) -> Result<Vec<DroppedTree>> {
         }
     }
     Ok(dropped)
+}
+
+/// Whether `table` (`only`: "ONLY " for itself without its partitions)
+/// holds no rows.
+async fn holds_no_rows(client: &Client, only: &str, table: &str) -> Result<bool> {
+    Ok(client
+        .query_one(
+            &format!("SELECT NOT EXISTS (SELECT 1 FROM {only}{table})"),
+            &[],
+        )
+        .await
+        .map_err(ServerError::from)?
+        .get(0))
 }
 
 async fn drop_key(client: &Client, dropped: &DroppedKey) -> Result<()> {
