@@ -370,7 +370,8 @@ async fn finish(
     create_code(admin, target, new_code).await?;
     crate::engine::fault_point("code-created");
     // A table parked in place may be referenced by one parked in the
-    // journal's database, which goes last.
+    // journal's database, which goes last. Keys named back are not checked
+    // again either (their rows were checked in the staging build).
     exec(admin, "SET SESSION foreign_key_checks = 0").await?;
     for (_, p) in parked {
         exec(
