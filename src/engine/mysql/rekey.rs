@@ -55,8 +55,11 @@ impl Clause {
             ident(&self.ref_table),
             list(&self.ref_columns)
         );
-        // RESTRICT is what a key without the clause has; SHOW CREATE TABLE
-        // leaves it out, and so does this.
+        // RESTRICT is what MariaDB reports for a key without the clause, and
+        // one added by ALTER TABLE with an explicit ON UPDATE RESTRICT comes
+        // out as NO ACTION (checked on 10.11): the clause is left out, as
+        // SHOW CREATE TABLE does. (MySQL 8 reports NO ACTION for a key
+        // without the clause; it is written out then.)
         for (what, rule) in [("DELETE", &self.on_delete), ("UPDATE", &self.on_update)] {
             if rule != "RESTRICT" {
                 sql.push_str(&format!(" ON {what} {rule}"));
@@ -91,13 +94,14 @@ impl Rekey {
 }
 
 /// The keys of `staging`'s tables whose names a table of `target` parked in
-/// place (`in_place`) holds; `tmp_base` is unique to the run.
+/// place (`in_place`) holds; `run` is unique to the run (hex digits, so the
+/// temporary names hold nothing of the user's, not even a newline).
 pub async fn plan(
     admin: &mut Conn,
     staging: &str,
     target: &str,
     in_place: &BTreeSet<String>,
-    tmp_base: &str,
+    run: &str,
 ) -> Result<Vec<Rekey>> {
     let live: Vec<(String, String)> = admin
         .exec(
@@ -151,7 +155,7 @@ pub async fn plan(
                 k.clause.ref_columns.push(ref_column);
             }
             _ => {
-                let tmp = tail(&format!("{tmp_base}_fk{}", keys.len()), 64);
+                let tmp = format!("__dbsnap_fk{}_{run}", keys.len());
                 keys.push(Rekey {
                     table,
                     name,
@@ -260,7 +264,8 @@ mod tests {
         assert_eq!(
             k.journal_entry("app"),
             "db__dbsnap_old_abc_fk0\nALTER TABLE `app`.`we``ird` DROP FOREIGN KEY `db__dbsnap_old_abc_fk0`, \
-             ADD CONSTRAINT `fk ``x``` FOREIGN KEY (`a`, `b`) REFERENCES `app`.`p` (`x`, `y`) ON DELETE CASCADE"
+             ADD CONSTRAINT `fk ``x``` FOREIGN KEY (`a`, `b`) REFERENCES `app`.`p` (`x`, `y`) \
+             ON DELETE CASCADE"
         );
         assert_eq!(tail("abcdef", 4), "cdef");
         assert_eq!(tail("ab", 4), "ab");

@@ -93,7 +93,8 @@ impl Swap<'_> {
         // Views, and tables with triggers, cannot leave their database: they
         // are parked in place, holding their foreign keys' names.
         let in_place = stay_in_place(admin, target).await?;
-        let rekeys = rekey::plan(admin, staging, target, &in_place, old).await?;
+        let run = old.rsplit('_').next().unwrap_or_default();
+        let rekeys = rekey::plan(admin, staging, target, &in_place, run).await?;
         // The journal, before anything of the live database changes.
         exec(admin, &format!("CREATE DATABASE {}", ident(old))).await?;
         let journal = Journal {
@@ -472,7 +473,11 @@ pub async fn recover(admin: &mut Conn, target: &str, old: &str) -> Result<String
         exec(admin, &format!("ALTER DATABASE {}{options}", ident(target))).await?;
     }
     let new_code = read_journal(admin, old, "new").await?;
-    let rekeys = side(read_journal(admin, old, "rekey").await);
+    let rekeys: Vec<String> = read_journal(admin, old, "rekey")
+        .await?
+        .into_iter()
+        .map(|r| r.stmt)
+        .collect();
     finish(admin, target, &staging, old, &parked, &new_code, &rekeys).await?;
     let counts = code_counts(admin, target).await;
     Ok(format!(

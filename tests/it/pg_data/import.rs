@@ -846,3 +846,49 @@ fn import_builds_a_partitioned_tables_indexes_back_exactly() {
         &empty.pg_dump_schema(),
     );
 }
+
+/// A partitioned index over a table with a foreign-table partition has no
+/// member there; made again with ON ONLY it would never become valid. The
+/// import leaves it alone (same oid, valid, catalog unchanged) and loads
+/// the local partition's rows.
+#[test]
+fn import_leaves_a_partitioned_index_over_a_foreign_partition() {
+    const TABLES: &str = "
+        CREATE TABLE public.fx (id integer, at date) PARTITION BY RANGE (at);
+        CREATE TABLE public.fx_a PARTITION OF public.fx FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');";
+    const FOREIGN: &str = "
+        CREATE EXTENSION file_fdw;
+        CREATE SERVER dbsnap_files FOREIGN DATA WRAPPER file_fdw;
+        CREATE FOREIGN TABLE public.fx_f PARTITION OF public.fx
+            FOR VALUES FROM ('2020-01-01') TO ('2021-01-01') SERVER dbsnap_files OPTIONS (filename '/dev/null');";
+    const INDEX: &str = "CREATE INDEX fx_at ON public.fx (at);";
+    let source = TestDb::create("src");
+    source.psql(TABLES);
+    source.psql(INDEX);
+    source.psql("INSERT INTO public.fx SELECT g, date '2024-01-01' + g % 300 FROM generate_series(1, 500) g");
+    let e = exported(source);
+    let target = TestDb::create("dst");
+    target.psql(TABLES);
+    target.psql(FOREIGN);
+    target.psql(INDEX);
+    let index = "SELECT 'fx_at'::regclass::oid || ' ' || indisvalid FROM pg_index WHERE indexrelid = 'fx_at'::regclass";
+    let (catalog, before) = (target.pg_dump_schema(), target.psql(index));
+    assert!(before.trim().ends_with(" true"), "{before}");
+    import(&target, &e.data, &[]).assert_success();
+    assert_eq!(
+        target.psql(index),
+        before,
+        "the index was rebuilt or left invalid"
+    );
+    assert_eq!(
+        target.psql("SELECT count(*) FROM public.fx_a").trim(),
+        "500"
+    );
+    assert_same_text(
+        "catalog around the import",
+        "before",
+        &catalog,
+        "after",
+        &target.pg_dump_schema(),
+    );
+}

@@ -5,6 +5,8 @@
 -- of each), attached to its parent. A tree qualifies when every index in it
 -- does, as in import_droppable_indexes.sql; a member's ties to the index it
 -- is attached to (pg_depend 'P' and 'S' entries) are what make it a member.
+-- Left out too: a tree over a table with a foreign-table partition, which
+-- has no member there (a parent made with ON ONLY would never be valid).
 -- One row per index of each tree, top down.
 WITH roots AS (
     SELECT DISTINCT pg_catalog.pg_partition_root(i.indexrelid) AS root
@@ -59,4 +61,8 @@ SELECT (SELECT pg_catalog.format('%I.%I', rn.nspname, rc.relname)
        ch.level
 FROM (SELECT *, pg_catalog.bool_and(ok) OVER (PARTITION BY root) AS all_ok FROM checked) ch
 WHERE ch.all_ok
+  AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index ri,
+                         LATERAL pg_catalog.pg_partition_tree(ri.indrelid) pt
+                  JOIN pg_catalog.pg_class pc ON pc.oid = pt.relid
+                  WHERE ri.indexrelid = ch.root AND pc.relkind = 'f')
 ORDER BY ch.root, ch.level, ch.name
