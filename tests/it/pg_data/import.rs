@@ -481,13 +481,7 @@ fn import_rebuilds_dropped_indexes_exactly_and_keeps_them_on_failure() {
     let catalog = target.pg_dump_schema();
     import(&target, &data, &[]).assert_success();
     state.assert_same("source vs imported target", &DbState::capture(&target));
-    assert_same_text(
-        "catalog around an import",
-        "before",
-        &catalog,
-        "after",
-        &target.pg_dump_schema(),
-    );
+    assert_catalog_kept("an import", &catalog, &target);
     // The rebuilt indexes are used and agree with the rows.
     assert_eq!(
         target
@@ -505,13 +499,7 @@ fn import_rebuilds_dropped_indexes_exactly_and_keeps_them_on_failure() {
         "source vs target after --truncate",
         &DbState::capture(&target),
     );
-    assert_same_text(
-        "catalog around import --truncate",
-        "before",
-        &catalog,
-        "after",
-        &target.pg_dump_schema(),
-    );
+    assert_catalog_kept("import --truncate", &catalog, &target);
 
     // A duplicate under a unique index that was dropped for the load: the
     // rebuild fails, names the file, the table and the index, and the
@@ -547,13 +535,7 @@ fn import_rebuilds_dropped_indexes_exactly_and_keeps_them_on_failure() {
         &empty,
         &before,
     );
-    assert_same_text(
-        "catalog around a failed import",
-        "before",
-        &catalog,
-        "after",
-        &empty.pg_dump_schema(),
-    );
+    assert_catalog_kept("a failed import", &catalog, &empty);
 
     // A row whose foreign key points nowhere: the key, dropped for the load,
     // fails when it comes back; the message names the table's COPY line and
@@ -578,13 +560,7 @@ fn import_rebuilds_dropped_indexes_exactly_and_keeps_them_on_failure() {
         );
     }
     assert_rejected("a row without its referenced row", &run, &empty, &before);
-    assert_same_text(
-        "catalog around an import failing on a foreign key",
-        "before",
-        &catalog,
-        "after",
-        &empty.pg_dump_schema(),
-    );
+    assert_catalog_kept("an import failing on a foreign key", &catalog, &empty);
 
     // A table that already holds rows keeps its indexes and takes the rows.
     let partial = TestDb::create("rows");
@@ -597,13 +573,7 @@ fn import_rebuilds_dropped_indexes_exactly_and_keeps_them_on_failure() {
             .trim(),
         "3001"
     );
-    assert_same_text(
-        "catalog around an import into a non-empty table",
-        "before",
-        &catalog,
-        "after",
-        &partial.pg_dump_schema(),
-    );
+    assert_catalog_kept("an import into a non-empty table", &catalog, &partial);
 }
 
 /// Orders partitioned two levels deep, with a foreign key declared on the
@@ -635,6 +605,18 @@ INSERT INTO public.customer SELECT g FROM generate_series(1, 50) g;
 INSERT INTO public.orders SELECT g, date '2024-06-01' + g % 500, 1 + g % 50 FROM generate_series(1, 600) g;
 INSERT INTO public.kept SELECT 1 + g % 3, 1 + g % 50 FROM generate_series(1, 30) g;
 ";
+
+/// `pg_dump -s` of `db` is still `catalog`.
+#[track_caller]
+fn assert_catalog_kept(around: &str, catalog: &str, db: &TestDb) {
+    assert_same_text(
+        &format!("catalog around {around}"),
+        "before",
+        catalog,
+        "after",
+        &db.pg_dump_schema(),
+    );
+}
 
 /// Every foreign key, partitions' copies included (pg_dump leaves those out).
 fn foreign_keys(db: &TestDb) -> String {
@@ -668,13 +650,7 @@ fn import_adds_a_partitioned_tables_foreign_key_back_exactly() {
     import(&target, &e.data, &[]).assert_success();
     e.state
         .assert_same("source vs imported target", &DbState::capture(&target));
-    assert_same_text(
-        "catalog around the import",
-        "before",
-        &catalog,
-        "after",
-        &target.pg_dump_schema(),
-    );
+    assert_catalog_kept("the import", &catalog, &target);
     assert_same_text(
         "foreign keys",
         "before",
@@ -767,13 +743,7 @@ fn import_builds_a_partitioned_tables_indexes_back_exactly() {
     import(&target, &e.data, &[]).assert_success();
     e.state
         .assert_same("source vs imported target", &DbState::capture(&target));
-    assert_same_text(
-        "catalog around the import",
-        "before",
-        &catalog,
-        "after",
-        &target.pg_dump_schema(),
-    );
+    assert_catalog_kept("the import", &catalog, &target);
     // Rebuilt: every index of the three trees; kept: ev_at's tree.
     let after = parted_index_oids(&target);
     let (old, new): (Vec<&str>, Vec<&str>) = (before.lines().collect(), after.lines().collect());
@@ -838,13 +808,7 @@ fn import_builds_a_partitioned_tables_indexes_back_exactly() {
         "a duplicate under a partitioned unique index",
     );
     assert_rejected("a duplicate in a partition", &run, &empty, &before);
-    assert_same_text(
-        "catalog around a failed import",
-        "before",
-        &catalog,
-        "after",
-        &empty.pg_dump_schema(),
-    );
+    assert_catalog_kept("a failed import", &catalog, &empty);
 }
 
 /// A partitioned index over a table with a foreign-table partition has no
@@ -884,11 +848,5 @@ fn import_leaves_a_partitioned_index_over_a_foreign_partition() {
         target.psql("SELECT count(*) FROM public.fx_a").trim(),
         "500"
     );
-    assert_same_text(
-        "catalog around the import",
-        "before",
-        &catalog,
-        "after",
-        &target.pg_dump_schema(),
-    );
+    assert_catalog_kept("the import", &catalog, &target);
 }
