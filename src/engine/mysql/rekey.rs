@@ -227,12 +227,6 @@ fn is_generated_key_name(name: &str, table: &str) -> bool {
         .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
 }
 
-/// The last `max` characters of `s` (the run's unique part is at its end).
-pub fn tail(s: &str, max: usize) -> String {
-    let n = s.chars().count();
-    s.chars().skip(n.saturating_sub(max)).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -267,7 +261,5 @@ mod tests {
              ADD CONSTRAINT `fk ``x``` FOREIGN KEY (`a`, `b`) REFERENCES `app`.`p` (`x`, `y`) \
              ON DELETE CASCADE"
         );
-        assert_eq!(tail("abcdef", 4), "cdef");
-        assert_eq!(tail("ab", 4), "ab");
     }
 }

@@ -88,7 +88,7 @@ impl Swap<'_> {
         let parked: Vec<(String, String)> = live
             .iter()
             .enumerate()
-            .map(|(i, t)| (t.clone(), rekey::tail(&format!("{old}_{i}"), 64)))
+            .map(|(i, t)| (t.clone(), tail(&format!("{old}_{i}"), 64)))
             .collect();
         // Views, and tables with triggers, cannot leave their database: they
         // are parked in place, holding their foreign keys' names.
@@ -340,6 +340,12 @@ async fn stay_in_place(admin: &mut Conn, target: &str) -> Result<BTreeSet<String
         .await?,
     );
     Ok(stay)
+}
+
+/// The last `max` characters of `s` (the run's unique part is at its end).
+fn tail(s: &str, max: usize) -> String {
+    let n = s.chars().count();
+    s.chars().skip(n.saturating_sub(max)).collect()
 }
 
 /// Tables and views: every name RENAME TABLE can clash with.
@@ -666,4 +672,15 @@ async fn repoint_defaults(conn: &mut Conn, staging: &str, target: &str) -> Resul
         .await?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parked_names_keep_their_unique_end() {
+        assert_eq!(tail("abcdef", 4), "cdef");
+        assert_eq!(tail("ab", 4), "ab");
+    }
 }
