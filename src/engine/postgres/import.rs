@@ -2,6 +2,7 @@
 //! What a statement may be, and whether the file is complete, is decided by
 //! `script::datafile`; this module only sends what it hands out.
 
+use std::collections::HashSet;
 use std::path::Path;
 
 use anyhow::{bail, Context, Result};
@@ -74,6 +75,7 @@ pub(super) fn copy_error(
 pub async fn load(client: &Client, path: &Path, opts: &ImportOptions) -> Result<Summary> {
     let display = path.display().to_string();
     let mut truncated = Vec::new();
+    let mut emptied = Vec::new();
     if opts.truncate {
         let tables = datafile::tables_loaded(path, Dialect::Postgres).await?;
         if !tables.is_empty() {
@@ -85,6 +87,9 @@ pub async fn load(client: &Client, path: &Path, opts: &ImportOptions) -> Result<
                 .map_err(ServerError::from)
                 .with_context(|| format!("{display}: emptying the tables before the load"))?;
         }
+        emptied = super::prepare::emptied(client, &tables)
+            .await
+            .with_context(|| format!("{display}: emptying the tables before the load"))?;
         truncated = tables;
     }
     super::load::raise_maintenance_memory(client).await;
@@ -92,15 +97,22 @@ pub async fn load(client: &Client, path: &Path, opts: &ImportOptions) -> Result<
     let mut restores = Vec::new();
     let mut dropped_keys: Vec<(TableName, u64, DroppedKey)> = Vec::new();
     let mut dropped_trees: Vec<(TableName, u64, DroppedTree)> = Vec::new();
+    // Tables whose INSERTs were checked against `--truncate` since the last
+    // setting.
+    let mut inserting: HashSet<TableName> = HashSet::new();
     let summary = loop {
         let Some(event) = events.recv().await else {
             bail!("{display}: the file reader stopped before the end of the file");
         };
         match event? {
-            Event::Setting { sql, line } => client
-                .batch_execute(&sql)
-                .await
-                .map_err(|e| located_error(path, line, &sql, e))?,
+            Event::Setting { sql, line } => {
+                client
+                    .batch_execute(&sql)
+                    .await
+                    .map_err(|e| located_error(path, line, &sql, e))?;
+                // search_path may have changed what a name means.
+                inserting.clear();
+            }
             Event::CopyStart {
                 table, sql, line, ..
             } => {
@@ -109,7 +121,7 @@ pub async fn load(client: &Client, path: &Path, opts: &ImportOptions) -> Result<
                     indexes: rebuild,
                     keys,
                     trees,
-                } = prepare_table(client, &table, sql, &truncated, opts)
+                } = prepare_table(client, &table, sql, &emptied, opts)
                     .await
                     .with_context(|| format!("{display}:{line}: table {table}"))?;
                 dropped_keys.extend(keys.into_iter().map(|k| (table.clone(), line, k)));
@@ -157,6 +169,12 @@ pub async fn load(client: &Client, path: &Path, opts: &ImportOptions) -> Result<
             Event::Insert {
                 table, sql, line, ..
             } => {
+                if !emptied.is_empty() && !inserting.contains(&table) {
+                    super::prepare::meaning(client, &table, &emptied)
+                        .await
+                        .with_context(|| format!("{display}:{line}: table {table}"))?;
+                    inserting.insert(table.clone());
+                }
                 client.batch_execute(&sql).await.map_err(|e| {
                     if connection_lost(&e) {
                         lost_error(path, line, &table, e)

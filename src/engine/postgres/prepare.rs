@@ -8,7 +8,7 @@
 //! what qualifies. DDL is transactional: a failed load rolls the drops back
 //! with the rows.
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use tokio_postgres::Client;
 
 use crate::engine::ImportOptions;
@@ -88,14 +88,107 @@ pub struct Prepared {
 /// partitioned table is empty. A table emptied by `--truncate` in this
 /// transaction also takes COPY FREEZE: its rows are written frozen, sparing
 /// the server a pass over them later.
+///
+/// The table is named by schema and name from here on, and every definition
+/// is read with an empty search_path, so that the server qualifies every
+/// name in it: the file may change search_path before they are run again
+/// (foreign keys after the whole file), and must not change what they name.
 pub async fn prepare_table(
     client: &Client,
     table: &TableName,
     sql: String,
-    truncated: &[TableName],
+    emptied: &[Emptied],
     opts: &ImportOptions,
 ) -> Result<Prepared> {
-    let quoted = table.quoted(Dialect::Postgres);
+    let (quoted, truncated_here) = meaning(client, table, emptied).await?;
+    let file_path = set_search_path(client, "").await?;
+    let prepared = prepare_qualified(client, quoted, sql, truncated_here, opts).await;
+    set_search_path(client, &file_path).await?;
+    prepared
+}
+
+/// A table `import --truncate` emptied: the file's name for it, and what that
+/// name meant when it was emptied.
+pub struct Emptied {
+    pub table: TableName,
+    pub qualified: String,
+    pub oid: u32,
+}
+
+/// What `table` means here, under the search_path the file set: its
+/// qualified name, and whether `--truncate` emptied it. A name that meant
+/// another table when `--truncate` emptied it is an error (the file changed
+/// search_path): its rows would go to one table while another lost its own.
+pub async fn meaning(
+    client: &Client,
+    table: &TableName,
+    emptied: &[Emptied],
+) -> Result<(String, bool)> {
+    let (quoted, oid) = resolve(client, table).await?;
+    match emptied.iter().find(|e| &e.table == table) {
+        Some(e) if e.oid != oid => bail!(
+            "--truncate emptied {} for this name, but here the name means {quoted}: the \
+             file changed search_path between them. Nothing was committed.",
+            e.qualified
+        ),
+        found => Ok((quoted, found.is_some())),
+    }
+}
+
+/// What the tables `import --truncate` empties are, as it empties them.
+pub async fn emptied(client: &Client, tables: &[TableName]) -> Result<Vec<Emptied>> {
+    let mut emptied = Vec::with_capacity(tables.len());
+    for table in tables {
+        let (qualified, oid) = resolve(client, table).await?;
+        emptied.push(Emptied {
+            table: table.clone(),
+            qualified,
+            oid,
+        });
+    }
+    Ok(emptied)
+}
+
+/// The schema-qualified name and oid of the table `table` means under the
+/// session's search_path now.
+async fn resolve(client: &Client, table: &TableName) -> Result<(String, u32)> {
+    let row = client
+        .query_one(
+            "SELECT pg_catalog.format('%I.%I', n.nspname, c.relname), c.oid \
+             FROM pg_catalog.pg_class c \
+             JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+             WHERE c.oid = $1::text::regclass",
+            &[&table.quoted(Dialect::Postgres)],
+        )
+        .await
+        .map_err(ServerError::from)?;
+    Ok((row.get(0), row.get(1)))
+}
+
+/// Sets the session's search_path; returns the one it replaces.
+async fn set_search_path(client: &Client, path: &str) -> Result<String> {
+    let was: String = client
+        .query_one("SELECT pg_catalog.current_setting('search_path')", &[])
+        .await
+        .map_err(ServerError::from)?
+        .get(0);
+    client
+        .query_one(
+            "SELECT pg_catalog.set_config('search_path', $1, false)",
+            &[&path],
+        )
+        .await
+        .map_err(ServerError::from)?;
+    Ok(was)
+}
+
+async fn prepare_qualified(
+    client: &Client,
+    quoted: String,
+    sql: String,
+    truncated_here: bool,
+    opts: &ImportOptions,
+) -> Result<Prepared> {
     let rows = client
         .query(include_str!("sql/import_droppable_indexes.sql"), &[&quoted])
         .await
@@ -120,7 +213,6 @@ pub async fn prepare_table(
             .await?,
         )
     };
-    let truncated_here = truncated.contains(table);
     let mut dropped = Vec::new();
     let mut dropped_keys = Vec::new();
     if !rows.is_empty() || !keys.is_empty() {

@@ -850,3 +850,95 @@ fn import_leaves_a_partitioned_index_over_a_foreign_partition() {
     );
     assert_catalog_kept("the import", &catalog, &target);
 }
+
+/// A data file may set search_path between its tables (old pg_dump files
+/// name tables unqualified after `SET search_path`). What import takes down
+/// for a load and puts back after the file is named in full when it is read:
+/// a file that switches search_path after its rows cannot move a foreign key
+/// or an index onto a same-named table of another schema. And a table that
+/// `--truncate` emptied under one meaning of a name is not loaded under
+/// another: that stops the import with nothing committed.
+#[test]
+fn import_puts_back_what_it_took_down_whatever_search_path_the_file_sets() {
+    let target = TestDb::create("dst");
+    target.psql(
+        "CREATE SCHEMA a; CREATE SCHEMA b;
+         CREATE FUNCTION a.f(text) RETURNS text IMMUTABLE LANGUAGE sql AS 'SELECT lower($1)';
+         CREATE FUNCTION b.f(text) RETURNS text IMMUTABLE LANGUAGE sql AS 'SELECT upper($1)';
+         CREATE TABLE a.p (id int PRIMARY KEY); CREATE TABLE b.p (id int PRIMARY KEY);
+         CREATE TABLE a.c (id int PRIMARY KEY, p_id int REFERENCES a.p (id), t text);
+         CREATE INDEX c_f ON a.c (a.f(t));
+         CREATE TABLE b.c (id int PRIMARY KEY, p_id int, t text);
+         CREATE TABLE public.c (id int PRIMARY KEY, p_id int, t text);
+         INSERT INTO a.p VALUES (1); INSERT INTO b.p VALUES (1);
+         INSERT INTO public.c VALUES (7, 7, 'kept');",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("search_path.sql");
+    std::fs::write(
+        &data,
+        "--\n-- PostgreSQL database dump\n--\n\nSET search_path = a;\n\n\
+         COPY c (id, p_id, t) FROM stdin;\n1\t1\tOne\n\\.\n\nSET search_path = b;\n\n\
+         --\n-- PostgreSQL database dump complete\n--\n",
+    )
+    .unwrap();
+    let catalog = target.pg_dump_schema();
+    let keys = foreign_keys(&target);
+    assert!(
+        keys.contains("a.c c_p_id_fkey FOREIGN KEY (p_id) REFERENCES a.p(id)"),
+        "{keys}"
+    );
+
+    import(&target, &data, &[]).assert_success();
+    assert_eq!(foreign_keys(&target), keys, "a foreign key moved");
+    assert_catalog_kept("an import that switches search_path", &catalog, &target);
+    assert_eq!(
+        target.psql("SELECT id || ' ' || t FROM a.c").trim(),
+        "1 One"
+    );
+    assert_eq!(target.psql("SELECT count(*) FROM b.c").trim(), "0");
+
+    // --truncate empties what `c` means at the start (public.c); the file's
+    // COPY means a.c. Nothing may be emptied or loaded.
+    let state = "SELECT string_agg(s || ':' || id, ' ' ORDER BY s, id) FROM \
+                 (SELECT 'public' s, id FROM public.c UNION ALL SELECT 'a', id FROM a.c) x";
+    let before = target.psql(state);
+    import(&target, &data, &["--truncate"])
+        .assert_code(1)
+        .assert_names_line(
+            &data,
+            7,
+            &[
+                "table c: --truncate emptied public.c for this name, but here the name means a.c",
+                "Nothing was committed",
+            ],
+        );
+    assert_eq!(target.psql(state), before);
+    assert_catalog_kept("the refused --truncate", &catalog, &target);
+
+    // The same with INSERTs (pg_dump --inserts): public.c lost its row, for
+    // good, before this was checked.
+    let inserts = dir.path().join("inserts.sql");
+    std::fs::write(
+        &inserts,
+        "--\n-- PostgreSQL database dump\n--\n\nSET search_path = a;\n\n\
+         INSERT INTO c (id, p_id, t) VALUES (2, 1, 'Two');\n\n\
+         --\n-- PostgreSQL database dump complete\n--\n",
+    )
+    .unwrap();
+    import(&target, &inserts, &["--truncate"])
+        .assert_code(1)
+        .assert_names_line(
+            &inserts,
+            7,
+            &["table c: --truncate emptied public.c for this name, but here the name means a.c"],
+        );
+    assert_eq!(target.psql(state), before);
+    // Without --truncate the rows go where the file's name means.
+    import(&target, &inserts, &[]).assert_success();
+    assert_eq!(
+        target.psql(state).trim(),
+        "a:1 a:2 public:7",
+        "the INSERT went elsewhere"
+    );
+}
