@@ -87,7 +87,7 @@ pub async fn load(client: &Client, path: &Path, opts: &ImportOptions) -> Result<
                 .map_err(ServerError::from)
                 .with_context(|| format!("{display}: emptying the tables before the load"))?;
         }
-        emptied = super::prepare::emptied(client, &tables)
+        emptied = super::names::emptied(client, &tables)
             .await
             .with_context(|| format!("{display}: emptying the tables before the load"))?;
         truncated = tables;
@@ -170,7 +170,7 @@ pub async fn load(client: &Client, path: &Path, opts: &ImportOptions) -> Result<
                 table, sql, line, ..
             } => {
                 if !emptied.is_empty() && !inserting.contains(&table) {
-                    super::prepare::meaning(client, &table, &emptied)
+                    super::names::meaning(client, &table, &emptied)
                         .await
                         .with_context(|| format!("{display}:{line}: table {table}"))?;
                     inserting.insert(table.clone());
@@ -183,7 +183,13 @@ pub async fn load(client: &Client, path: &Path, opts: &ImportOptions) -> Result<
                     }
                 })?;
             }
-            Event::Restore { restore, line } => restores.push((restore, line)),
+            // Run after the whole file: pinned to what the name means here.
+            Event::Restore { restore, line } => {
+                let restore = super::names::pin_restore(client, restore)
+                    .await
+                    .with_context(|| format!("{display}:{line}: a sequence position"))?;
+                restores.push((restore, line));
+            }
             Event::CopyData(_) | Event::CopyEnd { .. } => {
                 unreachable!("COPY data only follows a COPY statement")
             }

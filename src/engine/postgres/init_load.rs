@@ -474,6 +474,10 @@ pub async fn load(
             }
             Event::Restore { restore, line } => {
                 commit_current!();
+                // Run after the whole file: pinned to what the name means here.
+                let restore = super::names::pin_restore(client, restore)
+                    .await
+                    .with_context(|| format!("{display}:{line}: a sequence position"))?;
                 restores.push((restore, line));
             }
             Event::Finished(summary) => {

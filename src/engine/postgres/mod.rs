@@ -7,6 +7,7 @@ mod data;
 mod import;
 mod init_load;
 mod load;
+mod names;
 mod prepare;
 mod quote;
 mod truncate;

@@ -8,12 +8,13 @@
 //! what qualifies. DDL is transactional: a failed load rolls the drops back
 //! with the rows.
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use tokio_postgres::Client;
 
+use super::names::{self, Emptied};
 use crate::engine::ImportOptions;
 use crate::error::ServerError;
-use crate::script::statement::{Dialect, TableName};
+use crate::script::statement::TableName;
 
 /// An index or foreign key dropped before a table's rows and created again
 /// after them.
@@ -100,86 +101,11 @@ pub async fn prepare_table(
     emptied: &[Emptied],
     opts: &ImportOptions,
 ) -> Result<Prepared> {
-    let (quoted, truncated_here) = meaning(client, table, emptied).await?;
-    let file_path = set_search_path(client, "").await?;
+    let (quoted, truncated_here) = names::meaning(client, table, emptied).await?;
+    let file_path = names::set_search_path(client, "").await?;
     let prepared = prepare_qualified(client, quoted, sql, truncated_here, opts).await;
-    set_search_path(client, &file_path).await?;
+    names::set_search_path(client, &file_path).await?;
     prepared
-}
-
-/// A table `import --truncate` emptied: the file's name for it, and what that
-/// name meant when it was emptied.
-pub struct Emptied {
-    pub table: TableName,
-    pub qualified: String,
-    pub oid: u32,
-}
-
-/// What `table` means here, under the search_path the file set: its
-/// qualified name, and whether `--truncate` emptied it. A name that meant
-/// another table when `--truncate` emptied it is an error (the file changed
-/// search_path): its rows would go to one table while another lost its own.
-pub async fn meaning(
-    client: &Client,
-    table: &TableName,
-    emptied: &[Emptied],
-) -> Result<(String, bool)> {
-    let (quoted, oid) = resolve(client, table).await?;
-    match emptied.iter().find(|e| &e.table == table) {
-        Some(e) if e.oid != oid => bail!(
-            "--truncate emptied {} for this name, but here the name means {quoted}: the \
-             file changed search_path between them. Nothing was committed.",
-            e.qualified
-        ),
-        found => Ok((quoted, found.is_some())),
-    }
-}
-
-/// What the tables `import --truncate` empties are, as it empties them.
-pub async fn emptied(client: &Client, tables: &[TableName]) -> Result<Vec<Emptied>> {
-    let mut emptied = Vec::with_capacity(tables.len());
-    for table in tables {
-        let (qualified, oid) = resolve(client, table).await?;
-        emptied.push(Emptied {
-            table: table.clone(),
-            qualified,
-            oid,
-        });
-    }
-    Ok(emptied)
-}
-
-/// The schema-qualified name and oid of the table `table` means under the
-/// session's search_path now.
-async fn resolve(client: &Client, table: &TableName) -> Result<(String, u32)> {
-    let row = client
-        .query_one(
-            "SELECT pg_catalog.format('%I.%I', n.nspname, c.relname), c.oid \
-             FROM pg_catalog.pg_class c \
-             JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
-             WHERE c.oid = $1::text::regclass",
-            &[&table.quoted(Dialect::Postgres)],
-        )
-        .await
-        .map_err(ServerError::from)?;
-    Ok((row.get(0), row.get(1)))
-}
-
-/// Sets the session's search_path; returns the one it replaces.
-async fn set_search_path(client: &Client, path: &str) -> Result<String> {
-    let was: String = client
-        .query_one("SELECT pg_catalog.current_setting('search_path')", &[])
-        .await
-        .map_err(ServerError::from)?
-        .get(0);
-    client
-        .query_one(
-            "SELECT pg_catalog.set_config('search_path', $1, false)",
-            &[&path],
-        )
-        .await
-        .map_err(ServerError::from)?;
-    Ok(was)
 }
 
 async fn prepare_qualified(

@@ -161,6 +161,34 @@ impl Restore {
         }
     }
 
+    /// The same position, for `target` named otherwise (by schema).
+    pub fn with_target(self, target: TableName) -> Restore {
+        match self {
+            Restore::Setval {
+                value, is_called, ..
+            } => Restore::Setval {
+                sequence: target,
+                value,
+                is_called,
+            },
+            Restore::AutoIncrement { value, .. } => Restore::AutoIncrement {
+                table: target,
+                value,
+            },
+            Restore::SequencePosition {
+                value,
+                is_used,
+                round,
+                ..
+            } => Restore::SequencePosition {
+                sequence: target,
+                value,
+                is_used,
+                round,
+            },
+        }
+    }
+
     /// What it restores, for messages and the manifest comparison.
     pub fn target(&self) -> &TableName {
         match self {

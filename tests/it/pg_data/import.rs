@@ -857,7 +857,9 @@ fn import_leaves_a_partitioned_index_over_a_foreign_partition() {
 /// a file that switches search_path after its rows cannot move a foreign key
 /// or an index onto a same-named table of another schema. And a table that
 /// `--truncate` emptied under one meaning of a name is not loaded under
-/// another: that stops the import with nothing committed.
+/// another: that stops the import with nothing committed. A sequence
+/// position, set after the whole file, goes to the sequence its name meant
+/// at its line.
 #[test]
 fn import_puts_back_what_it_took_down_whatever_search_path_the_file_sets() {
     let target = TestDb::create("dst");
@@ -940,5 +942,25 @@ fn import_puts_back_what_it_took_down_whatever_search_path_the_file_sets() {
         target.psql(state).trim(),
         "a:1 a:2 public:7",
         "the INSERT went elsewhere"
+    );
+
+    // A sequence position is set after the whole file, on the sequence its
+    // name meant where the file set it.
+    target.psql("CREATE SEQUENCE a.s; CREATE SEQUENCE b.s; SELECT setval('b.s', 5);");
+    let positions = dir.path().join("positions.sql");
+    std::fs::write(
+        &positions,
+        "--\n-- PostgreSQL database dump\n--\n\nSET search_path = a;\n\n\
+         SELECT pg_catalog.setval('s', 42, true);\n\nSET search_path = b;\n\n\
+         --\n-- PostgreSQL database dump complete\n--\n",
+    )
+    .unwrap();
+    import(&target, &positions, &[]).assert_success();
+    assert_eq!(
+        target
+            .psql("SELECT string_agg(n || ' ' || last_value || ' ' || is_called, ', ' ORDER BY n) FROM (SELECT 'a' n, * FROM a.s UNION ALL SELECT 'b', * FROM b.s) x")
+            .trim(),
+        "a 42 true, b 5 true",
+        "the position went to another sequence"
     );
 }

@@ -1,0 +1,104 @@
+//! What a data file's table names mean. A file may set search_path, and an
+//! unqualified name then means a table of the schema it names: each name is
+//! resolved where the file uses it, and what dbsnap keeps to run later (a
+//! foreign key to add back, a sequence position) is kept by schema and name,
+//! so that a later search_path cannot point it at another table.
+
+use anyhow::{bail, Result};
+use tokio_postgres::Client;
+
+use crate::error::ServerError;
+use crate::script::statement::{Dialect, Restore, TableName};
+
+/// What `table` means here, under the search_path the file set: its
+/// qualified name, and whether `--truncate` emptied it. A name that meant
+/// another table when `--truncate` emptied it is an error (the file changed
+/// search_path): its rows would go to one table while another lost its own.
+pub async fn meaning(
+    client: &Client,
+    table: &TableName,
+    emptied: &[Emptied],
+) -> Result<(String, bool)> {
+    let (quoted, oid) = resolve(client, table).await?;
+    match emptied.iter().find(|e| &e.table == table) {
+        Some(e) if e.oid != oid => bail!(
+            "--truncate emptied {} for this name, but here the name means {quoted}: the \
+             file changed search_path between them. Nothing was committed.",
+            e.qualified
+        ),
+        found => Ok((quoted, found.is_some())),
+    }
+}
+
+/// A table `import --truncate` emptied: the file's name for it, and what that
+/// name meant when it was emptied.
+pub struct Emptied {
+    pub table: TableName,
+    pub qualified: String,
+    pub oid: u32,
+}
+
+/// What the tables `import --truncate` empties are, as it empties them.
+pub async fn emptied(client: &Client, tables: &[TableName]) -> Result<Vec<Emptied>> {
+    let mut emptied = Vec::with_capacity(tables.len());
+    for table in tables {
+        let (qualified, oid) = resolve(client, table).await?;
+        emptied.push(Emptied {
+            table: table.clone(),
+            qualified,
+            oid,
+        });
+    }
+    Ok(emptied)
+}
+
+/// The schema-qualified name and oid of the table `table` means under the
+/// session's search_path now.
+async fn resolve(client: &Client, table: &TableName) -> Result<(String, u32)> {
+    let row = client
+        .query_one(
+            "SELECT pg_catalog.format('%I.%I', n.nspname, c.relname), c.oid \
+             FROM pg_catalog.pg_class c \
+             JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+             WHERE c.oid = $1::text::regclass",
+            &[&table.quoted(Dialect::Postgres)],
+        )
+        .await
+        .map_err(ServerError::from)?;
+    Ok((row.get(0), row.get(1)))
+}
+
+/// Sets the session's search_path; returns the one it replaces.
+pub async fn set_search_path(client: &Client, path: &str) -> Result<String> {
+    let was: String = client
+        .query_one("SELECT pg_catalog.current_setting('search_path')", &[])
+        .await
+        .map_err(ServerError::from)?
+        .get(0);
+    client
+        .query_one(
+            "SELECT pg_catalog.set_config('search_path', $1, false)",
+            &[&path],
+        )
+        .await
+        .map_err(ServerError::from)?;
+    Ok(was)
+}
+
+/// `restore` with its sequence named by schema, as the name means here.
+pub async fn pin_restore(client: &Client, restore: Restore) -> Result<Restore> {
+    let row = client
+        .query_one(
+            "SELECT n.nspname::text, c.relname::text \
+             FROM pg_catalog.pg_class c \
+             JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+             WHERE c.oid = $1::text::regclass",
+            &[&restore.target().quoted(Dialect::Postgres)],
+        )
+        .await
+        .map_err(ServerError::from)?;
+    Ok(restore.with_target(TableName {
+        schema: Some(row.get(0)),
+        name: row.get(1),
+    }))
+}
