@@ -11,6 +11,7 @@ use futures_util::{pin_mut, SinkExt};
 use tokio_postgres::Client;
 
 use super::load::located_error;
+use super::names::set_setting;
 use super::prepare::{prepare_table, DroppedKey, DroppedTree, Prepared};
 use crate::engine::ImportOptions;
 use crate::error::{ServerError, TARGET_HOLDS_ROWS};
@@ -162,8 +163,12 @@ pub async fn load(client: &Client, path: &Path, opts: &ImportOptions) -> Result<
                 sink.finish().await.map_err(|e| {
                     copy_error(path, data_start, &table, e, Some(TARGET_HOLDS_ROWS))
                 })?;
-                for index in rebuild {
-                    client.batch_execute(&index.definition).await.map_err(ServerError::from).with_context(|| format!("{display}:{line}: table {table}: building index {} again after its rows", index.name))?;
+                if !rebuild.is_empty() {
+                    let was = set_setting(client, "default_tablespace", "").await?;
+                    for index in rebuild {
+                        client.batch_execute(&index.definition).await.map_err(ServerError::from).with_context(|| format!("{display}:{line}: table {table}: building index {} again after its rows", index.name))?;
+                    }
+                    set_setting(client, "default_tablespace", &was).await?;
                 }
             }
             Event::Insert {
@@ -198,7 +203,12 @@ pub async fn load(client: &Client, path: &Path, opts: &ImportOptions) -> Result<
     };
     datafile::check_emptied(path, Dialect::Postgres, &truncated, &summary)?;
     // Every partition is loaded: the partitioned indexes come back, before
-    // the foreign keys (whose checks may use them).
+    // the foreign keys (whose checks may use them). Indexes are built in the
+    // database's default tablespace, where they were (only those qualify),
+    // whatever default_tablespace the file set for its own statements.
+    if !dropped_trees.is_empty() {
+        set_setting(client, "default_tablespace", "").await?;
+    }
     for (table, line, tree) in dropped_trees {
         for sql in tree.statements() {
             client

@@ -4,7 +4,7 @@ use std::collections::{HashSet, VecDeque};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use tokio::sync::mpsc;
 use tokio_postgres::error::{ErrorPosition, SqlState};
 use tokio_postgres::Client;
@@ -82,6 +82,17 @@ pub async fn run_post_data(
     let Some((main, helpers)) = clients.split_first() else {
         bail!("no connection to run {} on", path.display());
     };
+    // The data file's settings stay behind on the connections that loaded
+    // it, and must not shape post-data (its default_tablespace would put
+    // every index elsewhere): each connection starts from its defaults and
+    // takes the schema file's settings, as the statements below give them.
+    for client in clients {
+        client
+            .batch_execute("RESET ALL")
+            .await
+            .map_err(ServerError::from)
+            .context("resetting the data file's settings before post-data")?;
+    }
     if helpers.is_empty() && early.is_none() {
         return run_counted(main, path, Sections::PostData, bar).await;
     }

@@ -68,17 +68,19 @@ async fn resolve(client: &Client, table: &TableName) -> Result<(String, u32)> {
     Ok((row.get(0), row.get(1)))
 }
 
-/// Sets the session's search_path; returns the one it replaces.
-pub async fn set_search_path(client: &Client, path: &str) -> Result<String> {
+/// Sets one of the session's settings; returns the value it replaces. The
+/// file's own settings apply to its rows; what dbsnap reads and builds
+/// around them sets what it needs and puts the file's back.
+pub async fn set_setting(client: &Client, name: &str, value: &str) -> Result<String> {
     let was: String = client
-        .query_one("SELECT pg_catalog.current_setting('search_path')", &[])
+        .query_one("SELECT pg_catalog.current_setting($1)", &[&name])
         .await
         .map_err(ServerError::from)?
         .get(0);
     client
         .query_one(
-            "SELECT pg_catalog.set_config('search_path', $1, false)",
-            &[&path],
+            "SELECT pg_catalog.set_config($1, $2, false)",
+            &[&name, &value],
         )
         .await
         .map_err(ServerError::from)?;

@@ -102,9 +102,9 @@ pub async fn prepare_table(
     opts: &ImportOptions,
 ) -> Result<Prepared> {
     let (quoted, truncated_here) = names::meaning(client, table, emptied).await?;
-    let file_path = names::set_search_path(client, "").await?;
+    let file_path = names::set_setting(client, "search_path", "").await?;
     let prepared = prepare_qualified(client, quoted, sql, truncated_here, opts).await;
-    names::set_search_path(client, &file_path).await?;
+    names::set_setting(client, "search_path", &file_path).await?;
     prepared
 }
 

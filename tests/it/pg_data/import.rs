@@ -964,3 +964,49 @@ fn import_puts_back_what_it_took_down_whatever_search_path_the_file_sets() {
         "the position went to another sequence"
     );
 }
+
+/// The data file's settings apply to its rows only. A file that sets
+/// default_tablespace (here `pg_global`, where no index of a database may
+/// go, so that a leak cannot pass unseen) must not shape the indexes that
+/// `import` builds again after the rows, nor `init`'s post-data: each lands
+/// where the schema puts it, and the catalog matches the source's.
+#[test]
+fn a_data_files_default_tablespace_shapes_no_index() {
+    let source = TestDb::create("src");
+    source.psql(
+        "CREATE TABLE public.t (id int, v int);
+         CREATE INDEX t_v ON public.t (v);
+         CREATE TABLE public.pt (id int, at date) PARTITION BY RANGE (at);
+         CREATE TABLE public.pt_2024 PARTITION OF public.pt FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+         CREATE INDEX pt_at ON public.pt (at);
+         INSERT INTO public.t SELECT g, g % 7 FROM generate_series(1, 300) g;
+         INSERT INTO public.pt SELECT g, date '2024-01-01' + g % 300 FROM generate_series(1, 300) g;",
+    );
+    let e = exported(source);
+    let text = std::fs::read_to_string(&e.data).unwrap();
+    let settings = "SET row_security = off;\n";
+    assert!(text.contains(settings), "{text}");
+    let data = e.dir.path().join("tablespace.sql");
+    std::fs::write(
+        &data,
+        text.replacen(
+            settings,
+            &format!("{settings}SET default_tablespace = pg_global;\n"),
+            1,
+        ),
+    )
+    .unwrap();
+
+    let target = schema_only_target("imp", &e.schema);
+    let catalog = target.pg_dump_schema();
+    import(&target, &data, &[]).assert_success();
+    assert_catalog_kept("an import under default_tablespace", &catalog, &target);
+    e.state
+        .assert_same("source vs import", &DbState::capture(&target));
+
+    let built = TestDb::reserve("init");
+    init(&built, &e.schema, Some(&data), true).assert_success();
+    assert_catalog_kept("init under default_tablespace", &catalog, &built);
+    e.state
+        .assert_same("source vs init", &DbState::capture(&built));
+}
