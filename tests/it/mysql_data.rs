@@ -753,3 +753,56 @@ fn export_in_key_ranges_round_trips() {
     assert_same_data(&source, &target);
     assert_eq!(target.count("wide"), 6002);
 }
+
+/// A data file's `SET NAMES` applies to its rows, not to what `init` and
+/// `import` run after them. Under a file's latin1, `init` built the
+/// secondary indexes with their UTF-8 names read as latin1 (`índice` came
+/// out as `Ã­ndice`), and an `import` that failed panicked reading the
+/// counters back to put them back.
+#[test]
+fn a_data_files_character_set_shapes_nothing_after_its_rows() {
+    let dir = tempdir();
+    let (source, target, schema, data) = source_and_target(
+        |db| {
+            db.sql(
+                "CREATE TABLE p (id int PRIMARY KEY);
+                 CREATE TABLE t (id int AUTO_INCREMENT PRIMARY KEY, v int, p_id int,
+                     KEY `índice` (v), CONSTRAINT `fk_ñ` FOREIGN KEY (p_id) REFERENCES p (id));
+                 INSERT INTO p VALUES (1);
+                 INSERT INTO t (v, p_id) VALUES (2, 1), (3, 1);",
+            );
+        },
+        dir.path(),
+        "data.sql",
+    );
+    crate::support::mysql::assert_same_database(&source, &target);
+    let text = read_text(&data);
+    let names = "SET NAMES utf8mb4;\n";
+    assert!(text.contains(names), "{text}");
+    let latin1 = dir.path().join("latin1.sql");
+    std::fs::write(&latin1, text.replacen(names, "SET NAMES latin1;\n", 1)).unwrap();
+    let rebuilt = TestDb::reserve("latin1");
+    init(&rebuilt, &schema, Some(&latin1), true).assert_success();
+    crate::support::mysql::assert_same_database(&source, &rebuilt);
+
+    // A table whose name the file's latin1 garbles cannot be loaded: a clear
+    // error, nothing committed, the counter where it was.
+    let odd = TestDb::create("odd");
+    odd.sql("CREATE TABLE `tablé` (id int AUTO_INCREMENT PRIMARY KEY, v int);");
+    let odd_data = dir.path().join("odd.sql");
+    odd.sql("INSERT INTO `tablé` (v) VALUES (1), (2);");
+    export_data(&odd, &odd_data, &[]).assert_success();
+    let odd_latin1 = dir.path().join("odd_latin1.sql");
+    std::fs::write(
+        &odd_latin1,
+        read_text(&odd_data).replacen(names, "SET NAMES latin1;\n", 1),
+    )
+    .unwrap();
+    odd.sql("DELETE FROM `tablé`;");
+    let before = odd.auto_increment("tablé");
+    import(&odd, &odd_latin1, &[])
+        .assert_code(1)
+        .assert_stderr_has(&["table `tablé`", "doesn't exist"]);
+    assert_eq!(odd.sql("SELECT COUNT(*) FROM `tablé`;"), "0\n");
+    assert_eq!(odd.auto_increment("tablé"), before);
+}

@@ -260,6 +260,13 @@ impl MySql {
                     return Err(err);
                 }
             };
+            // The data file's settings (SET NAMES latin1, a time zone, an
+            // sql_mode) stay on the connection that loaded it, and must not
+            // shape what is built after the rows: under latin1 the indexes'
+            // UTF-8 names came out as mojibake. Back to dbsnap's own.
+            exec(&mut conn, connect::SESSION)
+                .await
+                .context("resetting the data file's settings after the rows")?;
             // The rest of the indexes, two tables at a time, beside the
             // builder's last one.
             let bar = PostDataBar::start(schema_file, Dialect::MySql, indexes);
@@ -348,6 +355,9 @@ impl MySql {
             Ok(loaded) => loaded,
             Err(err) => {
                 let _ = exec(&mut conn, "ROLLBACK").await;
+                // The file's settings (SET NAMES latin1) would garble the
+                // names below, and the results read back.
+                let _ = exec(&mut conn, connect::SESSION).await;
                 // After a lost connection only a new one can put them back.
                 let put_back = match put_back_counters(&mut conn, &counters).await {
                     Err(_) => match connect::connect(&self.spec).await {
@@ -370,16 +380,20 @@ impl MySql {
                 path.display()
             ))
         })?;
-        run_deferred(&mut conn, path, &loaded.deferred)
-            .await
-            .map_err(|e| {
-                e.context(format!(
-                    "the rows of {} tables ({} rows) from {} were committed",
-                    loaded.summary.tables.len(),
-                    loaded.summary.rows,
-                    path.display()
-                ))
-            })?;
+        // The counters' statements name tables in UTF-8, whatever the
+        // file's SET NAMES said for its rows.
+        let deferred = match exec(&mut conn, connect::SESSION).await {
+            Ok(()) => run_deferred(&mut conn, path, &loaded.deferred).await,
+            Err(e) => Err(e),
+        };
+        deferred.map_err(|e| {
+            e.context(format!(
+                "the rows of {} tables ({} rows) from {} were committed",
+                loaded.summary.tables.len(),
+                loaded.summary.rows,
+                path.display()
+            ))
+        })?;
         Ok(ImportSummary {
             tables: loaded.summary.tables.len(),
             rows: loaded.summary.rows,
