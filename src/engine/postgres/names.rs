@@ -10,23 +10,23 @@ use tokio_postgres::Client;
 use crate::error::ServerError;
 use crate::script::statement::{Dialect, Restore, TableName};
 
-/// What `table` means here, under the search_path the file set: its
-/// qualified name, and whether `--truncate` emptied it. A name that meant
+/// What `table` means here, under the search_path the file set: the table
+/// by schema and name, and whether `--truncate` emptied it. A name that meant
 /// another table when `--truncate` emptied it is an error (the file changed
 /// search_path): its rows would go to one table while another lost its own.
 pub async fn meaning(
     client: &Client,
     table: &TableName,
     emptied: &[Emptied],
-) -> Result<(String, bool)> {
-    let (quoted, oid) = resolve(client, table).await?;
+) -> Result<(TableName, bool)> {
+    let (meant, oid) = resolve(client, table).await?;
     match emptied.iter().find(|e| &e.table == table) {
         Some(e) if e.oid != oid => bail!(
-            "--truncate emptied {} for this name, but here the name means {quoted}: the \
+            "--truncate emptied {} for this name, but here the name means {meant}: the \
              file changed search_path between them. Nothing was committed.",
-            e.qualified
+            e.meant
         ),
-        found => Ok((quoted, found.is_some())),
+        found => Ok((meant, found.is_some())),
     }
 }
 
@@ -34,7 +34,7 @@ pub async fn meaning(
 /// name meant when it was emptied.
 pub struct Emptied {
     pub table: TableName,
-    pub qualified: String,
+    pub meant: TableName,
     pub oid: u32,
 }
 
@@ -42,22 +42,22 @@ pub struct Emptied {
 pub async fn emptied(client: &Client, tables: &[TableName]) -> Result<Vec<Emptied>> {
     let mut emptied = Vec::with_capacity(tables.len());
     for table in tables {
-        let (qualified, oid) = resolve(client, table).await?;
+        let (meant, oid) = resolve(client, table).await?;
         emptied.push(Emptied {
             table: table.clone(),
-            qualified,
+            meant,
             oid,
         });
     }
     Ok(emptied)
 }
 
-/// The schema-qualified name and oid of the table `table` means under the
-/// session's search_path now.
-async fn resolve(client: &Client, table: &TableName) -> Result<(String, u32)> {
+/// The table (or sequence) `table` means under the session's search_path
+/// now, by schema and name, and its oid.
+async fn resolve(client: &Client, table: &TableName) -> Result<(TableName, u32)> {
     let row = client
         .query_one(
-            "SELECT pg_catalog.format('%I.%I', n.nspname, c.relname), c.oid \
+            "SELECT n.nspname::text, c.relname::text, c.oid \
              FROM pg_catalog.pg_class c \
              JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
              WHERE c.oid = $1::text::regclass",
@@ -65,7 +65,11 @@ async fn resolve(client: &Client, table: &TableName) -> Result<(String, u32)> {
         )
         .await
         .map_err(ServerError::from)?;
-    Ok((row.get(0), row.get(1)))
+    let meant = TableName {
+        schema: Some(row.get(0)),
+        name: row.get(1),
+    };
+    Ok((meant, row.get(2)))
 }
 
 /// Sets one of the session's settings; returns the value it replaces. The
@@ -89,18 +93,6 @@ pub async fn set_setting(client: &Client, name: &str, value: &str) -> Result<Str
 
 /// `restore` with its sequence named by schema, as the name means here.
 pub async fn pin_restore(client: &Client, restore: Restore) -> Result<Restore> {
-    let row = client
-        .query_one(
-            "SELECT n.nspname::text, c.relname::text \
-             FROM pg_catalog.pg_class c \
-             JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
-             WHERE c.oid = $1::text::regclass",
-            &[&restore.target().quoted(Dialect::Postgres)],
-        )
-        .await
-        .map_err(ServerError::from)?;
-    Ok(restore.with_target(TableName {
-        schema: Some(row.get(0)),
-        name: row.get(1),
-    }))
+    let (meant, _) = resolve(client, restore.target()).await?;
+    Ok(restore.with_target(meant))
 }

@@ -14,7 +14,7 @@ use tokio_postgres::Client;
 use super::names::{self, Emptied};
 use crate::engine::ImportOptions;
 use crate::error::ServerError;
-use crate::script::statement::TableName;
+use crate::script::statement::{Dialect, TableName};
 
 /// An index or foreign key dropped before a table's rows and created again
 /// after them.
@@ -101,7 +101,8 @@ pub async fn prepare_table(
     emptied: &[Emptied],
     opts: &ImportOptions,
 ) -> Result<Prepared> {
-    let (quoted, truncated_here) = names::meaning(client, table, emptied).await?;
+    let (meant, truncated_here) = names::meaning(client, table, emptied).await?;
+    let quoted = meant.quoted(Dialect::Postgres);
     let file_path = names::set_setting(client, "search_path", "").await?;
     let prepared = prepare_qualified(client, quoted, sql, truncated_here, opts).await;
     names::set_setting(client, "search_path", &file_path).await?;
