@@ -31,6 +31,10 @@ trait Flavour: Server + Sized {
     fn file_order(data: &str) -> Vec<String>;
     /// A statement that changes one row of table `t`.
     fn corrupt(t: &str) -> String;
+    /// `SELECT count(*)` of table `t` that gives up within seconds instead
+    /// of waiting for a lock the stalled load holds: a test waiting on it
+    /// would hang, and its stalled process with it.
+    fn bounded_count(t: &str) -> String;
 }
 
 impl Flavour for crate::support::pg::PgServer {
@@ -60,6 +64,12 @@ impl Flavour for crate::support::pg::PgServer {
 
     fn corrupt(t: &str) -> String {
         format!("UPDATE public.{t} SET id = -id WHERE id = 7")
+    }
+
+    fn bounded_count(t: &str) -> String {
+        format!(
+            "SET lock_timeout = '3s'; SET statement_timeout = '10s'; SELECT count(*) FROM public.{t}"
+        )
     }
 }
 
@@ -95,6 +105,13 @@ impl Flavour for crate::support::mysql::MyServer {
 
     fn corrupt(t: &str) -> String {
         format!("UPDATE `{t}` SET id = -id WHERE id = 7")
+    }
+
+    fn bounded_count(t: &str) -> String {
+        format!(
+            "SET SESSION lock_wait_timeout = 3, innodb_lock_wait_timeout = 3, \
+             max_statement_time = 10; SELECT count(*) FROM `{t}`"
+        )
     }
 }
 
@@ -188,7 +205,7 @@ fn kill(child: &mut Child) {
 fn count<S: Flavour>(target: &TestDb<S>, db: &str, t: &str) -> Option<u64> {
     target
         .server()
-        .try_sql(db, &format!("SELECT count(*) FROM {}", S::manifest_name(t)))
+        .try_sql(db, &S::bounded_count(t))
         .ok()
         .and_then(|out| out.trim().parse().ok())
 }
