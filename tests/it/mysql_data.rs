@@ -448,9 +448,7 @@ fn data_export_file_modes() {
 /// kind of column: `dbsnap import` (rows through LOAD DATA where the rewrite
 /// is exact, INSERT elsewhere) stores exactly what the mysql client's INSERTs
 /// store. Statement 1 is all LOAD DATA; 2 holds values that need the INSERT
-/// (DEFAULT, a number into text, YEAR 0, a number into BIT, other introducers);
-/// 3 gives warnings under the file's non-strict mode (the LOAD is rolled back
-/// and the INSERT sent, which stores what it always did).
+/// (DEFAULT, a number into text, YEAR 0, a number into BIT, other introducers).
 #[test]
 fn load_data_stores_what_insert_stores() {
     const SCHEMA: &str = "CREATE TABLE k (
@@ -470,7 +468,6 @@ INSERT INTO `k` VALUES (1,-5,18446744073709551615,1.5,1e38,-2.5e-3,2024,b'101','
 (3,'12',7,-0,3.0e-5,0.1,1901,X'0FFF','NULL','\\N','N',_binary'\\N','\N','a','','null','9999-12-31 23:59:59.999999','12:00','2024-01-01','fe80::1','00000000-0000-0000-0000-000000000000',X'000000000101000000000000000000F03F0000000000000040',NULL,0x5c090a00),
 (4,TRUE,FALSE,.5,-1.25e-10,-0.0,'2155',b'',  'trailing	',  'a\\b',  NULL, X'', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
 INSERT INTO `k` (`id`, `t`, `y`, `b`, `ch`, `l`) VALUES (10, 1.50, 0, 5, DEFAULT, _latin1'x'), (11, 1e3, 00, 4095, 'x', N'y');
-INSERT INTO `k` (`id`, `i`, `t`, `e`) VALUES (20, 'abc', 'x', 'zz');
 INSERT INTO `nolist` VALUES (1,'a'),(2,NULL),(NULL,'tab	x');
 -- Dump completed on 2026-11-29 10:00:00
 "#;
@@ -485,7 +482,7 @@ INSERT INTO `nolist` VALUES (1,'a'),(2,NULL),(NULL,'tab	x');
     target.sql(SCHEMA);
     import(&target, &file, &[]).assert_success();
     assert_same_data(&reference, &target);
-    assert_eq!(target.count("k"), 7);
+    assert_eq!(target.count("k"), 6);
     assert_eq!(
         target.sql("SELECT HEX(bl), t, HEX(t) FROM k WHERE id = 3;"),
         reference.sql("SELECT HEX(bl), t, HEX(t) FROM k WHERE id = 3;")
@@ -528,6 +525,90 @@ fn load_data_errors_name_the_line_and_commit_nothing() {
          INSERT INTO `t` VALUES (2,'too long');\n",
         4,
         "Data too long",
+    );
+}
+
+/// Under a dump's non-strict sql_mode the server fits a value it cannot hold
+/// to its column and only warns (the mysql client stores 'abc' for
+/// 'abcdefghij'). import refuses instead, naming the line, the table and the
+/// server's warning, and commits nothing, on the LOAD path (one run of
+/// INSERTs) and the INSERT path alike. An ENUM's error value written as 0
+/// (dbsnap) or '' (mysqldump) loses nothing and loads.
+#[test]
+fn a_value_the_target_cannot_hold_fails_the_import() {
+    let target = TestDb::create("dst");
+    target.sql(
+        "CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(3), i SMALLINT, n INT NOT NULL DEFAULT 1, \
+           e ENUM('a','b')) ENGINE=InnoDB; \
+         CREATE TABLE trig (id INT PRIMARY KEY, v VARCHAR(3)) ENGINE=InnoDB; \
+         CREATE TRIGGER trig_touch BEFORE INSERT ON trig FOR EACH ROW SET NEW.v = NEW.v; \
+         INSERT INTO t VALUES (7, 'old', 7, 7, 'a');",
+    );
+    let dir = tempdir();
+    let file = dir.join("narrow.sql");
+    let refused_at = |statements: &str, line: usize, table: &str, says: &str| {
+        write_dump(&file, statements);
+        for flags in [&[][..], &["--disable-constraints"]] {
+            let run = import(&target, &file, flags);
+            run.assert_code(1);
+            assert!(
+                run.stderr
+                    .contains(&format!("{}:{line}: table `{table}`", path_str(&file)))
+                    && run.stderr.contains(says)
+                    && run.stderr.contains("did not store the file's values"),
+                "{run}"
+            );
+            assert_eq!(target.sql("SELECT GROUP_CONCAT(id) FROM t;"), "7\n");
+            assert_eq!(target.count("trig"), 0);
+        }
+    };
+    let fine = "INSERT INTO `t` VALUES (1,'a',1,1,'a'),(2,'b',2,2,'b');\n";
+    refused_at(
+        &format!("{fine}INSERT INTO `t` VALUES (3,'abcdefghij',3,3,'a');\n"),
+        3,
+        "t",
+        "Warning 1265: Data truncated for column 'v' at row 1",
+    );
+    refused_at(
+        &format!("{fine}INSERT INTO `t` VALUES (3,'c',3,3,'a'),(4,'d',100000,4,'b');\n"),
+        3,
+        "t",
+        "Warning 1264: Out of range value for column 'i' at row 2",
+    );
+    refused_at(
+        &format!("{fine}INSERT INTO `t` (`id`, `i`) VALUES (3, 'abc');\n"),
+        3,
+        "t",
+        "Warning 1366: Incorrect integer value: 'abc' for column",
+    );
+    refused_at(
+        &format!("{fine}INSERT INTO `t` VALUES (3,'c',3,NULL,'a'),(4,'d',4,4,'a');\n"),
+        3,
+        "t",
+        "Warning 1048: Column 'n' cannot be null",
+    );
+    refused_at(
+        &format!("{fine}INSERT INTO `t` VALUES (3,'c',3,3,'zz');\n"),
+        3,
+        "t",
+        "Warning 1265: Data truncated for column 'e' at row 1",
+    );
+    // A table with a trigger only takes INSERTs.
+    refused_at(
+        "INSERT INTO `trig` VALUES (1,'a');\nINSERT INTO `trig` VALUES (2,'long');\n",
+        3,
+        "trig",
+        "Warning 1265: Data truncated for column 'v' at row 1",
+    );
+
+    write_dump(
+        &file,
+        &format!("{fine}INSERT INTO `t` VALUES (3,'c',3,3,0),(4,'d',4,4,'');\nINSERT INTO `t` (`e`, `id`) VALUES (0, 5);\n"),
+    );
+    import(&target, &file, &[]).assert_success();
+    assert_eq!(
+        target.sql("SELECT GROUP_CONCAT(id, ':', e + 0 ORDER BY id) FROM t;"),
+        "1:1,2:2,3:0,4:0,5:0,7:1\n"
     );
 }
 

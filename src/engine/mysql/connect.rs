@@ -34,9 +34,10 @@ impl From<mysql_async::Error> for ServerError {
 }
 
 /// Session settings every dbsnap connection uses: values travel in UTC,
-/// zero dates and explicit zeros in AUTO_INCREMENT columns are kept.
+/// zero dates and explicit zeros in AUTO_INCREMENT columns are kept, and
+/// every warning of a statement can be read back (loads check them).
 pub const SESSION: &str = "SET NAMES utf8mb4, time_zone = '+00:00', \
-     sql_mode = 'NO_AUTO_VALUE_ON_ZERO', sql_quote_show_create = 1";
+     sql_mode = 'NO_AUTO_VALUE_ON_ZERO', sql_quote_show_create = 1, max_error_count = 65535";
 
 /// Opens a connection with TLS chosen from `spec.sslmode` / `spec.sslrootcert`:
 ///

@@ -246,6 +246,46 @@ pub fn convert_values(values: &[u8], width: usize, out: &mut Vec<u8>) -> Option<
     }
 }
 
+/// The literal of column `col` in row `row` (both from 0) of a checked
+/// VALUES list, as written. None when the list has no such value or a value
+/// before it has no exact rewrite (the caller then assumes the worst).
+pub fn literal_at(values: &[u8], width: usize, row: u64, col: usize) -> Option<&[u8]> {
+    let mut scratch = Vec::new();
+    let mut i = skip_ws(values, 0);
+    for r in 0..=row {
+        if values.get(i) != Some(&b'(') {
+            return None;
+        }
+        i += 1;
+        for c in 0..width {
+            if c > 0 {
+                i = skip_ws(values, i);
+                if values.get(i) != Some(&b',') {
+                    return None;
+                }
+                i += 1;
+            }
+            i = skip_ws(values, i);
+            scratch.clear();
+            let (end, _) = value(values, i, &mut scratch)?;
+            if r == row && c == col {
+                return Some(&values[i..end]);
+            }
+            i = end;
+        }
+        i = skip_ws(values, i);
+        if values.get(i) != Some(&b')') {
+            return None;
+        }
+        i = skip_ws(values, i + 1);
+        if values.get(i) != Some(&b',') {
+            return None;
+        }
+        i = skip_ws(values, i + 1);
+    }
+    None
+}
+
 fn skip_ws(b: &[u8], mut i: usize) -> usize {
     while i < b.len() && b[i].is_ascii_whitespace() {
         i += 1;
@@ -527,6 +567,21 @@ mod tests {
         let mut out = Vec::new();
         let c = convert_values(values.as_bytes(), width, &mut out)?;
         Some((out, c.masks))
+    }
+
+    #[test]
+    fn literal_at_finds_a_value_as_written() {
+        let values = br#"(1, 'a,b', 0),( 2 ,'', 'x\')y'), (3, NULL, -0.5);"#;
+        let at = |row, col| {
+            literal_at(values, 3, row, col).map(|l| String::from_utf8_lossy(l).into_owned())
+        };
+        assert_eq!(at(0, 2).as_deref(), Some("0"));
+        assert_eq!(at(0, 1).as_deref(), Some("'a,b'"));
+        assert_eq!(at(1, 1).as_deref(), Some("''"));
+        assert_eq!(at(1, 2).as_deref(), Some(r"'x\')y'"));
+        assert_eq!(at(2, 2).as_deref(), Some("-0.5"));
+        assert_eq!(at(3, 0), None);
+        assert_eq!(literal_at(b"(1, DEFAULT, 0)", 3, 0, 2), None);
     }
 
     #[test]

@@ -26,6 +26,7 @@ use mysql_async::prelude::Queryable;
 use mysql_async::Conn;
 
 use super::infile::{self, ColumnClass, LoadColumn, Mapping};
+use super::warnings;
 use crate::error::{ServerError, TARGET_HOLDS_ROWS};
 use crate::script::statement::{Dialect, TableName};
 
@@ -180,7 +181,7 @@ pub enum Failure {
 }
 
 impl Failure {
-    fn of(e: mysql_async::Error) -> Failure {
+    pub(super) fn of(e: mysql_async::Error) -> Failure {
         // Killed (KILL CONNECTION: 1927, MySQL 3169) or shut down (1053): the
         // session is gone, as when the socket closes.
         if matches!(e, mysql_async::Error::Io(_) | mysql_async::Error::Driver(_))
@@ -269,7 +270,8 @@ impl<'c> Loader<'c> {
                 )));
             }
         }
-        self.conn.query_drop(sql).await.map_err(Failure::of)
+        self.conn.query_drop(sql).await.map_err(Failure::of)?;
+        warnings::check(self.conn, table, sql).await
     }
 
     async fn session(&mut self) -> Result<Option<&Session>, Failure> {

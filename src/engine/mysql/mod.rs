@@ -20,6 +20,7 @@ mod loader;
 mod rekey;
 mod schema;
 mod swap;
+mod warnings;
 
 use std::collections::BTreeSet;
 use std::io::Write;
