@@ -165,14 +165,18 @@ impl<S: Flavour> Fixture<S> {
     /// holds the first `n` tables of the file in full; returns the staging
     /// database's name.
     fn kill_after_tables(&self, target: &TestDb<S>, n: usize) -> String {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_dbsnap"))
-            .args(init_args(target, &self.schema, Some(&self.data), true))
-            .env("DBSNAP_FAULT_STALL_AT_TABLE", n.to_string())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+        // Killed however this ends, a panic included: a stalled dbsnap left
+        // behind holds its server session (and a LOAD) open for good.
+        let child = Killed(
+            Command::new(env!("CARGO_BIN_EXE_dbsnap"))
+                .args(init_args(target, &self.schema, Some(&self.data), true))
+                .env("DBSNAP_FAULT_STALL_AT_TABLE", n.to_string())
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap(),
+        );
         let first: Vec<String> = self.order().into_iter().take(n).collect();
         let started = Instant::now();
         let staging = loop {
@@ -186,13 +190,21 @@ impl<S: Flavour> Fixture<S> {
             }
             // A safety net, not a timing assertion: the state comes for sure.
             if started.elapsed() > Duration::from_secs(120) {
-                kill(&mut child);
                 panic!("the staging database never held {first:?} in full");
             }
             std::thread::sleep(Duration::from_millis(50));
         };
-        kill(&mut child);
+        drop(child);
         staging
+    }
+}
+
+/// A child process that is killed when dropped.
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        kill(&mut self.0);
     }
 }
 

@@ -273,7 +273,7 @@ impl Dbsnap {
 
 /// Waits for `child` to exit; one still going after `timeout` is killed
 /// and None is returned.
-fn wait_until(child: &mut std::process::Child, timeout: Duration) -> Option<ExitStatus> {
+pub(crate) fn wait_until(child: &mut std::process::Child, timeout: Duration) -> Option<ExitStatus> {
     let deadline = Instant::now() + timeout;
     loop {
         match child.try_wait() {

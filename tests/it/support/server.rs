@@ -257,9 +257,19 @@ pub fn feed(mut cmd: Command, input: Vec<u8>, tool: &str) -> Result<Output, Stri
     let writer = std::thread::spawn(move || {
         let _ = stdin.write_all(&input);
     });
-    let out = child
-        .wait_with_output()
-        .map_err(|e| format!("waiting for {tool}: {e}"))?;
+    let stdout = super::read_in_thread(child.stdout.take().expect("piped stdout"));
+    let stderr = super::read_in_thread(child.stderr.take().expect("piped stderr"));
+    // A statement waiting on a lock must not hang the suite (and the
+    // processes it waits for with it).
+    let status = super::wait_until(&mut child, CLIENT_TIMEOUT)
+        .ok_or_else(|| format!("{tool} did not finish within {CLIENT_TIMEOUT:?}; killed it"))?;
     let _ = writer.join();
-    Ok(out)
+    Ok(Output {
+        status,
+        stdout: stdout.join().unwrap_or_default(),
+        stderr: stderr.join().unwrap_or_default(),
+    })
 }
+
+/// How long a client statement of a test may take.
+const CLIENT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(600);
