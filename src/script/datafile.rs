@@ -50,6 +50,10 @@ pub enum Event {
     /// input's bytes, consecutive, up to the `\.` line.
     CopyStart {
         table: TableName,
+        /// The columns the COPY names, and the source's type of each when
+        /// the file records them (`-- dbsnap:column-types`).
+        columns: Vec<String>,
+        types: Option<Vec<String>>,
         sql: String,
         line: u64,
         offset: u64,
@@ -133,6 +137,8 @@ pub struct DataFile {
     /// Our files say `-- dbsnap:kind data` before any statement.
     is_data: bool,
     header_tables: Option<Vec<TableName>>,
+    /// From a `column-types` marker, for the COPY that follows it.
+    column_types: Option<Vec<String>>,
     copying: Option<Copying>,
     sums: HashMap<TableName, RowChecksum>,
     order: Vec<TableName>,
@@ -171,6 +177,7 @@ impl DataFile {
             markers: Markers::default(),
             is_data: false,
             header_tables: None,
+            column_types: None,
             copying: None,
             sums: HashMap::new(),
             order: Vec::new(),
@@ -224,6 +231,10 @@ impl DataFile {
                 })?);
             }
             self.header_tables = Some(tables);
+        } else if let Some(list) = markers::column_types(text) {
+            let types: Vec<String> = serde_json::from_str(list)
+                .map_err(|e| self.at(line, format!("bad column types: {e}")))?;
+            self.column_types = Some(types);
         }
         Ok(())
     }
@@ -271,7 +282,18 @@ impl DataFile {
                 Item::CopyIn { sql, line } => {
                     self.statement_allowed(line)?;
                     return match classify(self.dialect, &sql) {
-                        Statement::CopyIn { table, sql } => {
+                        Statement::CopyIn {
+                            table,
+                            columns,
+                            sql,
+                        } => {
+                            let types = self.column_types.take();
+                            if types.as_ref().is_some_and(|t| t.len() != columns.len()) {
+                                return Err(self.at(
+                                    line,
+                                    "the column types before this COPY do not match its column list",
+                                ));
+                            }
                             self.copying = Some(Copying {
                                 table: table.clone(),
                                 hasher: LineHasher::default(),
@@ -282,6 +304,8 @@ impl DataFile {
                             let offset = reader.offset();
                             Ok(Some(Event::CopyStart {
                                 table,
+                                columns,
+                                types,
                                 sql,
                                 line,
                                 offset,
@@ -291,6 +315,8 @@ impl DataFile {
                     };
                 }
                 Item::Statement { sql, line } => {
+                    // Column types only ever describe the COPY right after them.
+                    self.column_types = None;
                     self.statement_allowed(line)?;
                     let stmt = classify(self.dialect, &sql);
                     // Our MySQL files put counters after a post-data marker; nothing else goes there.

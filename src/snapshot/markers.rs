@@ -18,6 +18,7 @@ pub(super) const ENGINE: &str = "engine ";
 const KIND_DATA: &str = "kind data";
 const TABLES: &str = "tables ";
 const TABLE: &str = "table ";
+const COLUMN_TYPES: &str = "column-types ";
 const SECTION: &str = "section ";
 const END: &str = "end";
 const DATABASE_CHARSET: &str = "database-charset ";
@@ -47,6 +48,22 @@ pub fn tables_line(json_names: &str) -> String {
 /// The line before a table's rows in a data snapshot.
 pub fn table_line(name: &str) -> String {
     format!("{PREFIX}{TABLE}{}\n", crate::engine::comment_safe(name))
+}
+
+/// The line after [`table_line`] in a PostgreSQL data snapshot: the source's
+/// type of each column of the COPY, in its order, so that a load can see a
+/// target column that would round or cut them.
+pub fn column_types_line(types: &[String]) -> String {
+    let json = serde_json::to_string(types).expect("strings serialize");
+    format!(
+        "{PREFIX}{COLUMN_TYPES}{}\n",
+        crate::engine::comment_safe(&json)
+    )
+}
+
+/// The JSON list of a `column-types` marker's text.
+pub fn column_types(text: &str) -> Option<&str> {
+    text.strip_prefix(COLUMN_TYPES)
 }
 
 /// The line that opens a section.

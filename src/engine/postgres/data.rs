@@ -39,6 +39,8 @@ const HEADER: &str = "\
 pub struct DataTable {
     pub qname: String,
     pub columns: Vec<String>,
+    /// Each column's type as format_type() writes it (`numeric(10,2)`).
+    pub types: Vec<String>,
     /// The catalog's estimates (reltuples, table size), for progress; 0 if unknown.
     pub est_rows: u64,
     pub est_bytes: u64,
@@ -132,6 +134,7 @@ pub async fn data_tables(client: &Client, opts: &DataOptions) -> Result<Vec<Data
             DataTable {
                 qname: r.get("qname"),
                 columns: r.get("columns"),
+                types: r.get("types"),
                 est_rows: r.get::<_, i64>("est_rows").max(0) as u64,
                 est_bytes: r.get::<_, i64>("est_bytes").max(0) as u64,
             }
@@ -228,9 +231,10 @@ async fn table_piece(client: &Client, job: &mut Job<DataTable>) -> Result<(Finis
         write!(
             spool,
             "
-{}COPY {}{} FROM stdin;
+{}{}COPY {}{} FROM stdin;
 ",
             markers::table_line(&table.qname),
+            markers::column_types_line(&table.types),
             table.qname,
             table.column_list()
         )?;

@@ -12,7 +12,7 @@ use tokio_postgres::Client;
 
 use super::load::located_error;
 use super::names::set_setting;
-use super::prepare::{prepare_table, DroppedKey, DroppedTree, Prepared};
+use super::prepare::{prepare_table, Copy, DroppedKey, DroppedTree, Prepared};
 use crate::engine::ImportOptions;
 use crate::error::{ServerError, TARGET_HOLDS_ROWS};
 use crate::script::datafile::{self, Event, Summary};
@@ -115,14 +115,24 @@ pub async fn load(client: &Client, path: &Path, opts: &ImportOptions) -> Result<
                 inserting.clear();
             }
             Event::CopyStart {
-                table, sql, line, ..
+                table,
+                columns,
+                types,
+                sql,
+                line,
+                ..
             } => {
+                let copy = Copy {
+                    sql,
+                    columns,
+                    types,
+                };
                 let Prepared {
                     sql,
                     indexes: rebuild,
                     keys,
                     trees,
-                } = prepare_table(client, &table, sql, &emptied, opts)
+                } = prepare_table(client, &table, copy, &emptied, opts)
                     .await
                     .with_context(|| format!("{display}:{line}: table {table}"))?;
                 dropped_keys.extend(keys.into_iter().map(|k| (table.clone(), line, k)));

@@ -375,10 +375,18 @@ pub async fn load(
             }
             Event::CopyStart {
                 table,
+                columns,
+                types,
                 sql,
                 line,
                 offset: at,
             } => {
+                // The schema file may come from another snapshot than the data.
+                if let Some(types) = &types {
+                    super::column_types::check(client, &table, &columns, types)
+                        .await
+                        .with_context(|| format!("{display}:{line}: table {table}"))?;
+                }
                 commit_current!();
                 offset = at;
                 let empty_first = emptied.insert(table.clone());

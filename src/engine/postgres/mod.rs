@@ -2,6 +2,7 @@
 
 mod catalog;
 mod chunk;
+mod column_types;
 pub mod connect;
 mod data;
 mod import;

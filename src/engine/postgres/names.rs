@@ -54,7 +54,7 @@ pub async fn emptied(client: &Client, tables: &[TableName]) -> Result<Vec<Emptie
 
 /// The table (or sequence) `table` means under the session's search_path
 /// now, by schema and name, and its oid.
-async fn resolve(client: &Client, table: &TableName) -> Result<(TableName, u32)> {
+pub(super) async fn resolve(client: &Client, table: &TableName) -> Result<(TableName, u32)> {
     let row = client
         .query_one(
             "SELECT n.nspname::text, c.relname::text, c.oid \

@@ -11,6 +11,7 @@
 use anyhow::{Context, Result};
 use tokio_postgres::Client;
 
+use super::column_types;
 use super::names::{self, Emptied};
 use crate::engine::ImportOptions;
 use crate::error::ServerError;
@@ -67,6 +68,14 @@ impl DroppedTree {
     }
 }
 
+/// A COPY of the file, as its reader parsed it.
+pub struct Copy {
+    pub sql: String,
+    pub columns: Vec<String>,
+    /// The source's column types, where the file records them.
+    pub types: Option<Vec<String>>,
+}
+
 /// What an empty table's load took down, to put back.
 pub struct Prepared {
     /// The COPY statement to run (with FREEZE where it may).
@@ -94,17 +103,23 @@ pub struct Prepared {
 /// is read with an empty search_path, so that the server qualifies every
 /// name in it: the file may change search_path before they are run again
 /// (foreign keys after the whole file), and must not change what they name.
+///
+/// Where the file records the source's column types, a column that would
+/// round or cut them stops the load first ([`column_types::check`]).
 pub async fn prepare_table(
     client: &Client,
     table: &TableName,
-    sql: String,
+    copy: Copy,
     emptied: &[Emptied],
     opts: &ImportOptions,
 ) -> Result<Prepared> {
     let (meant, truncated_here) = names::meaning(client, table, emptied).await?;
+    if let Some(types) = &copy.types {
+        column_types::check(client, table, &copy.columns, types).await?;
+    }
     let quoted = meant.quoted(Dialect::Postgres);
     let file_path = names::set_setting(client, "search_path", "").await?;
-    let prepared = prepare_qualified(client, quoted, sql, truncated_here, opts).await;
+    let prepared = prepare_qualified(client, quoted, copy.sql, truncated_here, opts).await;
     names::set_setting(client, "search_path", &file_path).await?;
     prepared
 }

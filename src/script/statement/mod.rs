@@ -206,6 +206,8 @@ pub enum Statement {
     /// `COPY t (a, b) FROM stdin`: `sql` is the statement rebuilt from the parsed names.
     CopyIn {
         table: TableName,
+        /// The named columns, unquoted (empty: the table's).
+        columns: Vec<String>,
         sql: String,
     },
     /// `INSERT INTO t (a, b) VALUES (...), ...` with literals only: `sql` is
@@ -381,6 +383,7 @@ mod tests {
                 "COPY public.actor (actor_id, \"First\") FROM stdin",
                 Statement::CopyIn {
                     table: t(Some("public"), "actor"),
+                    columns: vec!["actor_id".into(), "First".into()],
                     sql: "COPY \"public\".\"actor\" (\"actor_id\", \"First\") FROM STDIN".into(),
                 },
             ),
@@ -389,6 +392,7 @@ mod tests {
                 "COPY \"we\"\"ird\".T FROM stdin",
                 Statement::CopyIn {
                     table: t(Some("we\"ird"), "t"),
+                    columns: Vec::new(),
                     sql: "COPY \"we\"\"ird\".\"t\" FROM STDIN".into(),
                 },
             ),

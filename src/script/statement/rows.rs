@@ -20,7 +20,11 @@ pub(super) fn copy_in(sql: &str) -> Option<Statement> {
         table.quoted(Dialect::Postgres),
         render_columns(Dialect::Postgres, &cols)
     );
-    Some(Statement::CopyIn { table, sql })
+    Some(Statement::CopyIn {
+        table,
+        columns: cols,
+        sql,
+    })
 }
 
 /// `INSERT INTO name [(cols)] [OVERRIDING SYSTEM|USER VALUE] VALUES (...), ...`

@@ -1010,3 +1010,124 @@ fn a_data_files_default_tablespace_shapes_no_index() {
     e.state
         .assert_same("source vs init", &DbState::capture(&built));
 }
+
+/// A target whose columns drifted to types that round or cut the file's
+/// values (PostgreSQL does that without an error) stops the import before
+/// the table's rows, naming the column and both types; the target stays as
+/// it was. Columns widened to types that hold every value load, exactly.
+#[test]
+fn a_target_column_that_would_round_the_files_values_stops_the_import() {
+    let source = TestDb::create("src");
+    source.psql(
+        "CREATE TABLE public.t (id int, n numeric(10,4), f double precision, ts timestamp(6),
+                                c char(5), v varchar(4), \"we,ird\" int[]);
+         INSERT INTO public.t VALUES (1, 1.2345, 0.123456789012, '2020-01-01 10:00:00.7', 'ab', 'x', '{1}'),
+                                     (2, 99.5, 1e300, '2020-01-01 10:00:00', 'abcde', 'wxyz', NULL);",
+    );
+    let dir = tempdir();
+    let data = dir.path().join("data.sql");
+    export_data_ok(&source, &data, &[]);
+    let text = std::fs::read_to_string(&data).unwrap();
+    assert!(
+        text.contains(
+            "-- dbsnap:column-types [\"integer\",\"numeric(10,4)\",\"double precision\","
+        ),
+        "{text}"
+    );
+    let target = TestDb::create("dst");
+    let create = |types: [&str; 7]| {
+        target.psql(&format!(
+            "DROP TABLE IF EXISTS public.t;
+             CREATE TABLE public.t (id {}, n {}, f {}, ts {}, c {}, v {}, \"we,ird\" {});
+             INSERT INTO public.t (id) VALUES (7);",
+            types[0], types[1], types[2], types[3], types[4], types[5], types[6]
+        ));
+    };
+    let fitting = [
+        "int",
+        "numeric(10,4)",
+        "float8",
+        "timestamp(6)",
+        "char(5)",
+        "varchar(4)",
+        "int[]",
+    ];
+    for (column, drifted, says) in [
+        (
+            1,
+            "numeric(5,2)",
+            "column \"n\" is numeric(10,4) in the file but numeric(5,2) in the target",
+        ),
+        (
+            2,
+            "real",
+            "column \"f\" is double precision in the file but real in the target",
+        ),
+        (
+            3,
+            "timestamp(0)",
+            "timestamp(0) without time zone in the target",
+        ),
+        (
+            4,
+            "text",
+            "column \"c\" is character(5) in the file but text in the target",
+        ),
+        (
+            6,
+            "int",
+            "column \"we,ird\" is integer[] in the file but integer in the target",
+        ),
+    ] {
+        let mut types = fitting;
+        types[column] = drifted;
+        create(types);
+        let before = DbState::capture(&target);
+        let run = import(&target, &data, &[]);
+        assert_rejected(drifted, &run, &target, &before);
+        assert_says(
+            &run,
+            &[&format!("{}:", path_str(&data)), "table public.t", says],
+            drifted,
+        );
+    }
+    // init of a schema snapshot that drifted from the data's: the same.
+    create([
+        "int",
+        "numeric(5,2)",
+        "float8",
+        "timestamp(6)",
+        "char(5)",
+        "varchar(4)",
+        "int[]",
+    ]);
+    let drifted = dir.path().join("drifted.sql");
+    export_schema_ok(&target, &drifted);
+    let built = TestDb::reserve("init");
+    let run = init(&built, &drifted, Some(&data), true);
+    run.assert_code(1);
+    assert_says(
+        &run,
+        &["table public.t", "numeric(5,2) in the target"],
+        "init",
+    );
+    assert!(!built.exists(), "{run}");
+
+    create([
+        "bigint",
+        "numeric(12,4)",
+        "float8",
+        "timestamp",
+        "char(5)",
+        "text",
+        "bigint[]",
+    ]);
+    import(&target, &data, &[]).assert_success();
+    assert_eq!(
+        target.psql(
+            "SELECT string_agg(concat_ws('|', id, n, f, ts, c, v, \"we,ird\"), ';' ORDER BY id) FROM public.t"
+        ),
+        "1|1.2345|0.123456789012|2020-01-01 10:00:00.7|ab   |x|{1};\
+         2|99.5000|1e+300|2020-01-01 10:00:00|abcde|wxyz;7\n"
+    );
+}

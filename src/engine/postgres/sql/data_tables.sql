@@ -5,6 +5,9 @@ SELECT c.oid::int8 AS oid, format('%I.%I', n.nspname, c.relname) AS qname,
        ARRAY(SELECT quote_ident(a.attname) FROM pg_catalog.pg_attribute a
              WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
              ORDER BY a.attnum) AS columns,
+       ARRAY(SELECT pg_catalog.format_type(a.atttypid, a.atttypmod) FROM pg_catalog.pg_attribute a
+             WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
+             ORDER BY a.attnum) AS types,
        -- Estimates for the progress bar: -1 means never analysed.
        greatest(c.reltuples, 0)::int8 AS est_rows,
        pg_catalog.pg_table_size(c.oid)::int8 AS est_bytes
