@@ -68,6 +68,9 @@ pub enum Event {
         sql: String,
         line: u64,
         rows: u64,
+        /// The source's type of each column the INSERT names, on a table's
+        /// first INSERT where the file records them (`-- dbsnap:column-types`).
+        types: Option<Vec<String>>,
     },
     /// A sequence or counter position; loaders apply them after the rows.
     Restore {
@@ -137,7 +140,7 @@ pub struct DataFile {
     /// Our files say `-- dbsnap:kind data` before any statement.
     is_data: bool,
     header_tables: Option<Vec<TableName>>,
-    /// From a `column-types` marker, for the COPY that follows it.
+    /// From a `column-types` marker, for the COPY or INSERT that follows it.
     column_types: Option<Vec<String>>,
     copying: Option<Copying>,
     sums: HashMap<TableName, RowChecksum>,
@@ -315,8 +318,8 @@ impl DataFile {
                     };
                 }
                 Item::Statement { sql, line } => {
-                    // Column types only ever describe the COPY right after them.
-                    self.column_types = None;
+                    // Column types only ever describe the statement right after them.
+                    let types = self.column_types.take();
                     self.statement_allowed(line)?;
                     let stmt = classify(self.dialect, &sql);
                     // Our MySQL files put counters after a post-data marker; nothing else goes there.
@@ -332,6 +335,18 @@ impl DataFile {
                         Statement::Setting(sql) => return Ok(Some(Event::Setting { sql, line })),
                         Statement::LoadHint => continue,
                         Statement::Insert { table, sql, rows } => {
+                            // Our PostgreSQL files hold rows as COPY only, and
+                            // only COPY rows are checked against the manifest:
+                            // an INSERT there would load rows nothing checked.
+                            if self.dialect == Dialect::Postgres && self.is_data {
+                                return Err(self.at(
+                                    line,
+                                    format!(
+                                        "an INSERT into {table} in a dbsnap snapshot, whose rows are COPY blocks \
+                                         checked against its manifest; this one is not"
+                                    ),
+                                ));
+                            }
                             if self.dialect == Dialect::MySql {
                                 let sum = self.sums.entry(table.clone()).or_default();
                                 for tuple in mysql_tuples(&sql) {
@@ -348,6 +363,7 @@ impl DataFile {
                                 sql,
                                 line,
                                 rows,
+                                types,
                             }));
                         }
                         Statement::Restore(restore) => {

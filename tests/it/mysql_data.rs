@@ -612,6 +612,124 @@ fn a_value_the_target_cannot_hold_fails_the_import() {
     );
 }
 
+/// Some narrower columns cut values without a warning (a DOUBLE into FLOAT,
+/// DATETIME(6) into DATETIME): our files record each column's source type,
+/// and a target column that may not hold every value of it stops import and
+/// init before the table's rows, naming the column and both types. Widened
+/// columns (and ENUM members appended) load exactly.
+#[test]
+fn a_target_column_that_would_round_the_files_values_stops_the_load() {
+    let source = TestDb::create("src");
+    source.sql(
+        "CREATE TABLE t (id INT PRIMARY KEY, f DOUBLE, dt DATETIME(6), tm TIME(3), d DECIMAL(10,4), \
+           v VARCHAR(10), e ENUM('a','b')) ENGINE=InnoDB; \
+         INSERT INTO t VALUES (1, 0.123456789012, '2020-01-01 10:00:00.700001', '10:00:00.5', 1.2345, 'abcdefghij', 'b'), \
+           (2, NULL, NULL, NULL, NULL, NULL, NULL);",
+    );
+    let dir = tempdir();
+    let data = dir.join("data.sql");
+    export_data(&source, &data, &[]).assert_success();
+    let text = std::fs::read_to_string(&data).unwrap();
+    assert!(
+        text.contains("-- dbsnap:column-types [\"int(11)\",\"double\",\"datetime(6)\","),
+        "{text}"
+    );
+    let target = TestDb::create("dst");
+    let create = |types: [&str; 7]| {
+        target.sql(&format!(
+            "DROP TABLE IF EXISTS t; CREATE TABLE t (id {}, f {}, dt {}, tm {}, d {}, v {}, e {}) ENGINE=InnoDB; \
+             INSERT INTO t (id) VALUES (7);",
+            types[0], types[1], types[2], types[3], types[4], types[5], types[6]
+        ));
+    };
+    let fitting = [
+        "INT PRIMARY KEY",
+        "DOUBLE",
+        "DATETIME(6)",
+        "TIME(3)",
+        "DECIMAL(10,4)",
+        "VARCHAR(10)",
+        "ENUM('a','b')",
+    ];
+    for (column, drifted, says) in [
+        (
+            1,
+            "FLOAT",
+            "column `f` is double in the file but float in the target",
+        ),
+        (
+            2,
+            "DATETIME",
+            "column `dt` is datetime(6) in the file but datetime in the target",
+        ),
+        (
+            3,
+            "TIME(1)",
+            "column `tm` is time(3) in the file but time(1) in the target",
+        ),
+        (
+            4,
+            "DECIMAL(5,2)",
+            "column `d` is decimal(10,4) in the file but decimal(5,2) in the target",
+        ),
+        (
+            6,
+            "ENUM('b','a')",
+            "column `e` is enum('a','b') in the file",
+        ),
+    ] {
+        let mut types = fitting;
+        types[column] = drifted;
+        create(types);
+        let run = import(&target, &data, &[]);
+        run.assert_code(1);
+        assert!(
+            run.stderr.contains(&format!("{}:", path_str(&data)))
+                && run.stderr.contains("table `t`")
+                && run.stderr.contains(says),
+            "{drifted}: {run}"
+        );
+        assert_eq!(
+            target.sql("SELECT GROUP_CONCAT(id) FROM t;"),
+            "7\n",
+            "{drifted}"
+        );
+    }
+
+    // init of a schema snapshot that drifted from the data's: the same.
+    let mut types = fitting;
+    types[1] = "FLOAT";
+    create(types);
+    let drifted = dir.join("drifted.sql");
+    export_schema_ok(&target, &drifted);
+    let built = TestDb::reserve("init");
+    let run = init(&built, &drifted, Some(&data), true);
+    run.assert_code(1);
+    assert!(
+        run.stderr
+            .contains("double in the file but float in the target"),
+        "{run}"
+    );
+    assert!(!built.exists(), "{run}");
+
+    create([
+        "BIGINT PRIMARY KEY",
+        "DOUBLE",
+        "DATETIME(6)",
+        "TIME(6)",
+        "DECIMAL(12,4)",
+        "TEXT",
+        "ENUM('a','b','c')",
+    ]);
+    import(&target, &data, &[]).assert_success();
+    assert_eq!(
+        target.sql("SELECT id, f, dt, tm, d, v, e FROM t ORDER BY id;"),
+        "1\t0.123456789012\t2020-01-01 10:00:00.700001\t10:00:00.500000\t1.2345\tabcdefghij\tb\n\
+         2\tNULL\tNULL\tNULL\tNULL\tNULL\tNULL\n\
+         7\tNULL\tNULL\tNULL\tNULL\tNULL\tNULL\n"
+    );
+}
+
 /// With --disable-constraints, the INSERTs of a table go through one LOAD
 /// DATA into empty tables, which InnoDB loads in bulk: a duplicate key in a
 /// later INSERT of the run still names its own line, and neither that table

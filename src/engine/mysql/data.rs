@@ -40,6 +40,8 @@ SET SQL_MODE = 'NO_AUTO_VALUE_ON_ZERO';
 pub struct DataTable {
     pub name: String,
     pub columns: Vec<String>,
+    /// Each column's COLUMN_TYPE (`decimal(10,2) unsigned`).
+    pub types: Vec<String>,
     /// What to select for each column.
     pub select: Vec<String>,
     /// The server's estimates (TABLE_ROWS, DATA_LENGTH), for progress; 0 if unknown.
@@ -94,10 +96,10 @@ async fn query_strings(conn: &mut Conn, sql: &str) -> Result<Vec<Vec<Option<Stri
 
 /// Base tables in foreign-key order (referenced first), filtered by the options.
 pub async fn data_tables(conn: &mut Conn, opts: &DataOptions) -> Result<Vec<DataTable>> {
-    let mut columns: HashMap<String, Vec<(String, String)>> = HashMap::new();
+    let mut columns: HashMap<String, Vec<(String, String, String)>> = HashMap::new();
     let mut enum_flags: HashMap<String, Vec<String>> = HashMap::new();
     for r in query_strings(conn, include_str!("sql/data_columns.sql")).await? {
-        if let [Some(table), Some(column), Some(kind)] = &r[..] {
+        if let [Some(table), Some(column), Some(kind), Some(column_type)] = &r[..] {
             // The text protocol prints FLOAT with 6 digits; as DOUBLE it is exact.
             let select = if kind.eq_ignore_ascii_case("float") {
                 format!("CAST({} AS DOUBLE)", ident(column))
@@ -112,10 +114,11 @@ pub async fn data_tables(conn: &mut Conn, opts: &DataOptions) -> Result<Vec<Data
                     .or_default()
                     .push(format!("{} = 0", ident(column)));
             }
-            columns
-                .entry(table.clone())
-                .or_default()
-                .push((column.clone(), select));
+            columns.entry(table.clone()).or_default().push((
+                column.clone(),
+                column_type.clone(),
+                select,
+            ));
         }
     }
     let mut edges: HashMap<String, Vec<String>> = HashMap::new();
@@ -177,15 +180,18 @@ pub async fn data_tables(conn: &mut Conn, opts: &DataOptions) -> Result<Vec<Data
     Ok(sorted
         .into_iter()
         .map(|o| {
-            let (columns, mut select): (Vec<String>, Vec<String>) = columns
-                .remove(&o.key)
-                .unwrap_or_default()
-                .into_iter()
-                .unzip();
+            let mut columns_of = columns.remove(&o.key).unwrap_or_default();
+            let mut select: Vec<String> = columns_of
+                .iter_mut()
+                .map(|c| std::mem::take(&mut c.2))
+                .collect();
+            let (columns, types): (Vec<String>, Vec<String>) =
+                columns_of.into_iter().map(|(c, t, _)| (c, t)).unzip();
             select.extend(enum_flags.remove(&o.key).unwrap_or_default());
             let (est_rows, est_bytes) = estimates.get(&o.key).copied().unwrap_or_default();
             DataTable {
                 columns,
+                types,
                 select,
                 name: o.key,
                 est_rows,
@@ -326,7 +332,12 @@ async fn table_piece(conn: &mut Conn, job: &mut Job<DataTable>) -> Result<(Finis
     let (table, chunk, progress) = job.parts();
     if chunk.first() {
         // A name may hold a newline; the marker is one comment line.
-        write!(spool, "\n{}", markers::table_line(&table.quoted()))?;
+        write!(
+            spool,
+            "\n{}{}",
+            markers::table_line(&table.quoted()),
+            markers::column_types_line(&table.types)
+        )?;
     }
     let head = table.insert_head();
     let sum = if skip_rows {

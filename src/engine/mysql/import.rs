@@ -199,7 +199,16 @@ async fn load_with(
                 sql,
                 line,
                 rows: _,
+                types,
             } => {
+                if let Some(types) = types {
+                    loader
+                        .check_types(&table, &sql, &types)
+                        .await
+                        .with_context(|| {
+                            format!("{display}:{line}: table {}", table.quoted(Dialect::MySql))
+                        })?;
+                }
                 if queues.is_empty() {
                     let run = loader
                         .insert_run(&table, &sql, line, &mut events)

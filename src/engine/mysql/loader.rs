@@ -234,6 +234,17 @@ impl<'c> Loader<'c> {
         self
     }
 
+    /// Fails when a column of `table` would round or cut the values of the
+    /// type the file records for it ([`super::column_types`]).
+    pub async fn check_types(
+        &mut self,
+        table: &TableName,
+        sql: &str,
+        types: &[String],
+    ) -> Result<()> {
+        super::column_types::check(self.conn, table, sql, types).await
+    }
+
     /// A session setting from the file; the session is read again before the next load.
     pub async fn setting(&mut self, sql: &str) -> Result<(), Failure> {
         self.session = None;

@@ -7,6 +7,7 @@
 //! one RENAME TABLE, and views, routines, triggers and events recreated.
 
 mod chunk;
+mod column_types;
 pub mod connect;
 pub mod counter;
 mod data;

@@ -49,7 +49,7 @@ pub async fn check(
         if !holds(file_type, &target_type) {
             bail!(
                 "column {} is {file_type} in the file but {target_type} in the target, which would \
-                 round or cut its values; nothing was loaded. Make the target's schema match the \
+                 round or cut its values; its rows were not loaded. Make the target's schema match the \
                  snapshot's (`dbsnap diff` shows where they differ)",
                 quote_ident(Dialect::Postgres, name)
             );

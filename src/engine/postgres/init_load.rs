@@ -463,6 +463,7 @@ pub async fn load(
                 sql,
                 line,
                 rows,
+                ..
             } => {
                 let same = matches!(&current, Some((_, Some(t))) if *t == table);
                 if !same {

@@ -53,6 +53,34 @@ fn setup() -> (TestDb, TestDb, tempfile::TempDir, PathBuf) {
     )
 }
 
+/// Our files hold rows as COPY blocks, each checked against the manifest. An
+/// INSERT added between them once loaded a row no check covered (the
+/// manifest still "matched"): it is refused, by `check` and `import` alike.
+#[test]
+fn an_insert_added_to_a_snapshot_is_refused() {
+    let (_source, target, dir, good) = setup();
+    let before = state(&target);
+    let text = std::fs::read_to_string(&good).unwrap();
+    let at = text
+        .find("-- dbsnap:table public.p")
+        .expect("table p's block");
+    let line = text[..at].lines().count() + 1;
+    let added = write(
+        &dir.path().join("added.sql"),
+        &format!(
+            "{}INSERT INTO public.a (id, t) VALUES (999999, 'x');\n{}",
+            &text[..at],
+            &text[at..]
+        ),
+    );
+    let says = format!("{}:{line}: an INSERT into public.a", path_str(&added));
+    let run = check(&added, &[]);
+    assert_refused(&run, &added, &says);
+    let run = import(&target, &added, &["--truncate"]);
+    assert_refused(&run, &added, &says);
+    assert_eq!(state(&target), before);
+}
+
 #[test]
 fn incomplete_or_foreign_files_change_nothing() {
     let (_source, target, dir, good) = setup();
