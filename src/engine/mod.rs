@@ -174,6 +174,16 @@ pub fn staging_name(target: &str, what: &str, max: usize) -> String {
     base + &suffix
 }
 
+/// The error of a target column that may not hold the values of the type
+/// the data file records for it (both engines' `column_types`).
+pub fn narrower_column(column: &str, file_type: &str, target_type: &str) -> anyhow::Error {
+    anyhow::anyhow!(
+        "column {column} is {file_type} in the file but {target_type} in the target, which would \
+         round or cut its values; its rows were not loaded. Make the target's schema match the \
+         snapshot's (`dbsnap diff` shows where they differ)"
+    )
+}
+
 /// Text safe inside a one-line `--` comment (identifiers may hold newlines).
 pub fn comment_safe(s: &str) -> String {
     s.chars()

@@ -46,12 +46,11 @@ pub async fn check(conn: &mut Conn, table: &TableName, sql: &str, types: &[Strin
             continue;
         };
         if !holds(file_type, target_type) {
-            bail!(
-                "column {} is {file_type} in the file but {target_type} in the target, which would \
-                 round or cut its values; its rows were not loaded. Make the target's schema match the \
-                 snapshot's (`dbsnap diff` shows where they differ)",
-                quote_ident(Dialect::MySql, name)
-            );
+            return Err(crate::engine::narrower_column(
+                &quote_ident(Dialect::MySql, name),
+                file_type,
+                target_type,
+            ));
         }
     }
     Ok(())

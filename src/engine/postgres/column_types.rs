@@ -9,7 +9,7 @@
 //! (`-- dbsnap:column-types`); a column whose target type may not hold every
 //! value of the source's type stops the load before its rows.
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use tokio_postgres::Client;
 
 use super::names;
@@ -47,12 +47,11 @@ pub async fn check(
             continue;
         };
         if !holds(file_type, &target_type) {
-            bail!(
-                "column {} is {file_type} in the file but {target_type} in the target, which would \
-                 round or cut its values; its rows were not loaded. Make the target's schema match the \
-                 snapshot's (`dbsnap diff` shows where they differ)",
-                quote_ident(Dialect::Postgres, name)
-            );
+            return Err(crate::engine::narrower_column(
+                &quote_ident(Dialect::Postgres, name),
+                file_type,
+                &target_type,
+            ));
         }
     }
     Ok(())
