@@ -104,8 +104,10 @@ pub fn holds(from: &str, to: &str) -> bool {
             let (f, t) = (members(&from), members(&to));
             t == f || t.starts_with(&format!("{f},"))
         }
+        // A bigger TEXT (or BLOB) of the same kind.
         (f, t, ..) => {
-            matches!((text_rank(f), text_rank(t)), (Some(a), Some(b)) if b >= a && a / 10 == b / 10)
+            matches!((text_bytes(f), text_bytes(t)), (Some(a), Some(b)) if b >= a)
+                && f.ends_with("blob") == t.ends_with("blob")
         }
     }
 }
@@ -126,18 +128,6 @@ fn integer_rank(base: &str) -> Option<u8> {
         .iter()
         .position(|t| *t == base)
         .map(|p| p as u8)
-}
-
-/// Text and blob types in order of size; a VARCHAR counts as TEXT here only
-/// through the exact-length rule above.
-fn text_rank(base: &str) -> Option<u8> {
-    let texts = ["tinytext", "text", "mediumtext", "longtext"];
-    let blobs = ["tinyblob", "blob", "mediumblob", "longblob"];
-    texts
-        .iter()
-        .position(|t| *t == base)
-        .map(|p| p as u8)
-        .or_else(|| blobs.iter().position(|t| *t == base).map(|p| 10 + p as u8))
 }
 
 /// `decimal(10,2) unsigned` → ("decimal", [10, 2], "unsigned"). The

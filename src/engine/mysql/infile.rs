@@ -246,13 +246,14 @@ pub fn convert_values(values: &[u8], width: usize, out: &mut Vec<u8>) -> Option<
     }
 }
 
-/// The literal of column `col` in row `row` (both from 0) of a checked
-/// VALUES list, as written. None when the list has no such value or a value
-/// before it has no exact rewrite (the caller then assumes the worst).
-pub fn literal_at(values: &[u8], width: usize, row: u64, col: usize) -> Option<&[u8]> {
+/// The literal of column `col` in every row of a checked VALUES list, as
+/// written, in one pass. None when a value has no exact rewrite or the list
+/// is not well formed (the caller then assumes the worst).
+pub fn column_literals(values: &[u8], width: usize, col: usize) -> Option<Vec<&[u8]>> {
     let mut scratch = Vec::new();
+    let mut found = Vec::new();
     let mut i = skip_ws(values, 0);
-    for r in 0..=row {
+    loop {
         if values.get(i) != Some(&b'(') {
             return None;
         }
@@ -268,8 +269,8 @@ pub fn literal_at(values: &[u8], width: usize, row: u64, col: usize) -> Option<&
             i = skip_ws(values, i);
             scratch.clear();
             let (end, _) = value(values, i, &mut scratch)?;
-            if r == row && c == col {
-                return Some(&values[i..end]);
+            if c == col {
+                found.push(&values[i..end]);
             }
             i = end;
         }
@@ -278,12 +279,12 @@ pub fn literal_at(values: &[u8], width: usize, row: u64, col: usize) -> Option<&
             return None;
         }
         i = skip_ws(values, i + 1);
-        if values.get(i) != Some(&b',') {
-            return None;
+        match values.get(i) {
+            Some(b',') => i = skip_ws(values, i + 1),
+            Some(b';') | None => return Some(found),
+            _ => return None,
         }
-        i = skip_ws(values, i + 1);
     }
-    None
 }
 
 fn skip_ws(b: &[u8], mut i: usize) -> usize {
@@ -570,18 +571,19 @@ mod tests {
     }
 
     #[test]
-    fn literal_at_finds_a_value_as_written() {
+    fn column_literals_are_the_values_as_written() {
         let values = br#"(1, 'a,b', 0),( 2 ,'', 'x\')y'), (3, NULL, -0.5);"#;
-        let at = |row, col| {
-            literal_at(values, 3, row, col).map(|l| String::from_utf8_lossy(l).into_owned())
+        let column = |col| {
+            column_literals(values, 3, col).map(|all| {
+                all.iter()
+                    .map(|l| String::from_utf8_lossy(l).into_owned())
+                    .collect::<Vec<_>>()
+            })
         };
-        assert_eq!(at(0, 2).as_deref(), Some("0"));
-        assert_eq!(at(0, 1).as_deref(), Some("'a,b'"));
-        assert_eq!(at(1, 1).as_deref(), Some("''"));
-        assert_eq!(at(1, 2).as_deref(), Some(r"'x\')y'"));
-        assert_eq!(at(2, 2).as_deref(), Some("-0.5"));
-        assert_eq!(at(3, 0), None);
-        assert_eq!(literal_at(b"(1, DEFAULT, 0)", 3, 0, 2), None);
+        assert_eq!(column(1).unwrap(), ["'a,b'", "''", "NULL"]);
+        assert_eq!(column(2).unwrap(), ["0", r"'x\')y'", "-0.5"]);
+        assert_eq!(column_literals(b"(1, DEFAULT, 0)", 3, 2), None);
+        assert_eq!(column_literals(b"(1, 2), (3)", 2, 0), None);
     }
 
     #[test]

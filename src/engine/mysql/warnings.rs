@@ -10,6 +10,8 @@
 //! as 0 and mysqldump as '', and only non-strict mode stores it again, which
 //! is why strict mode is not the answer.
 
+use std::collections::HashMap;
+
 use anyhow::anyhow;
 use mysql_async::prelude::Queryable;
 use mysql_async::Conn;
@@ -32,6 +34,9 @@ pub async fn check(conn: &mut Conn, table: &TableName, sql: &str) -> Result<(), 
     let shown: Vec<(Vec<u8>, u32, Vec<u8>)> =
         conn.query("SHOW WARNINGS").await.map_err(Failure::of)?;
     let mut losses = Vec::new();
+    // Read once per statement, at its first truncation: a statement may warn
+    // on every row.
+    let mut enums: Option<EnumColumns> = None;
     for (level, code, message) in &shown {
         let message = String::from_utf8_lossy(message);
         let note = level.eq_ignore_ascii_case(b"note");
@@ -39,8 +44,13 @@ pub async fn check(conn: &mut Conn, table: &TableName, sql: &str) -> Result<(), 
         if note && *code != DATA_TRUNCATED {
             continue;
         }
-        if *code == DATA_TRUNCATED && !note && enum_error_value(conn, table, sql, &message).await? {
-            continue;
+        if *code == DATA_TRUNCATED && !note {
+            if enums.is_none() {
+                enums = Some(EnumColumns::read(conn, table, sql).await?);
+            }
+            if enums.as_mut().is_some_and(|e| e.error_value(&message)) {
+                continue;
+            }
         }
         losses.push(format!(
             "{} {code}: {message}",
@@ -67,48 +77,94 @@ pub async fn check(conn: &mut Conn, table: &TableName, sql: &str) -> Result<(), 
     )))
 }
 
-/// Whether a truncation warning is an ENUM column getting its error value
-/// back from the literal 0 or ''.
-async fn enum_error_value(
-    conn: &mut Conn,
-    table: &TableName,
-    sql: &str,
-    message: &str,
-) -> Result<bool, Failure> {
-    let Some((column, row)) = truncated_at(message) else {
-        return Ok(false);
-    };
-    let Some((named, values_at)) = infile::insert_shape(sql) else {
-        return Ok(false);
-    };
-    let columns: Vec<(String, String, String, Option<String>, i64)> = conn
-        .exec(include_str!("sql/load_columns.sql"), (&table.name,))
-        .await
-        .map_err(Failure::of)?;
-    let columns: Vec<_> = columns
-        .into_iter()
-        .filter(|(t, ..)| *t == table.name)
-        .collect();
-    let is_enum = columns
-        .iter()
-        .any(|(_, c, ty, ..)| c.eq_ignore_ascii_case(column) && ty.eq_ignore_ascii_case("enum"));
-    if !is_enum {
-        return Ok(false);
-    }
-    let order: Vec<&str> = if named.is_empty() {
-        columns
+/// A row of `sql/load_columns.sql`: table, column, DATA_TYPE, character set,
+/// invisible.
+type ColumnRow = (Vec<u8>, Vec<u8>, Vec<u8>, Option<Vec<u8>>, i64);
+
+/// What tells an ENUM column's error value coming back from a real loss:
+/// the INSERT's columns, which of them are ENUMs, and their literals.
+struct EnumColumns<'s> {
+    /// The VALUES list of the INSERT (empty when its shape is unknown).
+    values: &'s [u8],
+    /// The columns its rows hold, in order.
+    order: Vec<String>,
+    enums: Vec<String>,
+    /// Each ENUM column's literals, by position in `order`, read on first use.
+    literals: HashMap<usize, Option<Vec<&'s [u8]>>>,
+}
+
+impl<'s> EnumColumns<'s> {
+    async fn read(
+        conn: &mut Conn,
+        table: &TableName,
+        sql: &'s str,
+    ) -> Result<EnumColumns<'s>, Failure> {
+        let mut found = EnumColumns {
+            values: &[],
+            order: Vec::new(),
+            enums: Vec::new(),
+            literals: HashMap::new(),
+        };
+        let Some((named, values_at)) = infile::insert_shape(sql) else {
+            return Ok(found);
+        };
+        // Bytes, not strings: the file may have set another character set.
+        let columns: Vec<ColumnRow> = conn
+            .exec(include_str!("sql/load_columns.sql"), (&table.name,))
+            .await
+            .map_err(Failure::of)?;
+        let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+        let columns: Vec<(String, bool, bool)> = columns
+            .into_iter()
+            .filter(|(t, ..)| *t == table.name.as_bytes())
+            .map(|(_, c, ty, _, invisible)| {
+                (text(&c), ty.eq_ignore_ascii_case(b"enum"), invisible == 1)
+            })
+            .collect();
+        found.enums = columns
             .iter()
-            .filter(|(.., invisible)| *invisible == 0)
-            .map(|(_, c, ..)| c.as_str())
-            .collect()
-    } else {
-        named.iter().map(String::as_str).collect()
-    };
-    let Some(at) = order.iter().position(|c| c.eq_ignore_ascii_case(column)) else {
-        return Ok(false);
-    };
-    let literal = infile::literal_at(&sql.as_bytes()[values_at..], order.len(), row - 1, at);
-    Ok(matches!(literal, Some(b"0" | b"''")))
+            .filter(|(_, is_enum, _)| *is_enum)
+            .map(|(c, ..)| c.clone())
+            .collect();
+        found.order = if named.is_empty() {
+            columns
+                .into_iter()
+                .filter(|(.., invisible)| !invisible)
+                .map(|(c, ..)| c)
+                .collect()
+        } else {
+            named
+        };
+        found.values = &sql.as_bytes()[values_at..];
+        Ok(found)
+    }
+
+    /// Whether a truncation warning is an ENUM column getting its error
+    /// value back from the literal 0 or ''.
+    fn error_value(&mut self, message: &str) -> bool {
+        let Some((column, row)) = truncated_at(message) else {
+            return false;
+        };
+        if !self.enums.iter().any(|e| e.eq_ignore_ascii_case(column)) {
+            return false;
+        }
+        let Some(at) = self
+            .order
+            .iter()
+            .position(|c| c.eq_ignore_ascii_case(column))
+        else {
+            return false;
+        };
+        let (values, width) = (self.values, self.order.len());
+        let literals = self
+            .literals
+            .entry(at)
+            .or_insert_with(|| infile::column_literals(values, width, at));
+        let literal = literals
+            .as_ref()
+            .and_then(|all| all.get(usize::try_from(row - 1).ok()?));
+        matches!(literal, Some(&(b"0" | b"''")))
+    }
 }
 
 /// The column and row (from 1) of "Data truncated for column 'c' at row n".

@@ -16,21 +16,34 @@ use super::names;
 use crate::error::ServerError;
 use crate::script::statement::{quote_ident, Dialect, TableName};
 
-/// Fails when a column of `table` (the file's name for it, under the file's
-/// search_path) cannot hold every value of the type the file records for it.
-pub async fn check(
+/// [`check`] for the table the file's name `table` means under the
+/// session's search_path, which it puts back after.
+pub async fn check_named(
     client: &Client,
     table: &TableName,
+    columns: &[String],
+    file_types: &[String],
+) -> Result<()> {
+    let (_, oid) = names::resolve(client, table).await?;
+    let file_path = names::set_setting(client, "search_path", "").await?;
+    let checked = check(client, oid, columns, file_types).await;
+    names::set_setting(client, "search_path", &file_path).await?;
+    checked
+}
+
+/// Fails when a column of the table `oid` cannot hold every value of the
+/// type the file records for it. Runs under an empty search_path: the export
+/// wrote the types under one (schema-qualified but for pg_catalog's), and
+/// they are read back the same way.
+pub async fn check(
+    client: &Client,
+    oid: u32,
     columns: &[String],
     file_types: &[String],
 ) -> Result<()> {
     if columns.is_empty() || columns.len() != file_types.len() {
         return Ok(());
     }
-    let (_, oid) = names::resolve(client, table).await?;
-    // The export wrote the types under an empty search_path: schema-qualified
-    // but for pg_catalog's. They are read back the same way.
-    let file_path = names::set_setting(client, "search_path", "").await?;
     let rows = client
         .query(
             include_str!("sql/import_column_types.sql"),
@@ -38,9 +51,7 @@ pub async fn check(
         )
         .await
         .map_err(ServerError::from)
-        .context("reading its column types");
-    names::set_setting(client, "search_path", &file_path).await?;
-    let rows = rows?;
+        .context("reading its column types")?;
     for ((name, file_type), row) in columns.iter().zip(file_types).zip(&rows) {
         // A missing column is the COPY's own error to give.
         let Some(target_type) = row.get::<_, Option<String>>("type") else {

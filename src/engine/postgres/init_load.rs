@@ -383,7 +383,7 @@ pub async fn load(
             } => {
                 // The schema file may come from another snapshot than the data.
                 if let Some(types) = &types {
-                    super::column_types::check(client, &table, &columns, types)
+                    super::column_types::check_named(client, &table, &columns, types)
                         .await
                         .with_context(|| format!("{display}:{line}: table {table}"))?;
                 }

@@ -11,14 +11,14 @@ use crate::error::ServerError;
 use crate::script::statement::{Dialect, Restore, TableName};
 
 /// What `table` means here, under the search_path the file set: the table
-/// by schema and name, and whether `--truncate` emptied it. A name that meant
+/// by schema and name, its oid, and whether `--truncate` emptied it. A name that meant
 /// another table when `--truncate` emptied it is an error (the file changed
 /// search_path): its rows would go to one table while another lost its own.
 pub async fn meaning(
     client: &Client,
     table: &TableName,
     emptied: &[Emptied],
-) -> Result<(TableName, bool)> {
+) -> Result<(TableName, u32, bool)> {
     let (meant, oid) = resolve(client, table).await?;
     match emptied.iter().find(|e| &e.table == table) {
         Some(e) if e.oid != oid => bail!(
@@ -26,7 +26,7 @@ pub async fn meaning(
              file changed search_path between them. Nothing was committed.",
             e.meant
         ),
-        found => Ok((meant, found.is_some())),
+        found => Ok((meant, oid, found.is_some())),
     }
 }
 

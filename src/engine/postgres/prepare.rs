@@ -113,13 +113,17 @@ pub async fn prepare_table(
     emptied: &[Emptied],
     opts: &ImportOptions,
 ) -> Result<Prepared> {
-    let (meant, truncated_here) = names::meaning(client, table, emptied).await?;
-    if let Some(types) = &copy.types {
-        column_types::check(client, table, &copy.columns, types).await?;
-    }
+    let (meant, oid, truncated_here) = names::meaning(client, table, emptied).await?;
     let quoted = meant.quoted(Dialect::Postgres);
     let file_path = names::set_setting(client, "search_path", "").await?;
-    let prepared = prepare_qualified(client, quoted, copy.sql, truncated_here, opts).await;
+    let checked = match &copy.types {
+        Some(types) => column_types::check(client, oid, &copy.columns, types).await,
+        None => Ok(()),
+    };
+    let prepared = match checked {
+        Ok(()) => prepare_qualified(client, quoted, copy.sql, truncated_here, opts).await,
+        Err(e) => Err(e),
+    };
     names::set_setting(client, "search_path", &file_path).await?;
     prepared
 }
