@@ -22,10 +22,13 @@ use crate::snapshot::markers;
 use crate::snapshot::pieces::{Finished, Pieces};
 
 /// Session settings that fix the text form of every value, so that the same
-/// rows always give the same bytes (and checksums) on any server.
+/// rows always give the same bytes (and checksums) on any server. With
+/// row_security off, a table whose policies would hide rows from this role
+/// fails to read instead of giving a subset (as pg_dump does).
 pub const TEXT_FORM: &str = "SET DateStyle = ISO, MDY; SET IntervalStyle = postgres; \
      SET extra_float_digits = 3; SET TimeZone = 'UTC'; SET bytea_output = hex; \
-     SET client_encoding = 'UTF8'; SELECT pg_catalog.set_config('search_path', '', false);";
+     SET client_encoding = 'UTF8'; SET row_security = off; \
+     SELECT pg_catalog.set_config('search_path', '', false);";
 
 const HEADER: &str = "\
 --
@@ -201,7 +204,7 @@ async fn copy_table_out(
     let stream = client
         .copy_out(sql.as_str())
         .await
-        .map_err(ServerError::from)
+        .map_err(read_failed)
         .with_context(|| format!("reading table {}", table.qname))?;
     pin_mut!(stream);
     let mut hasher = LineHasher::default();
@@ -349,8 +352,26 @@ async fn query_table(
     client
         .query_one(sql, &[])
         .await
-        .map_err(ServerError::from)
+        .map_err(read_failed)
         .with_context(|| format!("{doing} {}", table.qname))
+}
+
+/// A failed read of a table's rows, with the remedy when row-level security
+/// (which TEXT_FORM turns into an error) would have hidden some of them.
+fn read_failed(err: tokio_postgres::Error) -> ServerError {
+    let rls = err
+        .as_db_error()
+        .is_some_and(|db| db.message().contains("row-level security"));
+    let server = ServerError::from(err);
+    if rls {
+        server.with_hint(
+            "its policies would hide rows from this role, and a snapshot holds every row or \
+             none: connect as a superuser, a role with BYPASSRLS, or the table's owner if the \
+             table does not FORCE ROW LEVEL SECURITY",
+        )
+    } else {
+        server
+    }
 }
 
 /// Row counts (and checksums) of every table, and sequence positions.
