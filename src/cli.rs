@@ -236,6 +236,16 @@ pub struct ExportDataArgs {
     /// Keep the table in the file but leave out its rows. Repeatable.
     #[arg(long = "exclude-table-data", value_name = "PATTERN")]
     pub exclude_table_data: Vec<String>,
+    /// PostgreSQL: snapshot a database that holds large objects
+    /// (pg_largeobject) without them. Data snapshots cannot carry large
+    /// objects, so without this flag the export refuses such a database.
+    #[arg(long)]
+    pub no_large_objects: bool,
+    /// MariaDB: snapshot system-versioned tables without their history rows
+    /// (only the current rows). Data snapshots cannot carry the history, so
+    /// without this flag the export refuses such tables.
+    #[arg(long)]
+    pub no_history: bool,
     /// Tables read at once, each on its own connection in the same snapshot.
     /// Default: 2 for PostgreSQL (shared with pg_export_snapshot) and MariaDB
     /// (BACKUP STAGE BLOCK_COMMIT pauses commits for a moment; big tables are

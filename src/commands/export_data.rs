@@ -24,6 +24,8 @@ pub async fn run(args: ExportDataArgs) -> Result<u8> {
         exclude_tables: args.exclude_tables.clone(),
         exclude_table_data: args.exclude_table_data.clone(),
         jobs: args.jobs.map(usize::from),
+        no_large_objects: args.no_large_objects,
+        no_history: args.no_history,
     };
 
     let output = Output::create(&path)?;

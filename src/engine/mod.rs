@@ -49,6 +49,11 @@ pub struct DataOptions {
     pub exclude_table_data: Vec<String>,
     /// Connections reading at once; None lets the engine choose.
     pub jobs: Option<usize>,
+    /// Leave out PostgreSQL large objects instead of refusing to.
+    pub no_large_objects: bool,
+    /// Leave out the history rows of MariaDB system-versioned tables
+    /// instead of refusing to.
+    pub no_history: bool,
 }
 
 impl DataOptions {

@@ -5,7 +5,7 @@
 use std::collections::{HashMap, HashSet};
 use std::io::Write;
 
-use anyhow::{anyhow, Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
 use mysql_async::prelude::Queryable;
 use mysql_async::{Conn, Value};
 
@@ -47,6 +47,8 @@ pub struct DataTable {
     /// The server's estimates (TABLE_ROWS, DATA_LENGTH), for progress; 0 if unknown.
     pub est_rows: u64,
     pub est_bytes: u64,
+    /// A MariaDB system-versioned table: SELECT reads its current rows only.
+    pub versioned: bool,
 }
 
 impl ExportTable for DataTable {
@@ -134,6 +136,7 @@ pub async fn data_tables(conn: &mut Conn, opts: &DataOptions) -> Result<Vec<Data
         }
     }
     let mut objects = Vec::new();
+    let mut versioned = HashSet::new();
     for r in query_strings(conn, include_str!("sql/objects.sql")).await? {
         let (Some(name), Some(kind)) = (&r[0], &r[1]) else {
             continue;
@@ -153,6 +156,9 @@ pub async fn data_tables(conn: &mut Conn, opts: &DataOptions) -> Result<Vec<Data
                 .any(|p| crate::engine::pattern_matches(p, name))
         {
             continue;
+        }
+        if kind == "SYSTEM VERSIONED" {
+            versioned.insert(name.clone());
         }
         objects.push(SchemaObject {
             key: name.clone(),
@@ -193,6 +199,7 @@ pub async fn data_tables(conn: &mut Conn, opts: &DataOptions) -> Result<Vec<Data
                 columns,
                 types,
                 select,
+                versioned: versioned.contains(&o.key),
                 name: o.key,
                 est_rows,
                 est_bytes,
@@ -476,10 +483,11 @@ pub async fn export(
 ) -> Result<Manifest> {
     let mut workers = snapshot_workers(spec, conn, opts.jobs).await?;
     let tables = data_tables(&mut workers[0], opts).await?;
+    let skipped: Vec<bool> = tables.iter().map(|t| opts.rows_left_out(&t.name)).collect();
+    refuse_lost_history(&tables, &skipped, opts)?;
     let header = chunk::header(EngineKind::MySql, HEADER, SETTINGS, &tables)?;
     pieces.write(header.as_bytes())?;
 
-    let skipped: Vec<bool> = tables.iter().map(|t| opts.rows_left_out(&t.name)).collect();
     let jobs = workers.len();
     let chunks = super::chunk::plan(&mut workers[0], &tables, jobs, |i| skipped[i]).await?;
 
@@ -518,6 +526,32 @@ pub async fn export(
     pieces.write(trailer.as_bytes())?;
     conn.query_drop("COMMIT").await.ok();
     Ok(manifest)
+}
+
+/// A system-versioned table's history rows are not read by SELECT and could
+/// not be loaded back as history, so a snapshot would lose them; it does so
+/// only when told to (`--no-history`), as mysqldump does by default.
+fn refuse_lost_history(tables: &[DataTable], skipped: &[bool], opts: &DataOptions) -> Result<()> {
+    let names: Vec<String> = tables
+        .iter()
+        .zip(skipped)
+        .filter(|(t, skip)| t.versioned && !**skip)
+        .map(|(t, _)| t.quoted())
+        .collect();
+    if names.is_empty() || opts.no_history {
+        return Ok(());
+    }
+    let (noun, verb) = match names.len() {
+        1 => ("table", "is"),
+        _ => ("tables", "are"),
+    };
+    bail!(
+        "{noun} {} {verb} system-versioned (WITH SYSTEM VERSIONING): data snapshots carry a \
+         table's current rows, not its history, so a restore would lose the history. Nothing \
+         was written. Pass --no-history to snapshot the current rows only (as mysqldump does \
+         without --dump-history), or leave the rows out with --exclude-table-data",
+        names.join(", ")
+    )
 }
 
 pub async fn inventory(conn: &mut Conn, checksum: ChecksumKind) -> Result<Inventory> {

@@ -298,6 +298,7 @@ pub async fn export(
     opts: &DataOptions,
     pieces: &mut Pieces,
 ) -> Result<Manifest> {
+    super::large_objects::refuse_if_present(&client, opts).await?;
     let tables = data_tables(&client, opts).await?;
     let header = chunk::header(EngineKind::Postgres, HEADER, SETTINGS, &tables)?;
     pieces.write(header.as_bytes())?;

@@ -7,6 +7,7 @@ pub mod connect;
 mod data;
 mod import;
 mod init_load;
+mod large_objects;
 mod load;
 mod names;
 mod prepare;
