@@ -409,6 +409,18 @@ mod tests {
                 insert_of(t(None, "t"), "INSERT INTO \"t\" OVERRIDING SYSTEM VALUE VALUES (E'a\\'b', 'NaN'::numeric, true)"),
             ),
             (Postgres, "INSERT INTO t VALUES (pg_read_file('/etc/passwd'))", Statement::Other("INSERT INTO t VALUES".into())),
+            (Postgres, "INSERT INTO t VALUES ('t'::boolean AND wipe(1))", Statement::Other("INSERT INTO t VALUES".into())),
+            (Postgres, "INSERT INTO t VALUES ('f'::boolean OR pg_terminate_backend(42))", Statement::Other("INSERT INTO t VALUES".into())),
+            (Postgres, "INSERT INTO t VALUES ('1'::int f(2))", Statement::Other("INSERT INTO t VALUES".into())),
+            (
+                Postgres,
+                "INSERT INTO t VALUES ('1'::double precision, 'x'::character varying(3)[], '1 s'::interval day to second(0), 'now'::timestamp(3) with time zone)",
+                Statement::Insert {
+                    table: t(None, "t"),
+                    sql: "INSERT INTO \"t\" VALUES ('1'::double precision, 'x'::character varying(3)[], '1 s'::interval day to second(0), 'now'::timestamp(3) with time zone)".into(),
+                    rows: 1,
+                },
+            ),
             (Postgres, "INSERT INTO t SELECT * FROM u", Statement::Other("INSERT INTO t SELECT".into())),
             (Postgres, "INSERT INTO t VALUES (1) ON CONFLICT DO NOTHING", Statement::Other("INSERT INTO t VALUES".into())),
             (Postgres, "INSERT INTO t VALUES (1) RETURNING *", Statement::Other("INSERT INTO t VALUES".into())),

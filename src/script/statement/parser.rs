@@ -13,6 +13,25 @@ pub(super) struct Parser<'a> {
     pub(super) bad: bool,
 }
 
+/// The words that continue a PostgreSQL type name after its first word
+/// (`double precision`, `character varying`, `timestamp(3) with time zone`,
+/// `interval day to second`), as format_type() writes them.
+const TYPE_NAME_WORDS: &[&str] = &[
+    "precision",
+    "varying",
+    "with",
+    "without",
+    "time",
+    "zone",
+    "year",
+    "month",
+    "day",
+    "hour",
+    "minute",
+    "second",
+    "to",
+];
+
 impl<'a> Parser<'a> {
     pub(super) fn new(dialect: Dialect, sql: &'a str) -> Self {
         let mut p = Parser {
@@ -185,22 +204,35 @@ impl<'a> Parser<'a> {
         if self.punct('.') && self.ident(Dialect::Postgres).is_none() {
             return false;
         }
-        // timestamp with time zone, character varying...
-        while matches!(self.peek(), Some(Tok::Word(_))) {
+        // timestamp(3) with time zone, character varying(5), interval day to
+        // second(0)... Only the words of SQL's multi-word type names may
+        // follow: any other word could be an operator (`'t'::boolean AND
+        // f(1)` once passed as a literal) and a call to a function.
+        if !self.type_modifier() {
+            return false;
+        }
+        while matches!(self.peek(), Some(Tok::Word(w)) if TYPE_NAME_WORDS.iter().any(|k| w.eq_ignore_ascii_case(k)))
+        {
             self.advance();
         }
-        if self.punct('(') {
-            while matches!(self.peek(), Some(Tok::Number(_)) | Some(Tok::Punct(','))) {
-                self.advance();
-            }
-            if !self.punct(')') {
-                return false;
-            }
+        if !self.type_modifier() {
+            return false;
         }
         while self.punct('[') {
             if !self.punct(']') {
                 return false;
             }
+        }
+        true
+    }
+
+    /// An optional `(n, m)`: false only when one is started and not closed.
+    fn type_modifier(&mut self) -> bool {
+        if self.punct('(') {
+            while matches!(self.peek(), Some(Tok::Number(_)) | Some(Tok::Punct(','))) {
+                self.advance();
+            }
+            return self.punct(')');
         }
         true
     }

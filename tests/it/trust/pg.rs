@@ -264,6 +264,52 @@ fn a_pg_dump_cut_between_statements_changes_nothing() {
     assert_eq!(state(&target), state(&source));
 }
 
+/// A value in a pg_dump `--inserts` file may carry a cast (`'x'::text`).
+/// The words after a cast's type were once taken whatever they were, so
+/// `'t'::boolean AND public.wipe(1)` passed as a literal and the import ran
+/// the function. Only the words of multi-word type names may follow now.
+#[test]
+fn a_cast_in_a_dumps_values_cannot_call_a_function() {
+    let (source, target, dir, _good) = setup();
+    target.psql(
+        "CREATE TABLE public.z (x int); INSERT INTO public.z VALUES (1);
+         CREATE TABLE public.flag (f boolean);
+         CREATE FUNCTION public.wipe(n int) RETURNS boolean LANGUAGE sql
+           AS 'DELETE FROM public.z; SELECT true';",
+    );
+    let before = state(&target);
+    let dump = dir.path().join("inserts.sql");
+    let mut cmd = std::process::Command::new("pg_dump");
+    cmd.args(["--data-only", "--inserts", "--table", "public.p", "-f"])
+        .arg(&dump)
+        .arg("-d")
+        .arg(source.url());
+    assert!(cmd.status().expect("pg_dump").success());
+    let text = std::fs::read_to_string(&dump).unwrap();
+    let at = text.find("INSERT INTO public.p").expect("an INSERT");
+    for (i, value) in [
+        "'t'::boolean AND public.wipe(1)",
+        "'f'::boolean OR public.wipe(1)",
+        "'t'::pg_catalog.bool AND public.wipe(2)",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let file = write(
+            &dir.path().join(format!("cast{i}.sql")),
+            &format!(
+                "{}INSERT INTO public.flag VALUES ({value});\n{}",
+                &text[..at],
+                &text[at..]
+            ),
+        );
+        let run = import(&target, &file, &["--truncate"]);
+        assert_refused(&run, &file, "not one of the forms");
+        assert_eq!(target.psql("SELECT count(*) FROM public.z").trim(), "1");
+    }
+    assert_eq!(state(&target), before, "the target changed");
+}
+
 #[test]
 fn data_files_may_only_load_rows() {
     let (_source, target, dir, good) = setup();
