@@ -396,9 +396,11 @@ pub async fn inventory(
                 }
             }
             // Order-independent: the sum of a 64-bit slice of each row's md5.
+            // `t.*`, not `t`: a table with a column named t would have that
+            // column summed instead of the whole row.
             ChecksumKind::Server => {
                 let sql = format!(
-                    "SELECT count(*), coalesce(sum(('x' || substr(md5(t::text), 1, 16))::bit(64)::int8::numeric), 0)::text \
+                    "SELECT count(*), coalesce(sum(('x' || substr(md5((t.*)::text), 1, 16))::bit(64)::int8::numeric), 0)::text \
                      FROM ONLY {} AS t",
                     table.qname
                 );

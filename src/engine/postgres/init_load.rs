@@ -272,7 +272,9 @@ pub async fn load(
         busy: vec![false; handles.len()],
     };
     let mut restores = Vec::new();
-    let mut emptied: HashSet<TableName> = HashSet::new();
+    // Every table an earlier block put rows in, by oid: a block empties its
+    // table first (for FREEZE) only if none did, whatever name it used.
+    let mut touched: HashSet<i64> = HashSet::new();
     // The connection that holds the current table's transaction, and for
     // INSERT files the table whose statements it is taking.
     let mut current: Option<(usize, Option<TableName>)> = None;
@@ -389,7 +391,9 @@ pub async fn load(
                 }
                 commit_current!();
                 offset = at;
-                let empty_first = emptied.insert(table.clone());
+                let empty_first = first_rows(client, &mut touched, &table)
+                    .await
+                    .with_context(|| format!("{display}:{line}: table {table}"))?;
                 if !empty_first {
                     // A table's second block waits for its first to commit:
                     // the first empties the table.
@@ -469,7 +473,9 @@ pub async fn load(
                 if !same {
                     commit_current!();
                     hand_out!(0);
-                    let empty_first = emptied.insert(table.clone());
+                    let empty_first = first_rows(client, &mut touched, &table)
+                        .await
+                        .with_context(|| format!("{display}:{line}: table {table}"))?;
                     if !empty_first {
                         check!(dealer.all_free().await);
                     }
@@ -545,6 +551,33 @@ impl Drop for StopOnDrop {
 }
 
 /// Reads `len` bytes at `offset` of `file` back, off the async workers.
+/// Whether no earlier block put rows in `table`, which then may be emptied
+/// for its first block. Its name as this line means it is resolved to an
+/// oid: the same table may come back under another name (after a `SET
+/// search_path`), and a partitioned table's block routes its rows into every
+/// partition below it, which a later block of the partition must not empty.
+async fn first_rows(
+    client: &Client,
+    touched: &mut HashSet<i64>,
+    table: &TableName,
+) -> Result<bool> {
+    let row = client
+        .query_one(
+            "SELECT c.oid::int8, ARRAY(SELECT t.relid::oid::int8 \
+                                     FROM pg_catalog.pg_partition_tree(c.oid) t) \
+             FROM pg_catalog.pg_class c WHERE c.oid = $1::text::regclass",
+            &[&table.quoted(Dialect::Postgres)],
+        )
+        .await
+        .map_err(ServerError::from)?;
+    let oid: i64 = row.get(0);
+    let below: Vec<i64> = row.get(1);
+    let first = !touched.contains(&oid);
+    touched.insert(oid);
+    touched.extend(below);
+    Ok(first)
+}
+
 async fn read_back(file: &Arc<File>, offset: u64, len: usize) -> std::io::Result<Vec<u8>> {
     static FIRST: std::sync::Once = std::sync::Once::new();
     let file = file.clone();

@@ -163,6 +163,67 @@ fn init_loads_a_table_given_in_two_copy_blocks() {
     );
 }
 
+/// `init` empties a table before its first block (for COPY FREEZE). It
+/// once knew a table by the name a block gave it, so the same table reached
+/// again under another name (after `SET search_path`), or a partition after
+/// a block of its partitioned parent had routed rows into it, was emptied
+/// again: the earlier rows were lost and init said it was done.
+#[test]
+fn init_keeps_rows_that_reached_a_table_under_another_name() {
+    let source = TestDb::create("twonames");
+    source.psql(
+        "CREATE TABLE public.t (a int PRIMARY KEY, b text);
+         INSERT INTO public.t VALUES (1, 'one'), (2, 'two');
+         CREATE TABLE public.parent (id int, region text) PARTITION BY LIST (region);
+         CREATE TABLE public.p_eu PARTITION OF public.parent FOR VALUES IN ('eu');
+         CREATE TABLE public.p_us PARTITION OF public.parent FOR VALUES IN ('us');",
+    );
+    let dir = tempdir();
+    let schema = dir.join("schema.sql");
+    export_schema_ok(&source, &schema);
+    let mut cmd = Command::new("pg_dump");
+    cmd.args(["--data-only", "--table", "public.t", "-d"])
+        .arg(source.url());
+    let run = run_tool(cmd, Duration::from_secs(300));
+    assert_eq!(run.code, Some(0), "pg_dump failed:\n{}", run.stderr);
+    let trailer = run
+        .stdout
+        .rfind("--\n-- PostgreSQL database dump complete")
+        .expect("pg_dump's trailer");
+    let routed = 20_000;
+    let mut added = String::from(
+        "SET search_path = public;\nCOPY t (a, b) FROM stdin;\n3\tthree\n4\tfour\n\\.\n\n\
+         SELECT pg_catalog.set_config('search_path', '', false);\n\
+         COPY public.parent (id, region) FROM stdin;\n",
+    );
+    for id in 10..10 + routed {
+        added += &format!("{id}\t{}\n", if id % 2 == 0 { "eu" } else { "us" });
+    }
+    added += "\\.\n\nCOPY public.p_us (id, region) FROM stdin;\n3\tus\n\\.\n\n";
+    let dump = dir.join("joined.sql");
+    std::fs::write(
+        &dump,
+        format!(
+            "{}{added}{}",
+            &run.stdout[..trailer],
+            &run.stdout[trailer..]
+        ),
+    )
+    .unwrap();
+
+    let target = TestDb::reserve("twonames_t");
+    init(&target, &schema, Some(&dump), true).assert_success();
+    let counts = target.psql(
+        "SELECT (SELECT count(*) FROM public.t), (SELECT count(*) FROM public.p_eu), \
+                (SELECT count(*) FROM public.p_us)",
+    );
+    assert_eq!(
+        counts.trim(),
+        format!("4|{}|{}", routed / 2, routed / 2 + 1),
+        "t, p_eu, p_us"
+    );
+}
+
 // --- psql loads our plain file --------------------------------------------------------
 
 #[test]

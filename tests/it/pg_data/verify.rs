@@ -171,3 +171,23 @@ fn check_accepts_complete_and_rejects_damaged_files() {
         );
     }
 }
+
+/// The servers' checksum hashed `t::text` of `FROM ... AS t`: in a table
+/// with a column named t that is the column, not the row, so a change in any
+/// other column went unseen and verify said everything matches.
+#[test]
+fn verify_checksums_every_column_of_a_table_with_a_column_named_t() {
+    let (source, target) = (TestDb::create("vt_src"), TestDb::create("vt_tgt"));
+    for (db, payload) in [(&source, "original"), (&target, "CHANGED")] {
+        db.psql(&format!(
+            "CREATE TABLE public.x (t int PRIMARY KEY, payload text);
+             INSERT INTO public.x VALUES (1, '{payload}');"
+        ));
+    }
+    let run = verify_source(&source, &target, &["--checksum"]);
+    run.assert_code(3);
+    assert!(run.stdout.contains("public.x"), "{run}");
+    // And the same rows match.
+    target.psql("UPDATE public.x SET payload = 'original'");
+    verify_source(&source, &target, &["--checksum"]).assert_success();
+}
