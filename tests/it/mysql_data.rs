@@ -489,6 +489,48 @@ INSERT INTO `nolist` VALUES (1,'a'),(2,NULL),(NULL,'tab	x');
     );
 }
 
+/// With a SET clause, MariaDB's LOAD DATA ignores NO_AUTO_VALUE_ON_ZERO: a
+/// row whose AUTO_INCREMENT id is 0 got a new id when another column of the
+/// table went through CONVERT (a latin1 text, an INET6), and the import said
+/// its rows matched. Such tables' rows now go as their INSERTs.
+#[test]
+fn an_auto_increment_zero_stays_zero() {
+    const SCHEMA: &str = "CREATE TABLE z (id INT AUTO_INCREMENT PRIMARY KEY,
+            name VARCHAR(10) CHARACTER SET latin1) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+        CREATE TABLE h (id BIGINT UNSIGNED AUTO_INCREMENT PRIMARY KEY, addr INET6) ENGINE=InnoDB;";
+    let dir = tempdir();
+    let file = dir.join("zero.sql");
+    write_dump(
+        &file,
+        "/*!40101 SET NAMES utf8mb4 */;\n\
+         /*!40101 SET @OLD_SQL_MODE=@@SQL_MODE, SQL_MODE='NO_AUTO_VALUE_ON_ZERO' */;\n\
+         INSERT INTO `z` VALUES (0,'zero'),(5,'fünf');\n\
+         INSERT INTO `h` VALUES (0,'::1'),(10,NULL);\n",
+    );
+    let reference = TestDb::create("ref");
+    reference.sql(SCHEMA);
+    reference.load_file(&file, &[]);
+    let ids = |db: &TestDb| {
+        db.sql("SELECT (SELECT GROUP_CONCAT(id ORDER BY id) FROM z), (SELECT GROUP_CONCAT(id ORDER BY id) FROM h);")
+    };
+    assert_eq!(ids(&reference), "0,5\t0,10\n");
+    let target = TestDb::create("dst");
+    target.sql(SCHEMA);
+    import(&target, &file, &[]).assert_success();
+    assert_eq!(ids(&target), "0,5\t0,10\n");
+    assert_same_data(&reference, &target);
+
+    // Our own export of it, through init and through import.
+    let (schema, data) = export_both(&reference, dir.path(), "data.sql");
+    let built = TestDb::reserve("built");
+    init(&built, &schema, Some(&data), true).assert_success();
+    assert_eq!(ids(&built), "0,5\t0,10\n");
+    let imported = TestDb::create("imported");
+    imported.sql(SCHEMA);
+    import(&imported, &data, &[]).assert_success();
+    assert_same_data(&reference, &imported);
+}
+
 /// Errors met inside a LOAD DATA (the server only warns there) still fail the
 /// import with the INSERT's message and PATH:LINE, and nothing is committed.
 #[test]

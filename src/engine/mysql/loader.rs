@@ -168,6 +168,10 @@ struct Session {
 struct Target {
     /// (name, class, invisible), in table order.
     columns: Vec<(String, ColumnClass, bool)>,
+    /// With a SET clause, MariaDB's LOAD DATA ignores NO_AUTO_VALUE_ON_ZERO
+    /// and gives an AUTO_INCREMENT column's 0 a new value: such a table's
+    /// rows that need CONVERT go as the INSERT they are.
+    auto_increment: bool,
 }
 
 /// What went wrong with a statement, for the caller's message.
@@ -674,6 +678,9 @@ impl Target {
                 mapping: settled(mapping),
             });
         }
+        if self.auto_increment && mappings.contains(&Mapping::Convert) {
+            return None;
+        }
         let statement =
             infile::load_statement(&table.quoted(Dialect::MySql), &load_columns, charset);
         Some(Rows {
@@ -693,24 +700,21 @@ fn local_infile_refused(code: u16) -> bool {
 
 /// The table's columns if its rows may go through LOAD DATA.
 async fn read_target(conn: &mut Conn, name: &str) -> Result<Option<Target>, mysql_async::Error> {
-    let tables: Vec<(String, i64, i64)> = conn
+    let tables: Vec<(String, i64, i64, i64)> = conn
         .exec(include_str!("sql/load_table.sql"), (name,))
         .await?;
     let exact = |t: &str| t == name;
-    let Some((_, transactional, triggers)) = tables
+    let Some((table_name, transactional, triggers, auto_increment)) = tables
         .iter()
-        .find(|(t, _, _)| exact(t))
+        .find(|(t, ..)| exact(t))
         .or_else(|| (tables.len() == 1).then(|| &tables[0]))
+        .cloned()
     else {
         return Ok(None);
     };
-    if *transactional != 1 || *triggers != 0 {
+    if transactional != 1 || triggers != 0 {
         return Ok(None);
     }
-    let table_name = tables
-        .iter()
-        .find(|(t, _, _)| exact(t))
-        .map_or_else(|| tables[0].0.clone(), |(t, _, _)| t.clone());
     let rows: Vec<(String, String, String, Option<String>, i64)> = conn
         .exec(include_str!("sql/load_columns.sql"), (name,))
         .await?;
@@ -725,7 +729,10 @@ async fn read_target(conn: &mut Conn, name: &str) -> Result<Option<Target>, mysq
             )
         })
         .collect();
-    Ok((!columns.is_empty()).then_some(Target { columns }))
+    Ok((!columns.is_empty()).then_some(Target {
+        columns,
+        auto_increment: auto_increment == 1,
+    }))
 }
 
 /// Turns a statement's failure into the message callers print; `import`
