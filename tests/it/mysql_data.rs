@@ -531,6 +531,48 @@ fn an_auto_increment_zero_stays_zero() {
     assert_same_data(&reference, &imported);
 }
 
+/// The server converts text to the connection's utf8mb4 as it sends a
+/// result, and sends '?' for a character that has no utf8mb4 form (an sjis
+/// extension, a high byte in an ascii column) without a warning: the export
+/// wrote '?' and a restore stored it. Such text is read through CONVERT(),
+/// which warns, and the warning stops the export.
+#[test]
+fn text_without_a_utf8mb4_form_stops_the_export() {
+    let source = TestDb::create("charsets");
+    source.sql(
+        "CREATE TABLE cs (id INT PRIMARY KEY, sj TEXT CHARACTER SET sjis,
+             a VARCHAR(10) CHARACTER SET ascii, l VARCHAR(10) CHARACTER SET latin1) ENGINE=InnoDB;
+         SET NAMES binary;
+         INSERT INTO cs VALUES (1, 0x8790, 0x41, 0x636166E9), (2, 0x41, 0x42, NULL);",
+    );
+    let dir = tempdir();
+    let out = dir.join("data.sql");
+    let run = export_data(&source, &out, &[]);
+    run.assert_code(1);
+    assert!(
+        run.stderr.contains("reading table `cs`")
+            && run.stderr.contains("1977")
+            && run.stderr.contains("Nothing was written"),
+        "{run}"
+    );
+    assert!(!out.exists());
+    // A high byte in an ascii column too.
+    source.sql("SET NAMES binary; UPDATE cs SET sj = 'x', a = 0x41FF WHERE id = 1;");
+    export_data(&source, &out, &[]).assert_code(1);
+    assert!(!out.exists());
+    // Text that converts is written as before, and comes back exactly.
+    source.sql("UPDATE cs SET a = 'A' WHERE id = 1;");
+    let (schema, data) = export_both(&source, dir.path(), "ok.sql");
+    assert!(
+        read_text(&data).contains("(1,'x','A','café')"),
+        "{}",
+        read_text(&data)
+    );
+    let target = TestDb::reserve("charsets_t");
+    init(&target, &schema, Some(&data), true).assert_success();
+    assert_same_data(&source, &target);
+}
+
 /// Errors met inside a LOAD DATA (the server only warns there) still fail the
 /// import with the INSERT's message and PATH:LINE, and nothing is committed.
 #[test]

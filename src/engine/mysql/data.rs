@@ -101,10 +101,12 @@ pub async fn data_tables(conn: &mut Conn, opts: &DataOptions) -> Result<Vec<Data
     let mut columns: HashMap<String, Vec<(String, String, String)>> = HashMap::new();
     let mut enum_flags: HashMap<String, Vec<String>> = HashMap::new();
     for r in query_strings(conn, include_str!("sql/data_columns.sql")).await? {
-        if let [Some(table), Some(column), Some(kind), Some(column_type)] = &r[..] {
+        if let [Some(table), Some(column), Some(kind), Some(column_type), charset] = &r[..] {
             // The text protocol prints FLOAT with 6 digits; as DOUBLE it is exact.
             let select = if kind.eq_ignore_ascii_case("float") {
                 format!("CAST({} AS DOUBLE)", ident(column))
+            } else if converted_with_a_warning(kind, charset.as_deref()) {
+                format!("CONVERT({} USING utf8mb4)", ident(column))
             } else {
                 ident(column)
             };
@@ -238,6 +240,8 @@ async fn stream_table(
             .add(|i| row.as_ref(i), &forms, head, &mut each)
             .with_context(|| format!("table {}", table.quoted()))?;
     }
+    drop(result);
+    sent_unchanged(conn, table).await?;
     batcher.flush(&mut each)?;
     if batcher.largest_row + head > DEFAULT_PACKET {
         eprintln!(
@@ -248,6 +252,73 @@ async fn stream_table(
         );
     }
     Ok(batcher.sum)
+}
+
+/// Whether a column's text reaches the connection (utf8mb4) through a
+/// conversion that may fail. The server's own conversion of a result sends
+/// '?' for a character it cannot convert, without a word; the same
+/// conversion written as CONVERT() gives the same text and warns, which
+/// `sent_unchanged` turns into an error. ENUM and SET keep their flags (the
+/// error value is told apart by them) and their members' text.
+fn converted_with_a_warning(kind: &str, charset: Option<&str>) -> bool {
+    let text = [
+        "char",
+        "varchar",
+        "tinytext",
+        "text",
+        "mediumtext",
+        "longtext",
+    ]
+    .iter()
+    .any(|t| kind.eq_ignore_ascii_case(t));
+    let unicode = charset.is_none_or(|c| {
+        ["utf8mb4", "utf8mb3", "utf8", "binary"]
+            .iter()
+            .any(|u| c.eq_ignore_ascii_case(u))
+    });
+    text && !unicode
+}
+
+/// Fails if the server warned while it sent a table's rows: it converts
+/// text to the connection's utf8mb4, and a character that has no match there
+/// (a cp932 or sjis extension, a byte above 0x7F in an ascii column) is sent
+/// as '?' with a warning (MariaDB 1977). A snapshot of it would restore
+/// other text than the table holds.
+async fn sent_unchanged(conn: &mut Conn, table: &DataTable) -> Result<()> {
+    let count = conn.get_warnings();
+    if count == 0 {
+        return Ok(());
+    }
+    // Bytes: the message may quote the very bytes that did not convert.
+    let shown: Vec<(Vec<u8>, u32, Vec<u8>)> = conn
+        .query("SHOW WARNINGS")
+        .await
+        .map_err(ServerError::from)
+        .with_context(|| format!("reading table {}", table.quoted()))?;
+    let warnings: Vec<String> = shown
+        .iter()
+        .filter(|(level, ..)| !level.eq_ignore_ascii_case(b"note"))
+        .map(|(level, code, message)| {
+            format!(
+                "{} {code}: {}",
+                String::from_utf8_lossy(level),
+                String::from_utf8_lossy(message)
+            )
+        })
+        .collect();
+    let Some(first) = warnings.first() else {
+        return Ok(());
+    };
+    let more = match count.saturating_sub(1) {
+        0 => String::new(),
+        n => format!(" (and {n} more)"),
+    };
+    bail!(
+        "reading table {}: the server did not send every value as the table holds it: \
+         {first}{more}. Nothing was written. A snapshot holds text as utf8mb4; a value \
+         that has no utf8mb4 form cannot be carried",
+        table.quoted()
+    )
 }
 
 /// AUTO_INCREMENT counters and MariaDB sequence positions, by name.
