@@ -95,6 +95,7 @@ impl MySql {
         out: &mut dyn Write,
     ) -> Result<SchemaSummary> {
         let mut conn = connect::connect(&self.spec).await?;
+        grants::refuse_partial_read(&mut conn).await?;
         schema::export(&mut conn, opts, out).await
     }
 
@@ -332,7 +333,8 @@ impl MySql {
     }
 
     pub async fn export_data(&self, opts: &DataOptions, pieces: &mut Pieces) -> Result<Manifest> {
-        let conn = connect::connect(&self.spec).await?;
+        let mut conn = connect::connect(&self.spec).await?;
+        grants::refuse_partial_read(&mut conn).await?;
         data::export(&self.spec, conn, opts, pieces).await
     }
 
