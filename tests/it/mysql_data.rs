@@ -415,6 +415,28 @@ fn verify_catches_a_changed_value() {
     }
 }
 
+/// CHECKSUM TABLE hashes a row's strings run together: a byte moved from
+/// one column to the next left its sum alone, and `verify --source
+/// --checksum`, which used it, said everything matched.
+#[test]
+fn verify_sees_a_byte_moved_between_two_columns() {
+    let (source, target) = (TestDb::create("moved_a"), TestDb::create("moved_b"));
+    for (db, row) in [
+        (&source, "1, 'ab', 'c', 'hello ', 'world'"),
+        (&target, "1, 'a', 'bc', 'hello', ' world'"),
+    ] {
+        db.sql(&format!(
+            "CREATE TABLE t (id INT PRIMARY KEY, a VARCHAR(10), b VARCHAR(10), c TEXT, d TEXT);
+             INSERT INTO t VALUES ({row});"
+        ));
+    }
+    let run = verify_source(&source, &target, &["--checksum"]);
+    run.assert_code(3);
+    assert!(run.stdout.contains("`t`"), "{run}");
+    target.sql("UPDATE t SET a = 'ab', b = 'c', c = 'hello ', d = 'world';");
+    verify_source(&source, &target, &["--checksum"]).assert_success();
+}
+
 // --- 10. file modes --------------------------------------------------------------------------------
 
 #[test]
