@@ -197,16 +197,27 @@ impl<T> Job<T> {
 }
 
 /// The data file's first piece: the engine's comment, the markers naming
-/// the file and its tables, and the engine's session settings.
+/// the file, the tables whose rows are left out (`skipped`) and all its
+/// tables, and the engine's session settings.
 pub fn header<T: ExportTable>(
     engine: EngineKind,
     comment: &str,
     settings: &str,
     tables: &[T],
+    skipped: &[bool],
 ) -> Result<String> {
     let names: Vec<String> = tables.iter().map(T::quoted).collect();
+    let left_out: Vec<&String> = names
+        .iter()
+        .zip(skipped)
+        .filter_map(|(name, skip)| skip.then_some(name))
+        .collect();
+    let left_out = match left_out.is_empty() {
+        true => String::new(),
+        false => markers::rows_left_out_line(&serde_json::to_string(&left_out)?),
+    };
     Ok(format!(
-        "{comment}{}{}{settings}",
+        "{comment}{}{left_out}{}{settings}",
         markers::header(engine, FileKind::Data),
         markers::tables_line(&serde_json::to_string(&names)?)
     ))

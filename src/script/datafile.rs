@@ -140,6 +140,8 @@ pub struct DataFile {
     /// Our files say `-- dbsnap:kind data` before any statement.
     is_data: bool,
     header_tables: Option<Vec<TableName>>,
+    /// Tables whose rows the export left out (ours only): never emptied.
+    rows_left_out: BTreeSet<TableName>,
     /// From a `column-types` marker, for the COPY or INSERT that follows it.
     column_types: Option<Vec<String>>,
     copying: Option<Copying>,
@@ -180,6 +182,7 @@ impl DataFile {
             markers: Markers::default(),
             is_data: false,
             header_tables: None,
+            rows_left_out: BTreeSet::new(),
             column_types: None,
             copying: None,
             sums: HashMap::new(),
@@ -234,6 +237,15 @@ impl DataFile {
                 })?);
             }
             self.header_tables = Some(tables);
+        } else if let Some(list) = markers::rows_left_out_list(text) {
+            let names: Vec<String> = serde_json::from_str(list)
+                .map_err(|e| self.at(line, format!("bad list of tables left out: {e}")))?;
+            for name in names {
+                self.rows_left_out
+                    .insert(TableName::parse(self.dialect, &name).ok_or_else(|| {
+                        self.at(line, "the header names a table that is not a table name")
+                    })?);
+            }
         } else if let Some(list) = markers::column_types(text) {
             let types: Vec<String> = serde_json::from_str(list)
                 .map_err(|e| self.at(line, format!("bad column types: {e}")))?;
@@ -491,6 +503,14 @@ impl DataFile {
                 bail!("{display}: the tables named in the header differ from those in the manifest: the file is damaged. Nothing was committed.");
             }
         }
+        // A table whose rows were left out is not emptied by --truncate: it
+        // may not take any.
+        for table in &self.rows_left_out {
+            let rows = self.sums.get(table).map_or(0, RowChecksum::rows);
+            if !listed.contains(table) || rows > 0 {
+                bail!("{display}: table {table}: the header says its rows were left out, but the file has rows for it or does not list it: the file is damaged. Nothing was committed.");
+            }
+        }
         let expected = manifest_restores(self.dialect, manifest)?;
         if expected.len() != self.restores.len()
             || !self.restores.iter().all(|r| expected.contains(r))
@@ -730,7 +750,8 @@ pub async fn tables_loaded(path: &Path, dialect: Dialect) -> Result<Vec<TableNam
 
 fn read_tables_loaded(path: &Path, dialect: Dialect) -> Result<Vec<TableName>> {
     let mut file = DataFile::open(path, dialect)?;
-    if let Some(tables) = file.header_tables()? {
+    if let Some(mut tables) = file.header_tables()? {
+        tables.retain(|t| !file.rows_left_out.contains(t));
         return Ok(tables);
     }
     let mut tables = Vec::new();

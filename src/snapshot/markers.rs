@@ -17,6 +17,7 @@ const FORMAT: &str = "format";
 pub(super) const ENGINE: &str = "engine ";
 const KIND_DATA: &str = "kind data";
 const TABLES: &str = "tables ";
+const ROWS_LEFT_OUT: &str = "rows-left-out ";
 const TABLE: &str = "table ";
 const COLUMN_TYPES: &str = "column-types ";
 const SECTION: &str = "section ";
@@ -43,6 +44,18 @@ pub fn header(engine: EngineKind, kind: FileKind) -> String {
 /// A data snapshot's list of its tables (a JSON array of names), in its header.
 pub fn tables_line(json_names: &str) -> String {
     format!("{PREFIX}{TABLES}{json_names}\n")
+}
+
+/// The tables of a data snapshot whose rows were left out
+/// (`--exclude-table-data`; a JSON array of names), before its table list:
+/// `import --truncate` must not empty them, as it has no rows to put back.
+pub fn rows_left_out_line(json_names: &str) -> String {
+    format!("{PREFIX}{ROWS_LEFT_OUT}{json_names}\n")
+}
+
+/// The JSON list of a `rows-left-out` marker's text.
+pub fn rows_left_out_list(text: &str) -> Option<&str> {
+    text.strip_prefix(ROWS_LEFT_OUT)
 }
 
 /// The line before a table's rows in a data snapshot.

@@ -556,7 +556,7 @@ pub async fn export(
     let tables = data_tables(&mut workers[0], opts).await?;
     let skipped: Vec<bool> = tables.iter().map(|t| opts.rows_left_out(&t.name)).collect();
     refuse_lost_history(&tables, &skipped, opts)?;
-    let header = chunk::header(EngineKind::MySql, HEADER, SETTINGS, &tables)?;
+    let header = chunk::header(EngineKind::MySql, HEADER, SETTINGS, &tables, &skipped)?;
     pieces.write(header.as_bytes())?;
 
     let jobs = workers.len();

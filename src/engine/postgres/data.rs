@@ -300,16 +300,16 @@ pub async fn export(
 ) -> Result<Manifest> {
     super::large_objects::refuse_if_present(&client, opts).await?;
     let tables = data_tables(&client, opts).await?;
-    let header = chunk::header(EngineKind::Postgres, HEADER, SETTINGS, &tables)?;
+    let skipped: Vec<bool> = tables
+        .iter()
+        .map(|t| opts.rows_left_out(&t.qname))
+        .collect();
+    let header = chunk::header(EngineKind::Postgres, HEADER, SETTINGS, &tables, &skipped)?;
     pieces.write(header.as_bytes())?;
 
     let wanted = opts.jobs.unwrap_or(WORKERS);
     let workers = snapshot_workers(spec, client, wanted.min(tables.len().max(1))).await?;
     let main = workers[0].clone();
-    let skipped: Vec<bool> = tables
-        .iter()
-        .map(|t| opts.rows_left_out(&t.qname))
-        .collect();
     let chunks = super::chunk::plan(&main, &tables, workers.len(), |i| skipped[i]).await?;
     let (mut manifest, tasks) = chunk::export(
         pieces,

@@ -203,6 +203,53 @@ fn a_database_with_large_objects_is_not_snapshotted_without_them_unasked() {
     }
 }
 
+/// `--exclude-table-data` keeps a table in the file with no rows. `import
+/// --truncate` once emptied it like the others, so the target lost rows the
+/// file never had. The header now names such tables, and they are left as
+/// they are; a file that names a table it loads is damaged.
+#[test]
+fn truncate_leaves_a_table_whose_rows_were_left_out() {
+    let (source, target, dir, _good) = setup();
+    let file = dir.path().join("without_a.sql");
+    export_data_ok(&source, &file, &["--exclude-table-data", "public.a"]);
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        text.contains("-- dbsnap:rows-left-out [\"public.a\"]\n"),
+        "{text}"
+    );
+    let a_before =
+        target.psql("SELECT count(*), md5(string_agg(t, ',' ORDER BY id)) FROM public.a");
+    import(&target, &file, &["--truncate"]).assert_success();
+    assert_eq!(
+        target.psql("SELECT count(*), md5(string_agg(t, ',' ORDER BY id)) FROM public.a"),
+        a_before,
+        "public.a was emptied"
+    );
+    assert_eq!(
+        target.psql("SELECT count(*) FROM public.b").trim(),
+        source.psql("SELECT count(*) FROM public.b").trim()
+    );
+    // Naming a table the file loads as left out is damage, not a way to
+    // add rows to a table --truncate leaves alone.
+    let before = state(&target);
+    let forged = write(
+        &dir.path().join("forged.sql"),
+        &text.replace(
+            "-- dbsnap:rows-left-out [\"public.a\"]",
+            "-- dbsnap:rows-left-out [\"public.b\"]",
+        ),
+    );
+    assert_refused(&check(&forged, &[]), &forged, "its rows were left out");
+    assert_refused(&import(&target, &forged, &["--truncate"]), &forged, "");
+    assert_eq!(state(&target), before);
+    // Into an empty b the rows load, and the end of the file refuses them.
+    target.psql("DELETE FROM public.b");
+    let before = state(&target);
+    let run = import(&target, &forged, &["--truncate"]);
+    assert_refused(&run, &forged, "its rows were left out");
+    assert_eq!(state(&target), before);
+}
+
 #[test]
 fn incomplete_or_foreign_files_change_nothing() {
     let (_source, target, dir, good) = setup();
