@@ -14,7 +14,7 @@ use crate::engine::{ChecksumKind, Engine, Inventory, SequenceState, TableState};
 use crate::error::{Differences, UsageError};
 use crate::script::MARKER_PREFIX;
 use crate::snapshot::compress;
-use crate::snapshot::markers::Markers;
+use crate::snapshot::markers::{self, Markers};
 
 #[derive(Debug, Serialize)]
 struct Row {
@@ -76,12 +76,17 @@ pub async fn run(args: VerifyArgs) -> Result<u8> {
         url: args.target.clone(),
     })?;
     let target = Engine::for_spec(&target_spec)?;
-    let (expected, actual_kind, source_label) = match (&args.manifest, &args.source) {
+    // Tables whose rows the snapshot left out (`--exclude-table-data`): its
+    // manifest says 0 rows for them, which says nothing of the target's.
+    let mut left_out = Vec::new();
+    let (mut expected, actual_kind, source_label) = match (&args.manifest, &args.source) {
         (Some(path), _) => {
             // Before reading on: another engine's file would fail to parse.
-            if let Some(engine) = snapshot_engine(path)? {
+            let (engine, names) = snapshot_header(path)?;
+            if let Some(engine) = engine {
                 refuse_other_engine(engine, &path.display().to_string(), &target_spec)?;
             }
+            left_out = names;
             let manifest = target.read_manifest(path).await?;
             let inventory = Inventory {
                 tables: manifest
@@ -136,7 +141,17 @@ pub async fn run(args: VerifyArgs) -> Result<u8> {
     } else {
         ChecksumKind::None
     };
-    let actual = target.inventory(kind).await.context("reading the target")?;
+    let mut actual = target.inventory(kind).await.context("reading the target")?;
+    if !left_out.is_empty() {
+        expected.tables.retain(|t| !left_out.contains(&t.name));
+        actual.tables.retain(|t| !left_out.contains(&t.name));
+        if !args.json {
+            eprintln!(
+                "dbsnap: not compared: {} (the snapshot left out their rows)",
+                left_out.join(", ")
+            );
+        }
+    }
     let rows = compare(&expected, &actual, args.checksum, target_spec.engine);
     let differences = rows.iter().filter(|r| r.status != Status::Ok).count();
 
@@ -148,6 +163,7 @@ pub async fn run(args: VerifyArgs) -> Result<u8> {
             "tables": expected.tables.len().max(actual.tables.len()),
             "sequences": expected.sequences.len().max(actual.sequences.len()),
             "differences": rows.iter().filter(|r| r.status != Status::Ok).collect::<Vec<_>>(),
+            "rows_left_out": left_out,
             "ok": differences == 0,
         });
         println!("{}", serde_json::to_string_pretty(&json)?);
@@ -171,11 +187,13 @@ pub async fn run(args: VerifyArgs) -> Result<u8> {
     Ok(0)
 }
 
-/// The engine a snapshot's header names (`-- dbsnap:engine ...`), read from
-/// the comment lines at the top of the file; None for files without one.
-fn snapshot_engine(path: &Path) -> Result<Option<EngineKind>> {
+/// The engine a snapshot's header names (`-- dbsnap:engine ...`; None for
+/// files without one) and the tables whose rows it left out, read from the
+/// comment lines at the top of the file.
+fn snapshot_header(path: &Path) -> Result<(Option<EngineKind>, Vec<String>)> {
     let reader = compress::open(path)?;
     let mut markers = Markers::default();
+    let mut left_out = Vec::new();
     for (index, line) in reader.lines().enumerate() {
         let line = line.with_context(|| format!("cannot read {}", path.display()))?;
         let Some(text) = line.as_bytes().strip_prefix(MARKER_PREFIX) else {
@@ -185,9 +203,19 @@ fn snapshot_engine(path: &Path) -> Result<Option<EngineKind>> {
             break;
         };
         let text = String::from_utf8_lossy(text);
-        markers.take(path, index as u64 + 1, text.trim_end())?;
+        let text = text.trim_end();
+        markers.take(path, index as u64 + 1, text)?;
+        if let Some(list) = markers::rows_left_out_list(text) {
+            left_out = serde_json::from_str(list).with_context(|| {
+                format!(
+                    "{}:{}: bad list of tables left out",
+                    path.display(),
+                    index + 1
+                )
+            })?;
+        }
     }
-    Ok(markers.manifest.engine)
+    Ok((markers.manifest.engine, left_out))
 }
 
 /// Row counts and checksums of two engines never line up, so comparing

@@ -28,7 +28,7 @@ use mysql_async::Conn;
 use super::infile::{self, ColumnClass, LoadColumn, Mapping};
 use super::warnings;
 use crate::error::{ServerError, TARGET_HOLDS_ROWS};
-use crate::script::statement::{Dialect, TableName};
+use crate::script::statement::{sql_mode_ok, Dialect, TableName};
 
 /// The size of the pieces the rows are sent in: well below any server's
 /// max_allowed_packet (a LOAD DATA value may span many pieces).
@@ -252,7 +252,37 @@ impl<'c> Loader<'c> {
     /// A session setting from the file; the session is read again before the next load.
     pub async fn setting(&mut self, sql: &str) -> Result<(), Failure> {
         self.session = None;
-        self.conn.query_drop(sql).await.map_err(Failure::of)
+        self.conn.query_drop(sql).await.map_err(Failure::of)?;
+        self.session_still_reads_as_we_do().await
+    }
+
+    /// Each setting was checked on its own; what they add up to is read
+    /// back. In another sql_mode (NO_BACKSLASH_ESCAPES, ANSI_QUOTES) or a
+    /// client character set whose characters may end in a backslash (gbk,
+    /// sjis, big5), the server would read the file's strings otherwise than
+    /// the statement checks did, and a string could end early and let SQL in.
+    async fn session_still_reads_as_we_do(&mut self) -> Result<(), Failure> {
+        let row: Option<(String, String, String)> = self
+            .conn
+            .query_first("SELECT @@character_set_client, @@character_set_connection, @@sql_mode")
+            .await
+            .map_err(Failure::of)?;
+        let Some((client, connection, mode)) = row else {
+            return Ok(());
+        };
+        let plain = |c: &str| {
+            ["utf8mb4", "utf8mb3", "utf8", "latin1", "ascii", "binary"]
+                .iter()
+                .any(|ok| c.eq_ignore_ascii_case(ok))
+        };
+        if plain(&client) && plain(&connection) && sql_mode_ok(&mode) {
+            return Ok(());
+        }
+        Err(Failure::Other(anyhow::anyhow!(
+            "the file's settings leave the session in sql_mode '{mode}' with character sets \
+             {client}/{connection}, in which its statements would not be read as they were \
+             checked: refused. Nothing was committed"
+        )))
     }
 
     /// Loads the rows of one checked INSERT of `table`.

@@ -16,6 +16,7 @@ mod settings;
 mod tokens;
 
 pub use schema::{outside_target, PostDataStep};
+pub use settings::sql_mode_ok;
 
 use std::fmt;
 
@@ -497,6 +498,22 @@ mod tests {
                 Statement::Setting("SET @`OLD_SQL_MODE` = @@SESSION.sql_mode, SESSION sql_mode = 'NO_AUTO_VALUE_ON_ZERO'".into()),
             ),
             (MySql, "SET SQL_MODE='ANSI_QUOTES'", Statement::Other("SET SQL_MODE='ANSI_QUOTES'".into())),
+            // A number is bits: 1048576 is NO_BACKSLASH_ESCAPES.
+            (MySql, "SET sql_mode = 1048576", Statement::Other("SET sql_mode = 1048576".into())),
+            (MySql, "SET sql_mode = 'POSTGRESQL'", Statement::Other("SET sql_mode = 'POSTGRESQL'".into())),
+            (MySql, "SET sql_mode = 'STRICT_TRANS_TABLES,EMPTY_STRING_IS_NULL'", Statement::Other("SET sql_mode = 'STRICT_TRANS_TABLES,EMPTY_STRING_IS_NULL'".into())),
+            (MySql, "SET sql_mode = @@SESSION.sql_mode", Statement::Other("SET sql_mode = @@SESSION.sql_mode".into())),
+            (MySql, "SET collation_connection = gbk_chinese_ci", Statement::Other("SET collation_connection = gbk_chinese_ci".into())),
+            (
+                MySql,
+                "/*!40101 SET SQL_MODE=@OLD_SQL_MODE */",
+                Statement::Setting("SET SESSION sql_mode = @`OLD_SQL_MODE`".into()),
+            ),
+            (
+                MySql,
+                "SET sql_mode = 'traditional,no_auto_value_on_zero', collation_connection = utf8mb4_general_ci",
+                Statement::Setting("SET SESSION sql_mode = 'traditional,no_auto_value_on_zero', SESSION collation_connection = 'utf8mb4_general_ci'".into()),
+            ),
             (MySql, "SET @@GLOBAL.GTID_PURGED='x'", Statement::Other("SET @@GLOBAL.GTID_PURGED='x'".into())),
             (MySql, "SET GLOBAL local_infile=1", Statement::Other("SET GLOBAL local_infile=1".into())),
             (MySql, "SET @x = 'ANSI_QUOTES'", Statement::Other("SET @x = 'ANSI_QUOTES'".into())),

@@ -72,13 +72,34 @@ const MYSQL_SETTINGS: &[&str] = &[
 /// decides. Their assignments are accepted and not sent.
 const IMPORTER_OWNED: &[&str] = &["foreign_key_checks", "unique_checks"];
 
-/// sql_mode values that would make the server read strings or names
-/// differently from this module.
-fn sql_mode_ok(value: &str) -> bool {
-    let upper = value.to_ascii_uppercase();
-    !["NO_BACKSLASH_ESCAPES", "ANSI_QUOTES", "ANSI"]
-        .iter()
-        .any(|bad| upper.split(',').any(|m| m.trim() == *bad))
+/// The sql_mode names a file may set: those mysqldump and dbsnap write, and
+/// the strict and zero-date modes. Any other could make the server read
+/// strings or names differently from this module (NO_BACKSLASH_ESCAPES,
+/// ANSI_QUOTES, and the combinations that hold them: ANSI, POSTGRESQL,
+/// ORACLE...) or store other values (EMPTY_STRING_IS_NULL,
+/// TIME_ROUND_FRACTIONAL, PAD_CHAR_TO_FULL_LENGTH).
+pub const SQL_MODES: &[&str] = &[
+    "NO_AUTO_VALUE_ON_ZERO",
+    "STRICT_TRANS_TABLES",
+    "STRICT_ALL_TABLES",
+    "ERROR_FOR_DIVISION_BY_ZERO",
+    "NO_ENGINE_SUBSTITUTION",
+    "NO_ZERO_DATE",
+    "NO_ZERO_IN_DATE",
+    "ONLY_FULL_GROUP_BY",
+    "NO_AUTO_CREATE_USER",
+    "NO_DIR_IN_CREATE",
+    "TRADITIONAL",
+];
+
+/// Whether every mode of a comma-separated sql_mode is one of SQL_MODES (a
+/// number, which the server reads as bits, is not).
+pub fn sql_mode_ok(value: &str) -> bool {
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|m| !m.is_empty())
+        .all(|m| SQL_MODES.iter().any(|ok| m.eq_ignore_ascii_case(ok)))
 }
 
 /// `SET name = value[, ...]` in either dialect, rebuilt.
@@ -204,13 +225,22 @@ fn assignment(target: Target, value: String) -> Option<String> {
             if IMPORTER_OWNED.contains(&name.as_str()) {
                 return Some(String::new());
             }
-            if name == "sql_mode"
-                && !(value.starts_with('@') || sql_mode_ok(value.trim_matches('\'')))
-            {
-                return None;
+            // A string of known modes, or the modes saved in a variable
+            // from @@sql_mode (the loader reads the result back as well).
+            if name == "sql_mode" {
+                let saved = value.starts_with('@') && !value.starts_with("@@");
+                let named = value.starts_with('\'') && sql_mode_ok(value.trim_matches('\''));
+                (saved || named).then_some(())?;
             }
             if name.starts_with("character_set") && value.starts_with('\'') {
                 charset_ok(value.trim_matches('\'')).then_some(())?;
+            }
+            // A collation names its character set first (gbk_chinese_ci).
+            if name == "collation_connection" && !value.starts_with('@') {
+                let collation = value.trim_matches('\'');
+                let charset = collation.split('_').next().unwrap_or_default();
+                (charset_ok(charset) && !matches!(charset, "utf16" | "utf32" | "ucs2"))
+                    .then_some(())?;
             }
             Some(format!("SESSION {name} = {value}"))
         }

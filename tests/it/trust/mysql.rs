@@ -3,7 +3,7 @@
 //! failed counter restores.
 
 use super::*;
-use crate::support::commands::{export_data, export_schema, init};
+use crate::support::commands::{check, export_data, export_schema, init};
 use crate::support::mysql::TestDb;
 
 fn state(db: &TestDb) -> String {
@@ -250,6 +250,51 @@ fn data_files_may_only_load_rows() {
 
     import(&target, &good, &["--truncate"]).assert_success();
     assert_eq!(target.sql("SELECT COUNT(*) FROM a").trim(), "3");
+}
+
+/// Settings that make the server read a file's strings otherwise than the
+/// statement checks do: with NO_BACKSLASH_ESCAPES (sql_mode given as bits),
+/// or a gbk connection (through collation_connection) in which a character
+/// may end in a backslash, `'x\', 12), (...) -- '` is one string to the
+/// checks and SQL to the server, which once ran it and stored a list of the
+/// server's accounts. ANSI_QUOTES (inside 'POSTGRESQL') once read "a" as a
+/// column name. Each is refused, by `check` too.
+#[test]
+fn settings_that_change_how_strings_read_are_refused() {
+    let target = TestDb::create("modes");
+    target.sql("CREATE TABLE t (a INT PRIMARY KEY, b VARCHAR(200)) ENGINE=InnoDB;");
+    let dir = tempfile::tempdir().unwrap();
+    let head =
+        "-- MariaDB dump 10.19  Distrib 10.11.6-MariaDB, for debian-linux-gnu (x86_64)\n--\n";
+    let tail = "-- Dump completed on 2024-01-01  0:00:00\n";
+    let files = [
+        (
+            "bits",
+            "SET sql_mode = 1048576;\nINSERT INTO `t` (`b`, `a`) VALUES ('x\\', 12), ((SELECT GROUP_CONCAT(User) FROM mysql.user), 13) -- ', 99);\n",
+        ),
+        (
+            "gbk",
+            "SET collation_connection = gbk_chinese_ci;\nSET character_set_client = @@character_set_connection;\nINSERT INTO `t` (`b`, `a`) VALUES ('\u{4e3f}\\', 12), ((SELECT GROUP_CONCAT(User) FROM mysql.user), 13) -- ', 99);\n",
+        ),
+        (
+            "postgresql",
+            "SET sql_mode = 'POSTGRESQL';\nSET NAMES latin1;\nSET character_set_connection = utf8mb4;\nINSERT INTO `t` (`a`, `b`) VALUES (5, \"a\");\n",
+        ),
+    ];
+    for (name, body) in files {
+        let file = write(
+            &dir.path().join(format!("{name}.sql")),
+            &format!("{head}{body}{tail}"),
+        );
+        let run = import(&target, &file, &[]);
+        assert_refused(&run, &file, "");
+        assert!(
+            run.stderr.contains(&format!("{}:3", path_str(&file))),
+            "PATH:LINE of the setting\n{run}"
+        );
+        assert_refused(&check(&file, &[]), &file, "");
+        assert_eq!(target.sql("SELECT COUNT(*) FROM t").trim(), "0", "{name}");
+    }
 }
 
 /// A session killed mid-load (KILL CONNECTION from another one):

@@ -229,6 +229,10 @@ fn truncate_leaves_a_table_whose_rows_were_left_out() {
         target.psql("SELECT count(*) FROM public.b").trim(),
         source.psql("SELECT count(*) FROM public.b").trim()
     );
+    // verify leaves out what the snapshot left out, and says so.
+    let run = crate::support::commands::verify_manifest(&file, &target, &["--checksum"]);
+    run.assert_success();
+    assert!(run.stderr.contains("not compared: public.a"), "{run}");
     // Naming a table the file loads as left out is damage, not a way to
     // add rows to a table --truncate leaves alone.
     let before = state(&target);
