@@ -351,6 +351,16 @@ impl PsqlLexer {
                 finished = true;
                 break;
             }
+            if has_end_of_data_inside(l) {
+                let line = src.line;
+                self.copy = None;
+                return Err(src.error(
+                    line,
+                    "`\\.` inside a line of COPY data: the server (before PostgreSQL 18) ends \
+                     the data there and drops the rest, which no COPY output holds (a \
+                     backslash in a value is written `\\\\`)",
+                ));
+            }
             if chunk.len() >= COPY_CHUNK {
                 break;
             }
@@ -364,6 +374,21 @@ impl PsqlLexer {
         }
         Ok(Some(chunk))
     }
+}
+
+/// Whether a line of COPY text holds a backslash-period that is not the
+/// second half of an escaped backslash (`\\.` is a backslash, then a period).
+fn has_end_of_data_inside(line: &[u8]) -> bool {
+    let mut i = 0;
+    while let Some(at) = line.get(i..).and_then(|rest| memchr::memchr(b'\\', rest)) {
+        let at = i + at;
+        match line.get(at + 1) {
+            Some(b'.') => return true,
+            Some(_) => i = at + 2,
+            None => return false,
+        }
+    }
+    false
 }
 
 /// A backslash meta-command line; `rest` is the line after the backslash.
@@ -459,6 +484,27 @@ mod tests {
     enum Got {
         Item(Item),
         Copy(Item, Vec<u8>, usize),
+    }
+
+    #[test]
+    fn a_backslash_period_inside_copy_data_is_found() {
+        for (line, found) in [
+            (&b"2\ttwo\\.\n"[..], true),
+            (b"\\.x\n", true),
+            (b"a\\\\.b\n", false),
+            (b"a\\\\\\.b\n", true),
+            (b"ends in a backslash\\", false),
+            (b"ends in a backslash\\\n", false),
+            (b"\\N\t\\\\x2e\n", false),
+            (b"plain\n", false),
+        ] {
+            assert_eq!(
+                has_end_of_data_inside(line),
+                found,
+                "{:?}",
+                String::from_utf8_lossy(line)
+            );
+        }
     }
 
     fn reader(input: &[u8]) -> PsqlReader<Cursor<Vec<u8>>> {
@@ -689,13 +735,23 @@ mod tests {
         let e = err("SELECT 1;\n\\.\n");
         assert_eq!(e.line, 2);
         assert_eq!(e.message, "unexpected \\. outside COPY data");
+        // A `\.` the server would take as the end, inside a line of data.
+        for data in ["\\.x", " \\.", "\\..", "a\\\\\\.b"] {
+            let e = err(&format!("COPY t FROM stdin;\n1\n{data}\n\\.\n"));
+            assert_eq!(e.line, 3, "{data}");
+            assert!(
+                e.message.contains("inside a line of COPY data"),
+                "{}",
+                e.message
+            );
+        }
     }
 
     /// Scripts with COPY blocks: each item, a COPY with its data and the
     /// number of chunks that came in.
     #[test]
     fn copy_blocks() {
-        let lookalikes = "\\.x\n \\.\n\\\\.\n\\..\n";
+        let lookalikes = "\\\\.\n.\\\\\n x.\n";
         let pg_dump = "\\restrict Xyz\n--\n-- PostgreSQL database dump\n--\n\nSET statement_timeout = 0;\nSELECT pg_catalog.set_config('search_path', '', false);\n\nCREATE TABLE public.t (\n    id integer NOT NULL,\n    note text\n);\n\nCOPY public.t (id, note) FROM stdin;\n1\tsemi;colon\n2\t-- dash\n3\t'quote\n\\.\n\n\nALTER TABLE ONLY public.t\n    ADD CONSTRAINT t_pkey PRIMARY KEY (id);\n\n--\n-- PostgreSQL database dump complete\n--\n\n\\unrestrict Xyz\n\n";
         let cases: Vec<(String, Vec<Got>)> = vec![
             (
@@ -711,7 +767,7 @@ mod tests {
                 format!("COPY t FROM STDIN;\n{lookalikes}\\.\r\nSELECT 1;\n"),
                 vec![
                     copy("COPY t FROM STDIN", 1, lookalikes.as_bytes(), 1),
-                    Got::Item(stmt("SELECT 1", 7)),
+                    Got::Item(stmt("SELECT 1", 6)),
                 ],
             ),
             // The terminator on the very last line, without a newline.

@@ -563,9 +563,12 @@ async fn first_rows(
 ) -> Result<bool> {
     let row = client
         .query_one(
-            "SELECT c.oid::int8, ARRAY(SELECT t.relid::oid::int8 \
+            // Under the file's search_path: pg_catalog's operators and
+            // types by name (see names::resolve).
+            "SELECT c.oid::pg_catalog.int8, ARRAY(SELECT t.relid::pg_catalog.oid::pg_catalog.int8 \
                                      FROM pg_catalog.pg_partition_tree(c.oid) t) \
-             FROM pg_catalog.pg_class c WHERE c.oid = $1::text::regclass",
+             FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) \
+                   $1::pg_catalog.text::pg_catalog.regclass::pg_catalog.oid",
             &[&table.quoted(Dialect::Postgres)],
         )
         .await
@@ -633,11 +636,14 @@ async fn work(
                 if empty_first {
                     let kind: i8 = client
                         .query_one(
-                            "SELECT relkind::\"char\" FROM pg_catalog.pg_class WHERE oid = $1::text::regclass",
+                            "SELECT relkind::pg_catalog.\"char\" FROM pg_catalog.pg_class \
+                             WHERE oid OPERATOR(pg_catalog.=) \
+                                   $1::pg_catalog.text::pg_catalog.regclass::pg_catalog.oid",
                             &[&quoted],
                         )
                         .await
-                        .map_err(ServerError::from).with_context(|| format!("loading table {next}"))?
+                        .map_err(ServerError::from)
+                        .with_context(|| format!("loading table {next}"))?
                         .get(0);
                     if kind as u8 == b'r' {
                         client

@@ -688,7 +688,8 @@ async fn references_partitioned(client: &Client, sql: &str) -> Option<bool> {
     let (table, _) = next_name(&sql[at..])?;
     let row = client
         .query_opt(
-            "SELECT relkind = 'p' FROM pg_catalog.pg_class WHERE oid = $1::text::regclass",
+            "SELECT relkind OPERATOR(pg_catalog.=) 'p' FROM pg_catalog.pg_class \
+             WHERE oid OPERATOR(pg_catalog.=) $1::pg_catalog.text::pg_catalog.regclass::pg_catalog.oid",
             &[&table.quoted(Dialect::Postgres)],
         )
         .await

@@ -54,13 +54,19 @@ pub async fn emptied(client: &Client, tables: &[TableName]) -> Result<Vec<Emptie
 
 /// The table (or sequence) `table` means under the session's search_path
 /// now, by schema and name, and its oid.
+///
+/// That search_path is the file's, and a schema in it may hold operators and
+/// types of anyone who may create there (CVE-2018-1058): an `=` for (oid,
+/// regclass) would be a better match than the built-in one and run as
+/// dbsnap's user. So every operator and type here is pg_catalog's by name.
 pub(super) async fn resolve(client: &Client, table: &TableName) -> Result<(TableName, u32)> {
     let row = client
         .query_one(
-            "SELECT n.nspname::text, c.relname::text, c.oid \
+            "SELECT n.nspname::pg_catalog.text, c.relname::pg_catalog.text, c.oid \
              FROM pg_catalog.pg_class c \
-             JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
-             WHERE c.oid = $1::text::regclass",
+             JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace \
+             WHERE c.oid OPERATOR(pg_catalog.=) \
+                   $1::pg_catalog.text::pg_catalog.regclass::pg_catalog.oid",
             &[&table.quoted(Dialect::Postgres)],
         )
         .await

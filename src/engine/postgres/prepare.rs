@@ -297,7 +297,8 @@ async fn drop_key(client: &Client, dropped: &DroppedKey) -> Result<()> {
 async fn can_freeze(client: &Client, quoted: &str) -> Result<bool> {
     let row = client
         .query_one(
-            "SELECT relkind = 'r' FROM pg_catalog.pg_class WHERE oid = $1::text::regclass",
+            "SELECT relkind OPERATOR(pg_catalog.=) 'r' FROM pg_catalog.pg_class \
+             WHERE oid OPERATOR(pg_catalog.=) $1::pg_catalog.text::pg_catalog.regclass::pg_catalog.oid",
             &[&quoted],
         )
         .await

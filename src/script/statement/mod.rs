@@ -413,6 +413,8 @@ mod tests {
             (Postgres, "INSERT INTO t VALUES ('t'::boolean AND wipe(1))", Statement::Other("INSERT INTO t VALUES".into())),
             (Postgres, "INSERT INTO t VALUES ('f'::boolean OR pg_terminate_backend(42))", Statement::Other("INSERT INTO t VALUES".into())),
             (Postgres, "INSERT INTO t VALUES ('1'::int f(2))", Statement::Other("INSERT INTO t VALUES".into())),
+            (Postgres, "INSERT INTO t VALUES ('x'::evil.d)", Statement::Other("INSERT INTO t VALUES".into())),
+            (Postgres, "INSERT INTO t VALUES ('1'::pg_catalog.int4)", insert_of(t(None, "t"), "INSERT INTO \"t\" VALUES ('1'::pg_catalog.int4)")),
             (
                 Postgres,
                 "INSERT INTO t VALUES ('1'::double precision, 'x'::character varying(3)[], '1 s'::interval day to second(0), 'now'::timestamp(3) with time zone)",
@@ -451,6 +453,17 @@ mod tests {
                 Statement::Setting("SELECT pg_catalog.set_config('search_path', '', false)".into()),
             ),
             (Postgres, "SELECT pg_catalog.set_config('search_path', '', true)", Statement::Other("SELECT pg_catalog.set_config('search_path', '', true)".into())),
+            (
+                Postgres,
+                "SELECT pg_catalog.set_config('search_path', 'evil, pg_catalog', false)",
+                Statement::Setting("SELECT pg_catalog.set_config('search_path', 'pg_catalog, evil', false)".into()),
+            ),
+            (
+                Postgres,
+                "SELECT pg_catalog.set_config('search_path', '\"$user\", \"We, ird\",public', false)",
+                Statement::Setting("SELECT pg_catalog.set_config('search_path', '\"$user\", \"We, ird\", public', false)".into()),
+            ),
+            (Postgres, "SELECT pg_catalog.set_config('search_path', 'a; b', false)", Statement::Other("SELECT pg_catalog.set_config('search_path', 'a; b', false)".into())),
             (Postgres, "COMMIT", Statement::Transaction("COMMIT".into())),
             (Postgres, "begin", Statement::Transaction("begin".into())),
             (Postgres, "CREATE TABLE x (a int)", Statement::Ddl("CREATE TABLE x (a".into())),

@@ -198,10 +198,12 @@ impl<'a> Parser<'a> {
     }
 
     fn type_name(&mut self) -> bool {
-        if self.ident(Dialect::Postgres).is_none() {
+        let Some(first) = self.ident(Dialect::Postgres) else {
             return false;
-        }
-        if self.punct('.') && self.ident(Dialect::Postgres).is_none() {
+        };
+        // Only pg_catalog's types by schema: a type of another schema may be
+        // a domain whose CHECK calls a function of whoever made it.
+        if self.punct('.') && (first != "pg_catalog" || self.ident(Dialect::Postgres).is_none()) {
             return false;
         }
         // timestamp(3) with time zone, character varying(5), interval day to

@@ -26,6 +26,62 @@ fn pg_setting_allowed(name: &str, value: &str) -> bool {
     }
 }
 
+/// A search_path with pg_catalog moved to the front (where the server puts
+/// it when the list leaves it out); None if it is not a list of names. Old
+/// pg_dump files write `public, pg_catalog`, but behind another schema
+/// pg_catalog's types and operators could be shadowed by whoever may create
+/// objects there, in the statements of the file and in dbsnap's own.
+fn pg_catalog_first(value: &str) -> Option<String> {
+    let mut names = Vec::new();
+    let mut rest = value.trim();
+    while !rest.is_empty() {
+        let (name, after) = match rest.strip_prefix('"') {
+            Some(quoted) => {
+                let mut end = None;
+                let b = quoted.as_bytes();
+                let mut i = 0;
+                while i < b.len() {
+                    if b[i] == b'"' {
+                        if b.get(i + 1) == Some(&b'"') {
+                            i += 2;
+                            continue;
+                        }
+                        end = Some(i);
+                        break;
+                    }
+                    i += 1;
+                }
+                let end = end?;
+                (&rest[..end + 2], &quoted[end + 1..])
+            }
+            None => {
+                let end = rest.find(',').unwrap_or(rest.len());
+                let word = rest[..end].trim();
+                word.bytes()
+                    .all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'$')
+                    .then_some(())?;
+                (word, &rest[end..])
+            }
+        };
+        (!name.is_empty()).then_some(())?;
+        names.push(name);
+        rest = after.trim_start();
+        if let Some(next) = rest.strip_prefix(',') {
+            rest = next.trim_start();
+            (!rest.is_empty()).then_some(())?;
+        } else if !rest.is_empty() {
+            return None;
+        }
+    }
+    let catalog = |n: &&str| n.eq_ignore_ascii_case("pg_catalog") || *n == "\"pg_catalog\"";
+    if !names.iter().any(catalog) {
+        return Some(names.join(", "));
+    }
+    let mut out = vec!["pg_catalog"];
+    out.extend(names.into_iter().filter(|n| !catalog(n)));
+    Some(out.join(", "))
+}
+
 /// `SELECT pg_catalog.set_config('search_path', '', false)`.
 pub(super) fn pg_set_config(dialect: Dialect, sql: &str) -> Option<Statement> {
     if dialect != Dialect::Postgres {
@@ -45,6 +101,10 @@ pub(super) fn pg_set_config(dialect: Dialect, sql: &str) -> Option<Statement> {
     p.at_end().then_some(())?;
     let name = name.to_ascii_lowercase();
     pg_setting_allowed(&name, &value).then_some(())?;
+    let value = match name.as_str() {
+        "search_path" => pg_catalog_first(&value)?,
+        _ => value,
+    };
     Some(Statement::Setting(format!(
         "SELECT pg_catalog.set_config({}, {}, false)",
         quote_literal(dialect, &name),

@@ -361,6 +361,83 @@ fn a_cast_in_a_dumps_values_cannot_call_a_function() {
     assert_eq!(state(&target), before, "the target changed");
 }
 
+/// Three ways a crafted pg_dump-style file once reached past its rows:
+/// - `set_config('search_path', 'evil, pg_catalog', false)` put a schema
+///   before pg_catalog, and dbsnap's own catalog queries then called an
+///   `=` planted there, as dbsnap's user, hundreds of times;
+/// - `'x'::evil.d` cast to a domain whose CHECK calls a planted function;
+/// - `\.` inside a line of COPY data ends the data for the server, which
+///   dropped the rest of the block while dbsnap counted every row.
+#[test]
+fn a_dump_cannot_call_planted_code_or_end_its_data_early() {
+    let target = TestDb::create("planted");
+    target.psql(
+        "CREATE TABLE public.t (a int PRIMARY KEY, b text);
+         CREATE TABLE public.trap_log (who text);
+         CREATE SCHEMA evil;
+         CREATE FUNCTION evil.trap(oid, oid) RETURNS boolean LANGUAGE plpgsql AS $$
+           BEGIN INSERT INTO public.trap_log VALUES ('operator');
+           RETURN $1 OPERATOR(pg_catalog.=) $2; END $$;
+         CREATE OPERATOR evil.= (LEFTARG = oid, RIGHTARG = oid, FUNCTION = evil.trap);
+         CREATE FUNCTION evil.trap(oid, regclass) RETURNS boolean LANGUAGE plpgsql AS $$
+           BEGIN INSERT INTO public.trap_log VALUES ('operator');
+           RETURN $1 OPERATOR(pg_catalog.=) $2::oid; END $$;
+         CREATE OPERATOR evil.= (LEFTARG = oid, RIGHTARG = regclass, FUNCTION = evil.trap);
+         CREATE FUNCTION evil.chk(text) RETURNS boolean LANGUAGE plpgsql AS $$
+           BEGIN INSERT INTO public.trap_log VALUES ('domain'); RETURN true; END $$;
+         CREATE DOMAIN evil.d AS text CHECK (evil.chk(VALUE));",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let dump = |name: &str, body: &str| {
+        write(
+            &dir.path().join(name),
+            &format!(
+                "--\n-- PostgreSQL database dump\n--\n\nSET client_encoding = 'UTF8';\n{body}\n\
+                 --\n-- PostgreSQL database dump complete\n--\n"
+            ),
+        )
+    };
+    let rows = |db: &TestDb| db.psql("SELECT count(*) FROM public.t").trim().to_string();
+
+    // The file's search_path loads its rows; nothing planted runs.
+    let path = dump(
+        "path.sql",
+        "SELECT pg_catalog.set_config('search_path', 'evil, public, pg_catalog', false);\n\n\
+         COPY public.t (a, b) FROM stdin;\n1\tone\n\\.\n\nCOPY t (a, b) FROM stdin;\n2\ttwo\n\\.\n",
+    );
+    for args in [&[][..], &["--truncate"]] {
+        import(&target, &path, args).assert_success();
+        assert_eq!(rows(&target), "2");
+        target.psql("TRUNCATE public.t");
+    }
+    assert_eq!(
+        target.psql("SELECT count(*) FROM public.trap_log").trim(),
+        "0"
+    );
+
+    let before = state(&target);
+    let cast = dump(
+        "cast.sql",
+        "INSERT INTO public.t (a, b) VALUES (7, 'x'::evil.d);\n",
+    );
+    assert_refused(&import(&target, &cast, &[]), &cast, "not one of the forms");
+    let early = dump(
+        "early.sql",
+        "COPY public.t (a, b) FROM stdin;\n1\tone\n2\ttwo\\.\n3\tthree\n\\.\n",
+    );
+    let run = import(&target, &early, &[]);
+    assert_refused(&run, &early, "inside a line of COPY data");
+    assert!(
+        run.stderr.contains(&format!("{}:8", path_str(&early))),
+        "{run}"
+    );
+    assert_eq!(state(&target), before);
+    assert_eq!(
+        target.psql("SELECT count(*) FROM public.trap_log").trim(),
+        "0"
+    );
+}
+
 #[test]
 fn data_files_may_only_load_rows() {
     let (_source, target, dir, good) = setup();
