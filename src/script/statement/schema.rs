@@ -127,6 +127,9 @@ pub fn outside_target(dialect: Dialect, sql: &str) -> Option<String> {
     if global {
         return Some(format!("it acts outside the target database ({words})"));
     }
+    if let Some(why) = runs_at_load(dialect, &upper) {
+        return Some(format!("{why} ({words})"));
+    }
     if upper.contains("INTO OUTFILE") || upper.contains("INTO DUMPFILE") {
         return Some(format!("it writes a server file ({words})"));
     }
@@ -141,6 +144,168 @@ pub fn outside_target(dialect: Dialect, sql: &str) -> Option<String> {
         return Some(format!("it runs a program on the server ({words})"));
     }
     None
+}
+
+/// A schema file defines objects; none of pg_dump's or mysqldump's schema
+/// statements changes rows or runs code as it loads. These do: a DO block,
+/// a procedure call, dynamic SQL (whose text no check sees), a statement on
+/// rows, a table made from a query, a SELECT (but for the settings and large
+/// objects pg_dump writes). MySQL: a table, view or routine named in another
+/// database.
+fn runs_at_load(dialect: Dialect, upper: &str) -> Option<&'static str> {
+    let w = upper_words(upper, 3);
+    let code = match w.as_slice() {
+        ["DO", ..] | ["CALL", ..] | ["EXECUTE", ..] | ["PREPARE", ..] | ["DEALLOCATE", ..] => true,
+        ["HANDLER", ..] | ["MERGE", ..] => true,
+        ["INSERT" | "REPLACE" | "UPDATE" | "DELETE" | "TRUNCATE", ..] => true,
+        ["SELECT", ..] => {
+            let allowed = [
+                "SELECT PG_CATALOG.SET_CONFIG(",
+                "SELECT PG_CATALOG.LO_CREATE(",
+            ];
+            !(dialect == Dialect::Postgres && allowed.iter().any(|a| upper.starts_with(a)))
+        }
+        ["CREATE", ..] => {
+            // CREATE [...] TABLE t AS SELECT / CREATE TABLE t SELECT (MySQL).
+            let table = upper_words(upper, 6).iter().position(|w| *w == "TABLE");
+            table.is_some()
+                && code_words(upper).any(|t| t == "SELECT" || t == "EXECUTE")
+                && !upper.contains("MATERIALIZED")
+                && !upper_words(upper, 2).contains(&"FUNCTION")
+                && !upper_words(upper, 4).contains(&"TRIGGER")
+        }
+        _ => false,
+    };
+    if code {
+        return Some("it runs code or changes rows as it loads, which no schema statement does");
+    }
+    if dialect == Dialect::MySql && names_another_database(upper) {
+        return Some("it names an object in another database");
+    }
+    None
+}
+
+/// The bare words of a statement, outside its strings, quoted names and
+/// comments (a versioned comment's content counts: the server runs it).
+fn code_words(upper: &str) -> impl Iterator<Item = &str> {
+    let b = upper.as_bytes();
+    let mut words = Vec::new();
+    let mut i = 0;
+    let mut start = None;
+    while i < b.len() {
+        let c = b[i];
+        let word_byte = c.is_ascii_alphanumeric() || c == b'_' || c == b'$';
+        if word_byte {
+            start.get_or_insert(i);
+            i += 1;
+            continue;
+        }
+        if let Some(s) = start.take() {
+            words.push(&upper[s..i]);
+        }
+        match c {
+            b'\'' | b'"' | b'`' => {
+                i += 1;
+                while i < b.len() {
+                    if b[i] == b'\\' && c == b'\'' {
+                        i += 2;
+                    } else if b[i] == c && b.get(i + 1) == Some(&c) {
+                        i += 2;
+                    } else if b[i] == c {
+                        break;
+                    } else {
+                        i += 1;
+                    }
+                }
+            }
+            b'/' if b.get(i + 1) == Some(&b'*') => {
+                if b.get(i + 2) == Some(&b'!') {
+                    // /*!50100 ... */: the content is code.
+                    i += 3;
+                    while i < b.len() && b[i].is_ascii_digit() {
+                        i += 1;
+                    }
+                    continue;
+                }
+                match upper[i + 2..].find("*/") {
+                    Some(end) => i += end + 3,
+                    None => break,
+                }
+            }
+            b'-' if b.get(i + 1) == Some(&b'-') => match upper[i..].find('\n') {
+                Some(end) => i += end,
+                None => break,
+            },
+            _ => {}
+        }
+        i += 1;
+    }
+    if let Some(s) = start {
+        words.push(&upper[s..]);
+    }
+    words.into_iter()
+}
+
+/// `CREATE|ALTER|DROP|RENAME ... TABLE|VIEW|... [IF [NOT] EXISTS] db.name`:
+/// whether the object's name has a database in front of it.
+fn names_another_database(upper: &str) -> bool {
+    let kinds = [
+        "TABLE",
+        "VIEW",
+        "PROCEDURE",
+        "FUNCTION",
+        "EVENT",
+        "TRIGGER",
+        "SEQUENCE",
+    ];
+    let first = upper_words(upper, 1);
+    if !matches!(first.as_slice(), ["CREATE" | "ALTER" | "DROP" | "RENAME"]) {
+        return false;
+    }
+    // Past the kind word and IF [NOT] EXISTS, the object's name.
+    let mut rest = upper;
+    let Some(at) = kinds
+        .iter()
+        .filter_map(|k| {
+            upper
+                .match_indices(k)
+                .find(|(i, _)| {
+                    let before = upper[..*i].chars().last();
+                    let after = upper[i + k.len()..].chars().next();
+                    before.is_none_or(|c| c.is_whitespace() || c == '/' || c == '*')
+                        && after.is_none_or(char::is_whitespace)
+                })
+                .map(|(i, _)| i + k.len())
+        })
+        .min()
+    else {
+        return false;
+    };
+    rest = rest[at..].trim_start();
+    for skip in ["IF NOT EXISTS", "IF EXISTS"] {
+        if let Some(r) = rest.strip_prefix(skip) {
+            rest = r.trim_start();
+        }
+    }
+    // One identifier, `quoted` or bare, then a dot.
+    let after = if let Some(q) = rest.strip_prefix('`') {
+        let mut i = 0;
+        let b = q.as_bytes();
+        loop {
+            match b.get(i) {
+                Some(b'`') if b.get(i + 1) == Some(&b'`') => i += 2,
+                Some(b'`') => break &q[i + 1..],
+                Some(_) => i += 1,
+                None => return false,
+            }
+        }
+    } else {
+        let end = rest
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '$'))
+            .unwrap_or(rest.len());
+        &rest[end..]
+    };
+    after.trim_start().starts_with('.')
 }
 
 #[cfg(test)]
@@ -188,6 +353,32 @@ mod tests {
             (MySql, "CREATE USER u", true),
             (MySql, "USE other", true),
             (MySql, "CREATE TABLE `t` (a int)", false),
+            (Postgres, "DO $$ BEGIN EXECUTE 'CREATE ROLE x SUPERUSER'; END $$", true),
+            (Postgres, "CREATE TABLE public.leak AS SELECT pg_catalog.pg_read_file('/etc/hostname')", true),
+            (Postgres, "SELECT pg_catalog.pg_sleep(2)", true),
+            (Postgres, "SELECT pg_catalog.set_config('search_path', '', false)", false),
+            (Postgres, "SELECT pg_catalog.lo_create('16427')", false),
+            (Postgres, "INSERT INTO public.t VALUES (1)", true),
+            (Postgres, "CREATE MATERIALIZED VIEW public.mv AS\n SELECT 1 AS a\n  WITH NO DATA", false),
+            (Postgres, "CREATE VIEW public.v AS\n SELECT t.a\n   FROM public.t", false),
+            (Postgres, "CREATE FUNCTION public.f() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$", false),
+            (Postgres, "CREATE TABLE public.t (a int DEFAULT 1)", false),
+            (Postgres, "REFRESH MATERIALIZED VIEW public.mv", false),
+            (MySql, "PREPARE st FROM 'CREATE DATABASE x'", true),
+            (MySql, "EXECUTE st", true),
+            (MySql, "CREATE TABLE `leak` AS SELECT (SELECT GROUP_CONCAT(User) FROM mysql.user) AS users", true),
+            (MySql, "CREATE TABLE `leak` SELECT 1", true),
+            (MySql, "CREATE TABLE `leak` /* x */ SELECT 1", true),
+            (MySql, "CREATE TABLE `c` (a int COMMENT 'to select rows', `select` int) /*!50100 PARTITION BY HASH (a) */", false),
+            (Postgres, "CREATE TABLE public.c (\"select\" int, b text DEFAULT 'select')", false),
+            (MySql, "CREATE TABLE `other`.`planted` (a int)", true),
+            (MySql, "CREATE TABLE IF NOT EXISTS other.planted (a int)", true),
+            (MySql, "INSERT INTO `other`.`planted` VALUES (42)", true),
+            (MySql, "DROP TABLE IF EXISTS `t`", false),
+            (MySql, "/*!50001 CREATE ALGORITHM=UNDEFINED */ /*!50013 DEFINER=`root`@`localhost` SQL SECURITY DEFINER */ /*!50001 VIEW `v` AS select `t`.`a` AS `a` from `t` */", false),
+            (MySql, "CREATE TABLE `we``ird.x` (a int)", false),
+            (MySql, "CREATE DEFINER=`root`@`%` TRIGGER `tr` BEFORE INSERT ON `t` FOR EACH ROW SET NEW.a = (SELECT 1)", false),
+            (MySql, "CREATE DEFINER=`root`@`%` PROCEDURE `p`() BEGIN SELECT 1; END", false),
         ] {
             assert_eq!(outside_target(dialect, sql).is_some(), bad, "{sql}");
         }

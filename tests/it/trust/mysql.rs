@@ -297,6 +297,71 @@ fn settings_that_change_how_strings_read_are_refused() {
     }
 }
 
+/// A schema file once reached past its database with statements whose
+/// first words looked like DDL or that no rule named: a table and a row in
+/// another database, a table made from a query of the server's accounts,
+/// dynamic SQL. Each is refused before anything is built.
+#[test]
+fn a_schema_file_cannot_reach_another_database_or_run_code() {
+    let source = TestDb::create("schema_src");
+    source.sql("CREATE TABLE a (id INT PRIMARY KEY);");
+    let other = TestDb::create("schema_other");
+    other.sql("CREATE TABLE kept (id INT PRIMARY KEY); INSERT INTO kept VALUES (1);");
+    let target = TestDb::reserve("schema_tgt");
+    let dir = tempfile::tempdir().unwrap();
+    let schema = dir.path().join("schema.sql");
+    export_schema(&source, &schema, &[]).assert_success();
+    let text = std::fs::read_to_string(&schema).unwrap();
+    let o = other.name();
+    for (i, (stmt, says)) in [
+        (
+            format!("CREATE TABLE `{o}`.`planted` (a int);"),
+            "another database",
+        ),
+        (
+            format!("INSERT INTO `{o}`.`kept` VALUES (42);"),
+            "runs code",
+        ),
+        (
+            format!("DROP TABLE IF EXISTS `{o}`.`kept`;"),
+            "another database",
+        ),
+        (
+            "CREATE TABLE `leak` AS SELECT (SELECT GROUP_CONCAT(User) FROM mysql.user) AS users;"
+                .to_string(),
+            "runs code",
+        ),
+        (
+            "PREPARE st FROM 'CREATE DATABASE x';".to_string(),
+            "runs code",
+        ),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let file = write_inserted(
+            dir.path(),
+            &format!("bad{i}.sql"),
+            &text,
+            "-- dbsnap:section post-data",
+            stmt,
+        );
+        let run = init(&target, &file, None, true);
+        assert_refused(&run, &file, says);
+        assert!(
+            run.stderr.contains(&format!("{}:", path_str(&file))),
+            "{run}"
+        );
+    }
+    assert!(!target.exists());
+    assert_eq!(
+        other.sql("SELECT GROUP_CONCAT(TABLE_NAME) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()").trim(),
+        "kept"
+    );
+    assert_eq!(other.sql("SELECT COUNT(*) FROM kept").trim(), "1");
+    init(&target, &schema, None, true).assert_success();
+}
+
 /// A session killed mid-load (KILL CONNECTION from another one):
 /// "connection lost while loading table X (at PATH:LINE)", nothing
 /// committed, and the AUTO_INCREMENT counters the rolled-back rows moved

@@ -575,13 +575,24 @@ fn schema_files_stay_inside_the_target() {
     export_schema(&target, &schema, &[]).assert_success();
     let text = std::fs::read_to_string(&schema).unwrap();
     let outside = [
-        "CREATE DATABASE evil;",
-        "ALTER SYSTEM SET work_mem = '1GB';",
-        "CREATE ROLE evil;",
-        "COPY (SELECT 1) TO PROGRAM 'id';",
-        "DROP DATABASE postgres;",
+        ("CREATE DATABASE evil;", "outside the target"),
+        ("ALTER SYSTEM SET work_mem = '1GB';", "outside the target"),
+        ("CREATE ROLE evil;", "outside the target"),
+        ("COPY (SELECT 1) TO PROGRAM 'id';", "outside the target"),
+        ("DROP DATABASE postgres;", "outside the target"),
+        // Code run as the file loads (the role or file would outlive a
+        // failed init, which only drops its staging database).
+        (
+            "DO $$ BEGIN EXECUTE 'CREATE ROLE evil SUPERUSER'; END $$;",
+            "runs code",
+        ),
+        (
+            "CREATE TABLE public.leak AS SELECT pg_catalog.pg_read_file('/etc/hostname') AS x;",
+            "runs code",
+        ),
+        ("SELECT pg_catalog.pg_sleep(0);", "runs code"),
     ];
-    for (i, stmt) in outside.iter().enumerate() {
+    for (i, (stmt, says)) in outside.iter().enumerate() {
         let file = write_inserted(
             dir.path(),
             &format!("bad{i}.sql"),
@@ -590,7 +601,7 @@ fn schema_files_stay_inside_the_target() {
             stmt,
         );
         let run = init(&target, &file, None, true);
-        assert_refused(&run, &file, "outside the target");
+        assert_refused(&run, &file, says);
         assert!(
             run.stderr.contains(&format!("{}:", path_str(&file))),
             "PATH:LINE\n{run}"
