@@ -411,6 +411,13 @@ impl DataFile {
                  with `dbsnap init --schema FILE`. Nothing was loaded.",
             ));
         }
+        // The manifest and end marker speak for what came before them only.
+        if self.markers.ended {
+            return Err(self.at(
+                line,
+                "a statement after the end marker: the file is damaged",
+            ));
+        }
         Ok(())
     }
 

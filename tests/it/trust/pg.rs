@@ -278,6 +278,20 @@ fn incomplete_or_foreign_files_change_nothing() {
     let half = write(&dir.path().join("half.sql"), &text[..text.len() / 2]);
     assert_refused(&import(&target, &half, &["--truncate"]), &half, "");
 
+    // The end marker ends the file: a statement after it (one the rules
+    // allow anywhere else) was run.
+    let after = write(
+        &dir.path().join("after.sql"),
+        &format!("{text}SET statement_timeout = 1;\n"),
+    );
+    let says = format!(
+        "{}:{}: a statement after the end marker",
+        path_str(&after),
+        text.lines().count() + 1
+    );
+    assert_refused(&check(&after, &[]), &after, &says);
+    assert_refused(&import(&target, &after, &["--truncate"]), &after, &says);
+
     let schema = dir.path().join("schema.sql");
     export_schema(&target, &schema, &[]).assert_success();
     assert_refused(&import(&target, &schema, &[]), &schema, "schema snapshot");
