@@ -16,6 +16,27 @@ pub enum Leftover {
 }
 
 static LEFT: Mutex<Vec<(u64, Leftover)>> = Mutex::new(Vec::new());
+static CRITICAL: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// A step that a signal must not cut in two (a swap: some of its renames
+/// done, others not). While one is alive, `main` lets the command run on
+/// until it ends, then cleans up.
+pub struct Critical(());
+
+pub fn critical() -> Critical {
+    CRITICAL.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    Critical(())
+}
+
+impl Drop for Critical {
+    fn drop(&mut self) {
+        CRITICAL.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+pub fn in_critical() -> bool {
+    CRITICAL.load(std::sync::atomic::Ordering::SeqCst) > 0
+}
 static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 /// Unregisters on drop: the owner removed the thing itself, or kept it on purpose.

@@ -63,6 +63,22 @@ async fn run_until_signal(args: cli::Cli) -> anyhow::Result<u8> {
         _ = int.recv() => 130,
         _ = term.recv() => 143,
     };
+    // A swap under way is finished (or put back) first: stopped in the
+    // middle, it would leave the target half replaced.
+    if cleanup::in_critical() {
+        eprintln!("dbsnap: interrupted during the swap; letting it end first");
+        while cleanup::in_critical() {
+            tokio::select! {
+                result = &mut command => {
+                    // It ended before the signal was acted on: its own words
+                    // (and exit code) say what it did.
+                    eprintln!("dbsnap: the command ended before it could be stopped");
+                    return result;
+                }
+                _ = tokio::time::sleep(std::time::Duration::from_millis(20)) => {}
+            }
+        }
+    }
     eprintln!("dbsnap: interrupted; cleaning up");
     // What the command registered is taken before its future is dropped
     // (dropping it closes its connections and unregisters its guards).

@@ -188,7 +188,7 @@ impl MySql {
                 (staging, None)
             }
         };
-        let _registered = crate::cleanup::database(&self.spec, &staging);
+        let registered = crate::cleanup::database(&self.spec, &staging);
 
         let built = async {
             let mut conn = connect::connect(&self.spec.with_dbname(&staging)).await?;
@@ -319,7 +319,10 @@ impl MySql {
             return Err(err.context(not_touched(&target, self.database_exists().await)));
         }
         let old = staging_name(&target, "old", 64);
-        swap::Swap {
+        // A signal waits for the swap: its RENAMEs and the code it moves
+        // are finished or put back, never left half done.
+        let critical = crate::cleanup::critical();
+        let swapped = swap::Swap {
             staging: &staging,
             target: &target,
             old: &old,
@@ -328,7 +331,13 @@ impl MySql {
             lock_timeout: self.lock_timeout,
         }
         .run(&mut admin)
-        .await?;
+        .await;
+        if swapped.is_ok() {
+            // Its tables are the target's now.
+            drop(registered);
+        }
+        drop(critical);
+        swapped?;
         Ok(report)
     }
 

@@ -304,7 +304,7 @@ impl Postgres {
                 None
             }
         };
-        let _registered = crate::cleanup::database(&self.spec, &staging);
+        let registered = crate::cleanup::database(&self.spec, &staging);
         // What the build has reached, as a comment on the staging database,
         // for a later `--resume` (cleared in the swap's transaction).
         let record = |phase: Phase| {
@@ -416,7 +416,14 @@ impl Postgres {
                 ident(&target)
             )
         };
-        if let Err(err) = run(swap).await {
+        // From the renames to the old copy's drop: a signal waits for it.
+        let _critical = crate::cleanup::critical();
+        let swapped = run(swap).await;
+        if swapped.is_ok() {
+            // The staging name is the target's now.
+            drop(registered);
+        }
+        if let Err(err) = swapped {
             let state = self.state_of(&[&target, &staging, &old]).await;
             let _ = self.drop_database(&staging).await;
             return Err(anyhow::Error::from(err).context(format!(

@@ -206,6 +206,35 @@ fn a_swap_killed_at_any_step_is_finished_or_reverted() {
     }
 }
 
+/// SIGTERM during the swap once stopped it between its steps: the tables
+/// renamed into the target, its views and triggers not made yet, and the
+/// run said only that it dropped its staging database. The signal now
+/// waits for the swap to end, which says so.
+#[test]
+fn a_signal_during_the_swap_lets_it_end() {
+    for step in ["journal", "rekeyed", "renamed", "code-created"] {
+        let (target, source, dir, schema, data) = setup();
+        let after = state(&source);
+        let pause = dir.path().join("paused");
+        let (mut child, stderr) = Dbsnap::new()
+            .args(init_args(&target, &schema, Some(&data), true))
+            .spawn_paused_at(step, &pause);
+        let sent = std::process::Command::new("kill")
+            .args(["-15", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+        std::thread::sleep(Duration::from_millis(300));
+        std::fs::remove_file(&pause).unwrap();
+        let code = crate::support::wait_or_kill(&mut child, Duration::from_secs(300));
+        let stderr = stderr.join().unwrap();
+        assert_eq!(code, Some(0), "{step}: {stderr}");
+        assert!(stderr.contains("letting it end first"), "{step}: {stderr}");
+        assert_eq!(state(&target), after, "{step}: {stderr}");
+        assert_no_leftovers(&target, step);
+    }
+}
+
 #[test]
 fn a_killed_swap_then_init_resume_ends_with_the_new_database() {
     for &(step, _, word) in STEPS {
