@@ -23,6 +23,11 @@ pub fn server_message(err: &mysql_async::Error) -> String {
             }
             text
         }
+        // mysql_async's I/O errors say "Input/output error: " at two levels.
+        mysql_async::Error::Io(io) => match io.to_string() {
+            text if text.starts_with("Input/output error: ") => text,
+            text => format!("Input/output error: {text}"),
+        },
         other => other.to_string(),
     }
 }

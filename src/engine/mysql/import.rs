@@ -190,7 +190,7 @@ async fn load_with(
                         table: None,
                     };
                     if queue.send(job).await.is_err() {
-                        return Err(first_failure(handles).await);
+                        return Err(first_failure(queues, handles).await);
                     }
                 }
             }
@@ -237,7 +237,7 @@ async fn load_with(
                                 .await
                                 .is_err()
                             {
-                                return Err(first_failure(handles).await);
+                                return Err(first_failure(queues, handles).await);
                             }
                         }
                     }
@@ -251,7 +251,7 @@ async fn load_with(
                         table: Some(table),
                     };
                     if queues[worker].send(job).await.is_err() {
-                        return Err(first_failure(handles).await);
+                        return Err(first_failure(queues, handles).await);
                     }
                 }
             }
@@ -345,7 +345,14 @@ async fn load_again(
 }
 
 /// The error of the worker that stopped first.
-async fn first_failure(handles: Vec<tokio::task::JoinHandle<Result<()>>>) -> anyhow::Error {
+/// The error of the loading connection that stopped. The queues go first:
+/// a connection still waiting for work would otherwise wait for ever, and
+/// so would this, before it reached the one that failed.
+async fn first_failure(
+    queues: Vec<mpsc::Sender<Job>>,
+    handles: Vec<tokio::task::JoinHandle<Result<()>>>,
+) -> anyhow::Error {
+    drop(queues);
     for handle in handles {
         match handle.await {
             Ok(Err(err)) => return err,

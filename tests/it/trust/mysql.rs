@@ -362,6 +362,48 @@ fn a_schema_file_cannot_reach_another_database_or_run_code() {
     init(&target, &schema, None, true).assert_success();
 }
 
+/// `init` loads tables on two connections. When the second one failed, the
+/// reader's next statement for it found it gone, and the run then waited for
+/// the first connection to end, which was waiting for work: init hung for
+/// good (found by killing a LOAD DATA connection from the server). It ends
+/// with the failing statement's error now.
+#[test]
+fn a_loading_connection_that_fails_ends_init() {
+    let keyed = TestDb::create("keyed");
+    let loose = TestDb::create("loose");
+    for (db, key) in [(&keyed, "PRIMARY KEY"), (&loose, "")] {
+        db.sql(&format!(
+            "CREATE TABLE t1 (id INT PRIMARY KEY); CREATE TABLE t2 (id INT {key});
+             CREATE TABLE t3 (id INT PRIMARY KEY); CREATE TABLE t4 (id INT PRIMARY KEY);
+             CREATE TABLE t5 (id INT PRIMARY KEY);"
+        ));
+    }
+    loose.sql(
+        "INSERT INTO t1 VALUES (1), (2); INSERT INTO t2 VALUES (7), (7);
+         INSERT INTO t3 VALUES (1); INSERT INTO t4 VALUES (1); INSERT INTO t5 VALUES (1);",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let schema = dir.path().join("schema.sql");
+    export_schema(&keyed, &schema, &[]).assert_success();
+    let data = dir.path().join("data.sql");
+    export_data(&loose, &data, &[]).assert_success();
+    let target = TestDb::reserve("fails_t");
+    let run = crate::support::Dbsnap::new()
+        .args(crate::support::commands::init_args(
+            &target,
+            &schema,
+            Some(&data),
+            true,
+        ))
+        .timeout(Duration::from_secs(120))
+        .run();
+    run.assert_code(1);
+    // The duplicate shows at COMMIT (unique checks are off for the load).
+    assert!(run.stderr.contains("data.sql:23: table `t2`"), "{run}");
+    assert!(!target.exists());
+    assert!(target.staging_leftovers().is_empty(), "{run}");
+}
+
 /// A session killed mid-load (KILL CONNECTION from another one):
 /// "connection lost while loading table X (at PATH:LINE)", nothing
 /// committed, and the AUTO_INCREMENT counters the rolled-back rows moved
