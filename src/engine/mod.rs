@@ -401,3 +401,27 @@ pub fn fault_point(step: &str) {
         }
     }
 }
+
+/// What a failed build left, for its message: whether the target exists (as
+/// read back), and whether the staging database could be dropped.
+pub fn not_touched(
+    target: &str,
+    exists: Result<bool>,
+    staging: &str,
+    dropped: Result<()>,
+) -> String {
+    let mut words = match (&exists, &dropped) {
+        (Ok(true), _) => format!("building {target} failed; the existing database was not touched"),
+        (Ok(false), Ok(())) => format!("building {target} failed; nothing was created"),
+        (Ok(false), Err(_)) => format!("building {target} failed; {target} was not created"),
+        (Err(_), Ok(())) => format!("building {target} failed; the staging database was dropped"),
+        (Err(_), Err(_)) => format!("building {target} failed"),
+    };
+    if let Err(e) = dropped {
+        words += &format!(
+            "; the staging database {staging} is left behind ({}): the next init drops it",
+            crate::error::Report(&e)
+        );
+    }
+    words
+}

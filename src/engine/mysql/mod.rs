@@ -311,12 +311,20 @@ impl MySql {
             other => other,
         };
         if let Err(err) = built {
-            let _ = exec(
+            // The run's own connection may be the one that was lost.
+            let dropped = match exec(
                 &mut admin,
                 &format!("DROP DATABASE IF EXISTS {}", ident(&staging)),
             )
-            .await;
-            return Err(err.context(not_touched(&target, self.database_exists().await)));
+            .await
+            {
+                Ok(()) => Ok(()),
+                Err(_) => self.drop_staging(&staging).await,
+            };
+            let exists = self.database_exists().await;
+            return Err(err.context(crate::engine::not_touched(
+                &target, exists, &staging, dropped,
+            )));
         }
         let old = staging_name(&target, "old", 64);
         // A signal waits for the swap: its RENAMEs and the code it moves
@@ -617,13 +625,4 @@ async fn run_deferred(conn: &mut Conn, path: &Path, restores: &[(Restore, u64)])
         }
     }
     Ok(())
-}
-
-/// The last words of a failed init: whether there was a database to leave alone.
-fn not_touched(target: &str, exists: Result<bool>) -> String {
-    match exists {
-        Ok(true) => format!("building {target} failed; the existing database was not touched"),
-        Ok(false) => format!("building {target} failed; nothing was created"),
-        Err(_) => format!("building {target} failed; the staging database was dropped"),
-    }
 }

@@ -343,6 +343,7 @@ impl Postgres {
                 None => {
                     record(Phase::PreData).await?;
                     load::run_schema(&client, schema_file, load::Sections::PreData).await?;
+                    crate::engine::fault_point("pre-data-built");
                     record(Phase::Rows).await?;
                 }
                 Some(Phase::Ready) => return Ok(()),
@@ -379,12 +380,20 @@ impl Postgres {
         }
         .await;
         if let Err(err) = built {
-            let _ = run(format!(
+            // The run's own connection may be the one that was lost.
+            let dropped = match run(format!(
                 "DROP DATABASE IF EXISTS {} WITH (FORCE)",
                 ident(&staging)
             ))
-            .await;
-            return Err(err.context(not_touched(&target, self.database_exists().await)));
+            .await
+            {
+                Ok(()) => Ok(()),
+                Err(_) => self.drop_database(&staging).await,
+            };
+            let exists = self.database_exists().await;
+            return Err(err.context(crate::engine::not_touched(
+                &target, exists, &staging, dropped,
+            )));
         }
 
         let exists = maint
@@ -561,13 +570,4 @@ async fn disable_constraints(client: &Client) -> Result<()> {
         );
         ServerError::new(words, e).into()
     })
-}
-
-/// The last words of a failed init: whether there was a database to leave alone.
-fn not_touched(target: &str, exists: Result<bool>) -> String {
-    match exists {
-        Ok(true) => format!("building {target} failed; the existing database was not touched"),
-        Ok(false) => format!("building {target} failed; nothing was created"),
-        Err(_) => format!("building {target} failed; the staging database was dropped"),
-    }
 }

@@ -716,6 +716,42 @@ fn unsafe_kill(pid: u32, signal: i32) {
     assert!(ok, "kill -{signal} {pid}");
 }
 
+/// The connection init holds to the maintenance database records the
+/// build's progress and drops the staging database after a failure. When
+/// it was the one killed, the drop went over it too, and failed: the
+/// staging database stayed. It is dropped over a new connection now.
+#[test]
+fn init_whose_own_connection_is_killed_leaves_no_staging_database() {
+    let (target, dir, schema, data) = setup_for_init();
+    let before = state(&target);
+    let pause = dir.path().join("paused");
+    let (mut child, stderr) = crate::support::Dbsnap::new()
+        .args(init_args(&target, &schema, Some(&data), true))
+        .spawn_paused_at("pre-data-built", &pause);
+    let staging = target.staging_leftovers();
+    assert_eq!(staging.len(), 1, "{staging:?}");
+    let tag = format!("dbsnap:{}", staging[0].rsplit('_').next().unwrap());
+    let server = target.server();
+    let killed = server.psql(
+        &server.maintenance_db(),
+        &format!(
+            "SELECT count(pg_catalog.pg_terminate_backend(pid)) FROM pg_catalog.pg_stat_activity \
+             WHERE application_name = '{tag}' AND datname = current_database()"
+        ),
+    );
+    assert_eq!(killed.trim(), "1", "the run's maintenance connection");
+    std::fs::remove_file(&pause).unwrap();
+    let code = crate::support::wait_or_kill(&mut child, std::time::Duration::from_secs(300));
+    let stderr = stderr.join().unwrap();
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(
+        stderr.contains("the existing database was not touched"),
+        "{stderr}"
+    );
+    assert!(target.staging_leftovers().is_empty(), "{stderr}");
+    assert_eq!(state(&target), before);
+}
+
 /// A backend killed mid-load: "connection lost while loading table X
 /// (at PATH:LINE)", not a statement error, and nothing committed.
 #[test]
