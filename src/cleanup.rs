@@ -12,7 +12,16 @@ use crate::error::Report;
 
 pub enum Leftover {
     File(PathBuf),
-    Database { spec: ConnectionSpec, name: String },
+    Database {
+        spec: ConnectionSpec,
+        name: String,
+    },
+    /// MySQL AUTO_INCREMENT counters before an import's transaction: InnoDB
+    /// does not roll them back with its rows.
+    Counters {
+        spec: ConnectionSpec,
+        before: Vec<(String, u64)>,
+    },
 }
 
 static LEFT: Mutex<Vec<(u64, Leftover)>> = Mutex::new(Vec::new());
@@ -58,6 +67,14 @@ fn register(item: Leftover) -> Registration {
     Registration(id)
 }
 
+/// Counters to put back if the import is stopped before it commits.
+pub fn counters(spec: &ConnectionSpec, before: &[(String, u64)]) -> Registration {
+    register(Leftover::Counters {
+        spec: spec.clone(),
+        before: before.to_vec(),
+    })
+}
+
 pub fn file(path: &Path) -> Registration {
     register(Leftover::File(path.to_path_buf()))
 }
@@ -85,6 +102,18 @@ pub async fn remove(items: Vec<Leftover>) {
             Leftover::File(path) => {
                 if std::fs::remove_file(&path).is_ok() {
                     eprintln!("dbsnap: removed the temporary file {}", path.display());
+                }
+            }
+            Leftover::Counters { spec, before } => {
+                match crate::engine::mysql::put_back_counters_after(&spec, &before).await {
+                    Ok(()) => eprintln!(
+                        "dbsnap: nothing was committed; the AUTO_INCREMENT counters are as they were"
+                    ),
+                    Err(e) => eprintln!(
+                        "dbsnap: nothing was committed, but AUTO_INCREMENT counters moved by the \
+                         rolled-back rows could not be put back: {}",
+                        Report(&e)
+                    ),
                 }
             }
             Leftover::Database { spec, name } => match crate::engine::Engine::for_spec(&spec) {

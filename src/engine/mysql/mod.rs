@@ -371,6 +371,9 @@ impl MySql {
         }
         // InnoDB does not roll its AUTO_INCREMENT counters back with the rows.
         let counters = auto_increments(&mut conn).await?;
+        // A signal drops the connection, and the server rolls the rows back:
+        // the counters are put back then too.
+        let put_back_on_signal = crate::cleanup::counters(&self.spec, &counters);
         exec(&mut conn, "START TRANSACTION").await?;
         let loaded = match import::load(&mut conn, path, opts).await {
             Ok(loaded) => loaded,
@@ -401,6 +404,7 @@ impl MySql {
                 path.display()
             ))
         })?;
+        drop(put_back_on_signal);
         // The counters' statements name tables in UTF-8, whatever the
         // file's SET NAMES said for its rows.
         let deferred = match exec(&mut conn, connect::SESSION).await {
@@ -466,6 +470,16 @@ async fn auto_increments(conn: &mut Conn) -> Result<Vec<(String, u64)>> {
     .await
     .map_err(ServerError::from)
     .context("reading the AUTO_INCREMENT counters")
+}
+
+/// [`put_back_counters`] over a new connection, once the server has rolled
+/// back the transaction of one that was dropped (its ALTERs wait for that).
+pub async fn put_back_counters_after(
+    spec: &ConnectionSpec,
+    before: &[(String, u64)],
+) -> Result<()> {
+    let mut conn = connect::connect(spec).await?;
+    put_back_counters(&mut conn, before).await
 }
 
 /// Sets counters that moved back to what they were before a rolled-back load.

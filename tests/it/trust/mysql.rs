@@ -404,6 +404,59 @@ fn a_loading_connection_that_fails_ends_init() {
     assert!(target.staging_leftovers().is_empty(), "{run}");
 }
 
+/// InnoDB does not roll AUTO_INCREMENT counters back with the rows. A
+/// failed import put them back, but one stopped by SIGTERM left them where
+/// the rolled-back rows had moved them. They are put back after a signal
+/// too.
+#[test]
+fn a_signal_during_import_puts_the_counters_back() {
+    // The file's ids run past the target's counter (3), so loading them
+    // moves it.
+    let (_source, target, _dir, good) = source_target_and_snapshot::<crate::support::mysql::MyServer>(
+        SCHEMA,
+        "INSERT INTO a (id, t) SELECT seq, 'x' FROM seq_100_to_2000; INSERT INTO b (a_id) VALUES (1);",
+        "INSERT INTO a (t) VALUES ('old1'), ('old2'); INSERT INTO b (a_id) VALUES (9);",
+    );
+    let before = state(&target);
+    let counter = || {
+        target
+            .sql("SELECT AUTO_INCREMENT FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'a'")
+            .trim()
+            .parse::<u64>()
+            .unwrap()
+    };
+    // The reader stops for good before the file's second table: the first
+    // one's rows are in the open transaction.
+    let (mut child, stderr) = crate::support::Dbsnap::new()
+        .args([
+            "import",
+            "--truncate",
+            "--url",
+            &target.url(),
+            path_str(&good),
+        ])
+        .env("DBSNAP_FAULT_STALL_AT_TABLE", "1")
+        .spawn();
+    let started = std::time::Instant::now();
+    while counter() <= 3 {
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "the rows never went in"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let sent = std::process::Command::new("kill")
+        .args(["-15", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let code = crate::support::wait_or_kill(&mut child, Duration::from_secs(120));
+    let stderr = stderr.join().unwrap();
+    assert_eq!(code, Some(143), "{stderr}");
+    assert!(stderr.contains("counters are as they were"), "{stderr}");
+    assert_eq!(state(&target), before, "{stderr}");
+}
+
 /// A session killed mid-load (KILL CONNECTION from another one):
 /// "connection lost while loading table X (at PATH:LINE)", nothing
 /// committed, and the AUTO_INCREMENT counters the rolled-back rows moved
