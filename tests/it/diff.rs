@@ -427,8 +427,13 @@ fn pg_ctrl_c_drops_the_scratch_database() {
     let live = PgDb::create("live");
     let dir = tempdir();
     let file = dir.join("slow.sql");
-    // The scratch load stops here until interrupted.
-    std::fs::write(&file, "CREATE TABLE a (id int);\nSELECT pg_sleep(600);\n").unwrap();
+    // The scratch load stops here until interrupted (a schema file may not
+    // hold a bare SELECT; a materialized view runs its query as it is made).
+    std::fs::write(
+        &file,
+        "CREATE TABLE a (id int);\nCREATE MATERIALIZED VIEW m AS SELECT 1 AS s FROM pg_catalog.pg_sleep(600);\n",
+    )
+    .unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_dbsnap"))
         .args(["diff", "--schema", path_str(&file), "--url", &live.url()])
         .stdin(Stdio::null())
@@ -440,7 +445,7 @@ fn pg_ctrl_c_drops_the_scratch_database() {
     let server = live.server();
     let sleeping = format!(
         "SELECT count(*) FROM pg_stat_activity WHERE datname LIKE '{}%' AND datname <> '{}' \
-         AND query LIKE 'SELECT pg_sleep(600)%'",
+         AND query LIKE 'CREATE MATERIALIZED VIEW m AS%'",
         live.name(),
         live.name()
     );

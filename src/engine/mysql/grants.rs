@@ -82,6 +82,36 @@ fn qualified(name: &str) -> String {
     }
 }
 
+/// Fails when the account may read only some tables or columns of the
+/// database: the catalog hides the others from it, so a snapshot would leave
+/// them out and say nothing.
+pub async fn refuse_partial_read(conn: &mut mysql_async::Conn) -> anyhow::Result<()> {
+    use anyhow::Context;
+    use mysql_async::prelude::Queryable;
+    let row: Option<(i64, i64, String)> = conn
+        .query_first(include_str!("sql/partial_grants.sql"))
+        .await
+        .map_err(crate::error::ServerError::from)
+        .context("reading the account's privileges")?;
+    match row {
+        Some((0, part, grantee)) if part > 0 => {
+            let db: Option<String> = conn
+                .query_first("SELECT DATABASE()")
+                .await
+                .map_err(crate::error::ServerError::from)?;
+            let db = db.unwrap_or_default();
+            anyhow::bail!(
+                "account {grantee} may read only some tables or columns of {0}: SELECT is \
+                 granted on them, not on the database, and the server hides the rest, so a \
+                 snapshot would leave them out without a word. Nothing was written. \
+                 missing grant: GRANT SELECT ON {0}.* TO {grantee}",
+                backticked(&db)
+            )
+        }
+        _ => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -133,35 +163,5 @@ mod tests {
             None
         );
         assert_eq!(missing_grant(1142, "garbled"), None);
-    }
-}
-
-/// Fails when the account may read only some tables or columns of the
-/// database: the catalog hides the others from it, so a snapshot would leave
-/// them out and say nothing.
-pub async fn refuse_partial_read(conn: &mut mysql_async::Conn) -> anyhow::Result<()> {
-    use anyhow::Context;
-    use mysql_async::prelude::Queryable;
-    let row: Option<(i64, i64, String)> = conn
-        .query_first(include_str!("sql/partial_grants.sql"))
-        .await
-        .map_err(crate::error::ServerError::from)
-        .context("reading the account's privileges")?;
-    match row {
-        Some((0, part, grantee)) if part > 0 => {
-            let db: Option<String> = conn
-                .query_first("SELECT DATABASE()")
-                .await
-                .map_err(crate::error::ServerError::from)?;
-            let db = db.unwrap_or_default();
-            anyhow::bail!(
-                "account {grantee} may read only some tables or columns of {0}: SELECT is \
-                 granted on them, not on the database, and the server hides the rest, so a \
-                 snapshot would leave them out without a word. Nothing was written. \
-                 missing grant: GRANT SELECT ON {0}.* TO {grantee}",
-                backticked(&db)
-            )
-        }
-        _ => Ok(()),
     }
 }

@@ -414,6 +414,8 @@ mod tests {
             (Postgres, "INSERT INTO t VALUES ('f'::boolean OR pg_terminate_backend(42))", Statement::Other("INSERT INTO t VALUES".into())),
             (Postgres, "INSERT INTO t VALUES ('1'::int f(2))", Statement::Other("INSERT INTO t VALUES".into())),
             (Postgres, "INSERT INTO t VALUES ('x'::evil.d)", Statement::Other("INSERT INTO t VALUES".into())),
+            (Postgres, "INSERT INTO t VALUES ('x'::dom)", Statement::Other("INSERT INTO t VALUES".into())),
+            (Postgres, "INSERT INTO t VALUES ('x'::\"Dom\")", Statement::Other("INSERT INTO t VALUES".into())),
             (Postgres, "INSERT INTO t VALUES ('1'::pg_catalog.int4)", insert_of(t(None, "t"), "INSERT INTO \"t\" VALUES ('1'::pg_catalog.int4)")),
             (
                 Postgres,

@@ -13,6 +13,80 @@ pub(super) struct Parser<'a> {
     pub(super) bad: bool,
 }
 
+/// PostgreSQL's built-in type names a cast may use without `pg_catalog.`.
+const BUILT_IN_TYPES: &[&str] = &[
+    "bool",
+    "boolean",
+    "bytea",
+    "char",
+    "character",
+    "varchar",
+    "bpchar",
+    "text",
+    "name",
+    "int2",
+    "smallint",
+    "int4",
+    "int",
+    "integer",
+    "int8",
+    "bigint",
+    "numeric",
+    "decimal",
+    "float4",
+    "real",
+    "float8",
+    "float",
+    "double",
+    "money",
+    "date",
+    "time",
+    "timetz",
+    "timestamp",
+    "timestamptz",
+    "interval",
+    "uuid",
+    "json",
+    "jsonb",
+    "jsonpath",
+    "xml",
+    "inet",
+    "cidr",
+    "macaddr",
+    "macaddr8",
+    "bit",
+    "varbit",
+    "oid",
+    "tsvector",
+    "tsquery",
+    "point",
+    "line",
+    "lseg",
+    "box",
+    "path",
+    "polygon",
+    "circle",
+    "pg_lsn",
+    "int4range",
+    "int8range",
+    "numrange",
+    "tsrange",
+    "tstzrange",
+    "daterange",
+    "int4multirange",
+    "int8multirange",
+    "nummultirange",
+    "tsmultirange",
+    "tstzmultirange",
+    "datemultirange",
+    "regclass",
+    "regtype",
+    "xid",
+    "xid8",
+    "tid",
+    "cid",
+];
+
 /// The words that continue a PostgreSQL type name after its first word
 /// (`double precision`, `character varying`, `timestamp(3) with time zone`,
 /// `interval day to second`), as format_type() writes them.
@@ -201,9 +275,15 @@ impl<'a> Parser<'a> {
         let Some(first) = self.ident(Dialect::Postgres) else {
             return false;
         };
-        // Only pg_catalog's types by schema: a type of another schema may be
-        // a domain whose CHECK calls a function of whoever made it.
-        if self.punct('.') && (first != "pg_catalog" || self.ident(Dialect::Postgres).is_none()) {
+        // Only pg_catalog's types: a type of another schema may be a domain
+        // whose CHECK calls a function of whoever made it. By name, only
+        // pg_catalog's built-in names (searched first), since an unknown
+        // name goes on down the file's search_path.
+        if self.punct('.') {
+            if first != "pg_catalog" || self.ident(Dialect::Postgres).is_none() {
+                return false;
+            }
+        } else if !BUILT_IN_TYPES.contains(&first.as_str()) {
             return false;
         }
         // timestamp(3) with time zone, character varying(5), interval day to

@@ -96,6 +96,13 @@ pub fn outside_target(dialect: Dialect, sql: &str) -> Option<String> {
             true
         }
         ["CREATE" | "DROP" | "ALTER", "DATABASE", ..] => true,
+        // A database's comment and labels live in the shared catalog.
+        ["COMMENT", "ON", "DATABASE" | "ROLE" | "TABLESPACE", ..] => true,
+        ["SECURITY", "LABEL", ..]
+            if upper.contains(" ON DATABASE ") || upper.contains(" ON ROLE ") =>
+        {
+            true
+        }
         // A user mapping belongs to a foreign server of this database.
         ["CREATE" | "DROP" | "ALTER", "USER", "MAPPING", ..] if dialect == Dialect::Postgres => {
             false
@@ -127,7 +134,7 @@ pub fn outside_target(dialect: Dialect, sql: &str) -> Option<String> {
     if global {
         return Some(format!("it acts outside the target database ({words})"));
     }
-    if let Some(why) = runs_at_load(dialect, &upper) {
+    if let Some(why) = runs_at_load(dialect, text, &upper) {
         return Some(format!("{why} ({words})"));
     }
     if upper.contains("INTO OUTFILE") || upper.contains("INTO DUMPFILE") {
@@ -147,84 +154,91 @@ pub fn outside_target(dialect: Dialect, sql: &str) -> Option<String> {
 }
 
 /// A schema file defines objects; none of pg_dump's or mysqldump's schema
-/// statements changes rows or runs code as it loads. These do: a DO block,
-/// a procedure call, dynamic SQL (whose text no check sees), a statement on
-/// rows, a table made from a query, a SELECT (but for the settings and large
-/// objects pg_dump writes). MySQL: a table, view or routine named in another
-/// database.
-fn runs_at_load(dialect: Dialect, upper: &str) -> Option<&'static str> {
-    let w = upper_words(upper, 3);
-    let code = match w.as_slice() {
+/// statements changes rows or runs code as it loads. These do: a DO or
+/// anonymous block, a procedure call, dynamic SQL (whose text no check
+/// sees), a statement on rows, a query (SELECT, WITH, VALUES, EXPLAIN), a
+/// table made from a query, a rebuild that evaluates index expressions. A
+/// SELECT passes only as pg_dump's `set_config` and `lo_create`. MySQL: a
+/// table named in another database, anywhere in a table's DDL.
+fn runs_at_load(dialect: Dialect, text: &str, upper: &str) -> Option<&'static str> {
+    let words: Vec<(&str, usize)> = code_words(upper);
+    let first: Vec<&str> = words.iter().take(3).map(|(w, _)| *w).collect();
+    let code = match first.as_slice() {
         ["DO", ..] | ["CALL", ..] | ["EXECUTE", ..] | ["PREPARE", ..] | ["DEALLOCATE", ..] => true,
-        ["HANDLER", ..] | ["MERGE", ..] => true,
+        ["HANDLER", ..] | ["MERGE", ..] | ["WITH", ..] | ["VALUES", ..] | ["EXPLAIN", ..] => true,
+        ["TABLE", ..] | ["ANALYZE", ..] | ["CLUSTER", ..] | ["REINDEX", ..] => true,
         ["INSERT" | "REPLACE" | "UPDATE" | "DELETE" | "TRUNCATE", ..] => true,
-        ["SELECT", ..] => {
-            let allowed = [
-                "SELECT PG_CATALOG.SET_CONFIG(",
-                "SELECT PG_CATALOG.LO_CREATE(",
-            ];
-            !(dialect == Dialect::Postgres && allowed.iter().any(|a| upper.starts_with(a)))
-        }
+        ["SET", "STATEMENT", ..] => true,
+        ["BEGIN", ..] if dialect == Dialect::MySql => true,
+        ["SELECT", ..] => !(dialect == Dialect::Postgres && pg_dump_select(text)),
         ["CREATE", ..] => {
-            // CREATE [...] TABLE t AS SELECT / CREATE TABLE t SELECT (MySQL).
-            let table = upper_words(upper, 6).iter().position(|w| *w == "TABLE");
-            table.is_some()
-                && code_words(upper).any(|t| t == "SELECT" || t == "EXECUTE")
-                && !upper.contains("MATERIALIZED")
-                && !upper_words(upper, 2).contains(&"FUNCTION")
-                && !upper_words(upper, 4).contains(&"TRIGGER")
+            // CREATE [...] TABLE t AS query / CREATE TABLE t [(...)] SELECT.
+            words.iter().any(|(w, d)| *w == "TABLE" && *d == 0)
+                && !words.iter().any(|(w, d)| {
+                    matches!(*w, "FUNCTION" | "PROCEDURE" | "TRIGGER" | "VIEW") && *d == 0
+                })
+                && words
+                    .iter()
+                    .any(|(w, d)| *d == 0 && matches!(*w, "AS" | "SELECT"))
         }
         _ => false,
     };
     if code {
         return Some("it runs code or changes rows as it loads, which no schema statement does");
     }
-    if dialect == Dialect::MySql && names_another_database(upper) {
-        return Some("it names an object in another database");
+    if dialect == Dialect::MySql && names_another_database(&words, upper) {
+        return Some("it names a table in another database");
     }
     None
 }
 
+/// `SELECT pg_catalog.set_config('search_path', '...', false)` as the data
+/// files' rules read it, or `SELECT pg_catalog.lo_create('N')`.
+fn pg_dump_select(text: &str) -> bool {
+    if super::settings::pg_set_config(Dialect::Postgres, text).is_some() {
+        return true;
+    }
+    let t = text.trim().trim_end_matches(';').trim();
+    t.strip_prefix("SELECT pg_catalog.lo_create('")
+        .and_then(|r| r.strip_suffix("')"))
+        .is_some_and(|n| !n.is_empty() && n.bytes().all(|c| c.is_ascii_digit()))
+}
+
 /// The bare words of a statement, outside its strings, quoted names and
-/// comments (a versioned comment's content counts: the server runs it).
-fn code_words(upper: &str) -> impl Iterator<Item = &str> {
+/// comments (a versioned comment's content counts: the server runs it),
+/// each with its depth in parentheses.
+fn code_words(upper: &str) -> Vec<(&str, usize)> {
     let b = upper.as_bytes();
     let mut words = Vec::new();
+    let mut depth = 0usize;
     let mut i = 0;
     let mut start = None;
     while i < b.len() {
         let c = b[i];
-        let word_byte = c.is_ascii_alphanumeric() || c == b'_' || c == b'$';
-        if word_byte {
+        if c.is_ascii_alphanumeric() || c == b'_' || c == b'$' {
             start.get_or_insert(i);
             i += 1;
             continue;
         }
         if let Some(s) = start.take() {
-            words.push(&upper[s..i]);
+            words.push((&upper[s..i], depth));
         }
         match c {
-            b'\'' | b'"' | b'`' => {
-                i += 1;
-                while i < b.len() {
-                    if b[i] == b'\\' && c == b'\'' {
-                        i += 2;
-                    } else if b[i] == c && b.get(i + 1) == Some(&c) {
-                        i += 2;
-                    } else if b[i] == c {
-                        break;
-                    } else {
-                        i += 1;
-                    }
-                }
-            }
+            b'(' => depth += 1,
+            b')' => depth = depth.saturating_sub(1),
+            b'\'' | b'"' | b'`' => i = after_quoted(b, i),
             b'/' if b.get(i + 1) == Some(&b'*') => {
-                if b.get(i + 2) == Some(&b'!') {
-                    // /*!50100 ... */: the content is code.
-                    i += 3;
-                    while i < b.len() && b[i].is_ascii_digit() {
-                        i += 1;
+                // /*!50100 ... */ and /*M!100000 ... */: the content is code.
+                let bang = match (b.get(i + 2), b.get(i + 3)) {
+                    (Some(b'!'), _) => Some(i + 3),
+                    (Some(b'M'), Some(b'!')) => Some(i + 4),
+                    _ => None,
+                };
+                if let Some(mut j) = bang {
+                    while j < b.len() && b[j].is_ascii_digit() {
+                        j += 1;
                     }
+                    i = j;
                     continue;
                 }
                 match upper[i + 2..].find("*/") {
@@ -236,76 +250,112 @@ fn code_words(upper: &str) -> impl Iterator<Item = &str> {
                 Some(end) => i += end,
                 None => break,
             },
+            b'#' => match upper[i..].find('\n') {
+                Some(end) => i += end,
+                None => break,
+            },
             _ => {}
         }
         i += 1;
     }
     if let Some(s) = start {
-        words.push(&upper[s..]);
+        words.push((&upper[s..], depth));
     }
-    words.into_iter()
+    words
 }
 
-/// `CREATE|ALTER|DROP|RENAME ... TABLE|VIEW|... [IF [NOT] EXISTS] db.name`:
-/// whether the object's name has a database in front of it.
-fn names_another_database(upper: &str) -> bool {
-    let kinds = [
-        "TABLE",
-        "VIEW",
-        "PROCEDURE",
-        "FUNCTION",
-        "EVENT",
-        "TRIGGER",
-        "SEQUENCE",
-    ];
-    let first = upper_words(upper, 1);
-    if !matches!(first.as_slice(), ["CREATE" | "ALTER" | "DROP" | "RENAME"]) {
-        return false;
-    }
-    // Past the kind word and IF [NOT] EXISTS, the object's name.
-    let mut rest = upper;
-    let Some(at) = kinds
-        .iter()
-        .filter_map(|k| {
-            upper
-                .match_indices(k)
-                .find(|(i, _)| {
-                    let before = upper[..*i].chars().last();
-                    let after = upper[i + k.len()..].chars().next();
-                    before.is_none_or(|c| c.is_whitespace() || c == '/' || c == '*')
-                        && after.is_none_or(char::is_whitespace)
-                })
-                .map(|(i, _)| i + k.len())
-        })
-        .min()
-    else {
-        return false;
-    };
-    rest = rest[at..].trim_start();
-    for skip in ["IF NOT EXISTS", "IF EXISTS"] {
-        if let Some(r) = rest.strip_prefix(skip) {
-            rest = r.trim_start();
+/// The index of the closing quote of the quoted run that starts at `i`.
+fn after_quoted(b: &[u8], i: usize) -> usize {
+    let q = b[i];
+    let mut j = i + 1;
+    while j < b.len() {
+        let escaped = b[j] == b'\\' && q == b'\'';
+        if escaped || (b[j] == q && b.get(j + 1) == Some(&q)) {
+            j += 2;
+        } else if b[j] == q {
+            return j;
+        } else {
+            j += 1;
         }
     }
-    // One identifier, `quoted` or bare, then a dot.
-    let after = if let Some(q) = rest.strip_prefix('`') {
-        let mut i = 0;
-        let b = q.as_bytes();
-        loop {
-            match b.get(i) {
-                Some(b'`') if b.get(i + 1) == Some(&b'`') => i += 2,
-                Some(b'`') => break &q[i + 1..],
-                Some(_) => i += 1,
-                None => return false,
+    b.len()
+}
+
+/// A table statement (CREATE, ALTER, DROP, RENAME, TRUNCATE ... TABLE, not
+/// a view, trigger or routine, whose bodies name columns as `t.c`) with a
+/// name followed by a dot anywhere outside strings and comments: `db`.`t`.
+fn names_another_database(words: &[(&str, usize)], upper: &str) -> bool {
+    let first = words.first().map(|(w, _)| *w);
+    if !matches!(
+        first,
+        Some("CREATE" | "ALTER" | "DROP" | "RENAME" | "TRUNCATE")
+    ) {
+        return false;
+    }
+    let kinds: Vec<&str> = words.iter().take(8).map(|(w, _)| *w).collect();
+    if !kinds.contains(&"TABLE")
+        || kinds
+            .iter()
+            .any(|w| matches!(*w, "VIEW" | "TRIGGER" | "PROCEDURE" | "FUNCTION" | "EVENT"))
+    {
+        return false;
+    }
+    let b = upper.as_bytes();
+    let mut i = 0;
+    // Whether the last thing seen was a name (bare or `quoted`).
+    let mut after_name = false;
+    while i < b.len() {
+        let c = b[i];
+        match c {
+            b'`' | b'"' => {
+                i = after_quoted(b, i) + 1;
+                after_name = true;
+                continue;
             }
+            b'\'' => {
+                i = after_quoted(b, i) + 1;
+                after_name = false;
+                continue;
+            }
+            b'/' if b.get(i + 1) == Some(&b'*') => {
+                if matches!(
+                    (b.get(i + 2), b.get(i + 3)),
+                    (Some(b'!'), _) | (Some(b'M'), Some(b'!'))
+                ) {
+                    i += 3;
+                    while i < b.len() && (b[i].is_ascii_digit() || b[i] == b'!') {
+                        i += 1;
+                    }
+                    continue;
+                }
+                match upper[i + 2..].find("*/") {
+                    Some(end) => i += end + 4,
+                    None => return false,
+                }
+                continue;
+            }
+            b'.' if after_name => return true,
+            c if c.is_ascii_alphabetic() || c == b'_' || c == b'$' => {
+                while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_' || b[i] == b'$')
+                {
+                    i += 1;
+                }
+                after_name = true;
+                continue;
+            }
+            c if c.is_ascii_whitespace() => {}
+            c if c.is_ascii_digit() => {
+                while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'.') {
+                    i += 1;
+                }
+                after_name = false;
+                continue;
+            }
+            _ => after_name = false,
         }
-    } else {
-        let end = rest
-            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '$'))
-            .unwrap_or(rest.len());
-        &rest[end..]
-    };
-    after.trim_start().starts_with('.')
+        i += 1;
+    }
+    false
 }
 
 #[cfg(test)]
@@ -379,6 +429,25 @@ mod tests {
             (MySql, "CREATE TABLE `we``ird.x` (a int)", false),
             (MySql, "CREATE DEFINER=`root`@`%` TRIGGER `tr` BEFORE INSERT ON `t` FOR EACH ROW SET NEW.a = (SELECT 1)", false),
             (MySql, "CREATE DEFINER=`root`@`%` PROCEDURE `p`() BEGIN SELECT 1; END", false),
+            // What a second look found.
+            (Postgres, "SELECT pg_catalog.set_config('probe.x', public.trap('A'), false)", true),
+            (Postgres, "SELECT pg_catalog.lo_create(0) WHERE public.trap('M') IS NOT NULL", true),
+            (Postgres, "WITH x AS (INSERT INTO public.log VALUES ('B') RETURNING 1) SELECT 1", true),
+            (Postgres, "CREATE TABLE public.c2 AS VALUES (public.trap('D'))", true),
+            (Postgres, "EXPLAIN ANALYZE SELECT public.trap('E')", true),
+            (Postgres, "VALUES (public.trap('F'))", true),
+            (Postgres, "COMMENT ON DATABASE other IS 'H'", true),
+            (Postgres, "CREATE TABLE public.g (a int GENERATED ALWAYS AS (a * 2) STORED)", false),
+            (Postgres, "CREATE TABLE public.p1 PARTITION OF public.p FOR VALUES FROM (1) TO (2)", false),
+            (MySql, "SET STATEMENT sql_mode='' FOR INSERT INTO other.victim VALUES (101)", true),
+            (MySql, "BEGIN NOT ATOMIC INSERT INTO other.victim VALUES (102); END", true),
+            (MySql, "DROP TABLE IF EXISTS t_nope, other.dropme", true),
+            (MySql, "RENAME TABLE tmp1 TO other.planted", true),
+            (MySql, "CREATE TABLE/**/other.planted2 (a int)", true),
+            (MySql, "CREATE /*a*/ /*b*/ /*c*/ /*d*/ /*e*/ TABLE stolen SELECT * FROM other.victim", true),
+            (MySql, "CREATE TABLE stolen2 /*M!100000 SELECT * FROM other.victim */", true),
+            (MySql, "CREATE TABLE `t` (`a` decimal(10,2) DEFAULT 1.5, `b` int GENERATED ALWAYS AS (`a` * 2) VIRTUAL)", false),
+            (MySql, "ALTER TABLE `b` ADD CONSTRAINT `fk` FOREIGN KEY (`a_id`) REFERENCES `a` (`id`)", false),
         ] {
             assert_eq!(outside_target(dialect, sql).is_some(), bad, "{sql}");
         }

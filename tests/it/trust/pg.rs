@@ -435,6 +435,17 @@ fn a_dump_cannot_call_planted_code_or_end_its_data_early() {
         "INSERT INTO public.t (a, b) VALUES (7, 'x'::evil.d);\n",
     );
     assert_refused(&import(&target, &cast, &[]), &cast, "not one of the forms");
+    // Unqualified, the name goes down the file's search_path to it.
+    let by_path = dump(
+        "by_path.sql",
+        "SELECT pg_catalog.set_config('search_path', 'evil, public', false);\n\n\
+         INSERT INTO public.t (a, b) VALUES (8, 'x'::d);\n",
+    );
+    assert_refused(
+        &import(&target, &by_path, &[]),
+        &by_path,
+        "not one of the forms",
+    );
     let early = dump(
         "early.sql",
         "COPY public.t (a, b) FROM stdin;\n1\tone\n2\ttwo\\.\n3\tthree\n\\.\n",
