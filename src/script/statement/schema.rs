@@ -161,7 +161,8 @@ pub fn outside_target(dialect: Dialect, sql: &str) -> Option<String> {
 /// SELECT passes only as pg_dump's `set_config` and `lo_create`. MySQL: a
 /// table named in another database, anywhere in a table's DDL.
 fn runs_at_load(dialect: Dialect, text: &str, upper: &str) -> Option<&'static str> {
-    let words: Vec<(&str, usize)> = code_words(upper);
+    let pieces = code(upper);
+    let words = code_words(&pieces);
     let first: Vec<&str> = words.iter().take(3).map(|(w, _)| *w).collect();
     let code = match first.as_slice() {
         ["DO", ..] | ["CALL", ..] | ["EXECUTE", ..] | ["PREPARE", ..] | ["DEALLOCATE", ..] => true,
@@ -186,7 +187,7 @@ fn runs_at_load(dialect: Dialect, text: &str, upper: &str) -> Option<&'static st
     if code {
         return Some("it runs code or changes rows as it loads, which no schema statement does");
     }
-    if dialect == Dialect::MySql && names_another_database(&words, upper) {
+    if dialect == Dialect::MySql && names_another_database(&pieces, &words) {
         return Some("it names a table in another database");
     }
     None
@@ -204,29 +205,43 @@ fn pg_dump_select(text: &str) -> bool {
         .is_some_and(|n| !n.is_empty() && n.bytes().all(|c| c.is_ascii_digit()))
 }
 
-/// The bare words of a statement, outside its strings, quoted names and
-/// comments (a versioned comment's content counts: the server runs it),
-/// each with its depth in parentheses.
-fn code_words(upper: &str) -> Vec<(&str, usize)> {
+/// What the schema checks see of a statement: its code, outside comments
+/// (a versioned comment's content counts: the server runs it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Code<'a> {
+    /// A bare word or number.
+    Word(&'a str),
+    /// A quoted name (`...` or "...").
+    Name,
+    /// A string literal.
+    Str,
+    Dot,
+}
+
+/// The statement's code, each piece with its depth in parentheses.
+fn code(upper: &str) -> Vec<(Code<'_>, usize)> {
     let b = upper.as_bytes();
-    let mut words = Vec::new();
+    let mut out = Vec::new();
     let mut depth = 0usize;
     let mut i = 0;
-    let mut start = None;
     while i < b.len() {
         let c = b[i];
         if c.is_ascii_alphanumeric() || c == b'_' || c == b'$' {
-            start.get_or_insert(i);
-            i += 1;
+            let start = i;
+            while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_' || b[i] == b'$') {
+                i += 1;
+            }
+            out.push((Code::Word(&upper[start..i]), depth));
             continue;
-        }
-        if let Some(s) = start.take() {
-            words.push((&upper[s..i], depth));
         }
         match c {
             b'(' => depth += 1,
             b')' => depth = depth.saturating_sub(1),
-            b'\'' | b'"' | b'`' => i = after_quoted(b, i),
+            b'.' => out.push((Code::Dot, depth)),
+            b'\'' | b'"' | b'`' => {
+                out.push((if c == b'\'' { Code::Str } else { Code::Name }, depth));
+                i = after_quoted(b, i);
+            }
             b'/' if b.get(i + 1) == Some(&b'*') => {
                 // /*!50100 ... */ and /*M!100000 ... */: the content is code.
                 let bang = match (b.get(i + 2), b.get(i + 3)) {
@@ -258,10 +273,17 @@ fn code_words(upper: &str) -> Vec<(&str, usize)> {
         }
         i += 1;
     }
-    if let Some(s) = start {
-        words.push((&upper[s..], depth));
-    }
-    words
+    out
+}
+
+/// The bare words of [`code`], with their depths.
+fn code_words<'a>(code: &[(Code<'a>, usize)]) -> Vec<(&'a str, usize)> {
+    code.iter()
+        .filter_map(|(c, d)| match c {
+            Code::Word(w) => Some((*w, *d)),
+            _ => None,
+        })
+        .collect()
 }
 
 /// The index of the closing quote of the quoted run that starts at `i`.
@@ -283,8 +305,8 @@ fn after_quoted(b: &[u8], i: usize) -> usize {
 
 /// A table statement (CREATE, ALTER, DROP, RENAME, TRUNCATE ... TABLE, not
 /// a view, trigger or routine, whose bodies name columns as `t.c`) with a
-/// name followed by a dot anywhere outside strings and comments: `db`.`t`.
-fn names_another_database(words: &[(&str, usize)], upper: &str) -> bool {
+/// name followed by a dot anywhere in its code: `db`.`t`.
+fn names_another_database(code: &[(Code<'_>, usize)], words: &[(&str, usize)]) -> bool {
     let first = words.first().map(|(w, _)| *w);
     if !matches!(
         first,
@@ -300,62 +322,12 @@ fn names_another_database(words: &[(&str, usize)], upper: &str) -> bool {
     {
         return false;
     }
-    let b = upper.as_bytes();
-    let mut i = 0;
-    // Whether the last thing seen was a name (bare or `quoted`).
-    let mut after_name = false;
-    while i < b.len() {
-        let c = b[i];
-        match c {
-            b'`' | b'"' => {
-                i = after_quoted(b, i) + 1;
-                after_name = true;
-                continue;
-            }
-            b'\'' => {
-                i = after_quoted(b, i) + 1;
-                after_name = false;
-                continue;
-            }
-            b'/' if b.get(i + 1) == Some(&b'*') => {
-                if matches!(
-                    (b.get(i + 2), b.get(i + 3)),
-                    (Some(b'!'), _) | (Some(b'M'), Some(b'!'))
-                ) {
-                    i += 3;
-                    while i < b.len() && (b[i].is_ascii_digit() || b[i] == b'!') {
-                        i += 1;
-                    }
-                    continue;
-                }
-                match upper[i + 2..].find("*/") {
-                    Some(end) => i += end + 4,
-                    None => return false,
-                }
-                continue;
-            }
-            b'.' if after_name => return true,
-            c if c.is_ascii_alphabetic() || c == b'_' || c == b'$' => {
-                while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_' || b[i] == b'$')
-                {
-                    i += 1;
-                }
-                after_name = true;
-                continue;
-            }
-            c if c.is_ascii_whitespace() => {}
-            c if c.is_ascii_digit() => {
-                while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'.') {
-                    i += 1;
-                }
-                after_name = false;
-                continue;
-            }
-            _ => after_name = false,
-        }
-        i += 1;
-    }
-    false
+    code.windows(2).any(|pair| match pair {
+        [(Code::Name, _), (Code::Dot, _)] => true,
+        // A number's dot (1.5) names nothing.
+        [(Code::Word(w), _), (Code::Dot, _)] => !w.starts_with(|c: char| c.is_ascii_digit()),
+        _ => false,
+    })
 }
 
 #[cfg(test)]
