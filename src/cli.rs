@@ -58,7 +58,8 @@ pub enum Command {
     /// Load a data file (ours, pg_dump's plain format or a mysqldump file) in one transaction.
     #[command(after_help = "Examples:\n  \
         dbsnap import --url postgres://postgres@localhost/app_new sql/data_export_20261121_020000.sql.gz\n  \
-        dbsnap import --url postgres://postgres@localhost/app --truncate --disable-constraints dump.sql\n\n\
+        dbsnap import --url postgres://postgres@localhost/app --truncate --disable-constraints dump.sql\n  \
+        dbsnap import --url mysql://root@localhost/app --lock-timeout 30 nightly.sql.zst\n\n\
         Plain, gzip and zstd files are recognised by their content. On any error nothing is committed.")]
     Import(ImportArgs),
     /// Compare row counts, sequences and (with --checksum) content: exit 3 on differences.
@@ -273,6 +274,11 @@ pub struct ImportArgs {
     /// Empty the file's tables first, in the same transaction, instead of failing on duplicates.
     #[arg(long)]
     pub truncate: bool,
+    /// Seconds to wait for a lock another session holds on a table the load
+    /// empties or fills; then give up, with nothing committed. Without it the
+    /// load waits, and says which session it waits for after a few seconds.
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=31_536_000))]
+    pub lock_timeout: Option<u64>,
     /// Print the result as JSON on stdout.
     #[arg(long)]
     pub json: bool,

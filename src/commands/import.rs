@@ -12,6 +12,7 @@ pub async fn run(args: ImportArgs) -> Result<u8> {
     let opts = ImportOptions {
         disable_constraints: args.disable_constraints,
         truncate: args.truncate,
+        lock_timeout: args.lock_timeout,
     };
     let summary = engine.import(&args.path, &opts).await?;
     if args.json {

@@ -2,6 +2,7 @@
 //! these methods and never branch on the engine themselves.
 
 pub mod chunk;
+pub mod lock_wait;
 pub mod mysql;
 pub mod order;
 pub mod postgres;
@@ -70,6 +71,9 @@ pub struct ImportOptions {
     pub disable_constraints: bool,
     /// Empty the file's tables first, in the same transaction.
     pub truncate: bool,
+    /// Give up on a lock another session holds after this many seconds
+    /// (None: wait, saying so).
+    pub lock_timeout: Option<u64>,
 }
 
 /// How verify computes content checksums.

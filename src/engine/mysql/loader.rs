@@ -413,6 +413,11 @@ impl<'c> Loader<'c> {
                 self.infile.turn_off();
                 false
             }
+            // A lock wait that timed out, or a deadlock: the INSERT would
+            // wait for the same lock again (doubling --lock-timeout).
+            Err(mysql_async::Error::Server(e)) if matches!(e.code, 1205 | 1213) => {
+                return Err(Failure::of(loaded.unwrap_err()))
+            }
             Err(mysql_async::Error::Server(_)) => false,
             Err(_) => return Err(Failure::of(loaded.unwrap_err())),
         };

@@ -18,6 +18,7 @@ mod infile;
 mod keys;
 mod load;
 mod loader;
+mod lock_wait;
 mod rekey;
 mod schema;
 mod swap;
@@ -50,6 +51,17 @@ pub use counter::Counter;
 
 /// Connections that load rows into a staging build at once.
 const LOAD_WORKERS: usize = 2;
+
+/// Whether a load failed because a lock was not granted in time
+/// (ER_LOCK_WAIT_TIMEOUT, for metadata and row locks alike).
+fn gave_up_on_a_lock(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        matches!(
+            cause.downcast_ref::<mysql_async::Error>(),
+            Some(mysql_async::Error::Server(e)) if e.code == 1205
+        )
+    })
+}
 
 pub struct MySql {
     spec: ConnectionSpec,
@@ -374,10 +386,27 @@ impl MySql {
         // A signal drops the connection, and the server rolls the rows back:
         // the counters are put back then too.
         let put_back_on_signal = crate::cleanup::counters(&self.spec, &counters);
+        if let Some(seconds) = opts.lock_timeout {
+            // Metadata locks (a table another session uses) and row locks.
+            let seconds = seconds.min(31_536_000);
+            exec(
+                &mut conn,
+                &format!(
+                    "SET SESSION lock_wait_timeout = {seconds}, innodb_lock_wait_timeout = {seconds}"
+                ),
+            )
+            .await?;
+        }
+        let watch = lock_wait::watch(&self.spec, conn.id(), opts.lock_timeout);
         exec(&mut conn, "START TRANSACTION").await?;
         let loaded = match import::load(&mut conn, path, opts).await {
             Ok(loaded) => loaded,
             Err(err) => {
+                let err = match opts.lock_timeout {
+                    Some(seconds) if gave_up_on_a_lock(&err) => watch.explain(err, seconds),
+                    _ => err,
+                };
+                drop(watch);
                 let _ = exec(&mut conn, "ROLLBACK").await;
                 // The file's settings (SET NAMES latin1) would garble the
                 // names below, and the results read back.
@@ -398,6 +427,7 @@ impl MySql {
                 });
             }
         };
+        drop(watch);
         exec(&mut conn, "COMMIT").await.map_err(|e| {
             e.context(format!(
                 "{}: committing; nothing was committed",

@@ -69,6 +69,26 @@ pub(super) fn copy_error(
     anyhow::Error::from(server).context(format!("{}:{line}: table {table}", path.display()))
 }
 
+/// Makes the session give up on a lock after `seconds` (`--lock-timeout`);
+/// run again after the file's own settings, which may set lock_timeout.
+pub async fn set_lock_timeout(client: &Client, seconds: u64) -> Result<()> {
+    client
+        .batch_execute(&format!("SET lock_timeout = '{seconds}s'"))
+        .await
+        .map_err(ServerError::from)
+        .context("setting --lock-timeout")
+}
+
+/// Whether the load failed because a lock was not granted in lock_timeout.
+pub fn gave_up_on_a_lock(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<tokio_postgres::Error>()
+            .and_then(|e| e.code())
+            == Some(&tokio_postgres::error::SqlState::LOCK_NOT_AVAILABLE)
+    })
+}
+
 /// Loads the file through `client`, inside the transaction the caller
 /// opened, and restores its sequences in that same transaction. On error the
 /// caller abandons the transaction: nothing of the file stays, and no
@@ -111,6 +131,10 @@ pub async fn load(client: &Client, path: &Path, opts: &ImportOptions) -> Result<
                     .batch_execute(&sql)
                     .await
                     .map_err(|e| located_error(path, line, &sql, e))?;
+                // pg_dump's header sets lock_timeout = 0; --lock-timeout wins.
+                if let (Some(seconds), true) = (opts.lock_timeout, sql.contains("lock_timeout")) {
+                    set_lock_timeout(client, seconds).await?;
+                }
                 // search_path may have changed what a name means.
                 inserting.clear();
             }

@@ -9,6 +9,7 @@ mod import;
 mod init_load;
 mod large_objects;
 mod load;
+mod lock_wait;
 mod names;
 mod prepare;
 mod quote;
@@ -212,8 +213,24 @@ impl Postgres {
         if opts.disable_constraints {
             disable_constraints(&client).await?;
         }
+        if let Some(seconds) = opts.lock_timeout {
+            import::set_lock_timeout(&client, seconds).await?;
+        }
+        let pid: i32 = client
+            .query_one("SELECT pg_catalog.pg_backend_pid()", &[])
+            .await
+            .map_err(ServerError::from)?
+            .get(0);
+        let watch = lock_wait::watch(&self.spec, pid, opts.lock_timeout);
         // On any error the transaction is abandoned with the connection: nothing is committed.
-        let loaded = import::load(&client, path, opts).await?;
+        let loaded =
+            import::load(&client, path, opts)
+                .await
+                .map_err(|e| match opts.lock_timeout {
+                    Some(seconds) if import::gave_up_on_a_lock(&e) => watch.explain(e, seconds),
+                    _ => e,
+                })?;
+        drop(watch);
         client.batch_execute("COMMIT").await.map_err(|e| {
             let words = format!("{}. Nothing was committed.", server_message(&e));
             anyhow::Error::from(ServerError::new(words, e))

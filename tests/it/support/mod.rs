@@ -243,6 +243,50 @@ impl Dbsnap {
         (child, err)
     }
 
+    /// [`Dbsnap::spawn`], returning once a line of its stderr holds `text`
+    /// (the rest is still collected); panics if the run ends first.
+    pub fn spawn_until_said(
+        mut self,
+        text: &str,
+    ) -> (std::process::Child, thread::JoinHandle<String>) {
+        use std::io::BufRead;
+        let shown = self.shown.join(" ");
+        let mut child = self
+            .cmd
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot run {shown}: {e}"));
+        let stderr = child.stderr.take().expect("piped stderr");
+        let (lines, said) = std::sync::mpsc::channel();
+        let err = thread::spawn(move || {
+            let mut all = String::new();
+            for line in std::io::BufReader::new(stderr).lines() {
+                let Ok(line) = line else { break };
+                let _ = lines.send(line.clone());
+                all += &line;
+                all.push('\n');
+            }
+            all
+        });
+        let deadline = Instant::now() + Duration::from_secs(300);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match said.recv_timeout(left) {
+                Ok(line) if line.contains(text) => return (child, err),
+                Ok(_) => {}
+                Err(_) => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    panic!(
+                        "{shown} ended or went on without saying {text:?}:\n{}",
+                        err.join().unwrap_or_default()
+                    );
+                }
+            }
+        }
+    }
+
     /// [`Dbsnap::spawn`] with `DBSNAP_PAUSE_AT=STEP:PAUSE`, returning once
     /// the run waits at `step`: it goes on when the test removes `pause`.
     pub fn spawn_paused_at(

@@ -130,6 +130,56 @@ fn import_with_backend_killed<S: Server>(
     run
 }
 
+/// `import` of `file` into the empty `target` while a session of the test
+/// holds `lock` on one of its tables. With `--lock-timeout` the run gives up,
+/// naming the lock's table (`on`, as the message spells it), who holds it
+/// (`holder`) and the file, and the target keeps its `state`. Without it the
+/// run says what it waits for (it once waited without a word, for good) and
+/// loads, once the lock is gone, what `source` holds.
+fn assert_lock_waits_are_told_and_bounded<S: Server>(
+    source: &AnyDb<S>,
+    target: &AnyDb<S>,
+    file: &Path,
+    lock: &str,
+    on: &str,
+    holder: &str,
+    state: impl Fn(&AnyDb<S>) -> String,
+) {
+    use crate::support::{wait_until, Dbsnap};
+    let before = state(target);
+    let mut session = Session::open(target, lock);
+    // 4 s: the run looks for the holder every second.
+    let run = import(target, file, &["--lock-timeout", "4"]);
+    assert_eq!(run.code, Some(1), "{run}");
+    for words in [
+        "gave up waiting for a lock after --lock-timeout 4 s",
+        &format!("a lock on {on}"),
+        holder,
+        "nothing was committed",
+        &format!("{}:", path_str(file)),
+    ] {
+        assert!(run.stderr.contains(words), "no {words:?} in\n{run}");
+    }
+    session.close();
+    assert_eq!(state(target), before, "the target changed\n{run}");
+
+    let mut session = Session::open(target, lock);
+    let (mut child, err) = Dbsnap::new()
+        .args(["import", "--url", &target.url(), path_str(file)])
+        .spawn_until_said("dbsnap: waiting");
+    session.close();
+    let status = wait_until(&mut child, Duration::from_secs(300));
+    let err = err.join().unwrap_or_default();
+    assert!(
+        status.is_some_and(|s| s.success()),
+        "the import did not load once the lock was gone: {status:?}\n{err}"
+    );
+    for words in [&format!("for a lock on {on}"), holder, "--lock-timeout"] {
+        assert!(err.contains(words), "no {words:?} in\n{err}");
+    }
+    assert_eq!(state(target), state(source), "{err}");
+}
+
 /// Another tool's whole `dump`, cut after `end` bytes (between two
 /// statements): refused as truncated, with the target's `state` as it was;
 /// then the whole file loads with `--truncate`.

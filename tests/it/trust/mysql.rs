@@ -46,6 +46,35 @@ fn setup() -> (TestDb, TestDb, tempfile::TempDir, PathBuf) {
     )
 }
 
+/// `import` waited for another session's lock without limit and without a
+/// word: a metadata lock (LOCK TABLES) or a row another transaction wrote.
+/// Now `--lock-timeout` bounds the wait, and a wait says what it waits for.
+#[test]
+fn import_behind_a_lock_says_so_and_gives_up_when_told() {
+    for (lock, on, holder) in [
+        (
+            "LOCK TABLES b WRITE;",
+            "table `b` (table metadata lock)",
+            "held by another session",
+        ),
+        (
+            // A gap lock: an INSERT here would move b's counter for good.
+            "BEGIN; SELECT * FROM b WHERE id = 2 FOR UPDATE;",
+            "a row of table `",
+            "held by connection ",
+        ),
+    ] {
+        let (source, target, _dir, file) = source_target_and_snapshot::<
+            crate::support::mysql::MyServer,
+        >(
+            SCHEMA,
+            "INSERT INTO a (t) VALUES ('one'), ('two'); INSERT INTO b (a_id) VALUES (1), (2), (2);",
+            "SELECT 1",
+        );
+        assert_lock_waits_are_told_and_bounded(&source, &target, &file, lock, on, holder, state);
+    }
+}
+
 /// A mysqldump file cut between two statements is refused: its closing
 /// comment is missing.
 /// The server hides the tables and columns an account may not read: an

@@ -53,6 +53,27 @@ fn setup() -> (TestDb, TestDb, tempfile::TempDir, PathBuf) {
     )
 }
 
+/// `import` waited for another session's lock without limit and without a
+/// word. Now `--lock-timeout` bounds the wait, and a wait says who holds it.
+#[test]
+fn import_behind_a_lock_says_so_and_gives_up_when_told() {
+    let (source, target, _dir, file) = source_target_and_snapshot::<crate::support::pg::PgServer>(
+        SCHEMA,
+        "INSERT INTO a (t) SELECT 'row ' || g FROM generate_series(1, 100) g;
+         INSERT INTO p VALUES (1); INSERT INTO c (p_id) VALUES (1), (1);",
+        "SELECT 1",
+    );
+    assert_lock_waits_are_told_and_bounded(
+        &source,
+        &target,
+        &file,
+        "BEGIN; LOCK TABLE public.c IN ACCESS EXCLUSIVE MODE;",
+        "table public.c",
+        "held by process ",
+        state,
+    );
+}
+
 /// Our files hold rows as COPY blocks, each checked against the manifest. An
 /// INSERT added between them once loaded a row no check covered (the
 /// manifest still "matched"): it is refused, by `check` and `import` alike.
