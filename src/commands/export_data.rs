@@ -38,12 +38,23 @@ pub async fn run(args: ExportDataArgs) -> Result<u8> {
     };
     let writer = Slot::share(BufWriter::with_capacity(1024 * 1024, output));
     let mut pieces = Pieces::new(&writer, compression, &spool_dir);
-    let manifest = engine.export_data(&opts, &mut pieces).await?;
-    let output = Slot::take(&writer)
-        .context("the snapshot's output was lost")?
-        .into_inner()
-        .map_err(|e| e.into_error())?;
-    output.commit()?;
+    let written = async {
+        let manifest = engine.export_data(&opts, &mut pieces).await?;
+        let output = Slot::take(&writer)
+            .context("the snapshot's output was lost")?
+            .into_inner()
+            .map_err(|e| e.into_error())?;
+        output.commit()?;
+        anyhow::Ok(manifest)
+    };
+    // Say what became of the output: a failed run leaves no file behind.
+    let manifest = written.await.map_err(|e| {
+        if to_stdout {
+            e.context("the snapshot on stdout is incomplete: it has no end marker, so import and check refuse it")
+        } else {
+            e.context(format!("{} was not written", path.display()))
+        }
+    })?;
 
     let rows: u64 = manifest.tables.iter().map(|t| t.rows).sum();
     if args.json && !to_stdout {

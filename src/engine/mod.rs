@@ -406,6 +406,16 @@ pub fn fault_point(step: &str) {
     }
 }
 
+/// The fault point `rows-read`, once per process: the first rows of an
+/// export have arrived, and the server is still sending (a test ends the
+/// session there).
+pub fn rows_arrived() {
+    static FIRST: std::sync::Once = std::sync::Once::new();
+    if !FIRST.is_completed() {
+        FIRST.call_once(|| fault_point("rows-read"));
+    }
+}
+
 /// What a failed build left, for its message: whether the target exists (as
 /// read back), and whether the staging database could be dropped.
 pub fn not_touched(

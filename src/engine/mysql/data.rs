@@ -227,15 +227,24 @@ async fn stream_table(
         sql += " WHERE ";
         sql += filter;
     }
-    let failed = |e| {
-        anyhow::Error::from(ServerError::from(e))
-            .context(format!("reading table {}", table.quoted()))
+    let failed = |e: mysql_async::Error| {
+        // A killed connection's last packet arrives cut: the driver's words
+        // ("bytes remaining on stream") do not say what happened.
+        let lost = matches!(e, mysql_async::Error::Io(_));
+        let mut server = ServerError::from(e);
+        if lost {
+            server = server.with_hint(
+                "the connection was lost: the server killed or closed it, restarted, or the network failed",
+            );
+        }
+        anyhow::Error::from(server).context(format!("reading table {}", table.quoted()))
     };
     let mut result = conn.query_iter(sql).await.map_err(failed)?;
     let forms = format::forms(result.columns_ref(), table.columns.len());
     let head = table.insert_head().len();
     let mut batcher = Batcher::default();
     while let Some(row) = result.next().await.map_err(failed)? {
+        crate::engine::rows_arrived();
         batcher
             .add(|i| row.as_ref(i), &forms, head, &mut each)
             .with_context(|| format!("table {}", table.quoted()))?;

@@ -210,8 +210,9 @@ async fn copy_table_out(
     let mut hasher = LineHasher::default();
     while let Some(chunk) = stream.next().await {
         let chunk = chunk
-            .map_err(ServerError::from)
+            .map_err(read_failed)
             .with_context(|| format!("reading table {}", table.qname))?;
+        crate::engine::rows_arrived();
         hasher.feed(&chunk);
         sink(&chunk)?;
     }
@@ -359,12 +360,20 @@ async fn query_table(
 
 /// A failed read of a table's rows, with the remedy when row-level security
 /// (which TEXT_FORM turns into an error) would have hidden some of them.
+/// What a connection that closed while rows were read means.
+pub const LOST: &str =
+    "the server closed the connection: the backend was terminated, the server restarted, or the network failed";
+
 fn read_failed(err: tokio_postgres::Error) -> ServerError {
     let rls = err
         .as_db_error()
         .is_some_and(|db| db.message().contains("row-level security"));
+    let closed = err.is_closed();
     let server = ServerError::from(err);
-    if rls {
+    if closed {
+        // A backend ended mid-COPY often resets the socket, losing its FATAL.
+        server.with_hint(LOST)
+    } else if rls {
         server.with_hint(
             "its policies would hide rows from this role, and a snapshot holds every row or \
              none: connect as a superuser, a role with BYPASSRLS, or the table's owner if the \

@@ -180,6 +180,47 @@ fn assert_lock_waits_are_told_and_bounded<S: Server>(
     assert_eq!(state(target), state(source), "{err}");
 }
 
+/// `export-data` of `source` (which holds a table of some MB) whose server
+/// sessions `kill` ends while the first rows arrive: exit 1, naming the
+/// table, what happened (one of `said`: the server's words reach the client
+/// only when the socket was not reset), and that the file was not written;
+/// nothing is left in the output's folder (no file, no spooled piece).
+fn assert_a_killed_export_leaves_nothing<S: Server>(
+    source: &AnyDb<S>,
+    kill: impl Fn(&AnyDb<S>),
+    table: &str,
+    said: &[&str],
+) {
+    use crate::support::{wait_until, Dbsnap};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pauses = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("snap.sql.zst");
+    let pause = pauses.path().join("pause");
+    let (mut child, err) = Dbsnap::new()
+        .args(["export-data", "--url", &source.url(), "-o", path_str(&out)])
+        .spawn_paused_at("rows-read", &pause);
+    kill(source);
+    std::fs::remove_file(&pause).expect("remove the pause file");
+    let status = wait_until(&mut child, Duration::from_secs(300));
+    let err = err.join().unwrap_or_default();
+    assert_eq!(status.and_then(|s| s.code()), Some(1), "{err}");
+    for words in [
+        &format!("{} was not written", out.display()),
+        &format!("reading table {table}"),
+    ] {
+        assert!(err.contains(words), "no {words:?} in\n{err}");
+    }
+    assert!(
+        said.iter().any(|w| err.contains(w)),
+        "none of {said:?} in\n{err}"
+    );
+    let left: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert!(left.is_empty(), "left behind: {left:?}\n{err}");
+}
+
 /// Another tool's whole `dump`, cut after `end` bytes (between two
 /// statements): refused as truncated, with the target's `state` as it was;
 /// then the whole file loads with `--truncate`.

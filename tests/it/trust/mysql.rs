@@ -46,6 +46,33 @@ fn setup() -> (TestDb, TestDb, tempfile::TempDir, PathBuf) {
     )
 }
 
+/// A killed connection's export said "Input/output error: bytes remaining
+/// on stream", with no word of the file.
+#[test]
+fn an_export_whose_connections_are_killed_says_what_happened() {
+    let source = TestDb::create("src");
+    source.sql(
+        "CREATE TABLE big (id int PRIMARY KEY, v text); \
+         INSERT INTO big SELECT seq, REPEAT('x', 200) FROM seq_1_to_50000;",
+    );
+    let kill = |db: &TestDb| {
+        let ids = db.sql(
+            "SELECT ID FROM information_schema.PROCESSLIST \
+             WHERE DB = DATABASE() AND ID <> CONNECTION_ID()",
+        );
+        for id in ids.split_whitespace() {
+            // One that has just ended is gone already.
+            let _ = db.try_sql(&format!("KILL {id}"));
+        }
+    };
+    assert_a_killed_export_leaves_nothing(
+        &source,
+        kill,
+        "`big`",
+        &["the connection was lost", "Connection was killed"],
+    );
+}
+
 /// `import` waited for another session's lock without limit and without a
 /// word: a metadata lock (LOCK TABLES) or a row another transaction wrote.
 /// Now `--lock-timeout` bounds the wait, and a wait says what it waits for.

@@ -74,6 +74,36 @@ fn import_behind_a_lock_says_so_and_gives_up_when_told() {
     );
 }
 
+/// A backend ended mid-COPY often resets the socket, and the export said
+/// only "connection closed", with no word of the file.
+#[test]
+fn an_export_whose_backends_are_terminated_says_what_happened() {
+    let source = TestDb::create("src");
+    source.psql(
+        "CREATE TABLE public.big AS SELECT g AS id, repeat('x', 200) AS v \
+         FROM generate_series(1, 50000) g;",
+    );
+    let kill = |db: &TestDb| {
+        db.server().psql(
+            &db.server().maintenance_db(),
+            &format!(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                 WHERE datname = '{}' AND pid <> pg_backend_pid()",
+                db.name()
+            ),
+        );
+    };
+    assert_a_killed_export_leaves_nothing(
+        &source,
+        kill,
+        "public.big",
+        &[
+            "FATAL: terminating connection due to administrator command",
+            "the server closed the connection",
+        ],
+    );
+}
+
 /// Our files hold rows as COPY blocks, each checked against the manifest. An
 /// INSERT added between them once loaded a row no check covered (the
 /// manifest still "matched"): it is refused, by `check` and `import` alike.
