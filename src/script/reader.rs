@@ -59,7 +59,19 @@ impl<R: BufRead, L: Lexer> ScriptReader<R, L> {
         self.lexer.before_next(&mut self.src)?;
         loop {
             if self.src.pos >= self.src.buf.len() {
-                if !self.src.next_line()? {
+                let more = self.src.next_line().map_err(|mut e| {
+                    // A cut compressed file fails here, inside its last statement.
+                    let head = if self.text.is_open() {
+                        &self.text.bytes
+                    } else {
+                        &self.src.buf // the part of the line read
+                    };
+                    if let Some(table) = table_of_rows(head) {
+                        e.message += &format!(", in the rows of table {table}");
+                    }
+                    e
+                })?;
+                if !more {
                     return self.at_end();
                 }
                 if !self.text.is_open() && self.lexer.at_rest() {
@@ -85,15 +97,19 @@ impl<R: BufRead, L: Lexer> ScriptReader<R, L> {
     /// lexer or a statement without its terminator; neither is a clean end.
     fn at_end(&mut self) -> Result<Option<Item>, DamagedFile> {
         let open = self.lexer.open_at_end();
+        let rows_of = match table_of_rows(&self.text.bytes) {
+            Some(table) => format!(", in the rows of table {table}"),
+            None => String::new(),
+        };
         let statement = self.text.abandon();
         match (open, statement) {
             (Some((line, what)), _) => Err(self.src.error(
                 line,
-                format!("unterminated {what} started at line {line} (file truncated?)"),
+                format!("unterminated {what} started at line {line} (file truncated?){rows_of}"),
             )),
             (None, Some(line)) => Err(self.src.error(
                 line,
-                "unterminated statement at end of file (file truncated?)",
+                format!("unterminated statement at end of file (file truncated?){rows_of}"),
             )),
             (None, None) => Ok(None),
         }
@@ -165,10 +181,10 @@ impl<R: BufRead> LineSource<R> {
         if self.eof {
             return Ok(false);
         }
-        let n = self
-            .reader
-            .read_until(b'\n', &mut self.buf)
-            .map_err(|e| self.io_error(e))?;
+        let n = self.reader.read_until(b'\n', &mut self.buf).map_err(|e| {
+            // The line being read is the next one.
+            DamagedFile::new(&self.path, self.line + 1, format!("read error: {e}"))
+        })?;
         if n == 0 {
             self.eof = true;
             return Ok(false);
@@ -254,6 +270,33 @@ impl StatementText {
         self.bytes.clear();
         self.start.take()
     }
+}
+
+/// The table an unfinished INSERT (or REPLACE) names, as written (quotes
+/// kept; at most 128 bytes, printable only): where a cut file stopped.
+fn table_of_rows(statement: &[u8]) -> Option<String> {
+    let head = &statement[..statement.len().min(512)];
+    let upper = head.to_ascii_uppercase();
+    let after = ["INSERT INTO ", "REPLACE INTO ", "INSERT IGNORE INTO "]
+        .iter()
+        .find(|k| upper.starts_with(k.as_bytes()))
+        .map(|k| &head[k.len()..])?;
+    let mut end = 0;
+    let mut quote = None;
+    while end < after.len() && end < 128 {
+        let c = after[end];
+        match quote {
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
+            None if c == b'`' || c == b'"' => quote = Some(c),
+            None if c.is_ascii_alphanumeric() || matches!(c, b'_' | b'$' | b'.') => {}
+            None => break,
+        }
+        end += 1;
+    }
+    let name = &after[..end];
+    (quote.is_none() && !name.is_empty() && name.iter().all(|c| (0x20..0x7f).contains(c)))
+        .then(|| String::from_utf8_lossy(name).into_owned())
 }
 
 /// Turns the raw bytes of a finished statement into its text: trailing whitespace is trimmed
@@ -351,6 +394,17 @@ mod tests {
             (b"SELECT 1;\nSELECT\n  'abc\n\n", 3, string),
             (b"SELECT 1;\n/* open\n", 2, comment),
             (b"SELECT 1;\nINSERT INTO t\nVALUES ('\xff\xfe');\n", 3, utf8),
+            (
+                b"SELECT 1;\nINSERT INTO `my t`.x VALUES (1,'a'),\n(2,'b\n",
+                3,
+                "unterminated quoted string started at line 3 (file truncated?), in the rows of table `my t`.x",
+            ),
+            (
+                b"insert into public.\"T\" (a) VALUES (1)",
+                1,
+                "unterminated statement at end of file (file truncated?), in the rows of table public.\"T\"",
+            ),
+            (b"INSERT INTO `t\x1b` VALUES (1)", 1, statement),
         ];
         for &(input, line, message) in cases {
             let shown = String::from_utf8_lossy(input);
@@ -358,6 +412,43 @@ mod tests {
                 let e = got.unwrap_err();
                 assert_eq!((e.line, e.message.as_str()), (line, message), "{shown}");
                 assert_eq!(e.to_string(), format!("dump.sql:{line}: {message}"));
+            }
+        }
+    }
+
+    /// A compressed file cut short fails inside a read, often in the
+    /// middle of a long INSERT line: the line being read, and its table.
+    #[test]
+    fn a_read_error_names_the_line_being_read_and_its_table() {
+        struct Fails;
+        impl std::io::Read for Fails {
+            fn read(&mut self, _: &mut [u8]) -> std::io::Result<usize> {
+                Err(std::io::Error::other("incomplete frame"))
+            }
+        }
+        let cases: &[(&[u8], u64, &str)] = &[
+            (
+                b"SELECT 1;\nINSERT INTO `a` VALUES (1,'x'),(2,'",
+                2,
+                "read error: incomplete frame, in the rows of table `a`",
+            ),
+            (
+                b"SELECT 1;\nINSERT INTO `a` VALUES (1,'x\n'),\n(2,",
+                4,
+                "read error: incomplete frame, in the rows of table `a`",
+            ),
+            (b"SELECT 1;\nSELE", 2, "read error: incomplete frame"),
+        ];
+        for &(input, line, message) in cases {
+            let input = || {
+                std::io::BufReader::new(std::io::Read::chain(Cursor::new(input.to_vec()), Fails))
+            };
+            for got in [
+                read_all(PsqlReader::new(input(), "d.sql.zst"), |_, item| Ok(item)),
+                read_all(MysqlReader::new(input(), "d.sql.zst"), |_, item| Ok(item)),
+            ] {
+                let e = got.unwrap_err();
+                assert_eq!((e.line, e.message.as_str()), (line, message));
             }
         }
     }

@@ -253,6 +253,27 @@ fn a_mysqldump_cut_between_statements_changes_nothing() {
     );
 }
 
+/// A file cut inside an INSERT said where (PATH:LINE) but not whose rows.
+#[test]
+fn a_file_cut_inside_an_insert_names_its_table() {
+    let (_source, target, dir, good) = setup();
+    let before = state(&target);
+    let text = std::fs::read_to_string(&good).unwrap();
+    let at = text.find("INSERT INTO `b`").expect("b's rows");
+    let cut = write(&dir.path().join("cut.sql"), &text[..at + 30]);
+    let line = text[..at].lines().count() + 1;
+    let run = import(&target, &cut, &["--truncate"]);
+    assert_refused(
+        &run,
+        &cut,
+        &format!(
+            "cut.sql:{line}: unterminated statement at end of file (file truncated?), \
+             in the rows of table `b`"
+        ),
+    );
+    assert_eq!(state(&target), before, "the target changed");
+}
+
 #[test]
 fn data_files_may_only_load_rows() {
     let (_source, target, dir, good) = setup();
