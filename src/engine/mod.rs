@@ -105,6 +105,10 @@ pub struct SequenceState {
 pub struct Inventory {
     pub tables: Vec<TableState>,
     pub sequences: Vec<SequenceState>,
+    /// Data that lives outside every table (PostgreSQL's large objects),
+    /// shown as a table. Snapshots cannot carry it, so only `verify
+    /// --source` compares it.
+    pub outside_tables: Vec<TableState>,
 }
 
 /// What an export wrote, for the summary line.

@@ -375,6 +375,7 @@ mod tests {
                 })
                 .collect(),
             sequences: vec![],
+            outside_tables: vec![],
         };
         let (kept, reload) = split_tables(&manifest, &staging);
         assert_eq!(kept, vec!["a", "d"]);

@@ -682,6 +682,7 @@ pub async fn inventory(conn: &mut Conn, checksum: ChecksumKind) -> Result<Invent
     Ok(Inventory {
         tables: states,
         sequences,
+        outside_tables: Vec::new(),
     })
 }
 

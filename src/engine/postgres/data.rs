@@ -433,9 +433,14 @@ pub async fn inventory(
         states.push(state);
     }
     let sequences = sequence_states(client).await?;
+    let outside_tables = super::large_objects::state(client, checksum)
+        .await?
+        .into_iter()
+        .collect();
     Ok(Inventory {
         tables: states,
         sequences,
+        outside_tables,
     })
 }
 

@@ -3,10 +3,10 @@
 //! back without them, its oid columns pointing at nothing, so the export
 //! refuses it unless told to leave them out (pg_dump's `--no-large-objects`).
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use tokio_postgres::Client;
 
-use crate::engine::DataOptions;
+use crate::engine::{ChecksumKind, DataOptions, TableState};
 use crate::error::ServerError;
 
 /// Fails when the snapshot would silently lose large objects. Like pg_dump,
@@ -32,4 +32,35 @@ pub async fn refuse_if_present(client: &Client, opts: &DataOptions) -> Result<()
         );
     }
     Ok(())
+}
+
+/// How verify names the large objects in its table.
+const SHOWN: &str = "(large objects)";
+
+/// The database's large objects as verify compares them (None: there are
+/// none): their count, and with a checksum the order-independent sum of
+/// each object's oid and content, as the tables' server checksum sums rows.
+pub async fn state(client: &Client, checksum: ChecksumKind) -> Result<Option<TableState>> {
+    let sql = match checksum {
+        ChecksumKind::Server => {
+            "SELECT count(*), coalesce(sum(('x' || substr(md5(m.oid::text || ':' || \
+             md5(pg_catalog.lo_get(m.oid))), 1, 16))::bit(64)::int8::numeric), 0)::text \
+             FROM pg_catalog.pg_largeobject_metadata m"
+        }
+        // A snapshot's manifest has no large objects to compare with.
+        _ => "SELECT count(*), NULL::text FROM pg_catalog.pg_largeobject_metadata",
+    };
+    let row = client
+        .query_one(sql, &[])
+        .await
+        .map_err(ServerError::from)
+        .context("reading the large objects")?;
+    let count: i64 = row.get(0);
+    Ok((count > 0).then(|| TableState {
+        name: SHOWN.to_string(),
+        rows: count as u64,
+        checksum: row
+            .get::<_, Option<String>>(1)
+            .map(|s| format!("md5sum:{s}")),
+    }))
 }

@@ -252,6 +252,34 @@ fn a_database_with_large_objects_is_not_snapshotted_without_them_unasked() {
             "{flags:?}\n{text}"
         );
     }
+
+    // A copy made without them: verify --source once passed it, the
+    // objects missing. It now counts them (and sums them with --checksum),
+    // while verify --manifest, which a snapshot cannot inform, leaves them be.
+    let target = TestDb::create("lo_copy");
+    target.psql("CREATE TABLE public.doc (id int PRIMARY KEY, body oid NOT NULL);");
+    crate::support::commands::import(&target, &out, &[]).assert_success();
+    let run = crate::support::commands::verify_source(&source, &target, &[]);
+    run.assert_code(3);
+    assert!(
+        run.stdout.contains("(large objects)") && run.stdout.contains("2 rows"),
+        "{run}"
+    );
+    let oids =
+        source.psql("SELECT string_agg(oid::text, ',' ORDER BY oid) FROM pg_largeobject_metadata");
+    let (one, two) = oids.trim().split_once(',').expect("two oids");
+    target.psql(&format!(
+        "SELECT lo_from_bytea({one}, 'first'), lo_from_bytea({two}, 'changed');"
+    ));
+    crate::support::commands::verify_source(&source, &target, &[]).assert_success();
+    let run = crate::support::commands::verify_source(&source, &target, &["--checksum"]);
+    run.assert_code(3);
+    assert!(run.stdout.contains("(large objects)"), "{run}");
+    target.psql(&format!(
+        "SELECT lo_unlink({two}), lo_from_bytea({two}, 'second');"
+    ));
+    crate::support::commands::verify_source(&source, &target, &["--checksum"]).assert_success();
+    crate::support::commands::verify_manifest(&out, &target, &["--checksum"]).assert_success();
 }
 
 /// `--exclude-table-data` keeps a table in the file with no rows. `import
