@@ -22,6 +22,13 @@ pub enum Leftover {
         spec: ConnectionSpec,
         before: Vec<(String, u64)>,
     },
+    /// A server session of the run (an import's): ended from a new
+    /// connection, since exiting does not stop a statement waiting for a
+    /// lock, which goes on holding the locks it already has.
+    Session {
+        spec: ConnectionSpec,
+        id: u32,
+    },
 }
 
 static LEFT: Mutex<Vec<(u64, Leftover)>> = Mutex::new(Vec::new());
@@ -75,6 +82,14 @@ pub fn counters(spec: &ConnectionSpec, before: &[(String, u64)]) -> Registration
     })
 }
 
+/// The server session `id` (PostgreSQL backend pid, MySQL connection id).
+pub fn session(spec: &ConnectionSpec, id: u32) -> Registration {
+    register(Leftover::Session {
+        spec: spec.clone(),
+        id,
+    })
+}
+
 pub fn file(path: &Path) -> Registration {
     register(Leftover::File(path.to_path_buf()))
 }
@@ -96,9 +111,20 @@ pub fn take_all() -> Vec<Leftover> {
 }
 
 /// Removes what `take_all` returned, and says what it removed.
-pub async fn remove(items: Vec<Leftover>) {
+pub async fn remove(mut items: Vec<Leftover>) {
+    // Sessions end first: counters cannot be put back while the session
+    // that moved them still holds its table.
+    items.sort_by_key(|item| !matches!(item, Leftover::Session { .. }));
     for item in items {
         match item {
+            Leftover::Session { spec, id } => {
+                if let Err(e) = crate::engine::Engine::end_session(&spec, id).await {
+                    eprintln!(
+                        "dbsnap: could not end the server session {id}: {}",
+                        Report(&e)
+                    );
+                }
+            }
             Leftover::File(path) => {
                 if std::fs::remove_file(&path).is_ok() {
                     eprintln!("dbsnap: removed the temporary file {}", path.display());

@@ -276,7 +276,9 @@ pub struct ImportArgs {
     pub truncate: bool,
     /// Seconds to wait for a lock another session holds on a table the load
     /// empties or fills; then give up, with nothing committed. Without it the
-    /// load waits, and says which session it waits for after a few seconds.
+    /// load waits, and says which session it waits for after a few seconds
+    /// (MySQL/MariaDB: a row lock still gives up after the server's
+    /// innodb_lock_wait_timeout, 50 s by default).
     #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=31_536_000))]
     pub lock_timeout: Option<u64>,
     /// Print the result as JSON on stdout.

@@ -46,13 +46,15 @@ fn main() -> ExitCode {
     }
 }
 
-/// Runs the command; SIGINT or SIGTERM stops it, removes what it created
-/// (temporary files, staging databases) and exits 130 or 143.
+/// Runs the command; SIGINT, SIGTERM or SIGHUP (a closed terminal or ssh
+/// session) stops it, removes what it created (temporary files, staging
+/// databases, its server sessions) and exits 130, 143 or 129.
 async fn run_until_signal(args: cli::Cli) -> anyhow::Result<u8> {
     use tokio::signal::unix::{signal, SignalKind};
-    let (Ok(mut int), Ok(mut term)) = (
+    let (Ok(mut int), Ok(mut term), Ok(mut hup)) = (
         signal(SignalKind::interrupt()),
         signal(SignalKind::terminate()),
+        signal(SignalKind::hangup()),
     ) else {
         return commands::run(args).await;
     };
@@ -62,6 +64,7 @@ async fn run_until_signal(args: cli::Cli) -> anyhow::Result<u8> {
         result = &mut command => return result,
         _ = int.recv() => 130,
         _ = term.recv() => 143,
+        _ = hup.recv() => 129,
     };
     // A swap under way is finished (or put back) first: stopped in the
     // middle, it would leave the target half replaced.

@@ -261,6 +261,14 @@ impl Engine {
     }
 
     /// Loads a data file in one transaction; the target is unchanged on failure.
+    /// Ends server session `id` of `spec`'s server from a new connection.
+    pub async fn end_session(spec: &ConnectionSpec, id: u32) -> Result<()> {
+        match spec.engine {
+            EngineKind::Postgres => postgres::end_session(spec, id).await,
+            EngineKind::MySql => mysql::end_session(spec, id).await,
+        }
+    }
+
     pub async fn import(&self, path: &Path, opts: &ImportOptions) -> Result<ImportSummary> {
         match self {
             Engine::Postgres(pg) => pg.import(path, opts).await,

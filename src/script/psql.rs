@@ -328,7 +328,10 @@ impl PsqlLexer {
                 Ok(n) => n,
                 Err(e) => {
                     self.copy = None;
-                    return Err(src.io_error(e));
+                    // The line being read is the one after the last whole one.
+                    let mut err = src.io_error(e);
+                    err.line = src.line + 1;
+                    return Err(err);
                 }
             };
             if n == 0 {

@@ -35,6 +35,11 @@ trait Flavour: Server + Sized {
     /// of waiting for a lock the stalled load holds: a test waiting on it
     /// would hang, and its stalled process with it.
     fn bounded_count(t: &str) -> String;
+    /// How many statements are loading rows into database `db` now (a
+    /// number). MariaDB 10.11 can hang for good, and take the whole server
+    /// with it, when `SELECT count(*)` reads a table while a LOAD DATA
+    /// fills it: the test counts only while nothing loads.
+    fn loading(db: &str) -> String;
 }
 
 impl Flavour for crate::support::pg::PgServer {
@@ -70,6 +75,9 @@ impl Flavour for crate::support::pg::PgServer {
         format!(
             "SET lock_timeout = '3s'; SET statement_timeout = '10s'; SELECT count(*) FROM public.{t}"
         )
+    }
+    fn loading(_: &str) -> String {
+        "SELECT 0".into()
     }
 }
 
@@ -111,6 +119,12 @@ impl Flavour for crate::support::mysql::MyServer {
         format!(
             "SET SESSION lock_wait_timeout = 3, innodb_lock_wait_timeout = 3, \
              max_statement_time = 10; SELECT count(*) FROM `{t}`"
+        )
+    }
+    fn loading(db: &str) -> String {
+        format!(
+            "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE DB = '{db}' \
+             AND COMMAND = 'Query' AND (INFO LIKE 'LOAD DATA%' OR INFO LIKE 'INSERT%')"
         )
     }
 }
@@ -182,10 +196,24 @@ impl<S: Flavour> Fixture<S> {
         let staging = loop {
             let found = target.staging_leftovers();
             if let [staging] = found.as_slice() {
-                let counts: Vec<Option<u64>> =
-                    first.iter().map(|t| count(target, staging, t)).collect();
-                if counts.iter().all(|c| *c == Some(ROWS)) {
-                    break staging.clone();
+                // Nothing loading at two looks 200 ms apart: the workers
+                // are idle (they take queued rows at once), so no LOAD
+                // runs beside the counts.
+                let idle = || {
+                    target
+                        .server()
+                        .try_sql(staging, &S::loading(staging))
+                        .is_ok_and(|n| n.trim() == "0")
+                };
+                if idle() && {
+                    std::thread::sleep(Duration::from_millis(200));
+                    idle()
+                } {
+                    let counts: Vec<Option<u64>> =
+                        first.iter().map(|t| count(target, staging, t)).collect();
+                    if counts.iter().all(|c| *c == Some(ROWS)) {
+                        break staging.clone();
+                    }
                 }
             }
             // A safety net, not a timing assertion: the state comes for sure.

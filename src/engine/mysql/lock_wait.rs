@@ -9,6 +9,7 @@ use mysql_async::Conn;
 use super::connect;
 use crate::config::ConnectionSpec;
 use crate::engine::lock_wait::{Waiting, Watch, POLL};
+use crate::script::statement::closing_quote;
 
 /// Watches connection `id` from a connection of its own until dropped.
 pub fn watch(spec: &ConnectionSpec, id: u32, timeout: Option<u64>) -> Watch {
@@ -83,21 +84,7 @@ fn first_quoted_name(sql: &str) -> Option<String> {
     let mut name = String::new();
     let mut rest = &head[start..];
     while let Some(quoted) = rest.strip_prefix('`') {
-        let mut end = None;
-        let b = quoted.as_bytes();
-        let mut i = 0;
-        while i < b.len() {
-            if b[i] == b'`' {
-                if b.get(i + 1) == Some(&b'`') {
-                    i += 2;
-                    continue;
-                }
-                end = Some(i);
-                break;
-            }
-            i += 1;
-        }
-        let end = end?;
+        let end = closing_quote(quoted.as_bytes(), b'`')?;
         name.push_str(&rest[..end + 2]);
         rest = &quoted[end + 1..];
         match rest.strip_prefix('.') {

@@ -52,6 +52,12 @@ pub use counter::Counter;
 /// Connections that load rows into a staging build at once.
 const LOAD_WORKERS: usize = 2;
 
+/// Kills connection `id` (a run's own, after a signal).
+pub async fn end_session(spec: &ConnectionSpec, id: u32) -> Result<()> {
+    let mut conn = connect::connect(spec).await?;
+    exec(&mut conn, &format!("KILL {id}")).await
+}
+
 /// Whether a load failed because a lock was not granted in time
 /// (ER_LOCK_WAIT_TIMEOUT, for metadata and row locks alike).
 fn gave_up_on_a_lock(err: &anyhow::Error) -> bool {
@@ -398,6 +404,7 @@ impl MySql {
             .await?;
         }
         let watch = lock_wait::watch(&self.spec, conn.id(), opts.lock_timeout);
+        let end_on_signal = crate::cleanup::session(&self.spec, conn.id());
         exec(&mut conn, "START TRANSACTION").await?;
         let loaded = match import::load(&mut conn, path, opts).await {
             Ok(loaded) => loaded,
@@ -407,6 +414,7 @@ impl MySql {
                     _ => err,
                 };
                 drop(watch);
+                drop(end_on_signal);
                 let _ = exec(&mut conn, "ROLLBACK").await;
                 // The file's settings (SET NAMES latin1) would garble the
                 // names below, and the results read back.
@@ -428,6 +436,7 @@ impl MySql {
             }
         };
         drop(watch);
+        drop(end_on_signal);
         exec(&mut conn, "COMMIT").await.map_err(|e| {
             e.context(format!(
                 "{}: committing; nothing was committed",

@@ -72,6 +72,8 @@ pub(super) fn copy_error(
 /// Makes the session give up on a lock after `seconds` (`--lock-timeout`);
 /// run again after the file's own settings, which may set lock_timeout.
 pub async fn set_lock_timeout(client: &Client, seconds: u64) -> Result<()> {
+    // The setting is an int of milliseconds: 2147483 s at the most.
+    let seconds = seconds.min(2_147_483);
     client
         .batch_execute(&format!("SET lock_timeout = '{seconds}s'"))
         .await

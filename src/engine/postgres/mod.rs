@@ -38,6 +38,19 @@ use crate::snapshot::manifest::Manifest;
 use crate::snapshot::markers::{self, FileKind};
 use crate::snapshot::pieces::Pieces;
 
+/// Terminates backend `pid` (a run's own, after a signal).
+pub async fn end_session(spec: &ConnectionSpec, pid: u32) -> Result<()> {
+    let client = connect::connect(spec).await?;
+    client
+        .execute(
+            "SELECT pg_catalog.pg_terminate_backend($1)",
+            &[&(pid as i32)],
+        )
+        .await
+        .map_err(ServerError::from)?;
+    Ok(())
+}
+
 pub struct Postgres {
     spec: ConnectionSpec,
 }
@@ -222,6 +235,7 @@ impl Postgres {
             .map_err(ServerError::from)?
             .get(0);
         let watch = lock_wait::watch(&self.spec, pid, opts.lock_timeout);
+        let _end_on_signal = crate::cleanup::session(&self.spec, pid as u32);
         // On any error the transaction is abandoned with the connection: nothing is committed.
         let loaded =
             import::load(&client, path, opts)

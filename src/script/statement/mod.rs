@@ -17,6 +17,7 @@ mod tokens;
 
 pub use schema::{outside_target, PostDataStep};
 pub use settings::sql_mode_ok;
+pub use tokens::closing_quote;
 
 use std::fmt;
 

@@ -37,21 +37,7 @@ fn pg_catalog_first(value: &str) -> Option<String> {
     while !rest.is_empty() {
         let (name, after) = match rest.strip_prefix('"') {
             Some(quoted) => {
-                let mut end = None;
-                let b = quoted.as_bytes();
-                let mut i = 0;
-                while i < b.len() {
-                    if b[i] == b'"' {
-                        if b.get(i + 1) == Some(&b'"') {
-                            i += 2;
-                            continue;
-                        }
-                        end = Some(i);
-                        break;
-                    }
-                    i += 1;
-                }
-                let end = end?;
+                let end = closing_quote(quoted.as_bytes(), b'"')?;
                 (&rest[..end + 2], &quoted[end + 1..])
             }
             None => {

@@ -317,6 +317,23 @@ pub(super) fn string_value(sql: &str, from: usize, to: usize, backslash: bool) -
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// The index of the quote that closes a quoted name, in `inside` (the text
+/// after its opening `quote`); a doubled quote is part of the name.
+pub fn closing_quote(inside: &[u8], quote: u8) -> Option<usize> {
+    let mut i = 0;
+    while i < inside.len() {
+        if inside[i] == quote {
+            if inside.get(i + 1) == Some(&quote) {
+                i += 2;
+                continue;
+            }
+            return Some(i);
+        }
+        i += 1;
+    }
+    None
+}
+
 fn quoted_ident(b: &[u8], i: usize, quote: u8) -> Result<(String, usize), String> {
     let mut out = Vec::new();
     let mut j = i + 1;

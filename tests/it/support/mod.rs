@@ -226,16 +226,22 @@ impl Dbsnap {
         self
     }
 
-    /// Starts the run in the background, for a test that watches or signals
-    /// it: stdout goes nowhere, stderr is read on a thread (joined: all of it).
-    pub fn spawn(mut self) -> (std::process::Child, thread::JoinHandle<String>) {
+    /// The child, stdout to nowhere and stderr piped, and its command line.
+    fn start(mut self) -> (std::process::Child, String) {
         let shown = self.shown.join(" ");
-        let mut child = self
+        let child = self
             .cmd
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
             .unwrap_or_else(|e| panic!("cannot run {shown}: {e}"));
+        (child, shown)
+    }
+
+    /// Starts the run in the background, for a test that watches or signals
+    /// it: stdout goes nowhere, stderr is read on a thread (joined: all of it).
+    pub fn spawn(self) -> (std::process::Child, thread::JoinHandle<String>) {
+        let (mut child, _) = self.start();
         let err = read_in_thread(child.stderr.take().expect("piped stderr"));
         let err = thread::spawn(move || {
             String::from_utf8_lossy(&err.join().unwrap_or_default()).into_owned()
@@ -245,18 +251,9 @@ impl Dbsnap {
 
     /// [`Dbsnap::spawn`], returning once a line of its stderr holds `text`
     /// (the rest is still collected); panics if the run ends first.
-    pub fn spawn_until_said(
-        mut self,
-        text: &str,
-    ) -> (std::process::Child, thread::JoinHandle<String>) {
+    pub fn spawn_until_said(self, text: &str) -> (std::process::Child, thread::JoinHandle<String>) {
         use std::io::BufRead;
-        let shown = self.shown.join(" ");
-        let mut child = self
-            .cmd
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot run {shown}: {e}"));
+        let (mut child, shown) = self.start();
         let stderr = child.stderr.take().expect("piped stderr");
         let (lines, said) = std::sync::mpsc::channel();
         let err = thread::spawn(move || {

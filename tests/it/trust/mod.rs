@@ -136,6 +136,11 @@ fn import_with_backend_killed<S: Server>(
 /// (`holder`) and the file, and the target keeps its `state`. Without it the
 /// run says what it waits for (it once waited without a word, for good) and
 /// loads, once the lock is gone, what `source` holds.
+///
+/// A SIGTERM while it waits ends the run and its server session too
+/// (`busy` counts the target's sessions running a statement, the test's
+/// own excepted): the waiting statement once went on, holding its locks.
+#[allow(clippy::too_many_arguments)]
 fn assert_lock_waits_are_told_and_bounded<S: Server>(
     source: &AnyDb<S>,
     target: &AnyDb<S>,
@@ -143,6 +148,7 @@ fn assert_lock_waits_are_told_and_bounded<S: Server>(
     lock: &str,
     on: &str,
     holder: &str,
+    busy: &str,
     state: impl Fn(&AnyDb<S>) -> String,
 ) {
     use crate::support::{wait_until, Dbsnap};
@@ -162,6 +168,31 @@ fn assert_lock_waits_are_told_and_bounded<S: Server>(
     }
     session.close();
     assert_eq!(state(target), before, "the target changed\n{run}");
+
+    let mut session = Session::open(target, lock);
+    let (mut child, err) = Dbsnap::new()
+        .args(["import", "--url", &target.url(), path_str(file)])
+        .spawn_until_said("dbsnap: waiting");
+    let ok = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "kill -TERM");
+    let status = wait_until(&mut child, Duration::from_secs(300));
+    let err = err.join().unwrap_or_default();
+    assert_eq!(status.and_then(|s| s.code()), Some(143), "{err}");
+    // The server ends a killed session within moments; 60 s is a safety net.
+    let started = std::time::Instant::now();
+    while target.sql(busy).trim() != "0" {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the import's session still runs after the signal\n{err}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    session.close();
+    assert_eq!(state(target), before, "the target changed\n{err}");
 
     let mut session = Session::open(target, lock);
     let (mut child, err) = Dbsnap::new()

@@ -70,6 +70,8 @@ fn import_behind_a_lock_says_so_and_gives_up_when_told() {
         "BEGIN; LOCK TABLE public.c IN ACCESS EXCLUSIVE MODE;",
         "table public.c",
         "held by process ",
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() \
+         AND state = 'active' AND pid <> pg_backend_pid()",
         state,
     );
 }
