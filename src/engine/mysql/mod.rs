@@ -52,6 +52,57 @@ pub use counter::Counter;
 /// Connections that load rows into a staging build at once.
 const LOAD_WORKERS: usize = 2;
 
+/// Row counts of the tables whose engine cannot roll back (`before`: of
+/// those only), with their engines.
+async fn row_counts(
+    conn: &mut Conn,
+    before: Option<&[(String, String, u64)]>,
+) -> Result<Vec<(String, String, u64)>> {
+    let tables: Vec<(String, String)> = match before {
+        Some(before) => before
+            .iter()
+            .map(|(t, e, _)| (t.clone(), e.clone()))
+            .collect(),
+        None => conn
+            .query(include_str!("sql/untransactional.sql"))
+            .await
+            .map_err(ServerError::from)?,
+    };
+    let mut counts = Vec::new();
+    for (table, engine) in tables {
+        let n: Option<u64> = conn
+            .query_first(format!("SELECT COUNT(*) FROM {}", ident(&table)))
+            .await
+            .map_err(ServerError::from)?;
+        counts.push((table, engine, n.unwrap_or(0)));
+    }
+    Ok(counts)
+}
+
+/// After a rolled-back load: the tables that cannot roll back and now hold
+/// another number of rows, in words (None: none did, or none could be read).
+async fn changed_anyway(spec: &ConnectionSpec, before: &[(String, String, u64)]) -> Option<String> {
+    if before.is_empty() {
+        return None;
+    }
+    let mut conn = connect::connect(spec).await.ok()?;
+    let now = row_counts(&mut conn, Some(before)).await.ok()?;
+    let changed: Vec<String> = before
+        .iter()
+        .zip(&now)
+        .filter(|(b, n)| b.2 != n.2)
+        .map(|((t, engine, was), (_, _, is))| {
+            format!("{} ({engine}) holds {is} rows, {was} before", ident(t))
+        })
+        .collect();
+    (!changed.is_empty()).then(|| {
+        format!(
+            "the transaction was rolled back, but not in tables whose engine cannot roll back: {}",
+            changed.join("; ")
+        )
+    })
+}
+
 /// Kills connection `id` (a run's own, after a signal).
 pub async fn end_session(spec: &ConnectionSpec, id: u32) -> Result<()> {
     let mut conn = connect::connect(spec).await?;
@@ -405,6 +456,9 @@ impl MySql {
         }
         let watch = lock_wait::watch(&self.spec, conn.id(), opts.lock_timeout);
         let end_on_signal = crate::cleanup::session(&self.spec, conn.id());
+        // Nor can MyISAM or Aria roll anything back: a failed load says what
+        // they hold then, read back.
+        let untransactional = row_counts(&mut conn, None).await?;
         exec(&mut conn, "START TRANSACTION").await?;
         let loaded = match import::load(&mut conn, path, opts).await {
             Ok(loaded) => loaded,
@@ -427,11 +481,15 @@ impl MySql {
                     },
                     done => done,
                 };
-                return Err(match put_back {
+                let err = match put_back {
                     Ok(()) => err,
                     Err(e) => err.context(format!(
                         "nothing was committed, but AUTO_INCREMENT counters moved by the rolled-back rows could not be put back: {}", Report(&e)
                     )),
+                };
+                return Err(match changed_anyway(&self.spec, &untransactional).await {
+                    Some(words) => err.context(words),
+                    None => err,
                 });
             }
         };

@@ -257,6 +257,35 @@ fn a_mysqldump_cut_between_statements_changes_nothing() {
     );
 }
 
+/// A MyISAM table cannot roll back: a failed import said "nothing was
+/// committed" while the rows it had loaded there stayed. It now says which
+/// such tables changed, read back.
+#[test]
+fn a_failed_import_names_the_tables_that_could_not_roll_back() {
+    let (_source, target, dir, good) = source_target_and_snapshot::<crate::support::mysql::MyServer>(
+        "CREATE TABLE a (id int PRIMARY KEY) ENGINE=MyISAM; CREATE TABLE b (id int PRIMARY KEY);",
+        "INSERT INTO a VALUES (1), (2), (3); INSERT INTO b VALUES (1), (2);",
+        "INSERT INTO b VALUES (2);",
+    );
+    let text = std::fs::read_to_string(&good).unwrap();
+    assert!(
+        text.find("INSERT INTO `a`") < text.find("INSERT INTO `b`"),
+        "the test needs a's rows first"
+    );
+    let run = import(&target, &good, &[]);
+    assert_refused(&run, &good, "Duplicate entry '2'");
+    assert!(
+        run.stderr.contains(
+            "the transaction was rolled back, but not in tables whose engine cannot roll back: \
+             `a` (MyISAM) holds 3 rows, 0 before"
+        ),
+        "{run}"
+    );
+    assert_eq!(target.sql("SELECT COUNT(*) FROM a").trim(), "3");
+    assert_eq!(target.sql("SELECT GROUP_CONCAT(id) FROM b").trim(), "2");
+    let _ = dir;
+}
+
 /// A file cut inside an INSERT said where (PATH:LINE) but not whose rows.
 #[test]
 fn a_file_cut_inside_an_insert_names_its_table() {
