@@ -27,8 +27,10 @@ pub async fn check_named(
     let (_, oid) = names::resolve(client, table).await?;
     let file_path = names::set_setting(client, "search_path", "").await?;
     let checked = check(client, oid, columns, file_types).await;
-    names::set_setting(client, "search_path", &file_path).await?;
-    checked
+    // A failed check may have aborted the transaction: its error comes first.
+    let restored = names::set_setting(client, "search_path", &file_path).await;
+    checked?;
+    restored.map(|_| ())
 }
 
 /// Fails when a column of the table `oid` cannot hold every value of the

@@ -124,8 +124,12 @@ pub async fn prepare_table(
         Ok(()) => prepare_qualified(client, quoted, copy.sql, truncated_here, opts).await,
         Err(e) => Err(e),
     };
-    names::set_setting(client, "search_path", &file_path).await?;
-    prepared
+    // After a failed step the transaction is aborted, and putting the
+    // file's search_path back fails too: the first error is the one to tell.
+    let restored = names::set_setting(client, "search_path", &file_path).await;
+    let prepared = prepared?;
+    restored?;
+    Ok(prepared)
 }
 
 async fn prepare_qualified(
