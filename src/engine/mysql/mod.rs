@@ -52,31 +52,12 @@ pub use counter::Counter;
 /// Connections that load rows into a staging build at once.
 const LOAD_WORKERS: usize = 2;
 
-/// Row counts of the tables whose engine cannot roll back (`before`: of
-/// those only), with their engines.
-async fn row_counts(
-    conn: &mut Conn,
-    before: Option<&[(String, String, u64)]>,
-) -> Result<Vec<(String, String, u64)>> {
-    let tables: Vec<(String, String)> = match before {
-        Some(before) => before
-            .iter()
-            .map(|(t, e, _)| (t.clone(), e.clone()))
-            .collect(),
-        None => conn
-            .query(include_str!("sql/untransactional.sql"))
-            .await
-            .map_err(ServerError::from)?,
-    };
-    let mut counts = Vec::new();
-    for (table, engine) in tables {
-        let n: Option<u64> = conn
-            .query_first(format!("SELECT COUNT(*) FROM {}", ident(&table)))
-            .await
-            .map_err(ServerError::from)?;
-        counts.push((table, engine, n.unwrap_or(0)));
-    }
-    Ok(counts)
+/// Row counts of the tables whose engine cannot roll back, with their engines.
+async fn row_counts(conn: &mut Conn) -> Result<Vec<(String, String, u64)>> {
+    Ok(conn
+        .query(include_str!("sql/untransactional.sql"))
+        .await
+        .map_err(ServerError::from)?)
 }
 
 /// After a rolled-back load: the tables that cannot roll back and now hold
@@ -86,13 +67,12 @@ async fn changed_anyway(spec: &ConnectionSpec, before: &[(String, String, u64)])
         return None;
     }
     let mut conn = connect::connect(spec).await.ok()?;
-    let now = row_counts(&mut conn, Some(before)).await.ok()?;
+    let now = row_counts(&mut conn).await.ok()?;
     let changed: Vec<String> = before
         .iter()
-        .zip(&now)
-        .filter(|(b, n)| b.2 != n.2)
-        .map(|((t, engine, was), (_, _, is))| {
-            format!("{} ({engine}) holds {is} rows, {was} before", ident(t))
+        .filter_map(|(t, engine, was)| {
+            let (_, _, is) = now.iter().find(|(n, ..)| n == t)?;
+            (is != was).then(|| format!("{} ({engine}) holds {is} rows, {was} before", ident(t)))
         })
         .collect();
     (!changed.is_empty()).then(|| {
@@ -458,7 +438,7 @@ impl MySql {
         let end_on_signal = crate::cleanup::session(&self.spec, conn.id());
         // Nor can MyISAM or Aria roll anything back: a failed load says what
         // they hold then, read back.
-        let untransactional = row_counts(&mut conn, None).await?;
+        let untransactional = row_counts(&mut conn).await?;
         exec(&mut conn, "START TRANSACTION").await?;
         let loaded = match import::load(&mut conn, path, opts).await {
             Ok(loaded) => loaded,
