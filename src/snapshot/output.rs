@@ -23,9 +23,54 @@ pub enum Output {
     File {
         temp: tempfile::NamedTempFile,
         path: PathBuf,
+        writeback: Writeback,
         _registered: crate::cleanup::Registration,
     },
 }
+
+/// Starts the disk writes of a file's bytes while later ones are still being
+/// made, so that the `fsync` of `commit` waits only for the last few MiB.
+/// Without it nothing is written before the `fsync` (the kernel starts on its
+/// own only when a tenth of memory is dirty): at 3M rows the export then sat
+/// 2.0 s (PostgreSQL, 1.1 GiB) or 1.0 s (MariaDB, 0.5 GiB) in it, idle.
+#[derive(Default)]
+pub struct Writeback {
+    written: u64,
+    started: u64,
+}
+
+impl Writeback {
+    /// Bytes written between two starts: large enough to keep the syscalls
+    /// rare, small enough that little is left for the end.
+    const STEP: u64 = 8 * 1024 * 1024;
+
+    fn wrote(&mut self, file: &fs::File, bytes: usize) {
+        self.written += bytes as u64;
+        if self.written - self.started >= Self::STEP {
+            start_writeback(file, self.started, self.written - self.started);
+            self.started = self.written;
+        }
+    }
+}
+
+/// Asks the kernel to start writing a range of `file` to disk, without
+/// waiting for it. Only a speed-up: on failure the `fsync` does it all.
+#[cfg(target_os = "linux")]
+fn start_writeback(file: &fs::File, offset: u64, len: u64) {
+    use std::os::fd::AsRawFd;
+    // SAFETY: a plain syscall on a descriptor this file owns; no memory is passed.
+    unsafe {
+        libc::sync_file_range(
+            file.as_raw_fd(),
+            offset as libc::off64_t,
+            len as libc::off64_t,
+            libc::SYNC_FILE_RANGE_WRITE,
+        );
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn start_writeback(_file: &fs::File, _offset: u64, _len: u64) {}
 
 impl Output {
     /// `-` is standard output.
@@ -59,6 +104,7 @@ impl Output {
         Ok(Output::File {
             _registered: crate::cleanup::file(temp.path()),
             temp,
+            writeback: Writeback::default(),
             path: path.to_path_buf(),
         })
     }
@@ -93,11 +139,15 @@ impl Output {
 /// not the quiet success `main` makes of other broken pipes.
 impl Write for Output {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.on_target(|out| out.write(buf))
+        let written = self.on_target(|out| out.write(buf))?;
+        self.wrote(written);
+        Ok(written)
     }
 
     fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
-        self.on_target(|out| out.write_all(buf))
+        self.on_target(|out| out.write_all(buf))?;
+        self.wrote(buf.len());
+        Ok(())
     }
 
     fn flush(&mut self) -> io::Result<()> {
@@ -106,6 +156,15 @@ impl Write for Output {
 }
 
 impl Output {
+    fn wrote(&mut self, bytes: usize) {
+        if let Output::File {
+            temp, writeback, ..
+        } = self
+        {
+            writeback.wrote(temp.as_file(), bytes);
+        }
+    }
+
     /// Runs `op` on where the bytes go; an error names that place.
     fn on_target<T>(&mut self, op: impl FnOnce(&mut dyn Write) -> io::Result<T>) -> io::Result<T> {
         match self {
@@ -178,6 +237,23 @@ mod tests {
             fs::metadata(&path).unwrap().permissions().mode() & 0o777,
             0o600
         );
+    }
+
+    #[test]
+    fn a_file_written_past_several_writeback_steps_is_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.sql");
+        let mut out = Output::create(&path).unwrap();
+        let mut expected = Vec::new();
+        for i in 0..5000u32 {
+            // Lines of uneven length, so that steps end mid-write.
+            let line = format!("{i}\t{}\n", "x".repeat((i as usize * 37) % 9000));
+            out.write_all(line.as_bytes()).unwrap();
+            expected.extend_from_slice(line.as_bytes());
+        }
+        assert!(expected.len() as u64 > 2 * Writeback::STEP);
+        out.commit().unwrap();
+        assert!(fs::read(&path).unwrap() == expected);
     }
 
     #[test]
