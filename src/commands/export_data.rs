@@ -68,9 +68,12 @@ pub async fn run(args: ExportDataArgs) -> Result<u8> {
         println!("{}", serde_json::to_string_pretty(&json)?);
     }
     if !to_stdout {
+        let tables = manifest.tables.len();
+        let plural = |n: u64, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
         eprintln!(
-            "dbsnap: wrote {} tables, {rows} rows to {}",
-            manifest.tables.len(),
+            "dbsnap: wrote {}, {} to {}",
+            plural(tables as u64, "table"),
+            plural(rows, "row"),
             path.display()
         );
     }

@@ -64,6 +64,47 @@ impl DataOptions {
             .iter()
             .any(|p| pattern_matches(p, name))
     }
+
+    /// Whether the table `name` is exported: it matches a `--table` pattern
+    /// (or there are none) and no `--exclude-table` pattern.
+    pub fn selects(&self, name: &str) -> bool {
+        let any = |patterns: &[String]| patterns.iter().any(|p| pattern_matches(p, name));
+        (self.tables.is_empty() || any(&self.tables)) && !any(&self.exclude_tables)
+    }
+
+    /// Checks the patterns against every table of the database (`names`).
+    /// A `--table` pattern that matches none is an error: the snapshot would
+    /// lack what was asked for and still succeed, a typo away from an empty
+    /// backup. An exclusion that matches none only leaves more in the file,
+    /// so it is told as a note.
+    pub fn check_patterns(&self, names: &[String]) -> Result<()> {
+        let unmatched = |patterns: &[String]| -> Vec<String> {
+            patterns
+                .iter()
+                .filter(|p| !names.iter().any(|n| pattern_matches(p, n)))
+                .cloned()
+                .collect()
+        };
+        for (flag, patterns) in [
+            ("--exclude-table", &self.exclude_tables),
+            ("--exclude-table-data", &self.exclude_table_data),
+        ] {
+            for pattern in unmatched(patterns) {
+                eprintln!(
+                    "dbsnap: note: {flag} {pattern:?} matches no table; nothing is left out for it"
+                );
+            }
+        }
+        let missing = unmatched(&self.tables);
+        if !missing.is_empty() {
+            let list: Vec<String> = missing.iter().map(|p| format!("{p:?}")).collect();
+            anyhow::bail!(
+                "no table matches --table {} (a pattern is `table` or `schema.table`, `*` matching any characters)",
+                list.join(", --table ")
+            );
+        }
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, Default)]

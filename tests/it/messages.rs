@@ -187,3 +187,50 @@ fn check_json_names_the_line_of_a_marker_after_the_end() {
         "{run}"
     );
 }
+
+/// `export-data --table` with a pattern that matches no table fails, naming
+/// the pattern, and writes nothing: a typo must not make an empty backup
+/// that succeeds. Exclusions that match nothing succeed with a note.
+fn table_patterns_that_match_nothing<S: Server>() {
+    let db = crate::support::testdb::TestDb::<S>::create("pattern");
+    db.sql("CREATE TABLE kept (id int PRIMARY KEY); INSERT INTO kept VALUES (1);");
+    let dir = support::tempdir();
+    let out = dir.join("data.sql");
+    let export = |extra: &[&str]| crate::support::commands::export_data(&db, &out, extra);
+
+    for extra in [&["-t", "nosuch"][..], &["-t", "kept", "--table", "no*such"]] {
+        let run = export(extra);
+        run.assert_code(1);
+        let pattern = extra.last().unwrap();
+        assert!(
+            run.stderr
+                .contains(&format!("no table matches --table \"{pattern}\"")),
+            "{run}"
+        );
+        assert!(run.stderr.contains("was not written"), "{run}");
+        assert!(dir.entries().is_empty(), "{:?}", dir.entries());
+    }
+
+    for flag in ["--exclude-table", "--exclude-table-data"] {
+        let run = export(&[flag, "nosuch"]);
+        run.assert_success();
+        assert!(
+            run.stderr
+                .contains(&format!("note: {flag} \"nosuch\" matches no table")),
+            "{run}"
+        );
+        let text = std::fs::read_to_string(&out).unwrap();
+        assert!(text.contains("kept"), "{text}");
+        std::fs::remove_file(&out).unwrap();
+    }
+}
+
+#[test]
+fn pg_table_patterns_that_match_nothing() {
+    table_patterns_that_match_nothing::<support::pg::PgServer>();
+}
+
+#[test]
+fn mysql_table_patterns_that_match_nothing() {
+    table_patterns_that_match_nothing::<mysql::MyServer>();
+}

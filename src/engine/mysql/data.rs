@@ -139,24 +139,22 @@ pub async fn data_tables(conn: &mut Conn, opts: &DataOptions) -> Result<Vec<Data
     }
     let mut objects = Vec::new();
     let mut versioned = HashSet::new();
-    for r in query_strings(conn, include_str!("sql/objects.sql")).await? {
-        let (Some(name), Some(kind)) = (&r[0], &r[1]) else {
-            continue;
-        };
-        if !matches!(kind.as_str(), "BASE TABLE" | "SYSTEM VERSIONED") {
-            continue;
-        }
-        let included = opts.tables.is_empty()
-            || opts
-                .tables
-                .iter()
-                .any(|p| crate::engine::pattern_matches(p, name));
-        if !included
-            || opts
-                .exclude_tables
-                .iter()
-                .any(|p| crate::engine::pattern_matches(p, name))
-        {
+    let tables: Vec<(String, String)> = query_strings(conn, include_str!("sql/objects.sql"))
+        .await?
+        .into_iter()
+        .filter_map(|r| match (&r[0], &r[1]) {
+            (Some(name), Some(kind))
+                if matches!(kind.as_str(), "BASE TABLE" | "SYSTEM VERSIONED") =>
+            {
+                Some((name.clone(), kind.clone()))
+            }
+            _ => None,
+        })
+        .collect();
+    let names: Vec<String> = tables.iter().map(|(name, _)| name.clone()).collect();
+    opts.check_patterns(&names)?;
+    for (name, kind) in &tables {
+        if !opts.selects(name) {
             continue;
         }
         if kind == "SYSTEM VERSIONED" {

@@ -76,21 +76,13 @@ pub async fn data_tables(client: &Client, opts: &DataOptions) -> Result<Vec<Data
         .await
         .map_err(ServerError::from)
         .context("listing tables")?;
+    let names: Vec<String> = rows.iter().map(|r| r.get("qname")).collect();
+    opts.check_patterns(&names)?;
     let mut by_root: HashMap<i64, Vec<i64>> = HashMap::new();
     let mut objects = Vec::new();
     for r in &rows {
         let qname: String = r.get("qname");
-        let included = opts.tables.is_empty()
-            || opts
-                .tables
-                .iter()
-                .any(|p| crate::engine::pattern_matches(p, &qname));
-        if !included
-            || opts
-                .exclude_tables
-                .iter()
-                .any(|p| crate::engine::pattern_matches(p, &qname))
-        {
+        if !opts.selects(&qname) {
             continue;
         }
         let (oid, root): (i64, i64) = (r.get("oid"), r.get("root"));
