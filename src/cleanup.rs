@@ -12,6 +12,11 @@ use crate::error::Report;
 
 pub enum Leftover {
     File(PathBuf),
+    /// The temporary file of an output that would have been renamed to `path`.
+    Output {
+        temp: PathBuf,
+        path: PathBuf,
+    },
     Database {
         spec: ConnectionSpec,
         name: String,
@@ -94,6 +99,14 @@ pub fn file(path: &Path) -> Registration {
     register(Leftover::File(path.to_path_buf()))
 }
 
+/// The temporary file `temp` of an output to be renamed to `path` when complete.
+pub fn output(temp: &Path, path: &Path) -> Registration {
+    register(Leftover::Output {
+        temp: temp.to_path_buf(),
+        path: path.to_path_buf(),
+    })
+}
+
 /// A staging database on the server of `spec` (any database name in it).
 pub fn database(spec: &ConnectionSpec, name: &str) -> Registration {
     register(Leftover::Database {
@@ -129,6 +142,13 @@ pub async fn remove(mut items: Vec<Leftover>) {
                 if std::fs::remove_file(&path).is_ok() {
                     eprintln!("dbsnap: removed the temporary file {}", path.display());
                 }
+            }
+            Leftover::Output { temp, path } => {
+                let removed = match std::fs::remove_file(&temp) {
+                    Ok(()) => format!("removed the temporary file {}; ", temp.display()),
+                    Err(_) => String::new(),
+                };
+                eprintln!("dbsnap: {removed}{} was not written", path.display());
             }
             Leftover::Counters { spec, before } => {
                 match crate::engine::mysql::put_back_counters_after(&spec, &before).await {

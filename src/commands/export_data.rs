@@ -28,7 +28,8 @@ pub async fn run(args: ExportDataArgs) -> Result<u8> {
         no_history: args.no_history,
     };
 
-    let output = Output::create(&path)?;
+    let output =
+        Output::create(&path).with_context(|| format!("{} was not written", path.display()))?;
     let to_stdout = output.is_stdout();
     // Tables are spooled beside the output (or in the temp dir for stdout).
     let spool_dir = match path.parent() {

@@ -16,15 +16,23 @@ pub async fn run(args: ExportSchemaArgs) -> Result<u8> {
         keep_auto_increment: args.keep_auto_increment,
         keep_definer: args.keep_definer,
     };
-    let mut output = Output::create(&args.output)?;
-    let summary = {
-        let mut writer = BufWriter::with_capacity(256 * 1024, &mut output);
-        let summary = engine.export_schema(&opts, &mut writer).await?;
-        writer.flush()?;
-        summary
+    let written = async {
+        let mut output = Output::create(&args.output)?;
+        let summary = {
+            let mut writer = BufWriter::with_capacity(256 * 1024, &mut output);
+            let summary = engine.export_schema(&opts, &mut writer).await?;
+            writer.flush()?;
+            summary
+        };
+        let to_stdout = output.is_stdout();
+        output.commit()?;
+        anyhow::Ok((summary, to_stdout))
     };
-    let to_stdout = output.is_stdout();
-    output.commit()?;
+    // A failed run leaves no file behind: say so, as export-data does.
+    let (summary, to_stdout) = written.await.map_err(|e| match args.output.to_str() {
+        Some("-") => e,
+        _ => e.context(format!("{} was not written", args.output.display())),
+    })?;
     for object in &summary.skipped {
         eprintln!("dbsnap: skipped unsupported {object}");
     }

@@ -102,7 +102,7 @@ impl Output {
             .tempfile_in(&dir)
             .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
         Ok(Output::File {
-            _registered: crate::cleanup::file(temp.path()),
+            _registered: crate::cleanup::output(temp.path(), path),
             temp,
             writeback: Writeback::default(),
             path: path.to_path_buf(),

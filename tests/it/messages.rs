@@ -190,8 +190,9 @@ fn check_json_names_the_line_of_a_marker_after_the_end() {
 
 /// `export-data --table` with a pattern that matches no table fails, naming
 /// the pattern, and writes nothing: a typo must not make an empty backup
-/// that succeeds. Exclusions that match nothing succeed with a note.
-fn table_patterns_that_match_nothing<S: Server>() {
+/// that succeeds. Exclusions that match nothing succeed with a note. An
+/// output that cannot be made says the file was not written, for both exports.
+fn exports_that_write_nothing_say_so<S: Server>() {
     let db = crate::support::testdb::TestDb::<S>::create("pattern");
     db.sql("CREATE TABLE kept (id int PRIMARY KEY); INSERT INTO kept VALUES (1);");
     let dir = support::tempdir();
@@ -223,14 +224,29 @@ fn table_patterns_that_match_nothing<S: Server>() {
         assert!(text.contains("kept"), "{text}");
         std::fs::remove_file(&out).unwrap();
     }
+
+    // A folder that is a file (tests run as root, who may write anywhere).
+    std::fs::write(dir.join("plain"), "x").unwrap();
+    let inside = dir.join("plain").join("snap.sql");
+    for run in [
+        crate::support::commands::export_data(&db, &inside, &[]),
+        crate::support::commands::export_schema(&db, &inside, &[]),
+    ] {
+        run.assert_code(1);
+        assert!(
+            run.stderr
+                .contains(&format!("{} was not written", inside.display())),
+            "{run}"
+        );
+    }
 }
 
 #[test]
-fn pg_table_patterns_that_match_nothing() {
-    table_patterns_that_match_nothing::<support::pg::PgServer>();
+fn pg_exports_that_write_nothing_say_so() {
+    exports_that_write_nothing_say_so::<support::pg::PgServer>();
 }
 
 #[test]
-fn mysql_table_patterns_that_match_nothing() {
-    table_patterns_that_match_nothing::<mysql::MyServer>();
+fn mysql_exports_that_write_nothing_say_so() {
+    exports_that_write_nothing_say_so::<mysql::MyServer>();
 }

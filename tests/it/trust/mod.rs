@@ -216,6 +216,8 @@ fn assert_lock_waits_are_told_and_bounded<S: Server>(
 /// table, what happened (one of `said`: the server's words reach the client
 /// only when the socket was not reset), and that the file was not written;
 /// nothing is left in the output's folder (no file, no spooled piece).
+/// Then the same for a SIGTERM while the first rows arrive: exit 143, the
+/// temporary file removed and the file named as not written.
 fn assert_a_killed_export_leaves_nothing<S: Server>(
     source: &AnyDb<S>,
     kill: impl Fn(&AnyDb<S>),
@@ -245,11 +247,34 @@ fn assert_a_killed_export_leaves_nothing<S: Server>(
         said.iter().any(|w| err.contains(w)),
         "none of {said:?} in\n{err}"
     );
-    let left: Vec<_> = std::fs::read_dir(dir.path())
+    let left = || -> Vec<_> {
+        std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect()
+    };
+    assert!(left().is_empty(), "left behind: {:?}\n{err}", left());
+
+    let (mut child, err) = Dbsnap::new()
+        .args(["export-data", "--url", &source.url(), "-o", path_str(&out)])
+        .spawn_paused_at("rows-read", &pause);
+    let ok = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
         .unwrap()
-        .map(|e| e.unwrap().file_name())
-        .collect();
-    assert!(left.is_empty(), "left behind: {left:?}\n{err}");
+        .success();
+    assert!(ok, "kill -TERM");
+    std::fs::remove_file(&pause).expect("remove the pause file");
+    let status = wait_until(&mut child, Duration::from_secs(300));
+    let err = err.join().unwrap_or_default();
+    assert_eq!(status.and_then(|s| s.code()), Some(143), "{err}");
+    for words in [
+        "removed the temporary file",
+        &format!("{} was not written", out.display()),
+    ] {
+        assert!(err.contains(words), "no {words:?} in\n{err}");
+    }
+    assert!(left().is_empty(), "left behind: {:?}\n{err}", left());
 }
 
 /// Another tool's whole `dump`, cut after `end` bytes (between two
