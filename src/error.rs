@@ -17,7 +17,7 @@ pub struct UsageError(pub String);
 #[derive(Debug, thiserror::Error)]
 #[error(
     "the database contains {} object(s) that dbsnap cannot export faithfully:\n  {}\n\
-     Nothing was written. Pass --skip-unsupported to export without them.",
+     Pass --skip-unsupported to export without them.",
     objects.len(),
     objects.join("\n  ")
 )]

@@ -48,12 +48,23 @@ pub async fn run(args: ExportDataArgs) -> Result<u8> {
         output.commit()?;
         anyhow::Ok(manifest)
     };
-    // Say what became of the output: a failed run leaves no file behind.
+    // Say what became of the output: a failed run leaves no file behind,
+    // and a stream is cut, or got nothing.
     let manifest = written.await.map_err(|e| {
-        if to_stdout {
-            e.context("the snapshot on stdout is incomplete: it has no end marker, so import and check refuse it")
+        if !to_stdout {
+            return e.context(format!("{} was not written", path.display()));
+        }
+        // What is still buffered is dropped here, not flushed: the stream
+        // gets nothing more.
+        let started = Slot::take(&writer).is_none_or(|w| w.into_parts().0.started());
+        let name = match path.to_str() {
+            Some("-") => "stdout".to_string(),
+            _ => path.display().to_string(),
+        };
+        if started {
+            e.context(format!("the snapshot on {name} is incomplete: it has no end marker, so import and check refuse it"))
         } else {
-            e.context(format!("{} was not written", path.display()))
+            e.context(format!("nothing was written to {name}"))
         }
     })?;
 

@@ -13,12 +13,16 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 
 pub enum Output {
-    Stdout(io::Stdout),
+    Stdout {
+        out: io::Stdout,
+        writeback: Writeback,
+    },
     /// An existing device or pipe (`/dev/null`, a FIFO): written in place,
     /// since renaming a file over it would replace the device.
     Special {
         file: fs::File,
         path: PathBuf,
+        writeback: Writeback,
     },
     File {
         temp: tempfile::NamedTempFile,
@@ -44,8 +48,10 @@ impl Writeback {
     /// rare, small enough that little is left for the end.
     const STEP: u64 = 8 * 1024 * 1024;
 
-    fn wrote(&mut self, file: &fs::File, bytes: usize) {
+    /// Counts `bytes` more written, to `file` when it is a file of its own.
+    fn wrote(&mut self, file: Option<&fs::File>, bytes: usize) {
         self.written += bytes as u64;
+        let Some(file) = file else { return };
         if self.written - self.started >= Self::STEP {
             start_writeback(file, self.started, self.written - self.started);
             self.started = self.written;
@@ -76,7 +82,10 @@ impl Output {
     /// `-` is standard output.
     pub fn create(path: &Path) -> Result<Output> {
         if path == Path::new("-") {
-            return Ok(Output::Stdout(io::stdout()));
+            return Ok(Output::Stdout {
+                out: io::stdout(),
+                writeback: Writeback::default(),
+            });
         }
         if fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
             let file = fs::OpenOptions::new()
@@ -86,6 +95,7 @@ impl Output {
             return Ok(Output::Special {
                 file,
                 path: path.to_path_buf(),
+                writeback: Writeback::default(),
             });
         }
         let dir = match path.parent() {
@@ -111,14 +121,23 @@ impl Output {
 
     /// Output that is not a snapshot file of its own (stdout, a device).
     pub fn is_stdout(&self) -> bool {
-        matches!(self, Output::Stdout(_) | Output::Special { .. })
+        matches!(self, Output::Stdout { .. } | Output::Special { .. })
+    }
+
+    /// Whether any byte has gone out: a stream that got none is not cut.
+    pub fn started(&self) -> bool {
+        match self {
+            Output::Stdout { writeback, .. }
+            | Output::Special { writeback, .. }
+            | Output::File { writeback, .. } => writeback.written > 0,
+        }
     }
 
     /// Flushes to disk and renames into place.
     pub fn commit(self) -> Result<()> {
         match self {
-            Output::Stdout(mut out) => Ok(out.flush().map_err(stdout_error)?),
-            Output::Special { mut file, path } => {
+            Output::Stdout { mut out, .. } => Ok(out.flush().map_err(stdout_error)?),
+            Output::Special { mut file, path, .. } => {
                 Ok(file.flush().map_err(|e| named_error(e, &path, None))?)
             }
             Output::File { temp, path, .. } => {
@@ -157,19 +176,21 @@ impl Write for Output {
 
 impl Output {
     fn wrote(&mut self, bytes: usize) {
-        if let Output::File {
-            temp, writeback, ..
-        } = self
-        {
-            writeback.wrote(temp.as_file(), bytes);
+        match self {
+            Output::Stdout { writeback, .. } | Output::Special { writeback, .. } => {
+                writeback.wrote(None, bytes)
+            }
+            Output::File {
+                temp, writeback, ..
+            } => writeback.wrote(Some(temp.as_file()), bytes),
         }
     }
 
     /// Runs `op` on where the bytes go; an error names that place.
     fn on_target<T>(&mut self, op: impl FnOnce(&mut dyn Write) -> io::Result<T>) -> io::Result<T> {
         match self {
-            Output::Stdout(out) => op(out).map_err(stdout_error),
-            Output::Special { file, path } => op(file).map_err(|e| named_error(e, path, None)),
+            Output::Stdout { out, .. } => op(out).map_err(stdout_error),
+            Output::Special { file, path, .. } => op(file).map_err(|e| named_error(e, path, None)),
             Output::File { temp, path, .. } => {
                 let result = op(temp);
                 result.map_err(|e| named_error(e, path, Some(temp.path())))

@@ -574,7 +574,7 @@ fn text_without_a_utf8mb4_form_stops_the_export() {
     assert!(
         run.stderr.contains("reading table `cs`")
             && run.stderr.contains("1977")
-            && run.stderr.contains("Nothing was written"),
+            && run.stderr.contains("data.sql was not written"),
         "{run}"
     );
     assert!(!out.exists());

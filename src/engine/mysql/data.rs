@@ -322,7 +322,7 @@ async fn sent_unchanged(conn: &mut Conn, table: &DataTable) -> Result<()> {
     };
     bail!(
         "reading table {}: the server did not send every value as the table holds it: \
-         {first}{more}. Nothing was written. A snapshot holds text as utf8mb4; a value \
+         {first}{more}. A snapshot holds text as utf8mb4; a value \
          that has no utf8mb4 form cannot be carried",
         table.quoted()
     )
@@ -625,8 +625,8 @@ fn refuse_lost_history(tables: &[DataTable], skipped: &[bool], opts: &DataOption
     };
     bail!(
         "{noun} {} {verb} system-versioned (WITH SYSTEM VERSIONING): data snapshots carry a \
-         table's current rows, not its history, so a restore would lose the history. Nothing \
-         was written. Pass --no-history to snapshot the current rows only (as mysqldump does \
+         table's current rows, not its history, so a restore would lose the history. Pass \
+         --no-history to snapshot the current rows only (as mysqldump does \
          without --dump-history), or leave the rows out with --exclude-table-data",
         names.join(", ")
     )

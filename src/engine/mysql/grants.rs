@@ -103,7 +103,7 @@ pub async fn refuse_partial_read(conn: &mut mysql_async::Conn) -> anyhow::Result
             anyhow::bail!(
                 "account {grantee} may read only some tables or columns of {0}: SELECT is \
                  granted on them, not on the database, and the server hides the rest, so a \
-                 snapshot would leave them out without a word. Nothing was written. \
+                 snapshot would leave them out without a word. \
                  missing grant: GRANT SELECT ON {0}.* TO {grantee}",
                 backticked(&db)
             )

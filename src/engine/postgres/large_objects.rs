@@ -27,7 +27,7 @@ pub async fn refuse_if_present(client: &Client, opts: &DataOptions) -> Result<()
         bail!(
             "the database holds {count} large object(s) (pg_largeobject), which data snapshots \
              do not carry: a restore would lose them and leave the oids that refer to them \
-             pointing at nothing. Nothing was written. Back them up with pg_dump (it includes \
+             pointing at nothing. Back them up with pg_dump (it includes \
              large objects), or pass --no-large-objects to snapshot the tables without them"
         );
     }

@@ -220,7 +220,7 @@ fn a_versioned_tables_history_is_not_dropped_unasked() {
     run.assert_code(1);
     for part in [
         "table `v q` is system-versioned",
-        "Nothing was written",
+        "data.sql was not written",
         "--no-history",
     ] {
         assert!(run.stderr.contains(part), "no {part:?}\n{run}");

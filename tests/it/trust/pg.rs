@@ -237,7 +237,7 @@ fn a_database_with_large_objects_is_not_snapshotted_without_them_unasked() {
     run.assert_code(1);
     for part in [
         "2 large object(s)",
-        "Nothing was written",
+        "data.sql was not written",
         "--no-large-objects",
     ] {
         assert!(run.stderr.contains(part), "no {part:?}\n{run}");
@@ -246,6 +246,17 @@ fn a_database_with_large_objects_is_not_snapshotted_without_them_unasked() {
         !out.exists(),
         "a snapshot without the large objects was written"
     );
+    // On stdout the same refusal comes before any byte: it said the
+    // snapshot there was incomplete.
+    let run = crate::support::Dbsnap::new()
+        .args(["export-data", "--url", &source.url(), "-o", "-"])
+        .run();
+    run.assert_code(1);
+    assert!(
+        run.stderr.contains("nothing was written to stdout") && !run.stderr.contains("incomplete"),
+        "{run}"
+    );
+    assert!(run.stdout.is_empty(), "{run}");
     for flags in [&["--no-large-objects"][..], &["--table", "public.doc"]] {
         export_data_ok(&source, &out, flags);
         let text = std::fs::read_to_string(&out).unwrap();

@@ -45,7 +45,7 @@ impl CatalogReader<'_> {
         if !missing.is_empty() {
             bail!(
                 "the export would leave out {} object(s) without reporting them \
-                 (a dbsnap bug; please report it):\n  {}\nNothing was written.",
+                 (a dbsnap bug; please report it):\n  {}",
                 missing.len(),
                 missing.join("\n  ")
             );
