@@ -263,7 +263,12 @@ impl DataFile {
             let Reader::Psql(reader) = &mut self.reader else {
                 unreachable!("only psql files have COPY blocks")
             };
-            return Ok(Some(match reader.copy_chunk()? {
+            // The reader knows lines, not tables: a cut block names its table here.
+            let chunk = reader.copy_chunk().map_err(|mut e| {
+                e.message += &format!(", in the rows of table {}", copying.table);
+                e
+            })?;
+            return Ok(Some(match chunk {
                 Some(chunk) => {
                     copying.hasher.feed(&chunk);
                     Event::CopyData(chunk)

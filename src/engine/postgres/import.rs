@@ -190,7 +190,8 @@ pub async fn load(client: &Client, path: &Path, opts: &ImportOptions) -> Result<
                         Some(Ok(Event::CopyEnd { .. })) => break,
                         Some(Ok(_)) => unreachable!("the reader sends COPY data until its end"),
                         // Dropping the sink aborts the COPY: nothing of this table stays.
-                        Some(Err(e)) => return Err(e.context(format!("loading table {table}"))),
+                        // The reader's error names the table already.
+                        Some(Err(e)) => return Err(e),
                         None => bail!(
                             "{display}: the file reader stopped inside the data of table {table}"
                         ),

@@ -981,6 +981,19 @@ fn a_data_file_cut_inside_a_copy_block_stops_init_with_the_target_unchanged() {
                 .contains("unexpected end of file inside COPY data"),
         "{run}"
     );
+    // The block's table is named, by init and by check (which once gave
+    // only the lines).
+    let line_end = copy + find(&bytes[copy..], b"\n").unwrap();
+    let copy_line = String::from_utf8_lossy(&bytes[copy..line_end]).into_owned();
+    let table = copy_line.split_whitespace().nth(1).unwrap();
+    let rows_of = format!("(file truncated?), in the rows of table {table}");
+    assert!(run.stderr.contains(&rows_of), "no {rows_of:?} in\n{run}");
+    let checked = check(&cut_file, &[]);
+    checked.assert_code(1);
+    assert!(
+        checked.stderr.contains(&rows_of),
+        "no {rows_of:?} in\n{checked}"
+    );
     assert_eq!(state(&target), before, "the target changed");
     target.assert_no_staging_leftovers();
 }
