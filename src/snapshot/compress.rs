@@ -328,7 +328,10 @@ pub fn open_counted(path: &Path, read: Arc<AtomicU64>) -> Result<Box<dyn BufRead
         // Multi-member gzip (pigz, concatenated files) is one stream.
         Box::new(flate2::bufread::MultiGzDecoder::new(raw))
     } else if magic.starts_with(ZSTD_MAGIC) {
-        Box::new(zstd::stream::read::Decoder::with_buffer(raw)?)
+        Box::new(
+            zstd::stream::read::Decoder::with_buffer(raw)
+                .with_context(|| format!("cannot read {}", path.display()))?,
+        )
     } else if magic.is_empty() {
         bail!("{}: the file is empty", path.display());
     } else {
