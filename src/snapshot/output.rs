@@ -10,7 +10,7 @@ use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 
 pub enum Output {
     Stdout {
@@ -86,6 +86,13 @@ impl Output {
                 out: io::stdout(),
                 writeback: Writeback::default(),
             });
+        }
+        // Refused before any row is read: the rename at the end would fail.
+        if path.is_dir() {
+            bail!(
+                "{} is a directory: -o takes the path of the file to write",
+                path.display()
+            );
         }
         if fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
             let file = fs::OpenOptions::new()
@@ -275,6 +282,16 @@ mod tests {
         assert!(expected.len() as u64 > 2 * Writeback::STEP);
         out.commit().unwrap();
         assert!(fs::read(&path).unwrap() == expected);
+    }
+
+    #[test]
+    fn a_directory_is_refused_before_anything_is_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = Output::create(dir.path())
+            .err()
+            .expect("a directory was taken");
+        assert!(err.to_string().contains("is a directory"), "{err:#}");
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
     }
 
     #[test]

@@ -225,20 +225,35 @@ fn exports_that_write_nothing_say_so<S: Server>() {
         std::fs::remove_file(&out).unwrap();
     }
 
-    // A folder that is a file (tests run as root, who may write anywhere).
+    // A folder that is a file (tests run as root, who may write anywhere),
+    // and an output that is a folder: refused before any row is read (it
+    // failed at the final rename, after the whole export).
     std::fs::write(dir.join("plain"), "x").unwrap();
-    let inside = dir.join("plain").join("snap.sql");
-    for run in [
-        crate::support::commands::export_data(&db, &inside, &[]),
-        crate::support::commands::export_schema(&db, &inside, &[]),
+    std::fs::create_dir(dir.join("folder")).unwrap();
+    for (out, says) in [
+        (
+            dir.join("plain").join("snap.sql"),
+            "cannot create directory",
+        ),
+        (
+            dir.join("folder"),
+            "is a directory: -o takes the path of the file",
+        ),
     ] {
-        run.assert_code(1);
-        assert!(
-            run.stderr
-                .contains(&format!("{} was not written", inside.display())),
-            "{run}"
-        );
+        for run in [
+            crate::support::commands::export_data(&db, &out, &[]),
+            crate::support::commands::export_schema(&db, &out, &[]),
+        ] {
+            run.assert_code(1);
+            for words in [&format!("{} was not written", out.display()), says] {
+                assert!(run.stderr.contains(words), "no {words:?} in\n{run}");
+            }
+        }
     }
+    assert!(std::fs::read_dir(dir.join("folder"))
+        .unwrap()
+        .next()
+        .is_none());
 }
 
 #[test]
