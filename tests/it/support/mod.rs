@@ -312,6 +312,17 @@ impl Dbsnap {
     }
 }
 
+/// Sends SIGTERM to `child`, as a user's `kill` or a service manager does.
+#[track_caller]
+pub(crate) fn terminate(child: &std::process::Child) {
+    let sent = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("run kill")
+        .success();
+    assert!(sent, "kill -TERM {}", child.id());
+}
+
 /// Waits for `child` to exit; one still going after `timeout` is killed
 /// and None is returned.
 pub(crate) fn wait_until(child: &mut std::process::Child, timeout: Duration) -> Option<ExitStatus> {

@@ -173,12 +173,7 @@ fn assert_lock_waits_are_told_and_bounded<S: Server>(
     let (mut child, err) = Dbsnap::new()
         .args(["import", "--url", &target.url(), path_str(file)])
         .spawn_until_said("dbsnap: waiting");
-    let ok = std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap()
-        .success();
-    assert!(ok, "kill -TERM");
+    crate::support::terminate(&child);
     let status = wait_until(&mut child, Duration::from_secs(300));
     let err = err.join().unwrap_or_default();
     assert_eq!(status.and_then(|s| s.code()), Some(143), "{err}");
@@ -258,12 +253,7 @@ fn assert_a_killed_export_leaves_nothing<S: Server>(
     let (mut child, err) = Dbsnap::new()
         .args(["export-data", "--url", &source.url(), "-o", path_str(&out)])
         .spawn_paused_at("rows-read", &pause);
-    let ok = std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap()
-        .success();
-    assert!(ok, "kill -TERM");
+    crate::support::terminate(&child);
     std::fs::remove_file(&pause).expect("remove the pause file");
     let status = wait_until(&mut child, Duration::from_secs(300));
     let err = err.join().unwrap_or_default();
