@@ -23,6 +23,10 @@ pub struct Waiting {
     /// The sessions holding it, described (never with their statements,
     /// which may hold anything, passwords included).
     pub holders: Vec<String>,
+    /// How long the server says the wait has lasted, where it says so. The
+    /// first poll comes a second after the load starts, so a clock started
+    /// there told "waiting 3 s" after 4 s of waiting.
+    pub waited: Option<Duration>,
 }
 
 impl Waiting {
@@ -49,39 +53,50 @@ pub struct Reporter {
 }
 
 impl Reporter {
-    /// `seen` is what this poll found (None: not waiting).
+    /// `seen` is what this poll found (None: not waiting); says so on stderr
+    /// when it is time.
     pub fn saw(&mut self, seen: Option<Waiting>) {
+        if let Some(message) = self.message(seen) {
+            eprintln!("{message}");
+        }
+    }
+
+    /// What to say about this poll's finding, if anything.
+    fn message(&mut self, seen: Option<Waiting>) -> Option<String> {
         let Some(seen) = seen else {
             self.current = None;
             self.told = None;
-            return;
+            return None;
         };
+        let now = Instant::now();
+        let started = seen.waited.and_then(|w| now.checked_sub(w));
         let since = match &self.current {
-            Some((was, since)) if was.on == seen.on => *since,
+            Some((was, since)) if was.on == seen.on => started.unwrap_or(*since),
             _ => {
                 self.told = None;
-                Instant::now()
+                started.unwrap_or(now)
             }
         };
         let what = seen.describe();
         *self.last.lock().unwrap_or_else(|e| e.into_inner()) = Some(what.clone());
         self.current = Some((seen, since));
-        let waited = since.elapsed();
+        let waited = now.saturating_duration_since(since);
         let due = match self.told {
             None => waited >= FIRST,
-            Some(told) => told.elapsed() >= AGAIN,
+            Some(told) => now.saturating_duration_since(told) >= AGAIN,
         };
-        if due {
-            let advice = match self.timeout {
-                Some(s) => format!("it gives up after --lock-timeout {s} s"),
-                None => "--lock-timeout SECONDS gives up instead of waiting".to_string(),
-            };
-            eprintln!(
-                "dbsnap: waiting {} s for {what}; {advice}",
-                waited.as_secs()
-            );
-            self.told = Some(Instant::now());
+        if !due {
+            return None;
         }
+        let advice = match self.timeout {
+            Some(s) => format!("it gives up after --lock-timeout {s} s"),
+            None => "--lock-timeout SECONDS gives up instead of waiting".to_string(),
+        };
+        self.told = Some(now);
+        Some(format!(
+            "dbsnap: waiting {} s for {what}; {advice}",
+            waited.as_secs()
+        ))
     }
 }
 
@@ -157,6 +172,7 @@ mod tests {
         r.saw(Some(Waiting {
             on: "table public.t".into(),
             holders: vec!["process 7".into(), "process 9".into()],
+            waited: None,
         }));
         assert_eq!(
             last.lock().unwrap().as_deref(),
@@ -172,6 +188,7 @@ mod tests {
         let on = |t: &str| Waiting {
             on: t.into(),
             holders: vec![],
+            waited: None,
         };
         r.saw(Some(on("table a")));
         let first = r.current.as_ref().unwrap().1;
@@ -180,5 +197,31 @@ mod tests {
         assert_eq!(r.current.as_ref().unwrap().1, first);
         r.saw(Some(on("table b")));
         assert!(r.current.as_ref().unwrap().1 > first);
+    }
+
+    #[test]
+    fn the_servers_wait_time_is_told_from_the_first_poll() {
+        let (mut r, _) = reporter();
+        let seen = |secs: u64| {
+            Some(Waiting {
+                on: "table a".into(),
+                holders: vec!["process 7".into()],
+                waited: Some(Duration::from_secs(secs)),
+            })
+        };
+        assert_eq!(r.message(seen(1)), None);
+        // The server's clock counts, not the poll's: this is the first poll
+        // that sees 3 s, though it comes a moment after the last one.
+        assert_eq!(
+            r.message(seen(3)).as_deref(),
+            Some(
+                "dbsnap: waiting 3 s for a lock on table a, held by process 7; \
+                 --lock-timeout SECONDS gives up instead of waiting"
+            )
+        );
+        // Told once, then again only after AGAIN.
+        assert_eq!(r.message(seen(4)), None);
+        assert_eq!(r.message(None), None);
+        assert!(r.message(seen(5)).is_some(), "a new wait is told again");
     }
 }

@@ -3,6 +3,8 @@
 //! locks; a metadata lock's holder is not in information_schema unless the
 //! metadata_lock_info plugin is loaded, so such a wait names the table only.
 
+use std::time::Duration;
+
 use mysql_async::prelude::Queryable;
 use mysql_async::Conn;
 
@@ -29,15 +31,21 @@ pub fn watch(spec: &ConnectionSpec, id: u32, timeout: Option<u64>) -> Watch {
 }
 
 async fn look(conn: &mut Conn, id: u32) -> mysql_async::Result<Option<Waiting>> {
-    type Held = (Option<String>, Option<u64>, Option<String>, Option<i64>);
+    type Held = (
+        Option<String>,
+        Option<u64>,
+        Option<String>,
+        Option<i64>,
+        Option<i64>,
+    );
     let rows: Vec<Held> = conn
         .exec(include_str!("sql/lock_wait_rows.sql"), (id,))
         .await
         .unwrap_or_default(); // MySQL 8 moved these tables: then only metadata waits show.
-    if let Some((table, _, _, _)) = rows.first() {
+    if let Some((table, _, _, _, waited)) = rows.first() {
         let holders = rows
             .iter()
-            .filter_map(|(_, thread, user, seconds)| {
+            .filter_map(|(_, thread, user, seconds, _)| {
                 let mut words = vec![format!("user {}", user.clone().unwrap_or_default())];
                 if let Some(s) = seconds {
                     words.push(format!("in a transaction for {s} s"));
@@ -49,12 +57,16 @@ async fn look(conn: &mut Conn, id: u32) -> mysql_async::Result<Option<Waiting>> 
             Some(t) => format!("a row of table {t}"),
             None => "a row".to_string(),
         };
-        return Ok(Some(Waiting { on, holders }));
+        return Ok(Some(Waiting {
+            on,
+            holders,
+            waited: waited.and_then(|us| Some(Duration::from_micros(u64::try_from(us).ok()?))),
+        }));
     }
-    let state: Option<(Option<String>, Option<String>)> = conn
+    let state: Option<(Option<String>, Option<String>, Option<i64>)> = conn
         .exec_first(include_str!("sql/lock_wait_state.sql"), (id,))
         .await?;
-    let Some((Some(state), info)) = state else {
+    let Some((Some(state), info, seconds)) = state else {
         return Ok(None);
     };
     if !(state.starts_with("Waiting for") && state.contains("lock")) {
@@ -68,6 +80,7 @@ async fn look(conn: &mut Conn, id: u32) -> mysql_async::Result<Option<Waiting>> 
     Ok(Some(Waiting {
         on,
         holders: Vec::new(),
+        waited: seconds.and_then(|s| Some(Duration::from_secs(u64::try_from(s).ok()?))),
     }))
 }
 

@@ -1,6 +1,8 @@
 //! Which lock a loading backend waits for, and who holds it (see
 //! `engine::lock_wait`, which reports it).
 
+use std::time::Duration;
+
 use tokio_postgres::Row;
 
 use super::connect;
@@ -29,6 +31,7 @@ pub fn watch(spec: &ConnectionSpec, pid: i32, timeout: Option<u64>) -> Watch {
 
 fn waiting(rows: &[Row]) -> Option<Waiting> {
     let on: String = rows.first()?.get("waiting_on");
+    let waited: Option<f64> = rows.first()?.get("waited");
     let holders = rows
         .iter()
         .filter_map(|r| {
@@ -50,5 +53,9 @@ fn waiting(rows: &[Row]) -> Option<Waiting> {
             Some(format!("process {} ({})", pid?, words.join(", ")))
         })
         .collect();
-    Some(Waiting { on, holders })
+    Some(Waiting {
+        on,
+        holders,
+        waited: waited.and_then(|s| Duration::try_from_secs_f64(s).ok()),
+    })
 }

@@ -1,2 +1,3 @@
--- What connection ? is doing: a metadata-lock wait shows in its state.
-SELECT STATE, LEFT(INFO, 400) FROM information_schema.PROCESSLIST WHERE ID = ?
+-- What connection ? is doing: a metadata-lock wait shows in its state, and
+-- TIME is the seconds it has been in that state.
+SELECT STATE, LEFT(INFO, 400), TIME FROM information_schema.PROCESSLIST WHERE ID = ?
