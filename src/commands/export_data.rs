@@ -8,7 +8,7 @@ use crate::config::ConnectionSpec;
 use crate::engine::{DataOptions, Engine};
 use crate::error::UsageError;
 use crate::snapshot::compress::Compression;
-use crate::snapshot::output::Output;
+use crate::snapshot::output::{self, Output};
 use crate::snapshot::pieces::{Pieces, Slot};
 
 pub async fn run(args: ExportDataArgs) -> Result<u8> {
@@ -28,8 +28,7 @@ pub async fn run(args: ExportDataArgs) -> Result<u8> {
         no_history: args.no_history,
     };
 
-    let output =
-        Output::create(&path).with_context(|| format!("{} was not written", path.display()))?;
+    let output = Output::create(&path).map_err(|e| output::failed(e, &path, None))?;
     let to_stdout = output.is_stdout();
     // Tables are spooled beside the output (or in the temp dir for stdout).
     let spool_dir = match path.parent() {
@@ -48,24 +47,14 @@ pub async fn run(args: ExportDataArgs) -> Result<u8> {
         output.commit()?;
         anyhow::Ok(manifest)
     };
-    // Say what became of the output: a failed run leaves no file behind,
-    // and a stream is cut, or got nothing.
+    // A failed run leaves no file behind, and a stream is cut or got
+    // nothing: say which.
     let manifest = written.await.map_err(|e| {
-        if !to_stdout {
-            return e.context(format!("{} was not written", path.display()));
-        }
         // What is still buffered is dropped here, not flushed: the stream
         // gets nothing more.
-        let started = Slot::take(&writer).is_none_or(|w| w.into_parts().0.started());
-        let name = match path.to_str() {
-            Some("-") => "stdout".to_string(),
-            _ => path.display().to_string(),
-        };
-        if started {
-            e.context(format!("the snapshot on {name} is incomplete: it has no end marker, so import and check refuse it"))
-        } else {
-            e.context(format!("nothing was written to {name}"))
-        }
+        let stream =
+            to_stdout.then(|| Slot::take(&writer).is_none_or(|w| w.into_parts().0.started()));
+        output::failed(e, &path, stream)
     })?;
 
     let rows: u64 = manifest.tables.iter().map(|t| t.rows).sum();
@@ -80,12 +69,10 @@ pub async fn run(args: ExportDataArgs) -> Result<u8> {
         println!("{}", serde_json::to_string_pretty(&json)?);
     }
     if !to_stdout {
-        let tables = manifest.tables.len();
-        let plural = |n: u64, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
         eprintln!(
             "dbsnap: wrote {}, {} to {}",
-            plural(tables as u64, "table"),
-            plural(rows, "row"),
+            super::counted(manifest.tables.len() as u64, "table"),
+            super::counted(rows, "row"),
             path.display()
         );
     }

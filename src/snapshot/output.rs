@@ -206,6 +206,26 @@ impl Output {
     }
 }
 
+/// What a failed export says of its output at `path`. A file is not written:
+/// its temporary file goes with the `Output`. A stream (stdout, a device)
+/// either got nothing, or got the start of a snapshot whose missing end
+/// marker makes every reader refuse it. `stream` is None for a file, else
+/// whether any byte went out.
+pub fn failed(err: anyhow::Error, path: &Path, stream: Option<bool>) -> anyhow::Error {
+    let Some(started) = stream else {
+        return err.context(format!("{} was not written", path.display()));
+    };
+    let name = match path.to_str() {
+        Some("-") => "stdout".to_string(),
+        _ => path.display().to_string(),
+    };
+    err.context(if started {
+        format!("the snapshot on {name} is incomplete: it has no end marker, so dbsnap refuses to load it")
+    } else {
+        format!("nothing was written to {name}")
+    })
+}
+
 /// Standard output is named by what it is open on (`/proc/self/fd/1`), if known.
 fn stdout_error(err: io::Error) -> io::Error {
     let name = fs::read_link("/proc/self/fd/1")
@@ -315,6 +335,26 @@ mod tests {
         assert!(text.contains("the output is incomplete"), "{text}");
         assert!(text.contains("cannot write /dev/full"), "{text}");
         assert_eq!(err.kind(), io::ErrorKind::StorageFull, "{text}");
+    }
+
+    #[test]
+    fn a_failure_says_what_became_of_the_output() {
+        let said = |path: &str, stream| {
+            format!(
+                "{:#}",
+                failed(anyhow::anyhow!("boom"), Path::new(path), stream)
+            )
+        };
+        assert_eq!(said("d/s.sql", None), "d/s.sql was not written: boom");
+        assert_eq!(
+            said("-", Some(false)),
+            "nothing was written to stdout: boom"
+        );
+        assert_eq!(
+            said("/dev/null", Some(true)),
+            "the snapshot on /dev/null is incomplete: it has no end marker, \
+             so dbsnap refuses to load it: boom"
+        );
     }
 
     #[test]

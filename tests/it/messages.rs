@@ -254,6 +254,22 @@ fn exports_that_write_nothing_say_so<S: Server>() {
         .unwrap()
         .next()
         .is_none());
+
+    // Both exports to stdout, failing before their first byte (a database
+    // that does not exist), say that stdout got nothing: export-schema said
+    // nothing of its output.
+    let gone = db.url().replace(db.name(), &format!("{}_gone", db.name()));
+    for command in ["export-schema", "export-data"] {
+        let run = Dbsnap::new()
+            .args([command, "--url", &gone, "-o", "-"])
+            .run();
+        run.assert_code(1);
+        assert!(
+            run.stderr.contains("nothing was written to stdout"),
+            "{run}"
+        );
+        assert_eq!(run.stdout, "", "{run}");
+    }
 }
 
 #[test]
