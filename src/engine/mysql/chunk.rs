@@ -11,7 +11,6 @@ use mysql_async::Conn;
 use super::connect::ident;
 use super::data::DataTable;
 use crate::engine::chunk::{self, Chunk, ExportTable};
-use crate::error::ServerError;
 
 /// The pieces for `tables`, in order: tables that `chunk::wanted` cuts for
 /// `jobs` connections, and whose primary key starts with an integer column,
@@ -27,7 +26,7 @@ pub async fn plan(
     let keys: HashMap<String, String> = conn
         .query::<(String, String), _>(include_str!("sql/chunk_keys.sql"))
         .await
-        .map_err(ServerError::from)?
+        .map_err(super::data::read_error)?
         .into_iter()
         .collect();
     let wanted = chunk::cuts(tables, jobs, whole);
@@ -60,7 +59,7 @@ async fn key_ranges(
     let bounds: Option<(Option<String>, Option<String>)> = conn
         .query_first(sql)
         .await
-        .map_err(ServerError::from)
+        .map_err(super::data::read_error)
         .with_context(|| format!("reading table {}", table.quoted()))?;
     let parse = |v: Option<String>| v.and_then(|v| v.parse::<i128>().ok());
     let Some((Some(min), Some(max))) = bounds.map(|(a, b)| (parse(a), parse(b))) else {

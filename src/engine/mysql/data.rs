@@ -92,7 +92,7 @@ fn string_rows(result: Vec<mysql_async::Row>) -> Vec<Vec<Option<String>>> {
 }
 
 async fn query_strings(conn: &mut Conn, sql: &str) -> Result<Vec<Vec<Option<String>>>> {
-    let rows: Vec<mysql_async::Row> = conn.query(sql).await.map_err(ServerError::from)?;
+    let rows: Vec<mysql_async::Row> = conn.query(sql).await.map_err(read_error)?;
     Ok(string_rows(rows))
 }
 
@@ -208,6 +208,26 @@ pub async fn data_tables(conn: &mut Conn, opts: &DataOptions) -> Result<Vec<Data
         .collect())
 }
 
+/// A driver error of a connection the export already holds. A killed
+/// connection's last packet arrives cut, or never: the driver's words
+/// ("bytes remaining on stream", "connection closed") do not say what
+/// happened.
+pub fn read_error(e: mysql_async::Error) -> ServerError {
+    let lost = matches!(
+        e,
+        mysql_async::Error::Io(_)
+            | mysql_async::Error::Driver(mysql_async::DriverError::ConnectionClosed)
+    );
+    let server = ServerError::from(e);
+    if lost {
+        server.with_hint(
+            "the connection was lost: the server killed or closed it, restarted, or the network failed",
+        )
+    } else {
+        server
+    }
+}
+
 /// Streams a table's rows (those matching `filter`, if any) as tuples;
 /// `each` gets a batch of tuples (comma separated, see `format::Batcher`),
 /// and the checksum covers every tuple.
@@ -226,16 +246,7 @@ async fn stream_table(
         sql += filter;
     }
     let failed = |e: mysql_async::Error| {
-        // A killed connection's last packet arrives cut: the driver's words
-        // ("bytes remaining on stream") do not say what happened.
-        let lost = matches!(e, mysql_async::Error::Io(_));
-        let mut server = ServerError::from(e);
-        if lost {
-            server = server.with_hint(
-                "the connection was lost: the server killed or closed it, restarted, or the network failed",
-            );
-        }
-        anyhow::Error::from(server).context(format!("reading table {}", table.quoted()))
+        anyhow::Error::from(read_error(e)).context(format!("reading table {}", table.quoted()))
     };
     let mut result = conn.query_iter(sql).await.map_err(failed)?;
     let forms = format::forms(result.columns_ref(), table.columns.len());
@@ -300,7 +311,7 @@ async fn sent_unchanged(conn: &mut Conn, table: &DataTable) -> Result<()> {
     let shown: Vec<(Vec<u8>, u32, Vec<u8>)> = conn
         .query("SHOW WARNINGS")
         .await
-        .map_err(ServerError::from)
+        .map_err(read_error)
         .with_context(|| format!("reading table {}", table.quoted()))?;
     let warnings: Vec<String> = shown
         .iter()
@@ -402,10 +413,10 @@ fn restore_statements(states: &[SequenceState]) -> Vec<String> {
 pub async fn begin_snapshot(conn: &mut Conn) -> Result<()> {
     conn.query_drop("SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         .await
-        .map_err(ServerError::from)?;
+        .map_err(read_error)?;
     conn.query_drop("START TRANSACTION WITH CONSISTENT SNAPSHOT")
         .await
-        .map_err(ServerError::from)
+        .map_err(read_error)
         .context("starting the snapshot transaction")
 }
 
@@ -461,7 +472,7 @@ async fn snapshot_workers(
     let version: String = main
         .query_first("SELECT VERSION()")
         .await
-        .map_err(ServerError::from)?
+        .map_err(read_error)?
         .unwrap_or_default();
     let mariadb = version.contains("MariaDB");
     // The lock drops sequence caches (the source's sequences then skip their
@@ -473,7 +484,7 @@ async fn snapshot_workers(
              WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'SEQUENCE'",
         )
         .await
-        .map_err(ServerError::from)?;
+        .map_err(read_error)?;
     let default = if mariadb && sequences == Some(0) {
         DEFAULT_JOBS
     } else {
@@ -525,7 +536,7 @@ async fn shared_snapshot(lock: &mut Conn, conns: &mut [Conn], mariadb: bool) -> 
     } else {
         ("FLUSH TABLES WITH READ LOCK", "UNLOCK TABLES")
     };
-    let failed = |e| anyhow::Error::from(ServerError::from(e)).context("cannot pause commits");
+    let failed = |e| anyhow::Error::from(read_error(e)).context("cannot pause commits");
     lock.query_drop(format!(
         "SET SESSION lock_wait_timeout = {LOCK_WAIT_SECONDS}"
     ))
@@ -559,15 +570,22 @@ pub async fn export(
     opts: &DataOptions,
     pieces: &mut Pieces,
 ) -> Result<Manifest> {
-    let mut workers = snapshot_workers(spec, conn, opts.jobs).await?;
-    let tables = data_tables(&mut workers[0], opts).await?;
+    let mut workers = snapshot_workers(spec, conn, opts.jobs)
+        .await
+        .context("starting the snapshot")?;
+    crate::engine::fault_point("snapshot-started");
+    let tables = data_tables(&mut workers[0], opts)
+        .await
+        .context("reading the tables' columns and foreign keys")?;
     let skipped: Vec<bool> = tables.iter().map(|t| opts.rows_left_out(&t.name)).collect();
     refuse_lost_history(&tables, &skipped, opts)?;
     let header = chunk::header(EngineKind::MySql, HEADER, SETTINGS, &tables, &skipped)?;
     pieces.write(header.as_bytes())?;
 
     let jobs = workers.len();
-    let chunks = super::chunk::plan(&mut workers[0], &tables, jobs, |i| skipped[i]).await?;
+    let chunks = super::chunk::plan(&mut workers[0], &tables, jobs, |i| skipped[i])
+        .await
+        .context("finding the key ranges of big tables")?;
 
     let (mut manifest, tasks) = chunk::export(
         pieces,
@@ -599,7 +617,9 @@ pub async fn export(
         "\n/*!40014 SET FOREIGN_KEY_CHECKS=@OLD_FOREIGN_KEY_CHECKS */;\n{}",
         markers::section_line(Section::PostData)
     );
-    let states = sequence_states(&mut conn).await?;
+    let states = sequence_states(&mut conn)
+        .await
+        .context("reading AUTO_INCREMENT counters and sequences")?;
     let trailer = chunk::trailer(&mut manifest, &head, &restore_statements(&states), states);
     pieces.write(trailer.as_bytes())?;
     conn.query_drop("COMMIT").await.ok();
