@@ -35,10 +35,11 @@ pub async fn run(args: CheckArgs) -> Result<u8> {
         println!("{}", serde_json::to_string_pretty(&json)?);
     }
     eprintln!(
-        "dbsnap: {} is complete: {} tables, {rows} rows, {} sequences match its manifest",
+        "dbsnap: {} is complete: {}, {}, {} match its manifest",
         args.path.display(),
-        manifest.tables.len(),
-        manifest.sequences.len()
+        super::counted(manifest.tables.len() as u64, "table"),
+        super::counted(rows, "row"),
+        super::counted(manifest.sequences.len() as u64, "sequence")
     );
     Ok(0)
 }

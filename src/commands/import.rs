@@ -30,9 +30,9 @@ pub async fn run(args: ImportArgs) -> Result<u8> {
         ""
     };
     eprintln!(
-        "dbsnap: loaded {} rows into {} tables of {} from {}{checked}",
-        summary.rows,
-        summary.tables,
+        "dbsnap: loaded {} into {} of {} from {}{checked}",
+        super::counted(summary.rows, "row"),
+        super::counted(summary.tables as u64, "table"),
         engine.database_name(),
         args.path.display()
     );

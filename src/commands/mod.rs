@@ -16,6 +16,11 @@ use anyhow::Result;
 
 use crate::cli::{Cli, Command};
 
+/// `1 table`, `2 tables`: the counts of the summary lines.
+fn counted(n: u64, word: &str) -> String {
+    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
+}
+
 /// Runs a command and returns its exit code (0, or 130 for an interrupted diff);
 /// differences are the error [`crate::error::Differences`].
 pub async fn run(cli: Cli) -> Result<u8> {

@@ -176,9 +176,15 @@ pub async fn run(args: VerifyArgs) -> Result<u8> {
     } else {
         print_table(&rows, std::io::stdout().is_terminal());
         println!(
-            "{} tables, {} sequences checked{}: {}",
-            expected.tables.len().max(actual.tables.len()),
-            expected.sequences.len().max(actual.sequences.len()),
+            "{}, {} checked{}: {}",
+            super::counted(
+                expected.tables.len().max(actual.tables.len()) as u64,
+                "table"
+            ),
+            super::counted(
+                expected.sequences.len().max(actual.sequences.len()) as u64,
+                "sequence"
+            ),
             if args.checksum { " with checksums" } else { "" },
             if differences == 0 {
                 "everything matches".to_string()

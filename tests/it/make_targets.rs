@@ -143,7 +143,7 @@ fn rehearse_works_with_db_variables() {
     r.assert_success();
     assert!(
         r.stdout
-            .contains("1 tables, 1 sequences checked with checksums: everything matches"),
+            .contains("1 table, 1 sequence checked with checksums: everything matches"),
         "{r}"
     );
     assert!(server.database_exists(&rehearsal), "{r}");
