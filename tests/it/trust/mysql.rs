@@ -67,7 +67,7 @@ fn an_export_whose_connections_are_killed_says_what_happened() {
     };
     assert_a_killed_export_leaves_nothing(
         &source,
-        &kill,
+        kill,
         "`big`",
         &["the connection was lost", "Connection was killed"],
     );
