@@ -206,6 +206,36 @@ fn assert_lock_waits_are_told_and_bounded<S: Server>(
     assert_eq!(state(target), state(source), "{err}");
 }
 
+/// `export-data` of `source` to `out`, paused at fault point `step` while
+/// `act` runs (as another session, or sending a signal to the child): it
+/// must end with `code`, saying each of `says`. Returns its stderr.
+fn export_acted_on_at<S: Server>(
+    source: &AnyDb<S>,
+    out: &Path,
+    step: &str,
+    act: impl FnOnce(&std::process::Child),
+    code: i32,
+    says: &[&str],
+) -> String {
+    use crate::support::{wait_until, Dbsnap};
+    // The pause file lies outside the output's folder, which must end empty.
+    let pauses = tempfile::tempdir().expect("tempdir");
+    let pause = pauses.path().join("pause");
+    let (mut child, err) = Dbsnap::new()
+        .args(["export-data", "--url", &source.url(), "-o", path_str(out)])
+        .spawn_paused_at(step, &pause);
+    act(&child);
+    std::fs::remove_file(&pause).expect("remove the pause file");
+    let status = wait_until(&mut child, Duration::from_secs(300));
+    let err = err.join().unwrap_or_default();
+    assert_eq!(status.and_then(|s| s.code()), Some(code), "{err}");
+    let not_written = format!("{} was not written", out.display());
+    for words in says.iter().copied().chain([not_written.as_str()]) {
+        assert!(err.contains(words), "no {words:?} in\n{err}");
+    }
+    err
+}
+
 /// `export-data` of `source` (which holds a table of some MB) whose server
 /// sessions `kill` ends while the first rows arrive: exit 1, naming the
 /// table, what happened (one of `said`: the server's words reach the client
@@ -219,25 +249,10 @@ fn assert_a_killed_export_leaves_nothing<S: Server>(
     table: &str,
     said: &[&str],
 ) {
-    use crate::support::{wait_until, Dbsnap};
     let dir = tempfile::tempdir().expect("tempdir");
-    let pauses = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("snap.sql.zst");
-    let pause = pauses.path().join("pause");
-    let (mut child, err) = Dbsnap::new()
-        .args(["export-data", "--url", &source.url(), "-o", path_str(&out)])
-        .spawn_paused_at("rows-read", &pause);
-    kill(source);
-    std::fs::remove_file(&pause).expect("remove the pause file");
-    let status = wait_until(&mut child, Duration::from_secs(300));
-    let err = err.join().unwrap_or_default();
-    assert_eq!(status.and_then(|s| s.code()), Some(1), "{err}");
-    for words in [
-        &format!("{} was not written", out.display()),
-        &format!("reading table {table}"),
-    ] {
-        assert!(err.contains(words), "no {words:?} in\n{err}");
-    }
+    let reading = format!("reading table {table}");
+    let err = export_acted_on_at(source, &out, "rows-read", |_| kill(source), 1, &[&reading]);
     assert!(
         said.iter().any(|w| err.contains(w)),
         "none of {said:?} in\n{err}"
@@ -250,20 +265,14 @@ fn assert_a_killed_export_leaves_nothing<S: Server>(
     };
     assert!(left().is_empty(), "left behind: {:?}\n{err}", left());
 
-    let (mut child, err) = Dbsnap::new()
-        .args(["export-data", "--url", &source.url(), "-o", path_str(&out)])
-        .spawn_paused_at("rows-read", &pause);
-    crate::support::terminate(&child);
-    std::fs::remove_file(&pause).expect("remove the pause file");
-    let status = wait_until(&mut child, Duration::from_secs(300));
-    let err = err.join().unwrap_or_default();
-    assert_eq!(status.and_then(|s| s.code()), Some(143), "{err}");
-    for words in [
-        "removed the temporary file",
-        &format!("{} was not written", out.display()),
-    ] {
-        assert!(err.contains(words), "no {words:?} in\n{err}");
-    }
+    let err = export_acted_on_at(
+        source,
+        &out,
+        "rows-read",
+        crate::support::terminate,
+        143,
+        &["removed the temporary file"],
+    );
     assert!(left().is_empty(), "left behind: {:?}\n{err}", left());
 }
 

@@ -74,24 +74,16 @@ fn an_export_whose_connections_are_killed_says_what_happened() {
 
     // Killed after the snapshot began, before any table was read: it said
     // only "connection closed", with no word of the step.
-    use crate::support::{wait_until, Dbsnap};
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("snap.sql");
-    let pause = dir.path().join("pause");
-    let (mut child, err) = Dbsnap::new()
-        .args(["export-data", "--url", &source.url(), "-o", path_str(&out)])
-        .spawn_paused_at("snapshot-started", &pause);
-    kill(&source);
-    std::fs::remove_file(&pause).expect("remove the pause file");
-    let status = wait_until(&mut child, Duration::from_secs(300));
-    let err = err.join().unwrap_or_default();
-    assert_eq!(status.and_then(|s| s.code()), Some(1), "{err}");
-    for words in [
-        "reading the tables' columns and foreign keys",
-        &format!("{} was not written", out.display()),
-    ] {
-        assert!(err.contains(words), "no {words:?} in\n{err}");
-    }
+    let err = export_acted_on_at(
+        &source,
+        &out,
+        "snapshot-started",
+        |_| kill(&source),
+        1,
+        &["reading the tables' columns and foreign keys"],
+    );
     // The server's words arrive only when the socket was not reset first.
     assert!(
         err.contains("the connection was lost") || err.contains("Connection was killed"),
