@@ -215,6 +215,10 @@ pub fn failed(err: anyhow::Error, path: &Path, stream: Option<bool>) -> anyhow::
     let Some(started) = stream else {
         return err.context(format!("{} was not written", path.display()));
     };
+    // A failed write to the stream says so itself (see `incomplete`).
+    if started && err.chain().any(|e| e.to_string().starts_with(INCOMPLETE)) {
+        return err;
+    }
     let name = match path.to_str() {
         Some("-") => "stdout".to_string(),
         _ => path.display().to_string(),
@@ -257,15 +261,17 @@ fn named_error(err: io::Error, path: &Path, temp: Option<&Path>) -> io::Error {
 fn incomplete(err: io::Error, name: &str) -> io::Error {
     if err.kind() == io::ErrorKind::BrokenPipe {
         io::Error::other(format!(
-            "the output is incomplete: the reader of {name} closed it before the end"
+            "{INCOMPLETE}: the reader of {name} closed it before the end"
         ))
     } else {
         io::Error::new(
             err.kind(),
-            format!("the output is incomplete: cannot write {name}: {err}"),
+            format!("{INCOMPLETE}: cannot write {name}: {err}"),
         )
     }
 }
+
+const INCOMPLETE: &str = "the output is incomplete";
 
 #[cfg(test)]
 mod tests {
@@ -354,6 +360,12 @@ mod tests {
             said("/dev/null", Some(true)),
             "the snapshot on /dev/null is incomplete: it has no end marker, \
              so dbsnap refuses to load it: boom"
+        );
+        // A failed write says it once, not twice.
+        let cut = incomplete(io::ErrorKind::BrokenPipe.into(), "standard output");
+        assert_eq!(
+            format!("{:#}", failed(cut.into(), Path::new("-"), Some(true))),
+            "the output is incomplete: the reader of standard output closed it before the end"
         );
     }
 
