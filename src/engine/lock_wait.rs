@@ -8,7 +8,7 @@ use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// How often the server is asked.
+/// How often the server is asked (more often just before a wait is told).
 pub const POLL: Duration = Duration::from_secs(1);
 /// A wait shorter than this is normal contention: nothing is said.
 const FIRST: Duration = Duration::from_secs(3);
@@ -58,6 +58,17 @@ impl Reporter {
     pub fn saw(&mut self, seen: Option<Waiting>) {
         if let Some(message) = self.message(seen) {
             eprintln!("{message}");
+        }
+    }
+
+    /// How long to wait before the next poll: `POLL`, or less when a wait
+    /// not yet told reaches `FIRST` sooner, so that it is told on time.
+    pub fn next_poll(&self) -> Duration {
+        match (&self.current, self.told) {
+            (Some((_, since)), None) => FIRST
+                .saturating_sub(since.elapsed())
+                .clamp(Duration::from_millis(50), POLL),
+            _ => POLL,
         }
     }
 
@@ -209,7 +220,19 @@ mod tests {
                 waited: Some(Duration::from_secs(secs)),
             })
         };
+        assert_eq!(r.next_poll(), POLL);
         assert_eq!(r.message(seen(1)), None);
+        // 1 s of 3 waited: the next look comes at the 3 s mark, not later.
+        assert!(r.next_poll() == POLL, "{:?}", r.next_poll());
+        r.message(Some(Waiting {
+            waited: Some(Duration::from_millis(2500)),
+            ..seen(0).unwrap()
+        }));
+        assert!(
+            r.next_poll() <= Duration::from_millis(500),
+            "{:?}",
+            r.next_poll()
+        );
         // The server's clock counts, not the poll's: this is the first poll
         // that sees 3 s, though it comes a moment after the last one.
         assert_eq!(
@@ -220,6 +243,7 @@ mod tests {
             )
         );
         // Told once, then again only after AGAIN.
+        assert_eq!(r.next_poll(), POLL);
         assert_eq!(r.message(seen(4)), None);
         assert_eq!(r.message(None), None);
         assert!(r.message(seen(5)).is_some(), "a new wait is told again");

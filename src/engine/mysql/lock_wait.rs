@@ -10,7 +10,7 @@ use mysql_async::Conn;
 
 use super::connect;
 use crate::config::ConnectionSpec;
-use crate::engine::lock_wait::{Waiting, Watch, POLL};
+use crate::engine::lock_wait::{Waiting, Watch};
 use crate::script::statement::closing_quote;
 
 /// Watches connection `id` from a connection of its own until dropped.
@@ -21,7 +21,7 @@ pub fn watch(spec: &ConnectionSpec, id: u32, timeout: Option<u64>) -> Watch {
             return;
         };
         loop {
-            tokio::time::sleep(POLL).await;
+            tokio::time::sleep(reporter.next_poll()).await;
             match look(&mut conn, id).await {
                 Ok(seen) => reporter.saw(seen),
                 Err(_) => return,

@@ -7,7 +7,7 @@ use tokio_postgres::Row;
 
 use super::connect;
 use crate::config::ConnectionSpec;
-use crate::engine::lock_wait::{Waiting, Watch, POLL};
+use crate::engine::lock_wait::{Waiting, Watch};
 
 /// Watches backend `pid` from a connection of its own until dropped.
 pub fn watch(spec: &ConnectionSpec, pid: i32, timeout: Option<u64>) -> Watch {
@@ -20,7 +20,7 @@ pub fn watch(spec: &ConnectionSpec, pid: i32, timeout: Option<u64>) -> Watch {
             return;
         };
         loop {
-            tokio::time::sleep(POLL).await;
+            tokio::time::sleep(reporter.next_poll()).await;
             match client.query(&query, &[&pid]).await {
                 Ok(rows) => reporter.saw(waiting(&rows)),
                 Err(_) => return,
