@@ -16,9 +16,11 @@ use anyhow::Result;
 
 use crate::cli::{Cli, Command};
 
-/// `1 table`, `2 tables`: the counts of the summary lines.
+/// `1 table`, `2 tables`: the counts of the summary lines, spelled as
+/// diff's report spells its counts.
 fn counted(n: u64, word: &str) -> String {
-    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
+    let plural = crate::diff::kinds::plural(word, usize::try_from(n).unwrap_or(usize::MAX));
+    format!("{n} {plural}")
 }
 
 /// Runs a command and returns its exit code (0, or 130 for an interrupted diff);
