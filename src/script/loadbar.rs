@@ -147,6 +147,15 @@ impl LoadedBar {
     }
 }
 
+/// Clears the bars when dropped, by any way out of a load.
+pub struct ClearOnDrop(pub LoadedBar);
+
+impl Drop for ClearOnDrop {
+    fn drop(&mut self) {
+        self.0.finish();
+    }
+}
+
 /// The manifest's row counts, read from the end of a plain file before the
 /// load starts. Compressed files cannot be read from the end: their bars
 /// count rows without a total, and the top line still has its ETA. Nothing

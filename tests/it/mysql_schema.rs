@@ -438,6 +438,41 @@ fn init_failure_in_the_data_names_file_and_line_and_keeps_target() {
     assert!(!run.stderr.contains("--truncate"), "{}", run.stderr);
 }
 
+/// Init reads the file ahead of its two loading connections, so a table
+/// further on loads beside a big one. The error is still the file's
+/// earliest: here the second table's INSERT fails at once on its
+/// connection, while the first table's last INSERT, earlier in the file,
+/// fails later on the other; init names the earlier one.
+#[test]
+fn init_reading_ahead_still_names_the_earliest_failing_line() {
+    let source = TestDb::create("aheadsrc");
+    source.sql(
+        "CREATE TABLE a (id INT PRIMARY KEY, v VARCHAR(100)); \
+         INSERT INTO a SELECT seq, repeat('a', 90) FROM seq_1_to_200000; \
+         CREATE TABLE b (id INT PRIMARY KEY); INSERT INTO b SELECT seq FROM seq_1_to_10;",
+    );
+    let dir = tempdir();
+    let (schema, data) = export_both(&source, dir.path(), "data.sql");
+    let text = std::fs::read_to_string(&data).unwrap();
+    let a = matching_lines(&text, |l| l.starts_with("INSERT INTO `a`"));
+    assert!(
+        a.len() >= 10,
+        "a's rows should take many INSERTs: {}",
+        a.len()
+    );
+    let (last_a, b) = (a.last().unwrap().0, line_of(&text, "INSERT INTO `b`"));
+    assert!(last_a < b);
+    // A copy of a's first INSERT after its last, and of b's after b's.
+    let mut lines: Vec<&str> = text.lines().collect();
+    lines.insert(b, lines[b - 1]);
+    lines.insert(last_a, &a[0].1);
+    let bad = dir.join("two failures.sql");
+    std::fs::write(&bad, lines.join("\n") + "\n").unwrap();
+    let run = failed_init_over_existing::<MyServer>(&schema, Some(&bad), true);
+    run.assert_names_line(&bad, last_a + 1, &["Duplicate entry '1' for key", "`a`"]);
+    assert!(!run.stderr.contains(&format!(":{}:", b + 2)), "{run}");
+}
+
 /// Replacing a database whose foreign keys have names of their own with
 /// tables that bring the same names. InnoDB keeps a chosen key name for the
 /// whole database, so the swap parks the live tables in its journal's

@@ -4,16 +4,21 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 use anyhow::{anyhow, bail, Context, Result};
 use mysql_async::prelude::Queryable;
 use mysql_async::Conn;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
 
 use super::loader::{describe, Following, Infile, LargeStatements, Loader, Run, Transaction};
+use super::spool::{Spool, Spooled};
 use crate::engine::ImportOptions;
 use crate::error::ServerError;
+use crate::progress::TableProgress;
 use crate::script::datafile::{self, Bars, Event, Summary};
+use crate::script::loadbar::{ClearOnDrop, LoadedBar};
 use crate::script::statement::{Dialect, Restore, TableName};
 use crate::snapshot::manifest::Manifest;
 
@@ -32,44 +37,196 @@ pub async fn load(conn: &mut Conn, path: &Path, opts: &ImportOptions) -> Result<
 
 /// What the reader hands a loading connection.
 enum Job {
-    /// A statement, with where it came from; `table` is None for a session setting.
-    Statement {
-        sql: String,
+    /// A session setting from the file, for every connection.
+    Setting { sql: String, line: u64 },
+    /// A checked INSERT, with where it came from.
+    Insert {
+        table: TableName,
+        sql: Held,
         line: u64,
-        table: Option<TableName>,
+        rows: u64,
     },
     /// The table's block of the file has ended: once the statements before
     /// this are in, its rows are.
     Loaded(TableName),
 }
 
-/// Runs statements on one connection, in order, until the queue closes.
-/// Nobody reads the staging build yet, so each load commits on its own.
-async fn run_jobs(
-    mut conn: Conn,
-    mut jobs: mpsc::Receiver<Job>,
+/// An INSERT on its way to a connection.
+enum Held {
+    /// In memory, taking one of the connection's places (`Lane::room`).
+    Memory(String, OwnedSemaphorePermit),
+    /// Read ahead into the spool ([`super::spool`]).
+    Spooled(Spooled),
+}
+
+/// Statements held in memory for one connection: the one it runs and the
+/// next (up to 1 MiB each) keep it busy; more only holds memory.
+const HELD: usize = 2;
+
+/// The reader's side of one loading connection.
+struct Lane {
+    jobs: mpsc::UnboundedSender<Job>,
+    room: Arc<Semaphore>,
+    /// Bytes handed to it and not loaded yet: a new table goes to the
+    /// connection with the least.
+    backlog: Arc<AtomicU64>,
+}
+
+impl Lane {
+    /// Hands on an INSERT: in memory while there is room, else through the
+    /// spool, else (no spool, or a full one) in memory once there is room.
+    async fn insert(
+        &self,
+        spool: Option<&mut Spool>,
+        table: TableName,
+        sql: String,
+        line: u64,
+        rows: u64,
+    ) -> Result<(), Stopped> {
+        self.backlog.fetch_add(sql.len() as u64, Ordering::Relaxed);
+        let sql = match self.room.clone().try_acquire_owned() {
+            Ok(place) => Held::Memory(sql, place),
+            Err(_) => match spool.and_then(|spool| spool.put(&sql)) {
+                Some(spooled) => Held::Spooled(spooled),
+                None => {
+                    // Never closed: a connection that stops drops its jobs,
+                    // and their places come back.
+                    let place = self
+                        .room
+                        .clone()
+                        .acquire_owned()
+                        .await
+                        .map_err(|_| Stopped)?;
+                    Held::Memory(sql, place)
+                }
+            },
+        };
+        let job = Job::Insert {
+            table,
+            sql,
+            line,
+            rows,
+        };
+        self.jobs.send(job).map_err(|_| Stopped)
+    }
+
+    fn send(&self, job: Job) -> Result<(), Stopped> {
+        self.jobs.send(job).map_err(|_| Stopped)
+    }
+}
+
+/// A loading connection stopped: its error is in its task's result.
+struct Stopped;
+
+/// What a loading connection shares with the reader and the others.
+struct Shared {
     display: String,
     infile: Infile,
     large: LargeStatements,
     loaded: mpsc::UnboundedSender<TableName>,
-) -> Result<()> {
-    let mut loader = Loader::new(&mut conn, Transaction::PerStatement, infile).beside_others(large);
-    while let Some(job) = jobs.recv().await {
-        let (sql, line, table) = match job {
-            Job::Statement { sql, line, table } => (sql, line, table),
-            Job::Loaded(table) => {
-                // Nobody may be listening any more; the rows are in either way.
-                let _ = loaded.send(table);
-                continue;
-            }
-        };
-        let sent = match &table {
-            Some(table) => loader.insert(table, &sql).await,
-            None => loader.setting(&sql).await,
-        };
-        sent.map_err(|f| describe(f, &display, line, table.as_ref(), false))?;
+    /// The first line whose statement failed (u64::MAX while none has):
+    /// the other connections go on only with the lines before it. The
+    /// earliest failure in the file is the load's error, as it was before
+    /// the read-ahead, and nothing after it is loaded for nothing.
+    failed_at: AtomicU64,
+    bar: Option<LoadedBar>,
+}
+
+/// A loading connection's error, and the line of the file it came from.
+struct Failed {
+    line: u64,
+    err: anyhow::Error,
+}
+
+/// Runs statements on one connection, in order, until the queue closes or
+/// an earlier line fails. Nobody reads the staging build yet, so each load
+/// commits on its own.
+async fn run_jobs(
+    mut conn: Conn,
+    jobs: mpsc::UnboundedReceiver<Job>,
+    backlog: Arc<AtomicU64>,
+    shared: Arc<Shared>,
+) -> Result<(), Failed> {
+    let ran = run_jobs_on(&mut conn, jobs, &backlog, &shared).await;
+    match &ran {
+        Err(failed) => {
+            shared.failed_at.fetch_min(failed.line, Ordering::Relaxed);
+        }
+        Ok(()) => {
+            conn.disconnect().await.ok();
+        }
     }
-    conn.disconnect().await.ok();
+    ran
+}
+
+async fn run_jobs_on(
+    conn: &mut Conn,
+    mut jobs: mpsc::UnboundedReceiver<Job>,
+    backlog: &AtomicU64,
+    shared: &Shared,
+) -> Result<(), Failed> {
+    let display = &shared.display;
+    let mut loader = Loader::new(conn, Transaction::PerStatement, shared.infile.clone())
+        .beside_others(shared.large.clone());
+    let mut line_of_table: Option<TableProgress> = None;
+    while let Some(job) = jobs.recv().await {
+        let failed_at = shared.failed_at.load(Ordering::Relaxed);
+        let line = match &job {
+            Job::Setting { line, .. } | Job::Insert { line, .. } => *line,
+            // After a failure, nothing is built early.
+            Job::Loaded(_) if failed_at != u64::MAX => continue,
+            Job::Loaded(_) => 0,
+        };
+        if line > failed_at {
+            break;
+        }
+        let failed = |err| Failed { line, err };
+        match job {
+            Job::Setting { sql, line } => loader
+                .setting(&sql)
+                .await
+                .map_err(|f| failed(describe(f, display, line, None, false)))?,
+            Job::Insert {
+                table,
+                sql,
+                line,
+                rows,
+            } => {
+                // A place in memory is given back once the statement is in.
+                let (sql, _place) = match sql {
+                    Held::Memory(sql, place) => (sql, Some(place)),
+                    Held::Spooled(spooled) => (
+                        spooled
+                            .take()
+                            .await
+                            .with_context(|| {
+                                format!("{display}:{line}: table {}", table.quoted(Dialect::MySql))
+                            })
+                            .map_err(failed)?,
+                        None,
+                    ),
+                };
+                loader
+                    .insert(&table, &sql)
+                    .await
+                    .map_err(|f| failed(describe(f, display, line, Some(&table), false)))?;
+                backlog.fetch_sub(sql.len() as u64, Ordering::Relaxed);
+                if let Some(bar) = &shared.bar {
+                    line_of_table
+                        .get_or_insert_with(|| bar.begin(&table))
+                        .advance(rows, sql.len() as u64);
+                    bar.sent(sql.len() as u64);
+                }
+            }
+            Job::Loaded(table) => {
+                if let Some(line) = line_of_table.take() {
+                    line.finish_table();
+                }
+                // Nobody may be listening any more; the rows are in either way.
+                let _ = shared.loaded.send(table);
+            }
+        }
+    }
     Ok(())
 }
 
@@ -78,7 +235,8 @@ async fn run_jobs(
 /// commit on their own, so there is no single transaction. The rows of
 /// `skip` are read and checked but not loaded (`init --resume` kept them).
 /// Each table whose block of the file has ended, and whose rows are all in,
-/// is sent on `loaded`.
+/// is sent on `loaded`. Each table goes to the connection with the least
+/// work waiting, and a plain file is read ahead of them ([`super::spool`]).
 pub async fn load_parallel(
     conn: &mut Conn,
     workers: Vec<Conn>,
@@ -108,21 +266,37 @@ async fn load_with(
     } else {
         Some(LargeStatements::probe(conn).await)
     };
-    let mut queues = Vec::new();
+    // A plain file is read ahead through the spool; the connections draw
+    // the bars then, as the reader's would run ahead of the load. A
+    // compressed file's bars count its compressed bytes, which the
+    // connections cannot: it is read at their pace, and the reader draws.
+    let read_ahead = !workers.is_empty() && crate::snapshot::compress::open_plain(path).is_some();
+    let mut spool = read_ahead.then(Spool::new);
+    let bar = read_ahead
+        .then(|| LoadedBar::start(path, Dialect::MySql))
+        .flatten();
+    let _clear_bars = bar.clone().map(ClearOnDrop);
+    let mut lanes = Vec::new();
     let mut handles = Vec::new();
-    for worker in workers {
-        // One statement waiting per connection (up to 1 MiB each) keeps
-        // it busy; more only holds memory.
-        let (tx, rx) = mpsc::channel::<Job>(1);
-        queues.push(tx);
-        handles.push(tokio::spawn(run_jobs(
-            worker,
-            rx,
-            display.clone(),
-            infile.clone(),
-            large.clone().expect("probed for the workers"),
-            loaded.clone().expect("workers load only for init"),
-        )));
+    if let (Some(large), Some(loaded)) = (large, loaded) {
+        let shared = Arc::new(Shared {
+            display: display.clone(),
+            infile: infile.clone(),
+            large,
+            loaded,
+            failed_at: AtomicU64::new(u64::MAX),
+            bar,
+        });
+        for worker in workers {
+            let (jobs, rx) = mpsc::unbounded_channel();
+            let backlog = Arc::new(AtomicU64::new(0));
+            lanes.push(Lane {
+                jobs,
+                room: Arc::new(Semaphore::new(HELD)),
+                backlog: backlog.clone(),
+            });
+            handles.push(tokio::spawn(run_jobs(worker, rx, backlog, shared.clone())));
+        }
     }
     let mut worker_of: HashMap<TableName, usize> = HashMap::new();
     // The table whose block the reader is in, on the workers.
@@ -154,7 +328,16 @@ async fn load_with(
     }
     let mut loader = Loader::new(conn, Transaction::Caller, infile);
     let mut events = Events {
-        rx: datafile::spawn_skipping(path, Dialect::MySql, skip, Bars::Reader),
+        rx: datafile::spawn_skipping(
+            path,
+            Dialect::MySql,
+            skip,
+            if read_ahead {
+                Bars::Loader
+            } else {
+                Bars::Reader
+            },
+        ),
         next: None,
     };
     let mut deferred = Vec::new();
@@ -166,14 +349,11 @@ async fn load_with(
             Ok(event) => event,
             // A loading connection may have failed on an earlier line: its
             // error comes first.
+            // Every statement handed out lies before the reader's error:
+            // a connection's error is the earlier one.
             Err(e) if !handles.is_empty() => {
-                drop(queues);
-                for handle in handles {
-                    if let Ok(Err(earlier)) = handle.await {
-                        return Err(earlier);
-                    }
-                }
-                return Err(e);
+                drop(lanes);
+                return Err(earliest_failure(handles).await.unwrap_or(e));
             }
             Err(e) => return Err(e),
         };
@@ -183,14 +363,13 @@ async fn load_with(
                     .setting(&sql)
                     .await
                     .map_err(|f| describe(f, &display, line, None, import))?;
-                for queue in &queues {
-                    let job = Job::Statement {
+                for lane in &lanes {
+                    let job = Job::Setting {
                         sql: sql.clone(),
                         line,
-                        table: None,
                     };
-                    if queue.send(job).await.is_err() {
-                        return Err(first_failure(queues, handles).await);
+                    if lane.send(job).is_err() {
+                        return Err(first_failure(lanes, handles).await);
                     }
                 }
             }
@@ -198,7 +377,7 @@ async fn load_with(
                 table,
                 sql,
                 line,
-                rows: _,
+                rows,
                 types,
             } => {
                 if let Some(types) = types {
@@ -209,7 +388,7 @@ async fn load_with(
                             format!("{display}:{line}: table {}", table.quoted(Dialect::MySql))
                         })?;
                 }
-                if queues.is_empty() {
+                if lanes.is_empty() {
                     let run = loader
                         .insert_run(&table, &sql, line, &mut events)
                         .await
@@ -232,26 +411,21 @@ async fn load_with(
                     // file order and an error names the same line every time.
                     if current.as_ref() != Some(&table) {
                         if let Some(ended) = current.replace(table.clone()) {
-                            if queues[worker_of[&ended]]
-                                .send(Job::Loaded(ended))
-                                .await
-                                .is_err()
-                            {
-                                return Err(first_failure(queues, handles).await);
+                            if lanes[worker_of[&ended]].send(Job::Loaded(ended)).is_err() {
+                                return Err(first_failure(lanes, handles).await);
                             }
                         }
                     }
-                    let seen = worker_of.len();
-                    let worker = *worker_of
-                        .entry(table.clone())
-                        .or_insert(seen % queues.len());
-                    let job = Job::Statement {
-                        sql,
-                        line,
-                        table: Some(table),
-                    };
-                    if queues[worker].send(job).await.is_err() {
-                        return Err(first_failure(queues, handles).await);
+                    let worker = *worker_of.entry(table.clone()).or_insert_with(|| {
+                        (0..lanes.len())
+                            .min_by_key(|&i| lanes[i].backlog.load(Ordering::Relaxed))
+                            .expect("there are loading connections")
+                    });
+                    let sent = lanes[worker]
+                        .insert(spool.as_mut(), table, sql, line, rows)
+                        .await;
+                    if sent.is_err() {
+                        return Err(first_failure(lanes, handles).await);
                     }
                 }
             }
@@ -263,9 +437,9 @@ async fn load_with(
             Event::Finished(summary) => break summary,
         }
     };
-    drop(queues);
-    for handle in handles {
-        handle.await??;
+    drop(lanes);
+    if let Some(err) = earliest_failure(handles).await {
+        return Err(err);
     }
     datafile::check_emptied(path, Dialect::MySql, &emptied, &summary)?;
     Ok(Loaded { summary, deferred })
@@ -344,23 +518,40 @@ async fn load_again(
     bail!("{display}: the file changed while it was loaded (lines {first} to {last} of table {} are not the same)", table.quoted(Dialect::MySql))
 }
 
-/// The error of the worker that stopped first.
 /// The error of the loading connection that stopped. The queues go first:
 /// a connection still waiting for work would otherwise wait for ever, and
 /// so would this, before it reached the one that failed.
 async fn first_failure(
-    queues: Vec<mpsc::Sender<Job>>,
-    handles: Vec<tokio::task::JoinHandle<Result<()>>>,
+    lanes: Vec<Lane>,
+    handles: Vec<tokio::task::JoinHandle<Result<(), Failed>>>,
 ) -> anyhow::Error {
-    drop(queues);
+    drop(lanes);
+    earliest_failure(handles)
+        .await
+        .unwrap_or_else(|| anyhow!("a loading connection stopped"))
+}
+
+/// Waits for every loading connection; the error of the earliest line that
+/// failed, if one did.
+async fn earliest_failure(
+    handles: Vec<tokio::task::JoinHandle<Result<(), Failed>>>,
+) -> Option<anyhow::Error> {
+    let mut earliest: Option<Failed> = None;
     for handle in handles {
-        match handle.await {
-            Ok(Err(err)) => return err,
-            Err(join) => return anyhow!("a loading connection stopped: {join}"),
-            Ok(Ok(())) => {}
+        let failed = match handle.await {
+            Ok(Ok(())) => continue,
+            Ok(Err(failed)) => failed,
+            // A panic is never hidden behind a failed statement.
+            Err(join) => Failed {
+                line: 0,
+                err: anyhow!("a loading connection stopped: {join}"),
+            },
+        };
+        if earliest.as_ref().is_none_or(|e| failed.line < e.line) {
+            earliest = Some(failed);
         }
     }
-    anyhow!("a loading connection stopped")
+    earliest.map(|failed| failed.err)
 }
 
 /// Reads a data snapshot without a database, through the same checks as a load.

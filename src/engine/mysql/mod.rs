@@ -21,6 +21,7 @@ mod loader;
 mod lock_wait;
 mod rekey;
 mod schema;
+mod spool;
 mod swap;
 mod warnings;
 

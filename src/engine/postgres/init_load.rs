@@ -43,7 +43,7 @@ use super::load::{self, located_error};
 use crate::error::ServerError;
 use crate::progress::TableProgress;
 use crate::script::datafile::{self, Bars, Event, Summary};
-use crate::script::loadbar::LoadedBar;
+use crate::script::loadbar::{ClearOnDrop, LoadedBar};
 use crate::script::statement::{Dialect, TableName};
 use xxhash_rust::xxh3::xxh3_64;
 
@@ -521,15 +521,6 @@ pub async fn load(
             gate: gate.clone(),
         },
     ))
-}
-
-/// Clears the bars when dropped.
-struct ClearOnDrop(LoadedBar);
-
-impl Drop for ClearOnDrop {
-    fn drop(&mut self) {
-        self.0.finish();
-    }
 }
 
 /// Sends a connection's id on the free channel when dropped.
