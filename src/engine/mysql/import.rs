@@ -271,7 +271,7 @@ async fn load_with(
     // compressed file's bars count its compressed bytes, which the
     // connections cannot: it is read at their pace, and the reader draws.
     let read_ahead = !workers.is_empty() && crate::snapshot::compress::open_plain(path).is_some();
-    let mut spool = read_ahead.then(Spool::new);
+    let mut spool = read_ahead.then(|| Spool::beside(path));
     let bar = read_ahead
         .then(|| LoadedBar::start(path, Dialect::MySql))
         .flatten();
