@@ -32,6 +32,18 @@ pub fn server_message(err: &mysql_async::Error) -> String {
     }
 }
 
+/// Whether the session behind `err` is gone: the socket failed or closed
+/// (a killed connection's last packet arrives cut, or never), or the server
+/// killed it (KILL CONNECTION: 1927, MySQL 3169) or is shutting down (1053).
+/// The driver's own words do not say so.
+pub fn connection_lost(err: &mysql_async::Error) -> bool {
+    match err {
+        mysql_async::Error::Io(_) | mysql_async::Error::Driver(_) => true,
+        mysql_async::Error::Server(e) => matches!(e.code, 1053 | 1927 | 3169),
+        _ => false,
+    }
+}
+
 impl From<mysql_async::Error> for ServerError {
     fn from(err: mysql_async::Error) -> ServerError {
         ServerError::new(server_message(&err), err)
@@ -237,5 +249,34 @@ pub async fn current_user(conn: &mut Conn) -> String {
             None => literal(&user),
         },
         _ => "the user dbsnap connects as".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn server(code: u16) -> mysql_async::Error {
+        mysql_async::Error::Server(mysql_async::ServerError {
+            code,
+            message: "words".into(),
+            state: "HY000".into(),
+        })
+    }
+
+    #[test]
+    fn a_killed_or_closed_session_is_lost_a_refused_statement_is_not() {
+        let io = std::io::Error::new(std::io::ErrorKind::ConnectionReset, "reset");
+        assert!(connection_lost(&mysql_async::Error::Io(io.into())));
+        assert!(connection_lost(&mysql_async::Error::Driver(
+            DriverError::ConnectionClosed
+        )));
+        for killed in [1053, 1927, 3169] {
+            assert!(connection_lost(&server(killed)), "{killed}");
+        }
+        // Duplicate key, lock wait timeout: the session goes on.
+        for refused in [1062, 1205] {
+            assert!(!connection_lost(&server(refused)), "{refused}");
+        }
     }
 }

@@ -208,16 +208,11 @@ pub async fn data_tables(conn: &mut Conn, opts: &DataOptions) -> Result<Vec<Data
         .collect())
 }
 
-/// A driver error of a connection the export already holds. A killed
-/// connection's last packet arrives cut, or never: the driver's words
-/// ("bytes remaining on stream", "connection closed") do not say what
-/// happened.
+/// A driver error of a connection the export already holds, with a hint
+/// when the session is gone: the driver's words ("bytes remaining on
+/// stream", "connection closed") do not say what happened.
 pub fn read_error(e: mysql_async::Error) -> ServerError {
-    let lost = matches!(
-        e,
-        mysql_async::Error::Io(_)
-            | mysql_async::Error::Driver(mysql_async::DriverError::ConnectionClosed)
-    );
+    let lost = super::connect::connection_lost(&e);
     let server = ServerError::from(e);
     if lost {
         server.with_hint(

@@ -186,11 +186,7 @@ pub enum Failure {
 
 impl Failure {
     pub(super) fn of(e: mysql_async::Error) -> Failure {
-        // Killed (KILL CONNECTION: 1927, MySQL 3169) or shut down (1053): the
-        // session is gone, as when the socket closes.
-        if matches!(e, mysql_async::Error::Io(_) | mysql_async::Error::Driver(_))
-            || matches!(&e, mysql_async::Error::Server(s) if matches!(s.code, 1053 | 1927 | 3169))
-        {
+        if super::connect::connection_lost(&e) {
             Failure::Lost(e)
         } else {
             Failure::Server(e)
