@@ -347,10 +347,8 @@ async fn load_with(
         };
         let event = match event {
             Ok(event) => event,
-            // A loading connection may have failed on an earlier line: its
-            // error comes first.
-            // Every statement handed out lies before the reader's error:
-            // a connection's error is the earlier one.
+            // Every statement handed out lies before the reader's error: a
+            // loading connection's error, if one failed, is the earlier one.
             Err(e) if !handles.is_empty() => {
                 drop(lanes);
                 return Err(earliest_failure(handles).await.unwrap_or(e));
