@@ -31,10 +31,10 @@ pub async fn run(args: ExportDataArgs) -> Result<u8> {
     let output = Output::create(&path).map_err(|e| output::failed(e, &path, None))?;
     let to_stdout = output.is_stdout();
     // Tables are spooled beside the output (or in the temp dir for stdout).
-    let spool_dir = match path.parent() {
-        _ if to_stdout => std::env::temp_dir(),
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
+    let spool_dir = if to_stdout {
+        std::env::temp_dir()
+    } else {
+        output::folder_of(&path)
     };
     let writer = Slot::share(BufWriter::with_capacity(1024 * 1024, output));
     let mut pieces = Pieces::new(&writer, compression, &spool_dir);

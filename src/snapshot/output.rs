@@ -105,10 +105,7 @@ impl Output {
                 writeback: Writeback::default(),
             });
         }
-        let dir = match path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
+        let dir = folder_of(path);
         fs::create_dir_all(&dir)
             .with_context(|| format!("cannot create directory {}", dir.display()))?;
         crate::cleanup::sweep_temp_files(&dir);
@@ -203,6 +200,14 @@ impl Output {
                 result.map_err(|e| named_error(e, path, Some(temp.path())))
             }
         }
+    }
+}
+
+/// The folder a file at `path` is in (`.` for a bare file name).
+pub fn folder_of(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
     }
 }
 

@@ -62,12 +62,8 @@ pub struct Spooled {
 impl Spool {
     /// A spool beside the data file at `path`.
     pub fn beside(path: &Path) -> Spool {
-        let dir = match path.parent() {
-            Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
         Spool {
-            dir,
+            dir: crate::snapshot::output::folder_of(path),
             max_waiting: MAX_WAITING,
             file: None,
             written: 0,
